@@ -1,0 +1,24 @@
+"""The core's own plugin, registered through its entry point like any other plugin.
+
+It declares the two text metrics of the reference module, ``exact_match`` and
+``length_ratio``, and can be disabled with ``[plugins] disable = ["modelops-core"]``.
+"""
+
+from __future__ import annotations
+
+from modelops_core.components import ComponentRegistrar
+from modelops_core.markers import hookimpl
+
+
+@hookimpl
+def modelops_register_metrics(registry: ComponentRegistrar) -> None:
+    registry.add(
+        "exact_match",
+        "modelops_core.text_metrics:ExactMatch",
+        description="share of predictions equal to their reference (whitespace-stripped)",
+    )
+    registry.add(
+        "length_ratio",
+        "modelops_core.text_metrics:LengthRatio",
+        description="mean of len(prediction) / len(reference), in characters",
+    )

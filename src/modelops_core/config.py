@@ -1,0 +1,390 @@
+"""Configuration: ``modelops.toml`` (or ``[tool.modelops]`` in pyproject.toml) -> frozen Config.
+
+Where the configuration comes from, in order:
+
+1. the file named by ``MODELOPS_CONFIG`` (an error if it does not exist);
+2. the nearest ``modelops.toml`` in the working directory or one of its parents;
+3. the nearest ``pyproject.toml`` with a ``[tool.modelops]`` table;
+4. the embedded default: everything under ``.modelops/`` in the working directory.
+
+Relative paths (``home``) are taken relative to the configuration file's directory.
+A value written ``{ env = "NAME" }`` is read from the environment variable ``NAME``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from modelops_core.errors import (
+    ConfigFileError,
+    ConfigTypeError,
+    MissingSecretError,
+    UnknownConfigKeyError,
+    did_you_mean,
+)
+
+EMBEDDED_DEFAULT = "<embedded default>"
+CONFIG_ENV = "MODELOPS_CONFIG"
+
+
+class Secret(str):
+    """A string read from the environment; its ``repr`` never shows the value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@attrs.frozen
+class ComponentChoice:
+    """A component chosen by the configuration: its name, options and where it was chosen.
+
+    :param reserved: keys of the same table the core reads itself (for typo hints).
+    """
+
+    name: str
+    options: Mapping[str, Any] = attrs.field(factory=dict, converter=MappingProxyType)
+    where: str = EMBEDDED_DEFAULT
+    reserved: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class PluginSettings:
+    """The ``[plugins]`` table.
+
+    :param disable: plugins never imported.
+    :param load: when set, only these plugins are imported.
+    :param strict: False turns plugin errors into warnings (the plugin is skipped).
+    """
+
+    disable: tuple[str, ...] = ()
+    load: tuple[str, ...] | None = None
+    strict: bool = True
+
+
+@attrs.frozen
+class Config:
+    """The resolved configuration of one runtime. Build it with :func:`load_config`."""
+
+    source: str = EMBEDDED_DEFAULT
+    home: Path = attrs.field(factory=lambda: Path(".modelops"), converter=Path)
+    plugins: PluginSettings = PluginSettings()
+    registry: ComponentChoice = ComponentChoice("sql", reserved=("backend",))
+    require_evaluation: bool = False
+    tracking: ComponentChoice = ComponentChoice("sql", reserved=("backend",))
+    artifacts: ComponentChoice = ComponentChoice("local", reserved=("store",))
+    features: ComponentChoice = ComponentChoice("local", reserved=("store",))
+    engine: ComponentChoice = ComponentChoice("local", reserved=("name",))
+    default_provider: str = "local"
+    providers: Mapping[str, ComponentChoice] = attrs.field(
+        factory=dict, converter=MappingProxyType
+    )
+    metrics: tuple[ComponentChoice, ...] = ()
+    sanitize: tuple[ComponentChoice, ...] = ()
+    optimizers: tuple[ComponentChoice, ...] = ()
+    drift_tests: tuple[ComponentChoice, ...] = ()
+    prices: Mapping[str, Mapping[str, float]] = attrs.field(
+        factory=dict, converter=MappingProxyType
+    )
+    secret_keys: frozenset[str] = frozenset()
+    raw: Mapping[str, Any] = attrs.field(factory=dict, converter=MappingProxyType, repr=False)
+
+    def provider(self, name: str | None = None) -> ComponentChoice:
+        """The provider ``name`` (default: ``[providers] default``) with its options."""
+        chosen = name or self.default_provider
+        found = self.providers.get(chosen)
+        return found or ComponentChoice(chosen, where=f"{self.source} [providers.{chosen}]")
+
+
+# --- finding and reading the file -------------------------------------------------------------
+
+
+def find_config_file(start: Path | None = None) -> tuple[Path, bool] | None:
+    """The configuration file to use and whether it is a pyproject.toml, or None."""
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigFileError(
+                f"{CONFIG_ENV}={named!r} names a file that does not exist. "
+                f"Create it (`modelops config init {named}`) or unset {CONFIG_ENV}."
+            )
+        return path, path.name == "pyproject.toml"
+    directory = (start or Path.cwd()).resolve()
+    for folder in (directory, *directory.parents):
+        candidate = folder / "modelops.toml"
+        if candidate.is_file():
+            return candidate, False
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and b"[tool.modelops" in pyproject.read_bytes():
+            return pyproject, True
+    return None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse ``path``; unreadable or invalid files raise :class:`ConfigFileError` with the cause."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigFileError(
+            f"Cannot read the configuration file {str(path)!r}: {exc.strerror or exc}. "
+            "Check that it exists and is readable, or set MODELOPS_CONFIG to another file."
+        ) from exc
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(
+            f"The configuration file {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
+            f"{exc.start}). Save it as UTF-8."
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(
+            f"The configuration file {str(path)!r} is not valid TOML: {exc}. "
+            "Fix the file at that line and column (see https://toml.io for the syntax)."
+        ) from exc
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, start: Path | None = None
+) -> Config:
+    """Find, read and validate the configuration; with no file, the embedded default.
+
+    :param path: an explicit file (``modelops.toml`` or a pyproject.toml).
+    :param start: the directory to search from (default: the working directory).
+    """
+    if path is not None:
+        file_path = Path(path)
+        is_pyproject = file_path.name == "pyproject.toml"
+    else:
+        found = find_config_file(start)
+        if found is None:
+            return Config(home=(start or Path.cwd()) / ".modelops")
+        file_path, is_pyproject = found
+    document = read_toml(file_path)
+    if is_pyproject:
+        table = document.get("tool", {}).get("modelops")
+        if table is None:
+            raise ConfigFileError(
+                f"{str(file_path)!r} has no [tool.modelops] table. Add one, or put the "
+                "configuration in modelops.toml."
+            )
+        prefix = "tool.modelops."
+    else:
+        table, prefix = document, ""
+    return parse_config(table, source=str(file_path), base=file_path.parent, key_prefix=prefix)
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Reader:
+    source: str
+    key_prefix: str
+    secret_keys: set[str]
+
+    def where(self, key: str) -> str:
+        return f"{self.source} [{self.key_prefix}{key}]" if key else self.source
+
+    def check_keys(self, table: Mapping[str, Any], allowed: Sequence[str], key: str) -> None:
+        for name in table:
+            if name not in allowed:
+                dotted = f"{self.key_prefix}{key}.{name}" if key else f"{self.key_prefix}{name}"
+                raise UnknownConfigKeyError(
+                    f"Unknown configuration key {dotted!r} in {self.source}."
+                    f"{did_you_mean(name, allowed)} Valid keys here: {', '.join(allowed)}."
+                )
+
+    def table(self, parent: Mapping[str, Any], name: str, key: str = "") -> Mapping[str, Any]:
+        value = parent.get(name, {})
+        dotted = f"{key}.{name}" if key else name
+        if not isinstance(value, Mapping):
+            raise self.type_error(dotted, "a table", value)
+        return value
+
+    def value(self, table: Mapping[str, Any], name: str, kind: type, key: str, default: Any) -> Any:
+        value = table.get(name, default)
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if value is not default and not ok:
+            raise self.type_error(f"{key}.{name}" if key else name, kind.__name__, value)
+        return value
+
+    def names(self, table: Mapping[str, Any], name: str, key: str) -> tuple[str, ...]:
+        value = table.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.type_error(f"{key}.{name}", "a list of strings", value)
+        return tuple(value)
+
+    def type_error(self, dotted: str, expected: str, value: Any) -> ConfigTypeError:
+        shown = "***" if dotted in self.secret_keys else repr(value)
+        return ConfigTypeError(
+            f"Configuration key {self.key_prefix}{dotted!r} in {self.source} must be "
+            f"{expected}, got {type(value).__name__} {shown}."
+        )
+
+    def choice(self, table: Mapping[str, Any], selector: str, default: str, key: str) -> (
+        ComponentChoice
+    ):
+        name = self.value(table, selector, str, key, default)
+        options = {k: v for k, v in table.items() if k != selector}
+        return ComponentChoice(name, options, self.where(key), reserved=(selector,))
+
+    def choice_list(self, table: Mapping[str, Any], name: str, key: str) -> (
+        tuple[ComponentChoice, ...]
+    ):
+        """A list whose items are names or tables ``{ name = "...", option = ... }``."""
+        items = table.get(name, [])
+        if not isinstance(items, list):
+            raise self.type_error(f"{key}.{name}", "a list", items)
+        chosen = []
+        for index, item in enumerate(items):
+            where = f"{self.source} [{self.key_prefix}{key}.{name}][{index}]"
+            if isinstance(item, str):
+                chosen.append(ComponentChoice(item, {}, where, reserved=("name",)))
+            elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+                options = {k: v for k, v in item.items() if k != "name"}
+                chosen.append(ComponentChoice(item["name"], options, where, reserved=("name",)))
+            else:
+                raise self.type_error(
+                    f"{key}.{name}[{index}]", 'a name or a table with name = "..."', item
+                )
+        return tuple(chosen)
+
+
+_TOP_KEYS = (
+    "home", "plugins", "registry", "tracking", "artifacts", "features", "engine",
+    "providers", "evaluation", "sanitize", "optimize", "monitoring", "prices",
+)  # fmt: skip
+
+
+def parse_config(
+    table: Mapping[str, Any],
+    *,
+    source: str = EMBEDDED_DEFAULT,
+    base: Path | None = None,
+    key_prefix: str = "",
+) -> Config:
+    """Validate a parsed TOML table and build the frozen :class:`Config`.
+
+    :param source: the file name used in error messages.
+    :param base: the directory relative paths are taken from (default: working directory).
+    :param key_prefix: ``"tool.modelops."`` when the table came from pyproject.toml.
+    """
+    secret_keys: set[str] = set()
+    resolved = _resolve_secrets(table, source, "", secret_keys, key_prefix)
+    reader = _Reader(source, key_prefix, secret_keys)
+    reader.check_keys(resolved, _TOP_KEYS, "")
+
+    plugins = reader.table(resolved, "plugins")
+    reader.check_keys(plugins, ("disable", "load", "strict"), "plugins")
+    load = reader.names(plugins, "load", "plugins") if "load" in plugins else None
+
+    registry = dict(reader.table(resolved, "registry"))
+    require_evaluation = reader.value(registry, "require_evaluation", bool, "registry", False)
+    registry.pop("require_evaluation", None)
+    registry_choice = reader.choice(registry, "backend", "sql", "registry")
+    registry_choice = attrs.evolve(registry_choice, reserved=("backend", "require_evaluation"))
+
+    providers = reader.table(resolved, "providers")
+    default_provider = reader.value(providers, "default", str, "providers", "local")
+    provider_choices = {}
+    for name, options in providers.items():
+        if name == "default":
+            continue
+        if not isinstance(options, Mapping):
+            raise reader.type_error(f"providers.{name}", "a table of provider options", options)
+        provider_choices[name] = ComponentChoice(name, options, reader.where(f"providers.{name}"))
+
+    evaluation = reader.table(resolved, "evaluation")
+    reader.check_keys(evaluation, ("metrics",), "evaluation")
+    sanitize = reader.table(resolved, "sanitize")
+    reader.check_keys(sanitize, ("pipeline",), "sanitize")
+    optimize = reader.table(resolved, "optimize")
+    reader.check_keys(optimize, ("optimizers",), "optimize")
+    monitoring = reader.table(resolved, "monitoring")
+    reader.check_keys(monitoring, ("drift_tests",), "monitoring")
+
+    home = Path(reader.value(resolved, "home", str, "", ".modelops"))
+    if not home.is_absolute():
+        home = (base or Path.cwd()) / home
+
+    return Config(
+        source=source,
+        home=home,
+        plugins=PluginSettings(
+            disable=reader.names(plugins, "disable", "plugins"),
+            load=load,
+            strict=reader.value(plugins, "strict", bool, "plugins", True),
+        ),
+        registry=registry_choice,
+        require_evaluation=require_evaluation,
+        tracking=reader.choice(reader.table(resolved, "tracking"), "backend", "sql", "tracking"),
+        artifacts=reader.choice(reader.table(resolved, "artifacts"), "store", "local", "artifacts"),
+        features=reader.choice(reader.table(resolved, "features"), "store", "local", "features"),
+        engine=reader.choice(reader.table(resolved, "engine"), "name", "local", "engine"),
+        default_provider=default_provider,
+        providers=provider_choices,
+        metrics=reader.choice_list(evaluation, "metrics", "evaluation"),
+        sanitize=reader.choice_list(sanitize, "pipeline", "sanitize"),
+        optimizers=reader.choice_list(optimize, "optimizers", "optimize"),
+        drift_tests=reader.choice_list(monitoring, "drift_tests", "monitoring"),
+        prices=_prices(reader, reader.table(resolved, "prices")),
+        secret_keys=frozenset(secret_keys),
+        raw=resolved,
+    )
+
+
+def _prices(reader: _Reader, table: Mapping[str, Any]) -> dict[str, Mapping[str, float]]:
+    prices: dict[str, Mapping[str, float]] = {}
+    for model, rates in table.items():
+        if not isinstance(rates, Mapping):
+            raise reader.type_error(f"prices.{model}", "a table of prices", rates)
+        for unit, price in rates.items():
+            if not isinstance(price, int | float) or isinstance(price, bool):
+                raise reader.type_error(f"prices.{model}.{unit}", "a number", price)
+        prices[model] = MappingProxyType(dict(rates))
+    return prices
+
+
+def _resolve_secrets(value: Any, source: str, key: str, found: set[str], prefix: str) -> Any:
+    """Replace every ``{ env = "NAME" }`` table by the variable's value (a :class:`Secret`).
+
+    ``found`` collects the dotted keys that hold secrets (without ``prefix``).
+    """
+    if isinstance(value, Mapping):
+        if set(value) in ({"env"}, {"env", "default"}) and isinstance(value.get("env"), str):
+            name = value["env"]
+            dotted = key.rstrip(".")
+            found.add(dotted)
+            if name in os.environ:
+                return Secret(os.environ[name])
+            if "default" in value:
+                return value["default"]
+            raise MissingSecretError(
+                f"The environment variable {name!r} is not set; the configuration key "
+                f"{prefix + dotted!r} in {source} reads it. Set it (export {name}=...) or give the "
+                'key a default: { env = "' + name + '", default = "..." }.'
+            )
+        return {k: _resolve_secrets(v, source, f"{key}{k}.", found, prefix) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_secrets(v, source, f"{key}{i}.", found, prefix) for i, v in enumerate(value)]
+    return value
+
+
+def masked(value: Any, key: str, secret_keys: frozenset[str]) -> Any:
+    """``value`` with every secret replaced by ``"***"`` (for ``modelops config show``)."""
+    if key.rstrip(".") in secret_keys:
+        return "***"
+    if isinstance(value, Mapping):
+        return {k: masked(v, f"{key}{k}.", secret_keys) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, f"{key}{i}.", secret_keys) for i, v in enumerate(value)]
+    return value

@@ -1,0 +1,326 @@
+"""Plugin discovery and loading: entry points in the ``modelops`` group, strict by default.
+
+Rules (see docs/plugins.md):
+
+- the entry-point name equals the distribution name (``modelops-metrics = "modelops_metrics.plugin"``);
+- a disabled plugin is never imported, and neither is one left out by ``MODELOPS_LOAD_PLUGINS``;
+- a plugin that fails to import, implements a hook that does not exist, registers a component
+  name another plugin has, or needs another ``modelops-core`` version raises a
+  :class:`~modelops_core.errors.PluginError` naming it, its distribution and what to do;
+- lenient mode (``[plugins] strict = false``) warns, skips the plugin and keeps the problem;
+- a plugin that fails half-way through registering is unregistered and none of its components
+  are kept.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import pluggy
+
+from modelops_core import hookspecs
+from modelops_core._version import __version__ as CORE_VERSION
+from modelops_core.components import ComponentRegistrar, ComponentTables, duplicate_error
+from modelops_core.errors import (
+    IncompatiblePluginError,
+    PluginError,
+    PluginHookError,
+    PluginLoadError,
+    PluginRegistrationError,
+    did_you_mean,
+)
+from modelops_core.kinds import Kind
+from modelops_core.markers import PROJECT_NAME
+
+ENTRY_POINT_GROUP = "modelops"
+CORE_DISTRIBUTION = "modelops-core"
+DISABLE_AUTOLOAD_ENV = "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"
+LOAD_PLUGINS_ENV = "MODELOPS_LOAD_PLUGINS"
+TRACE_PLUGINS_ENV = "MODELOPS_TRACE_PLUGINS"
+
+
+class PluginWarning(UserWarning):
+    """A plugin problem reported in lenient mode; the plugin was skipped."""
+
+
+@attrs.frozen
+class PluginInfo:
+    """A plugin as the runtime knows it: name, distribution, version and where it lives."""
+
+    name: str
+    distribution: str = ""
+    version: str = ""
+    module: str = ""
+    requires_core: str = ""
+
+    @property
+    def label(self) -> str:
+        """``'name' (distribution version)`` for messages."""
+        if self.distribution:
+            return f"plugin {self.name!r} ({self.distribution} {self.version})".rstrip()
+        return f"plugin {self.name!r} (registered in code, no distribution)"
+
+
+@attrs.frozen
+class Selection:
+    """Which entry-point plugins to import, from the config and the environment."""
+
+    autoload: bool = True
+    only: frozenset[str] | None = None
+    disabled: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(
+        cls, disable: Sequence[str], load: Sequence[str] | None, environ: Mapping[str, str]
+    ) -> Selection:
+        """Combine ``[plugins] disable/load`` with the ``MODELOPS_*`` environment variables.
+
+        ``MODELOPS_LOAD_PLUGINS`` (comma-separated; empty loads none) overrides ``load``.
+        """
+        autoload = environ.get(DISABLE_AUTOLOAD_ENV, "") in ("", "0", "false", "no")
+        only: frozenset[str] | None = frozenset(load) if load is not None else None
+        if LOAD_PLUGINS_ENV in environ:
+            names = environ[LOAD_PLUGINS_ENV].split(",")
+            only = frozenset(name.strip() for name in names if name.strip())
+        return cls(autoload=autoload, only=only, disabled=frozenset(disable))
+
+    def wants(self, name: str) -> bool:
+        """True when the entry point ``name`` should be imported."""
+        if not self.autoload or name in self.disabled:
+            return False
+        return self.only is None or name in self.only
+
+
+def new_plugin_manager(environ: Mapping[str, str]) -> pluggy.PluginManager:
+    """A fresh plugin manager with the modelops hook specs; tracing when asked for."""
+    manager = pluggy.PluginManager(PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    if environ.get(TRACE_PLUGINS_ENV, "") not in ("", "0", "false", "no"):
+        manager.trace.root.setwriter(sys.stderr.write)
+        manager.enable_tracing()
+    return manager
+
+
+def discover(group: str = ENTRY_POINT_GROUP) -> list[metadata.EntryPoint]:
+    """The installed entry points of ``group``, sorted by name. Nothing is imported."""
+    return sorted(metadata.entry_points(group=group), key=lambda ep: ep.name)
+
+
+def describe(entry_point: metadata.EntryPoint) -> PluginInfo:
+    """What the distribution metadata says about ``entry_point``, without importing it."""
+    dist = entry_point.dist
+    if dist is None:
+        return PluginInfo(entry_point.name, module=entry_point.value)
+    return PluginInfo(
+        name=entry_point.name,
+        distribution=dist.metadata["Name"] or "",
+        version=dist.version,
+        module=entry_point.value,
+        requires_core=_core_requirement(dist.requires or ()),
+    )
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _core_requirement(requires: Iterable[str]) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for line in requires:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if _canonical(requirement.name) == CORE_DISTRIBUTION and (
+            requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+        ):
+            return str(requirement.specifier)
+    return ""
+
+
+def check_compatible(info: PluginInfo, core_version: str = CORE_VERSION) -> None:
+    """Refuse a plugin whose ``modelops-core`` range excludes ``core_version``."""
+    if not info.requires_core:
+        return
+    from packaging.specifiers import SpecifierSet
+
+    if not SpecifierSet(info.requires_core).contains(core_version, prereleases=True):
+        raise IncompatiblePluginError(
+            f"{info.label} needs modelops-core{info.requires_core}, but modelops-core "
+            f"{core_version} is installed. Install a matching core "
+            f"(pip install 'modelops-core{info.requires_core}') or a version of "
+            f"{info.distribution} that supports {core_version}; or disable the plugin with "
+            f"[plugins] disable = [{info.name!r}].",
+            plugin=info.name,
+            distribution=info.distribution,
+        )
+
+
+def _fix_hint(info: PluginInfo) -> str:
+    if not info.distribution:
+        return "Fix the plugin object before registering it."
+    return (
+        f"Upgrade or reinstall it (pip install --upgrade {info.distribution}), uninstall it "
+        f"(pip uninstall {info.distribution}), or skip it with [plugins] disable = "
+        f"[{info.name!r}] in modelops.toml or {LOAD_PLUGINS_ENV}=<the plugins you want>."
+    )
+
+
+def import_plugin(entry_point: metadata.EntryPoint, info: PluginInfo) -> object:
+    """Import the plugin module of ``entry_point``; failures name the plugin and distribution."""
+    if info.distribution and _canonical(info.name) != _canonical(info.distribution):
+        raise PluginLoadError(
+            f"{info.label}: the entry-point name must equal the distribution name. "
+            f"Rename it in the plugin's pyproject.toml: [project.entry-points.modelops] "
+            f'{info.distribution} = "{info.module}".',
+            plugin=info.name,
+            distribution=info.distribution,
+        )
+    try:
+        return entry_point.load()
+    except Exception as exc:
+        raise PluginLoadError(
+            f"Error importing {info.label} from {info.module!r}: "
+            f"{type(exc).__name__}: {exc}. {_fix_hint(info)}",
+            plugin=info.name,
+            distribution=info.distribution,
+        ) from exc
+
+
+class PluginLoader:
+    """Registers plugins on one plugin manager and fills one set of component tables."""
+
+    def __init__(
+        self,
+        manager: pluggy.PluginManager,
+        tables: ComponentTables,
+        *,
+        strict: bool = True,
+        report: Callable[[PluginError], None] | None = None,
+    ) -> None:
+        self.manager = manager
+        self.tables = tables
+        self.strict = strict
+        self.loaded: dict[str, PluginInfo] = {}
+        self.problems: list[PluginError] = []
+        self._report = report
+
+    def load_entry_points(
+        self, selection: Selection, entry_points: Sequence[metadata.EntryPoint] | None = None
+    ) -> None:
+        """Import and register every selected entry point (see :class:`Selection`)."""
+        for entry_point in discover() if entry_points is None else entry_points:
+            if not selection.wants(entry_point.name) or entry_point.name in self.loaded:
+                continue
+            info = describe(entry_point)
+            self._guarded(lambda ep=entry_point, i=info: self._load_one(ep, i))
+
+    def register(self, plugin: object, name: str | None = None, info: PluginInfo | None = None) -> (
+        None
+    ):
+        """Register a plugin object (a module or an instance) directly, as tests and hosts do."""
+        plugin_name = name or (info.name if info else None) or _object_name(plugin)
+        details = info or PluginInfo(plugin_name, module=getattr(plugin, "__name__", ""))
+        self._guarded(lambda: self._register(plugin, details))
+
+    def _guarded(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except PluginError as problem:
+            if self.strict:
+                raise
+            self.problems.append(problem)
+            if self._report is not None:
+                self._report(problem)
+            else:
+                warnings.warn(str(problem), PluginWarning, stacklevel=4)
+
+    def _load_one(self, entry_point: metadata.EntryPoint, info: PluginInfo) -> None:
+        check_compatible(info)
+        plugin = import_plugin(entry_point, info)
+        self._register(plugin, info)
+
+    def _register(self, plugin: object, info: PluginInfo) -> None:
+        if info.name in self.loaded or self.manager.has_plugin(info.name):
+            raise PluginRegistrationError(
+                f"{info.label} is already registered; register each plugin once.",
+                plugin=info.name,
+                distribution=info.distribution,
+            )
+        try:
+            self.manager.register(plugin, name=info.name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginHookError(
+                f"{info.label} implements a hook with arguments the hook does not have: {exc}. "
+                "Use only the arguments the spec documents (see docs/hooks.md).",
+                plugin=info.name,
+                distribution=info.distribution,
+            ) from exc
+        try:
+            self._check_hook_names(plugin, info)
+            staged = self._collect_components(plugin, info)
+            for spec in staged:
+                existing = self.tables[spec.kind].conflict(spec)
+                if existing is not None:
+                    raise duplicate_error(existing, spec)
+        except BaseException:
+            self.manager.unregister(plugin)
+            raise
+        for spec in staged:
+            self.tables[spec.kind].add(spec)
+        self.loaded[info.name] = info
+
+    def _check_hook_names(self, plugin: object, info: PluginInfo) -> None:
+        known = [name for name in dir(self.manager.hook) if name.startswith("modelops_")]
+        for caller in self.manager.get_hookcallers(plugin) or []:
+            if caller.has_spec():
+                continue
+            impls = [impl for impl in caller.get_hookimpls() if impl.plugin is plugin]
+            if any(impl.optionalhook for impl in impls):
+                continue
+            raise PluginHookError(
+                f"{info.label} implements {caller.name!r}, which is not a modelops hook."
+                f"{did_you_mean(caller.name, known)} The hooks are listed in docs/hooks.md.",
+                plugin=info.name,
+                distribution=info.distribution,
+            )
+
+    def _collect_components(self, plugin: object, info: PluginInfo) -> list[Any]:
+        staged = []
+        for kind in Kind:
+            caller = getattr(self.manager.hook, kind.hook_name)
+            for impl in caller.get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                if impl.hookwrapper or impl.wrapper:
+                    raise PluginHookError(
+                        f"{info.label} implements {kind.hook_name} as a wrapper; registration "
+                        "hooks must be plain functions that call registry.add(...).",
+                        plugin=info.name,
+                        distribution=info.distribution,
+                    )
+                registrar = ComponentRegistrar(kind, info.name, info.distribution)
+                try:
+                    impl.function(**{arg: registrar for arg in impl.argnames})
+                except PluginError:
+                    raise
+                except Exception as exc:
+                    raise PluginRegistrationError(
+                        f"{info.label} failed in {kind.hook_name}: {type(exc).__name__}: {exc}. "
+                        f"None of its components were registered. {_fix_hint(info)}",
+                        plugin=info.name,
+                        distribution=info.distribution,
+                    ) from exc
+                staged.extend(registrar.staged)
+        return staged
+
+
+def _object_name(plugin: object) -> str:
+    name = getattr(plugin, "__name__", None) or type(plugin).__name__
+    return str(name)

@@ -1,0 +1,45 @@
+"""The core's own plugin passes the metric contract like any third-party plugin."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelops_core import builtin
+from modelops_core.testing import MetricContract, MetricExample
+from modelops_core.text_metrics import MetricInputError, exact_match_metric, length_ratio_metric
+
+
+class TestExactMatch(MetricContract):
+    plugin = builtin
+    component_name = "exact_match"
+    distribution = "modelops-core"
+
+    def examples(self) -> list[MetricExample]:
+        return [
+            MetricExample(["Paris ", "4", " yes"], ["Paris", "5", "yes"], expected=2 / 3),
+            MetricExample(["a"], ["b"], expected=0.0),
+        ]
+
+
+class TestLengthRatio(MetricContract):
+    plugin = builtin
+    component_name = "length_ratio"
+    distribution = "modelops-core"
+
+    def examples(self) -> list[MetricExample]:
+        return [MetricExample(["abcd", "ab", "a"], ["ab", "ab", "abcd"], expected=(2 + 1 + 0.25) / 3)]
+
+
+def test_empty_input_is_refused() -> None:
+    with pytest.raises(MetricInputError, match="empty"):
+        exact_match_metric([], [])
+
+
+def test_an_empty_reference_makes_the_length_ratio_undefined() -> None:
+    with pytest.raises(MetricInputError, match=r"references\[1\] is empty"):
+        length_ratio_metric(["a", "b"], ["a", ""])
+
+
+def test_non_strings_are_named() -> None:
+    with pytest.raises(MetricInputError, match=r"predictions\[0\] is int"):
+        exact_match_metric([1], ["1"])  # type: ignore[list-item]
