@@ -15,6 +15,7 @@ Rules (see docs/plugins.md):
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -129,18 +130,22 @@ def _canonical(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def _core_requirement(requires: Iterable[str]) -> str:
-    from packaging.requirements import InvalidRequirement, Requirement
+_CORE_REQUIREMENT = re.compile(
+    r"^\s*modelops[-_.]core\s*(?:\[[^\]]*\])?\s*\(?(?P<specifier>[^;()]*)\)?\s*(?:;(?P<marker>.*))?$",
+    re.IGNORECASE,
+)
 
+
+def _core_requirement(requires: Iterable[str]) -> str:
+    """The ``modelops-core`` specifier among a distribution's requirements ("" if none).
+
+    Parsed with a regular expression instead of packaging.requirements, whose import alone
+    costs more than the rest of plugin discovery; requirements behind an extra are ignored.
+    """
     for line in requires:
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if _canonical(requirement.name) == CORE_DISTRIBUTION and (
-            requirement.marker is None or requirement.marker.evaluate({"extra": ""})
-        ):
-            return str(requirement.specifier)
+        match = _CORE_REQUIREMENT.match(line)
+        if match and "extra" not in (match["marker"] or ""):
+            return match["specifier"].strip()
     return ""
 
 
@@ -257,7 +262,8 @@ class PluginLoader:
             self.manager.register(plugin, name=info.name)
         except pluggy.PluginValidationError as exc:
             raise PluginHookError(
-                f"{info.label} implements a hook with arguments the hook does not have: {exc}. "
+                f"{info.label} implements a hook with arguments the hook does not have: "
+                f"{' '.join(str(exc).split())} "
                 "Use only the arguments the spec documents (see docs/hooks.md).",
                 plugin=info.name,
                 distribution=info.distribution,
@@ -277,7 +283,12 @@ class PluginLoader:
         self.loaded[info.name] = info
 
     def _check_hook_names(self, plugin: object, info: PluginInfo) -> None:
-        known = [name for name in dir(self.manager.hook) if name.startswith("modelops_")]
+        hooks = self.manager.hook
+        known = [
+            name
+            for name in dir(hooks)
+            if name.startswith("modelops_") and getattr(hooks, name).has_spec()
+        ]
         for caller in self.manager.get_hookcallers(plugin) or []:
             if caller.has_spec():
                 continue

@@ -1,0 +1,1 @@
+"""acme-metrics: an example third-party metric plugin for modelops."""

@@ -1,0 +1,37 @@
+"""The ``acme.latency_p95`` metric: a percentile of the ``latency_ms`` column."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+
+class LatencyP95:
+    """The ``percentile``-th percentile of per-example latency, linearly interpolated.
+
+    Interpolates between the two closest ranks like ``numpy.percentile``'s default.
+    """
+
+    name = "acme.latency_p95"
+    higher_is_better = False
+
+    def __init__(self, percentile: float = 95.0) -> None:
+        if not 0.0 <= percentile <= 100.0:
+            raise ValueError(f"percentile must be between 0 and 100, got {percentile!r}.")
+        self.percentile = float(percentile)
+
+    def compute(
+        self, predictions: Sequence[Any], references: Sequence[Any], *, latency_ms: Sequence[float]
+    ) -> float:
+        if not len(predictions) == len(references) == len(latency_ms):
+            raise ValueError(
+                f"length mismatch: {len(predictions)} predictions, {len(references)} references "
+                f"and {len(latency_ms)} latency_ms values; pass one of each per example."
+            )
+        if not latency_ms:
+            raise ValueError("latency_ms is empty; pass at least one example.")
+        ordered = sorted(float(value) for value in latency_ms)
+        rank = (len(ordered) - 1) * self.percentile / 100.0
+        low, high = math.floor(rank), math.ceil(rank)
+        return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)

@@ -1,0 +1,1 @@
+"""acme-broken: a plugin that fails at import, to show how modelops reports it."""

@@ -1,0 +1,304 @@
+"""A content-addressed artifact store on the local file system.
+
+Layout under ``root`` (default ``<home>/artifacts``)::
+
+    blobs/ab/ab12…   file contents, named by their sha256, read-only
+    checkouts/ab12…/ verified views handed to users (hard links to blobs)
+    tmp/             files being written; renamed into blobs/ only when complete
+
+A folder is stored as its files' blobs plus a manifest blob (a sorted JSON list of relative
+path, digest and size); the folder's digest is the manifest's. Every read hashes the content
+again and raises :class:`ArtifactCorruptedError` on a mismatch, so a damaged file is never
+returned silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from modelops_core.storage import (
+    ArtifactCorruptedError,
+    ArtifactError,
+    ArtifactNotFoundError,
+    ArtifactRef,
+)
+
+_DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
+_CHUNK = 1 << 20
+_MANIFEST_FORMAT = "modelops-tree/1"
+
+
+class LocalArtifactStore:
+    """Store files and folders under ``root`` by sha256; identical content is stored once.
+
+    :param home: the modelops home directory (given by the facades).
+    :param root: where to keep artifacts (default ``<home>/artifacts``).
+    :param durable: fsync each new blob and its directory before it becomes visible
+        (survives power loss, not only a killed process; slower).
+    """
+
+    def __init__(self, home: str = ".modelops", root: str | None = None, durable: bool = False):
+        self.root = Path(root) if root is not None else Path(home) / "artifacts"
+        self.durable = durable
+        self._blobs = self.root / "blobs"
+        self._tmp = self.root / "tmp"
+        self._checkouts = self.root / "checkouts"
+        self._ready = False
+
+    def __repr__(self) -> str:
+        return f"LocalArtifactStore(root={str(self.root)!r})"
+
+    def close(self) -> None:
+        """Nothing to release; present for symmetry with other stores."""
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def put_bytes(self, data: bytes, name: str = "") -> ArtifactRef:
+        """Store ``data`` as a file artifact named ``name``."""
+        self._ensure_dirs()
+        digest = hashlib.sha256(data).hexdigest()
+        blob = self._blob_path(digest)
+        if not blob.exists():
+            fd, temp = tempfile.mkstemp(dir=self._tmp)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    self._sync(handle)
+                self._publish(Path(temp), blob)
+            except BaseException:
+                _unlink(Path(temp))
+                raise
+        return ArtifactRef(f"sha256:{digest}", "file", len(data), _safe_name(name))
+
+    def put_path(self, path: Path | str) -> ArtifactRef:
+        """Store the file or folder at ``path``."""
+        source = Path(path)
+        if source.is_symlink():
+            source = source.resolve()
+        if source.is_file():
+            digest, size = self._put_file(source)
+            return ArtifactRef(f"sha256:{digest}", "file", size, _safe_name(source.name))
+        if source.is_dir():
+            return self._put_tree(source)
+        raise ArtifactNotFoundError(
+            f"Cannot store the artifact {str(path)!r}: no such file or folder. "
+            "Check the path (it is taken relative to the working directory)."
+        )
+
+    def _put_file(self, source: Path) -> tuple[str, int]:
+        self._ensure_dirs()
+        hasher = hashlib.sha256()
+        size = 0
+        fd, temp = tempfile.mkstemp(dir=self._tmp)
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                while chunk := src.read(_CHUNK):
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                self._sync(out)
+            digest = hasher.hexdigest()
+            blob = self._blob_path(digest)
+            if blob.exists():
+                _unlink(Path(temp))
+            else:
+                self._publish(Path(temp), blob)
+        except OSError as exc:
+            _unlink(Path(temp))
+            raise ArtifactError(
+                f"Cannot store {str(source)!r} in {str(self.root)!r}: {exc.strerror or exc}. "
+                "Check the permissions and free space."
+            ) from exc
+        except BaseException:
+            _unlink(Path(temp))
+            raise
+        return digest, size
+
+    def _put_tree(self, folder: Path) -> ArtifactRef:
+        files: list[list[Any]] = []
+        total = 0
+        for current, dirs, names in os.walk(folder):
+            dirs.sort()
+            for file_name in sorted(names):
+                file_path = Path(current, file_name)
+                relative = file_path.relative_to(folder).as_posix()
+                if file_path.is_symlink() or not file_path.is_file():
+                    raise ArtifactError(
+                        f"Cannot store the folder {str(folder)!r}: {relative!r} is a symbolic "
+                        "link or special file. Replace it by a regular file or remove it."
+                    )
+                digest, size = self._put_file(file_path)
+                files.append([relative, f"sha256:{digest}", size])
+                total += size
+        manifest = json.dumps(
+            {"format": _MANIFEST_FORMAT, "files": sorted(files)}, separators=(",", ":")
+        ).encode()
+        ref = self.put_bytes(manifest)
+        return ArtifactRef(ref.digest, "tree", total, _safe_name(folder.name))
+
+    def _publish(self, temp: Path, blob: Path) -> None:
+        blob.parent.mkdir(exist_ok=True)
+        os.chmod(temp, 0o444)
+        os.replace(temp, blob)
+        if self.durable:
+            directory = os.open(blob.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+
+    def _sync(self, handle: Any) -> None:
+        if self.durable:
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def exists(self, ref: ArtifactRef) -> bool:
+        """Whether the artifact's blob is stored (its content is not verified)."""
+        return self._blob_path(_hex(ref)).is_file()
+
+    def get_bytes(self, ref: ArtifactRef) -> bytes:
+        """The verified content of a file artifact."""
+        if ref.kind != "file":
+            raise ArtifactError(
+                f"The artifact {ref.digest} is a folder; use local_path() to get its files."
+            )
+        return self._read_verified(_hex(ref), ref)
+
+    def local_path(self, ref: ArtifactRef) -> Path:
+        """A verified file (``checkouts/<digest>/<name>``) or folder with the content."""
+        digest = _hex(ref)
+        target = self._checkouts / digest / (ref.name or ("artifact" if ref.kind == "file" else "tree"))
+        if ref.kind == "file":
+            self._read_verified(digest, ref, check_only=True)
+            if target.exists() and _sha256_file(target) == digest:
+                return target
+            self._materialize(digest, {"": (digest, ref.size)}, target, ref)
+            return target
+        manifest = json.loads(self._read_verified(digest, ref))
+        entries = {rel: (d.removeprefix("sha256:"), size) for rel, d, size in manifest["files"]}
+        for relative, (file_digest, _) in entries.items():
+            self._read_verified(file_digest, ref, check_only=True, member=relative)
+        if target.is_dir() and all(
+            _sha256_file(target / relative) == file_digest
+            for relative, (file_digest, _) in entries.items()
+            if (target / relative).is_file()
+        ) and all((target / relative).is_file() for relative in entries):
+            return target
+        self._materialize(digest, entries, target, ref)
+        return target
+
+    def delete(self, ref: ArtifactRef) -> None:
+        """Remove the artifact's blob and checkout (blobs of a folder's files are kept)."""
+        digest = _hex(ref)
+        _unlink(self._blob_path(digest))
+        shutil.rmtree(self._checkouts / digest, ignore_errors=True)
+
+    def _read_verified(
+        self, digest: str, ref: ArtifactRef, *, check_only: bool = False, member: str = ""
+    ) -> bytes:
+        blob = self._blob_path(digest)
+        label = f"{ref.digest} ({ref.name or ref.kind}{'/' + member if member else ''})"
+        try:
+            if check_only:
+                actual = _sha256_file(blob)
+                data = b""
+            else:
+                data = blob.read_bytes()
+                actual = hashlib.sha256(data).hexdigest()
+        except FileNotFoundError:
+            raise ArtifactNotFoundError(
+                f"The artifact {label} is missing from {str(self.root)!r}. It was deleted or "
+                "the store moved; register the model again or point [artifacts] root at the "
+                "right folder."
+            ) from None
+        if actual != digest:
+            raise ArtifactCorruptedError(
+                f"The artifact {label} is corrupted: {str(blob)!r} hashes to sha256:{actual}. "
+                "It is not returned. Restore the file from a backup or register the model again."
+            )
+        return data
+
+    def _materialize(
+        self,
+        digest: str,
+        entries: dict[str, tuple[str, int]],
+        target: Path,
+        ref: ArtifactRef,
+    ) -> None:
+        """Build ``target`` from blobs in tmp/, then rename it into place (atomic)."""
+        self._ensure_dirs()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self._tmp))
+        try:
+            for relative, (file_digest, _) in entries.items():
+                destination = staging / relative if relative else staging / "file"
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(self._blob_path(file_digest), destination)
+            built = staging / "file" if ref.kind == "file" else staging
+            if ref.kind != "file" and target.exists():
+                shutil.rmtree(target, ignore_errors=True)
+            try:
+                os.replace(built, target)
+            except OSError:  # another process put it there first; theirs is as good
+                if not target.exists():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _ensure_dirs(self) -> None:
+        if self._ready:
+            return
+        for directory in (self._blobs, self._tmp, self._checkouts):
+            directory.mkdir(parents=True, exist_ok=True)
+        self._ready = True
+
+    def _blob_path(self, digest: str) -> Path:
+        return self._blobs / digest[:2] / digest
+
+
+def _hex(ref: ArtifactRef) -> str:
+    match = _DIGEST.match(ref.digest)
+    if match is None:
+        raise ArtifactError(
+            f"Invalid artifact digest {ref.digest!r}: expected 'sha256:' and 64 hex digits. "
+            "The registry row is damaged; register the model again."
+        )
+    return match[1]
+
+
+def _safe_name(name: str) -> str:
+    base = os.path.basename(name.replace("\\", "/"))
+    return "" if base in ("", ".", "..") else base
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copyfile(source, destination)
+
+
+def _sha256_file(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass

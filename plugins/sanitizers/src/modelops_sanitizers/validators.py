@@ -1,0 +1,157 @@
+"""Validators that turn pattern candidates into findings: Luhn, IBAN mod-97, SSN ranges, IPs.
+
+Each takes the matched text (separators included) and returns whether it is a real value of
+its type. They are pure functions on short strings and run only on candidates.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+# ISO 13616 IBAN lengths per country (SWIFT IBAN registry).
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
+    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32,
+    "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24,
+    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31,
+    "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23,
+    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}  # fmt: skip
+
+
+def digits_of(text: str) -> str:
+    """The ASCII digits of ``text``, in order (separators dropped)."""
+    return "".join(character for character in text if "0" <= character <= "9")
+
+
+def luhn_valid(number: str) -> bool:
+    """Whether the digits of ``number`` pass the Luhn (mod 10) check used by payment cards.
+
+    Separators are ignored; a string with no digits is not valid.
+
+    >>> luhn_valid("4111 1111 1111 1111"), luhn_valid("4111 1111 1111 1112")
+    (True, False)
+    """
+    digits = digits_of(number)
+    if not digits:
+        return False
+    total = 0
+    for position, character in enumerate(reversed(digits)):
+        value = ord(character) - 48
+        if position % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def card_valid(number: str) -> bool:
+    """A payment card number: 13 to 19 digits passing Luhn, not all one repeated digit."""
+    digits = digits_of(number)
+    return 13 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn_valid(digits)
+
+
+def iban_valid(text: str) -> bool:
+    """An IBAN: a known country, that country's length, and the ISO 7064 mod-97 check equal to 1.
+
+    Spaces are ignored; letters must be upper case.
+
+    >>> iban_valid("GB82 WEST 1234 5698 7654 32"), iban_valid("GB82 WEST 1234 5698 7654 33")
+    (True, False)
+    """
+    compact = text.replace(" ", "")
+    if len(compact) < 15 or not compact.isascii() or not compact.isalnum():
+        return False
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit():
+        return False
+    if compact != compact.upper():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    numeric = "".join(
+        str(ord(character) - 55) if character.isalpha() else character for character in rearranged
+    )
+    return int(numeric) % 97 == 1
+
+
+def ssn_valid(text: str) -> bool:
+    """A US Social Security number in an issued range.
+
+    Refused: area 000, 666 or 900-999; group 00; serial 0000.
+
+    >>> ssn_valid("123-45-6789"), ssn_valid("666-45-6789"), ssn_valid("123-00-6789")
+    (True, False, False)
+    """
+    digits = digits_of(text)
+    if len(digits) != 9:
+        return False
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return (
+        area != "000"
+        and area != "666"
+        and area[0] != "9"
+        and group != "00"
+        and serial != "0000"
+    )
+
+
+def ipv4_valid(text: str) -> bool:
+    """Four dot-separated decimal octets, each at most 255, without leading zeros.
+
+    >>> ipv4_valid("192.168.0.1"), ipv4_valid("256.1.1.1"), ipv4_valid("01.2.3.4")
+    (True, False, False)
+    """
+    parts = text.split(".")
+    if len(parts) != 4:
+        return False
+    for part in parts:
+        if not part or len(part) > 3 or not part.isdigit() or not part.isascii():
+            return False
+        if len(part) > 1 and part[0] == "0":
+            return False
+        if int(part) > 255:
+            return False
+    return True
+
+
+def ipv6_valid(text: str) -> bool:
+    """An IPv6 address (``::`` compression and an embedded IPv4 tail allowed), no zone or prefix.
+
+    >>> ipv6_valid("2001:db8::1"), ipv6_valid("2001:db8:::1"), ipv6_valid("12:34")
+    (True, False, False)
+    """
+    if text.count(":") < 2:
+        return False
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def phone_valid(text: str) -> bool:
+    """A phone number: 10 digits for NANP (11 with the leading 1), 8 to 15 with a ``+`` prefix.
+
+    A NANP number needs an area code and exchange starting with 2-9; E.164 allows at most
+    15 digits and a country code not starting with 0.
+    """
+    digits = digits_of(text)
+    if text.startswith("+"):
+        if not 8 <= len(digits) <= 15 or digits[0] == "0":
+            return False
+        if digits[0] == "1":
+            return len(digits) == 11 and _nanp_valid(digits[1:])
+        return True
+    if len(digits) == 11 and digits[0] == "1":
+        return _nanp_valid(digits[1:])
+    return len(digits) == 10 and _nanp_valid(digits)
+
+
+def _nanp_valid(ten_digits: str) -> bool:
+    """Area code and exchange both start with 2-9, and the area code is not N11 (e.g. 911)."""
+    if len(ten_digits) != 10:
+        return False
+    area, exchange = ten_digits[:3], ten_digits[3:6]
+    return area[0] >= "2" and exchange[0] >= "2" and area[1:] != "11"

@@ -1,0 +1,38 @@
+"""What every command shares: the options of the ``modelops`` group and runtime creation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+import click
+
+if TYPE_CHECKING:
+    from modelops_core.config import Config
+    from modelops_core.runtime import Runtime
+
+
+@attrs.frozen
+class CliState:
+    """The global options: ``--config`` and ``--lenient``."""
+
+    config_path: Path | None = None
+    lenient: bool = False
+
+    def config(self) -> Config:
+        from modelops_core.config import load_config
+
+        return load_config(self.config_path)
+
+    def runtime(self) -> Runtime:
+        """A runtime on the chosen configuration; ``--lenient`` overrides ``[plugins] strict``."""
+        from modelops_core.runtime import Runtime
+
+        return Runtime(self.config(), strict=False if self.lenient else None)
+
+
+def state() -> CliState:
+    """The :class:`CliState` of the running command."""
+    found = click.get_current_context().find_object(CliState)
+    return found if found is not None else CliState()

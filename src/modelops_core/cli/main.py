@@ -1,0 +1,61 @@
+"""The ``modelops`` command: ``modelops --help`` imports no plugin and no heavy library."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from modelops_core._version import __version__
+from modelops_core.cli.config_commands import config_group
+from modelops_core.cli.context import CliState
+from modelops_core.cli.demo import demo_command
+from modelops_core.cli.eval_commands import eval_group
+from modelops_core.cli.plugins_commands import plugins_group
+from modelops_core.errors import ModelOpsError
+
+EXIT_USAGE_OR_INPUT = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="modelops")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Configuration file (default: modelops.toml found from here, or the embedded default).",
+)
+@click.option("--lenient", is_flag=True, help="Warn about and skip broken plugins.")
+@click.pass_context
+def cli(context: click.Context, config_path: Path | None, lenient: bool) -> None:
+    """modelops: the model lifecycle, one plugin at a time."""
+    context.obj = CliState(config_path=config_path, lenient=lenient)
+
+
+cli.add_command(plugins_group)
+cli.add_command(config_group)
+cli.add_command(eval_group)
+cli.add_command(demo_command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; a :class:`ModelOpsError` is shown as one readable message, exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="modelops", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except ModelOpsError as exc:
+        click.secho(f"Error: {exc}", fg="red", err=True)
+        return EXIT_USAGE_OR_INPUT
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Model version strings: parsing, numeric ordering and the next auto-incremented version.
+
+Accepted: dotted numbers of one to six parts (``1``, ``1.0``, ``2.1.0``) with an optional
+semver pre-release (``-rc.1``) and build (``+build.7``). Numeric parts compare as numbers
+(``1.10`` > ``1.9``), trailing zeros do not matter (``1.0`` == ``1.0.0``), a pre-release sorts
+before its release, and build metadata is ignored when ordering (as in semver 2.0).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import total_ordering
+
+import attrs
+
+from modelops_core.errors import ModelOpsError
+
+_VERSION = re.compile(
+    r"^v?(?P<release>\d{1,9}(?:\.\d{1,9}){0,5})"
+    r"(?:-(?P<pre>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?"
+    r"(?:\+(?P<build>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?$"
+)
+
+
+class InvalidVersionError(ModelOpsError, ValueError):
+    """A version string is not dotted numbers with an optional semver pre-release/build."""
+
+
+@total_ordering
+@attrs.frozen(eq=False)
+class Version:
+    """A parsed version; compare and sort them, ``str()`` gives back the text as written."""
+
+    text: str
+    release: tuple[int, ...]
+    prerelease: tuple[int | str, ...] = ()
+    build: str = ""
+
+    @property
+    def _normal(self) -> tuple[int, ...]:
+        release = list(self.release)
+        while len(release) > 1 and release[-1] == 0:
+            release.pop()
+        return tuple(release)
+
+    def _precedence(self) -> tuple[tuple[int, ...], int, tuple[tuple[int, int, str], ...]]:
+        pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in self.prerelease)
+        return (self._normal, 0 if self.prerelease else 1, pre)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self._precedence() == other._precedence()
+
+    def __hash__(self) -> int:
+        return hash(self._precedence())
+
+    def __lt__(self, other: Version) -> bool:
+        return self._precedence() < other._precedence()
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def key(self) -> str:
+        """A canonical text equal for equal versions (``1.0`` and ``1.0.0`` give ``1``).
+
+        Backends keep it under a unique constraint, so equal versions cannot both be stored.
+        """
+        key = ".".join(str(part) for part in self._normal)
+        if self.prerelease:
+            key += "-" + ".".join(str(part) for part in self.prerelease)
+        return key
+
+    def next(self) -> Version:
+        """The version after this release: its last number plus one (``1.2`` -> ``1.3``)."""
+        release = (*self.release[:-1], self.release[-1] + 1)
+        return parse_version(".".join(str(part) for part in release))
+
+
+def parse_version(text: str) -> Version:
+    """Parse ``text``; raise :class:`InvalidVersionError` saying what a valid version looks like."""
+    if not isinstance(text, str):
+        raise InvalidVersionError(
+            f"A version must be a string such as '1.0' or '2.1.0', got {type(text).__name__} "
+            f"{text!r}."
+        )
+    match = _VERSION.match(text.strip())
+    if match is None:
+        raise InvalidVersionError(
+            f"Invalid version {text!r}: use dotted numbers such as '1', '1.0' or '2.1.0', "
+            "optionally with a pre-release ('1.0.0-rc.1') or build ('1.0.0+build.7'); "
+            "or leave the version out to auto-increment."
+        )
+    release = tuple(int(part) for part in match["release"].split("."))
+    prerelease: tuple[int | str, ...] = ()
+    if match["pre"]:
+        prerelease = tuple(
+            int(part) if part.isdigit() else part for part in match["pre"].split(".")
+        )
+    return Version(text.strip(), release, prerelease, match["build"] or "")
+
+
+def sort_versions(texts: list[str]) -> list[str]:
+    """``texts`` in ascending version order."""
+    return sorted(texts, key=parse_version)
+
+
+def next_version(existing: list[str]) -> str:
+    """The auto-incremented version after ``existing``: ``"1"`` first, then highest release + 1."""
+    releases = [v for v in (parse_version(t) for t in existing) if not v.prerelease]
+    if not releases:
+        prereleases = [parse_version(t) for t in existing]
+        if not prereleases:
+            return "1"
+        highest = max(prereleases)
+        return ".".join(str(part) for part in highest.release)
+    return str(max(releases).next())

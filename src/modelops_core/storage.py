@@ -1,0 +1,329 @@
+"""The storage contract: what a registry backend, a tracking backend and an artifact store offer.
+
+Plugins implement these protocols; the facades (:mod:`modelops_core.registry`,
+:mod:`modelops_core.tracking`) hold all policy (validation, hooks, serializers) and only call
+them. Every factory is called with ``home=<config.home as str>`` plus the options of its config
+table, so embedded backends know where ``.modelops/`` is.
+
+A backend of kind ``registry_backend`` may serve both model registry and tracking (the
+first-party ``sql`` backend does): ``[tracking] backend`` names a ``registry_backend`` component
+that implements :class:`TrackingBackend`.
+
+Order of writes the facades rely on: the artifact is stored (atomically) *before* the version
+row that points to it is committed, so a crash leaves at most an unreferenced artifact, never a
+row whose artifact is missing or incomplete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from modelops_core.errors import ModelOpsError
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class StorageError(ModelOpsError):
+    """A registry, tracking or artifact operation failed; the message says what to do."""
+
+
+class InvalidModelNameError(StorageError, ValueError):
+    """A model name with forbidden characters, a path separator or a bad length."""
+
+
+class ModelNotFoundError(StorageError, LookupError):
+    """No model with that name is registered."""
+
+
+class VersionNotFoundError(StorageError, LookupError):
+    """The model exists but not that version."""
+
+
+class DuplicateVersionError(StorageError):
+    """The version (or an equal one: ``1.0`` == ``1.0.0``) is already registered."""
+
+
+class AliasNotFoundError(StorageError, LookupError):
+    """The model has no such alias (or nothing to roll the alias back to)."""
+
+
+class RunNotFoundError(StorageError, LookupError):
+    """No tracking run with that id."""
+
+
+class StoreLockedError(StorageError):
+    """The database stayed locked by another writer after every retry."""
+
+
+class SchemaVersionError(StorageError):
+    """The database was written by a newer modelops version than the installed backend."""
+
+
+class StoreConnectionError(StorageError):
+    """The database server cannot be reached; the message names the (masked) URL and key."""
+
+
+class ArtifactError(StorageError):
+    """An artifact could not be stored or read."""
+
+
+class ArtifactNotFoundError(ArtifactError, LookupError):
+    """The artifact (or the path given to store) does not exist."""
+
+
+class ArtifactCorruptedError(ArtifactError):
+    """The stored bytes no longer hash to the artifact's digest; the artifact is not returned."""
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+@attrs.frozen
+class ArtifactRef:
+    """A stored artifact: ``digest`` is ``"sha256:<hex>"`` of a file, or of a folder's manifest.
+
+    :param kind: ``"file"`` or ``"tree"`` (a folder).
+    :param size: total bytes of the content.
+    :param name: the original file or folder name (``""`` for in-memory bytes).
+    """
+
+    digest: str
+    kind: str
+    size: int
+    name: str = ""
+
+
+@attrs.frozen
+class ModelVersion:
+    """One registered version of a model, as stored.
+
+    :param serializer: the serializer of an in-memory model (``""`` for a file or folder).
+    :param lineage: dataset fingerprint, training job, base model, provider, evaluation,
+        parent version, run id (whatever was given).
+    :param status: ``"active"`` or ``"archived"``.
+    """
+
+    name: str
+    version: str
+    artifact: ArtifactRef | None
+    serializer: str = ""
+    metadata: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    tags: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    lineage: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    status: str = "active"
+    created_at: float = 0.0
+    created_by: str = ""
+
+
+@attrs.frozen
+class AliasEvent:
+    """One move of an alias: to ``version`` (None when deleted), from ``previous``."""
+
+    name: str
+    alias: str
+    version: str | None
+    previous: str | None
+    at: float
+    by: str
+    action: str
+
+
+@attrs.frozen
+class AuditEntry:
+    """One change to the registry: who did what to which model and version, and when."""
+
+    at: float
+    actor: str
+    action: str
+    name: str
+    version: str | None
+    details: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+
+
+@attrs.frozen
+class MetricPoint:
+    """One logged metric value."""
+
+    key: str
+    value: float
+    step: int = 0
+    timestamp: float = 0.0
+
+
+@attrs.frozen
+class RunRecord:
+    """A tracking run with its parameters, tags, environment and the models it produced."""
+
+    run_id: str
+    experiment: str
+    status: str
+    started_at: float
+    ended_at: float | None = None
+    params: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_mapping)
+    tags: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    environment: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    models: tuple[tuple[str, str], ...] = ()
+    artifacts: Mapping[str, ArtifactRef] = attrs.field(factory=dict, converter=_frozen_mapping)
+
+
+# --- protocols ---------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class ArtifactStore(Protocol):
+    """Stores files and folders by content; every read is verified against the digest."""
+
+    def put_path(self, path: Path) -> ArtifactRef:
+        """Store a file or folder (once per distinct content) and return its reference."""
+        ...
+
+    def put_bytes(self, data: bytes, name: str = "") -> ArtifactRef:
+        """Store ``data`` as a file artifact."""
+        ...
+
+    def get_bytes(self, ref: ArtifactRef) -> bytes:
+        """The content of a file artifact; :class:`ArtifactCorruptedError` on a mismatch."""
+        ...
+
+    def local_path(self, ref: ArtifactRef) -> Path:
+        """A verified local file (named ``ref.name``) or folder with the artifact's content."""
+        ...
+
+    def exists(self, ref: ArtifactRef) -> bool:
+        """Whether the artifact's content is stored (not verified)."""
+        ...
+
+    def delete(self, ref: ArtifactRef) -> None:
+        """Forget the artifact's content (no error if it is already gone)."""
+        ...
+
+
+@runtime_checkable
+class RegistryBackend(Protocol):
+    """Stores model versions, aliases with their history and the audit log.
+
+    Names and versions arrive validated; ``version_key`` is the canonical key of
+    :class:`modelops_core.semver.Version` and must be unique per model. Every change writes an
+    audit entry in the same transaction.
+    """
+
+    def add_version(self, record: ModelVersion, version_key: str, *, actor: str) -> ModelVersion:
+        """Store a new version; :class:`DuplicateVersionError` if an equal one exists."""
+        ...
+
+    def get_version(self, name: str, version: str) -> ModelVersion:
+        """The version; :class:`ModelNotFoundError` or :class:`VersionNotFoundError`."""
+        ...
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of ``name`` (any order); :class:`ModelNotFoundError` if none."""
+        ...
+
+    def list_models(self) -> list[str]:
+        """The names of every model, sorted."""
+        ...
+
+    def set_alias(self, name: str, alias: str, version: str, *, actor: str) -> str | None:
+        """Point ``alias`` at ``version``; return the version it held before (or None)."""
+        ...
+
+    def get_alias(self, name: str, alias: str) -> str:
+        """The version ``alias`` points to; :class:`AliasNotFoundError` if unset."""
+        ...
+
+    def aliases(self, name: str) -> dict[str, str]:
+        """Every alias of ``name`` and its version."""
+        ...
+
+    def delete_alias(self, name: str, alias: str, *, actor: str) -> None:
+        """Remove ``alias``; :class:`AliasNotFoundError` if unset."""
+        ...
+
+    def rollback_alias(self, name: str, alias: str, *, actor: str) -> str:
+        """Move ``alias`` back to the version that held it before its latest move."""
+        ...
+
+    def alias_history(self, name: str, alias: str) -> list[AliasEvent]:
+        """Every move of ``alias``, oldest first."""
+        ...
+
+    def set_status(self, name: str, version: str, status: str, *, actor: str) -> None:
+        """Set a version's status (``"active"`` or ``"archived"``)."""
+        ...
+
+    def delete_version(self, name: str, version: str, *, actor: str) -> ModelVersion:
+        """Delete a version (and aliases pointing to it); return what was deleted."""
+        ...
+
+    def search(self, name_prefix: str = "") -> list[ModelVersion]:
+        """Versions whose model name starts with ``name_prefix``; the facade filters further."""
+        ...
+
+    def audit(self, name: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        """The newest ``limit`` audit entries (of model ``name``), newest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+@runtime_checkable
+class TrackingBackend(Protocol):
+    """Stores runs, their parameters, tags and metric points."""
+
+    def create_run(
+        self, experiment: str, *, tags: Mapping[str, Any], environment: Mapping[str, Any]
+    ) -> RunRecord:
+        """Start a new run of ``experiment`` (status ``"running"``)."""
+        ...
+
+    def end_run(self, run_id: str, status: str) -> None:
+        """Mark the run ``"finished"`` or ``"failed"``."""
+        ...
+
+    def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
+        """Record parameters (a changed value replaces the old one)."""
+        ...
+
+    def log_metrics(self, run_id: str, points: Sequence[MetricPoint]) -> None:
+        """Record metric points in one transaction."""
+        ...
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        """Merge ``tags`` into the run's tags."""
+        ...
+
+    def log_artifact(self, run_id: str, label: str, ref: ArtifactRef) -> None:
+        """Record that the run produced the artifact ``ref`` under ``label``."""
+        ...
+
+    def link_model(self, run_id: str, name: str, version: str) -> None:
+        """Record that the run produced the model version."""
+        ...
+
+    def get_metrics(self, run_id: str, key: str | None = None) -> list[MetricPoint]:
+        """The run's metric points (of ``key``), ordered by key, step and time."""
+        ...
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run; :class:`RunNotFoundError` if unknown."""
+        ...
+
+    def list_runs(self, experiment: str | None = None, limit: int = 100) -> list[RunRecord]:
+        """The newest runs (of ``experiment``), newest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+

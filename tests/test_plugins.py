@@ -1,0 +1,202 @@
+"""Discovery and loading: strict by default, lenient on request, nothing half-registered."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from modelops_core import Runtime, hookimpl
+from modelops_core.config import Config, PluginSettings
+from modelops_core.errors import (
+    DuplicateComponentError,
+    IncompatiblePluginError,
+    PluginHookError,
+    PluginLoadError,
+    PluginRegistrationError,
+)
+from modelops_core.plugins import PluginWarning
+
+GOOD_PLUGIN = """
+from modelops_core import hookimpl
+
+@hookimpl
+def modelops_register_metrics(registry):
+    registry.add("{metric}", "statistics:mean")
+"""
+
+
+def runtime(fake_site, *, strict=True, environ=None, strict_setting=True, **settings) -> Runtime:
+    plugins = PluginSettings(strict=strict_setting, **settings)
+    config = Config(home=fake_site.root / ".modelops", plugins=plugins)
+    return Runtime(config, strict=strict, environ=environ or {})
+
+
+def test_an_installed_plugin_is_listed_with_its_distribution_and_version(fake_site, unique):
+    fake_site.add("acme-good", unique("acme_good"), GOOD_PLUGIN.format(metric="acme.mean"),
+                  version="2.3.4")  # fmt: skip
+    loaded = runtime(fake_site)
+    info = next(p for p in loaded.plugins if p.name == "acme-good")
+    assert (info.distribution, info.version) == ("acme-good", "2.3.4")
+    assert loaded.components.by_plugin("acme-good") == {"metric": ["acme.mean"]}
+
+
+def test_an_import_error_propagates_with_the_plugin_named(fake_site, unique):
+    fake_site.add("acme-broken", unique("acme_broken"), 'raise ImportError("Don\'t hide me!")',
+                  version="0.9")  # fmt: skip
+    with pytest.raises(PluginLoadError) as caught:
+        runtime(fake_site)
+    message = str(caught.value)
+    assert "'acme-broken' (acme-broken 0.9)" in message
+    assert "Don't hide me!" in message
+    assert "[plugins] disable" in message
+    assert isinstance(caught.value.__cause__, ImportError)
+    assert caught.value.plugin == "acme-broken"
+
+
+def test_lenient_mode_warns_skips_and_keeps_the_problem(fake_site, unique):
+    fake_site.add("acme-broken", unique("acme_broken"), "raise RuntimeError('boom')")
+    fake_site.add("acme-good", unique("acme_good"), GOOD_PLUGIN.format(metric="acme.mean"))
+    with pytest.warns(PluginWarning, match="acme-broken.*boom"):
+        loaded = runtime(fake_site, strict=False)
+    assert "acme.mean" in loaded.components["metric"]
+    assert [problem.plugin for problem in loaded.problems] == ["acme-broken"]
+
+
+def test_lenient_mode_can_be_chosen_in_the_config(fake_site, unique):
+    fake_site.add("acme-broken", unique("acme_broken"), "raise RuntimeError('boom')")
+    with pytest.warns(PluginWarning):
+        loaded = runtime(fake_site, strict=None, strict_setting=False)
+    assert loaded.problems
+
+
+def test_a_misspelled_hook_is_an_error_with_a_suggestion(fake_site, unique):
+    source = """
+    from modelops_core import hookimpl
+
+    @hookimpl
+    def modelops_register_metric(registry):
+        pass
+    """
+    fake_site.add("acme-typo", unique("acme_typo"), source)
+    with pytest.raises(PluginHookError, match="'modelops_register_metric'.*modelops_register_metrics"):
+        runtime(fake_site)
+
+
+def test_a_hook_argument_the_spec_lacks_is_an_error(fake_site, unique):
+    source = """
+    from modelops_core import hookimpl
+
+    @hookimpl
+    def modelops_register_metrics(registry, extra):
+        pass
+    """
+    fake_site.add("acme-args", unique("acme_args"), source)
+    with pytest.raises(PluginHookError, match="acme-args.*extra"):
+        runtime(fake_site)
+
+
+def test_a_duplicate_component_name_names_both_plugins(fake_site, unique):
+    fake_site.add("acme-one", unique("acme_one"), GOOD_PLUGIN.format(metric="shared"))
+    fake_site.add("acme-two", unique("acme_two"), GOOD_PLUGIN.format(metric="shared"))
+    with pytest.raises(DuplicateComponentError) as caught:
+        runtime(fake_site)
+    assert "'acme-one' (acme-one)" in str(caught.value)
+    assert "'acme-two' (acme-two)" in str(caught.value)
+
+
+def test_a_disabled_plugin_is_never_imported(fake_site, unique):
+    module = unique("acme_disabled")
+    fake_site.add("acme-disabled", module, "raise SystemExit('imported!')")
+    loaded = runtime(fake_site, disable=("acme-disabled",))
+    assert module not in sys.modules
+    assert "acme-disabled" not in [p.name for p in loaded.plugins]
+
+
+def test_load_plugins_env_imports_only_the_named_plugins(fake_site, unique):
+    skipped = unique("acme_skipped")
+    fake_site.add("acme-skipped", skipped, "raise SystemExit('imported!')")
+    fake_site.add("acme-good", unique("acme_good"), GOOD_PLUGIN.format(metric="acme.mean"))
+    loaded = runtime(fake_site, environ={"MODELOPS_LOAD_PLUGINS": "acme-good"})
+    assert [p.name for p in loaded.plugins] == ["acme-good"]
+    assert skipped not in sys.modules
+    assert runtime(fake_site, environ={"MODELOPS_LOAD_PLUGINS": ""}).plugins == []
+
+
+def test_disable_autoload_env_loads_no_installed_plugin(fake_site, unique):
+    fake_site.add("acme-good", unique("acme_good"), GOOD_PLUGIN.format(metric="acme.mean"))
+    loaded = runtime(fake_site, environ={"MODELOPS_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert loaded.plugins == []
+
+
+def test_a_plugin_needing_another_core_version_is_refused_before_import(fake_site, unique):
+    module = unique("acme_future")
+    fake_site.add("acme-future", module, GOOD_PLUGIN.format(metric="x"), version="5.0",
+                  requires=("numpy", "modelops-core>=2.0,<3"))  # fmt: skip
+    with pytest.raises(IncompatiblePluginError) as caught:
+        runtime(fake_site)
+    assert "needs modelops-core>=2.0,<3" in str(caught.value)
+    assert "0.1.0 is installed" in str(caught.value)
+    assert module not in sys.modules
+
+
+def test_the_entry_point_name_must_equal_the_distribution_name(fake_site, unique):
+    fake_site.add("acme-renamed", unique("acme_renamed"), GOOD_PLUGIN.format(metric="x"),
+                  entry_point_name="acme")  # fmt: skip
+    with pytest.raises(PluginLoadError, match="must equal the distribution name"):
+        runtime(fake_site)
+
+
+def test_a_plugin_failing_half_way_is_rolled_back():
+    plugin = types.SimpleNamespace()
+
+    @hookimpl
+    def modelops_register_metrics(registry):
+        registry.add("half.metric", "statistics:mean")
+
+    @hookimpl
+    def modelops_register_providers(registry):
+        raise RuntimeError("provider table exploded")
+
+    plugin.modelops_register_metrics = modelops_register_metrics
+    plugin.modelops_register_providers = modelops_register_providers
+    loaded = Runtime(Config(), autoload=False, strict=False, environ={})
+    with pytest.warns(PluginWarning, match="provider table exploded"):
+        loaded.register_plugin(plugin, "half")
+    assert "half.metric" not in loaded.components["metric"]
+    assert not loaded.manager.has_plugin("half")
+    with pytest.raises(PluginRegistrationError, match="None of its components were registered"):
+        Runtime(Config(), plugins=[("half", plugin)], autoload=False, environ={})
+
+
+def test_two_runtimes_are_independent():
+    plugin = types.SimpleNamespace()
+
+    @hookimpl
+    def modelops_register_metrics(registry):
+        registry.add("only.here", "statistics:mean")
+
+    plugin.modelops_register_metrics = modelops_register_metrics
+    first = Runtime(Config(), plugins=[("p", plugin)], autoload=False, environ={})
+    second = Runtime(Config(), autoload=False, environ={})
+    assert "only.here" in first.components["metric"]
+    assert "only.here" not in second.components["metric"]
+    assert first.manager is not second.manager
+
+
+def test_trace_env_traces_hook_calls(capsys):
+    Runtime(Config(), autoload=False, environ={"MODELOPS_TRACE_PLUGINS": "1"})
+    assert "modelops_configure" in capsys.readouterr().err
+
+
+def test_building_a_runtime_prints_nothing(capsys):
+    Runtime(Config(), environ={})
+    assert capsys.readouterr() == ("", "")
+
+
+def test_the_core_builtins_are_an_ordinary_blockable_plugin():
+    names = [p.name for p in Runtime(Config(), environ={}).plugins]
+    assert "modelops-core" in names
+    blocked = Runtime(Config(plugins=PluginSettings(disable=("modelops-core",))), environ={})
+    assert "exact_match" not in blocked.components["metric"]
