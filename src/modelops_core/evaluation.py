@@ -17,6 +17,7 @@ from modelops_core.kinds import Kind
 from modelops_core.text_metrics import exact_match_metric, length_ratio_metric
 
 if TYPE_CHECKING:
+    from modelops_core.config import ComponentChoice
     from modelops_core.runtime import Runtime
 
 MetricFunction = Callable[[Sequence[Any], Sequence[Any]], Any]
@@ -56,24 +57,27 @@ class Evaluator:
 
 def evaluate_components(
     runtime: Runtime,
-    metric_names: Sequence[str],
+    metrics: Sequence[str | ComponentChoice],
     records: Sequence[Mapping[str, Any]],
     *,
     prediction_key: str = "prediction",
     reference_key: str = "reference",
     source: str = "records",
 ) -> dict[str, Any]:
-    """Compute the metrics ``metric_names`` (from the runtime's tables) over ``records``.
+    """Compute ``metrics`` (names, or config choices with options) over ``records``.
 
     Each record holds a prediction and a reference; any other keyword parameter of a metric's
     ``compute`` (``scores``, ``groups``, ``latency_ms`` …) is filled from the column of the
     same name. ``modelops_after_evaluate`` fires with the result.
     """
-    metrics = {name: runtime.create(Kind.METRIC, name) for name in metric_names}
+    built = {
+        choice if isinstance(choice, str) else choice.name: runtime.create(Kind.METRIC, choice)
+        for choice in metrics
+    }
     predictions = _column(records, prediction_key, source)
     references = _column(records, reference_key, source)
     result: dict[str, Any] = {}
-    for name, metric in metrics.items():
+    for name, metric in built.items():
         extra = {
             column: _column(records, column, source)
             for column in _extra_parameters(metric.compute)

@@ -11,6 +11,7 @@ import click
 from modelops_core.cli.context import state
 
 if TYPE_CHECKING:
+    from modelops_core.config import ComponentChoice
     from modelops_core.runtime import Runtime
 
 
@@ -55,16 +56,15 @@ def run_command(
     from modelops_core.evaluation import evaluate_components
 
     runtime = state().runtime()
-    names = [name.strip() for name in metrics.split(",") if name.strip()]
-    names = names or [choice.name for choice in runtime.config.metrics]
-    if not names:
+    chosen = choose_metrics(runtime.config.metrics, metrics)
+    if not chosen:
         raise click.UsageError(
             "No metrics chosen: pass --metrics a,b or set [evaluation] metrics in modelops.toml."
         )
     records = load_records(predictions_path, references_path)
     result = evaluate_components(
         runtime,
-        names,
+        chosen,
         records,
         prediction_key=prediction_key,
         reference_key=reference_key,
@@ -74,6 +74,18 @@ def run_command(
         print_json(result)
     else:
         print_metric_table(f"Metrics over {len(records)} examples", result)
+
+
+def choose_metrics(
+    configured: Sequence[ComponentChoice], names: str
+) -> list[str | ComponentChoice]:
+    """The metrics named on the command line (with their options from the config when the
+    config names them too), or every ``[evaluation] metrics`` entry when none is named."""
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    if not wanted:
+        return list(configured)
+    by_name = {choice.name: choice for choice in configured}
+    return [by_name.get(name, name) for name in wanted]
 
 
 def load_records(predictions_path: Path, references_path: Path | None) -> list[dict[str, Any]]:

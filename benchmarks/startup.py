@@ -1,0 +1,66 @@
+"""Start-up cost: `import modelops_core` and `modelops plugins list` against `import mlflow`.
+
+Run: python benchmarks/startup.py [--quick] [--mlflow-python PATH]
+
+Each figure is the median wall time of fresh interpreter processes (so it includes Python's
+own start-up, measured separately as the baseline). MLflow is measured with the interpreter
+given by --mlflow-python (default: this one) when it can import mlflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def median_seconds(command: list[str], runs: int) -> float:
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="5 runs instead of 15")
+    parser.add_argument("--mlflow-python", default=sys.executable)
+    args = parser.parse_args()
+    runs = 5 if args.quick else 15
+    python = sys.executable
+    modelops = shutil.which("modelops", path=str(Path(python).parent)) or "modelops"
+
+    rows = [
+        ("python -c pass (baseline)", median_seconds([python, "-c", "pass"], runs)),
+        ("import modelops_core", median_seconds([python, "-c", "import modelops_core"], runs)),
+        ("modelops --help", median_seconds([modelops, "--help"], runs)),
+        ("modelops plugins list", median_seconds([modelops, "plugins", "list"], runs)),
+    ]
+    has_mlflow = subprocess.run(
+        [args.mlflow_python, "-c", "import mlflow"], capture_output=True
+    ).returncode == 0
+    mlflow_time = (
+        median_seconds([args.mlflow_python, "-c", "import mlflow"], runs) if has_mlflow else None
+    )
+    plugins = subprocess.run([modelops, "plugins", "list", "--json"], capture_output=True,
+                             text=True, check=True).stdout.count('"plugin"')  # fmt: skip
+
+    print(f"{'what':34} {'median ms':>10} {'vs import mlflow':>17}")
+    for name, seconds in rows:
+        ratio = f"{mlflow_time / seconds:.1f}x faster" if mlflow_time else "n/a"
+        print(f"{name:34} {seconds * 1000:10.1f} {ratio:>17}")
+    if mlflow_time:
+        print(f"{'import mlflow':34} {mlflow_time * 1000:10.1f}")
+    else:
+        print("import mlflow: not installed for --mlflow-python; no ratio measured")
+    print(f"({plugins} plugins loaded; {runs} runs each; 150 ms target for `plugins list`)")
+
+
+if __name__ == "__main__":
+    main()

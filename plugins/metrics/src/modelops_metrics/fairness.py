@@ -1,0 +1,734 @@
+"""Fairness metrics by group and intersectional group, from one grouped ``np.bincount``.
+
+Every metric here takes ``groups=``: the group label of each item, as
+
+- one sequence of labels (``["a", "b", "a", ...]``), or
+- several sequences, one per sensitive feature (a list of sequences, or a mapping of feature name
+  to sequence), or a 2-D array with one row per item and one column per feature. Items are then
+  grouped by the combination of their labels (intersectional groups, e.g. ``("f", "18-25")``).
+
+Only combinations that occur in the data are groups. Rates follow fairlearn: the selection rate
+of a group is ``P(prediction = pos_label | group)``; its true/false positive rate is
+``P(prediction = pos_label | reference = pos_label / != pos_label, group)``, 0 when the group has
+no such references (as ``sklearn.metrics.confusion_matrix(normalize="true")``). Any value other
+than ``pos_label`` counts as negative. Sample weights weigh every count.
+
+``method="between_groups"`` compares the largest and smallest group value; ``"to_overall"``
+compares each group with the value over all items (fairlearn's ``MetricFrame.difference`` and
+``MetricFrame.ratio``). Groups whose value is undefined (zero total weight) are skipped.
+Reference: Hardt, Price and Srebro, "Equality of Opportunity in Supervised Learning", NeurIPS 2016.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+from modelops_core.text_metrics import MetricInputError
+
+from modelops_metrics.calibration import ExpectedCalibrationErrorMetric, Strategy
+
+Method = Literal["between_groups", "to_overall"]
+_METHODS = ("between_groups", "to_overall")
+# An integer group column whose values span at most this many codes per item is encoded by
+# offset (O(n)) instead of by sorting (np.unique, O(n log n)).
+_DIRECT_CODE_SPAN_PER_ITEM = 4
+
+
+# --- groups --------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class GroupCodes:
+    """Items encoded as dense group codes ``0..len(labels)-1`` with the label of each code."""
+
+    codes: np.ndarray
+    labels: tuple[Hashable, ...]
+
+
+def _group_columns(groups: Any) -> list[Any]:
+    """Split ``groups`` into one column per sensitive feature."""
+    if groups is None:
+        raise MetricInputError(
+            "groups is missing; fairness metrics need the group label of each item, e.g. "
+            "compute(predictions, references, groups=sex) or groups=[sex, age_band]."
+        )
+    if isinstance(groups, Mapping):
+        return list(groups.values())
+    if isinstance(groups, str | bytes):
+        raise MetricInputError("groups is a string; pass one group label per item.")
+    if isinstance(groups, Sequence) and len(groups) > 0:
+        first = groups[0]
+        if isinstance(first, Sequence | np.ndarray) and not isinstance(first, str | bytes):
+            return list(groups)
+        return [groups]
+    array = np.asarray(groups)
+    if array.ndim == 2:
+        return [array[:, column] for column in range(array.shape[1])]
+    return [array]
+
+
+def _encode_column(values: Any, length: int, feature: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes and sorted unique labels of one group column."""
+    column = np.asarray(values)
+    if column.ndim != 1 or len(column) != length:
+        shape = len(column) if column.ndim == 1 else column.shape
+        raise MetricInputError(
+            f"predictions has {length} items but groups column {feature} has {shape}; pass one "
+            "group label per item (several features as a list of equally long sequences)."
+        )
+    if column.dtype.kind in "biu":
+        low, high = int(column.min()), int(column.max())
+        if high - low <= _DIRECT_CODE_SPAN_PER_ITEM * length + 1024:
+            offsets = (column - low).astype(np.intp, copy=False)
+            present = np.bincount(offsets, minlength=high - low + 1) > 0
+            dense = np.cumsum(present) - 1
+            return dense[offsets], np.flatnonzero(present) + low
+    try:
+        labels, codes = np.unique(column, return_inverse=True)
+    except TypeError as exc:
+        raise MetricInputError(
+            f"groups column {feature} mixes label types that cannot be ordered ({exc}); use "
+            "labels of one type, e.g. all strings."
+        ) from exc
+    return codes.reshape(-1).astype(np.intp, copy=False), labels
+
+
+def encode_groups(groups: Any, length: int) -> GroupCodes:
+    """Encode one or several group columns as dense codes of their observed combinations."""
+    columns = _group_columns(groups)
+    if not columns:
+        raise MetricInputError("groups has no columns; pass at least one sequence of labels.")
+    encoded = [_encode_column(column, length, index) for index, column in enumerate(columns)]
+    if len(encoded) == 1:
+        codes, labels = encoded[0]
+        return GroupCodes(codes, tuple(label.item() for label in labels))
+    combined = np.zeros(length, dtype=np.intp)
+    for codes, labels in encoded:
+        combined = combined * len(labels) + codes
+    present, dense = np.unique(combined, return_inverse=True)
+    sizes = [len(labels) for _, labels in encoded]
+    combined_labels = []
+    for code in present.tolist():
+        parts = []
+        for size in reversed(sizes):
+            code, part = divmod(code, size)
+            parts.append(part)
+        combined_labels.append(
+            tuple(
+                labels[part].item()
+                for (_, labels), part in zip(encoded, reversed(parts), strict=True)
+            )
+        )
+    return GroupCodes(dense.reshape(-1).astype(np.intp, copy=False), tuple(combined_labels))
+
+
+def _weights(sample_weight: Any, length: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim != 1 or len(weights) != length:
+        raise MetricInputError(
+            f"predictions has {length} items but sample_weight has "
+            f"{len(weights) if weights.ndim == 1 else weights.shape}; pass one weight per item."
+        )
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        index = int(np.flatnonzero(~np.isfinite(weights) | (weights < 0))[0])
+        raise MetricInputError(
+            f"sample_weight[{index}] is {weights[index]}; weights must be finite and >= 0."
+        )
+    return weights
+
+
+def _labels_array(values: Any, argument: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise MetricInputError(
+            f"{argument} has shape {array.shape}; pass one label per item (a 1-D sequence)."
+        )
+    return array
+
+
+def _check_method(method: str) -> None:
+    if method not in _METHODS:
+        raise MetricInputError(
+            f"method is {method!r}; choose one of {', '.join(map(repr, _METHODS))}."
+        )
+
+
+# --- grouped counts ------------------------------------------------------------------------------
+
+
+@attrs.define
+class GroupedCounts:
+    """Mergeable per-group table: the (weighted) count of items in each cell, per group label.
+
+    ``update`` adds a chunk, ``merge`` adds another table cell by cell, ``compute`` applies the
+    metric to the table; group labels need not be the same in every chunk.
+    """
+
+    metric: _GroupedCountMetric
+    rows: dict[Hashable, np.ndarray] = attrs.field(factory=dict)
+
+    def update(
+        self,
+        predictions: Sequence[Any],
+        references: Sequence[Any] | None = None,
+        *,
+        groups: Any = None,
+        sample_weight: Sequence[float] | None = None,
+    ) -> GroupedCounts:
+        """Add a chunk; returns this state."""
+        labels, table = self.metric.grouped_table(predictions, references, groups, sample_weight)
+        for label, row in zip(labels, table, strict=True):
+            previous = self.rows.get(label)
+            self.rows[label] = row.copy() if previous is None else previous + row
+        return self
+
+    def merge(self, other: GroupedCounts) -> GroupedCounts:
+        """Add another state of the same metric; returns this state."""
+        for label, row in other.rows.items():
+            previous = self.rows.get(label)
+            self.rows[label] = row.copy() if previous is None else previous + row
+        return self
+
+    def compute(self) -> Any:
+        """The metric over every chunk seen so far."""
+        if not self.rows:
+            raise MetricInputError("the state is empty; update it with at least one chunk.")
+        labels = _sorted_labels(self.rows)
+        return self.metric.from_table(labels, np.stack([self.rows[label] for label in labels]))
+
+
+def _sorted_labels(rows: Mapping[Hashable, Any]) -> list[Hashable]:
+    try:
+        return sorted(rows)  # type: ignore[type-var]
+    except TypeError:
+        return list(rows)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray, *, empty: float) -> np.ndarray:
+    """``numerator / denominator`` with ``empty`` where the denominator is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator != 0, numerator / denominator, empty)
+
+
+def disparity(
+    by_group: np.ndarray, overall: float, method: str
+) -> tuple[float, float]:
+    """(difference, ratio) of per-group values as fairlearn's ``MetricFrame`` computes them.
+
+    ``between_groups``: ``max - min`` and ``min / max``. ``to_overall``: the largest
+    ``|value - overall|`` and the smallest of ``value / overall`` turned below 1. NaN values
+    (undefined groups) are skipped; NaN when no group is defined.
+    """
+    defined = by_group[~np.isnan(by_group)]
+    if defined.size == 0:
+        return float("nan"), float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if method == "between_groups":
+            low, high = float(defined.min()), float(defined.max())
+            return high - low, float(np.float64(low) / np.float64(high))
+        difference = float(np.abs(defined - overall).max())
+        ratios = by_group / np.float64(overall)
+        ratios = np.where(ratios > 1, 1 / ratios, ratios)
+        return difference, float(np.nanmin(ratios)) if not np.isnan(ratios).all() else np.nan
+
+
+class _GroupedCountMetric:
+    """A fairness metric computed from a per-group table of (weighted) cell counts."""
+
+    name: str
+    higher_is_better: bool | None
+    cells: int
+    needs_references: bool = True
+
+    def __init__(self, *, pos_label: Any = 1, method: Method = "between_groups") -> None:
+        _check_method(method)
+        self.pos_label = pos_label
+        self.method = method
+
+    def cell_of_each_item(
+        self, predictions: np.ndarray, references: np.ndarray | None
+    ) -> np.ndarray:
+        """The cell ``0..cells-1`` of every item."""
+        raise NotImplementedError
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> Any:
+        """The metric from the per-group table (rows in the order of ``labels``)."""
+        raise NotImplementedError
+
+    def grouped_table(
+        self,
+        predictions: Sequence[Any],
+        references: Sequence[Any] | None,
+        groups: Any,
+        sample_weight: Sequence[float] | None,
+    ) -> tuple[tuple[Hashable, ...], np.ndarray]:
+        """Group labels and the table of shape (groups, cells) for one chunk."""
+        prediction_array = _labels_array(predictions, "predictions")
+        length = len(prediction_array)
+        if length == 0:
+            raise MetricInputError("predictions and references are empty; pass at least one pair.")
+        reference_array = None
+        if references is not None:
+            reference_array = _labels_array(references, "references")
+            if len(reference_array) != length:
+                raise MetricInputError(
+                    f"predictions has {length} items but references has {len(reference_array)}; "
+                    "pass one reference per prediction, in the same order."
+                )
+        elif self.needs_references:
+            raise MetricInputError(f"{self.name} needs references (the true labels); pass them.")
+        weights = _weights(sample_weight, length)
+        encoded = encode_groups(groups, length)
+        cells = self.cell_of_each_item(prediction_array, reference_array)
+        keys = encoded.codes * self.cells + cells
+        size = len(encoded.labels) * self.cells
+        counts = np.bincount(keys, weights=weights, minlength=size).astype(np.float64, copy=False)
+        return encoded.labels, counts.reshape(len(encoded.labels), self.cells)
+
+    def compute(
+        self,
+        predictions: Sequence[Any],
+        references: Sequence[Any] | None = None,
+        *,
+        groups: Any = None,
+        sample_weight: Sequence[float] | None = None,
+    ) -> Any:
+        """The metric of ``predictions`` against ``references`` across ``groups``."""
+        labels, table = self.grouped_table(predictions, references, groups, sample_weight)
+        return self.from_table(labels, table)
+
+    def state(self) -> GroupedCounts:
+        """An empty mergeable state; pass ``groups=`` (and ``sample_weight=``) to ``update``."""
+        return GroupedCounts(self)
+
+
+class _SelectionRateDisparity(_GroupedCountMetric):
+    """Cells: 0 = not selected, 1 = selected (prediction equals ``pos_label``)."""
+
+    cells = 2
+    needs_references = False
+
+    def cell_of_each_item(
+        self, predictions: np.ndarray, references: np.ndarray | None
+    ) -> np.ndarray:
+        return (predictions == self.pos_label).astype(np.intp)
+
+    def rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
+        """Selection rate per group and overall (NaN for a group of zero total weight)."""
+        totals = table.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_group = table[:, 1] / totals
+            overall = float(np.float64(table[:, 1].sum()) / np.float64(totals.sum()))
+        return by_group, overall
+
+
+class DemographicParityDifference(_SelectionRateDisparity):
+    """Demographic parity difference: largest minus smallest group selection rate; 0 is parity.
+
+    ``max_a P(h(X) = pos_label | A = a) - min_a P(h(X) = pos_label | A = a)``, equal to
+    ``fairlearn.metrics.demographic_parity_difference``. References are not used (may be None).
+    Reference: Dwork et al., "Fairness Through Awareness", ITCS 2012.
+
+    :param pos_label: the prediction that counts as selected (default 1).
+    :param method: ``"between_groups"`` or ``"to_overall"`` (see the module docstring).
+
+    >>> DemographicParityDifference().compute([1, 0, 1, 1], None, groups=["a", "a", "b", "b"])
+    0.5
+    """
+
+    name = "demographic_parity_difference"
+    higher_is_better = False
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> float:
+        by_group, overall = self.rates(table)
+        return disparity(by_group, overall, self.method)[0]
+
+
+class DemographicParityRatio(_SelectionRateDisparity):
+    """Demographic parity ratio: smallest over largest group selection rate; 1 is parity.
+
+    ``min_a P(h(X) = pos_label | A = a) / max_a P(h(X) = pos_label | A = a)``, equal to
+    ``fairlearn.metrics.demographic_parity_ratio`` (NaN when no group is ever selected). The
+    "four-fifths rule" flags a ratio below 0.8. References are not used (may be None).
+
+    :param pos_label: the prediction that counts as selected (default 1).
+    :param method: ``"between_groups"`` or ``"to_overall"`` (see the module docstring).
+
+    >>> DemographicParityRatio().compute([1, 0, 1, 1], None, groups=["a", "a", "b", "b"])
+    0.5
+    """
+
+    name = "demographic_parity_ratio"
+    higher_is_better = True
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> float:
+        by_group, overall = self.rates(table)
+        return disparity(by_group, overall, self.method)[1]
+
+
+class _ErrorRateDisparity(_GroupedCountMetric):
+    """Cells: 2 * (reference is positive) + (prediction is positive): TN, FP, FN, TP."""
+
+    cells = 4
+
+    def cell_of_each_item(
+        self, predictions: np.ndarray, references: np.ndarray | None
+    ) -> np.ndarray:
+        assert references is not None
+        positive_reference = (references == self.pos_label).astype(np.intp)
+        return 2 * positive_reference + (predictions == self.pos_label)
+
+    def true_positive_rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
+        """TPR per group and overall; 0 where a group has no positive reference."""
+        positives = table[:, 2] + table[:, 3]
+        by_group = _ratio(table[:, 3], positives, empty=0.0)
+        overall = _ratio(table[:, 3].sum(), positives.sum(), empty=0.0)
+        return by_group, float(overall)
+
+    def false_positive_rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
+        """FPR per group and overall; 0 where a group has no negative reference."""
+        negatives = table[:, 0] + table[:, 1]
+        by_group = _ratio(table[:, 1], negatives, empty=0.0)
+        overall = _ratio(table[:, 1].sum(), negatives.sum(), empty=0.0)
+        return by_group, float(overall)
+
+
+class EqualizedOddsDifference(_ErrorRateDisparity):
+    """Equalized odds difference: the larger of the TPR and FPR differences between groups.
+
+    ``max(max_a TPR_a - min_a TPR_a, max_a FPR_a - min_a FPR_a)`` (``agg="worst_case"``) or
+    their mean (``agg="mean"``), equal to ``fairlearn.metrics.equalized_odds_difference``.
+    Reference: Hardt, Price and Srebro, NeurIPS 2016.
+
+    :param pos_label: the label that counts as positive (default 1).
+    :param method: ``"between_groups"`` or ``"to_overall"`` (see the module docstring).
+    :param agg: ``"worst_case"`` (default) or ``"mean"`` of the two differences.
+
+    >>> EqualizedOddsDifference().compute([1, 0, 1, 1], [1, 1, 1, 0], groups=[0, 0, 1, 1])
+    1.0
+    """
+
+    name = "equalized_odds_difference"
+    higher_is_better = False
+
+    def __init__(
+        self,
+        *,
+        pos_label: Any = 1,
+        method: Method = "between_groups",
+        agg: Literal["worst_case", "mean"] = "worst_case",
+    ) -> None:
+        super().__init__(pos_label=pos_label, method=method)
+        if agg not in ("worst_case", "mean"):
+            raise MetricInputError(f"agg is {agg!r}; choose 'worst_case' or 'mean'.")
+        self.agg = agg
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> float:
+        tpr_difference = disparity(*self.true_positive_rates(table), self.method)[0]
+        fpr_difference = disparity(*self.false_positive_rates(table), self.method)[0]
+        if self.agg == "mean":
+            return (tpr_difference + fpr_difference) / 2
+        return max(tpr_difference, fpr_difference)
+
+
+class EqualOpportunityDifference(_ErrorRateDisparity):
+    """Equal opportunity difference: largest minus smallest group true positive rate.
+
+    ``max_a TPR_a - min_a TPR_a`` with ``TPR_a = P(h(X) = pos_label | Y = pos_label, A = a)``,
+    equal to ``fairlearn.metrics.equal_opportunity_difference``. Reference: Hardt, Price and
+    Srebro, NeurIPS 2016.
+
+    :param pos_label: the label that counts as positive (default 1).
+    :param method: ``"between_groups"`` or ``"to_overall"`` (see the module docstring).
+
+    >>> EqualOpportunityDifference().compute([1, 0, 1, 1], [1, 1, 1, 0], groups=[0, 0, 1, 1])
+    0.5
+    """
+
+    name = "equal_opportunity_difference"
+    higher_is_better = False
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> float:
+        return disparity(*self.true_positive_rates(table), self.method)[0]
+
+
+# --- per-group values of any metric --------------------------------------------------------------
+
+
+def _group_result(
+    labels: Sequence[Hashable], values: Sequence[Any], overall: Any, method: str
+) -> dict[str, Any]:
+    by_group = dict(zip(labels, values, strict=True))
+    try:
+        numbers = np.array([float(value) for value in values])
+        difference, ratio = disparity(numbers, float(overall), method)
+    except (TypeError, ValueError):  # a metric with non-scalar values (a curve, a matrix)
+        difference, ratio = float("nan"), float("nan")
+    return {"overall": overall, "by_group": by_group, "difference": difference, "ratio": ratio}
+
+
+def _take(values: Any, indices: np.ndarray) -> Any:
+    """The items of ``values`` at ``indices``, keeping arrays as arrays and lists as lists."""
+    if isinstance(values, np.ndarray):
+        return values[indices]
+    return [values[index] for index in indices.tolist()]
+
+
+def _split_by_group(codes: np.ndarray, n_groups: int) -> Iterator[np.ndarray]:
+    order = np.argsort(codes, kind="stable")
+    boundaries = np.cumsum(np.bincount(codes, minlength=n_groups))[:-1]
+    return iter(np.split(order, boundaries))
+
+
+class _GroupedAccuracy(_GroupedCountMetric):
+    """Cells: 0 = wrong, 1 = right; the by-group accuracy of ``GroupMetric(metric="accuracy")``."""
+
+    name = "accuracy"
+    higher_is_better = True
+    cells = 2
+
+    def cell_of_each_item(
+        self, predictions: np.ndarray, references: np.ndarray | None
+    ) -> np.ndarray:
+        return (predictions == references).astype(np.intp)
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_group = table[:, 1] / table.sum(axis=1)
+            overall = np.float64(table[:, 1].sum()) / np.float64(table.sum())
+        return _group_result(labels, by_group.tolist(), float(overall), self.method)
+
+
+class _GroupedRate(_ErrorRateDisparity):
+    """Selection rate, TPR or FPR per group for ``GroupMetric(metric="...")``."""
+
+    def __init__(self, rate: str, *, pos_label: Any, method: Method) -> None:
+        super().__init__(pos_label=pos_label, method=method)
+        self.name = rate
+        self.higher_is_better = None
+        self.needs_references = rate != "selection_rate"
+
+    def cell_of_each_item(
+        self, predictions: np.ndarray, references: np.ndarray | None
+    ) -> np.ndarray:
+        if references is None:
+            return (predictions == self.pos_label).astype(np.intp)
+        return super().cell_of_each_item(predictions, references)
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> Any:
+        if self.name == "true_positive_rate":
+            by_group, overall = self.true_positive_rates(table)
+        elif self.name == "false_positive_rate":
+            by_group, overall = self.false_positive_rates(table)
+        else:
+            selected = table[:, 1] + table[:, 3]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                by_group = selected / table.sum(axis=1)
+                overall = float(np.float64(selected.sum()) / np.float64(table.sum()))
+        return _group_result(labels, by_group.tolist(), overall, self.method)
+
+
+_BUILTIN_GROUP_RATES = ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate")
+
+
+@attrs.define
+class PerGroupStates:
+    """Mergeable state of :class:`GroupMetric` over a metric with its own mergeable state."""
+
+    group_metric: GroupMetric
+    overall: Any
+    by_group: dict[Hashable, Any] = attrs.field(factory=dict)
+
+    def update(
+        self,
+        predictions: Sequence[Any],
+        references: Sequence[Any],
+        *,
+        groups: Any = None,
+        sample_weight: Sequence[float] | None = None,
+    ) -> PerGroupStates:
+        """Add a chunk; returns this state."""
+        metric = self.group_metric.metric
+        for label, indices in self.group_metric.group_indices(predictions, references, groups):
+            state = self.by_group.get(label)
+            if state is None:
+                state = self.by_group[label] = metric.state()
+            state.update(
+                _take(predictions, indices),
+                _take(references, indices),
+                **self.group_metric.weight_keywords(sample_weight, indices),
+            )
+        self.overall.update(
+            predictions, references, **self.group_metric.weight_keywords(sample_weight, None)
+        )
+        return self
+
+    def merge(self, other: PerGroupStates) -> PerGroupStates:
+        """Merge another state of the same group metric; returns this state."""
+        for label, state in other.by_group.items():
+            mine = self.by_group.get(label)
+            self.by_group[label] = state if mine is None else mine.merge(state)
+        self.overall = self.overall.merge(other.overall)
+        return self
+
+    def compute(self) -> dict[str, Any]:
+        """Overall and per-group values, difference and ratio over every chunk seen."""
+        if not self.by_group:
+            raise MetricInputError("the state is empty; update it with at least one chunk.")
+        labels = _sorted_labels(self.by_group)
+        values = [self.by_group[label].compute() for label in labels]
+        return _group_result(labels, values, self.overall.compute(), self.group_metric.method)
+
+
+class GroupMetric:
+    """Per-group values of any metric, with their difference and ratio (fairlearn's MetricFrame).
+
+    Returns ``{"overall": v, "by_group": {label: v_a}, "difference": d, "ratio": r}`` where
+    ``v_a`` is ``metric.compute`` on the items of group ``a`` (intersectional groups have tuple
+    labels), and ``d``, ``r`` follow ``method`` (see the module docstring; NaN when the values
+    are not numbers). ``metric`` is any object with ``compute(predictions, references)``;
+    ``sample_weight`` is passed on when given (the metric must accept it). The names
+    ``"accuracy"``, ``"selection_rate"``, ``"true_positive_rate"`` and ``"false_positive_rate"``
+    select built-in rates computed from one grouped bincount.
+
+    :param metric: a metric object, or one of the built-in rate names above.
+    :param pos_label: positive label of the built-in rates (default 1).
+    :param method: ``"between_groups"`` or ``"to_overall"``.
+
+    >>> GroupMetric(metric="accuracy").compute([1, 0, 1], [1, 1, 1], groups=["a", "a", "b"])[
+    ...     "by_group"
+    ... ]
+    {'a': 0.5, 'b': 1.0}
+    """
+
+    name = "group_metric"
+    higher_is_better: bool | None = None
+
+    def __init__(
+        self, metric: Any, *, pos_label: Any = 1, method: Method = "between_groups"
+    ) -> None:
+        _check_method(method)
+        self.method = method
+        self.builtin: _GroupedCountMetric | None = None
+        if isinstance(metric, str):
+            if metric not in _BUILTIN_GROUP_RATES:
+                raise MetricInputError(
+                    f"metric is {metric!r}; pass a metric object with compute(predictions, "
+                    f"references) or one of {', '.join(map(repr, _BUILTIN_GROUP_RATES))}."
+                )
+            if metric == "accuracy":
+                self.builtin = _GroupedAccuracy(pos_label=pos_label, method=method)
+            else:
+                self.builtin = _GroupedRate(metric, pos_label=pos_label, method=method)
+        elif not callable(getattr(metric, "compute", None)):
+            raise MetricInputError(
+                f"metric is a {type(metric).__name__} without a compute() method; pass a metric "
+                "object such as runtime.create('metric', 'accuracy')."
+            )
+        self.metric = metric
+        if self.builtin is None:
+            self.name = f"group_{getattr(metric, 'name', type(metric).__name__)}"
+            self.higher_is_better = getattr(metric, "higher_is_better", None)
+        else:
+            self.name = f"group_{metric}"
+            self.higher_is_better = self.builtin.higher_is_better
+
+    def group_indices(
+        self, predictions: Sequence[Any], references: Sequence[Any], groups: Any
+    ) -> Iterator[tuple[Hashable, np.ndarray]]:
+        """(label, item indices) of every group present in this chunk."""
+        length = len(predictions)
+        if length == 0:
+            raise MetricInputError("predictions and references are empty; pass at least one pair.")
+        if references is None or len(references) != length:
+            raise MetricInputError(
+                f"predictions has {length} items but references has "
+                f"{'none' if references is None else len(references)}; pass one reference per "
+                "prediction, in the same order."
+            )
+        encoded = encode_groups(groups, length)
+        return zip(encoded.labels, _split_by_group(encoded.codes, len(encoded.labels)))
+
+    def weight_keywords(
+        self, sample_weight: Sequence[float] | None, indices: np.ndarray | None
+    ) -> dict[str, Any]:
+        """``{"sample_weight": ...}`` for the items at ``indices`` (all if None), or ``{}``."""
+        if sample_weight is None:
+            return {}
+        if "sample_weight" not in inspect.signature(self.metric.compute).parameters:
+            raise MetricInputError(
+                f"sample_weight was given but the metric {getattr(self.metric, 'name', '?')!r} "
+                "does not accept sample_weight; leave it out or use a metric that takes it."
+            )
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        return {"sample_weight": weights if indices is None else weights[indices]}
+
+    def compute(
+        self,
+        predictions: Sequence[Any],
+        references: Sequence[Any],
+        *,
+        groups: Any = None,
+        sample_weight: Sequence[float] | None = None,
+    ) -> dict[str, Any]:
+        """Overall and per-group values of the metric, their difference and ratio."""
+        if self.builtin is not None:
+            return self.builtin.compute(  # type: ignore[no-any-return]
+                predictions, references, groups=groups, sample_weight=sample_weight
+            )
+        if sample_weight is not None and len(sample_weight) != len(predictions):
+            raise MetricInputError(
+                f"predictions has {len(predictions)} items but sample_weight has "
+                f"{len(sample_weight)}; pass one weight per item."
+            )
+        labels, values = [], []
+        for label, indices in self.group_indices(predictions, references, groups):
+            labels.append(label)
+            values.append(
+                self.metric.compute(
+                    _take(predictions, indices),
+                    _take(references, indices),
+                    **self.weight_keywords(sample_weight, indices),
+                )
+            )
+        overall = self.metric.compute(
+            predictions, references, **self.weight_keywords(sample_weight, None)
+        )
+        return _group_result(labels, values, overall, self.method)
+
+    def state(self) -> Any:
+        """An empty mergeable state; needs a built-in rate or a metric with ``state()``."""
+        if self.builtin is not None:
+            return self.builtin.state()
+        if not callable(getattr(self.metric, "state", None)):
+            raise MetricInputError(
+                f"the metric {getattr(self.metric, 'name', '?')!r} has no mergeable state(), so "
+                "its per-group values cannot be computed in chunks; compute them in one call."
+            )
+        return PerGroupStates(self, self.metric.state())
+
+
+class GroupCalibrationError(GroupMetric):
+    """Expected calibration error per group (see ``ExpectedCalibrationErrorMetric``).
+
+    Predictions are probabilities of the positive class, references 0/1 labels. Returns the
+    overall ECE, the ECE of every group, and their difference and ratio.
+
+    :param n_bins: number of bins (default 10).
+    :param strategy: ``"uniform"`` or ``"quantile"`` (quantile edges are set per group).
+    :param method: ``"between_groups"`` or ``"to_overall"``.
+    """
+
+    def __init__(
+        self, n_bins: int = 10, strategy: Strategy = "uniform", *, method: Method = "between_groups"
+    ) -> None:
+        super().__init__(ExpectedCalibrationErrorMetric(n_bins, strategy), method=method)
+        self.name = "group_calibration_error"

@@ -1,0 +1,250 @@
+"""The PII types: a precise ``re`` pattern, a cheap prefilter and a validator per type.
+
+Each type is searched in its own pass (not as one branch of a big alternation) so that a
+candidate of one type that fails its validator can never hide a candidate of another type at
+the same place. A pass only runs when its prefilter says the text may hold that type; the
+prefilters are plain substring tests or one optional multi-pattern scan (see ``engines``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+
+import attrs
+
+from modelops_sanitizers import validators
+
+PII_TYPES: tuple[str, ...] = ("email", "phone", "card", "iban", "ip", "ssn", "secret")
+"""Every type the ``pii`` sanitizer knows, in the order of their mask labels."""
+
+# Specificity when two findings of equal length overlap: the earlier type wins.
+SPECIFICITY: tuple[str, ...] = ("secret", "email", "iban", "card", "ssn", "ip", "phone")
+
+
+@attrs.frozen
+class Rule:
+    """One detector: a type, a precise pattern, the literals one of which must be present.
+
+    :param pii_type: the public type name (``"card"``, ``"secret"`` …).
+    :param kind: a finer name used for the pattern (``"aws_access_key"``), for tests and docs.
+    :param pattern: the precise pattern, compiled with ``re.ASCII``.
+    :param validator: called on each candidate's text; a candidate it refuses is not a finding.
+    :param required_literals: the text must contain one of these (case-sensitive) for the rule
+        to run; empty means "contains a digit" for numeric rules or always run.
+    :param loose_pattern: a lookaround-free superset of ``pattern`` for a multi-pattern engine.
+    :param needs_digit: the rule cannot match text without an ASCII digit.
+    :param shrink: for a refused candidate, shorter spans (at separator boundaries) to try.
+    """
+
+    pii_type: str
+    kind: str
+    pattern: re.Pattern[str]
+    validator: Callable[[str], bool]
+    loose_pattern: str
+    required_literals: tuple[str, ...] = ()
+    needs_digit: bool = True
+    shrink: Callable[[str], list[int]] | None = None
+
+
+def _separator_prefix_ends(candidate: str, minimum_digits: int, maximum_digits: int) -> list[int]:
+    """Ends of the prefixes of ``candidate`` that stop before a separator, longest first."""
+    ends: list[int] = []
+    digit_count = 0
+    for index, character in enumerate(candidate):
+        if character.isdigit():
+            digit_count += 1
+            at_boundary = index + 1 == len(candidate) or not candidate[index + 1].isdigit()
+            if at_boundary and minimum_digits <= digit_count <= maximum_digits:
+                ends.append(index + 1)
+    return sorted(ends, reverse=True)
+
+
+def _card_prefix_ends(candidate: str) -> list[int]:
+    """Card candidates are retried on whole digit groups, 13 to 19 digits, longest first."""
+    return _separator_prefix_ends(candidate, 13, 19)
+
+
+def _iban_prefix_ends(candidate: str) -> list[int]:
+    """An IBAN candidate is cut to its country's length when that falls on a group boundary."""
+    expected = validators.IBAN_LENGTHS.get(candidate[:2])
+    if expected is None:
+        return []
+    count = 0
+    for index, character in enumerate(candidate):
+        if character != " ":
+            count += 1
+        if count == expected:
+            end = index + 1
+            return [end] if end == len(candidate) or candidate[end] == " " else []
+    return []
+
+
+def _jwt_valid(token: str) -> bool:
+    """A JWT: the first segment decodes (base64url) to a JSON object."""
+    header = token.split(".", 1)[0]
+    try:
+        decoded = base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))
+        return isinstance(json.loads(decoded), dict)
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _always(_: str) -> bool:
+    return True
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.ASCII)
+
+
+def build_rules() -> tuple[Rule, ...]:
+    """All rules, freshly compiled (callers cache the result per detector)."""
+    ip_octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    return (
+        Rule(
+            "email",
+            "email",
+            _compile(
+                r"(?<![\w.%+-])[A-Za-z0-9_%+-](?:[A-Za-z0-9_.%+-]{0,62}[A-Za-z0-9_%+-])?"
+                r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+            ),
+            lambda text: ".." not in text,
+            r"[A-Za-z0-9_%+\-]@[A-Za-z0-9]",
+            required_literals=("@",),
+            needs_digit=False,
+        ),
+        Rule(
+            "card",
+            "payment_card",
+            # Contiguous, or groups 4-4-4-1..4(-1..3) or 4-6-4..5 with one consistent separator.
+            _compile(
+                r"(?<![\d.,-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
+                r"|\d{4}([ -])\d{6}\2\d{4,5})(?!\d|[.,]\d)"
+            ),
+            validators.card_valid,
+            r"\d{4}[ \-]?\d{4}",
+            shrink=_card_prefix_ends,
+        ),
+        Rule(
+            "ssn",
+            "us_ssn",
+            _compile(r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])"),
+            validators.ssn_valid,
+            r"\d{3}[\- ]\d{2}[\- ]\d{4}",
+        ),
+        Rule(
+            "ip",
+            "ipv4",
+            _compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)"),
+            validators.ipv4_valid,
+            r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",
+        ),
+        Rule(
+            "ip",
+            "ipv6",
+            _compile(
+                r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)[0-9A-Fa-f:]{1,38}"
+                rf"(?:(?<=:){ip_octet}(?:\.{ip_octet}){{3}})?(?![\w:]|\.\w)"
+            ),
+            validators.ipv6_valid,
+            r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}",
+            required_literals=(":",),
+            needs_digit=False,
+        ),
+        Rule(
+            "phone",
+            "nanp_phone",
+            _compile(
+                r"(?<![\w+()-])(?:1[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?![\w-])"
+            ),
+            validators.phone_valid,
+            r"\d{3}\)?[ .\-]?\d{3}[ .\-]?\d{4}",
+        ),
+        Rule(
+            "phone",
+            "international_phone",
+            _compile(r"(?<![\w+])\+[1-9]\d{0,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}(?![\w-])"),
+            validators.phone_valid,
+            r"\+[1-9]\d{0,3}",
+            required_literals=("+",),
+        ),
+        Rule(
+            "iban",
+            "iban",
+            _compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)"),
+            validators.iban_valid,
+            r"[A-Z]{2}\d{2}",
+            shrink=_iban_prefix_ends,
+        ),
+        Rule(
+            "secret",
+            "aws_access_key",
+            _compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+            _always,
+            r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}",
+            required_literals=("AKIA", "ASIA", "ABIA", "ACCA"),
+            needs_digit=False,
+        ),
+        Rule(
+            "secret",
+            "openai_key",
+            _compile(r"(?<![\w-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}(?![\w-])"),
+            lambda token: any(character.isdigit() for character in token)
+            and any(character.isalpha() for character in token[3:]),
+            r"sk-[A-Za-z0-9_\-]{20}",
+            required_literals=("sk-",),
+            needs_digit=False,
+        ),
+        Rule(
+            "secret",
+            "github_token",
+            _compile(r"(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,255})(?!\w)"),
+            _always,
+            r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22}",
+            required_literals=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+            needs_digit=False,
+        ),
+        Rule(
+            "secret",
+            "google_api_key",
+            _compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])"),
+            _always,
+            r"AIza[0-9A-Za-z_\-]{35}",
+            required_literals=("AIza",),
+            needs_digit=False,
+        ),
+        Rule(
+            "secret",
+            "slack_token",
+            _compile(r"(?<![\w-])xox[bpars]-(?:[0-9A-Za-z]+-)*[0-9A-Za-z]{10,}(?![\w-])"),
+            _always,
+            r"xox[bpars]-[0-9A-Za-z]",
+            required_literals=("xox",),
+            needs_digit=False,
+        ),
+        Rule(
+            "secret",
+            "private_key",
+            _compile(
+                r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?"
+                r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"
+            ),
+            _always,
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----",
+            required_literals=("-----BEGIN",),
+            needs_digit=False,
+        ),
+        Rule(
+            "secret",
+            "jwt",
+            _compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?![\w.-])"),
+            _jwt_valid,
+            r"eyJ[A-Za-z0-9_\-]{5}",
+            required_literals=("eyJ",),
+            needs_digit=False,
+        ),
+    )

@@ -1,0 +1,106 @@
+"""The database schema and its forward migrations (one list of statements per version).
+
+``{pk}`` is the dialect's auto-increment primary key column type. Append a migration to add
+a version; never edit a released one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE models (
+            id {pk},
+            name TEXT NOT NULL UNIQUE,
+            created_at DOUBLE PRECISION NOT NULL,
+            created_by TEXT NOT NULL
+        )""",
+        """CREATE TABLE versions (
+            id {pk},
+            model_id BIGINT NOT NULL REFERENCES models(id),
+            version TEXT NOT NULL,
+            version_key TEXT NOT NULL,
+            artifact_digest TEXT,
+            artifact_kind TEXT,
+            artifact_size BIGINT,
+            artifact_name TEXT,
+            serializer TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            lineage TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            created_by TEXT NOT NULL,
+            UNIQUE (model_id, version_key)
+        )""",
+        """CREATE TABLE aliases (
+            model_id BIGINT NOT NULL REFERENCES models(id),
+            alias TEXT NOT NULL,
+            version TEXT NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (model_id, alias)
+        )""",
+        """CREATE TABLE alias_history (
+            id {pk},
+            model_id BIGINT NOT NULL REFERENCES models(id),
+            alias TEXT NOT NULL,
+            version TEXT,
+            previous TEXT,
+            action TEXT NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            actor TEXT NOT NULL
+        )""",
+        "CREATE INDEX alias_history_by_alias ON alias_history (model_id, alias, id)",
+        """CREATE TABLE audit_log (
+            id {pk},
+            at DOUBLE PRECISION NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            model TEXT NOT NULL,
+            version TEXT,
+            details TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_log_by_model ON audit_log (model, id)",
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            experiment TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            ended_at DOUBLE PRECISION,
+            tags TEXT NOT NULL,
+            environment TEXT NOT NULL
+        )""",
+        "CREATE INDEX runs_by_experiment ON runs (experiment, started_at)",
+        """CREATE TABLE params (
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run_id, key)
+        )""",
+        """CREATE TABLE metrics (
+            id {pk},
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            key TEXT NOT NULL,
+            value DOUBLE PRECISION NOT NULL,
+            step BIGINT NOT NULL,
+            ts DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX metrics_by_run ON metrics (run_id, key, step)",
+        """CREATE TABLE run_models (
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            model TEXT NOT NULL,
+            version TEXT NOT NULL,
+            PRIMARY KEY (run_id, model, version)
+        )""",
+        """CREATE TABLE run_artifacts (
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            label TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (run_id, label)
+        )""",
+    ),
+}
+
+LATEST = max(MIGRATIONS)
