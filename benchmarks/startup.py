@@ -42,9 +42,10 @@ def main() -> None:
         ("modelops --help", median_seconds([modelops, "--help"], runs)),
         ("modelops plugins list", median_seconds([modelops, "plugins", "list"], runs)),
     ]
-    has_mlflow = subprocess.run(
-        [args.mlflow_python, "-c", "import mlflow"], capture_output=True
-    ).returncode == 0
+    has_mlflow = (
+        subprocess.run([args.mlflow_python, "-c", "import mlflow"], capture_output=True).returncode
+        == 0
+    )
     mlflow_time = (
         median_seconds([args.mlflow_python, "-c", "import mlflow"], runs) if has_mlflow else None
     )

@@ -34,7 +34,7 @@ class FakeSite:
         (self.root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
         dist_info = self.root / f"{distribution.replace('-', '_')}-{version}.dist-info"
         dist_info.mkdir()
-        metadata = [f"Metadata-Version: 2.1", f"Name: {distribution}", f"Version: {version}"]
+        metadata = ["Metadata-Version: 2.1", f"Name: {distribution}", f"Version: {version}"]
         metadata += [f"Requires-Dist: {line}" for line in requires]
         (dist_info / "METADATA").write_text("\n".join(metadata) + "\n", encoding="utf-8")
         name = entry_point_name or distribution

@@ -27,7 +27,9 @@ class TestLengthRatio(MetricContract):
     distribution = "modelops-core"
 
     def examples(self) -> list[MetricExample]:
-        return [MetricExample(["abcd", "ab", "a"], ["ab", "ab", "abcd"], expected=(2 + 1 + 0.25) / 3)]
+        return [
+            MetricExample(["abcd", "ab", "a"], ["ab", "ab", "abcd"], expected=(2 + 1 + 0.25) / 3)
+        ]
 
 
 def test_empty_input_is_refused() -> None:

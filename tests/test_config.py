@@ -48,7 +48,10 @@ def test_modelops_toml_is_found_from_a_subdirectory_and_home_is_relative_to_it(
 
 def test_pyproject_tool_table_is_read(tmp_path, monkeypatch):
     monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
-    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n[tool.modelops.providers]\ndefault = "openai"\n')
+    write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "x"\n[tool.modelops.providers]\ndefault = "openai"\n',
+    )
     assert load_config(start=tmp_path).default_provider == "openai"
 
 
@@ -119,14 +122,19 @@ def test_env_secrets_are_resolved_and_never_shown(tmp_path, monkeypatch):
 
 def test_a_missing_env_secret_names_the_variable_and_the_key(tmp_path, monkeypatch):
     monkeypatch.delenv("ACME_MISSING", raising=False)
-    path = write(tmp_path / "modelops.toml", '[artifacts]\nstore = "s3"\nsecret = { env = "ACME_MISSING" }\n')
+    path = write(
+        tmp_path / "modelops.toml", '[artifacts]\nstore = "s3"\nsecret = { env = "ACME_MISSING" }\n'
+    )
     with pytest.raises(MissingSecretError, match=r"'ACME_MISSING'.*'artifacts\.secret'"):
         load_config(path)
 
 
 def test_a_secret_may_have_a_default(tmp_path, monkeypatch):
     monkeypatch.delenv("ACME_MISSING", raising=False)
-    path = write(tmp_path / "modelops.toml", '[features]\nurl = { env = "ACME_MISSING", default = "redis://127.0.0.1" }\n')
+    path = write(
+        tmp_path / "modelops.toml",
+        '[features]\nurl = { env = "ACME_MISSING", default = "redis://127.0.0.1" }\n',
+    )
     assert load_config(path).features.options["url"] == "redis://127.0.0.1"
 
 
@@ -166,4 +174,3 @@ def test_config_is_frozen():
         config.home = Path("/tmp")  # type: ignore[misc]
     with pytest.raises(TypeError):
         config.providers["x"] = None  # type: ignore[index]
-

@@ -11,7 +11,7 @@ import pytest
 from modelops_core.hookdocs import hook_specs, render_hooks_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
+DOCS = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -21,7 +21,9 @@ def test_docs_hooks_md_is_generated_from_the_specs():
     )
 
 
-@pytest.mark.parametrize(("name", "spec"), list(hook_specs()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "spec"), list(hook_specs()), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_hook_is_fully_documented(name, spec):
     doc = inspect.getdoc(spec) or ""
     assert doc.splitlines()[0].endswith("."), f"{name}: a one-line summary first"

@@ -109,9 +109,7 @@ def test_plugins_list_shows_the_installed_metric(venv: Venv, project: Path) -> N
     assert "modelops-core" in plugins
 
 
-def test_eval_run_computes_the_metric_named_on_the_command_line(
-    venv: Venv, project: Path
-) -> None:
+def test_eval_run_computes_the_metric_named_on_the_command_line(venv: Venv, project: Path) -> None:
     done = venv.run(
         "modelops", "eval", "run", "--predictions", "predictions.jsonl",
         "--metrics", "acme.latency_p95,exact_match", cwd=project,
@@ -124,11 +122,6 @@ def test_eval_run_computes_the_metric_named_on_the_command_line(
     assert "0.7500" in done.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: `eval run` keeps only the names of [evaluation] metrics and drops their "
-    "options (cli/eval_commands.py run_command, evaluation.evaluate_components)",
-)
 def test_eval_run_uses_the_metric_and_options_chosen_in_modelops_toml(
     venv: Venv, project: Path
 ) -> None:
@@ -142,17 +135,22 @@ def test_eval_run_uses_the_metric_and_options_chosen_in_modelops_toml(
     assert result == {"acme.latency_p95": pytest.approx(P50)}
 
 
-def test_a_misspelled_option_in_modelops_toml_is_named(venv: Venv, project: Path) -> None:
+def test_a_misspelled_option_in_modelops_toml_is_named_with_a_fix(
+    venv: Venv, project: Path
+) -> None:
     (project / "modelops.toml").write_text(
         '[evaluation]\nmetrics = [{ name = "acme.latency_p95", percentil = 50.0 }]\n',
         encoding="utf-8",
     )
 
-    done = venv.run("modelops", "plugins", "doctor", cwd=project)
+    done = venv.run("modelops", "eval", "run", "--predictions", "predictions.jsonl", cwd=project)
 
-    assert done.returncode == 1
-    assert "percentil" in done.stdout
-    assert "Did you mean 'percentile'?" in done.stdout.replace("\n", "")
+    assert done.returncode == 2
+    message = " ".join(done.stderr.split())
+    assert "Unknown option 'percentil' for metric 'acme.latency_p95'" in message
+    assert "[evaluation.metrics][0]" in message
+    assert "Did you mean 'percentile'?" in message
+    assert "Traceback" not in done.stderr
 
 
 def test_the_example_passes_its_own_contract_tests(venv: Venv) -> None:

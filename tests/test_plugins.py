@@ -80,7 +80,9 @@ def test_a_misspelled_hook_is_an_error_with_a_suggestion(fake_site, unique):
         pass
     """
     fake_site.add("acme-typo", unique("acme_typo"), source)
-    with pytest.raises(PluginHookError, match="'modelops_register_metric'.*modelops_register_metrics"):
+    with pytest.raises(
+        PluginHookError, match="'modelops_register_metric'.*modelops_register_metrics"
+    ):
         runtime(fake_site)
 
 

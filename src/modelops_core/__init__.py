@@ -47,7 +47,27 @@ _LAZY = {
     "length_ratio_metric": "modelops_core.text_metrics",
 }
 
-__all__ = ["__version__", "hookimpl", "hookspec", *sorted(_LAZY)]
+__all__ = [
+    "ComponentChoice",
+    "ComponentError",
+    "ComponentRegistrar",
+    "ComponentSpec",
+    "Config",
+    "ConfigError",
+    "Evaluator",
+    "Kind",
+    "ModelOpsError",
+    "PluginError",
+    "PluginInfo",
+    "Runtime",
+    "VetoError",
+    "__version__",
+    "exact_match_metric",
+    "hookimpl",
+    "hookspec",
+    "length_ratio_metric",
+    "load_config",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,6 @@ import attrs
 
 from modelops_core.errors import (
     ComponentImportError,
-    ComponentOptionError,
     DuplicateComponentError,
     PluginRegistrationError,
     UnknownComponentError,
@@ -99,7 +98,8 @@ class ComponentRegistrar:
         if not name or not set(name) <= _NAME_CHARS or name[0] in ".-":
             raise PluginRegistrationError(
                 f"{where} registered the {self.kind.value} name {name!r}, which is not valid: "
-                "use lower-case letters, digits, '_', '-' and '.', starting with a letter or digit.",
+                "use lower-case letters, digits, '_', '-' and '.', starting with a letter or "
+                "digit.",
                 plugin=self.plugin,
                 distribution=self.distribution,
             )
@@ -182,7 +182,7 @@ class ComponentTable:
             message += f" It is provided by {install!r}: pip install {install}."
         else:
             message += (
-                f" Install a plugin that provides it; `modelops plugins list` shows what each "
+                " Install a plugin that provides it; `modelops plugins list` shows what each "
                 "installed plugin registers."
             )
         raise UnknownComponentError(message) from None
@@ -244,4 +244,3 @@ class ComponentTables:
         """Forget every component of ``plugin`` in every table."""
         for table in self:
             table.remove_plugin(plugin)
-

@@ -34,6 +34,11 @@ EMBEDDED_DEFAULT = "<embedded default>"
 CONFIG_ENV = "MODELOPS_CONFIG"
 
 
+def frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only copy of ``value`` (the converter of every mapping field)."""
+    return MappingProxyType(dict(value))
+
+
 class Secret(str):
     """A string read from the environment; its ``repr`` never shows the value."""
 
@@ -51,7 +56,7 @@ class ComponentChoice:
     """
 
     name: str
-    options: Mapping[str, Any] = attrs.field(factory=dict, converter=MappingProxyType)
+    options: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     where: str = EMBEDDED_DEFAULT
     reserved: tuple[str, ...] = ()
 
@@ -84,18 +89,14 @@ class Config:
     features: ComponentChoice = ComponentChoice("local", reserved=("store",))
     engine: ComponentChoice = ComponentChoice("local", reserved=("name",))
     default_provider: str = "local"
-    providers: Mapping[str, ComponentChoice] = attrs.field(
-        factory=dict, converter=MappingProxyType
-    )
+    providers: Mapping[str, ComponentChoice] = attrs.field(factory=dict, converter=frozen_mapping)
     metrics: tuple[ComponentChoice, ...] = ()
     sanitize: tuple[ComponentChoice, ...] = ()
     optimizers: tuple[ComponentChoice, ...] = ()
     drift_tests: tuple[ComponentChoice, ...] = ()
-    prices: Mapping[str, Mapping[str, float]] = attrs.field(
-        factory=dict, converter=MappingProxyType
-    )
+    prices: Mapping[str, Mapping[str, float]] = attrs.field(factory=dict, converter=frozen_mapping)
     secret_keys: frozenset[str] = frozenset()
-    raw: Mapping[str, Any] = attrs.field(factory=dict, converter=MappingProxyType, repr=False)
+    raw: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping, repr=False)
 
     def provider(self, name: str | None = None) -> ComponentChoice:
         """The provider ``name`` (default: ``[providers] default``) with its options."""
@@ -152,9 +153,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         ) from exc
 
 
-def load_config(
-    path: str | os.PathLike[str] | None = None, *, start: Path | None = None
-) -> Config:
+def load_config(path: str | os.PathLike[str] | None = None, *, start: Path | None = None) -> Config:
     """Find, read and validate the configuration; with no file, the embedded default.
 
     :param path: an explicit file (``modelops.toml`` or a pyproject.toml).
@@ -230,16 +229,16 @@ class _Reader:
             f"{expected}, got {type(value).__name__} {shown}."
         )
 
-    def choice(self, table: Mapping[str, Any], selector: str, default: str, key: str) -> (
-        ComponentChoice
-    ):
+    def choice(
+        self, table: Mapping[str, Any], selector: str, default: str, key: str
+    ) -> ComponentChoice:
         name = self.value(table, selector, str, key, default)
         options = {k: v for k, v in table.items() if k != selector}
         return ComponentChoice(name, options, self.where(key), reserved=(selector,))
 
-    def choice_list(self, table: Mapping[str, Any], name: str, key: str) -> (
-        tuple[ComponentChoice, ...]
-    ):
+    def choice_list(
+        self, table: Mapping[str, Any], name: str, key: str
+    ) -> tuple[ComponentChoice, ...]:
         """A list whose items are names or tables ``{ name = "...", option = ... }``."""
         items = table.get(name, [])
         if not isinstance(items, list):
@@ -373,9 +372,13 @@ def _resolve_secrets(value: Any, source: str, key: str, found: set[str], prefix:
                 f"{prefix + dotted!r} in {source} reads it. Set it (export {name}=...) or give the "
                 'key a default: { env = "' + name + '", default = "..." }.'
             )
-        return {k: _resolve_secrets(v, source, f"{key}{k}.", found, prefix) for k, v in value.items()}
+        return {
+            k: _resolve_secrets(v, source, f"{key}{k}.", found, prefix) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_resolve_secrets(v, source, f"{key}{i}.", found, prefix) for i, v in enumerate(value)]
+        return [
+            _resolve_secrets(v, source, f"{key}{i}.", found, prefix) for i, v in enumerate(value)
+        ]
     return value
 
 

@@ -44,8 +44,9 @@ def check_options(
         for key in options:
             if key not in settable:
                 valid = ", ".join(settable) or "none"
+                hint = did_you_mean(key, [*settable, *reserved])
                 raise ComponentOptionError(
-                    f"Unknown option {key!r} for {label}{place}.{did_you_mean(key, [*settable, *reserved])} "
+                    f"Unknown option {key!r} for {label}{place}.{hint} "
                     f"Valid options: {valid}."
                 )
     for name in settable:
@@ -65,7 +66,7 @@ def check_options(
 
 
 def _type_hints(factory: Callable[..., Any]) -> dict[str, Any]:
-    target: Any = factory.__init__ if inspect.isclass(factory) else factory  # type: ignore[misc]
+    target: Any = factory.__init__ if inspect.isclass(factory) else factory
     try:
         return typing.get_type_hints(target)
     except Exception:  # unresolvable forward references: accept rather than guess

@@ -2,7 +2,8 @@
 
 Rules (see docs/plugins.md):
 
-- the entry-point name equals the distribution name (``modelops-metrics = "modelops_metrics.plugin"``);
+- the entry-point name equals the distribution name
+  (``modelops-metrics = "modelops_metrics.plugin"``);
 - a disabled plugin is never imported, and neither is one left out by ``MODELOPS_LOAD_PLUGINS``;
 - a plugin that fails to import, implements a hook that does not exist, registers a component
   name another plugin has, or needs another ``modelops-core`` version raises a
@@ -14,6 +15,7 @@ Rules (see docs/plugins.md):
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata as metadata
 import re
 import sys
@@ -223,12 +225,11 @@ class PluginLoader:
         for entry_point in discover() if entry_points is None else entry_points:
             if not selection.wants(entry_point.name) or entry_point.name in self.loaded:
                 continue
-            info = describe(entry_point)
-            self._guarded(lambda ep=entry_point, i=info: self._load_one(ep, i))
+            self._guarded(functools.partial(self._load_one, entry_point, describe(entry_point)))
 
-    def register(self, plugin: object, name: str | None = None, info: PluginInfo | None = None) -> (
-        None
-    ):
+    def register(
+        self, plugin: object, name: str | None = None, info: PluginInfo | None = None
+    ) -> None:
         """Register a plugin object (a module or an instance) directly, as tests and hosts do."""
         plugin_name = name or (info.name if info else None) or _object_name(plugin)
         details = info or PluginInfo(plugin_name, module=getattr(plugin, "__name__", ""))

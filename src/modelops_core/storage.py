@@ -326,4 +326,3 @@ class TrackingBackend(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
-

@@ -78,4 +78,6 @@ def demo_command(examples: int) -> None:
     result = evaluate_components(runtime, metrics, read_jsonl(path), source=str(path))
     print_metric_table(f"Demo evaluation of {examples} answers", result)
     click.echo(f"Predictions: {path}")
-    click.echo(f"Evaluate it again: modelops eval run --predictions {path} --metrics {','.join(metrics)}")
+    click.echo(
+        f"Evaluate it again: modelops eval run --predictions {path} --metrics {','.join(metrics)}"
+    )

@@ -108,7 +108,9 @@ def print_metric_table(title: str, result: dict[str, Any]) -> None:
     """Metric values as a table; scalars formatted, structures shown compactly."""
     from modelops_core.cli.render import print_table
 
-    print_table(title, ["metric", "value"], [[name, _format(value)] for name, value in result.items()])
+    print_table(
+        title, ["metric", "value"], [[name, _format(value)] for name, value in result.items()]
+    )
 
 
 def _format(value: Any) -> str:

@@ -47,7 +47,9 @@ def list_command(as_json: bool) -> None:
                 row["plugin"],
                 row["distribution"] or "-",
                 row["version"] or "-",
-                "\n".join(f"{kind}: {', '.join(names)}" for kind, names in row["components"].items())
+                "\n".join(
+                    f"{kind}: {', '.join(names)}" for kind, names in row["components"].items()
+                )
                 or "-",
             ]
             for row in rows

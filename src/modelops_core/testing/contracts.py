@@ -146,8 +146,9 @@ class MetricContract(ComponentContract):
 
     def test_inputs_are_not_modified(self, component: Any) -> None:
         example = self.examples()[0]
-        predictions, references = copy.deepcopy(example.predictions), copy.deepcopy(
-            example.references
+        predictions, references = (
+            copy.deepcopy(example.predictions),
+            copy.deepcopy(example.references),
         )
         component.compute(predictions, references, **example.columns)
         assert_close(predictions, example.predictions)
