@@ -42,7 +42,7 @@ cli.add_command(demo_command)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a :class:`ModelOpsError` is shown as one readable message, exit code 2."""
     try:
-        cli.main(args=argv, prog_name="modelops", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="modelops", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE_OR_INPUT
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from modelops_core.cli.context import state
 
 if TYPE_CHECKING:
     from modelops_core.config import ComponentChoice, Config
+    from modelops_core.kinds import Kind
     from modelops_core.runtime import Runtime
 
 
@@ -85,20 +86,21 @@ def doctor_command() -> None:
     click.secho("No problems found.", fg="green")
 
 
-def _configured_components(config: Config) -> list[tuple[str, ComponentChoice, str]]:
+def _configured_components(config: Config) -> list[tuple[str, ComponentChoice, Kind]]:
     from modelops_core.kinds import Kind
 
-    explicit = config.source != "<embedded default>"
-    chosen: list[tuple[str, ComponentChoice, str]] = []
-    if explicit:
-        chosen += [
-            ("[registry]", config.registry, Kind.REGISTRY_BACKEND),
-            ("[tracking]", config.tracking, Kind.REGISTRY_BACKEND),
-            ("[artifacts]", config.artifacts, Kind.ARTIFACT_STORE),
-            ("[features]", config.features, Kind.FEATURE_STORE),
-            ("[engine]", config.engine, Kind.ENGINE),
-        ]
-        chosen += [(f"[providers.{n}]", c, Kind.PROVIDER) for n, c in config.providers.items()]
+    written = config.raw  # only what the file sets; defaults need plugins not yet chosen
+    sections = [
+        ("registry", config.registry, Kind.REGISTRY_BACKEND),
+        ("tracking", config.tracking, Kind.REGISTRY_BACKEND),
+        ("artifacts", config.artifacts, Kind.ARTIFACT_STORE),
+        ("features", config.features, Kind.FEATURE_STORE),
+        ("engine", config.engine, Kind.ENGINE),
+    ]
+    chosen: list[tuple[str, ComponentChoice, Kind]] = [
+        (f"[{key}]", choice, kind) for key, choice, kind in sections if key in written
+    ]
+    chosen += [(f"[providers.{n}]", c, Kind.PROVIDER) for n, c in config.providers.items()]
     chosen += [("[evaluation] metrics", c, Kind.METRIC) for c in config.metrics]
     chosen += [("[sanitize] pipeline", c, Kind.SANITIZER) for c in config.sanitize]
     chosen += [("[optimize] optimizers", c, Kind.OPTIMIZER) for c in config.optimizers]
@@ -106,7 +108,7 @@ def _configured_components(config: Config) -> list[tuple[str, ComponentChoice, s
     return chosen
 
 
-def _check_choice(runtime: Runtime, choice: ComponentChoice, kind: str) -> str:
+def _check_choice(runtime: Runtime, choice: ComponentChoice, kind: Kind) -> str:
     """An empty string when ``choice`` names a component whose factory accepts its options."""
     from modelops_core.errors import ModelOpsError
     from modelops_core.options import check_options
