@@ -145,3 +145,16 @@ def test_invalid_registrations_are_refused(name, factory, message):
 def test_namespaced_names_are_allowed():
     runtime = runtime_with(plugin_registering(Kind.METRIC, acme__latency_p95="statistics:mean"))
     assert "acme.latency_p95" in runtime.components[Kind.METRIC]
+
+
+class Picky:
+    def __init__(self, percentile: float = 95.0) -> None:
+        if not 0 <= percentile <= 100:
+            raise ValueError(f"percentile must be within [0, 100], got {percentile}")
+
+
+def test_a_factory_refusing_its_options_is_a_typed_error_naming_where():
+    runtime = runtime_with(plugin_registering(Kind.METRIC, picky=Picky))
+    choice = ComponentChoice("picky", {"percentile": 150.0}, where="modelops.toml [evaluation]")
+    with pytest.raises(ComponentOptionError, match=r"picky.*refused.*\[evaluation\].*within"):
+        runtime.create(Kind.METRIC, choice)

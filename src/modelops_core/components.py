@@ -203,7 +203,13 @@ class ComponentTable:
         factory = spec.load()
         label = f"{self.kind.value} {name!r} (plugin {spec.plugin!r})"
         check_options(factory, options, label=label, where=where, reserved=reserved)
-        return factory(**options)
+        try:
+            return factory(**options)
+        except (TypeError, ValueError) as exc:
+            place = f" in {where}" if where else ""
+            raise ComponentOptionError(
+                f"The {label} refused its options{place}: {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 def duplicate_error(existing: ComponentSpec, new: ComponentSpec) -> DuplicateComponentError:

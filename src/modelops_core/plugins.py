@@ -192,9 +192,10 @@ def import_plugin(entry_point: metadata.EntryPoint, info: PluginInfo) -> object:
     try:
         return entry_point.load()
     except Exception as exc:
+        cause = f"{type(exc).__name__}: {exc}".rstrip()
+        cause += "" if cause.endswith((".", "!", "?")) else "."
         raise PluginLoadError(
-            f"Error importing {info.label} from {info.module!r}: "
-            f"{type(exc).__name__}: {exc}. {_fix_hint(info)}",
+            f"Error importing {info.label} from {info.module!r}: {cause} {_fix_hint(info)}",
             plugin=info.name,
             distribution=info.distribution,
         ) from exc

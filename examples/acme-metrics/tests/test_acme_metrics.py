@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import acme_metrics.plugin
 import pytest
 
-import acme_metrics.plugin
 from modelops_core import Runtime
 from modelops_core.errors import ComponentOptionError
 from modelops_core.evaluation import evaluate_components
@@ -55,3 +55,10 @@ def test_the_latency_column_reaches_the_metric(
     ]
     result = evaluate_components(runtime, ["acme.latency_p95"], records)
     assert result == {"acme.latency_p95": pytest.approx(188.0)}  # 120 + 0.85 * (200 - 120)
+
+
+def test_a_percentile_outside_0_to_100_is_refused() -> None:
+    from acme_metrics.latency import LatencyP95
+
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        LatencyP95(percentile=150.0)

@@ -27,9 +27,17 @@ class CliState:
 
     def runtime(self) -> Runtime:
         """A runtime on the chosen configuration; ``--lenient`` overrides ``[plugins] strict``."""
+        import warnings
+
+        from modelops_core.plugins import PluginWarning
         from modelops_core.runtime import Runtime
 
-        return Runtime(self.config(), strict=False if self.lenient else None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PluginWarning)  # reported once, below
+            runtime = Runtime(self.config(), strict=False if self.lenient else None)
+        for problem in runtime.problems:
+            click.secho(f"skipped: {problem}", fg="yellow", err=True)
+        return runtime
 
 
 def state() -> CliState:

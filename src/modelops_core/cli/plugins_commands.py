@@ -56,8 +56,6 @@ def list_command(as_json: bool) -> None:
             for row in rows
         ],
     )
-    for problem in runtime.problems:
-        click.secho(f"skipped: {problem}", fg="yellow", err=True)
 
 
 @plugins_group.command("doctor")
@@ -69,7 +67,13 @@ def doctor_command() -> None:
     config = cli_state.config()
     from modelops_core.runtime import Runtime
 
-    runtime = Runtime(config, strict=False)
+    import warnings
+
+    from modelops_core.plugins import PluginWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)  # listed in the problems table
+        runtime = Runtime(config, strict=False)
     problems = [(problem.plugin, str(problem)) for problem in runtime.problems]
     for where, choice, kind in _configured_components(config):
         message = _check_choice(runtime, choice, kind)

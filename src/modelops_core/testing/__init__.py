@@ -11,7 +11,10 @@ Subclass the contract of your component's kind in your plugin's tests::
         distribution = "acme-metrics"
 
         def examples(self):
-            return [MetricExample([10, 20, 30], [0, 0, 0], expected=29.0)]
+            return [
+                MetricExample(["a", "b", "c"], ["a", "b", "c"], expected=29.0,
+                              columns={"latency_ms": [10, 20, 30]})
+            ]
 
 The fixtures ``modelops_runtime`` and ``modelops_runtime_factory`` come with the pytest plugin
 that modelops-core installs (entry point ``pytest11``).

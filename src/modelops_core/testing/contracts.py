@@ -213,15 +213,257 @@ class ProviderContract(ComponentContract):
 
 
 class RegistryBackendContract(ComponentContract):
-    """The registry backend suite (storage checks arrive with the registry issue)."""
+    """The registry backend suite: versions, duplicates, aliases with rollback, audit, tracking.
+
+    The factory is called with ``home`` (the modelops home) plus :meth:`component_options`.
+    Tracking checks run when the component also implements ``TrackingBackend``.
+    """
 
     kind = Kind.REGISTRY_BACKEND
 
+    def component_options(self, tmp_path: Path) -> dict[str, Any]:
+        """``home`` under ``tmp_path``; override to add a URL or other options."""
+        return {"home": str(tmp_path / ".modelops")}
+
+    @staticmethod
+    def _version(name: str, version: str, **fields: Any) -> Any:
+        from modelops_core.storage import ArtifactRef, ModelVersion
+
+        artifact = ArtifactRef("sha256:" + "ab" * 32, "file", 3, "model.bin")
+        return ModelVersion(name, version, artifact, **fields)
+
+    @staticmethod
+    def _key(version: str) -> str:
+        from modelops_core.semver import parse_version
+
+        return parse_version(version).key
+
+    def _add(self, backend: Any, name: str, version: str, **fields: Any) -> Any:
+        return backend.add_version(
+            self._version(name, version, **fields), self._key(version), actor="contract"
+        )
+
+    def test_component_is_a_registry_backend(self, component: Any) -> None:
+        from modelops_core.storage import RegistryBackend
+
+        assert isinstance(component, RegistryBackend)
+
+    def test_a_version_round_trips(self, component: Any) -> None:
+        stored = self._add(
+            component, "churn", "1.0", serializer="json", metadata={"auc": 0.9, "n": [1, 2]},
+            tags={"team": "risk"}, lineage={"base_model": "gpt-x"},
+        )  # fmt: skip
+        read = component.get_version("churn", "1.0")
+        assert read == stored
+        assert read.artifact.digest == "sha256:" + "ab" * 32 and read.artifact.name == "model.bin"
+        assert dict(read.metadata) == {"auc": 0.9, "n": [1, 2]}
+        assert dict(read.tags) == {"team": "risk"} and read.lineage["base_model"] == "gpt-x"
+        assert read.created_by == "contract" and read.created_at > 0
+        assert component.list_models() == ["churn"]
+
+    def test_a_duplicate_version_is_refused(self, component: Any) -> None:
+        from modelops_core.storage import DuplicateVersionError
+
+        self._add(component, "churn", "1.0")
+        with pytest.raises(DuplicateVersionError, match="1.0"):
+            self._add(component, "churn", "1.0")
+        with pytest.raises(DuplicateVersionError, match="equal"):
+            self._add(component, "churn", "1.0.0")
+        assert [v.version for v in component.list_versions("churn")] == ["1.0"]
+
+    def test_unknown_model_and_version_are_lookup_errors(self, component: Any) -> None:
+        from modelops_core.storage import ModelNotFoundError, VersionNotFoundError
+
+        with pytest.raises(ModelNotFoundError, match="nope"):
+            component.list_versions("nope")
+        self._add(component, "churn", "1")
+        with pytest.raises(VersionNotFoundError, match="Known versions: 1"):
+            component.get_version("churn", "2")
+
+    def test_alias_moves_are_recorded_and_rolled_back(self, component: Any) -> None:
+        for version in ("1", "2", "3"):
+            self._add(component, "churn", version)
+        assert component.set_alias("churn", "production", "1", actor="a") is None
+        assert component.set_alias("churn", "production", "2", actor="a") == "1"
+        assert component.set_alias("churn", "production", "3", actor="a") == "2"
+        assert component.rollback_alias("churn", "production", actor="b") == "2"
+        assert component.rollback_alias("churn", "production", actor="b") == "1"
+        assert component.get_alias("churn", "production") == "1"
+        moves = [(e.action, e.version, e.previous) for e in component.alias_history(
+            "churn", "production")]  # fmt: skip
+        assert moves == [
+            ("set", "1", None), ("set", "2", "1"), ("set", "3", "2"),
+            ("rollback", "2", "3"), ("rollback", "1", "2"),
+        ]  # fmt: skip
+
+    def test_rollback_without_an_earlier_version_is_an_error(self, component: Any) -> None:
+        from modelops_core.storage import AliasNotFoundError
+
+        self._add(component, "churn", "1")
+        with pytest.raises(AliasNotFoundError):
+            component.rollback_alias("churn", "production", actor="a")
+        component.set_alias("churn", "production", "1", actor="a")
+        with pytest.raises(AliasNotFoundError, match="before"):
+            component.rollback_alias("churn", "production", actor="a")
+
+    def test_unknown_alias_lists_the_known_ones(self, component: Any) -> None:
+        from modelops_core.storage import AliasNotFoundError
+
+        self._add(component, "churn", "1")
+        component.set_alias("churn", "staging", "1", actor="a")
+        with pytest.raises(AliasNotFoundError, match="staging"):
+            component.get_alias("churn", "production")
+        component.delete_alias("churn", "staging", actor="a")
+        assert component.aliases("churn") == {}
+
+    def test_deleting_a_version_removes_its_aliases(self, component: Any) -> None:
+        from modelops_core.storage import VersionNotFoundError
+
+        self._add(component, "churn", "1")
+        self._add(component, "churn", "2")
+        component.set_alias("churn", "production", "2", actor="a")
+        component.delete_version("churn", "2", actor="a")
+        assert component.aliases("churn") == {}
+        with pytest.raises(VersionNotFoundError):
+            component.get_version("churn", "2")
+
+    def test_archiving_changes_the_status(self, component: Any) -> None:
+        self._add(component, "churn", "1")
+        component.set_status("churn", "1", "archived", actor="a")
+        assert component.get_version("churn", "1").status == "archived"
+
+    def test_every_change_is_audited(self, component: Any) -> None:
+        self._add(component, "churn", "1")
+        component.set_alias("churn", "production", "1", actor="alice")
+        component.delete_version("churn", "1", actor="bob")
+        entries = component.audit("churn")
+        assert [(e.action, e.actor, e.version) for e in entries] == [
+            ("delete", "bob", "1"), ("alias.set", "alice", "1"), ("register", "contract", "1"),
+        ]  # fmt: skip
+        assert entries[0].at >= entries[-1].at > 0
+
+    def test_search_filters_by_name_prefix(self, component: Any) -> None:
+        self._add(component, "churn", "1")
+        self._add(component, "churn-v2", "1")
+        self._add(component, "fraud", "1")
+        assert sorted(v.name for v in component.search("churn")) == ["churn", "churn-v2"]
+
+    def test_data_survives_reopening(
+        self, component: Any, runtime: Runtime, tmp_path: Path
+    ) -> None:
+        self._add(component, "churn", "1")
+        again = runtime.create(self.kind, self.component_name, **self.component_options(tmp_path))
+        try:
+            assert [v.version for v in again.list_versions("churn")] == ["1"]
+        finally:
+            close = getattr(again, "close", None)
+            if callable(close):
+                close()
+
+    def test_runs_record_params_metrics_and_tags(self, component: Any) -> None:
+        from modelops_core.storage import MetricPoint, RunNotFoundError, TrackingBackend
+
+        if not isinstance(component, TrackingBackend):
+            pytest.skip("the backend does not implement tracking")
+        run = component.create_run("exp", tags={"a": 1}, environment={"python": "3"})
+        component.log_params(run.run_id, {"lr": "0.1"})
+        component.log_params(run.run_id, {"lr": "0.2"})
+        component.log_metrics(run.run_id, [MetricPoint("loss", 1.0 / (s + 1), s, 1.0)
+                                           for s in range(5)])  # fmt: skip
+        component.set_tags(run.run_id, {"b": 2})
+        component.end_run(run.run_id, "finished")
+        read = component.get_run(run.run_id)
+        assert dict(read.params) == {"lr": "0.2"} and dict(read.tags) == {"a": 1, "b": 2}
+        assert read.status == "finished" and read.ended_at is not None
+        assert [p.step for p in component.get_metrics(run.run_id, "loss")] == [0, 1, 2, 3, 4]
+        assert [r.run_id for r in component.list_runs("exp")] == [run.run_id]
+        with pytest.raises(RunNotFoundError):
+            component.get_run("no-such-run")
+
 
 class ArtifactStoreContract(ComponentContract):
-    """The artifact store suite (round-trip checks arrive with the registry issue)."""
+    """The artifact store suite: round trips, deduplication, verification on load.
+
+    Override :meth:`corrupt` so the suite can check that damaged content is refused.
+    """
 
     kind = Kind.ARTIFACT_STORE
+
+    def component_options(self, tmp_path: Path) -> dict[str, Any]:
+        """``home`` under ``tmp_path``; override to add a bucket or other options."""
+        return {"home": str(tmp_path / ".modelops")}
+
+    def corrupt(self, component: Any, ref: Any) -> None:
+        """Change the stored bytes of ``ref`` behind the store's back (override per store)."""
+        raise NotImplementedError
+
+    def test_component_is_an_artifact_store(self, component: Any) -> None:
+        from modelops_core.storage import ArtifactStore
+
+        assert isinstance(component, ArtifactStore)
+
+    def test_bytes_round_trip_under_their_sha256(self, component: Any) -> None:
+        import hashlib
+
+        ref = component.put_bytes(b"weights", name="w.bin")
+        assert ref.digest == "sha256:" + hashlib.sha256(b"weights").hexdigest()
+        assert (ref.kind, ref.size, ref.name) == ("file", 7, "w.bin")
+        assert component.get_bytes(ref) == b"weights"
+        assert component.exists(ref)
+
+    def test_identical_content_is_stored_once(self, component: Any, tmp_path: Path) -> None:
+        first, second = tmp_path / "a.bin", tmp_path / "b.bin"
+        first.write_bytes(b"same")
+        second.write_bytes(b"same")
+        assert component.put_path(first).digest == component.put_path(second).digest
+
+    def test_a_file_round_trips_with_its_name(self, component: Any, tmp_path: Path) -> None:
+        source = tmp_path / "model.safetensors"
+        source.write_bytes(b"\x00\x01" * 1000)
+        ref = component.put_path(source)
+        local = component.local_path(ref)
+        assert local.name == "model.safetensors"
+        assert local.read_bytes() == source.read_bytes()
+
+    def test_a_folder_round_trips(self, component: Any, tmp_path: Path) -> None:
+        folder = tmp_path / "model"
+        (folder / "sub").mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+        (folder / "sub" / "weights.bin").write_bytes(b"123")
+        ref = component.put_path(folder)
+        assert ref.kind == "tree" and ref.size == 5
+        local = component.local_path(ref)
+        files = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file())
+        assert files == ["config.json", "sub/weights.bin"]
+        assert (local / "sub" / "weights.bin").read_bytes() == b"123"
+
+    def test_a_missing_path_is_refused(self, component: Any, tmp_path: Path) -> None:
+        from modelops_core.storage import ArtifactNotFoundError
+
+        with pytest.raises(ArtifactNotFoundError, match="no-such-file"):
+            component.put_path(tmp_path / "no-such-file")
+
+    def test_corrupted_content_is_never_returned(self, component: Any) -> None:
+        from modelops_core.storage import ArtifactCorruptedError
+
+        ref = component.put_bytes(b"good weights", name="w.bin")
+        try:
+            self.corrupt(component, ref)
+        except NotImplementedError:
+            pytest.skip("the suite cannot corrupt this store; override corrupt()")
+        with pytest.raises(ArtifactCorruptedError, match="corrupted"):
+            component.get_bytes(ref)
+        with pytest.raises(ArtifactCorruptedError, match="corrupted"):
+            component.local_path(ref)
+
+    def test_deleted_content_is_gone(self, component: Any) -> None:
+        from modelops_core.storage import ArtifactNotFoundError
+
+        ref = component.put_bytes(b"temporary")
+        component.delete(ref)
+        assert not component.exists(ref)
+        with pytest.raises(ArtifactNotFoundError):
+            component.get_bytes(ref)
 
 
 class FeatureStoreContract(ComponentContract):
