@@ -14,6 +14,7 @@ import attrs
 
 from modelops_core.errors import (
     ComponentImportError,
+    ComponentOptionError,
     DuplicateComponentError,
     PluginRegistrationError,
     UnknownComponentError,

@@ -65,11 +65,10 @@ def doctor_command() -> None:
 
     cli_state = state()
     config = cli_state.config()
-    from modelops_core.runtime import Runtime
-
     import warnings
 
     from modelops_core.plugins import PluginWarning
+    from modelops_core.runtime import Runtime
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PluginWarning)  # listed in the problems table
