@@ -25,8 +25,34 @@ if TYPE_CHECKING:
     from modelops_core.evaluation import Evaluator
     from modelops_core.kinds import Kind
     from modelops_core.plugins import PluginInfo
+    from modelops_core.registry import (
+        EvaluationRequiredError,
+        Lineage,
+        ModelRegistry,
+        PickleSerializer,
+        Serializer,
+    )
     from modelops_core.runtime import Runtime
+    from modelops_core.semver import (
+        InvalidVersionError,
+    )
+    from modelops_core.storage import (
+        AliasNotFoundError,
+        ArtifactCorruptedError,
+        ArtifactRef,
+        DuplicateVersionError,
+        MetricPoint,
+        ModelNotFoundError,
+        ModelVersion,
+        StorageError,
+        StoreLockedError,
+        VersionNotFoundError,
+    )
     from modelops_core.text_metrics import exact_match_metric, length_ratio_metric
+    from modelops_core.tracking import (
+        ExperimentTracker,
+        Run,
+    )
 
 _LAZY = {
     "ComponentRegistrar": "modelops_core.components",
@@ -45,21 +71,57 @@ _LAZY = {
     "Runtime": "modelops_core.runtime",
     "exact_match_metric": "modelops_core.text_metrics",
     "length_ratio_metric": "modelops_core.text_metrics",
+    "ModelRegistry": "modelops_core.registry",
+    "Lineage": "modelops_core.registry",
+    "PickleSerializer": "modelops_core.registry",
+    "Serializer": "modelops_core.registry",
+    "EvaluationRequiredError": "modelops_core.registry",
+    "ExperimentTracker": "modelops_core.tracking",
+    "Run": "modelops_core.tracking",
+    "ModelVersion": "modelops_core.storage",
+    "ArtifactRef": "modelops_core.storage",
+    "MetricPoint": "modelops_core.storage",
+    "StorageError": "modelops_core.storage",
+    "DuplicateVersionError": "modelops_core.storage",
+    "ModelNotFoundError": "modelops_core.storage",
+    "VersionNotFoundError": "modelops_core.storage",
+    "AliasNotFoundError": "modelops_core.storage",
+    "ArtifactCorruptedError": "modelops_core.storage",
+    "StoreLockedError": "modelops_core.storage",
+    "InvalidVersionError": "modelops_core.semver",
 }
 
 __all__ = [
+    "AliasNotFoundError",
+    "ArtifactCorruptedError",
+    "ArtifactRef",
     "ComponentChoice",
     "ComponentError",
     "ComponentRegistrar",
     "ComponentSpec",
     "Config",
     "ConfigError",
+    "DuplicateVersionError",
+    "EvaluationRequiredError",
     "Evaluator",
+    "ExperimentTracker",
+    "InvalidVersionError",
     "Kind",
+    "Lineage",
+    "MetricPoint",
+    "ModelNotFoundError",
     "ModelOpsError",
+    "ModelRegistry",
+    "ModelVersion",
+    "PickleSerializer",
     "PluginError",
     "PluginInfo",
+    "Run",
     "Runtime",
+    "Serializer",
+    "StorageError",
+    "StoreLockedError",
+    "VersionNotFoundError",
     "VetoError",
     "__version__",
     "exact_match_metric",

@@ -46,8 +46,7 @@ def check_options(
                 valid = ", ".join(settable) or "none"
                 hint = did_you_mean(key, [*settable, *reserved])
                 raise ComponentOptionError(
-                    f"Unknown option {key!r} for {label}{place}.{hint} "
-                    f"Valid options: {valid}."
+                    f"Unknown option {key!r} for {label}{place}.{hint} Valid options: {valid}."
                 )
     for name in settable:
         parameter = parameters[name]

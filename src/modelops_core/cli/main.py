@@ -13,6 +13,7 @@ from modelops_core.cli.context import CliState
 from modelops_core.cli.demo import demo_command
 from modelops_core.cli.eval_commands import eval_group
 from modelops_core.cli.plugins_commands import plugins_group
+from modelops_core.cli.registry_commands import registry
 from modelops_core.errors import ModelOpsError
 
 EXIT_USAGE_OR_INPUT = 2
@@ -37,6 +38,7 @@ cli.add_command(plugins_group)
 cli.add_command(config_group)
 cli.add_command(eval_group)
 cli.add_command(demo_command)
+cli.add_command(registry)
 
 
 def main(argv: list[str] | None = None) -> int:

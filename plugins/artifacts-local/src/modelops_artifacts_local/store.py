@@ -32,6 +32,7 @@ from modelops_core.storage import (
 
 _DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
 _CHUNK = 1 << 20
+_SMALL = 8 << 20  # files up to this size are hashed in memory before anything is written
 _MANIFEST_FORMAT = "modelops-tree/1"
 
 
@@ -51,6 +52,7 @@ class LocalArtifactStore:
         self._tmp = self.root / "tmp"
         self._checkouts = self.root / "checkouts"
         self._ready = False
+        self._fanout_dirs: set[str] = set()
 
     def __repr__(self) -> str:
         return f"LocalArtifactStore(root={str(self.root)!r})"
@@ -94,6 +96,19 @@ class LocalArtifactStore:
 
     def _put_file(self, source: Path) -> tuple[str, int]:
         self._ensure_dirs()
+        try:
+            small = source.stat().st_size <= _SMALL
+        except OSError:
+            small = False
+        if small:  # one read; no write at all when the content is already stored
+            try:
+                data = source.read_bytes()
+            except OSError as exc:
+                raise ArtifactError(
+                    f"Cannot read {str(source)!r}: {exc.strerror or exc}. Check its permissions."
+                ) from exc
+            ref = self.put_bytes(data)
+            return ref.digest.removeprefix("sha256:"), ref.size
         hasher = hashlib.sha256()
         size = 0
         fd, temp = tempfile.mkstemp(dir=self._tmp)
@@ -144,7 +159,9 @@ class LocalArtifactStore:
         return ArtifactRef(ref.digest, "tree", total, _safe_name(folder.name))
 
     def _publish(self, temp: Path, blob: Path) -> None:
-        blob.parent.mkdir(exist_ok=True)
+        if blob.parent.name not in self._fanout_dirs:
+            blob.parent.mkdir(exist_ok=True)
+            self._fanout_dirs.add(blob.parent.name)
         os.chmod(temp, 0o444)
         os.replace(temp, blob)
         if self.durable:
@@ -176,7 +193,9 @@ class LocalArtifactStore:
     def local_path(self, ref: ArtifactRef) -> Path:
         """A verified file (``checkouts/<digest>/<name>``) or folder with the content."""
         digest = _hex(ref)
-        target = self._checkouts / digest / (ref.name or ("artifact" if ref.kind == "file" else "tree"))
+        target = (
+            self._checkouts / digest / (ref.name or ("artifact" if ref.kind == "file" else "tree"))
+        )
         if ref.kind == "file":
             self._read_verified(digest, ref, check_only=True)
             if target.exists() and _sha256_file(target) == digest:
@@ -187,11 +206,15 @@ class LocalArtifactStore:
         entries = {rel: (d.removeprefix("sha256:"), size) for rel, d, size in manifest["files"]}
         for relative, (file_digest, _) in entries.items():
             self._read_verified(file_digest, ref, check_only=True, member=relative)
-        if target.is_dir() and all(
-            _sha256_file(target / relative) == file_digest
-            for relative, (file_digest, _) in entries.items()
-            if (target / relative).is_file()
-        ) and all((target / relative).is_file() for relative in entries):
+        if (
+            target.is_dir()
+            and all(
+                _sha256_file(target / relative) == file_digest
+                for relative, (file_digest, _) in entries.items()
+                if (target / relative).is_file()
+            )
+            and all((target / relative).is_file() for relative in entries)
+        ):
             return target
         self._materialize(digest, entries, target, ref)
         return target
@@ -298,7 +321,4 @@ def _sha256_file(path: Path) -> str:
 
 
 def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+    path.unlink(missing_ok=True)

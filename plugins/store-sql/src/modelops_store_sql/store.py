@@ -7,6 +7,7 @@ Both go through the DB-API with the same SQL; the few differences live in :class
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -35,7 +36,6 @@ from modelops_core.storage import (
     StoreLockedError,
     VersionNotFoundError,
 )
-
 from modelops_store_sql.schema import LATEST, MIGRATIONS
 
 T = TypeVar("T")
@@ -517,8 +517,8 @@ class SqlStore:
                 self._history(execute, model_id, alias, None, version, "delete", actor)
             execute("DELETE FROM aliases WHERE model_id = ? AND version = ?", (model_id, version))
             execute("DELETE FROM versions WHERE model_id = ? AND version = ?", (model_id, version))
-            self._audit(execute, actor, "delete", name, version,
-                        {"artifact": record.artifact.digest if record.artifact else None})  # fmt: skip
+            digest = record.artifact.digest if record.artifact else None
+            self._audit(execute, actor, "delete", name, version, {"artifact": digest})
 
         self._write(remove, f"delete {name} {version}")
         return record
@@ -774,6 +774,7 @@ def _connect_sqlite(path: Path, busy_timeout: float) -> sqlite3.Connection:
 def _connect_postgres(url: str, schema: str | None, timeout: float) -> Any:
     try:
         import psycopg
+        import psycopg.errors
     except ImportError as exc:
         raise StoreConnectionError(
             f"The database URL {mask_url(url)!r} needs psycopg 3, which is not installed: "
@@ -784,7 +785,7 @@ def _connect_postgres(url: str, schema: str | None, timeout: float) -> Any:
     except psycopg.Error as exc:
         raise StoreConnectionError(
             f"Cannot connect to PostgreSQL at {mask_url(url)!r} (the url option of [registry] or "
-            f"[tracking] in modelops.toml): {str(exc).strip().splitlines()[0] if str(exc) else exc}."
+            f"[tracking] in modelops.toml): {_first_line(exc)}."
             " Check that the server runs and the URL, user and password are right."
         ) from None
     if schema is not None:
@@ -793,9 +794,16 @@ def _connect_postgres(url: str, schema: str | None, timeout: float) -> Any:
             raise StoreConnectionError(
                 f"Invalid PostgreSQL schema name {schema!r}: use letters, digits and '_'."
             )
-        connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        # another process may create it at the same moment
+        with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema):
+            connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         connection.execute(f'SET search_path TO "{schema}"')
     return connection
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _postgres_retryable() -> tuple[type[BaseException], ...]:

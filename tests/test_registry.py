@@ -1,0 +1,367 @@
+"""ModelRegistry as users call it, on the first-party ``sql`` backend and ``local`` store.
+
+These tests need the plugins modelops-store-sql and modelops-artifacts-local; they are skipped
+(with that reason) when the core is tested alone.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelops_core import hookimpl
+from modelops_core.config import ComponentChoice, Config
+from modelops_core.errors import VetoError
+from modelops_core.registry import (
+    EvaluationRequiredError,
+    ModelRegistry,
+    PickleSerializer,
+    SerializerError,
+)
+from modelops_core.runtime import Runtime
+from modelops_core.semver import InvalidVersionError
+from modelops_core.storage import (
+    AliasNotFoundError,
+    ArtifactCorruptedError,
+    ArtifactNotFoundError,
+    DuplicateVersionError,
+    InvalidModelNameError,
+    ModelNotFoundError,
+)
+from modelops_core.testing import make_runtime
+
+store_plugin = pytest.importorskip(
+    "modelops_store_sql.plugin", reason="modelops-store-sql is not installed (core-only run)"
+)
+artifacts_plugin = pytest.importorskip(
+    "modelops_artifacts_local.plugin",
+    reason="modelops-artifacts-local is not installed (core-only run)",
+)
+
+PLUGINS = [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)]
+
+
+def new_runtime(home: Path, *extra: object, **config: Any) -> Runtime:
+    return make_runtime(home, [*PLUGINS, *extra], config=Config(home=home, **config))
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ModelRegistry:
+    with ModelRegistry(new_runtime(tmp_path / ".modelops"), actor="tester") as opened:
+        yield opened
+
+
+def test_an_in_memory_model_comes_back_from_load(registry: ModelRegistry) -> None:
+    model = {"weights": [0.1, 0.2], "bias": 1}
+    registry.register("test", "1.0", model)
+    assert registry.load("test", "1.0") == model
+
+
+def test_bytes_and_lists_round_trip(registry: ModelRegistry) -> None:
+    registry.register("raw", "1", b"\x00\x01")
+    registry.register("rows", "1", [[1, 2], [3, 4]])
+    assert registry.load("raw", "1") == b"\x00\x01"
+    assert registry.load("rows", "1") == [[1, 2], [3, 4]]
+
+
+def test_numpy_arrays_round_trip_without_pickle(registry: ModelRegistry) -> None:
+    numpy = pytest.importorskip("numpy")
+    array = numpy.arange(12, dtype="float32").reshape(3, 4)
+    registry.register("embeddings", "1", array)
+    loaded = registry.load("embeddings", "1")
+    assert loaded.dtype == array.dtype and (loaded == array).all()
+    with pytest.raises(SerializerError, match="without pickling"):
+        registry.register("objects", "1", numpy.array([object()], dtype=object))
+
+
+def test_a_file_is_registered_by_path(registry: ModelRegistry, tmp_path: Path) -> None:
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"w" * 4096)
+    version = registry.register_model("churn", str(weights), "1.0", {"framework": "torch"})
+    path = registry.get_model("churn", "1.0")
+    assert isinstance(path, str) and Path(path).name == "model.safetensors"
+    assert Path(path).read_bytes() == weights.read_bytes()
+    assert version.metadata["framework"] == "torch"
+    assert registry.load("churn", "1.0") == Path(path)
+
+
+def test_a_folder_is_registered_with_keywords(registry: ModelRegistry, tmp_path: Path) -> None:
+    folder = tmp_path / "llm"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"layers": 2}')
+    registry.register(name="llm", version="2.1.0", model_path=folder, metadata={"base": "x"})
+    local = Path(registry.get_model("llm", "2.1.0"))
+    assert (local / "config.json").read_text() == '{"layers": 2}'
+
+
+def test_versions_are_ordered_numerically(registry: ModelRegistry) -> None:
+    for version in ("1.10", "1.9", "1.0.0-rc.1", "2", "1.0"):
+        registry.register("m", version, {"v": version})
+    assert registry.list_versions("m") == ["1.0.0-rc.1", "1.0", "1.9", "1.10", "2"]
+    assert registry.get_version("m").version == "2"
+
+
+def test_versions_auto_increment(registry: ModelRegistry) -> None:
+    assert [registry.register("m", model={"i": i}).version for i in range(3)] == ["1", "2", "3"]
+    registry.register("n", "1.9", {})
+    assert registry.register("n", model={}).version == "1.10"
+
+
+def test_a_duplicate_version_is_refused(registry: ModelRegistry) -> None:
+    registry.register("m", "1.0", {"a": 1})
+    with pytest.raises(DuplicateVersionError, match="already has version"):
+        registry.register("m", "1.0", {"a": 2})
+    with pytest.raises(DuplicateVersionError, match="equal version"):
+        registry.register("m", "1.0.0", {"a": 2})
+    assert registry.load("m", "1.0") == {"a": 1}
+
+
+@pytest.mark.parametrize("version", ["one", "1..2", "1.0-", "", "-1"])
+def test_an_invalid_version_says_what_is_valid(registry: ModelRegistry, version: str) -> None:
+    with pytest.raises(InvalidVersionError, match="dotted numbers"):
+        registry.register("m", version, {})
+
+
+@pytest.mark.parametrize("name", ["../etc", "a/b", "a\\b", "", ".hidden", "x" * 129, "a..b"])
+def test_an_invalid_model_name_is_refused(registry: ModelRegistry, name: str) -> None:
+    with pytest.raises(InvalidModelNameError, match="Invalid model name"):
+        registry.register(name, "1", {})
+
+
+def test_a_missing_path_is_refused_before_anything_is_stored(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    with pytest.raises(ArtifactNotFoundError, match="no such file"):
+        registry.register_model("m", str(tmp_path / "missing.bin"), "1")
+    assert registry.list_models() == []
+
+
+def test_unknown_model_and_alias_are_named(registry: ModelRegistry) -> None:
+    with pytest.raises(ModelNotFoundError, match="ghost"):
+        registry.load("ghost", "1")
+    registry.register("m", "1", {})
+    with pytest.raises(AliasNotFoundError, match="production"):
+        registry.get_by_alias("m", "production")
+
+
+def test_nothing_is_unpickled_unless_pickle_was_chosen(tmp_path: Path) -> None:
+    home = tmp_path / ".modelops"
+    with (
+        ModelRegistry(new_runtime(home)) as plain,
+        pytest.raises(SerializerError, match="No serializer accepts"),
+    ):
+        plain.register("obj", "1", {1, 2})
+    with ModelRegistry(new_runtime(home), serializers=[PickleSerializer()]) as trusting:
+        trusting.register("obj", "1", {1, 2}, serializer="pickle")
+        assert trusting.load("obj", "1") == {1, 2}
+    with (
+        ModelRegistry(new_runtime(home)) as plain,
+        pytest.raises(SerializerError, match="Unpickling runs code"),
+    ):
+        plain.load("obj", "1")
+
+
+def test_aliases_move_and_roll_back(registry: ModelRegistry) -> None:
+    for version in ("1", "2", "3"):
+        registry.register("m", version, {"v": version})
+    registry.set_alias("m", "production", "1")
+    registry.set_alias("m", "production", "2")
+    assert registry.get_by_alias("m", "production").version == "2"
+    assert registry.rollback("m") == "1"
+    assert registry.load("m", alias="production") == {"v": "1"}
+    registry.delete_alias("m", "production")
+    assert registry.aliases("m") == {}
+
+
+def test_search_by_prefix_tags_and_metadata(registry: ModelRegistry) -> None:
+    registry.register("churn", "1", {}, tags={"team": "risk"}, metadata={"eval": {"auc": 0.8}})
+    registry.register("churn", "2", {}, tags={"team": "risk"}, metadata={"eval": {"auc": 0.9}})
+    registry.register("fraud", "1", {}, tags={"team": "ops"})
+    assert [(v.name, v.version) for v in registry.search(tags={"team": "risk"})] == [
+        ("churn", "1"), ("churn", "2"),
+    ]  # fmt: skip
+    assert [v.version for v in registry.search("ch", metadata={"eval.auc": 0.9})] == ["2"]
+    registry.archive("churn", "2")
+    assert [v.version for v in registry.search("churn")] == ["1"]
+    assert registry.get_version("churn").version == "1"
+
+
+def test_lineage_is_returned(registry: ModelRegistry) -> None:
+    registry.register("base", "1", {})
+    registry.register(
+        "tuned", "1", {},
+        lineage={"dataset_fingerprint": "sha256:abc", "training_job": "job-7",
+                 "base_model": "base@1", "provider": "local", "parent_version": "0.9"},
+        evaluation={"accuracy": 0.91},
+    )  # fmt: skip
+    lineage = registry.lineage("tuned", "1")
+    assert lineage.dataset_fingerprint == "sha256:abc" and lineage.training_job == "job-7"
+    assert lineage.base_model == "base@1" and lineage.parent_version == "0.9"
+    assert lineage.evaluation == {"accuracy": 0.91}
+
+
+def test_delete_removes_the_version(registry: ModelRegistry) -> None:
+    registry.register("m", "1", {})
+    registry.register("m", "2", {})
+    registry.delete("m", "2")
+    assert registry.list_versions("m") == ["1"]
+
+
+def test_every_change_is_audited_with_who(registry: ModelRegistry) -> None:
+    registry.register("m", "1", {})
+    registry.set_alias("m", "production", "1")
+    entries = registry.audit("m")
+    assert [(e.action, e.actor) for e in entries] == [
+        ("alias.set", "tester"), ("register", "tester"),
+    ]  # fmt: skip
+
+
+def test_require_evaluation_refuses_unevaluated_models(tmp_path: Path) -> None:
+    runtime = new_runtime(tmp_path / ".modelops", require_evaluation=True)
+    with ModelRegistry(runtime) as registry:
+        with pytest.raises(EvaluationRequiredError, match="evaluation="):
+            registry.register("m", "1", {})
+        registry.register("m", "1", {}, evaluation={"accuracy": 0.9})
+        assert registry.get_version("m", "1").metadata["evaluation"] == {"accuracy": 0.9}
+
+
+class AccuracyGate:
+    """A policy plugin: refuses versions whose accuracy is below 0.8."""
+
+    def __init__(self) -> None:
+        self.registered: list[tuple[str, str]] = []
+
+    @hookimpl
+    def modelops_before_register(self, metadata: Mapping[str, Any]) -> str | None:
+        accuracy = metadata.get("evaluation", {}).get("accuracy", 0)
+        return None if accuracy >= 0.8 else f"accuracy {accuracy} is below 0.8"
+
+    @hookimpl
+    def modelops_after_register(self, name: str, version: str) -> None:
+        self.registered.append((name, version))
+
+
+def test_a_hook_can_veto_and_observe_registrations(tmp_path: Path) -> None:
+    gate = AccuracyGate()
+    with ModelRegistry(new_runtime(tmp_path / ".modelops", ("gate", gate))) as registry:
+        with pytest.raises(VetoError, match="'gate'.*accuracy 0.5 is below 0.8"):
+            registry.register("m", "1", {}, evaluation={"accuracy": 0.5})
+        assert registry.list_models() == []
+        registry.register("m", "1", {}, evaluation={"accuracy": 0.9})
+    assert gate.registered == [("m", "1")]
+
+
+def test_a_corrupted_artifact_is_never_loaded(registry: ModelRegistry) -> None:
+    version = registry.register("m", "1", {"w": 1})
+    assert version.artifact is not None
+    digest = version.artifact.digest.removeprefix("sha256:")
+    blob = registry.runtime.config.home / "artifacts" / "blobs" / digest[:2] / digest
+    os.chmod(blob, 0o644)
+    blob.write_bytes(b'{"w":2}')
+    with pytest.raises(ArtifactCorruptedError, match="corrupted"):
+        registry.load("m", "1")
+
+
+def test_the_default_registry_uses_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelops_core.plugins import discover
+
+    installed = {entry_point.name for entry_point in discover()}
+    if not {"modelops-store-sql", "modelops-artifacts-local"} <= installed:
+        pytest.skip("the plugins are importable but not installed as entry points")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
+    with ModelRegistry() as registry:
+        registry.register("test", "1.0", {"a": 1})
+    assert (tmp_path / ".modelops" / "modelops.db").is_file()
+    assert (tmp_path / ".modelops" / "artifacts" / "blobs").is_dir()
+
+
+# --- concurrency --------------------------------------------------------------------------------
+
+
+def _runtime_with(home: Path, options: dict[str, Any]) -> Runtime:
+    config = Config(home=home, registry=ComponentChoice("sql", options))
+    return make_runtime(home, PLUGINS, config=config)
+
+
+def _register_many(home: str, options: dict[str, Any], count: int) -> list[str]:
+    with ModelRegistry(_runtime_with(Path(home), options)) as registry:
+        return [registry.register("busy", model={"n": n}).version for n in range(count)]
+
+
+def _run_concurrently(home: Path, options: dict[str, Any]) -> None:
+    """8 processes x 50 auto-incremented registrations: 400 distinct versions, none lost."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(8) as pool:
+        results = pool.starmap(_register_many, [(str(home), options, 50)] * 8)
+    versions = [v for result in results for v in result]
+    assert len(versions) == 400 and len(set(versions)) == 400
+    with ModelRegistry(_runtime_with(home, options)) as registry:
+        assert sorted(registry.list_versions("busy"), key=int) == sorted(versions, key=int)
+
+
+def test_concurrent_registrations_on_sqlite_lose_nothing(tmp_path: Path) -> None:
+    _run_concurrently(tmp_path / ".modelops", {})
+
+
+def test_concurrent_registrations_on_postgres_lose_nothing(tmp_path: Path) -> None:
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
+    url = "postgresql://postgres@127.0.0.1:5432/test"
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL at {url} cannot be reached: {str(exc).strip()[:200]}")
+    import uuid
+
+    schema = f"modelops_conc_{uuid.uuid4().hex[:12]}"
+    try:
+        _run_concurrently(tmp_path / ".modelops", {"url": url, "schema": schema})
+    finally:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+
+def test_the_registry_cli_lists_moves_aliases_and_audits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from modelops_core.cli.registry_commands import registry as registry_group
+    from modelops_core.plugins import discover
+
+    installed = {entry_point.name for entry_point in discover()}
+    if not {"modelops-store-sql", "modelops-artifacts-local"} <= installed:
+        pytest.skip("the plugins are importable but not installed as entry points")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    with ModelRegistry(actor="ana") as registry:
+        registry.register("churn", "1", {"w": 1})
+        registry.register("churn", "2", {"w": 2})
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(registry_group, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "churn" in run("list")
+    assert "production" in run("alias", "set", "churn", "production", "1")
+    run("alias", "set", "churn", "production", "2")
+    assert run("alias", "get", "churn", "production").strip() == "2"
+    assert run("rollback", "churn").strip() == "churn@production -> 1"
+    assert '"version": "2"' in run("show", "churn", "2")
+    assert "alias.rollback" in run("audit", "churn")
+    assert "production" in run("versions", "churn")
+    failed = runner.invoke(registry_group, ["show", "ghost", "1"])
+    assert failed.exit_code == 1 and "No model named 'ghost'" in failed.output

@@ -1,0 +1,144 @@
+"""ExperimentTracker as users call it, on the first-party ``sql`` backend.
+
+Skipped (with that reason) when modelops-store-sql / modelops-artifacts-local are not installed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from modelops_core.config import Config
+from modelops_core.registry import ModelRegistry
+from modelops_core.storage import MetricPoint, RunNotFoundError
+from modelops_core.testing import make_runtime
+from modelops_core.tracking import ExperimentTracker, git_commit
+
+store_plugin = pytest.importorskip(
+    "modelops_store_sql.plugin", reason="modelops-store-sql is not installed (core-only run)"
+)
+artifacts_plugin = pytest.importorskip(
+    "modelops_artifacts_local.plugin",
+    reason="modelops-artifacts-local is not installed (core-only run)",
+)
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> ExperimentTracker:
+    home = tmp_path / ".modelops"
+    runtime = make_runtime(
+        home,
+        [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)],
+        config=Config(home=home),
+    )
+    opened = ExperimentTracker(runtime, capture_environment=False)
+    yield opened
+    opened.close()
+
+
+def test_a_run_records_params_and_metrics(tracker: ExperimentTracker) -> None:
+    with tracker.start("baseline") as run:
+        run.log_params({"learning_rate": 0.01, "epochs": 3})
+        for step in range(3):
+            run.log_metrics({"loss": 1.0 / (step + 1), "accuracy": 0.5 + step / 10}, step=step)
+    metrics = run.get_metrics()
+    assert [p.value for p in metrics["loss"]] == [1.0, 0.5, 1.0 / 3]
+    assert [p.step for p in metrics["accuracy"]] == [0, 1, 2]
+    assert run.get_params() == {"learning_rate": "0.01", "epochs": "3"}
+    assert run.record().status == "finished"
+
+
+def test_a_failing_block_marks_the_run_failed(tracker: ExperimentTracker) -> None:
+    with pytest.raises(RuntimeError), tracker.start("crash") as run:
+        raise RuntimeError("boom")
+    assert tracker.get_run(run.id).status == "failed"
+
+
+def test_ten_thousand_points_in_one_batch_take_well_under_a_second(
+    tracker: ExperimentTracker,
+) -> None:
+    points = [MetricPoint("loss", 1.0 / (i + 1), i, 0.0) for i in range(10_000)]
+    with tracker.start("batch") as run:
+        started = time.perf_counter()
+        run.log_batch(points)
+        elapsed = time.perf_counter() - started
+    assert len(run.get_metrics("loss")["loss"]) == 10_000
+    assert elapsed < 0.5, f"10,000 points took {elapsed:.3f} s"
+
+
+def test_a_metric_must_be_a_number(tracker: ExperimentTracker) -> None:
+    with tracker.start("bad") as run, pytest.raises(ValueError, match="'loss' must be a number"):
+        run.log_metric("loss", "high")  # type: ignore[arg-type]
+
+
+def test_tags_artifacts_and_models_are_linked(tracker: ExperimentTracker, tmp_path: Path) -> None:
+    report = tmp_path / "report.txt"
+    report.write_text("ok")
+    with tracker.start("train", tags={"owner": "ana"}) as run:
+        run.set_tags({"stage": "dev"})
+        ref = run.log_artifact(report)
+        run.link_model("churn", "1")
+    record = tracker.get_run(run.id)
+    assert dict(record.tags) == {"owner": "ana", "stage": "dev"}
+    assert record.artifacts["report.txt"] == ref
+    assert record.models == (("churn", "1"),)
+
+
+def test_a_registered_version_names_the_run_that_produced_it(
+    tracker: ExperimentTracker,
+) -> None:
+    with tracker.start("train") as run:
+        run.log_metric("loss", 0.1)
+    registry = ModelRegistry(tracker.runtime)
+    registry.register("churn", "1", {"w": 1}, lineage={"run_id": run.id})
+    assert tracker.get_run(run.id).models == (("churn", "1"),)
+    assert registry.lineage("churn", "1").run_id == run.id
+    registry.close()
+
+
+def test_runs_are_listed_and_compared(tracker: ExperimentTracker) -> None:
+    ids = []
+    for lr in (0.1, 0.01):
+        with tracker.start("sweep") as run:
+            run.log_param("lr", lr)
+            run.log_metric("loss", lr * 2)
+        ids.append(run.id)
+    assert [r.run_id for r in tracker.list_runs("sweep")] == ids[::-1]
+    table = tracker.compare(ids)
+    assert table[ids[1]] == {"params": {"lr": "0.01"}, "metrics": {"loss": 0.02}}
+    with pytest.raises(RunNotFoundError):
+        tracker.get_run("missing")
+
+
+def test_the_environment_is_captured(tmp_path: Path) -> None:
+    home = tmp_path / ".modelops"
+    runtime = make_runtime(home, [("modelops-store-sql", store_plugin)], config=Config(home=home))
+    tracker = ExperimentTracker(runtime)
+    with tracker.start("env") as run:
+        pass
+    environment = tracker.get_run(run.id).environment
+    assert environment["python"].count(".") == 2
+    assert "modelops-core" in environment["packages"]
+    tracker.close()
+
+
+def test_git_commit_is_read_from_the_work_tree(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "refs" / "heads").mkdir(parents=True)
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / ".git" / "refs" / "heads" / "main").write_text("abc123\n")
+    (tmp_path / "src").mkdir()
+    assert git_commit(tmp_path / "src") == "abc123"
+
+
+def test_start_works_on_the_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelops_core.plugins import discover
+
+    if "modelops-store-sql" not in {entry_point.name for entry_point in discover()}:
+        pytest.skip("modelops-store-sql is importable but not installed as an entry point")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
+    with ExperimentTracker.start("name") as run:
+        run.log_metrics({"accuracy": 0.9})
+    assert run.get_metrics()["accuracy"][0].value == 0.9
