@@ -76,7 +76,7 @@ def declared_codes(values: np.ndarray, declared: np.ndarray, argument: str) -> n
         missing = ordered[positions] != values
         codes = order[positions]
     if missing.any():
-        bad = values[np.flatnonzero(missing)[0]]
+        bad = values[np.flatnonzero(missing)[0]].item()
         raise MetricInputError(
             f"{argument} contains the label {bad!r}, which is not in labels={declared.tolist()}; "
             "add it to `labels` or drop those examples."
@@ -132,7 +132,10 @@ def count_pairs(
             both = np.concatenate([references, predictions])
             labels, codes = unique_labels(both, "predictions and references")
             size = labels.shape[0]
-            reference_codes, prediction_codes = codes[: references.shape[0]], codes[references.shape[0] :]
+            reference_codes, prediction_codes = (
+                codes[: references.shape[0]],
+                codes[references.shape[0] :],
+            )
     flat = reference_codes * size
     flat += prediction_codes
     counts = np.bincount(flat, weights=weights, minlength=size * size).reshape(size, size)

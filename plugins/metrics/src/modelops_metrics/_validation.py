@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from modelops_core.text_metrics import MetricInputError as _CoreMetricInputError
 
 
@@ -97,7 +98,7 @@ def check_probabilities(values: np.ndarray, argument: str) -> None:
     """Refuse probabilities outside [0, 1]."""
     low, high = values.min(), values.max()
     if low < 0 or high > 1:
-        bad = low if low < 0 else high
+        bad = float(low if low < 0 else high)
         raise MetricInputError(
             f"{argument} contains {bad!r}, outside [0, 1]; pass probabilities (for raw scores "
             "apply a sigmoid or softmax first)."

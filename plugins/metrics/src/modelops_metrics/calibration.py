@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import attrs
 import numpy as np
+
 from modelops_core.text_metrics import MetricInputError
 
 Strategy = Literal["uniform", "quantile"]
@@ -76,8 +77,8 @@ def _binary_labels(values: Any, length: int) -> np.ndarray:
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
         raise MetricInputError(
-            f"references[{index}] is {array[index]!r}; calibration metrics take binary labels "
-            "0/1 (or booleans). Map your positive class to 1 and every other class to 0."
+            f"references[{index}] is {array[index].item()!r}; calibration metrics take binary "
+            "labels 0/1 (or booleans). Map your positive class to 1 and every other class to 0."
         )
     return labels
 
@@ -276,7 +277,8 @@ class ExpectedCalibrationErrorMetric(_BinnedCalibrationMetric):
     :param n_bins: number of bins (default 10).
     :param strategy: ``"uniform"`` (equal-width bins) or ``"quantile"`` (equal-count bins).
 
-    >>> ExpectedCalibrationErrorMetric(n_bins=2).compute([0.2, 0.4, 0.8, 0.9], [0, 1, 1, 1])
+    >>> ece = ExpectedCalibrationErrorMetric(n_bins=2)
+    >>> round(ece.compute([0.2, 0.4, 0.8, 0.9], [0, 1, 1, 1]), 12)
     0.175
     """
 

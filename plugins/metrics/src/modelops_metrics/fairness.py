@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 import attrs
 import numpy as np
-from modelops_core.text_metrics import MetricInputError
 
+from modelops_core.text_metrics import MetricInputError
 from modelops_metrics.calibration import ExpectedCalibrationErrorMetric, Strategy
 
 Method = Literal["between_groups", "to_overall"]
@@ -37,6 +37,8 @@ _METHODS = ("between_groups", "to_overall")
 # An integer group column whose values span at most this many codes per item is encoded by
 # offset (O(n)) instead of by sorting (np.unique, O(n log n)).
 _DIRECT_CODE_SPAN_PER_ITEM = 4
+# String group labels are first looked for in this many leading items.
+_SAMPLE_FOR_LABELS = 1_000
 
 
 # --- groups --------------------------------------------------------------------------------------
@@ -72,6 +74,17 @@ def _group_columns(groups: Any) -> list[Any]:
     return [array]
 
 
+def _encode_small_integers(column: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Dense codes and sorted labels of integers by offset, or None when their span is large."""
+    low, high = int(column.min()), int(column.max())
+    if high - low > _DIRECT_CODE_SPAN_PER_ITEM * len(column) + 1024:
+        return None
+    offsets = (column - low).astype(np.intp, copy=False)
+    present = np.bincount(offsets, minlength=high - low + 1) > 0
+    dense = np.cumsum(present) - 1
+    return dense[offsets], np.flatnonzero(present) + low
+
+
 def _encode_column(values: Any, length: int, feature: int) -> tuple[np.ndarray, np.ndarray]:
     """Dense codes and sorted unique labels of one group column."""
     column = np.asarray(values)
@@ -81,13 +94,24 @@ def _encode_column(values: Any, length: int, feature: int) -> tuple[np.ndarray, 
             f"predictions has {length} items but groups column {feature} has {shape}; pass one "
             "group label per item (several features as a list of equally long sequences)."
         )
+    if column.dtype.kind == "U" and column.dtype.itemsize == 4:
+        # One-character labels are their code points: encode them as integers, without sorting.
+        encoded = _encode_small_integers(column.view(np.uint32))
+        if encoded is not None:
+            codes, code_points = encoded
+            return codes, code_points.astype(np.uint32).view(column.dtype)
     if column.dtype.kind in "biu":
-        low, high = int(column.min()), int(column.max())
-        if high - low <= _DIRECT_CODE_SPAN_PER_ITEM * length + 1024:
-            offsets = (column - low).astype(np.intp, copy=False)
-            present = np.bincount(offsets, minlength=high - low + 1) > 0
-            dense = np.cumsum(present) - 1
-            return dense[offsets], np.flatnonzero(present) + low
+        encoded = _encode_small_integers(column)
+        if encoded is not None:
+            return encoded
+    if column.dtype.kind in "US" and length > _SAMPLE_FOR_LABELS:
+        # Few distinct labels is the usual case: find them in a sample, look every item up by
+        # binary search, and fall back to sorting everything if an item is not among them.
+        labels = np.unique(column[:_SAMPLE_FOR_LABELS])
+        codes = np.searchsorted(labels, column)
+        np.minimum(codes, len(labels) - 1, out=codes)
+        if (labels[codes] == column).all():
+            return codes.astype(np.intp, copy=False), labels
     try:
         labels, codes = np.unique(column, return_inverse=True)
     except TypeError as exc:
@@ -217,9 +241,7 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray, *, empty: float) -> n
         return np.where(denominator != 0, numerator / denominator, empty)
 
 
-def disparity(
-    by_group: np.ndarray, overall: float, method: str
-) -> tuple[float, float]:
+def disparity(by_group: np.ndarray, overall: float, method: str) -> tuple[float, float]:
     """(difference, ratio) of per-group values as fairlearn's ``MetricFrame`` computes them.
 
     ``between_groups``: ``max - min`` and ``min / max``. ``to_overall``: the largest
@@ -655,7 +677,7 @@ class GroupMetric:
                 "prediction, in the same order."
             )
         encoded = encode_groups(groups, length)
-        return zip(encoded.labels, _split_by_group(encoded.codes, len(encoded.labels)))
+        return zip(encoded.labels, _split_by_group(encoded.codes, len(encoded.labels)), strict=True)
 
     def weight_keywords(
         self, sample_weight: Sequence[float] | None, indices: np.ndarray | None

@@ -92,3 +92,63 @@ def modelops_register_metrics(registry: ComponentRegistrar) -> None:
         description="1 - Var(references - predictions) / Var(references)",
     )
     # --- calibration, fairness, text (registered by their module owner) ---
+    registry.add(
+        "ece",
+        "modelops_metrics.calibration:ExpectedCalibrationErrorMetric",
+        description="expected calibration error of binary probabilities (lower is better)",
+    )
+    registry.add(
+        "reliability_curve",
+        "modelops_metrics.calibration:ReliabilityCurve",
+        description="mean predicted probability and observed frequency per bin",
+    )
+    registry.add(
+        "demographic_parity_difference",
+        "modelops_metrics.fairness:DemographicParityDifference",
+        description="largest minus smallest group selection rate (needs groups=)",
+    )
+    registry.add(
+        "demographic_parity_ratio",
+        "modelops_metrics.fairness:DemographicParityRatio",
+        description="smallest over largest group selection rate (needs groups=)",
+    )
+    registry.add(
+        "equalized_odds_difference",
+        "modelops_metrics.fairness:EqualizedOddsDifference",
+        description="larger of the TPR and FPR differences between groups (needs groups=)",
+    )
+    registry.add(
+        "equal_opportunity_difference",
+        "modelops_metrics.fairness:EqualOpportunityDifference",
+        description="largest minus smallest group true positive rate (needs groups=)",
+    )
+    registry.add(
+        "group_metric",
+        "modelops_metrics.fairness:GroupMetric",
+        description="per-group values of any metric with difference and ratio (needs groups=)",
+    )
+    registry.add(
+        "group_calibration_error",
+        "modelops_metrics.fairness:GroupCalibrationError",
+        description="expected calibration error per group (needs groups=)",
+    )
+    registry.add(
+        "token_f1",
+        "modelops_metrics.text:TokenF1Metric",
+        description="SQuAD token-overlap F1 averaged over pairs",
+    )
+    registry.add(
+        "bleu",
+        "modelops_metrics.text:BleuMetric",
+        description="corpus BLEU-4 with brevity penalty (Papineni 2002), in [0, 1]",
+    )
+    registry.add(
+        "rouge_l",
+        "modelops_metrics.text:RougeLMetric",
+        description="longest-common-subsequence F-measure averaged over pairs",
+    )
+    registry.add(
+        "perplexity",
+        "modelops_metrics.text:PerplexityMetric",
+        description="exp of the mean negative token log-probability (predictions = logprobs)",
+    )

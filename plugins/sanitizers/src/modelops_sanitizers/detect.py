@@ -14,7 +14,9 @@ findings (a test checks it).
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,6 +27,8 @@ from modelops_sanitizers.errors import SanitizerOptionError
 from modelops_sanitizers.patterns import PII_TYPES, SPECIFICITY, Rule, build_rules
 
 ENGINES: tuple[str, ...] = ("auto", "re", "hyperscan")
+LOOKAHEAD_MARGIN = 3
+"""Characters past a match the precise patterns may look at (``(?![.,]\\d)`` needs two)."""
 
 
 @attrs.frozen
@@ -99,20 +103,27 @@ class PiiDetector:
 
     def find(self, text: str) -> list[Finding]:
         """The validated findings of ``text``, non-overlapping, ordered by position."""
-        rules = self._rules_for(text)
-        if not rules:
-            return []
-        candidates: list[Finding] = []
-        for rule in rules:
-            candidates.extend(_search_rule(rule, text))
-        if len(candidates) < 2:
-            return candidates
-        return self._resolve(candidates)
+        return self.find_many([text])[0]
+
+    def find_many(self, texts: Sequence[str]) -> list[list[Finding]]:
+        """:meth:`find` for each of ``texts``; one prefilter scan covers the whole batch."""
+        if self._scanner is not None:
+            plans = self._scanner.plan(texts)
+        else:
+            plans = [[(rule, None) for rule in self._rules_for(text)] for text in texts]
+        results: list[list[Finding]] = []
+        for text, plan in zip(texts, plans, strict=True):
+            if not plan:
+                results.append([])
+                continue
+            candidates: list[Finding] = []
+            for rule, hit_range in plan:
+                candidates.extend(_search_rule(rule, text, hit_range))
+            results.append(self._resolve(candidates) if len(candidates) > 1 else candidates)
+        return results
 
     def _rules_for(self, text: str) -> Sequence[Rule]:
-        """The rules whose type may occur in ``text``, by the engine's prefilter."""
-        if self._scanner is not None:
-            return self._scanner.rules_present(text)
+        """The rules whose type may occur in ``text``, by substring prefilters."""
         has_digit: bool | None = None
         chosen: list[Rule] = []
         for rule in self.rules:
@@ -142,21 +153,33 @@ class PiiDetector:
         return kept
 
 
-def _search_rule(rule: Rule, text: str) -> list[Finding]:
+def _search_rule(rule: Rule, text: str, hit_range: tuple[int, int] | None) -> list[Finding]:
     """Every validated match of one rule; a refused candidate never hides the next one.
 
     A refused candidate is first retried shorter (``rule.shrink``), then the search resumes
     one character after its start instead of after its end.
+
+    :param hit_range: the first and last end offsets of the rule's loose pattern in ``text``,
+        when known. A valid match contains a loose match, so it starts at or after
+        ``first - max_length`` and before ``last``; searching only there (with room for the
+        pattern's lookahead) finds exactly what a full search finds.
     """
     found: list[Finding] = []
     search = rule.pattern.search
     validator = rule.validator
-    position = 0
+    position, last_start, end_position = 0, len(text), len(text)
+    if hit_range is not None and rule.max_length is not None:
+        first_end, last_end = hit_range
+        position = max(0, first_end - rule.max_length)
+        last_start = last_end
+        end_position = min(len(text), last_end + rule.max_length + LOOKAHEAD_MARGIN)
     while True:
-        match = search(text, position)
+        match = search(text, position, end_position)
         if match is None:
             return found
         start, end = match.span()
+        if start > last_start:
+            return found
         candidate = match.group()
         if validator(candidate):
             found.append(Finding(rule.pii_type, rule.kind, start, end))
@@ -172,7 +195,12 @@ def _search_rule(rule: Rule, text: str) -> list[Finding]:
 
 
 class _HyperscanPrefilter:
-    """One hyperscan block-mode database of every rule's loose pattern (single match each)."""
+    """One hyperscan block-mode database of every rule's loose pattern.
+
+    A batch of texts is scanned as one buffer, each text preceded by a NUL byte (the "start of
+    text" the loose patterns' leading boundary class needs); no loose pattern can continue
+    across a NUL, so every match belongs to the text its end offset falls in.
+    """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         import hyperscan
@@ -183,21 +211,47 @@ class _HyperscanPrefilter:
             expressions=[rule.loose_pattern.encode("ascii") for rule in self._rules],
             ids=list(range(len(self._rules))),
             elements=len(self._rules),
-            flags=hyperscan.HS_FLAG_SINGLEMATCH,
+            flags=0,
         )
 
-    def rules_present(self, text: str) -> list[Rule]:
-        """The rules whose loose pattern occurs in ``text``, in rule order."""
-        hits: list[int] = []
-        self._database.scan(
-            text.encode("utf-8", "surrogatepass"), match_event_handler=_collect, context=hits
-        )
+    def plan(self, texts: Sequence[str]) -> list[list[tuple[Rule, tuple[int, int] | None]]]:
+        """For each text, the rules whose loose pattern occurs in it, with their hit range.
+
+        The hit range is the first and last end offset (in characters) of the loose matches,
+        or ``None`` when the batch is not ASCII (byte offsets are then not character offsets).
+        """
+        joined = "\0" + "\0".join(texts)
+        ascii_offsets = joined.isascii()
+        if ascii_offsets:
+            buffer = joined.encode("ascii")
+            lengths = [len(text) + 1 for text in texts]
+        else:
+            encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+            buffer = b"\0" + b"\0".join(encoded)
+            lengths = [len(data) + 1 for data in encoded]
+        hits: list[tuple[int, int]] = []
+        self._database.scan(buffer, match_event_handler=_collect, context=hits)
+        plans: list[list[tuple[Rule, tuple[int, int] | None]]] = [[] for _ in texts]
         if not hits:
-            return []
-        hits.sort()
-        return [self._rules[index] for index in hits]
+            return plans
+        text_starts = list(itertools.accumulate(lengths, initial=0))
+        ranges: dict[tuple[int, int], list[int]] = {}
+        for rule_id, end in hits:
+            # The match ends inside the text whose span holds its last byte.
+            index = bisect.bisect_right(text_starts, end - 1) - 1
+            offset = end - text_starts[index] - 1  # the NUL before the text is not counted
+            hit_range = ranges.get((index, rule_id))
+            if hit_range is None:
+                ranges[(index, rule_id)] = [offset, offset]
+            elif offset < hit_range[0]:
+                hit_range[0] = offset
+            elif offset > hit_range[1]:
+                hit_range[1] = offset
+        for (index, rule_id), (first, last) in sorted(ranges.items()):
+            plans[index].append((self._rules[rule_id], (first, last) if ascii_offsets else None))
+        return plans
 
 
-def _collect(rule_id: int, start: int, end: int, flags: int, hits: list[int]) -> None:
-    """Hyperscan match callback: remember which rule matched (once, by SINGLEMATCH)."""
-    hits.append(rule_id)
+def _collect(rule_id: int, start: int, end: int, flags: int, hits: list[tuple[int, int]]) -> None:
+    """Hyperscan match callback: remember which rule matched where it ended."""
+    hits.append((rule_id, end))

@@ -35,9 +35,14 @@ class Rule:
     :param validator: called on each candidate's text; a candidate it refuses is not a finding.
     :param required_literals: the text must contain one of these (case-sensitive) for the rule
         to run; empty means "contains a digit" for numeric rules or always run.
-    :param loose_pattern: a lookaround-free superset of ``pattern`` for a multi-pattern engine.
+    :param loose_pattern: a lookaround-free pattern for a multi-pattern engine that matches
+        wherever ``pattern`` has a valid match, scanned over texts each preceded by a NUL byte;
+        a leading boundary class (the complement of the lookbehind) keeps it to one or two
+        matches per occurrence.
     :param needs_digit: the rule cannot match text without an ASCII digit.
     :param shrink: for a refused candidate, shorter spans (at separator boundaries) to try.
+    :param max_length: the longest text ``pattern`` can match (``None``: unbounded); with it, a
+        multi-pattern engine's hit offsets bound where the precise pass has to search.
     """
 
     pii_type: str
@@ -48,6 +53,7 @@ class Rule:
     required_literals: tuple[str, ...] = ()
     needs_digit: bool = True
     shrink: Callable[[str], list[int]] | None = None
+    max_length: int | None = None
 
 
 def _separator_prefix_ends(candidate: str, minimum_digits: int, maximum_digits: int) -> list[int]:
@@ -84,10 +90,14 @@ def _iban_prefix_ends(candidate: str) -> list[int]:
 
 
 def _jwt_valid(token: str) -> bool:
-    """A JWT: the first segment decodes (base64url) to a JSON object."""
-    header = token.split(".", 1)[0]
+    """A JWT: its header and claims segments decode (base64url) to JSON objects."""
+    header, claims, _ = token.split(".", 2)
+    return _is_json_object(header) and _is_json_object(claims)
+
+
+def _is_json_object(segment: str) -> bool:
     try:
-        decoded = base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))
+        decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         return isinstance(json.loads(decoded), dict)
     except (binascii.Error, ValueError):
         return False
@@ -122,26 +132,29 @@ def build_rules() -> tuple[Rule, ...]:
             "payment_card",
             # Contiguous, or groups 4-4-4-1..4(-1..3) or 4-6-4..5 with one consistent separator.
             _compile(
-                r"(?<![\d.,-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
-                r"|\d{4}([ -])\d{6}\2\d{4,5})(?!\d|[.,]\d)"
+                r"(?<![\w.,-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
+                r"|\d{4}([ -])\d{6}\2\d{4,5})(?!\w|[.,]\d)"
             ),
             validators.card_valid,
-            r"\d{4}[ \-]?\d{4}",
+            r"[^0-9A-Za-z]\d{4}[ \-]?\d{4}",
             shrink=_card_prefix_ends,
+            max_length=23,
         ),
         Rule(
             "ssn",
             "us_ssn",
             _compile(r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])"),
             validators.ssn_valid,
-            r"\d{3}[\- ]\d{2}[\- ]\d{4}",
+            r"[^0-9\-]\d{3}[\- ]\d{2}[\- ]\d{4}",
+            max_length=11,
         ),
         Rule(
             "ip",
             "ipv4",
             _compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)"),
             validators.ipv4_valid,
-            r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",
+            r"[^0-9A-Za-z_.]\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",
+            max_length=15,
         ),
         Rule(
             "ip",
@@ -151,9 +164,10 @@ def build_rules() -> tuple[Rule, ...]:
                 rf"(?:(?<=:){ip_octet}(?:\.{ip_octet}){{3}})?(?![\w:]|\.\w)"
             ),
             validators.ipv6_valid,
-            r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}",
+            r"[^0-9A-Za-z_:.][0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:",
             required_literals=(":",),
             needs_digit=False,
+            max_length=57,
         ),
         Rule(
             "phone",
@@ -162,23 +176,26 @@ def build_rules() -> tuple[Rule, ...]:
                 r"(?<![\w+()-])(?:1[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?![\w-])"
             ),
             validators.phone_valid,
-            r"\d{3}\)?[ .\-]?\d{3}[ .\-]?\d{4}",
+            r"[^0-9A-Za-z_+()\-](?:1[ .\-]?)?\(?\d{3}\)?[ .\-]?\d{3}[ .\-]?\d{4}",
+            max_length=16,
         ),
         Rule(
             "phone",
             "international_phone",
             _compile(r"(?<![\w+])\+[1-9]\d{0,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}(?![\w-])"),
             validators.phone_valid,
-            r"\+[1-9]\d{0,3}",
+            r"[^0-9A-Za-z_+]\+[1-9]",
             required_literals=("+",),
+            max_length=47,
         ),
         Rule(
             "iban",
             "iban",
             _compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)"),
             validators.iban_valid,
-            r"[A-Z]{2}\d{2}",
+            r"[^0-9A-Za-z_][A-Z]{2}\d{2}",
             shrink=_iban_prefix_ends,
+            max_length=64,
         ),
         Rule(
             "secret",
@@ -193,8 +210,10 @@ def build_rules() -> tuple[Rule, ...]:
             "secret",
             "openai_key",
             _compile(r"(?<![\w-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}(?![\w-])"),
-            lambda token: any(character.isdigit() for character in token)
-            and any(character.isalpha() for character in token[3:]),
+            lambda token: (
+                any(character.isdigit() for character in token)
+                and any(character.isalpha() for character in token[3:])
+            ),
             r"sk-[A-Za-z0-9_\-]{20}",
             required_literals=("sk-",),
             needs_digit=False,
@@ -241,7 +260,9 @@ def build_rules() -> tuple[Rule, ...]:
         Rule(
             "secret",
             "jwt",
-            _compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?![\w.-])"),
+            _compile(
+                r"(?<![\w-])eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?![\w-]|\.\w)"
+            ),
             _jwt_valid,
             r"eyJ[A-Za-z0-9_\-]{5}",
             required_literals=("eyJ",),

@@ -23,9 +23,13 @@ IBAN_LENGTHS: dict[str, int] = {
 }  # fmt: skip
 
 
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+"""Luhn's doubled digit, its digits summed: 7 -> 14 -> 5."""
+
+
 def digits_of(text: str) -> str:
     """The ASCII digits of ``text``, in order (separators dropped)."""
-    return "".join(character for character in text if "0" <= character <= "9")
+    return "".join(filter("0123456789".__contains__, text))
 
 
 def luhn_valid(number: str) -> bool:
@@ -36,21 +40,17 @@ def luhn_valid(number: str) -> bool:
     >>> luhn_valid("4111 1111 1111 1111"), luhn_valid("4111 1111 1111 1112")
     (True, False)
     """
-    digits = digits_of(number)
+    digits = number if number.isascii() and number.isdigit() else digits_of(number)
     if not digits:
         return False
-    total = 0
-    for position, character in enumerate(reversed(digits)):
-        value = ord(character) - 48
-        if position % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+    kept = sum(map(int, digits[-1::-2]))
+    doubled = sum(_DOUBLED[int(character)] for character in digits[-2::-2])
+    return (kept + doubled) % 10 == 0
 
 
 def card_valid(number: str) -> bool:
     """A payment card number: 13 to 19 digits passing Luhn, not all one repeated digit."""
-    digits = digits_of(number)
+    digits = number if number.isdigit() else digits_of(number)
     return 13 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn_valid(digits)
 
 
@@ -88,13 +88,7 @@ def ssn_valid(text: str) -> bool:
     if len(digits) != 9:
         return False
     area, group, serial = digits[:3], digits[3:5], digits[5:]
-    return (
-        area != "000"
-        and area != "666"
-        and area[0] != "9"
-        and group != "00"
-        and serial != "0000"
-    )
+    return area != "000" and area != "666" and area[0] != "9" and group != "00" and serial != "0000"
 
 
 def ipv4_valid(text: str) -> bool:

@@ -1,0 +1,423 @@
+"""PII redaction: throughput, precision and recall against presidio-analyzer and scrubadub.
+
+Usage: ``python benchmarks/pii.py [--quick] [--seed N]``
+
+A seeded generator writes chat-like texts with PII at known positions (email, phone, card,
+IBAN, IP, SSN, secrets) and look-alikes that must not match (Luhn-failing card numbers,
+``1.2.3.4.5``, SSNs in unissued ranges, IBANs with a wrong checksum, dates, versions, MAC
+addresses …). Every tool runs in the same process on the same texts:
+
+- ``modelops-sanitizers`` end to end (detect, validate, redact with masks), once per engine;
+- presidio-analyzer with its pattern recognizers only (a blank spaCy pipeline, no model);
+- scrubadub's default ``clean()`` (detect and replace).
+
+Throughput is MB of UTF-8 text per second. Precision and recall are span-level: a finding is
+right when it has the gold type and overlaps a gold span (peers are scored only on the types
+they support, after mapping their labels). Ratios are ours / peer, measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import ipaddress
+import json
+import logging
+import random
+import string
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Span = tuple[int, int, str]
+
+WORDS_TEXT = (
+    "the model answered quickly please summarise this document for our weekly meeting notes "
+    "customer asked about shipping options and the refund policy before version rollout "
+    "thanks again for help with report draft on quarterly revenue numbers in table three"
+)
+WORDS = tuple(WORDS_TEXT.split())
+
+
+# --- PII values ------------------------------------------------------------------------------
+
+
+def luhn_complete(prefix_digits: str) -> str:
+    """``prefix_digits`` plus the Luhn check digit."""
+    total = 0
+    for position, character in enumerate(reversed(prefix_digits)):
+        value = int(character)
+        if position % 2 == 0:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return prefix_digits + str((10 - total % 10) % 10)
+
+
+def make_card(rng: random.Random, valid: bool = True) -> str:
+    if rng.random() < 0.2:
+        digits = luhn_complete("37" + "".join(rng.choices(string.digits, k=12)))
+        if not valid:
+            digits = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+        return f"{digits[:4]} {digits[4:10]} {digits[10:]}"
+    digits = luhn_complete(rng.choice("45") + "".join(rng.choices(string.digits, k=14)))
+    if not valid:
+        digits = digits[:-1] + str((int(digits[-1]) + rng.randint(1, 9)) % 10)
+    separator = rng.choice([" ", "-", ""])
+    return separator.join(digits[index : index + 4] for index in range(0, 16, 4))
+
+
+IBAN_SHAPES = {"DE": (8, 10), "GB": (4, 14), "FR": (10, 13), "NL": (4, 10), "ES": (20, 0)}
+
+
+def make_iban(rng: random.Random, valid: bool = True) -> str:
+    country = rng.choice(sorted(IBAN_SHAPES))
+    letters, digits = IBAN_SHAPES[country]
+    if country in ("GB", "NL"):
+        bban = "".join(rng.choices(string.ascii_uppercase, k=letters)) + "".join(
+            rng.choices(string.digits, k=digits)
+        )
+    else:
+        bban = "".join(rng.choices(string.digits, k=letters + digits))
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    check = 98 - int(numeric) % 97
+    if not valid:
+        check = (check % 97) + 1 if check != 97 else 2
+    compact = f"{country}{check:02d}{bban}"
+    if rng.random() < 0.5:
+        return compact
+    return " ".join(compact[index : index + 4] for index in range(0, len(compact), 4))
+
+
+def make_phone(rng: random.Random) -> str:
+    area = f"{rng.randint(2, 9)}{rng.randint(0, 9)}{rng.randint(2, 9)}"
+    exchange = f"{rng.randint(2, 9)}{rng.randint(0, 9)}{rng.randint(0, 9)}"
+    line = f"{rng.randint(0, 9999):04d}"
+    return rng.choice(
+        [
+            f"({area}) {exchange}-{line}",
+            f"{area}-{exchange}-{line}",
+            f"{area}.{exchange}.{line}",
+            f"+1 {area} {exchange} {line}",
+            f"+44 20 {rng.randint(7000, 8999)} {rng.randint(1000, 9999)}",
+            f"+49 30 {rng.randint(1000000, 9999999)}",
+            f"+33 1 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+            f"{rng.randint(10, 99)}",
+        ]
+    )
+
+
+def make_ssn(rng: random.Random, valid: bool = True) -> str:
+    if valid:
+        area = rng.choice([n for n in range(1, 900) if n != 666])
+        return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+    area, group, serial = rng.choice(
+        [(0, rng.randint(1, 99), 1234), (666, 12, 3456), (rng.randint(900, 999), 12, 3456),
+         (123, 0, 4567), (321, 54, 0)]
+    )  # fmt: skip
+    return f"{area:03d}-{group:02d}-{serial:04d}"
+
+
+def make_ip(rng: random.Random) -> str:
+    if rng.random() < 0.7:
+        return str(ipaddress.IPv4Address(rng.randint(0x01000000, 0xDFFFFFFF)))
+    return str(ipaddress.IPv6Address(rng.getrandbits(128) & ~(0xFFFF << 64)))
+
+
+def make_email(rng: random.Random) -> str:
+    user = rng.choice(["jane", "john.doe", "a.b-c", "ops+alerts", "m_li"]) + str(rng.randint(1, 99))
+    domain = rng.choice(["example.com", "mail.example.org", "corp.co.uk", "uni.edu"])
+    return f"{user}@{domain}"
+
+
+def base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_secret(rng: random.Random) -> str:
+    alnum = string.ascii_letters + string.digits
+    kind = rng.randrange(7)
+    if kind == 0:
+        return "AKIA" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=16))
+    if kind == 1:
+        return "sk-proj-" + "".join(rng.choices(alnum, k=40)) + "7"
+    if kind == 2:
+        return "ghp_" + "".join(rng.choices(alnum, k=36))
+    if kind == 3:
+        return "AIza" + "".join(rng.choices(alnum + "-_", k=35))
+    if kind == 4:
+        return f"xoxb-{rng.randint(10**10, 10**11)}-" + "".join(rng.choices(alnum, k=24))
+    if kind == 5:
+        header = base64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        payload = base64url(json.dumps({"sub": str(rng.randint(1, 10**6))}).encode())
+        return f"{header}.{payload}.{base64url(rng.randbytes(32))}"
+    body = "\n".join(base64url(rng.randbytes(48)) for _ in range(3))
+    return f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+
+
+GENERATORS: dict[str, Callable[[random.Random], str]] = {
+    "email": make_email,
+    "phone": make_phone,
+    "card": make_card,
+    "iban": make_iban,
+    "ip": make_ip,
+    "ssn": make_ssn,
+    "secret": make_secret,
+}
+
+
+def make_lookalike(rng: random.Random) -> str:
+    """Text that resembles PII and must not be reported."""
+    return rng.choice(
+        [
+            lambda: make_card(rng, valid=False),
+            lambda: make_iban(rng, valid=False),
+            lambda: make_ssn(rng, valid=False),
+            lambda: f"{rng.randint(256, 999)}.{rng.randint(0, 255)}.1.{rng.randint(0, 255)}",
+            lambda: "1.2.3.4.5",
+            lambda: f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
+            lambda: f"2023-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            lambda: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
+            lambda: ":".join(f"{rng.randint(0, 255):02X}" for _ in range(6)),
+            lambda: f"123-456-{rng.randint(1000, 9999)}",
+            lambda: "user@localhost",
+            lambda: "sk-learn",
+            lambda: "AKIA1234",
+            lambda: "eyJhbGciOiJIUzI1NiJ9.payload",
+            lambda: f"order #{rng.randint(10**5, 10**9)}",
+            lambda: f"3.{rng.randint(10**14, 10**15)}",
+            lambda: f"ISBN 978-3-16-{rng.randint(100000, 999999)}-0",
+            lambda: f"zip {rng.randint(10000, 99999)}-{rng.randint(1000, 9999)}",
+        ]
+    )()
+
+
+def make_corpus(rng: random.Random, count: int) -> list[tuple[str, list[Span]]]:
+    """``count`` texts with their gold spans (start, end, type)."""
+    corpus: list[tuple[str, list[Span]]] = []
+    types = sorted(GENERATORS)
+    for _ in range(count):
+        parts: list[str] = []
+        gold: list[Span] = []
+        length = 0
+        for _ in range(rng.randint(3, 8)):
+            words = " ".join(rng.choices(WORDS, k=rng.randint(4, 14)))
+            if rng.random() < 0.3:
+                words += f" {rng.randint(1, 500)} items"
+            chunk = words + " "
+            roll = rng.random()
+            if roll < 0.12:
+                pii_type = rng.choice(types)
+                value = GENERATORS[pii_type](rng)
+                start = length + len(chunk)
+                gold.append((start, start + len(value), pii_type))
+                chunk += value + ". "
+            elif roll < 0.2:
+                chunk += make_lookalike(rng) + ". "
+            parts.append(chunk)
+            length += len(chunk)
+        corpus.append(("".join(parts), gold))
+    return corpus
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def score(
+    corpus: list[tuple[str, list[Span]]], predicted: list[list[Span]], types: Iterable[str]
+) -> tuple[float, float]:
+    """Span-overlap precision and recall over ``types``."""
+    wanted = set(types)
+    true_positive = false_positive = false_negative = 0
+    for (_, gold), found in zip(corpus, predicted, strict=True):
+        gold = [span for span in gold if span[2] in wanted]
+        found = [span for span in found if span[2] in wanted]
+        matched: set[int] = set()
+        for start, end, pii_type in found:
+            hit = next(
+                (
+                    index
+                    for index, (g_start, g_end, g_type) in enumerate(gold)
+                    if g_type == pii_type and start < g_end and g_start < end
+                ),
+                None,
+            )
+            if hit is None:
+                false_positive += 1
+            else:
+                true_positive += 1
+                matched.add(hit)
+        false_negative += len(gold) - len(matched)
+    precision = true_positive / max(true_positive + false_positive, 1)
+    recall = true_positive / max(true_positive + false_negative, 1)
+    return precision, recall
+
+
+# --- tools -----------------------------------------------------------------------------------
+
+
+def run_ours(engine: str, texts: list[str]) -> tuple[float, list[list[Span]]]:
+    """The ``pii`` sanitizer end to end on records ``{"text": ...}`` (detect, validate, mask)."""
+    from modelops_sanitizers.pii import PiiSanitizer
+
+    sanitizer = PiiSanitizer(engine=engine)
+    records = [{"text": text} for text in texts]
+    started = time.perf_counter()
+    for _ in sanitizer.apply(records):
+        pass
+    elapsed = time.perf_counter() - started
+    # Spans for scoring come from the same detector, outside the timed loop.
+    found = sanitizer.redactor.detector.find_many(texts)
+    return elapsed, [[(f.start, f.end, f.pii_type) for f in spans] for spans in found]
+
+
+PRESIDIO_TYPES = {
+    "EMAIL_ADDRESS": "email",
+    "PHONE_NUMBER": "phone",
+    "CREDIT_CARD": "card",
+    "IBAN_CODE": "iban",
+    "IP_ADDRESS": "ip",
+    "US_SSN": "ssn",
+}
+
+
+def run_presidio(texts: list[str]) -> tuple[float, list[list[Span]]] | str:
+    try:
+        import spacy
+        import tldextract
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    except ImportError as exc:
+        return f"not installed ({exc.name}); pip install presidio-analyzer"
+
+    # Offline: tldextract would fetch the public suffix list; use its bundled snapshot.
+    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
+
+    class BlankSpacyEngine(SpacyNlpEngine):  # type: ignore[misc]
+        """A spaCy engine on spacy.blank('en'): tokens only, no model download."""
+
+        def load(self) -> None:
+            self.nlp = {"en": spacy.blank("en")}
+
+    engine = BlankSpacyEngine(models=[{"lang_code": "en", "model_name": "blank"}])
+    engine.load()
+    registry = RecognizerRegistry()
+    registry.load_predefined_recognizers(languages=["en"], nlp_engine=engine)
+    analyzer = AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
+    analyzer.analyze(texts[0], language="en")  # warm-up: lazy imports and compilation
+    started = time.perf_counter()
+    results = [analyzer.analyze(text, language="en") for text in texts]
+    elapsed = time.perf_counter() - started
+    spans = [
+        [
+            (r.start, r.end, PRESIDIO_TYPES[r.entity_type])
+            for r in found
+            if r.entity_type in PRESIDIO_TYPES
+        ]
+        for found in results
+    ]
+    return elapsed, spans
+
+
+SCRUBADUB_TYPES = {"email": "email", "phone": "phone", "credit_card": "card"}
+
+
+def run_scrubadub(texts: list[str]) -> tuple[float, list[list[Span]]] | str:
+    try:
+        import scrubadub
+    except ImportError as exc:
+        return f"not installed ({exc.name}); pip install scrubadub"
+    scrubber = scrubadub.Scrubber()
+    scrubber.clean(texts[0])  # warm-up
+    started = time.perf_counter()
+    for text in texts:
+        scrubber.clean(text)
+    elapsed = time.perf_counter() - started
+    # Detection spans for scoring, outside the timed loop (clean() does not return them).
+    spans = [
+        [
+            (f.beg, f.end, SCRUBADUB_TYPES[f.type])
+            for f in scrubber.iter_filth(text)
+            if f.type in SCRUBADUB_TYPES
+        ]
+        for text in texts
+    ]
+    return elapsed, spans
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def megabytes(texts: list[str]) -> float:
+    return sum(len(text.encode("utf-8")) for text in texts) / 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small corpus, under 30 s")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+
+    rng = random.Random(args.seed)
+    corpus = make_corpus(rng, 4000 if args.quick else 40000)
+    texts = [text for text, _ in corpus]
+    peer_count = 150 if args.quick else 1000
+    peer_corpus, peer_texts = corpus[:peer_count], texts[:peer_count]
+    total_gold = sum(len(gold) for _, gold in corpus)
+    print(
+        f"corpus: {len(texts)} texts, {megabytes(texts):.2f} MB, {total_gold} PII spans "
+        f"(peers timed on the first {peer_count} texts, {megabytes(peer_texts):.3f} MB)"
+    )
+
+    from modelops_sanitizers.detect import hyperscan_available
+
+    all_types = sorted(GENERATORS)
+    throughput: dict[str, float] = {}
+    rows: list[tuple[str, str, str, str, str]] = []
+    engines = ["re", "hyperscan"] if hyperscan_available() else ["re"]
+    for engine in engines:
+        elapsed, predicted = run_ours(engine, texts)
+        name = f"modelops-sanitizers[{engine}]"
+        throughput[name] = megabytes(texts) / elapsed
+        precision, recall = score(corpus, predicted, all_types)
+        rows.append((name, f"{throughput[name]:.2f}", f"{precision:.4f}", f"{recall:.4f}",
+                     "all 7"))  # fmt: skip
+
+    peers: list[tuple[str, Callable[[list[str]], Any], dict[str, str]]] = [
+        ("presidio-analyzer (patterns, blank spaCy)", run_presidio, PRESIDIO_TYPES),
+        ("scrubadub", run_scrubadub, SCRUBADUB_TYPES),
+    ]
+    for name, runner, mapping in peers:
+        outcome = runner(peer_texts)
+        if isinstance(outcome, str):
+            rows.append((name, outcome, "-", "-", "-"))
+            continue
+        elapsed, predicted = outcome
+        throughput[name] = megabytes(peer_texts) / elapsed
+        peer_types = sorted(set(mapping.values()))
+        precision, recall = score(peer_corpus, predicted, peer_types)
+        rows.append((name, f"{throughput[name]:.3f}", f"{precision:.4f}", f"{recall:.4f}",
+                     ",".join(peer_types)))  # fmt: skip
+
+    print(f"\n{'tool':44} {'MB/s':>9} {'precision':>10} {'recall':>8}  types scored")
+    for name, speed, precision, recall, types in rows:
+        print(f"{name:44} {speed:>9} {precision:>10} {recall:>8}  {types}")
+
+    ours = max((name for name in throughput if name.startswith("modelops")), key=throughput.get)
+    print(f"\nratios ({ours} / peer, same run):")
+    for name in throughput:
+        if not name.startswith("modelops"):
+            print(f"  vs {name}: {throughput[ours] / throughput[name]:.0f}x")
+    if "modelops-sanitizers[re]" in throughput and ours != "modelops-sanitizers[re]":
+        for name in throughput:
+            if not name.startswith("modelops"):
+                ratio = throughput["modelops-sanitizers[re]"] / throughput[name]
+                print(f"  pure-re fallback vs {name}: {ratio:.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

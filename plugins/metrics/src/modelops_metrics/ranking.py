@@ -1,0 +1,451 @@
+"""Ranking metrics of scores: AUC-ROC, average precision, ROC and precision-recall curves.
+
+For every metric here ``predictions`` are **scores** (probabilities or any real-valued
+confidence): 1-D for a binary problem (the score of the positive class), (n, c) for c classes.
+``references`` are the true labels. One ``argsort`` per binary problem; ties are handled by
+grouping equal scores, as scikit-learn does.
+
+The mergeable state (:class:`ScoreState`) is exact: it keeps every chunk's scores, labels and
+weights until ``compute`` (memory: 8 bytes per score value, plus the label and, if given, an
+8-byte weight per example; 1e8 binary rows take about 1.6 GB), so chunked results equal the
+one-shot path exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
+
+import attrs
+import numpy as np
+
+from modelops_metrics._labels import encode
+from modelops_metrics._validation import (
+    MetricInputError,
+    MetricOptionError,
+    as_array,
+    as_scores,
+    as_weights,
+    check_same_length,
+)
+
+Finish = Callable[[np.ndarray, np.ndarray, np.ndarray | None], Any]
+
+
+def _optional_labels(labels: Sequence[Any] | None) -> tuple[Any, ...] | None:
+    return None if labels is None else tuple(labels)
+
+
+def _python(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _validated(
+    predictions: Any, references: Any, sample_weight: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    scores = as_scores(predictions, "predictions")
+    actual = as_array(references, "references")
+    check_same_length(scores, actual)
+    if actual.ndim != 1:
+        raise MetricInputError(
+            f"references has shape {actual.shape}; pass one label per example (1-D)."
+        )
+    if scores.ndim > 2:
+        raise MetricInputError(
+            f"predictions has shape {scores.shape}; pass 1-D scores or an (n, classes) matrix."
+        )
+    return scores, actual, as_weights(sample_weight, actual.shape[0])
+
+
+@attrs.frozen(eq=False)
+class ScoreState:
+    """Mergeable, exact state of a ranking metric: the chunks themselves (copied).
+
+    Memory grows with the data (see the module docstring); ``compute`` concatenates them.
+    """
+
+    finish: Finish
+    chunks: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None], ...] = ()
+
+    def update(
+        self, predictions: Sequence[Any], references: Sequence[Any], sample_weight: Any = None
+    ) -> ScoreState:
+        """This state plus one chunk (a new state; the chunk is copied)."""
+        scores, actual, weights = _validated(predictions, references, sample_weight)
+        chunk = (
+            np.array(scores, copy=True),
+            np.array(actual, copy=True),
+            None if weights is None else np.array(weights, copy=True),
+        )
+        return attrs.evolve(self, chunks=(*self.chunks, chunk))
+
+    def merge(self, other: ScoreState) -> ScoreState:  # type: ignore[override]
+        """The state of both chunks together."""
+        if not isinstance(other, ScoreState):
+            raise MetricInputError(
+                f"cannot merge a {type(other).__name__} into a ScoreState; merge states of the "
+                "same metric."
+            )
+        return attrs.evolve(self, chunks=self.chunks + other.chunks)
+
+    def compute(self) -> Any:
+        """The metric over every chunk given so far."""
+        if not self.chunks:
+            raise MetricInputError("the state holds no examples; call update() with data first.")
+        widths = {chunk[0].shape[1:] for chunk in self.chunks}
+        if len(widths) > 1:
+            raise MetricInputError(
+                f"the chunks have predictions of different shapes {sorted(widths)}; pass the "
+                "same score columns in every chunk."
+            )
+        scores = np.concatenate([chunk[0] for chunk in self.chunks])
+        actual = np.concatenate([chunk[1] for chunk in self.chunks])
+        if all(chunk[2] is None for chunk in self.chunks):
+            weights = None
+        else:
+            weights = np.concatenate(
+                [
+                    np.ones(chunk[1].shape[0]) if chunk[2] is None else chunk[2]
+                    for chunk in self.chunks
+                ]
+            )
+        return self.finish(scores, actual, weights)
+
+
+class _ScoreMetric:
+    """``compute`` validates and calls the same ``_finish`` the state calls."""
+
+    name: ClassVar[str]
+    higher_is_better: ClassVar[bool | None]
+
+    def _finish(self, scores: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> Any:
+        raise NotImplementedError
+
+    def state(self) -> ScoreState:
+        """An empty, exact mergeable state (keeps the scores; see the module docstring)."""
+        return ScoreState(self._finish)
+
+    def compute(
+        self, predictions: Sequence[Any], references: Sequence[Any], *, sample_weight: Any = None
+    ) -> Any:
+        """The metric of ``predictions`` (scores) against reference labels."""
+        return self._finish(*_validated(predictions, references, sample_weight))
+
+
+# --- the binary kernels -------------------------------------------------------------------------
+
+
+def binary_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | None) -> float:
+    """Area under the ROC curve of 1-D ``scores`` for the boolean ``positive``; NaN if one class.
+
+    ``AUC = sum over score groups g of P_g (N_<g + N_g / 2) / (P N)``, i.e. the Mann-Whitney U
+    statistic with ties counted half (equal to the trapezoidal area under the ROC curve).
+    """
+    order = np.argsort(scores)
+    ordered = scores[order]
+    is_positive = positive[order]
+    group_ends = np.flatnonzero(ordered[1:] != ordered[:-1])
+    if weights is None:
+        ends = np.append(group_ends, ordered.shape[0] - 1)
+        cumulative_positive = np.cumsum(is_positive, dtype=np.int64)[ends]
+        cumulative_negative = ends + 1 - cumulative_positive
+        total_positive, total_negative = int(cumulative_positive[-1]), int(cumulative_negative[-1])
+        if total_positive == 0 or total_negative == 0:
+            return math.nan
+        positive_in_group = np.diff(cumulative_positive, prepend=0)
+        negative_in_group = np.diff(cumulative_negative, prepend=0)
+        negative_below = cumulative_negative - negative_in_group
+        # integer arithmetic: twice the U statistic, exact up to 2**63
+        twice_u = int(np.dot(positive_in_group, 2 * negative_below + negative_in_group))
+        return twice_u / (2 * total_positive * total_negative)
+    ordered_weights = weights[order]
+    starts = np.concatenate([[0], group_ends + 1])
+    positive_in_group = np.add.reduceat(np.where(is_positive, ordered_weights, 0.0), starts)
+    negative_in_group = np.add.reduceat(np.where(is_positive, 0.0, ordered_weights), starts)
+    total_positive, total_negative = positive_in_group.sum(), negative_in_group.sum()
+    if total_positive == 0 or total_negative == 0:
+        return math.nan
+    negative_below = np.cumsum(negative_in_group) - negative_in_group
+    area = np.dot(positive_in_group, negative_below + 0.5 * negative_in_group)
+    return float(area / (total_positive * total_negative))
+
+
+def binary_curve_counts(
+    positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(false positives, true positives, thresholds)`` at each distinct score, descending.
+
+    Examples with zero weight are dropped first (as scikit-learn does).
+    """
+    if weights is not None:
+        keep = weights != 0
+        positive, scores, weights = positive[keep], scores[keep], weights[keep]
+    # unstable sort is fine: equal scores form one group and only group ends are read
+    order = np.argsort(scores)[::-1]
+    ordered = scores[order]
+    is_positive = positive[order].astype(np.float64)
+    ends = np.append(np.flatnonzero(np.diff(ordered)), ordered.shape[0] - 1)
+    if weights is None:
+        true_positives = np.cumsum(is_positive)[ends]
+        false_positives = 1 + ends - true_positives
+    else:
+        ordered_weights = weights[order]
+        true_positives = np.cumsum(is_positive * ordered_weights)[ends]
+        false_positives = np.cumsum((1 - is_positive) * ordered_weights)[ends]
+    return false_positives, true_positives, ordered[ends]
+
+
+def binary_average_precision(
+    positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | None
+) -> float:
+    """Average precision: ``sum_k (R_k - R_{k-1}) P_k`` over thresholds (no interpolation)."""
+    false_positives, true_positives, _ = binary_curve_counts(positive, scores, weights)
+    if true_positives.shape[0] == 0 or true_positives[-1] == 0:
+        return 0.0
+    precision = true_positives / (true_positives + false_positives)
+    recall = true_positives / true_positives[-1]
+    return float(max(0.0, np.dot(np.diff(recall, prepend=0.0), precision)))
+
+
+def _resolve_pos_label(pos_label: Any, labels: np.ndarray, metric: str) -> Any:
+    """scikit-learn's rule: None means 1 for labels in {0, 1} or {-1, 1}; otherwise say which."""
+    if pos_label is not None:
+        return pos_label
+    values = set(labels.tolist())
+    if labels.dtype.kind in "biuf" and (values <= {0, 1} or values <= {-1, 1}):
+        return 1
+    raise MetricOptionError(
+        f"{metric}: references take values in {sorted(values, key=str)}; set pos_label to the "
+        "positive class (labels {0, 1} or {-1, 1} need none)."
+    )
+
+
+def _classes(actual: np.ndarray, declared: tuple[Any, ...] | None, columns: int, metric: str):
+    """``(classes, codes)`` of the references, checked against the number of score columns."""
+    declared_array = None if declared is None else np.asarray(declared)
+    classes, codes = encode(actual, declared_array, "references")
+    if classes.shape[0] != columns:
+        raise MetricInputError(
+            f"{metric}: references hold {classes.shape[0]} classes {classes.tolist()} but "
+            f"predictions have {columns} score columns; pass labels=[...] naming the class of "
+            "each column."
+        )
+    return classes, codes
+
+
+def _average_per_class(
+    per_class: np.ndarray,
+    support: np.ndarray,
+    average: str | None,
+    classes: np.ndarray,
+) -> Any:
+    """scikit-learn's ``_average_binary_score`` over per-class values."""
+    if average is None:
+        return {
+            _python(label): float(value) for label, value in zip(classes, per_class, strict=True)
+        }
+    if average == "macro":
+        return float(np.mean(per_class))
+    if math.isclose(float(support.sum()), 0.0):
+        return 0.0
+    per_class = np.where(support == 0, 0.0, per_class)
+    return float(np.average(per_class, weights=support))
+
+
+def _class_support(codes: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    return np.bincount(codes, weights=weights, minlength=size).astype(np.float64)
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class AUCROCMetric(_ScoreMetric):
+    """Area under the ROC curve of scores (``predictions`` are scores, not labels).
+
+    Binary: 1-D scores of the greater of the two labels. Multiclass: (n, c) probabilities
+    (rows summing to 1), columns in the sorted order of the labels (or of ``labels``);
+    ``multi_class="ovr"`` averages one-vs-rest AUCs, ``"ovo"`` averages the pairwise
+    ``(AUC(a|b) + AUC(b|a)) / 2`` (Hand & Till 2001); ``average`` "macro", "weighted" (by
+    support, or pair prevalence for ovo) or None (per class, ovr only). NaN when only one class
+    is present. Reference: Fawcett (2006), "An introduction to ROC analysis";
+    ``sklearn.metrics.roc_auc_score``.
+    """
+
+    name: ClassVar[str] = "auc_roc"
+    higher_is_better: ClassVar[bool | None] = True
+    multi_class: Literal["ovr", "ovo"] = "ovr"
+    average: Literal["macro", "weighted"] | None = "macro"
+    labels: tuple[Any, ...] | None = attrs.field(default=None, converter=_optional_labels)
+
+    def __attrs_post_init__(self) -> None:
+        if self.multi_class not in ("ovr", "ovo"):
+            raise MetricOptionError(f"multi_class={self.multi_class!r}: use 'ovr' or 'ovo'.")
+        if self.average not in ("macro", "weighted", None):
+            raise MetricOptionError(f"average={self.average!r}: use 'macro', 'weighted' or None.")
+        if self.average is None and self.multi_class == "ovo":
+            raise MetricOptionError("average=None (per class) needs multi_class='ovr'.")
+
+    def _finish(self, scores: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> Any:
+        if scores.ndim == 1:
+            classes, codes = encode(actual, None, "references")
+            if classes.shape[0] > 2:
+                raise MetricInputError(
+                    f"auc_roc: references hold {classes.shape[0]} classes but predictions are "
+                    "1-D; pass an (n, classes) matrix of probabilities."
+                )
+            if classes.shape[0] < 2:
+                return math.nan
+            return binary_auc(codes == 1, scores, weights)
+        if not np.allclose(1, scores.sum(axis=1)):
+            raise MetricInputError(
+                "auc_roc: multiclass predictions must be probabilities whose rows sum to 1; "
+                "apply a softmax first."
+            )
+        classes, codes = _classes(actual, self.labels, scores.shape[1], self.name)
+        size = classes.shape[0]
+        if self.multi_class == "ovr":
+            per_class = np.array(
+                [binary_auc(codes == c, scores[:, c], weights) for c in range(size)]
+            )
+            support = _class_support(codes, weights, size)
+            return _average_per_class(per_class, support, self.average, classes)
+        if weights is not None:
+            raise MetricOptionError(
+                "auc_roc: sample_weight is not supported with multi_class='ovo'; use 'ovr'."
+            )
+        present = np.unique(codes)
+        pair_scores, prevalence = [], []
+        for a, b in itertools.combinations(present, 2):
+            in_pair = (codes == a) | (codes == b)
+            pair_codes = codes[in_pair]
+            a_score = binary_auc(pair_codes == a, scores[in_pair, a], None)
+            b_score = binary_auc(pair_codes == b, scores[in_pair, b], None)
+            pair_scores.append((a_score + b_score) / 2)
+            prevalence.append(np.mean(in_pair))
+        pair_weights = np.array(prevalence) if self.average == "weighted" else None
+        return float(np.average(np.array(pair_scores), weights=pair_weights))
+
+
+@attrs.frozen
+class AveragePrecisionMetric(_ScoreMetric):
+    """Average precision of scores (``predictions`` are scores, not labels).
+
+    ``AP = sum_k (R_k - R_{k-1}) P_k`` over decreasing score thresholds, with no interpolation
+    (0 when there is no positive). Binary: 1-D scores of ``pos_label``. Multiclass: (n, c)
+    scores, columns in the sorted label order (or of ``labels``), one-vs-rest with ``average``
+    "macro", "weighted", "micro" or None (per class).
+    Reference: ``sklearn.metrics.average_precision_score``.
+    """
+
+    name: ClassVar[str] = "average_precision"
+    higher_is_better: ClassVar[bool | None] = True
+    average: Literal["macro", "weighted", "micro"] | None = "macro"
+    pos_label: Any = 1
+    labels: tuple[Any, ...] | None = attrs.field(default=None, converter=_optional_labels)
+
+    def __attrs_post_init__(self) -> None:
+        if self.average not in ("macro", "weighted", "micro", None):
+            raise MetricOptionError(
+                f"average={self.average!r}: use 'macro', 'weighted', 'micro' or None."
+            )
+
+    def _finish(self, scores: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> Any:
+        if scores.ndim == 1:
+            present = np.unique(actual)
+            if present.shape[0] > 2:
+                raise MetricInputError(
+                    f"average_precision: references hold {present.shape[0]} classes but "
+                    "predictions are 1-D; pass an (n, classes) score matrix."
+                )
+            if present.shape[0] == 2 and not (present == self.pos_label).any():
+                raise MetricOptionError(
+                    f"average_precision: pos_label={self.pos_label!r} is not one of "
+                    f"{present.tolist()}; set pos_label to the positive class."
+                )
+            return binary_average_precision(actual == self.pos_label, scores, weights)
+        classes, codes = _classes(actual, self.labels, scores.shape[1], self.name)
+        size = classes.shape[0]
+        if self.average == "micro":
+            one_hot = (codes[:, None] == np.arange(size)).reshape(-1)
+            repeated = None if weights is None else np.repeat(weights, size)
+            return binary_average_precision(one_hot, scores.reshape(-1), repeated)
+        per_class = np.array(
+            [binary_average_precision(codes == c, scores[:, c], weights) for c in range(size)]
+        )
+        support = _class_support(codes, weights, size)
+        return _average_per_class(per_class, support, self.average, classes)
+
+
+@attrs.frozen
+class ROCCurve(_ScoreMetric):
+    """The ROC curve of binary scores (``predictions`` are scores of ``pos_label``).
+
+    Returns ``{"fpr": [...], "tpr": [...], "thresholds": [...]}``: rates at each distinct
+    threshold, decreasing, starting at ``(0, 0, inf)``; ``drop_intermediate`` removes collinear
+    points. ``pos_label=None`` means 1 for labels {0, 1} or {-1, 1}.
+    Reference: ``sklearn.metrics.roc_curve``.
+    """
+
+    name: ClassVar[str] = "roc_curve"
+    higher_is_better: ClassVar[bool | None] = None
+    pos_label: Any = None
+    drop_intermediate: bool = True
+
+    def _finish(self, scores: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> Any:
+        positive = _binary_positive(scores, actual, self.pos_label, self.name)
+        fps, tps, thresholds = binary_curve_counts(positive, scores, weights)
+        if self.drop_intermediate and fps.shape[0] > 2:
+            keep = np.flatnonzero(
+                np.concatenate([[True], np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), [True]])
+            )
+            fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+        tps = np.concatenate([[0.0], tps])
+        fps = np.concatenate([[0.0], fps])
+        thresholds = np.concatenate([[np.inf], thresholds])
+        fpr = np.full(fps.shape, np.nan) if fps[-1] <= 0 else fps / fps[-1]
+        tpr = np.full(tps.shape, np.nan) if tps[-1] <= 0 else tps / tps[-1]
+        return {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": thresholds.tolist()}
+
+
+@attrs.frozen
+class PRCurve(_ScoreMetric):
+    """The precision-recall curve of binary scores (``predictions`` are scores of ``pos_label``).
+
+    Returns ``{"precision": [...], "recall": [...], "thresholds": [...]}`` with thresholds
+    increasing and a final point (precision 1, recall 0) that has no threshold.
+    Reference: ``sklearn.metrics.precision_recall_curve``.
+    """
+
+    name: ClassVar[str] = "pr_curve"
+    higher_is_better: ClassVar[bool | None] = None
+    pos_label: Any = None
+
+    def _finish(self, scores: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> Any:
+        positive = _binary_positive(scores, actual, self.pos_label, self.name)
+        fps, tps, thresholds = binary_curve_counts(positive, scores, weights)
+        predicted = tps + fps
+        precision = np.where(predicted != 0, tps / np.where(predicted != 0, predicted, 1), 0.0)
+        recall = np.ones(tps.shape) if tps[-1] == 0 else tps / tps[-1]
+        return {
+            "precision": [*precision[::-1].tolist(), 1.0],
+            "recall": [*recall[::-1].tolist(), 0.0],
+            "thresholds": thresholds[::-1].tolist(),
+        }
+
+
+def _binary_positive(scores: np.ndarray, actual: np.ndarray, pos_label: Any, metric: str):
+    if scores.ndim != 1:
+        raise MetricInputError(
+            f"{metric}: predictions has shape {scores.shape}; a curve needs 1-D scores of the "
+            "positive class."
+        )
+    present = np.unique(actual)
+    if present.shape[0] > 2 and pos_label is None:
+        raise MetricOptionError(
+            f"{metric}: references hold {present.shape[0]} classes; set pos_label to the class "
+            "the scores are for."
+        )
+    return actual == _resolve_pos_label(pos_label, present, metric)

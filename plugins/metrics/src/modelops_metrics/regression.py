@@ -1,0 +1,294 @@
+"""Regression metrics: MSE, MAE, RMSE, R², MAPE and explained variance, from sufficient statistics.
+
+``predictions`` and ``references`` are 1-D numbers (NaN and infinity are refused). Each metric's
+mergeable state keeps a few numbers: a weighted sum, or a weighted mean and centred sum of
+squares merged with Chan et al.'s parallel formula (numerically stable, so chunked results
+equal the one-shot path to rounding). Results equal scikit-learn's (``sklearn.metrics``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+from modelops_metrics._validation import (
+    MetricInputError,
+    as_scores,
+    as_weights,
+    check_same_length,
+    check_weighted_total,
+)
+
+
+def _validated(
+    predictions: Any, references: Any, sample_weight: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    predicted = as_scores(predictions, "predictions")
+    actual = as_scores(references, "references")
+    check_same_length(predicted, actual)
+    for argument, array in (("predictions", predicted), ("references", actual)):
+        if array.ndim != 1:
+            raise MetricInputError(
+                f"{argument} has shape {array.shape}; regression metrics take one number per "
+                "example (1-D)."
+            )
+    return predicted, actual, as_weights(sample_weight, actual.shape[0])
+
+
+@attrs.frozen
+class Moments:
+    """Weighted count, mean and centred sum of squares of one quantity (mergeable)."""
+
+    weight: float = 0.0
+    mean: float = 0.0
+    centred_squares: float = 0.0
+
+    @classmethod
+    def of(cls, values: np.ndarray, weights: np.ndarray | None) -> Moments:
+        """The moments of ``values`` (two passes, so no cancellation)."""
+        if weights is None:
+            mean = float(values.mean())
+            deviations = values - mean
+            return cls(float(values.shape[0]), mean, float(np.dot(deviations, deviations)))
+        total = float(weights.sum())
+        if total == 0:
+            return cls()
+        mean = float(np.dot(weights, values) / total)
+        deviations = values - mean
+        return cls(total, mean, float(np.dot(weights, deviations * deviations)))
+
+    def merge(self, other: Moments) -> Moments:
+        """Chan, Golub & LeVeque (1979): combine two partial moments."""
+        if other.weight == 0:
+            return self
+        if self.weight == 0:
+            return other
+        weight = self.weight + other.weight
+        delta = other.mean - self.mean
+        mean = self.mean + delta * other.weight / weight
+        squares = (
+            self.centred_squares
+            + other.centred_squares
+            + delta * delta * self.weight * other.weight / weight
+        )
+        return Moments(weight, mean, squares)
+
+
+@attrs.frozen(eq=False)
+class RegressionState:
+    """Mergeable state of a regression metric: a few sums or moments, never the data.
+
+    ``statistics`` maps (predictions, references, weights) of a chunk to a tuple of floats and
+    :class:`Moments`; ``combine`` adds two such tuples; ``finish`` turns one into the metric.
+    """
+
+    statistics: Callable[[np.ndarray, np.ndarray, np.ndarray | None], tuple[Any, ...]]
+    finish: Callable[[tuple[Any, ...]], float]
+    values: tuple[Any, ...] | None = None
+
+    def update(
+        self, predictions: Sequence[Any], references: Sequence[Any], sample_weight: Any = None
+    ) -> RegressionState:
+        """This state plus one chunk (a new state)."""
+        chunk = attrs.evolve(
+            self, values=self.statistics(*_validated(predictions, references, sample_weight))
+        )
+        return self.merge(chunk)
+
+    def merge(self, other: RegressionState) -> RegressionState:  # type: ignore[override]
+        """The state of both chunks together."""
+        if not isinstance(other, RegressionState):
+            raise MetricInputError(
+                f"cannot merge a {type(other).__name__} into a RegressionState; merge states "
+                "of the same metric."
+            )
+        if other.values is None:
+            return self
+        if self.values is None:
+            return attrs.evolve(self, values=other.values)
+        combined = tuple(
+            mine.merge(theirs) if isinstance(mine, Moments) else mine + theirs
+            for mine, theirs in zip(self.values, other.values, strict=True)
+        )
+        return attrs.evolve(self, values=combined)
+
+    def compute(self) -> float:
+        """The metric over every chunk given so far."""
+        if self.values is None:
+            raise MetricInputError("the state holds no examples; call update() with data first.")
+        return self.finish(self.values)
+
+
+def _total_weight(actual: np.ndarray, weights: np.ndarray | None) -> float:
+    return float(actual.shape[0]) if weights is None else float(weights.sum())
+
+
+def _weighted_sum(values: np.ndarray, weights: np.ndarray | None) -> float:
+    return float(values.sum()) if weights is None else float(np.dot(weights, values))
+
+
+class _RegressionMetric:
+    """``compute`` is ``state().update(...).compute()``, so both paths agree."""
+
+    name: ClassVar[str]
+    higher_is_better: ClassVar[bool | None]
+
+    def _statistics(
+        self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _finish(self, values: tuple[Any, ...]) -> float:
+        raise NotImplementedError
+
+    def state(self) -> RegressionState:
+        """An empty mergeable state (sufficient statistics only)."""
+        return RegressionState(self._statistics, self._finish)
+
+    def compute(
+        self, predictions: Sequence[Any], references: Sequence[Any], *, sample_weight: Any = None
+    ) -> float:
+        """The metric of numeric ``predictions`` against numeric ``references``."""
+        return self.state().update(predictions, references, sample_weight).compute()
+
+
+def _mean_of(values: tuple[Any, ...], metric: str) -> float:
+    total, weighted_sum = values
+    check_weighted_total(total, metric)
+    return float(weighted_sum / total)
+
+
+@attrs.frozen
+class MSEMetric(_RegressionMetric):
+    """Mean squared error: ``sum_i w_i (y_i - p_i)^2 / sum_i w_i`` (lower is better).
+
+    Reference: ``sklearn.metrics.mean_squared_error``.
+
+    >>> MSEMetric().compute(predictions=[2.5, 0.0, 2.0, 8.0], references=[3.0, -0.5, 2.0, 7.0])
+    0.375
+    """
+
+    name: ClassVar[str] = "mse"
+    higher_is_better: ClassVar[bool | None] = False
+
+    def _statistics(
+        self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[Any, ...]:
+        errors = actual - predicted
+        squares = errors * errors
+        return _total_weight(actual, weights), _weighted_sum(squares, weights)
+
+    def _finish(self, values: tuple[Any, ...]) -> float:
+        return _mean_of(values, self.name)
+
+
+@attrs.frozen
+class RMSEMetric(MSEMetric):
+    """Root mean squared error: ``sqrt(MSE)`` (lower is better).
+
+    Reference: ``sklearn.metrics.root_mean_squared_error``.
+    """
+
+    name: ClassVar[str] = "rmse"
+
+    def _finish(self, values: tuple[Any, ...]) -> float:
+        return math.sqrt(_mean_of(values, self.name))
+
+
+@attrs.frozen
+class MAEMetric(_RegressionMetric):
+    """Mean absolute error: ``sum_i w_i |y_i - p_i| / sum_i w_i`` (lower is better).
+
+    Reference: ``sklearn.metrics.mean_absolute_error``.
+    """
+
+    name: ClassVar[str] = "mae"
+    higher_is_better: ClassVar[bool | None] = False
+
+    def _statistics(
+        self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[Any, ...]:
+        return _total_weight(actual, weights), _weighted_sum(np.abs(actual - predicted), weights)
+
+    def _finish(self, values: tuple[Any, ...]) -> float:
+        return _mean_of(values, self.name)
+
+
+@attrs.frozen
+class MAPEMetric(_RegressionMetric):
+    """Mean absolute percentage error, as a fraction (lower is better).
+
+    ``sum_i w_i |y_i - p_i| / max(|y_i|, eps) / sum_i w_i`` with eps the float64 machine
+    epsilon, so a zero reference gives a huge (not infinite) error.
+    Reference: ``sklearn.metrics.mean_absolute_percentage_error``.
+    """
+
+    name: ClassVar[str] = "mape"
+    higher_is_better: ClassVar[bool | None] = False
+
+    def _statistics(
+        self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[Any, ...]:
+        epsilon = np.finfo(np.float64).eps
+        ratios = np.abs(predicted - actual) / np.maximum(np.abs(actual), epsilon)
+        return _total_weight(actual, weights), _weighted_sum(ratios, weights)
+
+    def _finish(self, values: tuple[Any, ...]) -> float:
+        return _mean_of(values, self.name)
+
+
+@attrs.frozen
+class R2Metric(_RegressionMetric):
+    """Coefficient of determination: ``1 - SS_res / SS_tot``.
+
+    ``SS_res = sum_i w_i (y_i - p_i)^2``, ``SS_tot = sum_i w_i (y_i - mean_w(y))^2``; when
+    ``SS_tot`` is 0 the result is 1.0 for a perfect fit, else 0.0 (scikit-learn's
+    ``force_finite``). Reference: ``sklearn.metrics.r2_score``.
+    """
+
+    name: ClassVar[str] = "r2"
+    higher_is_better: ClassVar[bool | None] = True
+
+    def _statistics(
+        self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[Any, ...]:
+        errors = actual - predicted
+        return _weighted_sum(errors * errors, weights), Moments.of(actual, weights)
+
+    def _finish(self, values: tuple[Any, ...]) -> float:
+        residual_squares, reference_moments = values
+        check_weighted_total(reference_moments.weight, self.name)
+        total_squares = reference_moments.centred_squares
+        if total_squares == 0:
+            return 1.0 if residual_squares == 0 else 0.0
+        return float(1 - residual_squares / total_squares)
+
+
+@attrs.frozen
+class ExplainedVarianceMetric(_RegressionMetric):
+    """Explained variance: ``1 - Var_w(y - p) / Var_w(y)``.
+
+    Like R² but insensitive to a constant bias of the predictions; 1.0 or 0.0 when
+    ``Var_w(y)`` is 0 (as R²). Reference: ``sklearn.metrics.explained_variance_score``.
+    """
+
+    name: ClassVar[str] = "explained_variance"
+    higher_is_better: ClassVar[bool | None] = True
+
+    def _statistics(
+        self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[Any, ...]:
+        return Moments.of(actual - predicted, weights), Moments.of(actual, weights)
+
+    def _finish(self, values: tuple[Any, ...]) -> float:
+        error_moments, reference_moments = values
+        check_weighted_total(reference_moments.weight, self.name)
+        numerator = error_moments.centred_squares
+        denominator = reference_moments.centred_squares
+        if denominator == 0:
+            return 1.0 if numerator == 0 else 0.0
+        return float(1 - numerator / denominator)

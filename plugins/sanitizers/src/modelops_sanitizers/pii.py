@@ -1,0 +1,258 @@
+"""The ``pii`` sanitizer: find validated PII in every string of a record and redact it.
+
+Strategies:
+
+- ``mask``: the finding becomes its type label, ``[EMAIL]``, ``[CARD]`` …;
+- ``hash``: ``[EMAIL:3f2a…]``, an HMAC-SHA256 of the value keyed by ``salt``, so the same value
+  gets the same token everywhere in a dataset (and a different one under another salt);
+- ``partial``: letters and digits are replaced by ``*`` except the last four (``**** 1111``);
+- ``drop``: a record holding any finding is left out of the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from modelops_sanitizers.detect import Finding, PiiDetector
+from modelops_sanitizers.errors import SanitizerOptionError
+from modelops_sanitizers.records import check_fields, check_record, transform_record
+
+STRATEGIES: tuple[str, ...] = ("mask", "hash", "partial", "drop")
+HASH_HEX_DIGITS = 16
+BATCH_RECORDS = 256
+
+
+def mask_label(pii_type: str) -> str:
+    """The mask of a type: ``email`` -> ``[EMAIL]``."""
+    return f"[{pii_type.upper()}]"
+
+
+def keep_last_four(value: str) -> str:
+    """``value`` with every letter and digit but the last four replaced by ``*``.
+
+    Separators stay, so the shape remains readable: ``4111 1111 1111 1234`` ->
+    ``**** **** **** 1234``.
+    """
+    to_hide = sum(character.isalnum() for character in value) - 4
+    if to_hide <= 0:
+        return "*" * len(value)
+    masked: list[str] = []
+    for character in value:
+        if to_hide > 0 and character.isalnum():
+            masked.append("*")
+            to_hide -= 1
+        else:
+            masked.append(character)
+    return "".join(masked)
+
+
+class PiiRedactor:
+    """Redacts PII in single strings with one strategy; the ``pii`` sanitizer uses one per run.
+
+    :param types: PII types to find (all by default): email, phone, card, iban, ip, ssn, secret.
+    :param strategy: ``"mask"``, ``"hash"``, ``"partial"`` or ``"drop"`` (drop only marks).
+    :param salt: the HMAC key of the ``hash`` strategy; a random one per redactor by default.
+    :param engine: ``"auto"``, ``"re"`` or ``"hyperscan"``; every engine finds the same PII.
+    """
+
+    def __init__(
+        self,
+        types: Iterable[str] | None = None,
+        *,
+        strategy: str = "mask",
+        salt: str | bytes | None = None,
+        engine: str = "auto",
+    ) -> None:
+        if strategy not in STRATEGIES:
+            raise SanitizerOptionError(
+                f"pii strategy={strategy!r} is not valid. Choose one of {list(STRATEGIES)}."
+            )
+        if salt is not None and not isinstance(salt, str | bytes):
+            raise SanitizerOptionError(
+                f"pii salt must be a string or bytes, not {type(salt).__name__}; give a secret "
+                'such as { env = "MODELOPS_PII_SALT" } in modelops.toml.'
+            )
+        self.detector = PiiDetector(types, engine=engine)
+        self.strategy = strategy
+        key = salt.encode("utf-8") if isinstance(salt, str) else salt
+        self._salt = key if key else secrets.token_bytes(32)
+
+    def __repr__(self) -> str:
+        # The salt may be a secret: it never appears in a repr, a report or an error.
+        return (
+            f"PiiRedactor(types={list(self.detector.types)!r}, strategy={self.strategy!r}, "
+            f"engine={self.detector.engine!r})"
+        )
+
+    def redact(self, text: str) -> tuple[str, list[Finding]]:
+        """``text`` with its findings replaced, and the findings (spans into the original)."""
+        return self.redact_many([text])[0]
+
+    def redact_many(self, texts: Sequence[str]) -> list[tuple[str, list[Finding]]]:
+        """:meth:`redact` for each of ``texts``, detected in one batch."""
+        redacted: list[tuple[str, list[Finding]]] = []
+        for text, findings in zip(texts, self.detector.find_many(texts), strict=True):
+            if not findings or self.strategy == "drop":
+                redacted.append((text, findings))
+                continue
+            pieces: list[str] = []
+            position = 0
+            for found in findings:
+                pieces.append(text[position : found.start])
+                pieces.append(self.replacement(found.pii_type, text[found.start : found.end]))
+                position = found.end
+            pieces.append(text[position:])
+            redacted.append(("".join(pieces), findings))
+        return redacted
+
+    def replacement(self, pii_type: str, value: str) -> str:
+        """What replaces ``value`` (a finding of ``pii_type``) under this strategy."""
+        if self.strategy == "hash":
+            digest = hmac.new(self._salt, value.encode("utf-8"), hashlib.sha256).hexdigest()
+            return f"[{pii_type.upper()}:{digest[:HASH_HEX_DIGITS]}]"
+        if self.strategy == "partial":
+            return keep_last_four(value)
+        return mask_label(pii_type)
+
+
+class PiiSanitizer:
+    """The ``pii`` component: redacts PII in every string of each record (or drops the record).
+
+    :param types: PII types to find; every type by default.
+    :param strategy: ``"mask"`` (default), ``"hash"``, ``"partial"`` or ``"drop"``.
+    :param salt: the key of ``hash``; set it (as a secret) to get the same tokens across runs.
+    :param fields: only keys with these names (at any depth, with everything under them) are
+        scanned; every string value by default.
+    :param engine: ``"auto"`` (hyperscan prefilter when installed), ``"re"`` or ``"hyperscan"``.
+    """
+
+    name = "pii"
+
+    def __init__(
+        self,
+        types: list[str] | None = None,
+        strategy: str = "mask",
+        salt: str | None = None,
+        fields: list[str] | None = None,
+        engine: str = "auto",
+    ) -> None:
+        self.redactor = PiiRedactor(types, strategy=strategy, salt=salt, engine=engine)
+        self.fields = check_fields(fields, sanitizer="pii")
+        self._records_in = 0
+        self._records_out = 0
+        self._by_type: Counter[str] = Counter()
+        self._by_field: dict[str, Counter[str]] = {}
+        self._by_record: dict[int, Counter[str]] = {}
+
+    def __repr__(self) -> str:
+        return f"PiiSanitizer({self.redactor!r}, fields={sorted(self.fields or [])!r})"
+
+    def apply(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Stream the sanitized records; under ``drop`` a record with any finding is left out.
+
+        Records are read in batches of :data:`BATCH_RECORDS` so one prefilter scan covers
+        many strings; memory stays bounded by the batch.
+        """
+        return self._apply(records)
+
+    def _apply(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+        iterator = iter(records)
+        while batch := list(itertools.islice(iterator, BATCH_RECORDS)):
+            yield from self._apply_batch(batch)
+
+    def _apply_batch(self, batch: list[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+        first_index = self._records_in
+        checked = [
+            check_record(record, first_index + offset, sanitizer="pii")
+            for offset, record in enumerate(batch)
+        ]
+        texts: list[str] = []
+
+        def collect(text: str, path: str) -> str:
+            texts.append(text)
+            return text
+
+        # The first walk copies each record and gathers its strings; a record without
+        # findings is yielded as that copy, the others are walked again to redact.
+        copies: list[tuple[dict[str, Any], int, int]] = []
+        for record in checked:
+            first_text = len(texts)
+            copies.append((transform_record(record, collect, self.fields), first_text, len(texts)))
+        results = self.redactor.redact_many(texts)
+        dropping = self.redactor.strategy == "drop"
+        for offset, (record, (copy, first_text, end_text)) in enumerate(
+            zip(checked, copies, strict=True)
+        ):
+            # Indexes continue across batches and apply() calls: one report per dataset.
+            index = first_index + offset
+            self._records_in += 1
+            if not any(results[position][1] for position in range(first_text, end_text)):
+                self._records_out += 1
+                yield copy
+                continue
+            record_results = iter(results[first_text:end_text])
+            record_counts: Counter[str] = Counter()
+
+            def replace(
+                text: str,
+                path: str,
+                counts: Counter[str] = record_counts,
+                pending: Iterator[tuple[str, list[Finding]]] = record_results,
+            ) -> str:
+                redacted, findings = next(pending)
+                if findings:
+                    field_counts = self._by_field.setdefault(path, Counter())
+                    for found in findings:
+                        counts[found.pii_type] += 1
+                        field_counts[found.pii_type] += 1
+                return redacted
+
+            sanitized = transform_record(record, replace, self.fields)
+            self._by_type.update(record_counts)
+            self._by_record[index] = record_counts
+            if dropping:
+                continue
+            self._records_out += 1
+            yield sanitized
+
+    def report(self) -> dict[str, Any]:
+        """Counts only: findings per type, per field path and per record index; never values."""
+        return {
+            "sanitizer": self.name,
+            "strategy": self.redactor.strategy,
+            "records_in": self._records_in,
+            "records_out": self._records_out,
+            "records_dropped": self._records_in - self._records_out,
+            "findings": sum(self._by_type.values()),
+            "by_type": dict(sorted(self._by_type.items())),
+            "by_field": {
+                path: dict(sorted(counts.items()))
+                for path, counts in sorted(self._by_field.items())
+            },
+            "by_record": {index: dict(sorted(c.items())) for index, c in self._by_record.items()},
+        }
+
+
+def redact_pii(
+    text: str,
+    types: Iterable[str] | None = None,
+    strategy: str = "mask",
+    salt: str | bytes | None = None,
+) -> str:
+    """``text`` with its PII redacted, without a runtime (builds a redactor per call).
+
+    >>> redact_pii("mail jane@example.org or call (415) 555-2671")
+    'mail [EMAIL] or call [PHONE]'
+    """
+    if strategy == "drop":
+        raise SanitizerOptionError(
+            "redact_pii cannot drop a string; use strategy='mask', 'hash' or 'partial', or the "
+            "pii sanitizer with strategy='drop' on records."
+        )
+    return PiiRedactor(types, strategy=strategy, salt=salt).redact(text)[0]
