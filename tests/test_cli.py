@@ -98,7 +98,9 @@ def test_eval_run_computes_the_chosen_metrics(capsys, in_project):
 
 def test_eval_run_with_an_unknown_metric_lists_the_available_ones(capsys, in_project):
     predictions = write_predictions(in_project / "p.jsonl")
-    code, _, err = run(capsys, "eval", "run", "--predictions", str(predictions), "--metrics", "exact_mach")
+    code, _, err = run(
+        capsys, "eval", "run", "--predictions", str(predictions), "--metrics", "exact_mach"
+    )
     assert code == 2
     assert "No metric named 'exact_mach'" in err and "Did you mean 'exact_match'" in err
 
