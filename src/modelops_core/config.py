@@ -98,6 +98,14 @@ class Config:
     secret_keys: frozenset[str] = frozenset()
     raw: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping, repr=False)
 
+    def section(self, name: str) -> Mapping[str, Any]:
+        """The raw table ``[name]`` of a section another module owns (``finetune``,
+        ``pipeline`` …), empty when the file does not set it."""
+        if name not in OWNED_SECTIONS:
+            raise KeyError(f"{name!r} is not an owned section; known: {', '.join(OWNED_SECTIONS)}")
+        value = self.raw.get(name, {})
+        return frozen_mapping(value) if isinstance(value, Mapping) else frozen_mapping({})
+
     def provider(self, name: str | None = None) -> ComponentChoice:
         """The provider ``name`` (default: ``[providers] default``) with its options."""
         chosen = name or self.default_provider
@@ -258,9 +266,14 @@ class _Reader:
         return tuple(chosen)
 
 
+#: Top-level tables read (and checked key by key) by the module that owns them, not here:
+#: ``Config.section(name)`` hands them over as read-only mappings.
+OWNED_SECTIONS = ("finetune", "pipeline", "deploy")
+
 _TOP_KEYS = (
     "home", "plugins", "registry", "tracking", "artifacts", "features", "engine",
-    "providers", "evaluation", "sanitize", "optimize", "monitoring", "prices",
+    "providers", "evaluation", "sanitizers", "sanitize", "optimize", "monitoring", "prices",
+    *OWNED_SECTIONS,
 )  # fmt: skip
 
 
@@ -304,8 +317,13 @@ def parse_config(
 
     evaluation = reader.table(resolved, "evaluation")
     reader.check_keys(evaluation, ("metrics",), "evaluation")
-    sanitize = reader.table(resolved, "sanitize")
-    reader.check_keys(sanitize, ("pipeline",), "sanitize")
+    sanitize_key = "sanitize" if "sanitize" in resolved else "sanitizers"
+    if "sanitize" in resolved and "sanitizers" in resolved:
+        raise ConfigTypeError(
+            f"{source}: both [sanitizers] and [sanitize] are set; keep one ([sanitizers])."
+        )
+    sanitize = reader.table(resolved, sanitize_key)
+    reader.check_keys(sanitize, ("pipeline",), sanitize_key)
     optimize = reader.table(resolved, "optimize")
     reader.check_keys(optimize, ("optimizers",), "optimize")
     monitoring = reader.table(resolved, "monitoring")
@@ -332,7 +350,7 @@ def parse_config(
         default_provider=default_provider,
         providers=provider_choices,
         metrics=reader.choice_list(evaluation, "metrics", "evaluation"),
-        sanitize=reader.choice_list(sanitize, "pipeline", "sanitize"),
+        sanitize=reader.choice_list(sanitize, "pipeline", sanitize_key),
         optimizers=reader.choice_list(optimize, "optimizers", "optimize"),
         drift_tests=reader.choice_list(monitoring, "drift_tests", "monitoring"),
         prices=_prices(reader, reader.table(resolved, "prices")),

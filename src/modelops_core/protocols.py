@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from modelops_core.jobs import JobEvent, ProviderJob, TuningRequest
 
 
 @runtime_checkable
@@ -63,3 +66,38 @@ class SanitizerComponent(Protocol):
     def apply(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]: ...
 
     def report(self) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class ProviderComponent(Protocol):
+    """A fine-tuning and inference provider (local, openai, vertex, bedrock …).
+
+    Options come from ``[providers.<name>]`` in the configuration. Every method is synchronous
+    and makes at most a few API calls; polling, backoff, persistence and events belong to
+    :class:`modelops_core.finetune.FineTuningJob`, not to the provider.
+
+    - ``export_format``: the ``Dataset.export`` format the training file must be in
+      (``"openai"``, ``"vertex"``, ``"bedrock"``, ``"bedrock-conversation"``, ``"local"``).
+    - ``validate(path, method, model)``: provider rules on an exported file (minimum examples,
+      token limits, roles); a list of human-readable problems, empty when the file is fine.
+    - ``start(request)``: uploads the training file and creates the job; returns its snapshot.
+    - ``get(job_id)``, ``cancel(job_id)``, ``list_jobs(limit)``, ``events(job_id)``.
+    - ``predict(model_id, inputs)``: one output per input (a label or generated text).
+    """
+
+    name: str
+    export_format: str
+
+    def validate(self, path: str, method: str, model: str) -> list[str]: ...
+
+    def start(self, request: TuningRequest) -> ProviderJob: ...
+
+    def get(self, job_id: str) -> ProviderJob: ...
+
+    def cancel(self, job_id: str) -> ProviderJob: ...
+
+    def list_jobs(self, limit: int = 20) -> list[ProviderJob]: ...
+
+    def events(self, job_id: str) -> list[JobEvent]: ...
+
+    def predict(self, model_id: str, inputs: Sequence[str]) -> list[Any]: ...

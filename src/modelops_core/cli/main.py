@@ -8,18 +8,37 @@ from pathlib import Path
 import click
 
 from modelops_core._version import __version__
-from modelops_core.cli.config_commands import config_group
 from modelops_core.cli.context import CliState
-from modelops_core.cli.demo import demo_command
-from modelops_core.cli.eval_commands import eval_group
-from modelops_core.cli.plugins_commands import plugins_group
-from modelops_core.cli.registry_commands import registry
+from modelops_core.cli.lazy import LazyGroup
 from modelops_core.errors import ModelOpsError
 
 EXIT_USAGE_OR_INPUT = 2
 
+#: command name -> (``module:attr`` of the click command, one-line help shown by ``--help``).
+#: A command's module is imported only when that command runs, so ``modelops --help`` stays light.
+COMMANDS = {
+    "config": (
+        "modelops_core.cli.config_commands:config_group",
+        "Show or create the configuration.",
+    ),
+    "demo": ("modelops_core.cli.demo:demo_command", "Run the end-to-end demo, offline."),
+    "eval": (
+        "modelops_core.cli.eval_commands:eval_group",
+        "Evaluate predictions; compare results.",
+    ),
+    "plugins": ("modelops_core.cli.plugins_commands:plugins_group", "List and check plugins."),
+    "registry": (
+        "modelops_core.cli.registry_commands:registry",
+        "Model versions, aliases, lineage.",
+    ),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=LazyGroup,
+    commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "--version", "-V", prog_name="modelops")
 @click.option(
     "--config",
@@ -32,13 +51,6 @@ EXIT_USAGE_OR_INPUT = 2
 def cli(context: click.Context, config_path: Path | None, lenient: bool) -> None:
     """modelops: the model lifecycle, one plugin at a time."""
     context.obj = CliState(config_path=config_path, lenient=lenient)
-
-
-cli.add_command(plugins_group)
-cli.add_command(config_group)
-cli.add_command(eval_group)
-cli.add_command(demo_command)
-cli.add_command(registry)
 
 
 def main(argv: list[str] | None = None) -> int:
