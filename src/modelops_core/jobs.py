@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from modelops_core.config import frozen_mapping
+from modelops_core.errors import ModelOpsError
 
 
 class JobStatus(enum.StrEnum):
@@ -102,3 +103,26 @@ class JobEvent:
     message: str
     level: str = "info"
     data: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
+
+
+class ProviderError(ModelOpsError):
+    """A provider call failed; the message says which provider, which call and what to do."""
+
+
+class ProviderUnavailableError(ProviderError):
+    """A transient failure (HTTP 429, 5xx, a dropped connection): worth retrying.
+
+    :param retry_after: seconds the provider asked to wait (``Retry-After``), when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderRejectedError(ProviderError):
+    """The provider refused a request (bad data, quota, unknown model); its message verbatim."""
+
+
+class MissingCredentialsError(ProviderError):
+    """No credentials for a provider; the message names the env var or config key to set."""
