@@ -1,7 +1,9 @@
 """The core's own plugin, registered through its entry point like any other plugin.
 
 It declares the two text metrics of the reference module, ``exact_match`` and
-``length_ratio``, and can be disabled with ``[plugins] disable = ["modelops-core"]``.
+``length_ratio``, and the pipeline steps (``dataset``, ``sanitize``, ``finetune``,
+``evaluate``, ``gate``, ``register``, ``promote``). It can be disabled with
+``[plugins] disable = ["modelops-core"]``.
 """
 
 from __future__ import annotations
@@ -22,3 +24,17 @@ def modelops_register_metrics(registry: ComponentRegistrar) -> None:
         "modelops_core.text_metrics:LengthRatio",
         description="mean of len(prediction) / len(reference), in characters",
     )
+
+
+_STEPS = {
+    "dataset": ("data:DatasetStep", "read a data file, split it into train and test JSONL"),
+    "gate": ("gate:GateStep", "stop before registering when metrics miss their thresholds"),
+    "register": ("register:RegisterStep", "register the tuned model with lineage"),
+    "promote": ("register:PromoteStep", "point an alias (production) at the new version"),
+}
+
+
+@hookimpl
+def modelops_register_steps(registry: ComponentRegistrar) -> None:
+    for name, (target, description) in _STEPS.items():
+        registry.add(name, f"modelops_core.steps.{target}", description=description)

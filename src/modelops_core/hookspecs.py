@@ -59,7 +59,7 @@ def modelops_register_sanitizers(registry: ComponentRegistrar) -> None:
 
     :param registry: call ``registry.add(name, factory)`` for each sanitizer.
 
-    Use it in plugin modules only; the pipeline is chosen with ``[[sanitize.pipeline]]``.
+    Use it in plugin modules only; the pipeline is chosen with ``[sanitizers] pipeline = [...]``.
     """
 
 
@@ -132,6 +132,20 @@ def modelops_register_engines(registry: ComponentRegistrar) -> None:
     :param registry: call ``registry.add(name, factory)`` for each engine.
 
     Use it in plugin modules only; the engine is chosen with ``[engine] name = "name"``.
+    """
+
+
+@hookspec
+def modelops_register_steps(registry: ComponentRegistrar) -> None:
+    """Declare pipeline steps (dataset, sanitize, finetune, evaluate, gate, register …).
+
+    Called once per plugin when the runtime loads it; results are ignored. A step factory
+    takes the step's options from the pipeline file and returns an object with
+    ``run(context) -> Mapping[str, Any]`` (see :class:`modelops_core.pipeline.StepContext`).
+
+    :param registry: call ``registry.add(name, factory)`` for each step.
+
+    Use it in plugin modules only; steps are chosen with ``[[pipeline.steps]] uses = "name"``.
     """
 
 

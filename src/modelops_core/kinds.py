@@ -17,6 +17,7 @@ class Kind(enum.StrEnum):
     OPTIMIZER = "optimizer"
     DRIFT_TEST = "drift_test"
     ENGINE = "engine"
+    STEP = "step"
 
     @property
     def hook_name(self) -> str:

@@ -27,6 +27,10 @@ COMMANDS = {
         "Evaluate predictions; compare results.",
     ),
     "plugins": ("modelops_core.cli.plugins_commands:plugins_group", "List and check plugins."),
+    "run": (
+        "modelops_core.cli.run_command:run_command",
+        "Run a pipeline, reusing unchanged steps.",
+    ),
     "registry": (
         "modelops_core.cli.registry_commands:registry",
         "Model versions, aliases, lineage.",
