@@ -15,6 +15,10 @@ from modelops_core.markers import hookimpl, hookspec
 if TYPE_CHECKING:
     from modelops_core.components import ComponentRegistrar, ComponentSpec
     from modelops_core.config import ComponentChoice, Config, load_config
+    from modelops_core.dataset import Dataset
+    from modelops_core.dataset_errors import DatasetError, DatasetFormatError
+    from modelops_core.dataset_stats import DatasetStats
+    from modelops_core.dataset_validate import ValidationReport
     from modelops_core.errors import (
         ComponentError,
         ConfigError,
@@ -23,6 +27,19 @@ if TYPE_CHECKING:
         VetoError,
     )
     from modelops_core.evaluation import Evaluator
+    from modelops_core.finetune import FineTuningJob
+    from modelops_core.finetune_errors import (
+        FineTuningError,
+        JobTimeoutError,
+        PreflightError,
+    )
+    from modelops_core.jobs import (
+        JobStatus,
+        MissingCredentialsError,
+        ProviderError,
+        ProviderRejectedError,
+        ProviderUnavailableError,
+    )
     from modelops_core.kinds import Kind
     from modelops_core.plugins import PluginInfo
     from modelops_core.registry import (
@@ -33,6 +50,7 @@ if TYPE_CHECKING:
         Serializer,
     )
     from modelops_core.runtime import Runtime
+    from modelops_core.sanitize import DatasetSanitizer
     from modelops_core.semver import (
         InvalidVersionError,
     )
@@ -66,6 +84,21 @@ _LAZY = {
     "PluginError": "modelops_core.errors",
     "VetoError": "modelops_core.errors",
     "Evaluator": "modelops_core.evaluation",
+    "Dataset": "modelops_core.dataset",
+    "DatasetError": "modelops_core.dataset_errors",
+    "DatasetFormatError": "modelops_core.dataset_errors",
+    "DatasetStats": "modelops_core.dataset_stats",
+    "ValidationReport": "modelops_core.dataset_validate",
+    "DatasetSanitizer": "modelops_core.sanitize",
+    "FineTuningJob": "modelops_core.finetune",
+    "FineTuningError": "modelops_core.finetune_errors",
+    "JobTimeoutError": "modelops_core.finetune_errors",
+    "PreflightError": "modelops_core.finetune_errors",
+    "JobStatus": "modelops_core.jobs",
+    "MissingCredentialsError": "modelops_core.jobs",
+    "ProviderError": "modelops_core.jobs",
+    "ProviderRejectedError": "modelops_core.jobs",
+    "ProviderUnavailableError": "modelops_core.jobs",
     "Kind": "modelops_core.kinds",
     "PluginInfo": "modelops_core.plugins",
     "Runtime": "modelops_core.runtime",
@@ -101,14 +134,24 @@ __all__ = [
     "ComponentSpec",
     "Config",
     "ConfigError",
+    "Dataset",
+    "DatasetError",
+    "DatasetFormatError",
+    "DatasetSanitizer",
+    "DatasetStats",
     "DuplicateVersionError",
     "EvaluationRequiredError",
     "Evaluator",
     "ExperimentTracker",
+    "FineTuningError",
+    "FineTuningJob",
     "InvalidVersionError",
+    "JobStatus",
+    "JobTimeoutError",
     "Kind",
     "Lineage",
     "MetricPoint",
+    "MissingCredentialsError",
     "ModelNotFoundError",
     "ModelOpsError",
     "ModelRegistry",
@@ -116,11 +159,16 @@ __all__ = [
     "PickleSerializer",
     "PluginError",
     "PluginInfo",
+    "PreflightError",
+    "ProviderError",
+    "ProviderRejectedError",
+    "ProviderUnavailableError",
     "Run",
     "Runtime",
     "Serializer",
     "StorageError",
     "StoreLockedError",
+    "ValidationReport",
     "VersionNotFoundError",
     "VetoError",
     "__version__",

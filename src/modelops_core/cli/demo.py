@@ -1,83 +1,115 @@
-"""``modelops demo``: the richest end-to-end path that works today, on the embedded default.
+"""``modelops demo``: the whole lifecycle on the embedded default, offline, in under a minute.
 
-It writes a small question-answering predictions file under ``.modelops/demo/``, lists the
-installed plugins, and evaluates the file with every installed text metric. The lifecycle
-demo (sanitize -> fine-tune -> evaluate -> register) replaces it as those parts land.
+It writes a labelled data set of support tickets (with personal data sprinkled in) and a
+pipeline file under ``<home>/demo/``, then runs that pipeline: read and split, sanitize,
+fine-tune with the ``local`` provider, evaluate with confidence intervals, gate, register,
+promote to ``production``. Running it again reuses every unchanged step.
 """
 
 from __future__ import annotations
 
-import json
-import random
 from pathlib import Path
 
 import click
 
 from modelops_core.cli.context import state
 
-QUESTIONS = [
-    ("What is the capital of France?", "Paris"),
-    ("How many legs does a spider have?", "eight"),
-    ("Which planet is known as the red planet?", "Mars"),
-    ("What gas do plants absorb?", "carbon dioxide"),
-    ("Who wrote Hamlet?", "William Shakespeare"),
-    ("What is the boiling point of water at sea level in Celsius?", "100"),
-    ("What is the largest ocean?", "the Pacific Ocean"),
-    ("How many continents are there?", "seven"),
-]
-WRONG = ["London", "six", "Venus", "oxygen", "Christopher Marlowe", "90", "the Atlantic", "five"]
+MODEL_NAME = "ticket-router"
 
+PIPELINE_TEMPLATE = """\
+# The demo pipeline: `modelops run {path}` runs it again (unchanged steps are reused).
+[pipeline]
+name = "demo"
 
-def write_demo_predictions(path: Path, examples: int = 200, seed: int = 7) -> Path:
-    """Write ``examples`` JSONL records ``{question, prediction, reference}`` (seeded)."""
-    rng = random.Random(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        for _ in range(examples):
-            index = rng.randrange(len(QUESTIONS))
-            question, answer = QUESTIONS[index]
-            roll = rng.random()
-            if roll < 0.6:
-                prediction = answer
-            elif roll < 0.8:
-                prediction = f"I think it is {answer}."
-            else:
-                prediction = WRONG[index]
-            record = {"question": question, "prediction": prediction, "reference": answer}
-            handle.write(json.dumps(record) + "\n")
-    temporary.replace(path)
-    return path
+[[pipeline.steps]]
+uses = "dataset"
+path = "tickets.jsonl"
+test_size = 0.25
+seed = 7
+
+[[pipeline.steps]]
+uses = "sanitize"            # [sanitizers] pipeline, or PII redaction in every text field
+
+[[pipeline.steps]]
+uses = "finetune"
+model = "local:logreg"
+epochs = {epochs}
+learning_rate = 0.5
+seed = 7
+
+[[pipeline.steps]]
+uses = "evaluate"
+metrics = ["accuracy", "balanced_accuracy", "f1_macro"]
+bootstrap = 1000
+seed = 7
+
+[[pipeline.steps]]
+uses = "gate"
+min = {{ accuracy = 0.80 }}
+compare_alias = "production"  # and no worse than the version in production
+model = "{model}"
+max_drop = 0.02
+
+[[pipeline.steps]]
+uses = "register"
+name = "{model}"
+
+[[pipeline.steps]]
+uses = "promote"
+alias = "production"
+"""
 
 
 @click.command("demo")
-@click.option("--examples", default=200, show_default=True, help="How many examples to generate.")
-def demo_command(examples: int) -> None:
+@click.option("--examples", default=2000, show_default=True, help="Tickets to generate.")
+@click.option("--epochs", default=8, show_default=True, help="Fine-tuning epochs.")
+def demo_command(examples: int, epochs: int) -> int:
     """Run the end-to-end demo on the embedded default (no server, no network)."""
-    from modelops_core.cli.eval_commands import available_text_metrics, print_metric_table
-    from modelops_core.cli.render import print_table
-    from modelops_core.evaluation import evaluate_components
-    from modelops_core.jsonl import read_jsonl
-    from modelops_core.kinds import Kind
+    from modelops_core.cli.run_command import LiveSteps, print_summary
+    from modelops_core.demo_data import write_tickets
+    from modelops_core.pipeline import Pipeline
 
     runtime = state().runtime()
-
-    def metric_names(plugin: str) -> list[str]:
-        return runtime.components.by_plugin(plugin).get(Kind.METRIC, [])
-
-    print_table(
-        "Installed plugins",
-        ["plugin", "version", "metrics"],
-        [
-            [info.name, info.version or "-", ", ".join(metric_names(info.name)) or "-"]
-            for info in runtime.plugins
-        ],
-    )
-    path = write_demo_predictions(runtime.config.home / "demo" / "qa_predictions.jsonl", examples)
-    metrics = available_text_metrics(runtime)
-    result = evaluate_components(runtime, metrics, read_jsonl(path), source=str(path))
-    print_metric_table(f"Demo evaluation of {examples} answers", result)
-    click.echo(f"Predictions: {path}")
+    folder = runtime.config.home / "demo"
+    data = write_tickets(folder / "tickets.jsonl", count=examples)
+    pipeline_file = folder / "pipeline.toml"
+    text = PIPELINE_TEMPLATE.format(path=pipeline_file, epochs=epochs, model=MODEL_NAME)
+    _write_if_changed(pipeline_file, text)
+    click.echo(f"Data: {examples} support tickets to route, with PII: {data}")
+    click.echo(f"Pipeline: {pipeline_file}\n")
+    display = LiveSteps()
+    try:
+        result = Pipeline.from_file(pipeline_file, runtime).run(observer=display)
+    finally:
+        display.close()
+    print_summary(result)
+    outputs = result.outputs()
+    click.echo("")
+    for label, key in (
+        ("HTML report", "report"),
+        ("Evaluation (JSON)", "evaluation"),
+        ("Sanitizer report", "sanitize_report"),
+        ("Training data (sanitized)", "train"),
+    ):
+        if key in outputs:
+            click.echo(f"{label + ':':<27}{outputs[key]}")
+    if "model_version" in outputs:
+        click.echo(
+            f"{'Registered:':<27}{outputs['model_name']} {outputs['model_version']} "
+            f"(alias production)"
+        )
+    click.echo(f"{'Tracking run:':<27}{result.run_id}")
     click.echo(
-        f"Evaluate it again: modelops eval run --predictions {path} --metrics {','.join(metrics)}"
+        f"\nNext: modelops registry lineage {MODEL_NAME} {outputs.get('model_version', '')}"
+        f" | modelops run {pipeline_file} --dry-run"
     )
+    return 0
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

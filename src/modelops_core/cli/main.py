@@ -21,10 +21,18 @@ COMMANDS = {
         "modelops_core.cli.config_commands:config_group",
         "Show or create the configuration.",
     ),
+    "dataset": (
+        "modelops_core.cli.dataset_commands:dataset_group",
+        "Validate, convert, sanitize datasets.",
+    ),
     "demo": ("modelops_core.cli.demo:demo_command", "Run the end-to-end demo, offline."),
     "eval": (
         "modelops_core.cli.eval_commands:eval_group",
         "Evaluate predictions; compare results.",
+    ),
+    "finetune": (
+        "modelops_core.cli.finetune_commands:finetune_group",
+        "Fine-tune: start, watch, status, cancel, list, events.",
     ),
     "plugins": ("modelops_core.cli.plugins_commands:plugins_group", "List and check plugins."),
     "run": (

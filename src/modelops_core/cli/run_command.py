@@ -30,22 +30,22 @@ def run_command(pipeline_file: Path | None, resume: bool, dry_run: bool) -> int:
 
     pipeline = _pipeline(pipeline_file)
     if dry_run:
-        _print_summary(pipeline.plan(resume=resume), title=f"Plan of {pipeline.spec.name}")
+        print_summary(pipeline.plan(resume=resume), title=f"Plan of {pipeline.spec.name}")
         return 0
     display = LiveSteps()
     try:
         result = pipeline.run(resume=resume, observer=display)
     except StepFailedError as exc:
         display.close()
-        _print_summary(exc.result)
+        print_summary(exc.result)
         raise
     except PipelineInterruptedError as exc:
         display.close()
-        _print_summary(exc.result)
+        print_summary(exc.result)
         click.secho(str(exc), fg="yellow", err=True)
         return EXIT_INTERRUPTED
     display.close()
-    _print_summary(result)
+    print_summary(result)
     outputs = result.outputs()
     for key in ("model_name", "model_version", "report", "evaluation"):
         if key in outputs:
@@ -110,7 +110,7 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _print_summary(result: PipelineResult, title: str | None = None) -> None:
+def print_summary(result: PipelineResult, title: str | None = None) -> None:
     from modelops_core.cli.render import print_table
 
     rows = [

@@ -1,0 +1,59 @@
+"""The ``sanitize`` step: run the sanitizer pipeline over the train and test files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelops_core.pipeline import StepContext
+
+
+class SanitizeStep:
+    """Sanitize the latest ``train`` (and ``test``) files with ``[sanitizers] pipeline``.
+
+    With no pipeline configured, PII is redacted in every text field (safe by default).
+    The report (counts per type and field, never the values) is written beside the files.
+    """
+
+    def run(self, context: StepContext) -> Mapping[str, Any]:
+        from modelops_core.dataset import Dataset
+        from modelops_core.sanitize import DatasetSanitizer
+
+        outputs: dict[str, Any] = {}
+        reports: dict[str, Any] = {}
+        for part in ("train", "test"):
+            source = context.latest(part, None)
+            if source is None:
+                continue
+            sanitizer = DatasetSanitizer(context.runtime)
+            cleaned = sanitizer.sanitize(Dataset.from_jsonl(source))
+            target = context.workdir / f"{part}.jsonl"
+            cleaned.save(target)
+            outputs[part] = str(target.resolve())
+            outputs[f"{part}_examples"] = len(cleaned)
+            reports[part] = _plain(sanitizer.report)
+        report_path = context.workdir / "sanitize-report.json"
+        report_path.write_text(json.dumps(reports, indent=2, default=str), encoding="utf-8")
+        outputs["sanitize_report"] = str(report_path.resolve())
+        findings = sum(_count(report) for report in reports.values())
+        outputs["findings"] = findings
+        context.say(f"{findings} findings redacted")
+        if context.run is not None:
+            context.run.log_metrics({"sanitize.findings": findings})
+        return outputs
+
+
+def _plain(report: Any) -> Any:
+    to_dict = getattr(report, "to_dict", None)
+    return to_dict() if callable(to_dict) else report
+
+
+def _count(report: Any) -> int:
+    if isinstance(report, Mapping):
+        total = report.get("findings", report.get("total"))
+        if isinstance(total, int):
+            return total
+        return sum(_count(value) for value in report.values() if isinstance(value, Mapping))
+    return 0
