@@ -1,0 +1,8 @@
+"""OpenAI and Azure OpenAI fine-tuning and inference for modelops-core.
+
+Importing this package imports nothing from ``openai``; the provider does, when it is built.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

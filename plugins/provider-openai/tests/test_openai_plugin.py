@@ -1,0 +1,92 @@
+"""The plugin: cheap to import, configured from modelops.toml, validates through Dataset."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from modelops_provider_openai import plugin
+from modelops_provider_openai.testing import FakeOpenAI, chat_records, dpo_records, write_jsonl
+
+from modelops_core.config import load_config
+from modelops_core.errors import ComponentOptionError
+from modelops_core.kinds import Kind
+from modelops_core.testing.fixtures import make_runtime
+
+MODEL = "gpt-4o-mini-2024-07-18"
+
+
+def test_importing_the_plugin_does_not_import_openai() -> None:
+    code = (
+        "import sys, modelops_provider_openai.plugin; "
+        "print(sorted(m for m in ('openai', 'httpx2', 'httpx') if m in sys.modules))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip() == "[]"
+
+
+def test_the_provider_is_built_from_the_providers_openai_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    config_file = tmp_path / "modelops.toml"
+    config_file.write_text(
+        """
+        [providers]
+        default = "openai"
+        [providers.openai]
+        api_key = { env = "OPENAI_API_KEY" }
+        base_url = "http://fake.openai.test/v1"
+        organization = "org-fake"
+        timeout = 30
+        max_retries = 0
+        max_tokens = 64
+        """.replace("\n        ", "\n"),
+        encoding="utf-8",
+    )
+    config = load_config(config_file)
+    runtime = make_runtime(
+        tmp_path / ".modelops", [("modelops-provider-openai", plugin)], config=config
+    )
+    fake = FakeOpenAI()
+    provider = runtime.create(Kind.PROVIDER, config.provider(), http_client=fake.http_client())
+    assert provider.max_tokens == 64 and provider.settings.timeout == 30.0
+    assert provider.list_jobs() == []
+    assert fake.requests[-1].headers["openai-organization"] == "org-fake"
+    assert "sk-test" not in repr(provider.settings)
+
+
+def test_a_misspelt_option_names_the_valid_ones(tmp_path: Path) -> None:
+    runtime = make_runtime(tmp_path / ".modelops", [("modelops-provider-openai", plugin)])
+    with pytest.raises(ComponentOptionError, match="azure_endpoint"):
+        runtime.create(Kind.PROVIDER, "openai", azure_endpoit="https://x.openai.azure.com")
+
+
+def test_validate_needs_no_api_key_and_no_network(tmp_path: Path) -> None:
+    if importlib.util.find_spec("modelops_core.dataset") is None:
+        pytest.skip("validate() delegates to modelops_core.dataset, not in this core yet")
+    fake = FakeOpenAI()
+    provider = fake.provider(api_key=None)
+    good = write_jsonl(tmp_path / "good.jsonl", chat_records(12))
+    assert provider.validate(good, "supervised", MODEL) == []
+    few = write_jsonl(tmp_path / "few.jsonl", chat_records(3))
+    problems = provider.validate(few, "supervised", MODEL)
+    assert problems and any("10" in p for p in problems), problems
+    dpo = write_jsonl(tmp_path / "dpo.jsonl", dpo_records(12))
+    assert provider.validate(dpo, "preference", MODEL) == []
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(
+        "".join(line for line in Path(good).read_text().splitlines(keepends=True)) + "{oops\n"
+    )
+    assert any(p.startswith("line 13") for p in provider.validate(str(broken), "supervised", MODEL))
+    assert fake.requests == []
+
+
+def test_an_unknown_method_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="'supervised', 'preference'"):
+        FakeOpenAI().provider().export_format_for("reinforcement")
