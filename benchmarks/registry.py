@@ -1,17 +1,20 @@
 """Registry and tracking timings of modelops (SQLite, PostgreSQL) against MLflow's SQLite store.
 
     python benchmarks/registry.py [--quick] [--no-postgres] [--no-mlflow]
+        [--mlflow-python /tmp/venv-mlflow/bin/python]
 
-Both sides run in this process on the same machine; each figure is printed with the ratio
+Both sides run in the same run on the same machine; each figure is printed with the ratio
 MLflow time / modelops time (higher is better for modelops). Registration includes storing
 and hashing a 64 KiB file for modelops (MLflow only records the source path).
-Needs modelops-store-sql and modelops-artifacts-local; MLflow (mlflow-skinny + sqlalchemy +
-alembic) and psycopg are optional.
+Needs modelops-store-sql and modelops-artifacts-local; psycopg is optional. MLflow
+(mlflow-skinny + sqlalchemy + alembic) runs in this interpreter, or in the one given by
+``--mlflow-python`` (a separate virtualenv), on the same files.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -193,12 +196,39 @@ ROWS = [
 ]
 
 
+def mlflow_elsewhere(python: str, root: Path, files: list[Path], sizes: dict[str, int]) -> Any:
+    """Run :func:`bench_mlflow` in another interpreter (MLflow's own virtualenv)."""
+    request = json.dumps({"root": str(root), "files": [str(f) for f in files], "sizes": sizes})
+    output = subprocess.run(
+        [python, __file__, "--mlflow-worker", request], capture_output=True, text=True
+    )
+    if output.returncode != 0:
+        raise RuntimeError(f"MLflow run in {python} failed: {output.stderr.strip()[-800:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def mlflow_worker(request: str) -> None:
+    import logging
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    job = json.loads(request)
+    root = Path(job["root"])
+    root.mkdir(parents=True, exist_ok=True)
+    print(json.dumps(bench_mlflow(root, [Path(f) for f in job["files"]], job["sizes"])))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (under 60 s)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument("--mlflow-python", help="interpreter with MLflow installed")
+    parser.add_argument("--mlflow-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.mlflow_worker:
+        mlflow_worker(args.mlflow_worker)
+        return
     sizes = (
         {"versions": 50, "gets": 200, "aliases": 50, "searches": 10, "metrics": 300, "batch": 1000}
         if args.quick
@@ -231,7 +261,9 @@ def main() -> None:
                     connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         mlflow: dict[str, float] | None = None
         why_no_mlflow = "skipped (--no-mlflow)" if args.no_mlflow else None
-        if not args.no_mlflow:
+        if not args.no_mlflow and args.mlflow_python:
+            mlflow = mlflow_elsewhere(args.mlflow_python, root / "mlflow", files, sizes)
+        elif not args.no_mlflow:
             try:
                 import logging
 

@@ -307,10 +307,12 @@ def _run_concurrently(home: Path, options: dict[str, Any]) -> None:
         assert sorted(registry.list_versions("busy"), key=int) == sorted(versions, key=int)
 
 
+@pytest.mark.slow
 def test_concurrent_registrations_on_sqlite_lose_nothing(tmp_path: Path) -> None:
     _run_concurrently(tmp_path / ".modelops", {})
 
 
+@pytest.mark.slow
 def test_concurrent_registrations_on_postgres_lose_nothing(tmp_path: Path) -> None:
     psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
     url = "postgresql://postgres@127.0.0.1:5432/test"
@@ -360,7 +362,7 @@ def test_the_registry_cli_lists_moves_aliases_and_audits(
     run("alias", "set", "churn", "production", "2")
     assert run("alias", "get", "churn", "production").strip() == "2"
     assert run("rollback", "churn").strip() == "churn@production -> 1"
-    assert '"version": "2"' in run("show", "churn", "2")
+    assert '"version": "2"' in run("show", "churn", "2", "--json")
     assert "alias.rollback" in run("audit", "churn")
     assert "production" in run("versions", "churn")
     failed = runner.invoke(registry_group, ["show", "ghost", "1"])

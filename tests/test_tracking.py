@@ -142,3 +142,30 @@ def test_start_works_on_the_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with ExperimentTracker.start("name") as run:
         run.log_metrics({"accuracy": 0.9})
     assert run.get_metrics()["accuracy"][0].value == 0.9
+
+
+def test_runs_are_found_by_tags_from_a_new_tracker(tracker: ExperimentTracker) -> None:
+    for job, status in (("ft-1", "succeeded"), ("ft-2", "running"), ("ft-3", "running")):
+        run = tracker.start("fine-tuning", tags={"job.id": job, "job.provider": "local"})
+        run.set_tags({"job.status": status})
+    tracker.start("other", tags={"job.id": "ft-2"})
+    again = ExperimentTracker(tracker.runtime, capture_environment=False)
+    found = again.find_runs("fine-tuning", {"job.id": "ft-2"})
+    assert [dict(r.tags) for r in found] == [
+        {"job.id": "ft-2", "job.provider": "local", "job.status": "running"}
+    ]
+    running = again.find_runs("fine-tuning", {"job.status": "running", "job.provider": "local"})
+    assert sorted(r.tags["job.id"] for r in running) == ["ft-2", "ft-3"]
+    assert len(again.find_runs(tags={"job.id": "ft-2"})) == 2  # any experiment
+    assert again.find_runs("fine-tuning", {"job.status": "failed"}) == []
+    assert len(again.find_runs("fine-tuning", status="running", limit=2)) == 2
+    again.close()
+
+
+def test_a_changed_tag_is_found_by_its_new_value_only(tracker: ExperimentTracker) -> None:
+    with tracker.start("fine-tuning", tags={"job.status": "running", "attempt": 1}) as run:
+        run.set_tags({"job.status": "succeeded"})
+    assert tracker.find_runs(tags={"job.status": "running"}) == []
+    assert [r.run_id for r in tracker.find_runs(tags={"job.status": "succeeded"})] == [run.id]
+    assert tracker.find_runs(tags={"attempt": "1"}) == []  # JSON values: 1 is not "1"
+    assert len(tracker.find_runs(tags={"attempt": 1})) == 1

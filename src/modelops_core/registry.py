@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from modelops_core.errors import ModelOpsError
-from modelops_core.kinds import Kind
 from modelops_core.semver import next_version, parse_version
 from modelops_core.storage import (
     AliasEvent,
@@ -41,6 +40,7 @@ from modelops_core.storage import (
     StorageError,
     VersionNotFoundError,
 )
+from modelops_core.stores import OpenedStores
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
@@ -276,9 +276,9 @@ class ModelRegistry:
             runtime = Runtime()
         self.runtime = runtime
         self.actor = actor or _login_name()
-        self._backend = backend
-        self._artifacts = artifacts
-        self._owned: list[Any] = []
+        self._stores = OpenedStores(
+            runtime, "registry", RegistryBackend, backend=backend, artifacts=artifacts
+        )
         self._serializers: dict[str, Serializer] = {}
         builtin: list[Serializer] = [JsonSerializer(), BytesSerializer(), NumpySerializer()]
         for serializer in (*builtin, *serializers):
@@ -289,24 +289,13 @@ class ModelRegistry:
     @property
     def backend(self) -> RegistryBackend:
         """The registry backend (created on first use from ``[registry]``)."""
-        if self._backend is None:
-            config = self.runtime.config
-            self._backend = self.runtime.create(
-                Kind.REGISTRY_BACKEND, config.registry, home=str(config.home)
-            )
-            self._owned.append(self._backend)
-        return self._backend
+        backend: RegistryBackend = self._stores.backend()
+        return backend
 
     @property
     def artifacts(self) -> ArtifactStore:
         """The artifact store (created on first use from ``[artifacts]``)."""
-        if self._artifacts is None:
-            config = self.runtime.config
-            self._artifacts = self.runtime.create(
-                Kind.ARTIFACT_STORE, config.artifacts, home=str(config.home)
-            )
-            self._owned.append(self._artifacts)
-        return self._artifacts
+        return self._stores.artifacts()
 
     def add_serializer(self, serializer: Serializer) -> None:
         """Make ``serializer`` available for registering and loading in-memory models."""
@@ -314,11 +303,7 @@ class ModelRegistry:
 
     def close(self) -> None:
         """Close the backend and store this registry created."""
-        for component in self._owned:
-            close = getattr(component, "close", None)
-            if callable(close):
-                close()
-        self._owned.clear()
+        self._stores.close()
 
     def __enter__(self) -> ModelRegistry:
         return self
@@ -477,11 +462,7 @@ class ModelRegistry:
         return self.artifacts.put_bytes(payload)
 
     def _predict_version(self, name: str) -> str:
-        try:
-            existing = [record.version for record in self.backend.list_versions(name)]
-        except LookupError:
-            existing = []
-        return next_version(existing)
+        return next_version(self.backend.list_version_names(name))
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ before its release, and build metadata is ignored when ordering (as in semver 2.
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import total_ordering
 
@@ -20,6 +21,9 @@ _VERSION = re.compile(
     r"(?:-(?P<pre>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?"
     r"(?:\+(?P<build>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?$"
 )
+
+
+_Order = tuple[tuple[int, ...], int, tuple[tuple[int, int, str], ...]]
 
 
 class InvalidVersionError(ModelOpsError, ValueError):
@@ -35,6 +39,12 @@ class Version:
     release: tuple[int, ...]
     prerelease: tuple[int | str, ...] = ()
     build: str = ""
+    # computed once: versions are compared often (sorting, the next auto-increment)
+    _order: _Order = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in self.prerelease)
+        object.__setattr__(self, "_order", (self._normal, 0 if self.prerelease else 1, pre))
 
     @property
     def _normal(self) -> tuple[int, ...]:
@@ -43,20 +53,19 @@ class Version:
             release.pop()
         return tuple(release)
 
-    def _precedence(self) -> tuple[tuple[int, ...], int, tuple[tuple[int, int, str], ...]]:
-        pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in self.prerelease)
-        return (self._normal, 0 if self.prerelease else 1, pre)
+    def _precedence(self) -> _Order:
+        return self._order
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Version):
             return NotImplemented
-        return self._precedence() == other._precedence()
+        return self._order == other._order
 
     def __hash__(self) -> int:
-        return hash(self._precedence())
+        return hash(self._order)
 
     def __lt__(self, other: Version) -> bool:
-        return self._precedence() < other._precedence()
+        return self._order < other._order
 
     def __str__(self) -> str:
         return self.text
@@ -80,11 +89,15 @@ class Version:
 
 def parse_version(text: str) -> Version:
     """Parse ``text``; raise :class:`InvalidVersionError` saying what a valid version looks like."""
-    if not isinstance(text, str):
-        raise InvalidVersionError(
-            f"A version must be a string such as '1.0' or '2.1.0', got {type(text).__name__} "
-            f"{text!r}."
-        )
+    if isinstance(text, str):
+        return _parse_text(text)
+    raise InvalidVersionError(
+        f"A version must be a string such as '1.0' or '2.1.0', got {type(text).__name__} {text!r}."
+    )
+
+
+@functools.lru_cache(maxsize=4096)  # Version is immutable: sharing parsed values is safe
+def _parse_text(text: str) -> Version:
     match = _VERSION.match(text.strip())
     if match is None:
         raise InvalidVersionError(

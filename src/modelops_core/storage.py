@@ -16,6 +16,8 @@ row whose artifact is missing or incomplete.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -175,6 +177,60 @@ class RunRecord:
     artifacts: Mapping[str, ArtifactRef] = attrs.field(factory=dict, converter=_frozen_mapping)
 
 
+# --- helpers shared by artifact stores -----------------------------------------------------------
+
+TREE_MANIFEST_FORMAT = "modelops-tree/1"
+_DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
+
+
+def artifact_hex(ref: ArtifactRef) -> str:
+    """The 64 hex digits of ``ref.digest``; :class:`ArtifactError` for anything else (so a
+    damaged row can never name a path outside the store)."""
+    match = _DIGEST.match(ref.digest)
+    if match is None:
+        raise ArtifactError(
+            f"Invalid artifact digest {ref.digest!r}: expected 'sha256:' and 64 hex digits. "
+            "The registry row is damaged; register the model again."
+        )
+    return match[1]
+
+
+def safe_artifact_name(name: str) -> str:
+    """The last component of ``name`` (``""`` for nothing usable): never a path."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "" if base in ("", ".", "..") else base
+
+
+def encode_tree_manifest(files: Sequence[tuple[str, str, int]]) -> bytes:
+    """The manifest of a folder: sorted ``(relative path, "sha256:<hex>", size)`` as JSON.
+
+    A folder artifact's digest is the sha256 of these bytes, the same in every store.
+    """
+    entries = sorted([relative, digest, size] for relative, digest, size in files)
+    return json.dumps(
+        {"format": TREE_MANIFEST_FORMAT, "files": entries}, separators=(",", ":")
+    ).encode()
+
+
+def decode_tree_manifest(data: bytes, label: str) -> list[tuple[str, str, int]]:
+    """The entries of a (verified) manifest; refuses paths that would leave the folder."""
+    try:
+        document = json.loads(data)
+        entries = [(str(r), str(d), int(n)) for r, d, n in document["files"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ArtifactCorruptedError(
+            f"The folder artifact {label} has a corrupted manifest ({exc})."
+        ) from None
+    for relative, _, _ in entries:
+        parts = relative.split("/")
+        if relative.startswith("/") or "\\" in relative or any(p in ("", ".", "..") for p in parts):
+            raise ArtifactCorruptedError(
+                f"The folder artifact {label} lists the unsafe path {relative!r}; it is not "
+                "extracted. Register the model again from a trusted copy."
+            )
+    return entries
+
+
 # --- protocols ---------------------------------------------------------------------------------
 
 
@@ -226,6 +282,11 @@ class RegistryBackend(Protocol):
 
     def list_versions(self, name: str) -> list[ModelVersion]:
         """Every version of ``name`` (any order); :class:`ModelNotFoundError` if none."""
+        ...
+
+    def list_version_names(self, name: str) -> list[str]:
+        """The version texts of ``name`` (any order; ``[]`` if none): a cheap read used to
+        predict the next auto-incremented version."""
         ...
 
     def list_models(self) -> list[str]:
@@ -321,6 +382,18 @@ class TrackingBackend(Protocol):
 
     def list_runs(self, experiment: str | None = None, limit: int = 100) -> list[RunRecord]:
         """The newest runs (of ``experiment``), newest first."""
+        ...
+
+    def find_runs(
+        self,
+        experiment: str | None,
+        tags: Mapping[str, Any],
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs (of ``experiment``, with ``status``) whose tags equal every item of ``tags``,
+        newest first, at most ``limit``. Tag values compare as JSON values (``1`` != ``"1"``)."""
         ...
 
     def close(self) -> None:

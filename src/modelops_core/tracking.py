@@ -19,15 +19,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from modelops_core.kinds import Kind
 from modelops_core.storage import (
     ArtifactRef,
     ArtifactStore,
     MetricPoint,
     RunRecord,
-    StorageError,
     TrackingBackend,
 )
+from modelops_core.stores import OpenedStores
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
@@ -68,46 +67,35 @@ class ExperimentTracker:
             runtime = Runtime()
         self.runtime = runtime
         self.capture_environment = capture_environment
-        self._backend = backend
-        self._artifacts = artifacts
-        self._owned: list[Any] = []
+        self._stores = OpenedStores(
+            runtime, "tracking", TrackingBackend, backend=backend, artifacts=artifacts
+        )
+        self._environment: dict[str, Any] | None = None
 
     @property
     def backend(self) -> TrackingBackend:
         """The tracking backend (created on first use from ``[tracking]``)."""
-        if self._backend is None:
-            config = self.runtime.config
-            backend = self.runtime.create(
-                Kind.REGISTRY_BACKEND, config.tracking, home=str(config.home)
-            )
-            if not isinstance(backend, TrackingBackend):
-                raise StorageError(
-                    f"The backend {config.tracking.name!r} chosen by [tracking] backend in "
-                    f"{config.tracking.where} does not support experiment tracking. "
-                    'Choose one that does, such as backend = "sql".'
-                )
-            self._backend = backend
-            self._owned.append(backend)
-        return self._backend
+        backend: TrackingBackend = self._stores.backend()
+        return backend
 
     @property
     def artifacts(self) -> ArtifactStore:
         """The artifact store for :meth:`Run.log_artifact`."""
-        if self._artifacts is None:
-            config = self.runtime.config
-            self._artifacts = self.runtime.create(
-                Kind.ARTIFACT_STORE, config.artifacts, home=str(config.home)
-            )
-            self._owned.append(self._artifacts)
-        return self._artifacts
+        return self._stores.artifacts()
 
     def _start(self, name: str, *, tags: Mapping[str, Any] | None = None) -> Run:
         """Start a run of experiment ``name``; use it as a context manager."""
         if not isinstance(name, str) or not name.strip():
             raise ValueError("An experiment name must be a non-empty string.")
-        environment = capture_environment() if self.capture_environment else {}
+        environment = self._captured_environment() if self.capture_environment else {}
         record = self.backend.create_run(name, tags=dict(tags or {}), environment=environment)
         return Run(self, record)
+
+    def _captured_environment(self) -> dict[str, Any]:
+        # Reading every installed distribution takes milliseconds: once per tracker is enough.
+        if self._environment is None:
+            self._environment = capture_environment()
+        return self._environment
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with its parameters, tags, environment, models and artifacts."""
@@ -116,6 +104,24 @@ class ExperimentTracker:
     def list_runs(self, experiment: str | None = None, limit: int = 100) -> list[RunRecord]:
         """The newest runs (of ``experiment``), newest first."""
         return self.backend.list_runs(experiment, limit)
+
+    def find_runs(
+        self,
+        experiment: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs (of ``experiment``) whose tags equal every ``tags`` item, newest first.
+
+        The backend answers with one indexed query, so a new process finds e.g. the fine-tuning
+        job ``{"job.id": "ft-42"}`` among thousands of runs without reading them all.
+
+        :param status: only runs with this status (``running``, ``finished``, ``failed``).
+        :param limit: at most this many runs (default: all).
+        """
+        return self.backend.find_runs(experiment, dict(tags or {}), status=status, limit=limit)
 
     def compare(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Per run: its parameters and the last value of each metric, for side-by-side views."""
@@ -130,11 +136,7 @@ class ExperimentTracker:
 
     def close(self) -> None:
         """Close the backend and store this tracker created."""
-        for component in self._owned:
-            close = getattr(component, "close", None)
-            if callable(close):
-                close()
-        self._owned.clear()
+        self._stores.close()
 
 
 class Run:

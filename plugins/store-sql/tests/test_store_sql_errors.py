@@ -71,3 +71,20 @@ def test_a_sqlite_url_names_the_file(tmp_path: Path) -> None:
     store = SqlStore(url=f"sqlite:///{tmp_path / 'x.db'}")
     assert (tmp_path / "x.db").is_file()
     store.close()
+
+
+def test_runs_are_found_by_tag_through_the_index(tmp_path: Path) -> None:
+    store = SqlStore(home=str(tmp_path))
+    for index in range(50):
+        store.create_run("fine-tuning", tags={"job.id": f"ft-{index}"}, environment={})
+    assert [r.tags["job.id"] for r in store.find_runs("fine-tuning", {"job.id": "ft-7"})] == [
+        "ft-7"
+    ]
+    assert store._connection is not None
+    plan = store._connection.execute(
+        "EXPLAIN QUERY PLAN SELECT r.run_id FROM runs r JOIN run_tags t0 ON "
+        "t0.run_id = r.run_id AND t0.key = ? AND t0.value = ?",
+        ("job.id", '"ft-7"'),
+    ).fetchall()
+    assert any("run_tags_by_value" in str(row) for row in plan), plan
+    store.close()

@@ -34,6 +34,7 @@ COMMANDS = {
         "modelops_core.cli.finetune_commands:finetune_group",
         "Fine-tune: start, watch, status, cancel, list, events.",
     ),
+    "features": ("modelops_core.cli.features_commands:features_group", "Features, embeddings."),
     "plugins": ("modelops_core.cli.plugins_commands:plugins_group", "List and check plugins."),
     "run": (
         "modelops_core.cli.run_command:run_command",
@@ -43,6 +44,7 @@ COMMANDS = {
         "modelops_core.cli.registry_commands:registry",
         "Model versions, aliases, lineage.",
     ),
+    "runs": ("modelops_core.cli.runs_commands:runs", "Experiment runs: list, show, compare."),
 }
 
 

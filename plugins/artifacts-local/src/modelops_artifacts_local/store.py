@@ -15,9 +15,7 @@ returned silently.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,12 +26,14 @@ from modelops_core.storage import (
     ArtifactError,
     ArtifactNotFoundError,
     ArtifactRef,
+    artifact_hex,
+    decode_tree_manifest,
+    encode_tree_manifest,
+    safe_artifact_name,
 )
 
-_DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
 _CHUNK = 1 << 20
 _SMALL = 8 << 20  # files up to this size are hashed in memory before anything is written
-_MANIFEST_FORMAT = "modelops-tree/1"
 
 
 class LocalArtifactStore:
@@ -77,7 +77,7 @@ class LocalArtifactStore:
             except BaseException:
                 _unlink(Path(temp))
                 raise
-        return ArtifactRef(f"sha256:{digest}", "file", len(data), _safe_name(name))
+        return ArtifactRef(f"sha256:{digest}", "file", len(data), safe_artifact_name(name))
 
     def put_path(self, path: Path | str) -> ArtifactRef:
         """Store the file or folder at ``path``."""
@@ -86,7 +86,7 @@ class LocalArtifactStore:
             source = source.resolve()
         if source.is_file():
             digest, size = self._put_file(source)
-            return ArtifactRef(f"sha256:{digest}", "file", size, _safe_name(source.name))
+            return ArtifactRef(f"sha256:{digest}", "file", size, safe_artifact_name(source.name))
         if source.is_dir():
             return self._put_tree(source)
         raise ArtifactNotFoundError(
@@ -137,7 +137,7 @@ class LocalArtifactStore:
         return digest, size
 
     def _put_tree(self, folder: Path) -> ArtifactRef:
-        files: list[list[Any]] = []
+        files: list[tuple[str, str, int]] = []
         total = 0
         for current, dirs, names in os.walk(folder):
             dirs.sort()
@@ -150,13 +150,10 @@ class LocalArtifactStore:
                         "link or special file. Replace it by a regular file or remove it."
                     )
                 digest, size = self._put_file(file_path)
-                files.append([relative, f"sha256:{digest}", size])
+                files.append((relative, f"sha256:{digest}", size))
                 total += size
-        manifest = json.dumps(
-            {"format": _MANIFEST_FORMAT, "files": sorted(files)}, separators=(",", ":")
-        ).encode()
-        ref = self.put_bytes(manifest)
-        return ArtifactRef(ref.digest, "tree", total, _safe_name(folder.name))
+        ref = self.put_bytes(encode_tree_manifest(files))
+        return ArtifactRef(ref.digest, "tree", total, safe_artifact_name(folder.name))
 
     def _publish(self, temp: Path, blob: Path) -> None:
         if blob.parent.name not in self._fanout_dirs:
@@ -180,7 +177,7 @@ class LocalArtifactStore:
 
     def exists(self, ref: ArtifactRef) -> bool:
         """Whether the artifact's blob is stored (its content is not verified)."""
-        return self._blob_path(_hex(ref)).is_file()
+        return self._blob_path(artifact_hex(ref)).is_file()
 
     def get_bytes(self, ref: ArtifactRef) -> bytes:
         """The verified content of a file artifact."""
@@ -188,11 +185,11 @@ class LocalArtifactStore:
             raise ArtifactError(
                 f"The artifact {ref.digest} is a folder; use local_path() to get its files."
             )
-        return self._read_verified(_hex(ref), ref)
+        return self._read_verified(artifact_hex(ref), ref)
 
     def local_path(self, ref: ArtifactRef) -> Path:
         """A verified file (``checkouts/<digest>/<name>``) or folder with the content."""
-        digest = _hex(ref)
+        digest = artifact_hex(ref)
         target = (
             self._checkouts / digest / (ref.name or ("artifact" if ref.kind == "file" else "tree"))
         )
@@ -202,8 +199,8 @@ class LocalArtifactStore:
                 return target
             self._materialize(digest, {"": (digest, ref.size)}, target, ref)
             return target
-        manifest = json.loads(self._read_verified(digest, ref))
-        entries = {rel: (d.removeprefix("sha256:"), size) for rel, d, size in manifest["files"]}
+        manifest = decode_tree_manifest(self._read_verified(digest, ref), ref.digest)
+        entries = {rel: (d.removeprefix("sha256:"), size) for rel, d, size in manifest}
         for relative, (file_digest, _) in entries.items():
             self._read_verified(file_digest, ref, check_only=True, member=relative)
         if (
@@ -221,7 +218,7 @@ class LocalArtifactStore:
 
     def delete(self, ref: ArtifactRef) -> None:
         """Remove the artifact's blob and checkout (blobs of a folder's files are kept)."""
-        digest = _hex(ref)
+        digest = artifact_hex(ref)
         _unlink(self._blob_path(digest))
         shutil.rmtree(self._checkouts / digest, ignore_errors=True)
 
@@ -288,21 +285,6 @@ class LocalArtifactStore:
 
     def _blob_path(self, digest: str) -> Path:
         return self._blobs / digest[:2] / digest
-
-
-def _hex(ref: ArtifactRef) -> str:
-    match = _DIGEST.match(ref.digest)
-    if match is None:
-        raise ArtifactError(
-            f"Invalid artifact digest {ref.digest!r}: expected 'sha256:' and 64 hex digits. "
-            "The registry row is damaged; register the model again."
-        )
-    return match[1]
-
-
-def _safe_name(name: str) -> str:
-    base = os.path.basename(name.replace("\\", "/"))
-    return "" if base in ("", ".", "..") else base
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:

@@ -1,12 +1,37 @@
-"""The database schema and its forward migrations (one list of statements per version).
+"""The database schema and its forward migrations (one list of steps per version).
 
-``{pk}`` is the dialect's auto-increment primary key column type. Append a migration to add
-a version; never edit a released one.
+A step is an SQL statement (``{pk}`` is the dialect's auto-increment primary key column type,
+``?`` a parameter) or a function called with ``execute(statement, params)`` inside the same
+transaction (for data migrations). Append a migration to add a version; never edit a released
+one: databases in the field were built by it.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {
+import json
+from collections.abc import Callable
+from typing import Any
+
+Execute = Callable[..., Any]
+Step = str | Callable[[Execute], None]
+
+
+def tag_value(value: Any) -> str:
+    """How a tag value is kept in ``run_tags.value``: canonical JSON, so ``1`` != ``"1"``."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _index_existing_run_tags(execute: Execute) -> None:
+    """Fill ``run_tags`` from the JSON ``runs.tags`` of runs written before version 2."""
+    for run_id, tags in execute("SELECT run_id, tags FROM runs").fetchall():
+        for key, value in json.loads(tags).items():
+            execute(
+                "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
+                (run_id, key, tag_value(value)),
+            )
+
+
+MIGRATIONS: dict[int, tuple[Step, ...]] = {
     1: (
         """CREATE TABLE models (
             id {pk},
@@ -100,6 +125,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             name TEXT NOT NULL,
             PRIMARY KEY (run_id, label)
         )""",
+    ),
+    # 2: runs found by tag with one indexed query; versions found by their text directly.
+    2: (
+        """CREATE TABLE run_tags (
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run_id, key)
+        )""",
+        "CREATE INDEX run_tags_by_value ON run_tags (key, value)",
+        "CREATE INDEX runs_by_start ON runs (started_at)",
+        "CREATE INDEX versions_by_text ON versions (model_id, version)",
+        _index_existing_run_tags,
     ),
 }
 

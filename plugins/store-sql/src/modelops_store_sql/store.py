@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +36,12 @@ from modelops_core.storage import (
     StoreLockedError,
     VersionNotFoundError,
 )
-from modelops_store_sql.schema import LATEST, MIGRATIONS
+from modelops_store_sql.schema import LATEST, MIGRATIONS, tag_value
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 
@@ -44,6 +49,11 @@ _VERSION_COLUMNS = (
     "m.name, v.version, v.artifact_digest, v.artifact_kind, v.artifact_size, v.artifact_name, "
     "v.serializer, v.metadata, v.tags, v.lineage, v.status, v.created_at, v.created_by"
 )
+_INSERT_VERSION_COLUMNS = (
+    "model_id, version, version_key, artifact_digest, artifact_kind, artifact_size, "
+    "artifact_name, serializer, metadata, tags, lineage, status, created_at, created_by"
+)
+_AUDIT_COLUMNS = "at, actor, action, model, version, details"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -95,6 +105,7 @@ class SqlStore:
         connect_timeout: float = 5.0,
     ) -> None:
         self._lock = threading.RLock()
+        self._writer_lock: int | None = None
         self.retries = retries
         self.busy_timeout = busy_timeout
         if url is not None and url.startswith(("postgresql://", "postgres://")):
@@ -116,6 +127,7 @@ class SqlStore:
             self.location = str(db_path)
             self._dialect = _SQLITE
             self._connection = _connect_sqlite(db_path, busy_timeout)
+            self._writer_lock = _open_writer_lock(db_path)
             self._lock_errors = (sqlite3.OperationalError,)
             self._integrity_error = sqlite3.IntegrityError
         try:
@@ -138,6 +150,9 @@ class SqlStore:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+            if self._writer_lock is not None:
+                os.close(self._writer_lock)
+                self._writer_lock = None
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -152,15 +167,19 @@ class SqlStore:
             return list(cursor.fetchall())
 
     @contextmanager
-    def _transaction(self) -> Iterator[Callable[..., Any]]:
+    def _transaction(self, single_statement: bool) -> Iterator[Callable[..., Any]]:
         connection = self._connection
         if connection is None:
             raise StorageError(f"The store {self.location!r} is closed; create a new one.")
-        connection.execute("BEGIN IMMEDIATE" if self._dialect is _SQLITE else "BEGIN")
 
         def execute(statement: str, params: Sequence[Any] = ()) -> Any:
             return connection.execute(self._sql(statement), params)
 
+        if single_statement and self._dialect is _POSTGRES:
+            # one statement in autocommit mode is a transaction of its own: one round trip
+            yield execute
+            return
+        connection.execute("BEGIN IMMEDIATE" if self._dialect is _SQLITE else "BEGIN")
         try:
             yield execute
         except BaseException:
@@ -168,13 +187,23 @@ class SqlStore:
             raise
         connection.execute("COMMIT")
 
-    def _write(self, work: Callable[[Callable[..., Any]], T], what: str) -> T:
-        """Run ``work(execute)`` in one write transaction, retrying while the database is locked."""
+    def _write(
+        self,
+        work: Callable[[Callable[..., Any]], T],
+        what: str,
+        *,
+        single_statement: bool = False,
+    ) -> T:
+        """Run ``work(execute)`` in one write transaction, retrying while the database is locked.
+
+        :param single_statement: ``work`` runs exactly one statement, so PostgreSQL needs no
+            ``BEGIN`` / ``COMMIT`` round trips around it.
+        """
         delay = 0.01
         for attempt in range(self.retries + 1):
             with self._lock:
                 try:
-                    with self._transaction() as execute:
+                    with self._writer_turn(), self._transaction(single_statement) as execute:
                         return work(execute)
                 except self._integrity_error as exc:
                     raise _Duplicate(str(exc)) from exc
@@ -192,6 +221,37 @@ class SqlStore:
             delay = min(delay * 2, 0.5)
         raise AssertionError("unreachable")
 
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """Queue SQLite writers of this machine on a file lock.
+
+        SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between tries, so under contention
+        writers sleep while the database is free. A file lock wakes the next writer as soon
+        as the previous one commits. Writers that do not take it (another program) are still
+        handled by the busy timeout and the retries of :meth:`_write`.
+        """
+        if self._writer_lock is None:
+            yield
+            return
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(self._writer_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError(
+                        "database is locked (another modelops writer held it for "
+                        f"{self.busy_timeout} s)"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._writer_lock, fcntl.LOCK_UN)
+
     def _migrate(self) -> None:
         current = self._schema_version()
         if current == LATEST:
@@ -205,8 +265,11 @@ class SqlStore:
             found = rows[0][0] or 0
             self._refuse_newer(found)
             for version in range(found + 1, LATEST + 1):
-                for statement in MIGRATIONS[version]:
-                    execute(statement.replace("{pk}", self._dialect.pk))
+                for step in MIGRATIONS[version]:
+                    if isinstance(step, str):
+                        execute(step.replace("{pk}", self._dialect.pk))
+                    else:
+                        step(execute)
                 execute("INSERT INTO modelops_schema (version) VALUES (?)", (version,))
 
         self._write(migrate, "create or migrate the schema")
@@ -260,46 +323,66 @@ class SqlStore:
         now = time.time()
         artifact = record.artifact
 
+        run_id = record.lineage.get("run_id")
+        row = (
+            record.version,
+            version_key,
+            artifact.digest if artifact else None,
+            artifact.kind if artifact else None,
+            artifact.size if artifact else None,
+            artifact.name if artifact else None,
+            record.serializer,
+            _dumps(record.metadata),
+            _dumps(record.tags),
+            _dumps(record.lineage),
+            record.status,
+            now,
+            actor,
+        )
+        audit = (now, actor, "register", record.name, record.version,
+                 _dumps({"artifact": artifact.digest if artifact else None}))  # fmt: skip
+
         def add(execute: Callable[..., Any]) -> None:
-            execute(
+            model_id = execute(
                 "INSERT INTO models (name, created_at, created_by) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO NOTHING",
+                "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
                 (record.name, now, actor),
-            )
-            model_id = self._model_id(execute, record.name)
-            execute(
-                "INSERT INTO versions (model_id, version, version_key, artifact_digest, "
-                "artifact_kind, artifact_size, artifact_name, serializer, metadata, tags, "
-                "lineage, status, created_at, created_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    model_id,
-                    record.version,
-                    version_key,
-                    artifact.digest if artifact else None,
-                    artifact.kind if artifact else None,
-                    artifact.size if artifact else None,
-                    artifact.name if artifact else None,
-                    record.serializer,
-                    _dumps(record.metadata),
-                    _dumps(record.tags),
-                    _dumps(record.lineage),
-                    record.status,
-                    now,
-                    actor,
-                ),
-            )
-            details: dict[str, Any] = {"artifact": artifact.digest if artifact else None}
-            if record.lineage.get("run_id"):
+            ).fetchone()[0]
+            execute(f"INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) VALUES ({_marks(14)})",
+                    (model_id, *row))  # fmt: skip
+            if run_id:
                 execute(
                     "INSERT INTO run_models (run_id, model, version) VALUES (?, ?, ?) "
                     "ON CONFLICT DO NOTHING",
-                    (record.lineage["run_id"], record.name, record.version),
+                    (run_id, record.name, record.version),
                 )
-            self._audit(execute, actor, "register", record.name, record.version, details)
+            execute(f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES ({_marks(6)})", audit)
+
+        def add_in_one_statement(execute: Callable[..., Any]) -> None:
+            # PostgreSQL: the same rows through data-modifying CTEs, one round trip in all
+            links = ""
+            params: list[Any] = [record.name, now, actor, *row]
+            if run_id:
+                links = (
+                    ", r AS (INSERT INTO run_models (run_id, model, version) "
+                    "SELECT ?, ?, ? FROM v ON CONFLICT DO NOTHING)"
+                )
+                params += [run_id, record.name, record.version]
+            execute(
+                "WITH m AS (INSERT INTO models (name, created_at, created_by) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id), "
+                f"v AS (INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) "
+                f"SELECT id, {_marks(13)} FROM m RETURNING id){links} "
+                f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) SELECT {_marks(6)} FROM v",
+                [*params, *audit],
+            )
 
         try:
-            self._write(add, f"register {record.name} {record.version}")
+            if self._dialect is _POSTGRES:
+                self._write(add_in_one_statement, f"register {record.name} {record.version}",
+                            single_statement=True)  # fmt: skip
+            else:
+                self._write(add, f"register {record.name} {record.version}")
         except _Duplicate:
             existing = self._query(
                 "SELECT v.version FROM versions v JOIN models m ON m.id = v.model_id "
@@ -356,6 +439,14 @@ class SqlStore:
         if not rows and not self._query("SELECT 1 FROM models WHERE name = ?", (name,)):
             raise ModelNotFoundError(_unknown_model(name))
         return [_version_from_row(row) for row in rows]
+
+    def list_version_names(self, name: str) -> list[str]:
+        """The version texts of ``name`` (``[]`` if none)."""
+        rows = self._query(
+            "SELECT v.version FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ?",
+            (name,),
+        )
+        return [str(row[0]) for row in rows]
 
     def list_models(self) -> list[str]:
         """The names of every model, sorted."""
@@ -549,7 +640,7 @@ class SqlStore:
         self, experiment: str, *, tags: Mapping[str, Any], environment: Mapping[str, Any]
     ) -> RunRecord:
         """Start a new run of ``experiment``."""
-        run_id = uuid.uuid4().hex
+        run_id = os.urandom(16).hex()
         now = time.time()
 
         def create(execute: Callable[..., Any]) -> None:
@@ -558,6 +649,7 @@ class SqlStore:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (run_id, experiment, "running", now, _dumps(tags), _dumps(environment)),
             )
+            self._index_tags(execute, run_id, tags)
 
         self._write(create, f"start a run of {experiment!r}")
         return RunRecord(run_id, experiment, "running", now, None, {}, tags, environment)
@@ -622,8 +714,19 @@ class SqlStore:
                 raise RunNotFoundError(_unknown_run(run_id))
             merged = {**json.loads(rows[0][0]), **tags}
             execute("UPDATE runs SET tags = ? WHERE run_id = ?", (_dumps(merged), run_id))
+            self._index_tags(execute, run_id, tags)
 
         self._write(merge, f"set tags of run {run_id}")
+
+    def _index_tags(
+        self, execute: Callable[..., Any], run_id: str, tags: Mapping[str, Any]
+    ) -> None:
+        for key, value in tags.items():
+            execute(
+                "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                (run_id, str(key), tag_value(value)),
+            )
 
     def log_artifact(self, run_id: str, label: str, ref: ArtifactRef) -> None:
         """Record that the run produced the artifact ``ref`` under ``label``."""
@@ -684,6 +787,43 @@ class SqlStore:
         )
         return [self._run_from_row(row) for row in rows]
 
+    def find_runs(
+        self,
+        experiment: str | None,
+        tags: Mapping[str, Any],
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs whose tags equal every item of ``tags`` (one indexed join per tag)."""
+        joins: list[str] = []
+        params: list[Any] = []
+        for index, (key, value) in enumerate(tags.items()):
+            joins.append(
+                f"JOIN run_tags t{index} ON t{index}.run_id = r.run_id "
+                f"AND t{index}.key = ? AND t{index}.value = ?"
+            )
+            params += [str(key), tag_value(value)]
+        conditions = []
+        if experiment is not None:
+            conditions.append("r.experiment = ?")
+            params.append(experiment)
+        if status is not None:
+            conditions.append("r.status = ?")
+            params.append(status)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        tail = ""
+        if limit is not None:
+            tail = " LIMIT ?"
+            params.append(int(limit))
+        rows = self._query(
+            "SELECT r.run_id, r.experiment, r.status, r.started_at, r.ended_at, r.tags, "
+            f"r.environment FROM runs r {' '.join(joins)} {where} "
+            f"ORDER BY r.started_at DESC, r.run_id{tail}",
+            params,
+        )
+        return [self._run_from_row(row) for row in rows]
+
     def _run_from_row(self, row: Sequence[Any]) -> RunRecord:
         run_id = row[0]
         params = dict(self._query("SELECT key, value FROM params WHERE run_id = ?", (run_id,)))
@@ -732,6 +872,10 @@ def _version_from_row(row: Sequence[Any]) -> ModelVersion:
     )  # fmt: skip
 
 
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
 def _dumps(value: Mapping[str, Any]) -> str:
     return json.dumps(dict(value), sort_keys=True, separators=(",", ":"))
 
@@ -752,6 +896,16 @@ def _is_lock_error(exc: BaseException) -> bool:
         text = str(exc).lower()
         return "locked" in text or "busy" in text
     return True  # the PostgreSQL errors we catch are all retryable
+
+
+def _open_writer_lock(path: Path) -> int | None:
+    """The descriptor of ``<db>.writer-lock`` (None where ``fcntl`` is missing: Windows)."""
+    if fcntl is None:
+        return None
+    try:
+        return os.open(f"{path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None  # a read-only folder: readers need no lock, writers fail later anyway
 
 
 def _connect_sqlite(path: Path, busy_timeout: float) -> sqlite3.Connection:

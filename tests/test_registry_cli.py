@@ -1,0 +1,109 @@
+"""``modelops registry …`` and ``modelops runs …`` as a user types them (tables in the terminal).
+
+Needs modelops-store-sql and modelops-artifacts-local installed as entry points (the CLI builds
+its runtime from the configuration like a user's shell does).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modelops_core.cli.main import main
+from modelops_core.plugins import discover
+
+pytest.importorskip("modelops_store_sql.plugin", reason="modelops-store-sql is not installed")
+pytest.importorskip("modelops_artifacts_local.plugin", reason="modelops-artifacts-local missing")
+
+
+@pytest.fixture(autouse=True)
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    installed = {entry_point.name for entry_point in discover()}
+    if not {"modelops-store-sql", "modelops-artifacts-local"} <= installed:
+        pytest.skip("the plugins are importable but not installed as entry points")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "model.bin").write_bytes(b"weights")
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> str:
+    assert main(list(args)) == code
+    captured = capsys.readouterr()
+    return captured.out + captured.err
+
+
+def test_register_with_lineage_then_show_it(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run(
+        capsys, "registry", "register", "churn", "model.bin", "--version", "1.0",
+        "--evaluation", '{"accuracy": 0.91}', "--tag", "team=risk",
+        "--lineage", "dataset_fingerprint=sha256:abc", "--lineage", "training_job=ft-7",
+        "--lineage", "base_model=gpt-x", "--lineage", "provider=local",
+        "--lineage", "parent_version=0.9", "--alias", "production",
+    )  # fmt: skip
+    assert "registered churn 1.0 (sha256:" in out and "churn@production -> 1.0" in out
+    lineage = run(capsys, "registry", "lineage", "churn", "1.0")
+    for expected in ("sha256:abc", "ft-7", "gpt-x", "local", "0.9", "evaluation: accuracy", "0.91"):
+        assert expected in lineage
+    shown = run(capsys, "registry", "show", "churn", "--alias", "production")
+    assert "production" in shown and "risk" in shown and "┃" in shown  # a rich table
+    document = json.loads(run(capsys, "registry", "show", "churn", "1.0", "--json"))
+    assert document["lineage"]["training_job"] == "ft-7"
+
+
+def test_versions_auto_increment_and_roll_back(capsys: pytest.CaptureFixture[str]) -> None:
+    for _ in range(3):
+        run(capsys, "registry", "register", "m", "model.bin", "--alias", "production")
+    assert "m@production -> 2" in run(capsys, "registry", "rollback", "m")
+    listed = run(capsys, "registry", "list")
+    assert "production=2" in listed and "3" in listed
+    history = run(capsys, "registry", "alias", "history", "m", "production")
+    assert history.count("set") == 3 and "rollback" in history
+    audit = run(capsys, "registry", "audit", "m")
+    assert audit.count("register") == 3 and "alias.rollback" in audit
+
+
+def test_required_evaluation_is_explained(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "modelops.toml").write_text("[registry]\nrequire_evaluation = true\n")
+    out = run(capsys, "registry", "register", "m", "model.bin", code=1)
+    assert "require_evaluation = true" in out and "evaluation=" in out
+    run(capsys, "registry", "register", "m", "model.bin", "--evaluation", '{"f1": 0.8}')
+
+
+def test_bad_input_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "no such file" in run(capsys, "registry", "register", "m", "missing.bin", code=1)
+    run(capsys, "registry", "register", "m", "model.bin", "--version", "1")
+    assert "already has version" in run(
+        capsys, "registry", "register", "m", "model.bin", "--version", "1.0", code=1
+    )
+    assert "dotted numbers" in run(
+        capsys, "registry", "register", "m", "model.bin", "--version", "one", code=1
+    )
+    assert "No model named 'ghost'" in run(capsys, "registry", "lineage", "ghost", "1", code=1)
+
+
+def test_runs_are_listed_shown_and_compared(capsys: pytest.CaptureFixture[str]) -> None:
+    from modelops_core.tracking import ExperimentTracker
+
+    tracker = ExperimentTracker(capture_environment=False)
+    ids = []
+    for lr in (0.1, 0.01):
+        with tracker.start("sweep", tags={"job.id": f"lr-{lr}"}) as a_run:
+            a_run.log_param("lr", lr)
+            a_run.log_metrics({"loss": lr * 2}, step=1)
+        ids.append(a_run.id)
+    tracker.close()
+    listed = run(capsys, "runs", "list", "--experiment", "sweep")
+    assert ids[0] in listed and ids[1] in listed and "finished" in listed
+    only = run(capsys, "runs", "list", "--tag", "job.id=lr-0.1")
+    assert ids[0] in only and ids[1] not in only
+    shown = run(capsys, "runs", "show", ids[1])
+    assert "param lr" in shown and "0.01" in shown and "loss" in shown
+    compared = run(capsys, "runs", "compare", *ids)
+    assert "param lr" in compared and "metric loss" in compared and "0.02" in compared
+    assert "No run with id 'nope'" in run(capsys, "runs", "show", "nope", code=1)

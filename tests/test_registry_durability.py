@@ -1,0 +1,218 @@
+"""A registration killed at any point leaves a consistent registry; schemas migrate forward.
+
+The child process is a real ``python`` that registers a model with a pause patched in at one
+point of the write path; the test waits until it reaches that point, SIGKILLs it, then checks
+that every version row has its complete artifact and that the store still works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from modelops_core.config import Config
+from modelops_core.registry import ModelRegistry
+from modelops_core.runtime import Runtime
+from modelops_core.testing import make_runtime
+
+store_plugin = pytest.importorskip(
+    "modelops_store_sql.plugin", reason="modelops-store-sql is not installed (core-only run)"
+)
+artifacts_plugin = pytest.importorskip(
+    "modelops_artifacts_local.plugin",
+    reason="modelops-artifacts-local is not installed (core-only run)",
+)
+PLUGINS = [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)]
+
+# The child registers "victim" 2 with a 2 MiB file; PAUSE_AT names where it stops to be killed.
+CHILD = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    from modelops_artifacts_local import plugin as artifacts_plugin, store as local_store
+    from modelops_store_sql import plugin as store_plugin, store as sql_store
+    from modelops_core.config import Config
+    from modelops_core.registry import ModelRegistry
+    from modelops_core.testing import make_runtime
+
+    home, source, point = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+    def pause():
+        print("paused", flush=True)
+        time.sleep(60)
+
+    def pausing(function, before=True):
+        def wrapper(*args, **kwargs):
+            if before:
+                pause()
+            result = function(*args, **kwargs)
+            if not before:
+                pause()
+            return result
+        return wrapper
+
+    if point == "artifact-half-written":
+        real_fdopen = os.fdopen
+        class HalfWriter:
+            def __init__(self, handle): self.handle = handle
+            def __enter__(self): return self
+            def __exit__(self, *exc): self.handle.close()
+            def write(self, data):
+                self.handle.write(data[: len(data) // 2]); self.handle.flush(); pause()
+            def fileno(self): return self.handle.fileno()
+            def flush(self): self.handle.flush()
+        local_store.os.fdopen = lambda *a, **k: HalfWriter(real_fdopen(*a, **k))
+    elif point == "artifact-before-rename":
+        local_store.os.replace = pausing(os.replace)
+    elif point == "before-row":
+        sql_store.SqlStore.add_version = pausing(sql_store.SqlStore.add_version)
+    elif point == "inside-transaction":
+        real_transaction = sql_store.SqlStore._transaction
+        from contextlib import contextmanager
+        @contextmanager
+        def transaction(self, single_statement):
+            with real_transaction(self, single_statement) as execute:
+                def pausing_execute(statement, params=()):
+                    result = execute(statement, params)
+                    if statement.startswith("INSERT INTO versions"):
+                        pause()
+                    return result
+                yield pausing_execute
+        sql_store.SqlStore._transaction = transaction
+    elif point == "after-commit":
+        sql_store.SqlStore.add_version = pausing(sql_store.SqlStore.add_version, before=False)
+
+    plugins = [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)]
+    registry = ModelRegistry(make_runtime(home, plugins, config=Config(home=home)))
+    registry.register_model("victim", source, "2")
+    print("finished", flush=True)
+    """
+)
+
+POINTS = [
+    ("artifact-half-written", False),
+    ("artifact-before-rename", False),
+    ("before-row", False),
+    ("inside-transaction", False),
+    ("after-commit", True),
+]
+
+
+def new_runtime(home: Path) -> Runtime:
+    return make_runtime(home, PLUGINS, config=Config(home=home))
+
+
+def kill_at(point: str, home: Path, source: Path, tmp_path: Path) -> None:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(home), str(source), point],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+        assert line == "paused", f"the child did not reach {point}: {line} {child.stderr.read()}"
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def assert_consistent(registry: ModelRegistry) -> None:
+    """Every version row points to an artifact that is complete and verifies."""
+    for name in registry.list_models():
+        for version in registry.list_versions(name):
+            path = Path(registry.get_model(name, version))  # verifies the sha256
+            record = registry.get_version(name, version)
+            assert record.artifact is not None and path.stat().st_size == record.artifact.size
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("point", "registered"), POINTS, ids=[p for p, _ in POINTS])
+def test_a_registration_killed_midway_leaves_a_consistent_registry(
+    point: str, registered: bool, tmp_path: Path
+) -> None:
+    home = tmp_path / ".modelops"
+    source = tmp_path / "model.bin"
+    source.write_bytes(os.urandom(2 << 20))
+    with ModelRegistry(new_runtime(home)) as registry:
+        registry.register("victim", "1", {"kept": True})
+    kill_at(point, home, source, tmp_path)
+    with ModelRegistry(new_runtime(home)) as registry:
+        assert registry.list_versions("victim") == (["1", "2"] if registered else ["1"])
+        assert_consistent(registry)
+        blobs = home / "artifacts" / "blobs"
+        for blob in blobs.rglob("*"):  # nothing incomplete was published as a blob
+            if blob.is_file():
+                import hashlib
+
+                assert hashlib.sha256(blob.read_bytes()).hexdigest() == blob.name
+        # the database is not left locked: the same registration now succeeds
+        version = "3" if registered else "2"
+        registry.register_model("victim", str(source), version)
+        assert registry.get_model("victim", version)
+
+
+# --- schema versions ---------------------------------------------------------------------------
+
+
+def build_version_1_database(path: Path) -> None:
+    """A database as modelops-store-sql 0.1 (schema version 1) left it, with one tagged run."""
+    from modelops_store_sql.schema import MIGRATIONS
+
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE modelops_schema (version INTEGER NOT NULL)")
+        for statement in MIGRATIONS[1]:
+            assert isinstance(statement, str)
+            connection.execute(statement.replace("{pk}", "INTEGER PRIMARY KEY"))
+        connection.execute("INSERT INTO modelops_schema (version) VALUES (1)")
+        connection.execute(
+            "INSERT INTO runs (run_id, experiment, status, started_at, tags, environment) "
+            "VALUES ('old-run', 'fine-tuning', 'finished', 1.0, ?, '{}')",
+            (json.dumps({"job.id": "ft-1", "job.status": "succeeded"}),),
+        )
+
+
+def test_an_old_schema_is_migrated_forward_on_open(tmp_path: Path) -> None:
+    from modelops_store_sql.schema import LATEST
+    from modelops_store_sql.store import SqlStore
+
+    database = tmp_path / "modelops.db"
+    build_version_1_database(database)
+    store = SqlStore(path=str(database))
+    try:
+        found = store.find_runs("fine-tuning", {"job.id": "ft-1"})
+        assert [run.run_id for run in found] == ["old-run"]
+    finally:
+        store.close()
+    with sqlite3.connect(database) as connection:
+        versions = [row[0] for row in connection.execute("SELECT version FROM modelops_schema")]
+    assert versions == list(range(1, LATEST + 1))
+
+
+def test_a_database_from_a_newer_modelops_is_refused(tmp_path: Path) -> None:
+    from modelops_core.storage import SchemaVersionError
+
+    home = tmp_path / ".modelops"
+    with ModelRegistry(new_runtime(home)) as registry:
+        registry.register("m", "1", {})
+    with sqlite3.connect(home / "modelops.db") as connection:
+        connection.execute("INSERT INTO modelops_schema (version) VALUES (999)")
+    with (
+        ModelRegistry(new_runtime(home)) as registry,
+        pytest.raises(SchemaVersionError, match="schema version 999.*pip install -U"),
+    ):
+        registry.list_models()
