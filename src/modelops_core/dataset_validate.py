@@ -1,0 +1,418 @@
+"""Validation: every problem of a dataset at once, with its line, reason and field.
+
+Provider rules live in one table, :data:`PROVIDER_LIMITS`. The checker is shared by
+:meth:`Dataset.validate` (records in memory) and :func:`validate_file` in
+:mod:`modelops_core.dataset_stream` (files larger than memory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from modelops_core.dataset_errors import DatasetFormatError, UnknownProviderError
+from modelops_core.dataset_providers import EXPORT_FORMATS
+from modelops_core.errors import did_you_mean
+from modelops_core.tokens import count_tokens, token_counter
+
+#: tokens counted per message for the role and separators (OpenAI's published estimate).
+TOKENS_PER_MESSAGE = 4
+
+
+@attrs.frozen
+class ProviderLimits:
+    """The dataset rules of a provider.
+
+    :param min_examples: the fewest training examples a job accepts.
+    :param max_tokens: tokens per example (input and output) for models not in ``models``.
+    :param models: model-name prefix -> tokens per example.
+    :param source: where the numbers come from.
+    """
+
+    min_examples: int
+    max_tokens: int
+    models: Mapping[str, int] = attrs.field(factory=dict)
+    source: str = ""
+
+    def tokens_for(self, model: str | None) -> int:
+        """The token limit for ``model`` (the longest matching prefix), else the default."""
+        if model:
+            matches = [prefix for prefix in self.models if model.startswith(prefix)]
+            if matches:
+                return self.models[max(matches, key=len)]
+        return self.max_tokens
+
+
+#: provider family -> rules. Export names map to a family in :data:`PROVIDER_FAMILY`.
+PROVIDER_LIMITS: Mapping[str, ProviderLimits] = {
+    "openai": ProviderLimits(
+        min_examples=10,
+        max_tokens=65_536,
+        models={
+            "gpt-4o-mini": 65_536,
+            "gpt-4o": 65_536,
+            "gpt-4.1": 65_536,
+            "gpt-3.5-turbo": 16_385,
+        },
+        source="OpenAI fine-tuning guide: at least 10 examples; 65,536 tokens per example "
+        "for gpt-4o-mini / gpt-4o / gpt-4.1, 16,385 for gpt-3.5-turbo",
+    ),
+    "vertex": ProviderLimits(
+        min_examples=16,
+        max_tokens=131_072,
+        models={"gemini-2.5": 131_072, "gemini-2.0": 131_072, "gemini-1.5": 32_000},
+        source="Vertex AI Gemini tuning docs: 131,072 input+output tokens per example "
+        "(Gemini 2.x, also preference tuning), 32,000 for Gemini 1.5; minimum 16 examples "
+        "(Gemini supervised tuning data guide)",
+    ),
+    "bedrock": ProviderLimits(
+        min_examples=32,
+        max_tokens=32_000,
+        models={
+            "amazon.titan-text-lite": 4_096,
+            "amazon.titan-text-express": 4_096,
+            "anthropic.claude-3-haiku": 32_000,
+            "amazon.nova": 32_000,
+        },
+        source="conservative choice (not verified against the current AWS quota page): "
+        "32 examples minimum and 32,000 tokens per example (Claude 3 Haiku), 4,096 for "
+        "Titan Text",
+    ),
+    "local": ProviderLimits(min_examples=1, max_tokens=0, source="no limit (0 = unchecked)"),
+}
+
+PROVIDER_FAMILY: Mapping[str, str] = {
+    "openai": "openai",
+    "openai-dpo": "openai",
+    "vertex": "vertex",
+    "vertex-preference": "vertex",
+    "bedrock": "bedrock",
+    "bedrock-conversation": "bedrock",
+    "local": "local",
+}
+
+
+def provider_limits(provider: str) -> ProviderLimits:
+    """The rules of a provider or export name; :class:`UnknownProviderError` lists the known."""
+    family = PROVIDER_FAMILY.get(provider)
+    if family is None:
+        raise UnknownProviderError(
+            f"Unknown provider {provider!r}.{did_you_mean(provider, PROVIDER_FAMILY)} "
+            f"Known: {', '.join(PROVIDER_FAMILY)}."
+        )
+    return PROVIDER_LIMITS[family]
+
+
+@attrs.frozen
+class Problem:
+    """One problem: the line (0 for the whole dataset), a short reason, the field at fault."""
+
+    line: int
+    reason: str
+    field: str = ""
+    code: str = ""
+
+    def to_text(self) -> str:
+        where = f"line {self.line}" if self.line else "dataset"
+        field = f" [{self.field}]" if self.field else ""
+        return f"{where}{field}: {self.reason}"
+
+
+@attrs.frozen
+class ValidationReport:
+    """The result of a validation: ``ok`` when there is no problem; all problems, in order."""
+
+    examples: int
+    problems: tuple[Problem, ...] = ()
+    provider: str | None = None
+    model: str | None = None
+    source: str = ""
+    fingerprint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_text(self, limit: int = 100) -> str:
+        """A readable summary: one line per problem (the first ``limit``), then a count."""
+        target = f" for {self.provider}" + (f" ({self.model})" if self.model else "")
+        head = f"{self.source or 'dataset'}: {self.examples} examples"
+        if self.ok:
+            return f"{head}, valid{target if self.provider else ''}."
+        lines = [f"{head}, {len(self.problems)} problem(s){target if self.provider else ''}:"]
+        lines += [f"  {problem.to_text()}" for problem in self.problems[:limit]]
+        if len(self.problems) > limit:
+            lines.append(f"  … and {len(self.problems) - limit} more")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "examples": self.examples,
+            "provider": self.provider,
+            "model": self.model,
+            "problems": [attrs.asdict(problem) for problem in self.problems],
+        }
+
+
+_BLANK = re.compile(r"\s*")
+
+
+def _blank(text: Any) -> bool:
+    return isinstance(text, str) and _BLANK.fullmatch(text) is not None
+
+
+def message_problems(messages: Any, line: int, field: str) -> list[Problem]:
+    """Empty contents of a list of canonical messages (a turn with tool calls may be empty)."""
+    return [
+        Problem(line, "empty content", f"{field}[{index}].content", "empty_content")
+        for index, message in enumerate(messages)
+        if _blank(message.get("content")) and "tool_calls" not in message
+    ]
+
+
+def record_problems(record: Mapping[str, Any], format: str, line: int) -> list[Problem]:
+    """The problems of one canonical record (no provider rules)."""
+    if format == "prompt_completion":
+        return [
+            Problem(line, "empty content", key, "empty_content")
+            for key in ("prompt", "completion")
+            if _blank(record[key])
+        ]
+    if format == "chat":
+        messages = record["messages"]
+        if not messages:
+            return [Problem(line, "no messages", "messages", "no_messages")]
+        problems = message_problems(messages, line, "messages")
+        if not any(message["role"] == "assistant" for message in messages):
+            problems.append(
+                Problem(line, "no assistant turn (nothing to learn)", "messages", "no_assistant")
+            )
+        return problems
+    problems = []
+    if not record["input"]["messages"]:
+        problems.append(Problem(line, "no input messages", "input.messages", "no_messages"))
+    problems += message_problems(record["input"]["messages"], line, "input.messages")
+    for key in ("preferred_output", "non_preferred_output"):
+        turns = record[key]
+        if not turns:
+            problems.append(Problem(line, "no answer", key, "no_assistant"))
+        elif any(turn["role"] != "assistant" for turn in turns):
+            problems.append(Problem(line, "answers must be assistant turns", key, "role"))
+        problems += message_problems(turns, line, key)
+    return problems
+
+
+def record_tokens(record: Mapping[str, Any], format: str, count: Any = count_tokens) -> int:
+    """Tokens of one canonical record: contents plus :data:`TOKENS_PER_MESSAGE` per message."""
+    if format == "prompt_completion":
+        total = int(count(record["prompt"])) + int(count(record["completion"]))
+        return total + 2 * TOKENS_PER_MESSAGE
+    if format == "chat":
+        messages = record["messages"]
+    else:
+        messages = [
+            *record["input"]["messages"],
+            *record["preferred_output"],
+            *record["non_preferred_output"],
+        ]
+    return sum(int(count(m["content"])) + TOKENS_PER_MESSAGE for m in messages)
+
+
+def canonical_bytes(record: Any) -> bytes:
+    """The record as compact JSON with sorted keys (what duplicates and fingerprints compare)."""
+    blob: bytes = _encoder().encode(record)
+    return blob
+
+
+def _encoder() -> Any:
+    import msgspec
+
+    return msgspec.json.Encoder(order="sorted")
+
+
+_MESSAGES = operator.attrgetter("messages")
+_LAST = operator.itemgetter(-1)
+_ROLE = operator.attrgetter("role")
+
+
+_CONTENT = operator.attrgetter("content")
+
+
+def _any_blank_content(structs: list[Any]) -> bool:
+    """Whether a chat struct has an empty or whitespace-only content (C-level maps)."""
+    import itertools
+
+    contents = list(map(_CONTENT, itertools.chain.from_iterable(map(_MESSAGES, structs))))
+    return "" in contents or any(map(str.isspace, contents))
+
+
+def _all_end_with_assistant(structs: list[Any]) -> bool:
+    """Whether every chat struct ends with an assistant turn (C-level maps, no Python loop)."""
+    try:
+        roles = list(map(_ROLE, map(_LAST, map(_MESSAGES, structs))))
+    except IndexError:  # a record without messages
+        return False
+    return roles.count("assistant") == len(roles)
+
+
+class Checker:
+    """Checks records one at a time and builds the :class:`ValidationReport`.
+
+    :param format: the dataset format.
+    :param provider: a provider or export name, or None for the general checks only.
+    :param model: the model, for its token limit.
+    :param tokenizer: see :func:`modelops_core.tokens.token_counter`.
+    :param fingerprint: also compute the dataset fingerprint while checking.
+    """
+
+    def __init__(
+        self,
+        format: str | None,
+        provider: str | None = None,
+        model: str | None = None,
+        tokenizer: Any = None,
+        *,
+        fingerprint: bool = False,
+    ) -> None:
+        self.format = format
+        self.provider = provider
+        self.model = model
+        self.limits = provider_limits(provider) if provider else None
+        self.max_tokens = self.limits.tokens_for(model) if self.limits else 0
+        self.count = token_counter(tokenizer)
+        # the estimator never counts more tokens than characters: short records are skipped
+        self._count_always = tokenizer is not None
+        self.examples = 0
+        self.problems: list[Problem] = []
+        self._seen: dict[int, int] = {}
+        self._hash = hashlib.sha256() if fingerprint else None
+        self._encode = _encoder().encode
+        self._format_checked = False
+
+    def check_format(self, format: str) -> None:
+        """Whether ``format`` can be exported for the provider (checked once)."""
+        self.format = format
+        if self._format_checked or self.provider is None:
+            return
+        self._format_checked = True
+        target = EXPORT_FORMATS.get(self.provider)
+        if target is None:  # a family name such as "openai": any format it exports
+            return
+        from modelops_core.dataset_formats import convert_record
+
+        samples: dict[str, dict[str, Any]] = {
+            "prompt_completion": {"prompt": "p", "completion": "c"},
+            "chat": {"messages": [{"role": "assistant", "content": "c"}]},
+            "preference": {
+                "input": {"messages": []},
+                "preferred_output": [{"role": "assistant", "content": "a"}],
+                "non_preferred_output": [{"role": "assistant", "content": "b"}],
+            },
+        }
+        sample = samples[format]
+        try:
+            convert_record(sample, format, target, "dataset")
+        except DatasetFormatError as exc:
+            self.problems.append(Problem(0, str(exc).removeprefix("dataset: "), "", "format"))
+
+    def add(self, line: int, record: Any, format: str, *, blob: bytes | None = None) -> None:
+        """Check one canonical record (a dict, or a chat struct from the fast path)."""
+        self.examples += 1
+        if blob is None:
+            blob = self._encode(record)
+        if self._hash is not None:
+            self._hash.update(blob)
+            self._hash.update(b"\n")
+        key = hash(blob)
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = line
+        else:
+            self.problems.append(Problem(line, f"duplicate of line {first}", "", "duplicate"))
+        if not isinstance(record, dict):
+            import msgspec
+
+            record = dict(msgspec.to_builtins(record))
+        self.problems.extend(record_problems(record, format, line))
+        self._check_tokens(line, record, format, len(blob))
+
+    def add_fast_chunk(self, first_line: int, structs: list[Any]) -> None:
+        """Check a chunk of chat structs (one per line from ``first_line``) whose shape msgspec
+        already checked: the common case runs in C, a chunk with a problem record by record."""
+        blobs = list(map(self._encode, structs))
+        count = len(blobs)
+        self.examples += count
+        if self._hash is not None:
+            self._hash.update(b"\n".join(blobs))
+            self._hash.update(b"\n")
+        keys = list(map(hash, blobs))
+        seen = self._seen
+        lines = range(first_line, first_line + count)
+        if len(set(keys)) == count and seen.keys().isdisjoint(keys):
+            seen.update(zip(keys, lines, strict=True))
+        else:
+            for key, line in zip(keys, lines, strict=True):
+                first = seen.setdefault(key, line)
+                if first != line:
+                    self.problems.append(
+                        Problem(line, f"duplicate of line {first}", "", "duplicate")
+                    )
+        suspects: list[int] = []
+        if _any_blank_content(structs) or not _all_end_with_assistant(structs):
+            suspects = list(range(count))
+        if self.max_tokens and (self._count_always or max(map(len, blobs)) > self.max_tokens):
+            suspects = list(range(count))
+        if suspects:
+            import msgspec
+
+            for index in suspects:
+                record = msgspec.to_builtins(structs[index])
+                self.problems.extend(record_problems(record, "chat", first_line + index))
+                self._check_tokens(first_line + index, record, "chat", len(blobs[index]))
+
+    def add_problem(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def _check_tokens(self, line: int, record: Mapping[str, Any], format: str, size: int) -> None:
+        if not self.max_tokens or (not self._count_always and size <= self.max_tokens):
+            return
+        tokens = record_tokens(record, format, self.count)
+        if tokens > self.max_tokens:
+            where = f"{self.provider}" + (f" {self.model}" if self.model else "")
+            self.problems.append(
+                Problem(
+                    line,
+                    f"{tokens:,} tokens, over the {self.max_tokens:,} per example of {where}",
+                    "",
+                    "too_many_tokens",
+                )
+            )
+
+    def report(self, source: str = "") -> ValidationReport:
+        """The report: record problems in line order, then dataset-level ones."""
+        problems = sorted(self.problems, key=lambda problem: problem.line)
+        if self.limits is not None and self.examples < self.limits.min_examples:
+            problems.append(
+                Problem(
+                    0,
+                    f"{self.examples} examples; {self.provider} needs at least "
+                    f"{self.limits.min_examples}",
+                    "",
+                    "too_few_examples",
+                )
+            )
+        fingerprint = f"sha256:{self._hash.hexdigest()}" if self._hash is not None else None
+        return ValidationReport(
+            examples=self.examples,
+            problems=tuple(problems),
+            provider=self.provider,
+            model=self.model,
+            source=source,
+            fingerprint=fingerprint,
+        )

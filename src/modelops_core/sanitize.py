@@ -1,0 +1,285 @@
+"""DatasetSanitizer: run the configured sanitizer pipeline over a dataset or a file.
+
+The pipeline is ``[sanitizers] pipeline = [...]`` in ``modelops.toml``, in that order; with
+none configured it is ``pii`` (redaction of every text field): safe by default. The
+components come from plugins (``modelops-sanitizers`` ships ``pii``, ``strip_keys``,
+``filter_by_length`` and ``dedupe``); each streams (``apply(records)``) and counts
+(``report()``), never keeping the values it found.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from modelops_core.dataset import Dataset
+from modelops_core.dataset_errors import DatasetError
+from modelops_core.errors import UnknownComponentError
+
+if TYPE_CHECKING:
+    from modelops_core.config import ComponentChoice
+    from modelops_core.dataset_lines import ProgressCallback
+    from modelops_core.runtime import Runtime
+
+INSTALL_HINT = "pip install modelops-sanitizers (from a checkout: pip install ./plugins/sanitizers)"
+LENGTH_UNITS = ("chars", "tokens")
+Data = TypeVar("Data", bound="Dataset | Sequence[Mapping[str, Any]]")
+
+
+class SanitizerUnavailableError(DatasetError):
+    """A sanitizer named by the pipeline is not registered by any installed plugin."""
+
+
+class DatasetSanitizer:
+    """Sanitizes datasets with the components the configuration names.
+
+    :param runtime: the runtime whose configuration and plugins to use; by default one is
+        built from ``modelops.toml`` (found from the working directory) on first use.
+    """
+
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self._runtime = runtime
+        self.report: dict[str, Any] = {}
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            from modelops_core.runtime import Runtime
+
+            self._runtime = Runtime()
+        return self._runtime
+
+    def pipeline(self) -> tuple[ComponentChoice, ...]:
+        """The configured pipeline, or ``pii`` alone when none is configured."""
+        from modelops_core.config import ComponentChoice
+
+        configured = self.runtime.config.sanitize
+        return configured or (ComponentChoice("pii", where="default pipeline"),)
+
+    def _create(self, choice: ComponentChoice | str, **options: Any) -> Any:
+        from modelops_core.kinds import Kind
+
+        try:
+            return self.runtime.create(Kind.SANITIZER, choice, **options)
+        except UnknownComponentError as exc:
+            name = choice if isinstance(choice, str) else choice.name
+            raise SanitizerUnavailableError(
+                f"No sanitizer named {name!r} is installed ({exc}). The first-party sanitizers "
+                f"(pii, strip_keys, filter_by_length, dedupe) come with: {INSTALL_HINT}"
+            ) from exc
+
+    # --- the reference API -----------------------------------------------------------------
+
+    def strip_keys(self, data: Data, keys: Iterable[str]) -> Data:
+        """``data`` without ``keys`` (at any depth); a Dataset gives a Dataset, records a list."""
+        component = self._create("strip_keys", keys=list(keys))
+        return self._run(data, [component])
+
+    def filter_by_length(
+        self, data: Data, key: str, max_len: int, unit: str = "chars", tokenizer: Any = None
+    ) -> Data:
+        """The records whose ``key`` is at most ``max_len`` long (characters or tokens; for a
+        list such as chat ``messages``, of all the text inside). Records without ``key`` stay.
+        """
+        if unit not in LENGTH_UNITS:
+            raise DatasetError(
+                f"filter_by_length unit={unit!r} is not valid; choose one of {list(LENGTH_UNITS)}."
+            )
+        if unit == "chars":
+            return self._run(data, [self._create("filter_by_length", key=key, max_len=max_len)])
+        from modelops_core.tokens import token_counter
+
+        count = token_counter(tokenizer)
+        records = _records_of(data)
+        kept = [
+            record
+            for record in records
+            if key not in record or sum(map(count, _texts(record[key]))) <= max_len
+        ]
+        self.report = {
+            "pipeline": ["filter_by_length"],
+            "records_in": len(records),
+            "records_out": len(kept),
+            "sanitizers": [
+                {
+                    "sanitizer": "filter_by_length",
+                    "unit": "tokens",
+                    "records_dropped": len(records) - len(kept),
+                }
+            ],
+        }
+        result: Data = _like(data, kept)
+        return result
+
+    def sanitize(self, dataset: Data) -> Data:
+        """Run the configured pipeline (default: ``pii``) over the dataset or records; counts
+        per sanitizer (per type, field and record; never values) are in ``self.report``."""
+        return self._run(dataset, [self._create(choice) for choice in self.pipeline()])
+
+    # --- streaming -------------------------------------------------------------------------
+
+    def sanitize_file(
+        self,
+        source: str | os.PathLike[str],
+        output: str | os.PathLike[str],
+        *,
+        report: str | os.PathLike[str] | None = None,
+        skip_invalid: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """Sanitize a JSONL file of any size into ``output`` (atomically; it may equal
+        ``source``), keeping each line's shape. Memory stays bounded: records stream through
+        the pipeline. Returns the report, also written as JSON to ``report`` when given.
+
+        Invalid lines raise, or with ``skip_invalid`` go to ``<output>.rejected.jsonl``.
+        """
+        import msgspec
+
+        from modelops_core.dataset_lines import (
+            LineProblem,
+            decode_line,
+            iter_chunks,
+            iter_lines,
+            line_problem,
+            read_error,
+        )
+        from modelops_core.dataset_write import atomic_writer, rejected_path
+
+        components = [self._create(choice) for choice in self.pipeline()]
+        name = str(source)
+        encoder = msgspec.json.Encoder()
+        side = rejected_path(output)
+        counts = {"in": 0, "out": 0, "rejected": 0}
+        rejects: Any = None
+        record_lines = array.array("L")  # 4-8 bytes per record: report findings by line
+
+        def records() -> Iterator[Any]:
+            for first_line, chunk, _ in iter_chunks(source, progress=progress):
+                for number, line in iter_lines(chunk, first_line):
+                    try:
+                        value = decode_line(line)
+                        problem = (
+                            None
+                            if isinstance(value, dict)
+                            else LineProblem(number, "expected a JSON object")
+                        )
+                    except (ValueError, UnicodeDecodeError):
+                        problem = line_problem(name, number, line)
+                    if problem is None:
+                        counts["in"] += 1
+                        record_lines.append(number)
+                        yield value
+                    elif not skip_invalid:
+                        raise read_error(name, problem)
+                    else:
+                        counts["rejected"] += 1
+                        text = line.decode("utf-8", "replace")
+                        rejects.write(
+                            encoder.encode({"line": number, "reason": problem.reason, "text": text})
+                            + b"\n"
+                        )
+
+        stream: Iterable[Any] = records()
+        for component in components:
+            stream = component.apply(stream)
+        with atomic_writer(output) as handle:
+            if skip_invalid:
+                with atomic_writer(side) as rejects:
+                    counts["out"] = _write(handle, stream, encoder)
+            else:
+                counts["out"] = _write(handle, stream, encoder)
+        if skip_invalid and not counts["rejected"]:
+            side.unlink(missing_ok=True)
+        self.report = _report(components, counts["in"], counts["out"], record_lines)
+        self.report["lines_rejected"] = counts["rejected"]
+        if report is not None:
+            import json
+
+            with atomic_writer(report) as handle:
+                handle.write(json.dumps(self.report, indent=2, default=str).encode() + b"\n")
+        return self.report
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _run(self, data: Data, components: Sequence[Any]) -> Data:
+        records = _records_of(data)
+        stream: Iterable[Any] = records
+        for component in components:
+            stream = component.apply(stream)
+        result = list(stream)
+        lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
+        self.report = _report(components, len(records), len(result), lines)
+        converted: Data = _like(data, result)
+        return converted
+
+
+def _write(handle: Any, stream: Iterable[Any], encoder: Any) -> int:
+    buffer = bytearray()
+    written = 0
+    for record in stream:
+        encoder.encode_into(record, buffer, len(buffer))
+        buffer += b"\n"
+        written += 1
+        if len(buffer) > 1 << 20:
+            handle.write(buffer)
+            buffer.clear()
+    handle.write(buffer)
+    return written
+
+
+def _report(
+    components: Sequence[Any], records_in: int, records_out: int, lines: Sequence[int]
+) -> dict[str, Any]:
+    """The pipeline's counts as plain JSON values. The first sanitizer's per-record counts
+    are also given per source line (``by_line``); later ones see records after the earlier
+    sanitizers, so their ``by_record`` indexes count those."""
+    import json
+
+    stages = [dict(component.report()) for component in components]
+    if stages and isinstance(stages[0].get("by_record"), Mapping):
+        stages[0]["by_line"] = {
+            lines[int(index)]: counts for index, counts in stages[0]["by_record"].items()
+        }
+    report = {
+        "pipeline": [component.name for component in components],
+        "records_in": records_in,
+        "records_out": records_out,
+        "sanitizers": stages,
+    }
+    normalized: dict[str, Any] = json.loads(json.dumps(report, default=str))
+    return normalized
+
+
+def _records_of(data: Any) -> list[Mapping[str, Any]]:
+    from modelops_core.dataset import Dataset
+
+    return list(data.records) if isinstance(data, Dataset) else list(data)
+
+
+def _like(data: Any, records: list[Any]) -> Any:
+    """``records`` as a Dataset when ``data`` was one (re-read, so the shape is checked)."""
+    from modelops_core.dataset import Dataset
+
+    if not isinstance(data, Dataset):
+        return records
+    if not records:
+        return Dataset((), data.format, source=data.source)
+    result = Dataset.from_records(records)
+    result.source = data.source
+    return result
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
+
+
+__all__ = ["DatasetSanitizer", "SanitizerUnavailableError"]
