@@ -30,6 +30,7 @@ _STEPS = {
     "dataset": ("data:DatasetStep", "read a data file, split it into train and test JSONL"),
     "sanitize": ("sanitize:SanitizeStep", "sanitize train/test with [sanitizers] pipeline"),
     "finetune": ("finetune:FinetuneStep", "fine-tune on the train file and wait for the model"),
+    "evaluate": ("evaluate:EvaluateStep", "evaluate the tuned model on the test file, with CIs"),
     "gate": ("gate:GateStep", "stop before registering when metrics miss their thresholds"),
     "register": ("register:RegisterStep", "register the tuned model with lineage"),
     "promote": ("register:PromoteStep", "point an alias (production) at the new version"),

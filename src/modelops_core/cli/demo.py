@@ -39,7 +39,7 @@ seed = 7
 
 [[pipeline.steps]]
 uses = "evaluate"
-metrics = ["accuracy", "balanced_accuracy", "f1_macro"]
+metrics = ["accuracy", "balanced_accuracy", { name = "f1", average = "macro" }]
 bootstrap = 1000
 seed = 7
 

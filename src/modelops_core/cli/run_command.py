@@ -127,15 +127,19 @@ def print_summary(result: PipelineResult, title: str | None = None) -> None:
     print_table(heading, ["step", "uses", "status", "seconds", "outputs"], rows)
 
 
-def _brief(outputs: Any) -> str:
+def _brief(outputs: Any, limit: int = 4) -> str:
+    """The first few outputs, short: file names rather than paths, long values cut."""
     parts = []
-    for key, value in outputs.items():
+    for key, value in list(outputs.items())[:limit]:
         if isinstance(value, dict):
             value = ", ".join(
                 f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                 for k, v in list(value.items())[:4]
             )
+        elif isinstance(value, float):
+            value = f"{value:.4g}"
         elif isinstance(value, str) and "/" in value:
             value = Path(value).name
-        parts.append(f"{key}: {value}")
+        text = str(value)
+        parts.append(f"{key}: {text if len(text) <= 28 else text[:25] + '…'}")
     return "; ".join(parts)

@@ -51,9 +51,11 @@ def _plain(report: Any) -> Any:
 
 
 def _count(report: Any) -> int:
-    if isinstance(report, Mapping):
-        total = report.get("findings", report.get("total"))
-        if isinstance(total, int):
-            return total
-        return sum(_count(value) for value in report.values() if isinstance(value, Mapping))
-    return 0
+    """Findings in a sanitizer report: its own count, or the sum over its sanitizers."""
+    if not isinstance(report, Mapping):
+        return 0
+    parts = report.get("sanitizers")
+    if isinstance(parts, list):
+        return sum(_count(part) for part in parts)
+    total = report.get("findings")
+    return total if isinstance(total, int) else 0
