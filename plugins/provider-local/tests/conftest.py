@@ -1,0 +1,21 @@
+"""Shared data for the local provider's tests: generated support tickets, split once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from modelops_provider_local.synthetic import support_tickets
+
+
+def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tickets() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """2,000 training and 500 held-out support tickets (6 queues, typos, 3% wrong labels)."""
+    records = support_tickets(2500, seed=7)
+    return records[:2000], records[2000:]
