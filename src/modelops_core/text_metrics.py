@@ -21,7 +21,7 @@ def _check_pair(predictions: Sequence[str], references: Sequence[str]) -> None:
             f"predictions has {len(predictions)} items but references has {len(references)}; "
             "pass one prediction per reference, in the same order."
         )
-    if not predictions:
+    if len(predictions) == 0:
         raise MetricInputError("predictions and references are empty; pass at least one pair.")
     for argument, values in (("predictions", predictions), ("references", references)):
         for index, value in enumerate(values):

@@ -1,4 +1,4 @@
-"""``modelops eval run``: compute metrics over a predictions file."""
+"""``modelops eval run`` (metrics, intervals, report) and ``modelops eval compare`` (A/B)."""
 
 from __future__ import annotations
 
@@ -12,27 +12,26 @@ from modelops_core.cli.context import state
 
 if TYPE_CHECKING:
     from modelops_core.config import ComponentChoice
+    from modelops_core.evaluation_compare import Comparison
     from modelops_core.runtime import Runtime
+
+_DATA_FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 
 
 @click.group("eval")
 def eval_group() -> None:
-    """Evaluate predictions with metric plugins."""
+    """Evaluate predictions with metric plugins; compare two results."""
 
 
 @eval_group.command("run")
-@click.option(
-    "--predictions",
-    "predictions_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="JSONL with a prediction per line (and the reference, unless --references is given).",
-)
+@click.option("--predictions", "predictions_path", required=True, type=_DATA_FILE,
+              help="JSONL or CSV with a prediction per row (and the reference, unless "
+              "--references is given).")  # fmt: skip
 @click.option(
     "--references",
     "references_path",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="JSONL with the reference of each line of --predictions, in the same order.",
+    type=_DATA_FILE,
+    help="JSONL or CSV with the reference of each row of --predictions, same order.",
 )
 @click.option(
     "--metrics",
@@ -41,19 +40,74 @@ def eval_group() -> None:
 )
 @click.option("--prediction-key", default="prediction", show_default=True)
 @click.option("--reference-key", default="reference", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--scores",
+    "scores_key",
+    default=None,
+    help="Column of scores/probabilities for auc_roc, log_loss, brier, ece ...",
+)
+@click.option(
+    "--groups",
+    "groups_key",
+    default=None,
+    help="Column of group labels: every scalar metric is also computed per group.",
+)
+@click.option(
+    "--labels", default=None, help="Comma-separated declared labels; any other label is an error."
+)
+@click.option(
+    "--bootstrap",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bootstrap resamples for confidence intervals (0: none; 1000 is typical).",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap.")
+@click.option("--level", default=0.95, show_default=True, type=click.FloatRange(0, 1,
+              min_open=True, max_open=True), help="Confidence level of the intervals.")  # fmt: skip
+@click.option(
+    "--method",
+    default="percentile",
+    show_default=True,
+    type=click.Choice(["percentile", "basic", "bca"]),
+    help="Interval method.",
+)
+@click.option("--model-id", default=None, help="The model id recorded in the result.")
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the full result (values, intervals, groups, per-example data) as JSON.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a self-contained HTML report with plots.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON values instead of a table.")
 def run_command(
     predictions_path: Path,
     references_path: Path | None,
     metrics: str,
     prediction_key: str,
     reference_key: str,
+    scores_key: str | None,
+    groups_key: str | None,
+    labels: str | None,
+    bootstrap: int,
+    seed: int,
+    level: float,
+    method: str,
+    model_id: str | None,
+    output_path: Path | None,
+    report_path: Path | None,
     as_json: bool,
 ) -> None:
-    """Compute metrics over predictions and references; extra columns (scores, groups,
-    latency_ms …) reach the metrics that take them."""
+    """Compute metrics over predictions and references; extra columns (latency_ms …) reach
+    the metrics that take them."""
     from modelops_core.cli.render import print_json
-    from modelops_core.evaluation import evaluate_components
+    from modelops_core.evaluation_run import evaluate_predictions
 
     runtime = state().runtime()
     chosen = choose_metrics(runtime.config.metrics, metrics)
@@ -62,18 +116,112 @@ def run_command(
             "No metrics chosen: pass --metrics a,b or set [evaluation] metrics in modelops.toml."
         )
     records = load_records(predictions_path, references_path)
-    result = evaluate_components(
-        runtime,
-        chosen,
-        records,
-        prediction_key=prediction_key,
-        reference_key=reference_key,
-        source=str(predictions_path),
+    source = str(predictions_path)
+    used = {prediction_key, reference_key, scores_key, groups_key}
+    others = sorted({key for record in records[:1] for key in record} - used)
+    result = evaluate_predictions(
+        column(records, prediction_key, source),
+        column(records, reference_key, source),
+        metrics=chosen,
+        runtime=runtime,
+        scores=None if scores_key is None else column(records, scores_key, source),
+        groups=None if groups_key is None else column(records, groups_key, source),
+        labels=None if labels is None else _parse_labels(labels, records, reference_key),
+        bootstrap=bootstrap,
+        seed=seed,
+        level=level,
+        method=method,
+        model_id=model_id,
+        columns={key: column(records, key, source) for key in others},
     )
+    if output_path is not None:
+        result.to_json(output_path)
+    if report_path is not None:
+        result.to_html(report_path)
     if as_json:
-        print_json(result)
+        print_json(dict(result))
     else:
         print_metric_table(f"Metrics over {len(records)} examples", result)
+
+
+@eval_group.command("compare")
+@click.argument("result_a", type=_DATA_FILE)
+@click.argument("result_b", type=_DATA_FILE)
+@click.option("--metrics", default="", help="Comma-separated metrics (default: all shared).")
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1,
+              min_open=True, max_open=True), help="Significance level.")  # fmt: skip
+@click.option(
+    "--adjust",
+    default="holm",
+    show_default=True,
+    type=click.Choice(["holm", "bh", "none"]),
+    help="Multiple-comparison correction across metrics.",
+)
+@click.option("--mid-p", is_flag=True, help="McNemar mid-p instead of the exact test.")
+@click.option(
+    "--bootstrap",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Resamples of the paired bootstrap.",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def compare_command(
+    result_a: Path,
+    result_b: Path,
+    metrics: str,
+    alpha: float,
+    adjust: str,
+    mid_p: bool,
+    bootstrap: int,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Compare two results written by `modelops eval run --output` (A minus B)."""
+    from modelops_core.cli.render import print_json
+    from modelops_core.evaluation_compare import compare
+    from modelops_core.evaluation_result import EvaluationResult
+
+    first = EvaluationResult.from_json(result_a)
+    second = EvaluationResult.from_json(result_b)
+    names = [name.strip() for name in metrics.split(",") if name.strip()] or None
+    comparison = compare(
+        first, second, metrics=names, alpha=alpha, adjust=adjust, mid_p=mid_p,
+        resamples=bootstrap, seed=seed, runtime=state().runtime(),
+    )  # fmt: skip
+    if as_json:
+        print_json(comparison.to_dict())
+    else:
+        print_comparison(comparison, result_a.name, result_b.name)
+
+
+def print_comparison(comparison: Comparison, name_a: str, name_b: str) -> None:
+    """The comparison as a table, then its decision and warnings."""
+    from modelops_core.cli.render import print_table
+
+    p_header = "p (raw)" if comparison.adjust == "none" else f"p ({comparison.adjust})"
+    rows = [
+        [
+            row.metric,
+            _format(row.a),
+            _format(row.b),
+            f"{row.difference:+.4f} [{row.low:+.4f}, {row.high:+.4f}]",
+            row.test,
+            f"{row.adjusted_p:.4g}",
+            row.decision,
+        ]
+        for row in comparison.rows
+    ]
+    kind = "paired" if comparison.paired else "unpaired"
+    print_table(
+        f"A = {name_a}, B = {name_b} ({kind}, alpha {comparison.alpha})",
+        ["metric", "A", "B", "A - B [95% CI]", "test", p_header, "decision"],
+        rows,
+    )
+    click.echo(f"Decision ({comparison.primary}): {comparison.decision}")
+    for warning in comparison.warnings:
+        click.echo(f"Warning: {warning}")
 
 
 def choose_metrics(
@@ -88,29 +236,86 @@ def choose_metrics(
     return [by_name.get(name, name) for name in wanted]
 
 
-def load_records(predictions_path: Path, references_path: Path | None) -> list[dict[str, Any]]:
-    """Records of the predictions file, merged line by line with the references file."""
-    from modelops_core.jsonl import read_jsonl
+def read_table(path: Path) -> list[dict[str, Any]]:
+    """Records of a JSONL file, or of a CSV file (``.csv``; numbers parsed, header required)."""
+    if path.suffix.lower() != ".csv":
+        from modelops_core.jsonl import read_jsonl
 
-    records = read_jsonl(predictions_path)
+        return read_jsonl(path)
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [{key: _cell(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def _cell(text: str | None) -> Any:
+    if text is None:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def load_records(predictions_path: Path, references_path: Path | None) -> list[dict[str, Any]]:
+    """Records of the predictions file, merged row by row with the references file."""
+    records = read_table(predictions_path)
     if references_path is None:
         return records
-    references = read_jsonl(references_path)
+    references = read_table(references_path)
     if len(references) != len(records):
         raise click.UsageError(
             f"{predictions_path} has {len(records)} records but {references_path} has "
-            f"{len(references)}; they must be aligned line by line."
+            f"{len(references)}; the lengths mismatch. They must be aligned row by row."
         )
     return [{**reference, **record} for record, reference in zip(records, references, strict=True)]
 
 
-def print_metric_table(title: str, result: dict[str, Any]) -> None:
-    """Metric values as a table; scalars formatted, structures shown compactly."""
+def column(records: Sequence[dict[str, Any]], key: str, source: str) -> list[Any]:
+    """The ``key`` field of every record; a record without it is named with its row."""
+    from modelops_core.evaluation_inputs import EvaluationInputError
+
+    values = []
+    for index, record in enumerate(records, start=1):
+        if key not in record:
+            raise EvaluationInputError(
+                f"{source}: record {index} has no {key!r} field "
+                f"(it has: {', '.join(sorted(record)) or 'nothing'}).",
+                argument=key,
+            )
+        values.append(record[key])
+    return values
+
+
+def _parse_labels(text: str, records: Sequence[dict[str, Any]], reference_key: str) -> list[Any]:
+    """Declared labels typed like the references (``--labels 0,1`` matches integer labels)."""
+    labels = [part.strip() for part in text.split(",") if part.strip()]
+    sample = records[0].get(reference_key) if records else None
+    if isinstance(sample, int | float) and not isinstance(sample, bool):
+        return [_cell(label) for label in labels]
+    return labels
+
+
+def print_metric_table(title: str, result: Any) -> None:
+    """Metric values as a table (with intervals when bootstrapped); structures compactly."""
     from modelops_core.cli.render import print_table
 
-    print_table(
-        title, ["metric", "value"], [[name, _format(value)] for name, value in result.items()]
-    )
+    intervals = getattr(result, "intervals", {})
+    columns = ["metric", "value"] + (["interval"] if intervals else [])
+    rows = []
+    for name, value in result.items():
+        row = [name, _format(value)]
+        if intervals:
+            interval = intervals.get(name)
+            row.append("" if interval is None else f"[{interval.low:.4f}, {interval.high:.4f}]")
+        rows.append(row)
+    print_table(title, columns, rows)
+    for metric, groups in getattr(result, "per_group", {}).items():
+        print_table(
+            f"{metric} by group", ["group", "value"], [[g, _format(v)] for g, v in groups.items()]
+        )
 
 
 def _format(value: Any) -> str:

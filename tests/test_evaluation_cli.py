@@ -1,0 +1,121 @@
+"""`modelops eval run` with intervals, groups, report and output; `modelops eval compare`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelops_core.cli.main import main
+
+pytest.importorskip("modelops_metrics", reason="the metric names come from modelops-metrics")
+
+
+@pytest.fixture(autouse=True)
+def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def predictions(path: Path, accuracy: float, seed: int = 0, n: int = 200) -> Path:
+    rng = np.random.default_rng(seed)
+    truth = np.random.default_rng(99).integers(0, 2, n)
+    labels = np.where(rng.random(n) < accuracy, truth, 1 - truth)
+    scores = np.clip(0.5 + (labels - 0.5) * rng.random(n), 0, 1)
+    groups = np.where(np.arange(n) % 2 == 0, "web", "app")
+    rows = [{"prediction": int(p), "score": float(s), "group": str(g)}
+            for p, s, g in zip(labels, scores, groups, strict=True)]  # fmt: skip
+    write_jsonl(path.with_name("references.jsonl"), [{"reference": int(t)} for t in truth])
+    return write_jsonl(path, rows)
+
+
+def test_eval_run_with_intervals_groups_report_and_output(capsys, in_project):
+    path = predictions(in_project / "a.jsonl", 0.85)
+    code, out, err = run(
+        capsys, "eval", "run", "--predictions", str(path), "--references",
+        str(in_project / "references.jsonl"), "--metrics", "accuracy,f1,auc_roc",
+        "--scores", "score", "--groups", "group", "--bootstrap", "200", "--seed", "1",
+        "--report", "report.html", "--output", "a.json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "interval" in out and "accuracy by group" in out
+    document = json.loads((in_project / "a.json").read_text())
+    assert document["schema_version"] == 1 and document["seed"] == 1
+    assert set(document["intervals"]) == {"accuracy", "f1", "auc_roc"}
+    assert set(document["per_group"]["accuracy"]) == {"web", "app"}
+    assert 'data-chart="roc"' in (in_project / "report.html").read_text()
+
+
+def test_eval_run_reads_csv(capsys, in_project):
+    (in_project / "p.csv").write_text("prediction,reference\n1,1\n0,1\n1,1\n0,0\n")
+    code, out, _ = run(capsys, "eval", "run", "--predictions", "p.csv", "--metrics", "accuracy",
+                       "--json")  # fmt: skip
+    assert code == 0 and json.loads(out) == {"accuracy": 0.75}
+
+
+@pytest.mark.parametrize(
+    ("rows", "options", "message"),
+    [
+        (
+            [{"prediction": 1, "reference": 1, "score": float("nan")}],
+            ["--metrics", "auc_roc", "--scores", "score"],
+            "scores[0]",
+        ),
+        (
+            [{"prediction": 1, "reference": 1, "score": 1.5}],
+            ["--metrics", "log_loss", "--scores", "score"],
+            "outside [0, 1]",
+        ),
+        (
+            [{"prediction": 1, "reference": 3}],
+            ["--metrics", "accuracy", "--labels", "0,1"],
+            "references[0] is 3",
+        ),
+        ([{"prediction": 1}], ["--metrics", "accuracy"], "has no 'reference' field"),
+        ([{"prediction": 1, "reference": 1}], ["--metrics", "acuracy"], "Did you mean"),
+    ],
+)
+def test_bad_input_is_named(capsys, in_project, rows, options, message):
+    path = in_project / "p.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, _, err = run(capsys, "eval", "run", "--predictions", str(path), *options)
+    assert code == 2 and message in err
+
+
+def test_eval_run_refuses_files_of_different_lengths(capsys, in_project):
+    write_jsonl(in_project / "p.jsonl", [{"prediction": 1}, {"prediction": 0}])
+    write_jsonl(in_project / "r.jsonl", [{"reference": 1}])
+    code, _, err = run(capsys, "eval", "run", "--predictions", "p.jsonl", "--references",
+                       "r.jsonl", "--metrics", "accuracy")  # fmt: skip
+    assert code == 2 and "mismatch" in err
+
+
+def test_eval_compare_prints_a_table_and_a_decision(capsys, in_project, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: no cell wraps
+    for name, accuracy, seed in (("a", 0.9, 1), ("b", 0.7, 2)):
+        path = predictions(in_project / f"{name}.jsonl", accuracy, seed)
+        code, _, err = run(capsys, "eval", "run", "--predictions", str(path), "--references",
+                           "references.jsonl", "--metrics", "accuracy,f1", "--output",
+                           f"{name}.json")  # fmt: skip
+        assert code == 0, err
+    code, out, err = run(capsys, "eval", "compare", "a.json", "b.json", "--bootstrap", "200")
+    assert code == 0, err
+    assert "mcnemar-exact" in out and "paired-bootstrap" in out and "p (holm)" in out
+    assert "Decision (accuracy): A wins" in out
+    code, out, _ = run(capsys, "eval", "compare", "a.json", "b.json", "--json")
+    assert json.loads(out)["decision"] == "A wins"
