@@ -112,10 +112,3 @@ def test_eval_run_names_the_line_of_a_malformed_file(capsys, in_project):
         capsys, "eval", "run", "--predictions", str(predictions), "--metrics", "exact_match"
     )
     assert code == 2 and "p.jsonl:2: invalid JSON at column" in err
-
-
-def test_demo_runs_on_the_embedded_default(capsys, in_project):
-    code, out, _ = run(capsys, "demo", "--examples", "20")
-    assert code == 0
-    assert "exact_match" in out
-    assert (in_project / ".modelops" / "demo" / "qa_predictions.jsonl").exists()

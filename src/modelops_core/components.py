@@ -195,14 +195,23 @@ class ComponentTable:
         *,
         where: str = "",
         reserved: Sequence[str] = (),
+        offered: Mapping[str, Any] | None = None,
     ) -> Any:
         """Build the component ``name`` with ``options`` checked against its factory signature.
 
         :param where: where the options came from (``"modelops.toml [registry]"``), for errors.
+        :param offered: values the host gives a factory that names them as parameters and
+            whose options do not set them (the runtime offers ``home``).
         """
         spec = self.get(name)
         factory = spec.load()
         label = f"{self.kind.value} {name!r} (plugin {spec.plugin!r})"
+        if offered:
+            wanted = _named_parameters(factory)
+            options = {
+                **{k: v for k, v in offered.items() if k in wanted and k not in options},
+                **options,
+            }
         check_options(factory, options, label=label, where=where, reserved=reserved)
         try:
             return factory(**options)
@@ -211,6 +220,17 @@ class ComponentTable:
             raise ComponentOptionError(
                 f"The {label} refused its options{place}: {type(exc).__name__}: {exc}"
             ) from exc
+
+
+def _named_parameters(factory: Any) -> frozenset[str]:
+    import inspect
+
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset()
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return frozenset(p.name for p in parameters if p.kind in named)
 
 
 def duplicate_error(existing: ComponentSpec, new: ComponentSpec) -> DuplicateComponentError:

@@ -87,7 +87,11 @@ class Runtime:
         )(config=self.config, runtime=self)
 
     def create(self, kind: Kind | str, choice: ComponentChoice | str, **options: Any) -> Any:
-        """Build a component of ``kind`` from a config choice or a name plus ``options``."""
+        """Build a component of ``kind`` from a config choice or a name plus ``options``.
+
+        A factory with a ``home`` parameter that the options leave unset gets the runtime's
+        home directory (``[home]`` of the configuration), so components keep their files there.
+        """
         if isinstance(choice, str):
             choice = ComponentChoice(choice, options, where="code")
         elif options:
@@ -95,7 +99,11 @@ class Runtime:
                 choice.name, {**choice.options, **options}, choice.where, choice.reserved
             )
         return self.components[kind].create(
-            choice.name, choice.options, where=choice.where, reserved=choice.reserved
+            choice.name,
+            choice.options,
+            where=choice.where,
+            reserved=choice.reserved,
+            offered={"home": str(self.config.home)},
         )
 
     def veto(self, hook_name: str, **kwargs: Any) -> None:

@@ -37,10 +37,17 @@ class DatasetSanitizer:
 
     :param runtime: the runtime whose configuration and plugins to use; by default one is
         built from ``modelops.toml`` (found from the working directory) on first use.
+    :param pipeline: sanitizer names or choices to use instead of ``[sanitizers] pipeline``.
     """
 
-    def __init__(self, runtime: Runtime | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime | None = None,
+        *,
+        pipeline: Iterable[str | ComponentChoice] | None = None,
+    ) -> None:
         self._runtime = runtime
+        self._pipeline = None if pipeline is None else tuple(pipeline)
         self.report: dict[str, Any] = {}
 
     @property
@@ -52,9 +59,16 @@ class DatasetSanitizer:
         return self._runtime
 
     def pipeline(self) -> tuple[ComponentChoice, ...]:
-        """The configured pipeline, or ``pii`` alone when none is configured."""
+        """The pipeline given, else the configured one, else ``pii`` alone."""
         from modelops_core.config import ComponentChoice
 
+        if self._pipeline is not None:
+            return tuple(
+                ComponentChoice(c, where="DatasetSanitizer(pipeline=...)")
+                if isinstance(c, str)
+                else c
+                for c in self._pipeline
+            )
         configured = self.runtime.config.sanitize
         return configured or (ComponentChoice("pii", where="default pipeline"),)
 

@@ -28,18 +28,19 @@ test_size = 0.25
 seed = 7
 
 [[pipeline.steps]]
-uses = "sanitize"            # [sanitizers] pipeline, or PII redaction in every text field
+uses = "sanitize"
+pipeline = ["pii", "dedupe"]  # redact personal data, then drop repeated tickets
 
 [[pipeline.steps]]
 uses = "finetune"
 model = "local:logreg"
 epochs = {epochs}
-learning_rate = 0.5
+learning_rate = 0.05
 seed = 7
 
 [[pipeline.steps]]
 uses = "evaluate"
-metrics = ["accuracy", "balanced_accuracy", { name = "f1", average = "macro" }]
+metrics = ["accuracy", "balanced_accuracy", {{ name = "f1", average = "macro" }}]
 bootstrap = 1000
 seed = 7
 

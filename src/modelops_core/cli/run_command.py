@@ -128,15 +128,18 @@ def print_summary(result: PipelineResult, title: str | None = None) -> None:
 
 
 def _brief(outputs: Any, limit: int = 4) -> str:
-    """The first few outputs, short: file names rather than paths, long values cut."""
+    """The first few outputs, short: file names rather than paths, long values cut, metric
+    values in full, bookkeeping (mappings other than ``metrics``) left out."""
     parts = []
-    for key, value in list(outputs.items())[:limit]:
+    for key, value in outputs.items():
+        if len(parts) == limit:
+            break
         if isinstance(value, dict):
-            value = ", ".join(
-                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                for k, v in list(value.items())[:4]
-            )
-        elif isinstance(value, float):
+            if key != "metrics":
+                continue
+            parts.append(", ".join(f"{k}={v:.4g}" for k, v in value.items()))
+            continue
+        if isinstance(value, float):
             value = f"{value:.4g}"
         elif isinstance(value, str) and "/" in value:
             value = Path(value).name

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from modelops_core.steps import component_choice
+
 if TYPE_CHECKING:
-    from modelops_core.config import ComponentChoice
     from modelops_core.pipeline import StepContext
 
 
@@ -29,7 +30,10 @@ class EvaluateStep:
         provider: str | None = None,
         report: bool = True,
     ) -> None:
-        self.metrics = [_choice(metric, index) for index, metric in enumerate(metrics or ())]
+        self.metrics = [
+            component_choice(metric, f"evaluate step metrics[{index}]")
+            for index, metric in enumerate(metrics or ())
+        ]
         self.bootstrap = bootstrap
         self.seed = seed
         self.provider = provider
@@ -69,21 +73,6 @@ class EvaluateStep:
             context.run.log_metrics(values)
         context.say(", ".join(f"{name}={value:.3f}" for name, value in values.items()))
         return outputs
-
-
-def _choice(metric: str | Mapping[str, Any], index: int) -> str | ComponentChoice:
-    if isinstance(metric, str):
-        return metric
-    from modelops_core.config import ComponentChoice
-
-    options = dict(metric)
-    name = options.pop("name", None)
-    if not isinstance(name, str):
-        raise ValueError(
-            f"metrics[{index}] is a table without name = '<metric>' (got keys: "
-            f"{', '.join(sorted(metric))})."
-        )
-    return ComponentChoice(name, options, where=f"evaluate step metrics[{index}]")
 
 
 def _summary(result: Any, values: Mapping[str, float]) -> dict[str, Any]:

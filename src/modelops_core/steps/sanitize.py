@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from modelops_core.steps import component_choice
 
 if TYPE_CHECKING:
     from modelops_core.pipeline import StepContext
@@ -15,7 +17,19 @@ class SanitizeStep:
 
     With no pipeline configured, PII is redacted in every text field (safe by default).
     The report (counts per type and field, never the values) is written beside the files.
+
+    :param pipeline: sanitizer names, or tables with options (``{ name = "dedupe" }``), to use
+        instead of the configuration's pipeline.
     """
+
+    def __init__(self, pipeline: Sequence[str | Mapping[str, Any]] | None = None) -> None:
+        self.pipeline = (
+            None
+            if pipeline is None
+            else [
+                component_choice(p, f"sanitize step pipeline[{i}]") for i, p in enumerate(pipeline)
+            ]
+        )
 
     def run(self, context: StepContext) -> Mapping[str, Any]:
         from modelops_core.dataset import Dataset
@@ -27,7 +41,7 @@ class SanitizeStep:
             source = context.latest(part, None)
             if source is None:
                 continue
-            sanitizer = DatasetSanitizer(context.runtime)
+            sanitizer = DatasetSanitizer(context.runtime, pipeline=self.pipeline)
             cleaned = sanitizer.sanitize(Dataset.from_jsonl(source))
             target = context.workdir / f"{part}.jsonl"
             cleaned.save(target)

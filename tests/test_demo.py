@@ -1,0 +1,87 @@
+"""The main job end to end: ``modelops demo`` and ``modelops run`` with the built-in steps.
+
+These need the first-party plugins (metrics, sanitizers, store-sql, artifacts-local,
+provider-local); they are skipped when the core is tested alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modelops_core.cli.main import main
+from modelops_core.registry import ModelRegistry
+from modelops_core.runtime import Runtime
+
+for plugin in ("metrics", "sanitizers", "store_sql", "artifacts_local", "provider_local"):
+    pytest.importorskip(f"modelops_{plugin}", reason=f"modelops-{plugin} is not installed")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
+        monkeypatch.delenv(name, raising=False)
+    # train inside the step rather than in a background worker: same model, less waiting
+    (tmp_path / "modelops.toml").write_text("[providers.local]\ninline = true\n")
+    return tmp_path
+
+
+def test_the_demo_runs_the_whole_lifecycle_and_reuses_it(project: Path, capsys):
+    assert main(["demo", "--examples", "600", "--epochs", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "demo: succeeded" in out and "ticket-router 1 (alias production)" in out
+    report = project / ".modelops" / "pipelines" / "demo" / "steps" / "evaluate" / "report.html"
+    assert "<svg" in report.read_text()
+    evaluation = json.loads(report.with_name("evaluation.json").read_text())
+    assert evaluation["values"]["accuracy"] > 0.8
+    with ModelRegistry(Runtime()) as registry:
+        production = registry.get_by_alias("ticket-router", "production")
+        lineage = registry.lineage("ticket-router", production.version)
+    assert lineage.dataset_fingerprint and lineage.dataset_fingerprint.startswith("sha256:")
+    assert lineage.provider == "local" and lineage.training_job
+
+    assert main(["demo", "--examples", "600", "--epochs", "4"]) == 0
+    again = capsys.readouterr().out
+    assert again.count("reused") >= 5  # dataset, sanitize, finetune, evaluate, register
+    assert "ticket-router 1 (alias production)" in again
+
+
+def test_the_sanitize_step_redacts_the_personal_data_of_the_demo(project: Path, capsys):
+    assert main(["demo", "--examples", "300", "--epochs", "2"]) == 0
+    capsys.readouterr()
+    train = project / ".modelops" / "pipelines" / "demo" / "steps" / "sanitize" / "train.jsonl"
+    text = train.read_text()
+    assert "@example.com" not in text and "[EMAIL]" in text
+    report = json.loads(train.with_name("sanitize-report.json").read_text())
+    assert "example.com" not in json.dumps(report)
+
+
+def test_a_failing_gate_stops_before_register(project: Path, capsys):
+    main(["demo", "--examples", "300", "--epochs", "2"])
+    capsys.readouterr()
+    pipeline = project / ".modelops" / "demo" / "pipeline.toml"
+    strict = pipeline.read_text().replace("accuracy = 0.80", "accuracy = 0.999")
+    strict = strict.replace('name = "demo"', 'name = "strict"')
+    strict = strict.replace(
+        '"tickets.jsonl"', f'"{project / ".modelops" / "demo" / "tickets.jsonl"}"'
+    )
+    strict_file = project / "strict.toml"
+    strict_file.write_text(strict)
+    assert main(["run", str(strict_file)]) == 2
+    captured = capsys.readouterr()
+    assert "below the minimum 0.999" in captured.err and "nothing was registered" in captured.err
+    assert "not run" in captured.out  # register and promote
+    with ModelRegistry(Runtime()) as registry:
+        assert registry.list_versions("ticket-router") == ["1"]
+
+
+def test_dry_run_shows_what_would_be_reused(project: Path, capsys):
+    main(["demo", "--examples", "300", "--epochs", "2"])
+    capsys.readouterr()
+    pipeline = project / ".modelops" / "demo" / "pipeline.toml"
+    assert main(["run", str(pipeline), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("would reuse") == 5 and out.count("would run") == 2  # gate, promote
