@@ -130,7 +130,7 @@ def print_summary(result: PipelineResult, title: str | None = None) -> None:
 def _brief(outputs: Any, limit: int = 4) -> str:
     """The first few outputs, short: file names rather than paths, long values cut, metric
     values in full, bookkeeping (mappings other than ``metrics``) left out."""
-    parts = []
+    parts: list[str] = []
     for key, value in outputs.items():
         if len(parts) == limit:
             break
