@@ -359,3 +359,11 @@ def test_a_bad_finetune_table_is_refused_with_a_suggestion(tmp_path: Path) -> No
     runtime = runtime_for(tmp_path, finetune={"poll_intervall": 3})
     with pytest.raises(ConfigError, match="Did you mean 'poll_interval'"):
         new_job(tmp_path, runtime, FakeClock())
+
+
+def test_preflight_lists_a_problem_once_when_the_provider_repeats_the_dataset_rules():
+    from modelops_core.finetune_preflight import without_repeats
+
+    dataset = ("line 3 [messages]: no assistant turn", "dataset: too few examples (4 < 10)")
+    provider = ("line 3: no assistant turn", "too few examples (4 < 10)", "line 9: bad role")
+    assert without_repeats(provider, dataset) == ("line 9: bad role",)

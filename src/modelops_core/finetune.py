@@ -40,6 +40,7 @@ from modelops_core.finetune_preflight import (
     estimate_cost,
     report_problems,
     total_tokens,
+    without_repeats,
 )
 from modelops_core.finetune_settings import FineTuneSettings
 from modelops_core.finetune_store import JobStore
@@ -376,7 +377,11 @@ class FineTuningJob:
         provider_problems = self.provider_component.validate(
             str(exported), self.method.value, self.model
         )
-        return str(exported), dataset_problems, tuple(provider_problems)
+        return (
+            str(exported),
+            dataset_problems,
+            without_repeats(tuple(provider_problems), dataset_problems),
+        )
 
     def start(self, report: PreflightReport | None = None) -> FineTuningJob:
         """Run the preflight (or use ``report``), then upload and create the job; returns self.

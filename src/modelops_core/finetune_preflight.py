@@ -4,6 +4,7 @@ cost estimated, before anything is uploaded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -132,12 +133,28 @@ def total_tokens(dataset: Any, exported: Path) -> int:
     return count_tokens(exported.read_text(encoding="utf-8"))
 
 
+def _problem_text(problem: Any) -> str:
+    to_text = getattr(problem, "to_text", None)
+    return str(to_text() if callable(to_text) else problem)
+
+
+def without_repeats(found: tuple[str, ...], already: tuple[str, ...]) -> tuple[str, ...]:
+    """``found`` minus what ``already`` says (a provider that checks the exported file with
+    the same dataset rules reports the same problems again), compared without field tags."""
+
+    def plain(text: str) -> str:
+        return re.sub(r" \[[^\]]*\]:", ":", text).replace("dataset:", "").strip()
+
+    seen = {plain(text) for text in already}
+    return tuple(text for text in found if plain(text) not in seen)
+
+
 def report_problems(report: Any) -> tuple[str, ...]:
     """The problems of a ``Dataset.validate`` report as text (empty when it is ok)."""
     if report is None or getattr(report, "ok", True):
         return ()
     problems = getattr(report, "problems", None) or []
-    found = tuple(str(p) for p in problems)
+    found = tuple(_problem_text(p) for p in problems)
     if not found:
         to_text = getattr(report, "to_text", None)
         found = (str(to_text() if callable(to_text) else report),)
