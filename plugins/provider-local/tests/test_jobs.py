@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_jsonl
+from local_provider_files import write_jsonl
 from modelops_provider_local.provider import LocalProvider
 from modelops_provider_local.synthetic import support_tickets
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_jsonl
+from local_provider_files import write_jsonl
 from modelops_provider_local.artifact import load_model
 from modelops_provider_local.classifier import train_logistic_regression
 from modelops_provider_local.features import HashedFeatures

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_jsonl
+from local_provider_files import write_jsonl
 from modelops_provider_local.provider import LocalProvider
 
 from modelops_core.jobs import ProviderRejectedError, TuningMethod, TuningRequest

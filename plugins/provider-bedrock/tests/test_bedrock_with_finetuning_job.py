@@ -1,0 +1,72 @@
+"""End to end: the core's FineTuningJob drives the bedrock provider, configured as in
+modelops.toml, against the moto server."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import modelops_provider_bedrock.plugin
+import pytest
+from bedrock_helpers import NOVA, ROLE_ARN, bucket_keys, set_moto_job_status
+
+from modelops_core.config import parse_config
+from modelops_core.testing.fixtures import make_runtime
+
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("modelops_core.dataset") is None
+        or importlib.util.find_spec("modelops_core.finetune") is None,
+        reason="needs modelops_core.dataset and modelops_core.finetune",
+    ),
+    pytest.mark.slow,  # about 3 s: a runtime, the sql store, a job through preflight
+]
+
+
+def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
+    tmp_path: Path, moto_url: str, bucket: str, s3: object
+) -> None:
+    from modelops_core.dataset import Dataset
+    from modelops_core.finetune import FineTuningJob
+
+    store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
+    config = parse_config(
+        {
+            "home": str(tmp_path / ".modelops"),
+            "providers": {
+                "bedrock": {
+                    "region": "us-east-1",
+                    "role_arn": ROLE_ARN,
+                    "bucket": bucket,
+                    "endpoint_url": moto_url,
+                    "s3_endpoint_url": moto_url,
+                    "max_attempts": 1,
+                }
+            },
+        },
+        base=tmp_path,
+    )
+    plugins = [
+        ("modelops-store-sql", store_sql),
+        ("modelops-provider-bedrock", modelops_provider_bedrock.plugin),
+    ]
+    runtime = make_runtime(tmp_path / ".modelops", plugins, config=config)
+    records = [
+        {"prompt": f"What is the capital of country {i}?", "completion": f"City {i}"}
+        for i in range(40)
+    ]
+    job = FineTuningJob(
+        model=NOVA, dataset=Dataset.from_records(records), epochs=2, learning_rate=1e-5,
+        runtime=runtime,
+    )  # fmt: skip
+    assert job.provider == "bedrock"
+    job.start()
+    assert not job.status.finished
+    (key,) = bucket_keys(s3, bucket)
+    assert key.endswith(f"{job.id}/train.jsonl")
+    first = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()[0])
+    assert first["schemaVersion"] == "bedrock-conversation-2024"  # Nova reads conversations
+    set_moto_job_status(job.id, "Completed")
+    assert job.wait(timeout=30, poll_interval=0.001) == "succeeded"
+    assert ":custom-model/" in job.result
