@@ -118,12 +118,23 @@ def infer_provider(model: str, config: Config) -> str:
     )
 
 
-def export_format(component: ProviderComponent, method: TuningMethod) -> str:
-    """The ``Dataset.export`` format of ``component`` for ``method``."""
+def export_format(
+    component: ProviderComponent, method: TuningMethod, model: str | None = None
+) -> str:
+    """The ``Dataset.export`` format of ``component`` for ``method`` (and the base ``model``,
+    for providers whose format depends on it: ``export_format_for(method, model=...)``)."""
     chooser = getattr(component, "export_format_for", None)
-    if callable(chooser):
-        return str(chooser(method.value))
-    return component.export_format
+    if not callable(chooser):
+        return component.export_format
+    import inspect
+
+    try:
+        takes_model = "model" in inspect.signature(chooser).parameters
+    except (TypeError, ValueError):
+        takes_model = False
+    if takes_model and model is not None:
+        return str(chooser(method.value, model=model))
+    return str(chooser(method.value))
 
 
 def _as_dataset(dataset: Any) -> TrainingData | None:
@@ -338,7 +349,7 @@ class FineTuningJob:
                 "the dataset: create a new FineTuningJob(model=..., dataset=...)."
             )
         component = self.provider_component
-        file_format = export_format(component, self.method)
+        file_format = export_format(component, self.method, self.model)
         folder = Path(self.runtime.config.home) / "finetune" / "data"
         folder.mkdir(parents=True, exist_ok=True)
         training, dataset_problems, provider_problems = self._check(

@@ -47,8 +47,18 @@ def test_validate_reports_too_few_examples_and_bad_lines(tmp_path: Path) -> None
 
 def test_validate_says_which_data_format_the_model_needs(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "train.jsonl", nova_records())
-    problems = BedrockProvider().validate(path, "supervised", TITAN)
+    chosen = BedrockProvider(data_format="bedrock-conversation")
+    problems = chosen.validate(path, "supervised", TITAN)
     assert any('data_format = "bedrock"' in problem for problem in problems), problems
+
+
+def test_without_a_data_format_the_export_format_follows_the_model() -> None:
+    provider = BedrockProvider()
+    assert provider.export_format_for("supervised", model=TITAN) == "bedrock"
+    assert provider.export_format_for("supervised", model=NOVA) == "bedrock-conversation"
+    assert BedrockProvider(data_format="bedrock").export_format_for("supervised", model=NOVA) == (
+        "bedrock"
+    )
 
 
 def test_validate_refuses_preference_tuning(tmp_path: Path) -> None:

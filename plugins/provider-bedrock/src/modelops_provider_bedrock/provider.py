@@ -129,7 +129,7 @@ class BedrockProvider:
         endpoint_url: str | None = None,
         runtime_endpoint_url: str | None = None,
         s3_endpoint_url: str | None = None,
-        data_format: str = CONVERSATION_FORMAT,
+        data_format: str | None = None,
         provisioned_models: Mapping[str, str] | None = None,
         max_tokens: int = 256,
         system_prompt: str | None = None,
@@ -141,6 +141,8 @@ class BedrockProvider:
         s3_client: Any = None,
         session: Any = None,
     ) -> None:
+        self._format_chosen = data_format is not None
+        data_format = CONVERSATION_FORMAT if data_format is None else data_format
         if data_format not in FORMATS:
             raise ValueError(
                 f"[providers.bedrock] data_format must be {_format_names()}, got {data_format!r}."
@@ -192,14 +194,16 @@ class BedrockProvider:
 
     # --- data ----------------------------------------------------------------------------------
 
-    def export_format_for(self, method: str | TuningMethod) -> str:
-        """The configured ``data_format`` (Bedrock fine-tuning is supervised only).
+    def export_format_for(self, method: str | TuningMethod, model: str | None = None) -> str:
+        """The training-file format for the base ``model``: conversations for Nova,
+        prompt/completion for Titan, Cohere and Llama (Bedrock fine-tuning is supervised only).
 
-        The right format depends on the base model (Nova reads conversations, the others
-        prompt/completion), which this call is not given; :meth:`validate` and :meth:`start`
-        refuse a file whose format does not suit the model, naming the option to set.
+        An explicit ``data_format`` option wins; :meth:`validate` and :meth:`start` refuse a
+        file whose format does not suit the model, naming the option to set.
         """
-        return self.export_format
+        if self._format_chosen or model is None:
+            return self.export_format
+        return format_for_model(model)
 
     def validate(self, path: str, method: str, model: str) -> list[str]:
         """Bedrock's rules on an exported file, via ``Dataset.validate``; ``"line N: reason"``."""
@@ -210,8 +214,9 @@ class BedrockProvider:
                 "method='supervised' (or another provider for preference tuning)."
             )
         wanted = format_for_model(model)
-        if self.export_format != wanted:
-            problems.append(self._format_mismatch(model, self.export_format))
+        chosen = self.export_format_for(method, model)
+        if chosen != wanted:
+            problems.append(self._format_mismatch(model, chosen))
         try:
             dataset_module = importlib.import_module("modelops_core.dataset")
             dataset = dataset_module.Dataset.from_jsonl(path, skip_invalid=True)
