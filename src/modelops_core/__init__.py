@@ -63,6 +63,8 @@ if TYPE_CHECKING:
         Neighbor,
     )
     from modelops_core.features import FeatureStore
+    from modelops_core.optimize import InferenceOptimizer
+    from modelops_core.optimize_types import QualityGateError
     from modelops_core.finetune import FineTuningJob
     from modelops_core.finetune_errors import (
         FineTuningError,
@@ -121,6 +123,8 @@ _LAZY = {
     "VetoError": "modelops_core.errors",
     "Evaluator": "modelops_core.evaluation",
     "FeatureStore": "modelops_core.features",
+    "InferenceOptimizer": "modelops_core.optimize",
+    "QualityGateError": "modelops_core.optimize_types",
     "FeatureStoreError": "modelops_core.feature_types",
     "FeatureSetVersionError": "modelops_core.feature_types",
     "EmbeddingDimensionError": "modelops_core.feature_types",
@@ -229,6 +233,7 @@ __all__ = [
     "FeatureStoreError",
     "FineTuningError",
     "FineTuningJob",
+    "InferenceOptimizer",
     "Interval",
     "InvalidVersionError",
     "JobStatus",
@@ -256,6 +261,7 @@ __all__ = [
     "ProviderError",
     "ProviderRejectedError",
     "ProviderUnavailableError",
+    "QualityGateError",
     "R2Metric",
     "RMSEMetric",
     "RecallMetric",

@@ -36,10 +36,18 @@ class MetricState(Protocol):
     """The mergeable state of a metric: update over chunks, merge partial states, compute.
 
     ``update`` and ``merge`` return the resulting state (they may return ``self``), so an
-    engine can fold chunks on one machine or merge states computed on many.
+    engine can fold chunks on one machine or merge states computed on many. ``update`` takes
+    the chunk's ``sample_weight`` (None: every example weighs 1) and, like ``compute``, any
+    extra column the metric needs (``groups=`` …) as a keyword.
     """
 
-    def update(self, predictions: Sequence[Any], references: Sequence[Any]) -> MetricState: ...
+    def update(
+        self,
+        predictions: Sequence[Any],
+        references: Sequence[Any],
+        *,
+        sample_weight: Sequence[float] | None = None,
+    ) -> MetricState: ...
 
     def merge(self, other: MetricState) -> MetricState: ...
 
@@ -101,3 +109,100 @@ class ProviderComponent(Protocol):
     def events(self, job_id: str) -> list[JobEvent]: ...
 
     def predict(self, model_id: str, inputs: Sequence[str]) -> list[Any]: ...
+
+
+if TYPE_CHECKING:
+    from modelops_core.feature_types import FeatureRow, FeatureSetInfo, IndexInfo, Neighbor
+    from modelops_core.vectors import Matrix, MetadataFilter
+
+
+@runtime_checkable
+class FeatureStoreComponent(Protocol):
+    """A feature store backend (local, redis …), used through
+    :class:`modelops_core.features.FeatureStore`, which validates names, schemas and vectors
+    before calling it.
+
+    - ``put_schema`` stores the schema of a feature set version unless one is stored already,
+      and returns the stored one (so the facade can report a conflict).
+    - ``write_rows`` stores rows atomically; a row older than the entity's latest stays in the
+      history (for ``as_of``) but does not replace the latest.
+    - ``read_rows`` returns, per entity, the latest row with ``timestamp <= as_of`` (any when
+      ``as_of`` is None) or None; expiry is checked by the caller.
+    - ``write_vectors`` upserts float32 rows (already checked and normalized); ``search`` with
+      ``method`` None uses the backend's configured method, ``"exact"`` exact search.
+    """
+
+    def put_schema(
+        self, feature_set: str, version: int, schema: Mapping[str, str]
+    ) -> Mapping[str, str]: ...
+
+    def get_schema(self, feature_set: str, version: int) -> Mapping[str, str] | None: ...
+
+    def feature_sets(self) -> list[FeatureSetInfo]: ...
+
+    def write_rows(self, feature_set: str, version: int, rows: Sequence[FeatureRow]) -> None: ...
+
+    def read_rows(
+        self, feature_set: str, version: int, entities: Sequence[str], as_of: float | None
+    ) -> list[FeatureRow | None]: ...
+
+    def entities(self, feature_set: str, version: int, limit: int) -> list[str]: ...
+
+    def write_vectors(
+        self,
+        index: str,
+        ids: Sequence[str],
+        matrix: Matrix,
+        metadata: Sequence[Mapping[str, Any]],
+        metric: str,
+    ) -> IndexInfo: ...
+
+    def index_info(self, index: str) -> IndexInfo | None: ...
+
+    def indexes(self) -> list[IndexInfo]: ...
+
+    def read_vectors(self, index: str, ids: Sequence[str]) -> dict[str, Any]: ...
+
+    def vector_ids(self, index: str, limit: int) -> list[str]: ...
+
+    def search(
+        self,
+        index: str,
+        query: Any,
+        k: int,
+        where: MetadataFilter | None,
+        method: str | None,
+    ) -> list[Neighbor]: ...
+
+    def close(self) -> None: ...
+
+
+if TYPE_CHECKING:
+    from modelops_core.optimize_types import BuildRequest, Predict, ServingContext
+
+
+@runtime_checkable
+class OptimizerComponent(Protocol):
+    """An inference optimization technique (response_cache, micro_batch, int8 …), used
+    through :class:`modelops_core.optimize.InferenceOptimizer` and the ``optimized`` provider.
+
+    - ``layer``: where it sits. ``0`` (model layer) replaces the parent's model with an
+      artifact its ``build`` writes (int8); higher layers wrap the call below them, lowest
+      first (``10`` concurrency limit, ``20`` micro-batching, ``30`` response cache).
+    - ``settings()``: its options as JSON values, recorded in the optimized model's lineage
+      (secrets masked as ``***``; serving takes them from the configuration again).
+    - ``build(request)``: runs once at optimize time; a model-layer technique writes its
+      artifact into ``request.directory`` and reports figures (size reduction …); wrappers
+      return ``{}``.
+    - ``wrap(predict, context)``: the serving function around ``predict`` (the layer below);
+      a model-layer technique ignores ``predict`` and serves ``context.artifact``.
+    """
+
+    name: str
+    layer: int
+
+    def settings(self) -> Mapping[str, Any]: ...
+
+    def build(self, request: BuildRequest) -> Mapping[str, Any]: ...
+
+    def wrap(self, predict: Predict, context: ServingContext) -> Predict: ...

@@ -1,0 +1,166 @@
+"""Feature rows and feature set schemas in one SQLite database (WAL, one cached connection).
+
+Every push is a row keyed by (feature set, version, entity, event time), so point-in-time reads
+are an index seek: the latest row with ``ts <= as_of``. Values are msgpack blobs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from modelops_core.feature_types import Codec, FeatureRow, FeatureSetInfo, FeatureStoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feature_sets (
+    name TEXT NOT NULL, version INTEGER NOT NULL, schema TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feature_rows (
+    feature_set TEXT NOT NULL, version INTEGER NOT NULL, entity TEXT NOT NULL,
+    ts REAL NOT NULL, expires REAL, data BLOB NOT NULL,
+    PRIMARY KEY (feature_set, version, entity, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vector_indexes (
+    name TEXT PRIMARY KEY, dim INTEGER NOT NULL, metric TEXT NOT NULL,
+    count INTEGER NOT NULL, generation INTEGER NOT NULL
+);
+"""
+_LATEST = (
+    "SELECT ts, expires, data FROM feature_rows WHERE feature_set = ? AND version = ? "
+    "AND entity = ? ORDER BY ts DESC LIMIT 1"
+)
+_AS_OF = (
+    "SELECT ts, expires, data FROM feature_rows WHERE feature_set = ? AND version = ? "
+    "AND entity = ? AND ts <= ? ORDER BY ts DESC LIMIT 1"
+)
+_CHUNK = 900  # bound variables per IN (...) query
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (and create) the database in WAL mode, autocommit, usable from any thread."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        connection = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.executescript(SCHEMA)
+    except sqlite3.Error as exc:
+        raise FeatureStoreError(
+            f"Cannot open the feature store database {str(path)!r}: {exc}. Check that the "
+            "directory is writable, or set [features] path to another file."
+        ) from exc
+    return connection
+
+
+class SqliteRows:
+    """Feature rows of the local store (see the module docstring)."""
+
+    def __init__(self, connection: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._db = connection
+        self._lock = lock
+        self._codec = Codec()
+        self._decode = self._codec.decode
+
+    def put_schema(
+        self, feature_set: str, version: int, schema: Mapping[str, str]
+    ) -> Mapping[str, str]:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO feature_sets (name, version, schema) VALUES (?, ?, ?)",
+                (feature_set, version, json.dumps(dict(schema))),
+            )
+            found = self.get_schema(feature_set, version)
+        assert found is not None
+        return found
+
+    def get_schema(self, feature_set: str, version: int) -> Mapping[str, str] | None:
+        row = self._db.execute(
+            "SELECT schema FROM feature_sets WHERE name = ? AND version = ?",
+            (feature_set, version),
+        ).fetchone()
+        return dict(json.loads(row[0])) if row else None
+
+    def feature_sets(self) -> list[FeatureSetInfo]:
+        counts = dict(
+            ((name, version), count)
+            for name, version, count in self._db.execute(
+                "SELECT feature_set, version, count(DISTINCT entity) FROM feature_rows "
+                "GROUP BY feature_set, version"
+            )
+        )
+        declared = {
+            (name, version): json.loads(schema)
+            for name, version, schema in self._db.execute(
+                "SELECT name, version, schema FROM feature_sets"
+            )
+        }
+        keys = sorted(set(counts) | set(declared))
+        return [
+            FeatureSetInfo(name, version, declared.get((name, version), {}), counts.get(
+                (name, version), 0))
+            for name, version in keys
+        ]  # fmt: skip
+
+    def write_rows(self, feature_set: str, version: int, rows: Sequence[FeatureRow]) -> None:
+        encode = self._codec.encode
+        values = [
+            (feature_set, version, row.entity, row.timestamp, row.expires,
+             encode(row.features, row.entity))
+            for row in rows
+        ]  # fmt: skip
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO feature_rows VALUES (?, ?, ?, ?, ?, ?)", values
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def read_rows(
+        self, feature_set: str, version: int, entities: Sequence[str], as_of: float | None
+    ) -> list[FeatureRow | None]:
+        if len(entities) == 1:
+            entity = entities[0]
+            if as_of is None:
+                found = self._db.execute(_LATEST, (feature_set, version, entity)).fetchone()
+            else:
+                found = self._db.execute(_AS_OF, (feature_set, version, entity, as_of)).fetchone()
+            if found is None:
+                return [None]
+            return [FeatureRow(entity, self._decode(found[2]), found[0], found[1])]
+        by_entity: dict[str, FeatureRow] = {}
+        decode = self._decode
+        for start in range(0, len(entities), _CHUNK):
+            chunk = entities[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            when = "" if as_of is None else " AND ts <= ?"
+            # SQLite returns the other columns from the row holding max(ts).
+            sql = (
+                f"SELECT entity, max(ts), expires, data FROM feature_rows WHERE feature_set = ? "
+                f"AND version = ? AND entity IN ({marks}){when} GROUP BY entity"
+            )
+            parameters = [feature_set, version, *chunk]
+            if as_of is not None:
+                parameters.append(as_of)
+            for entity, ts, expires, data in self._db.execute(sql, parameters):
+                by_entity[entity] = FeatureRow(entity, decode(data), ts, expires)
+        return [by_entity.get(entity) for entity in entities]
+
+    def entities(self, feature_set: str, version: int, limit: int) -> list[str]:
+        return [
+            entity
+            for (entity,) in self._db.execute(
+                "SELECT DISTINCT entity FROM feature_rows WHERE feature_set = ? AND version = ? "
+                "ORDER BY entity LIMIT ?",
+                (feature_set, version, limit),
+            )
+        ]

@@ -1,0 +1,122 @@
+"""What the local store adds to the contract: files on disk, HNSW recall, int8, fallbacks."""
+
+from __future__ import annotations
+
+import builtins
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from modelops_featurestore_local import plugin
+from modelops_featurestore_local.embeddings import HnswMissingWarning
+from modelops_featurestore_local.store import LocalFeatureStore
+
+from modelops_core.features import FeatureStore
+from modelops_core.testing.fixtures import make_runtime
+
+
+def clustered(count: int, dim: int, seed: int = 0) -> Any:
+    """Vectors around 50 centres, like real embeddings (uniform noise is the worst case)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((50, dim))
+    return (centres[rng.integers(0, 50, count)] + 0.3 * rng.standard_normal((count, dim))).astype(
+        np.float32
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    with FeatureStore(backend=LocalFeatureStore(home=str(tmp_path))) as opened:
+        yield opened
+        opened.backend.close()
+
+
+def test_the_embedded_default_keeps_everything_under_the_home(tmp_path: Path) -> None:
+    runtime = make_runtime(tmp_path / ".modelops", [("modelops-featurestore-local", plugin)])
+    with FeatureStore(runtime) as store:
+        store.push_features("u", {"x": 1})
+        store.push_embeddings(["a"], np.ones((1, 4)))
+    assert (tmp_path / ".modelops" / "features" / "features.db").is_file()
+    assert (tmp_path / ".modelops" / "features" / "embeddings" / "default" / "gen-1" /
+            "vectors.npy").is_file()  # fmt: skip
+    with FeatureStore(runtime) as again:
+        assert again.get_features("u") == {"x": 1}
+        assert again.nearest(np.ones(4), k=1)[0].id == "a"
+
+
+def test_a_push_leaves_one_generation_on_disk(store: Any) -> None:
+    store.push_embeddings(["a"], np.ones((1, 4)))
+    store.push_embeddings(["b"], np.ones((1, 4)))
+    folder = store.backend.root / "embeddings" / "default"
+    assert sorted(p.name for p in folder.iterdir()) == ["gen-2"]
+
+
+def test_hnsw_recall_at_10_is_at_least_0_99(tmp_path: Path) -> None:
+    pytest.importorskip("hnswlib")
+    backend = LocalFeatureStore(home=str(tmp_path), hnsw_min_rows=100, ef_construction=100)
+    with FeatureStore(backend=backend) as store:
+        vectors = clustered(1500, 16)
+        store.push_embeddings([f"v{i}" for i in range(1500)], vectors)
+        report = store.recall(k=10, queries=40)
+        assert report.method == "hnsw" and report.recall >= 0.99, report
+        # Updating the graph in place keeps recall (no rebuild).
+        store.push_embeddings([f"w{i}" for i in range(300)], clustered(300, 16, seed=1))
+        assert store.recall(k=10, queries=40).recall >= 0.99
+    backend.close()
+
+
+def test_int8_recall_is_reported(store: Any) -> None:
+    store.push_embeddings([f"v{i}" for i in range(2000)], clustered(2000, 32))
+    report = store.recall(method="int8", k=10, queries=30)
+    assert report.method == "int8" and 0.9 <= report.recall <= 1.0
+    assert report.exact_ms > 0 and report.approximate_ms > 0
+
+
+def test_without_hnswlib_search_is_exact_with_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_hnswlib(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "hnswlib":
+            raise ImportError("No module named 'hnswlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "hnswlib", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_hnswlib)
+    backend = LocalFeatureStore(home=str(tmp_path), hnsw_min_rows=10)
+    with FeatureStore(backend=backend) as store:
+        vectors = clustered(100, 8)
+        store.push_embeddings([f"v{i}" for i in range(100)], vectors)
+        with pytest.warns(HnswMissingWarning, match="pip install"):
+            first = store.nearest(vectors[0], k=5)
+        exact = store.nearest(vectors[0], k=5, exact=True)
+        assert [n.id for n in first] == [n.id for n in exact]
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            store.nearest(vectors[0], k=5)
+    backend.close()
+
+
+def test_an_unknown_method_names_the_config_key(tmp_path: Path) -> None:
+    from modelops_core.feature_types import FeatureValueError
+
+    with pytest.raises(FeatureValueError, match=r"\[features\] method"):
+        LocalFeatureStore(home=str(tmp_path), method="annoy")
+
+
+def test_two_stores_on_one_home_see_each_others_pushes(tmp_path: Path) -> None:
+    first, second = LocalFeatureStore(home=str(tmp_path)), LocalFeatureStore(home=str(tmp_path))
+    writer, reader = FeatureStore(backend=first), FeatureStore(backend=second)
+    writer.push_embeddings(["a"], np.ones((1, 4)))
+    assert reader.nearest(np.ones(4), k=1)[0].id == "a"
+    writer.push_embeddings(["b"], -np.ones((1, 4)))
+    assert reader.nearest(-np.ones(4), k=1)[0].id == "b"
+    writer.push_features("u", {"x": 1})
+    assert reader.get_features("u") == {"x": 1}
+    first.close()
+    second.close()

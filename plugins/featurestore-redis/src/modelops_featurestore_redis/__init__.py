@@ -1,0 +1,1 @@
+"""The ``redis`` feature store: hashes per entity, history sorted sets, vectors as bytes."""

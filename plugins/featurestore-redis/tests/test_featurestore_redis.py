@@ -1,0 +1,54 @@
+"""What the redis store adds to the contract: real expiry, masked URLs, shared state."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from modelops_featurestore_redis.store import RedisFeatureStore, mask_url
+
+from modelops_core.feature_types import FeatureStoreConnectionError
+from modelops_core.features import FeatureStore
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_an_unreachable_server_names_the_url_without_the_password() -> None:
+    url = "redis://alice:s3cret@127.0.0.1:1/0"
+    with pytest.raises(FeatureStoreConnectionError, match=r"\[features\] url") as error:
+        RedisFeatureStore(url=url, socket_timeout=0.5)
+    assert "redis://alice:***@127.0.0.1:1/0" in str(error.value)
+    assert "s3cret" not in str(error.value)
+
+
+def test_mask_url_keeps_urls_without_a_password() -> None:
+    assert mask_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert mask_url("rediss://:pw@host:6380") == "rediss://:***@host:6380"
+
+
+def test_redis_expires_the_row_itself(redis_prefix: str) -> None:
+    backend = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
+    with FeatureStore(backend=backend) as store:
+        store.push_features("u", {"x": 1}, ttl=0.05)
+        key = f"{redis_prefix}:row:default:1:u"
+        assert backend._redis.pttl(key) > 0
+        time.sleep(0.08)
+        assert backend._redis.exists(key) == 0
+        assert store.get_features("u") == {}
+    backend.close()
+
+
+def test_two_clients_share_rows_and_vectors(redis_prefix: str) -> None:
+    first = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
+    second = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
+    writer, reader = FeatureStore(backend=first), FeatureStore(backend=second)
+    writer.push_many({"a": {"x": 1}, "b": {"x": 2}}, feature_set="s")
+    assert reader.get_many(["a", "b"], feature_set="s") == {"a": {"x": 1}, "b": {"x": 2}}
+    writer.push_embeddings(["v"], np.ones((1, 4)))
+    assert reader.nearest(np.ones(4), k=1)[0].id == "v"
+    writer.push_embeddings(["w"], -np.ones((1, 4)))  # the reader's cache is refreshed
+    assert reader.nearest(-np.ones(4), k=1)[0].id == "w"
+    assert [(s.name, s.entities) for s in reader.feature_sets()] == [("s", 2)]
+    first.close()
+    second.close()

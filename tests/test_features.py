@@ -1,0 +1,108 @@
+"""FeatureStore, the facade: validation and configuration (behaviour per backend is in the
+contract suite every feature store plugin runs)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("modelops_featurestore_local")
+
+import numpy as np
+from modelops_featurestore_local import plugin
+
+from modelops_core import FeatureSetVersionError, FeatureStore
+from modelops_core.config import load_config
+from modelops_core.feature_types import FeatureValueError
+from modelops_core.testing.fixtures import make_runtime
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    runtime = make_runtime(tmp_path / ".modelops", [("modelops-featurestore-local", plugin)])
+    with FeatureStore(runtime) as opened:
+        yield opened
+
+
+def test_the_names_users_know(store: FeatureStore) -> None:
+    store.push_features("user-1", {"age": 31})
+    assert store.get_features("user-1") == {"age": 31}
+    assert store.get_features("user-2") == {}
+
+
+def test_the_configuration_chooses_the_store_and_its_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "modelops.toml").write_text(
+        '[features]\nstore = "local"\nroot = "feature-data"\nmethod = "exact"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    runtime = make_runtime(tmp_path / "unused", [("modelops-featurestore-local", plugin)],
+                           config=load_config(tmp_path / "modelops.toml"))  # fmt: skip
+    with FeatureStore(runtime) as store:
+        store.push_embeddings(["a"], np.ones((1, 3)))
+        assert store.indexes()[0].method == "exact"
+    assert (tmp_path / "feature-data" / "features.db").is_file()
+
+
+def test_aware_datetimes_are_timestamps(store: FeatureStore) -> None:
+    noon = datetime.datetime(2030, 1, 1, 12, tzinfo=datetime.UTC)
+    store.push_features("u", {"x": 1}, timestamp=noon)
+    assert store.get_features("u", as_of=noon + datetime.timedelta(seconds=1)) == {"x": 1}
+    assert store.get_features("u", as_of=noon - datetime.timedelta(seconds=1)) == {}
+    with pytest.raises(FeatureValueError, match="no time zone"):
+        store.get_features("u", as_of=datetime.datetime(2030, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.push_features("", {"x": 1}), "non-empty string"),
+        (lambda s: s.push_features(7, {"x": 1}), "str\\(user_id\\)"),
+        (lambda s: s.push_features("u", [1, 2]), "mapping"),
+        (lambda s: s.push_features("u", {"x": 1}, feature_set="bad name"), "feature set name"),
+        (lambda s: s.push_features("u", {"x": 1}, version=0), "version is an int >= 1"),
+        (lambda s: s.push_features("u", {"x": 1}, ttl=0), "ttl must be positive"),
+        (lambda s: s.push_embeddings(["a", "a"], np.ones((2, 2))), "duplicated ids"),
+        (lambda s: s.push_embeddings(["a"], np.ones((1, 2)), metric="hamming"), "metric"),
+        (lambda s: s.push_embeddings(["a"], np.ones((1, 2)), [{}, {}]), "metadata"),
+    ],
+)
+def test_bad_input_is_a_clear_error(store: FeatureStore, call: Any, message: str) -> None:
+    with pytest.raises(FeatureValueError, match=message):
+        call(store)
+
+
+def test_an_index_keeps_its_metric(store: FeatureStore) -> None:
+    store.push_embeddings(["a"], np.ones((1, 2)), metric="l2")
+    with pytest.raises(FeatureValueError, match="uses the metric 'l2'"):
+        store.push_embeddings(["b"], np.ones((1, 2)))
+    with pytest.raises(FeatureValueError, match="k must be at least 1"):
+        store.nearest(np.ones(2), k=0)
+
+
+def test_l2_distances_are_squared_euclidean(store: FeatureStore) -> None:
+    store.push_embeddings(["origin", "far"], np.array([[0.0, 0.0], [3.0, 4.0]]), metric="l2")
+    found = store.nearest([0.0, 0.0], k=2)
+    assert [(n.id, round(n.distance, 4)) for n in found] == [("origin", 0.0), ("far", 25.0)]
+
+
+def test_a_declared_schema_fixes_the_version(store: FeatureStore) -> None:
+    store.define_feature_set("profile", 1, {"age": "int", "score": "float"})
+    store.push_features("u", {"age": 3, "score": 1})  # default set: no schema
+    store.push_features("u", {"age": 3, "score": 1}, feature_set="profile")  # int fits float
+    with pytest.raises(FeatureSetVersionError, match="declared one is"):
+        store.define_feature_set("profile", 1, {"age": "str"})
+    store.define_feature_set("profile", 1, {"score": "float", "age": "int"})  # same: fine
+    with pytest.raises(FeatureValueError, match="unknown kind"):
+        store.define_feature_set("other", 1, {"age": "integer"})
+
+
+def test_numpy_values_are_stored_as_python_values(store: FeatureStore) -> None:
+    store.push_features("u", {"n": np.int64(3), "x": np.float32(0.5), "v": np.arange(3)},
+                        feature_set="np")  # fmt: skip
+    assert store.get_features("u", feature_set="np") == {"n": 3, "x": 0.5, "v": [0, 1, 2]}
+    assert store.schema("np") == {"n": "int", "v": "list", "x": "float"}
