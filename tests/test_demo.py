@@ -42,6 +42,14 @@ def test_the_demo_runs_the_whole_lifecycle_and_reuses_it(project: Path, capsys):
         lineage = registry.lineage("ticket-router", production.version)
     assert lineage.dataset_fingerprint and lineage.dataset_fingerprint.startswith("sha256:")
     assert lineage.provider == "local" and lineage.training_job
+    from modelops_core.tracking import ExperimentTracker
+
+    tracker = ExperimentTracker(Runtime())
+    (run,) = tracker.find_runs(experiment="pipeline:demo")
+    assert {"report", "evaluation", "sanitize_report"} <= set(run.artifacts)
+    assert run.tags["dataset_fingerprint"] == lineage.dataset_fingerprint
+    assert ("ticket-router", production.version) in run.models
+    tracker.close()
 
     assert main(["demo", "--examples", "600", "--epochs", "4"]) == 0
     again = capsys.readouterr().out

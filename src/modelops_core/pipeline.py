@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from modelops_core.tracking import Run
 
 STATE_VERSION = 1
+#: Step outputs naming files that are stored with the tracking run of a pipeline run.
+_ARTIFACT_OUTPUTS = ("report", "evaluation", "sanitize_report")
 
 
 class PipelineError(ModelOpsError):
@@ -414,6 +416,10 @@ class Pipeline:
         seconds = {f"seconds.{r.id}": r.seconds for r in results if r.status == StepStatus.RAN}
         if seconds:
             run.log_metrics(seconds)
+        for key in _ARTIFACT_OUTPUTS:
+            path = merged.get(key)
+            if isinstance(path, str) and os.path.isfile(path):
+                run.log_artifact(path, label=key)
         if merged.get("model_name") and merged.get("model_version"):
             run.link_model(str(merged["model_name"]), str(merged["model_version"]))
         run.end("finished" if status == "succeeded" else "failed")
