@@ -256,3 +256,18 @@ def test_a_missing_metrics_plugin_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "modelops_metrics.ranking", None)
     with pytest.raises(MetricsPluginMissingError, match="pip install modelops-metrics"):
         metric_class("AUCROCMetric")
+
+
+def test_one_metric_twice_with_other_options_gets_two_names():
+    pytest.importorskip("modelops_metrics", reason="modelops-metrics is not installed")
+    from modelops_core.testing import make_runtime
+
+    runtime = make_runtime(Path(".modelops-unused"), autoload=True)
+    evaluator = Evaluator(
+        [ComponentChoice("f1", {"average": "macro"}), ComponentChoice("f1", {"average": "micro"})],
+        runtime=runtime,
+    )
+    result = evaluator.evaluate(["a", "b", "b", "c"], ["a", "b", "c", "c"])
+    assert set(result) == {"f1", "f1[average=micro]"}
+    with pytest.raises(EvaluationInputError, match="listed twice"):
+        Evaluator(["accuracy", "accuracy"], runtime=runtime).evaluate(["a"], ["a"])

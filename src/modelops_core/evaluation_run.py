@@ -62,7 +62,30 @@ def build_specs(
         else:
             name = label or str(getattr(item, "name", "") or getattr(item, "__name__", "metric"))
             specs.append(_spec(name, item, str(getattr(item, "name", "") or name), None))
-    return specs
+    return _unique_names(specs)
+
+
+def _unique_names(specs: list[MetricSpec]) -> list[MetricSpec]:
+    """A metric asked for twice with other options is named after them (``f1[average=micro]``);
+    asked for twice with the same options, it is an error rather than a silent overwrite."""
+    import attrs
+
+    seen: set[str] = set()
+    unique = []
+    for spec in specs:
+        name = spec.name
+        if name in seen and spec.choice and spec.choice.get("options"):
+            options = ",".join(f"{k}={v}" for k, v in sorted(spec.choice["options"].items()))
+            name = f"{spec.name}[{options}]"
+        if name in seen:
+            raise EvaluationInputError(
+                f"metric {spec.name!r} is listed twice with the same options; list it once, or "
+                "give the second one other options.",
+                argument="metrics",
+            )
+        seen.add(name)
+        unique.append(spec if name == spec.name else attrs.evolve(spec, name=name))
+    return unique
 
 
 def _spec(name: str, metric: Any, component: str, record: Mapping[str, Any] | None) -> MetricSpec:
