@@ -39,6 +39,7 @@ from modelops_core.finetune_preflight import (
     PreflightReport,
     estimate_cost,
     report_problems,
+    report_warnings,
     total_tokens,
     without_repeats,
 )
@@ -352,16 +353,17 @@ class FineTuningJob:
         file_format = export_format(component, self.method, self.model)
         folder = Path(self.runtime.config.home) / "finetune" / "data"
         folder.mkdir(parents=True, exist_ok=True)
-        training, dataset_problems, provider_problems = self._check(
+        training, dataset_problems, provider_problems, warnings = self._check(
             self.dataset, folder, file_format, "train"
         )
         validation: str | None = None
         if self.validation_dataset is not None:
-            validation, more_dataset, more_provider = self._check(
+            validation, more_dataset, more_provider, more_warnings = self._check(
                 self.validation_dataset, folder, file_format, "validation"
             )
             dataset_problems += tuple(f"validation set: {p}" for p in more_dataset)
             provider_problems += tuple(f"validation set: {p}" for p in more_provider)
+            warnings += tuple(f"validation set: {w}" for w in more_warnings)
         tokens = total_tokens(self.dataset, Path(training)) if Path(training).exists() else 0
         cost = estimate_cost(self.model, tokens, self.epochs, self.runtime.config.prices)
         return PreflightReport(
@@ -374,17 +376,22 @@ class FineTuningJob:
             dataset_problems=dataset_problems,
             provider_problems=provider_problems,
             validation_file=validation,
+            warnings=warnings,
         )
 
     def _check(
         self, dataset: TrainingData, folder: Path, file_format: str, role: str
-    ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    ) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """Export ``dataset`` for the provider and check it: the exported path, the dataset's
+        blocking problems, the provider's (without repeats) and the warnings."""
         path = folder / f"{_file_stem(dataset.fingerprint())}-{role}-{file_format}.jsonl"
-        dataset_problems = report_problems(dataset.validate(provider=file_format, model=self.model))
+        report = dataset.validate(provider=file_format, model=self.model)
+        warnings = report_warnings(report)
+        dataset_problems = report_problems(report)
         try:
             exported = dataset.export(path, provider=file_format)
         except ModelOpsError as exc:
-            return str(path), (*dataset_problems, str(exc)), ()
+            return str(path), (*dataset_problems, str(exc)), (), warnings
         provider_problems = self.provider_component.validate(
             str(exported), self.method.value, self.model
         )
@@ -392,6 +399,7 @@ class FineTuningJob:
             str(exported),
             dataset_problems,
             without_repeats(tuple(provider_problems), dataset_problems),
+            warnings,
         )
 
     def start(self, report: PreflightReport | None = None) -> FineTuningJob:

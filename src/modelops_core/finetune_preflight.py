@@ -80,6 +80,8 @@ class PreflightReport:
     :param dataset_problems: from ``Dataset.validate(provider=..., model=...)``.
     :param provider_problems: from the provider's ``validate`` of the exported file.
     :param training_file: the exported file that would be uploaded.
+    :param warnings: worth knowing, not blocking (duplicate examples: the providers accept
+        them, and they weigh those examples more).
     """
 
     provider: str
@@ -91,6 +93,7 @@ class PreflightReport:
     dataset_problems: tuple[str, ...] = ()
     provider_problems: tuple[str, ...] = ()
     validation_file: str | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -109,6 +112,9 @@ class PreflightReport:
             f"examples: {self.examples}   training file: {self.training_file}",
             f"cost: {self.cost.to_text()}",
         ]
+        if self.warnings:
+            lines.append(f"warnings ({len(self.warnings)}):")
+            lines += [f"  - dataset: {w}" for w in self.warnings]
         if self.ok:
             lines.append("checks: passed")
         else:
@@ -149,12 +155,25 @@ def without_repeats(found: tuple[str, ...], already: tuple[str, ...]) -> tuple[s
     return tuple(text for text in found if plain(text) not in seen)
 
 
+#: ``Dataset.validate`` problem codes that are reported but do not block a job.
+WARNING_CODES = frozenset({"duplicate"})
+
+
+def report_warnings(report: Any) -> tuple[str, ...]:
+    """The problems of a ``Dataset.validate`` report that do not block a job, as text."""
+    problems = getattr(report, "problems", None) or []
+    return tuple(_problem_text(p) for p in problems if getattr(p, "code", "") in WARNING_CODES)
+
+
 def report_problems(report: Any) -> tuple[str, ...]:
-    """The problems of a ``Dataset.validate`` report as text (empty when it is ok)."""
+    """The blocking problems of a ``Dataset.validate`` report as text (empty when it is ok)."""
     if report is None or getattr(report, "ok", True):
         return ()
     problems = getattr(report, "problems", None) or []
-    found = tuple(_problem_text(p) for p in problems)
+    blocking = [p for p in problems if getattr(p, "code", "") not in WARNING_CODES]
+    if problems and not blocking:
+        return ()
+    found = tuple(_problem_text(p) for p in blocking)
     if not found:
         to_text = getattr(report, "to_text", None)
         found = (str(to_text() if callable(to_text) else report),)
