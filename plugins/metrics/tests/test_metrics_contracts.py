@@ -56,6 +56,8 @@ class TestPrecision(_Part1Contract):
         return [
             MetricExample(BINARY_PRED, BINARY_REF, sk.precision_score(BINARY_REF, BINARY_PRED)),
             MetricExample([1, 1, 1, 0], [1, 0, 1, 0], 2 / 3),
+            # the chunked-state contract slices sample_weight with the rows
+            MetricExample([1, 1, 1, 0], [1, 0, 1, 0], 3 / 4, {"sample_weight": [2, 1, 1, 5]}),
         ]
 
 

@@ -40,9 +40,27 @@ def test_filter_by_length_report_lists_dropped_indexes() -> None:
     assert report["dropped_records"] == [0] and report["records_without_key"] == 1
 
 
-def test_filter_by_length_tokens_are_not_available_yet() -> None:
-    with pytest.raises(SanitizerOptionError, match="tokenizer"):
-        FilterByLength(key="text", max_len=10, unit="tokens")
+def test_filter_by_length_counts_tokens_with_the_core_estimator() -> None:
+    from modelops_core.tokens import count_tokens
+
+    short, long = "Hello, world!", "tokens " * 40
+    assert count_tokens(short) <= 5 < count_tokens(long)
+    # 13 characters would be dropped at max_len=5, but 4 tokens are kept
+    sanitizer = FilterByLength(key="text", max_len=5, unit="tokens")
+    assert list(sanitizer.apply([{"text": short}, {"text": long}])) == [{"text": short}]
+    assert sanitizer.report()["dropped_records"] == [1]
+    assert filter_by_length([{"text": short}], "text", 5, unit="chars") == []
+
+
+def test_filter_by_length_takes_a_tokenizer() -> None:
+    words = FilterByLength(key="text", max_len=2, unit="tokens", tokenizer=lambda t: len(t.split()))
+    out = list(words.apply([{"text": "one two"}, {"text": "one two three"}]))
+    assert out == [{"text": "one two"}]
+
+
+def test_filter_by_length_refuses_bad_options() -> None:
+    with pytest.raises(SanitizerOptionError, match="unit='words'"):
+        FilterByLength(key="text", max_len=10, unit="words")
     with pytest.raises(ValueError, match="max_len=-1"):
         FilterByLength(key="text", max_len=-1)
 

@@ -35,6 +35,7 @@ from modelops_core.testing.contracts import (
     RegistryBackendContract,
     SanitizerContract,
     SanitizerExample,
+    assert_close,
 )
 from modelops_core.testing.fixtures import make_runtime
 
@@ -51,5 +52,6 @@ __all__ = [
     "RegistryBackendContract",
     "SanitizerContract",
     "SanitizerExample",
+    "assert_close",
     "make_runtime",
 ]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from modelops_core.text_metrics import MetricInputError
+from modelops_metrics._validation import MetricInputError, as_weights
 
 Strategy = Literal["uniform", "quantile"]
 _STRATEGIES = ("uniform", "quantile")
@@ -81,24 +81,6 @@ def _binary_labels(values: Any, length: int) -> np.ndarray:
             "labels 0/1 (or booleans). Map your positive class to 1 and every other class to 0."
         )
     return labels
-
-
-def _weights(sample_weight: Any, length: int) -> np.ndarray | None:
-    """``sample_weight`` as a float array of finite, non-negative numbers, or None."""
-    if sample_weight is None:
-        return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.ndim != 1 or len(weights) != length:
-        raise MetricInputError(
-            f"predictions has {length} items but sample_weight has "
-            f"{len(weights) if weights.ndim == 1 else weights.shape}; pass one weight per item."
-        )
-    if not np.isfinite(weights).all() or (weights < 0).any():
-        index = int(np.flatnonzero(~np.isfinite(weights) | (weights < 0))[0])
-        raise MetricInputError(
-            f"sample_weight[{index}] is {weights[index]}; weights must be finite and >= 0."
-        )
-    return weights
 
 
 def _check_binning(n_bins: int, strategy: str) -> None:
@@ -193,7 +175,7 @@ class BinnedCalibrationState:
         """Add a chunk of probabilities and labels; returns this state."""
         probabilities = _probabilities(predictions)
         labels = _binary_labels(references, len(probabilities))
-        weights = _weights(sample_weight, len(probabilities))
+        weights = as_weights(sample_weight, len(probabilities))
         self.items += len(probabilities)
         if self.strategy == "quantile":
             if weights is None:
@@ -254,7 +236,7 @@ class _BinnedCalibrationMetric:
     ) -> Any:
         probabilities = _probabilities(predictions)
         labels = _binary_labels(references, len(probabilities))
-        weights = _weights(sample_weight, len(probabilities))
+        weights = as_weights(sample_weight, len(probabilities))
         edges = bin_edges(probabilities, self.n_bins, self.strategy)
         return self._summarize(binned_sums(probabilities, labels, weights, edges))
 

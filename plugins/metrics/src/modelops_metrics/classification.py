@@ -257,8 +257,18 @@ class _PRFMetric(_LabelMetric):
             )
         _check_zero_division(self.zero_division)
 
+    higher_is_better: ClassVar[bool | None] = True
+
     def _scores(self, tp: np.ndarray, pred_sum: np.ndarray, true_sum: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Per class: precision ``TP / (TP + FP)``, recall ``TP / (TP + FN)`` or F1
+        ``2 TP / (2 TP + FP + FN)``, chosen by the metric's name; the rest is shared."""
+        tp = np.asarray(tp, dtype=np.float64)
+        if self.name == "precision":
+            return _divide(tp, pred_sum, self.zero_division)
+        if self.name == "recall":
+            return _divide(tp, true_sum, self.zero_division)
+        denominator = np.asarray(true_sum, dtype=np.float64) + pred_sum
+        return _divide(2.0 * tp, denominator, self.zero_division)
 
     def _finish(self, labels: np.ndarray, counts: np.ndarray, seen: np.ndarray) -> Any:
         _total(counts, self.name)
@@ -311,10 +321,6 @@ class PrecisionMetric(_PRFMetric):
     """
 
     name: ClassVar[str] = "precision"
-    higher_is_better: ClassVar[bool | None] = True
-
-    def _scores(self, tp: np.ndarray, pred_sum: np.ndarray, true_sum: np.ndarray) -> np.ndarray:
-        return _divide(tp, pred_sum, self.zero_division)
 
 
 class RecallMetric(_PRFMetric):
@@ -328,10 +334,6 @@ class RecallMetric(_PRFMetric):
     """
 
     name: ClassVar[str] = "recall"
-    higher_is_better: ClassVar[bool | None] = True
-
-    def _scores(self, tp: np.ndarray, pred_sum: np.ndarray, true_sum: np.ndarray) -> np.ndarray:
-        return _divide(tp, true_sum, self.zero_division)
 
 
 class F1Metric(_PRFMetric):
@@ -345,11 +347,6 @@ class F1Metric(_PRFMetric):
     """
 
     name: ClassVar[str] = "f1"
-    higher_is_better: ClassVar[bool | None] = True
-
-    def _scores(self, tp: np.ndarray, pred_sum: np.ndarray, true_sum: np.ndarray) -> np.ndarray:
-        denominator = np.asarray(true_sum, dtype=np.float64) + pred_sum
-        return _divide(2.0 * np.asarray(tp, dtype=np.float64), denominator, self.zero_division)
 
 
 @attrs.frozen

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from modelops_core.text_metrics import MetricInputError
+from modelops_metrics._validation import MetricInputError, as_weights
 from modelops_metrics.calibration import ExpectedCalibrationErrorMetric, Strategy
 
 Method = Literal["between_groups", "to_overall"]
@@ -39,6 +39,8 @@ _METHODS = ("between_groups", "to_overall")
 _DIRECT_CODE_SPAN_PER_ITEM = 4
 # String group labels are first looked for in this many leading items.
 _SAMPLE_FOR_LABELS = 1_000
+# Items per block when checking string codes against their labels (fits in a core's cache).
+_STRING_CHECK_BLOCK = 16_384
 
 
 # --- groups --------------------------------------------------------------------------------------
@@ -74,15 +76,92 @@ def _group_columns(groups: Any) -> list[Any]:
     return [array]
 
 
+def _densify(values: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes of non-negative integers below ``span``, and the sorted values present."""
+    present = np.bincount(values, minlength=span) > 0
+    if present.all():
+        return values, np.arange(span)
+    dense = np.cumsum(present) - 1
+    return np.take(dense, values), np.flatnonzero(present)
+
+
 def _encode_small_integers(column: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Dense codes and sorted labels of integers by offset, or None when their span is large."""
     low, high = int(column.min()), int(column.max())
     if high - low > _DIRECT_CODE_SPAN_PER_ITEM * len(column) + 1024:
         return None
-    offsets = (column - low).astype(np.intp, copy=False)
-    present = np.bincount(offsets, minlength=high - low + 1) > 0
-    dense = np.cumsum(present) - 1
-    return dense[offsets], np.flatnonzero(present) + low
+    offsets = column.astype(np.intp, copy=False)
+    if low:
+        offsets = offsets - low
+    codes, present = _densify(offsets, high - low + 1)
+    return codes, present + low
+
+
+def _sample_labels(column: np.ndarray) -> np.ndarray:
+    """The distinct labels of a sample of ``column`` (its head and an even spread)."""
+    step = max(1, len(column) // _SAMPLE_FOR_LABELS)
+    return np.unique(np.concatenate([column[:_SAMPLE_FOR_LABELS], column[::step]]))
+
+
+def _encode_fixed_width_strings(column: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Dense codes of a numpy string array whose labels all occur in a sample, else None.
+
+    Sorting strings (``np.unique``) or binary-searching them costs tens of nanoseconds per
+    item. Instead the labels of a sample are told apart by the character at one position: a
+    table lookup on that character gives each item's code, and one comparison of the whole
+    array with the labels at those codes proves every item is that label (else None).
+    """
+    width = column.dtype.itemsize // (4 if column.dtype.kind == "U" else 1)
+    if width == 0:
+        return None
+    unit = np.uint32 if column.dtype.kind == "U" else np.uint8
+    labels = _sample_labels(column)
+    characters = np.ascontiguousarray(column).view(unit).reshape(len(column), width)
+    label_characters = labels.view(unit).reshape(len(labels), width)
+    position = next(
+        (
+            index
+            for index in range(width)
+            if len(np.unique(label_characters[:, index])) == len(labels)
+        ),
+        None,
+    )
+    if position is None:
+        return None
+    keys = label_characters[:, position].astype(np.intp)
+    low, high = int(keys.min()), int(keys.max())
+    lookup = np.zeros(high - low + 1, dtype=np.intp)
+    lookup[keys - low] = np.arange(len(labels))
+    codes = np.empty(len(column), dtype=np.intp)
+    # In blocks, so the labels gathered for the check stay in cache.
+    for start in range(0, len(column), _STRING_CHECK_BLOCK):
+        block = characters[start : start + _STRING_CHECK_BLOCK]
+        offsets = block[:, position].astype(np.intp)
+        offsets -= low
+        np.clip(offsets, 0, high - low, out=offsets)  # a wrong code fails the check below
+        block_codes = np.take(lookup, offsets)
+        if not np.array_equal(block, np.take(label_characters, block_codes, axis=0)):
+            return None
+        codes[start : start + _STRING_CHECK_BLOCK] = block_codes
+    return codes, labels
+
+
+def _encode_python_objects(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes of an object array (Python strings …) through a dict, without sorting it."""
+    items = column.tolist()
+    distinct = list(dict.fromkeys(items))
+    try:
+        distinct.sort()
+    except TypeError as exc:
+        raise MetricInputError(
+            f"groups mix label types that cannot be ordered ({exc}); use labels of one type, "
+            "e.g. all strings."
+        ) from exc
+    code_of = {label: code for code, label in enumerate(distinct)}
+    codes = np.fromiter(map(code_of.__getitem__, items), dtype=np.intp, count=len(items))
+    labels = np.empty(len(distinct), dtype=object)
+    labels[:] = distinct
+    return codes, labels
 
 
 def _encode_column(values: Any, length: int, feature: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,24 +173,15 @@ def _encode_column(values: Any, length: int, feature: int) -> tuple[np.ndarray, 
             f"predictions has {length} items but groups column {feature} has {shape}; pass one "
             "group label per item (several features as a list of equally long sequences)."
         )
-    if column.dtype.kind == "U" and column.dtype.itemsize == 4:
-        # One-character labels are their code points: encode them as integers, without sorting.
-        encoded = _encode_small_integers(column.view(np.uint32))
-        if encoded is not None:
-            codes, code_points = encoded
-            return codes, code_points.astype(np.uint32).view(column.dtype)
+    encoded: tuple[np.ndarray, np.ndarray] | None = None
     if column.dtype.kind in "biu":
         encoded = _encode_small_integers(column)
-        if encoded is not None:
-            return encoded
-    if column.dtype.kind in "US" and length > _SAMPLE_FOR_LABELS:
-        # Few distinct labels is the usual case: find them in a sample, look every item up by
-        # binary search, and fall back to sorting everything if an item is not among them.
-        labels = np.unique(column[:_SAMPLE_FOR_LABELS])
-        codes = np.searchsorted(labels, column)
-        np.minimum(codes, len(labels) - 1, out=codes)
-        if (labels[codes] == column).all():
-            return codes.astype(np.intp, copy=False), labels
+    elif column.dtype.kind in "US" and length > _SAMPLE_FOR_LABELS:
+        encoded = _encode_fixed_width_strings(column)
+    elif column.dtype.kind == "O":
+        return _encode_python_objects(column)
+    if encoded is not None:
+        return encoded
     try:
         labels, codes = np.unique(column, return_inverse=True)
     except TypeError as exc:
@@ -130,11 +200,17 @@ def encode_groups(groups: Any, length: int) -> GroupCodes:
     encoded = [_encode_column(column, length, index) for index, column in enumerate(columns)]
     if len(encoded) == 1:
         codes, labels = encoded[0]
-        return GroupCodes(codes, tuple(label.item() for label in labels))
+        return GroupCodes(codes, tuple(_python(label) for label in labels))
     combined = np.zeros(length, dtype=np.intp)
+    span = 1
     for codes, labels in encoded:
-        combined = combined * len(labels) + codes
-    present, dense = np.unique(combined, return_inverse=True)
+        combined *= len(labels)
+        combined += codes
+        span *= len(labels)
+    if span <= _DIRECT_CODE_SPAN_PER_ITEM * length + 1024:
+        dense, present = _densify(combined, span)
+    else:
+        present, dense = np.unique(combined, return_inverse=True)
     sizes = [len(labels) for _, labels in encoded]
     combined_labels = []
     for code in present.tolist():
@@ -144,28 +220,16 @@ def encode_groups(groups: Any, length: int) -> GroupCodes:
             parts.append(part)
         combined_labels.append(
             tuple(
-                labels[part].item()
+                _python(labels[part])
                 for (_, labels), part in zip(encoded, reversed(parts), strict=True)
             )
         )
     return GroupCodes(dense.reshape(-1).astype(np.intp, copy=False), tuple(combined_labels))
 
 
-def _weights(sample_weight: Any, length: int) -> np.ndarray | None:
-    if sample_weight is None:
-        return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.ndim != 1 or len(weights) != length:
-        raise MetricInputError(
-            f"predictions has {length} items but sample_weight has "
-            f"{len(weights) if weights.ndim == 1 else weights.shape}; pass one weight per item."
-        )
-    if not np.isfinite(weights).all() or (weights < 0).any():
-        index = int(np.flatnonzero(~np.isfinite(weights) | (weights < 0))[0])
-        raise MetricInputError(
-            f"sample_weight[{index}] is {weights[index]}; weights must be finite and >= 0."
-        )
-    return weights
+def _python(value: Any) -> Hashable:
+    """A numpy scalar as the equal Python value (group labels are plain Python values)."""
+    return value.item() if isinstance(value, np.generic) else value  # type: ignore[no-any-return]
 
 
 def _labels_array(values: Any, argument: str) -> np.ndarray:
@@ -307,7 +371,7 @@ class _GroupedCountMetric:
                 )
         elif self.needs_references:
             raise MetricInputError(f"{self.name} needs references (the true labels); pass them.")
-        weights = _weights(sample_weight, length)
+        weights = as_weights(sample_weight, length)
         encoded = encode_groups(groups, length)
         cells = self.cell_of_each_item(prediction_array, reference_array)
         keys = encoded.codes * self.cells + cells

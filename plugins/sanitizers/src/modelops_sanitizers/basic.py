@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from modelops_sanitizers.errors import SanitizerOptionError
 from modelops_sanitizers.records import check_record
 
-LENGTH_UNITS: tuple[str, ...] = ("chars",)
+LENGTH_UNITS: tuple[str, ...] = ("chars", "tokens")
 
 
 def _key_list(keys: Iterable[str] | str | None, *, sanitizer: str, option: str) -> tuple[str, ...]:
@@ -79,15 +79,25 @@ class StripKeys:
         }
 
 
-def text_length(value: Any) -> int:
-    """Characters of a value: a string's length, or the total over the strings inside it."""
+def text_length(value: Any, measure: Callable[[str], int] = len) -> int:
+    """Length of a value: ``measure`` of a string (its characters by default), or the total
+    over the strings inside a list or object."""
     if isinstance(value, str):
-        return len(value)
+        return measure(value)
     if isinstance(value, Mapping):
-        return sum(text_length(item) for item in value.values())
+        return sum(text_length(item, measure) for item in value.values())
     if isinstance(value, list | tuple):
-        return sum(text_length(item) for item in value)
+        return sum(text_length(item, measure) for item in value)
     return 0
+
+
+def _length_measure(unit: str, tokenizer: Any) -> Callable[[str], int]:
+    """Characters (``len``) or tokens: the core's offline estimator, or ``tokenizer``."""
+    if unit == "chars":
+        return len
+    from modelops_core.tokens import token_counter
+
+    return token_counter(tokenizer)
 
 
 class FilterByLength:
@@ -98,12 +108,15 @@ class FilterByLength:
 
     :param key: the top-level key to measure.
     :param max_len: the largest length kept.
-    :param unit: ``"chars"``. Token counts come when the core's tokenizer exists.
+    :param unit: ``"chars"`` or ``"tokens"``: tokens are counted by ``tokenizer``, by default
+        the core's offline estimator (:func:`modelops_core.tokens.count_tokens`).
+    :param tokenizer: with ``unit="tokens"``, a callable ``text -> int`` or an object with
+        ``count(text)`` or ``encode(text)`` (a tiktoken encoding works); None: the estimator.
     """
 
     name = "filter_by_length"
 
-    def __init__(self, key: str, max_len: int, unit: str = "chars") -> None:
+    def __init__(self, key: str, max_len: int, unit: str = "chars", tokenizer: Any = None) -> None:
         if not isinstance(key, str) or not key:
             raise SanitizerOptionError(
                 f"filter_by_length key={key!r} is not valid: give the record key to measure."
@@ -113,16 +126,12 @@ class FilterByLength:
                 f"filter_by_length max_len={max_len!r} is not valid: give a whole number >= 0."
             )
         if unit not in LENGTH_UNITS:
-            hint = (
-                " Token lengths need the core tokenizer, which does not exist yet; use 'chars'."
-                if unit == "tokens"
-                else ""
-            )
             raise SanitizerOptionError(
                 f"filter_by_length unit={unit!r} is not supported. Choose one of "
-                f"{list(LENGTH_UNITS)}.{hint}"
+                f"{list(LENGTH_UNITS)}."
             )
         self.key, self.max_len, self.unit = key, max_len, unit
+        self._measure = _length_measure(unit, tokenizer)
         self._records_in = self._records_out = self._missing = 0
         self._dropped_indexes: list[int] = []
 
@@ -137,7 +146,7 @@ class FilterByLength:
             self._records_in += 1
             if self.key not in checked:
                 self._missing += 1
-            elif text_length(checked[self.key]) > self.max_len:
+            elif text_length(checked[self.key], self._measure) > self.max_len:
                 self._dropped_indexes.append(index)
                 continue
             self._records_out += 1
@@ -239,7 +248,8 @@ def strip_keys(
 def filter_by_length(
     data: Iterable[Mapping[str, Any]], key: str, max_len: int, unit: str = "chars"
 ) -> list[dict[str, Any]]:
-    """The records whose ``key`` is at most ``max_len`` characters long (missing key: kept).
+    """The records whose ``key`` is at most ``max_len`` long (missing key: kept), in characters
+    or, with ``unit="tokens"``, in tokens of the core's offline estimator.
 
     >>> filter_by_length([{"text": "short"}, {"text": "much too long"}], "text", 5)
     [{'text': 'short'}]

@@ -15,10 +15,11 @@ findings (a test checks it).
 from __future__ import annotations
 
 import bisect
+import importlib
 import importlib.util
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -51,6 +52,46 @@ def hyperscan_available() -> bool:
     return importlib.util.find_spec("hyperscan") is not None
 
 
+Detector = Callable[[str], Iterable[tuple[int, int, str]]]
+"""A third-party detector: ``text -> (start, end, type)`` spans of the PII it finds."""
+
+
+def load_detector(detector: Any) -> Detector:
+    """A third-party detector as a ``text -> spans`` function.
+
+    Accepted: a callable ``text -> iterable of (start, end, type)``; an object with such a
+    ``find(text)`` method; or a ``"module:attr"`` string naming either (a class is
+    instantiated without arguments), so ``modelops.toml`` can list detectors by name:
+    ``[sanitizers.pii] detectors = ["acme_pii.detect:EmployeeIdDetector"]``. The type names
+    the mask (``employee_id`` -> ``[EMPLOYEE_ID]``) and the report's counts.
+    """
+    if isinstance(detector, str):
+        module_name, _, attribute = detector.partition(":")
+        if not module_name or not attribute:
+            raise SanitizerOptionError(
+                f"pii detector {detector!r} is not valid: name it as 'module:attr', e.g. "
+                "'acme_pii.detect:EmployeeIdDetector'."
+            )
+        try:
+            detector = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise SanitizerOptionError(
+                f"pii detector {detector!r} could not be loaded ({exc}); install the package "
+                "that provides it or fix the name."
+            ) from exc
+        if isinstance(detector, type):
+            detector = detector()
+    find = getattr(detector, "find", None)
+    if callable(find):
+        return find  # type: ignore[no-any-return]
+    if callable(detector):
+        return detector  # type: ignore[no-any-return]
+    raise SanitizerOptionError(
+        f"pii detector {detector!r} is not usable: give a callable text -> [(start, end, type)], "
+        "an object with find(text), or a 'module:attr' name of one."
+    )
+
+
 def check_types(types: Iterable[str] | None) -> tuple[str, ...]:
     """The requested PII types, checked; ``None`` means every type."""
     if types is None:
@@ -73,10 +114,19 @@ class PiiDetector:
 
     :param types: a subset of :data:`~modelops_sanitizers.patterns.PII_TYPES`; all by default.
     :param engine: ``"auto"``, ``"re"`` or ``"hyperscan"`` (see the module docstring).
+    :param detectors: third-party detectors (see :func:`load_detector`); their findings join
+        the built-in ones, and overlaps are resolved the same way (longest first).
     """
 
-    def __init__(self, types: Iterable[str] | None = None, *, engine: str = "auto") -> None:
+    def __init__(
+        self,
+        types: Iterable[str] | None = None,
+        *,
+        engine: str = "auto",
+        detectors: Iterable[Any] = (),
+    ) -> None:
         self.types = check_types(types)
+        self.extra = tuple(load_detector(detector) for detector in detectors)
         if engine not in ENGINES:
             raise SanitizerOptionError(
                 f"pii engine={engine!r} is not valid. Choose one of {list(ENGINES)}."
@@ -113,10 +163,15 @@ class PiiDetector:
             plans = [[(rule, None) for rule in self._rules_for(text)] for text in texts]
         results: list[list[Finding]] = []
         for text, plan in zip(texts, plans, strict=True):
-            if not plan:
+            candidates: list[Finding] = []
+            for detector in self.extra:
+                candidates.extend(
+                    Finding(str(pii_type), "custom", int(start), int(end))
+                    for start, end, pii_type in detector(text)
+                )
+            if not plan and not candidates:
                 results.append([])
                 continue
-            candidates: list[Finding] = []
             for rule, hit_range in plan:
                 candidates.extend(_search_rule(rule, text, hit_range))
             results.append(self._resolve(candidates) if len(candidates) > 1 else candidates)
@@ -143,7 +198,8 @@ class PiiDetector:
         """Keep the longest finding where two overlap; equal lengths go to the more specific."""
         rank = self._rank
         ordered = sorted(
-            candidates, key=lambda found: (-found.length, rank[found.pii_type], found.start)
+            candidates,
+            key=lambda found: (-found.length, rank.get(found.pii_type, len(rank)), found.start),
         )
         kept: list[Finding] = []
         for found in ordered:
@@ -161,18 +217,25 @@ def _search_rule(rule: Rule, text: str, hit_range: tuple[int, int] | None) -> li
 
     :param hit_range: the first and last end offsets of the rule's loose pattern in ``text``,
         when known. A valid match contains a loose match, so it starts at or after
-        ``first - max_length`` and before ``last``; searching only there (with room for the
-        pattern's lookahead) finds exactly what a full search finds.
+        ``first - max_length`` (``first - max_before`` when set) and before ``last``; searching
+        only there (with room for the pattern's lookahead) finds exactly what a full search
+        finds.
     """
     found: list[Finding] = []
     search = rule.pattern.search
     validator = rule.validator
     position, last_start, end_position = 0, len(text), len(text)
-    if hit_range is not None and rule.max_length is not None:
+    if hit_range is not None:
         first_end, last_end = hit_range
-        position = max(0, first_end - rule.max_length)
-        last_start = last_end
-        end_position = min(len(text), last_end + rule.max_length + LOOKAHEAD_MARGIN)
+        before = rule.max_length if rule.max_before is None else rule.max_before
+        if before is not None:
+            position = max(0, first_end - before)
+            last_start = last_end
+        if rule.max_length is not None:
+            end_position = min(len(text), last_end + rule.max_length + LOOKAHEAD_MARGIN)
+        elif rule.run_after is not None:
+            run_end = rule.run_after.match(text, last_end).end()
+            end_position = min(len(text), run_end + LOOKAHEAD_MARGIN)
     while True:
         match = search(text, position, end_position)
         if match is None:

@@ -43,6 +43,11 @@ class Rule:
     :param shrink: for a refused candidate, shorter spans (at separator boundaries) to try.
     :param max_length: the longest text ``pattern`` can match (``None``: unbounded); with it, a
         multi-pattern engine's hit offsets bound where the precise pass has to search.
+    :param max_before: how far before the end of a loose match a valid match can start, when
+        that is tighter than ``max_length`` (an email starts at most 66 characters before the
+        end of its loose match ``x@y``, but may run on for hundreds after it).
+    :param run_after: for unbounded patterns, the characters a match can continue with after
+        its loose match (matched at the last loose end); the precise pass stops where they end.
     """
 
     pii_type: str
@@ -54,6 +59,8 @@ class Rule:
     needs_digit: bool = True
     shrink: Callable[[str], list[int]] | None = None
     max_length: int | None = None
+    max_before: int | None = None
+    run_after: re.Pattern[str] | None = None
 
 
 def _separator_prefix_ends(candidate: str, minimum_digits: int, maximum_digits: int) -> list[int]:
@@ -126,6 +133,9 @@ def build_rules() -> tuple[Rule, ...]:
             r"[A-Za-z0-9_%+\-]@[A-Za-z0-9]",
             required_literals=("@",),
             needs_digit=False,
+            # local part <= 64 characters, then "@" and one domain character end the loose match
+            max_before=66,
+            run_after=_compile(r"[A-Za-z0-9.-]*"),
         ),
         Rule(
             "card",
@@ -267,5 +277,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"eyJ[A-Za-z0-9_\-]{5}",
             required_literals=("eyJ",),
             needs_digit=False,
+            max_before=8,  # a token starts where its first loose match "eyJ" + 5 does
+            run_after=_compile(r"[A-Za-z0-9_.-]*"),
         ),
     )

@@ -21,7 +21,13 @@ from typing import Any
 
 from modelops_sanitizers.detect import Finding, PiiDetector
 from modelops_sanitizers.errors import SanitizerOptionError
-from modelops_sanitizers.records import check_fields, check_record, transform_record
+from modelops_sanitizers.records import (
+    check_fields,
+    check_record,
+    collect_strings,
+    copy_record,
+    transform_record,
+)
 
 STRATEGIES: tuple[str, ...] = ("mask", "hash", "partial", "drop")
 HASH_HEX_DIGITS = 16
@@ -59,6 +65,7 @@ class PiiRedactor:
     :param strategy: ``"mask"``, ``"hash"``, ``"partial"`` or ``"drop"`` (drop only marks).
     :param salt: the HMAC key of the ``hash`` strategy; a random one per redactor by default.
     :param engine: ``"auto"``, ``"re"`` or ``"hyperscan"``; every engine finds the same PII.
+    :param detectors: third-party detectors (see :func:`~modelops_sanitizers.detect.load_detector`).
     """
 
     def __init__(
@@ -68,6 +75,7 @@ class PiiRedactor:
         strategy: str = "mask",
         salt: str | bytes | None = None,
         engine: str = "auto",
+        detectors: Iterable[Any] = (),
     ) -> None:
         if strategy not in STRATEGIES:
             raise SanitizerOptionError(
@@ -78,7 +86,7 @@ class PiiRedactor:
                 f"pii salt must be a string or bytes, not {type(salt).__name__}; give a secret "
                 'such as { env = "MODELOPS_PII_SALT" } in modelops.toml.'
             )
-        self.detector = PiiDetector(types, engine=engine)
+        self.detector = PiiDetector(types, engine=engine, detectors=detectors)
         self.strategy = strategy
         key = salt.encode("utf-8") if isinstance(salt, str) else salt
         self._salt = key if key else secrets.token_bytes(32)
@@ -130,6 +138,9 @@ class PiiSanitizer:
     :param fields: only keys with these names (at any depth, with everything under them) are
         scanned; every string value by default.
     :param engine: ``"auto"`` (hyperscan prefilter when installed), ``"re"`` or ``"hyperscan"``.
+    :param detectors: third-party detectors added to the built-in ones: callables or objects
+        with ``find(text)`` returning ``(start, end, type)`` spans, or their ``"module:attr"``
+        names (usable from ``modelops.toml``).
     """
 
     name = "pii"
@@ -141,8 +152,11 @@ class PiiSanitizer:
         salt: str | None = None,
         fields: list[str] | None = None,
         engine: str = "auto",
+        detectors: list[Any] | None = None,
     ) -> None:
-        self.redactor = PiiRedactor(types, strategy=strategy, salt=salt, engine=engine)
+        self.redactor = PiiRedactor(
+            types, strategy=strategy, salt=salt, engine=engine, detectors=detectors or ()
+        )
         self.fields = check_fields(fields, sanitizer="pii")
         self._records_in = 0
         self._records_out = 0
@@ -172,29 +186,25 @@ class PiiSanitizer:
             check_record(record, first_index + offset, sanitizer="pii")
             for offset, record in enumerate(batch)
         ]
+        # One read-only walk gathers every string of the batch; a record without findings is
+        # yielded as a plain copy, the others are rebuilt with their strings redacted.
         texts: list[str] = []
-
-        def collect(text: str, path: str) -> str:
-            texts.append(text)
-            return text
-
-        # The first walk copies each record and gathers its strings; a record without
-        # findings is yielded as that copy, the others are walked again to redact.
-        copies: list[tuple[dict[str, Any], int, int]] = []
+        bounds: list[tuple[int, int]] = []
         for record in checked:
             first_text = len(texts)
-            copies.append((transform_record(record, collect, self.fields), first_text, len(texts)))
+            collect_strings(record, self.fields, texts)
+            bounds.append((first_text, len(texts)))
         results = self.redactor.redact_many(texts)
         dropping = self.redactor.strategy == "drop"
-        for offset, (record, (copy, first_text, end_text)) in enumerate(
-            zip(checked, copies, strict=True)
+        for offset, (record, (first_text, end_text)) in enumerate(
+            zip(checked, bounds, strict=True)
         ):
             # Indexes continue across batches and apply() calls: one report per dataset.
             index = first_index + offset
             self._records_in += 1
             if not any(results[position][1] for position in range(first_text, end_text)):
                 self._records_out += 1
-                yield copy
+                yield copy_record(record)
                 continue
             record_results = iter(results[first_text:end_text])
             record_counts: Counter[str] = Counter()

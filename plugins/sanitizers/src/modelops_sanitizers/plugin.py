@@ -22,7 +22,7 @@ def modelops_register_sanitizers(registry: ComponentRegistrar) -> None:
     registry.add(
         "filter_by_length",
         "modelops_sanitizers.basic:FilterByLength",
-        description="drop records whose key is longer than max_len characters",
+        description="drop records whose key is longer than max_len characters or tokens",
     )
     registry.add(
         "dedupe",

@@ -75,3 +75,44 @@ def _transform_value(
         item_path = f"{path}[]"
         return [_transform_value(item, transform, fields, item_path, in_scope) for item in value]
     return value
+
+
+def collect_strings(
+    record: Mapping[str, Any], fields: frozenset[str] | None, found: list[str]
+) -> None:
+    """Append the in-scope strings of ``record`` to ``found``, in :func:`transform_record` order.
+
+    Reads only (nothing is copied), so a sanitizer can look at every string of a batch first
+    and rebuild only the records it changes.
+    """
+    for key, value in record.items():
+        if type(value) is str:
+            if fields is None or key in fields:
+                found.append(value)
+        elif isinstance(value, Mapping | list | tuple):
+            _collect_value(value, fields, fields is None or key in fields, found)
+
+
+def _collect_value(
+    value: Any, fields: frozenset[str] | None, in_scope: bool, found: list[str]
+) -> None:
+    if isinstance(value, str):
+        if in_scope:
+            found.append(value)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _collect_value(item, fields, in_scope or key in (fields or ()), found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect_value(item, fields, in_scope, found)
+
+
+def copy_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``record`` whose containers are new (strings and numbers are shared)."""
+    if not any(isinstance(value, Mapping | list | tuple) for value in record.values()):
+        return dict(record)
+    return transform_record(record, _unchanged, None)
+
+
+def _unchanged(text: str, path: str) -> str:
+    return text

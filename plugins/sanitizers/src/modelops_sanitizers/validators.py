@@ -23,12 +23,17 @@ IBAN_LENGTHS: dict[str, int] = {
 }  # fmt: skip
 
 
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
-"""Luhn's doubled digit, its digits summed: 7 -> 14 -> 5."""
+_DOUBLED = {str(digit): (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)[digit] for digit in range(10)}
+"""Luhn's doubled digit, its digits summed: "7" -> 14 -> 5."""
+_VALUE = {str(digit): digit for digit in range(10)}
+_NOT_DIGITS = {code: None for code in range(128) if not chr(code).isdigit()}
+"""A ``str.translate`` table deleting the ASCII characters that are not digits."""
 
 
 def digits_of(text: str) -> str:
     """The ASCII digits of ``text``, in order (separators dropped)."""
+    if text.isascii():
+        return text.translate(_NOT_DIGITS)
     return "".join(filter("0123456789".__contains__, text))
 
 
@@ -43,8 +48,8 @@ def luhn_valid(number: str) -> bool:
     digits = number if number.isascii() and number.isdigit() else digits_of(number)
     if not digits:
         return False
-    kept = sum(map(int, digits[-1::-2]))
-    doubled = sum(_DOUBLED[int(character)] for character in digits[-2::-2])
+    kept = sum(map(_VALUE.__getitem__, digits[-1::-2]))
+    doubled = sum(map(_DOUBLED.__getitem__, digits[-2::-2]))
     return (kept + doubled) % 10 == 0
 
 
