@@ -63,8 +63,6 @@ if TYPE_CHECKING:
         Neighbor,
     )
     from modelops_core.features import FeatureStore
-    from modelops_core.optimize import InferenceOptimizer
-    from modelops_core.optimize_types import QualityGateError
     from modelops_core.finetune import FineTuningJob
     from modelops_core.finetune_errors import (
         FineTuningError,
@@ -79,6 +77,8 @@ if TYPE_CHECKING:
         ProviderUnavailableError,
     )
     from modelops_core.kinds import Kind
+    from modelops_core.optimize import InferenceOptimizer
+    from modelops_core.optimize_types import QualityGateError
     from modelops_core.plugins import PluginInfo
     from modelops_core.registry import (
         EvaluationRequiredError,

@@ -34,6 +34,8 @@ _STEPS = {
     "gate": ("gate:GateStep", "stop before registering when metrics miss their thresholds"),
     "register": ("register:RegisterStep", "register the tuned model with lineage"),
     "promote": ("register:PromoteStep", "point an alias (production) at the new version"),
+    "optimize": ("optimize:OptimizeStep", "optimize the model; refused if the metric drops"),
+    "benchmark": ("optimize:BenchmarkStep", "latency, throughput, memory: model vs original"),
 }
 
 

@@ -36,6 +36,10 @@ COMMANDS = {
     ),
     "features": ("modelops_core.cli.features_commands:features_group", "Features, embeddings."),
     "plugins": ("modelops_core.cli.plugins_commands:plugins_group", "List and check plugins."),
+    "optimize": (
+        "modelops_core.cli.optimize_commands:optimize_group",
+        "Optimize a model (cache, batching, int8); benchmark.",
+    ),
     "run": (
         "modelops_core.cli.run_command:run_command",
         "Run a pipeline, reusing unchanged steps.",
