@@ -72,6 +72,7 @@ __all__ = [
 #: model-name prefix -> provider, tried in order when no provider is given or configured.
 MODEL_RULES: tuple[tuple[str, str], ...] = (
     ("local:", "local"),
+    ("optimized:", "optimized"),
     ("ft:gpt-", "openai"),
     ("gpt-", "openai"),
     ("gemini-", "vertex"),

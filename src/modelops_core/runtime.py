@@ -90,7 +90,8 @@ class Runtime:
         """Build a component of ``kind`` from a config choice or a name plus ``options``.
 
         A factory with a ``home`` parameter that the options leave unset gets the runtime's
-        home directory (``[home]`` of the configuration), so components keep their files there.
+        home directory (``[home]`` of the configuration), so components keep their files there;
+        one with a ``runtime`` parameter gets this runtime (to build the components it wraps).
         """
         if isinstance(choice, str):
             choice = ComponentChoice(choice, options, where="code")
@@ -103,7 +104,7 @@ class Runtime:
             choice.options,
             where=choice.where,
             reserved=choice.reserved,
-            offered={"home": str(self.config.home)},
+            offered={"home": str(self.config.home), "runtime": self},
         )
 
     def veto(self, hook_name: str, **kwargs: Any) -> None:

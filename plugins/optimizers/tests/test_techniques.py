@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
-from conftest import TrainedModel
 from modelops_optimizers.batching import MicroBatch
 from modelops_optimizers.cache import CacheBackendError, ResponseCache, mask_url
 from modelops_optimizers.int8 import Int8Quantization, quantize
@@ -17,6 +16,9 @@ from modelops_optimizers.limit import ConcurrencyLimit
 from modelops_provider_local.provider import LocalProvider
 
 from modelops_core.optimize_types import BuildRequest, ServingContext
+
+if TYPE_CHECKING:  # conftest is shared by name with other plugins' tests in one session
+    from conftest import TrainedModel
 
 
 def context(**overrides: Any) -> ServingContext:

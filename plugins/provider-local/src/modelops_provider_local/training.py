@@ -60,7 +60,10 @@ def parse_settings(hyperparameters: Mapping[str, Any]) -> Settings:
             raise JobRejected(
                 f"The local provider has no hyperparameter {name!r}. Use: {', '.join(known)}."
             )
-        if name in _INTEGERS or name == "batch_size":
+        if name == "seed":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise JobRejected(f"Hyperparameter 'seed' must be an integer >= 0: {value!r}.")
+        elif name in _INTEGERS or name == "batch_size":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise JobRejected(f"Hyperparameter {name!r} must be a positive integer: {value!r}.")
         elif name in _FLOATS:
