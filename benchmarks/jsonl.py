@@ -3,11 +3,15 @@
     python benchmarks/jsonl.py [--size-mb 300] [--path /tmp/modelops-bench-chat.jsonl]
 
 - ours: ``modelops_core.dataset_stream.validate_file`` (msgspec typed structs over 4 MB
-  chunks, GC paused; checks roles, empty contents, assistant turns, duplicates, and computes
-  the fingerprint) and ``Dataset.from_jsonl`` (canonical dicts in memory);
+  chunks, GC paused; checks JSON, shape, roles, weights, empty contents, assistant turns and
+  duplicates), alone, with the fingerprint, and for ``openai`` (token limit, minimum
+  examples); ``Dataset.from_jsonl`` (canonical dicts in memory) with ``--with-dataset``;
 - peers: ``json.loads`` per line (parse only, no checks) and ``pandas.read_json(lines=True)``
   (parse only), when pandas is installed.
 
+Each reader gets ``--repeat`` runs (best kept). Wall time and process CPU time are both
+printed: on a loaded machine the CPU time is the steadier figure, and the ratios (ours
+against each peer, same run) are what compare across machines.
 The file is generated once (seeded) and reused; it is left in /tmp for reruns.
 """
 
@@ -75,11 +79,19 @@ def generate(path: Path, size_mb: int, seed: int = 0) -> None:
             index += 1
 
 
-def timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    gc.collect()
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
+def timed(function: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Best wall and best CPU seconds of ``repeat`` runs, and the last result."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    result: Any = None
+    for _ in range(repeat):
+        result = None
+        gc.collect()
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = function()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus), result
 
 
 def json_loads_per_line(path: Path) -> int:
@@ -104,6 +116,7 @@ def main() -> None:
     parser.add_argument("--path", type=Path, default=None)
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--with-dataset", action="store_true", help="also time Dataset.from_jsonl")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per reader (best kept)")
     args = parser.parse_args()
     path = args.path or Path(f"/tmp/modelops-bench-chat-{args.size_mb}mb.jsonl")
     if not path.exists():
@@ -114,30 +127,53 @@ def main() -> None:
     from modelops_core.dataset import Dataset
     from modelops_core.dataset_stream import validate_file
 
-    rows: list[tuple[str, float, str]] = []
-    seconds, report = timed(lambda: validate_file(path))
-    ours = seconds
-    rows.append(("modelops validate_file (read + validate + fingerprint)", seconds,
-                 f"{report.examples} examples, {len(report.problems)} problems"))  # fmt: skip
+    def problems(report: Any) -> str:
+        return f"{report.examples} examples, {len(report.problems)} problems"
+
+    ours: list[tuple[str, Callable[[], Any], Callable[[Any], str]]] = [
+        ("modelops validate_file (read + validate)",
+         lambda: validate_file(path, fingerprint=False), problems),
+        ("modelops validate_file + fingerprint",
+         lambda: validate_file(path), problems),
+        ("modelops validate_file openai (+ tokens, min examples)",
+         lambda: validate_file(path, "openai", fingerprint=False), problems),
+    ]  # fmt: skip
     if args.with_dataset:
-        seconds, dataset = timed(lambda: Dataset.from_jsonl(path))
-        rows.append(("modelops Dataset.from_jsonl (canonical dicts)", seconds,
-                     f"{len(dataset)} examples"))  # fmt: skip
-        del dataset
-    seconds, count = timed(lambda: json_loads_per_line(path))
-    rows.append(("json.loads per line (parse only)", seconds, f"{count} lines"))
+        ours.append(
+            ("modelops Dataset.from_jsonl (canonical dicts)",
+             lambda: Dataset.from_jsonl(path), lambda ds: f"{len(ds)} examples")
+        )  # fmt: skip
+    peers: list[tuple[str, Callable[[], Any], Callable[[Any], str]]] = [
+        ("json.loads per line (parse only)", lambda: json_loads_per_line(path),
+         lambda count: f"{count} lines"),
+    ]  # fmt: skip
     if not args.skip_pandas:
         try:
-            seconds, count = timed(lambda: pandas_read(path))
-            rows.append(("pandas.read_json(lines=True) (parse only)", seconds, f"{count} rows"))
+            import pandas  # noqa: F401
+
+            peers.append(
+                ("pandas.read_json(lines=True) (parse only)", lambda: pandas_read(path),
+                 lambda count: f"{count} rows")
+            )  # fmt: skip
         except ImportError:
             print("pandas is not installed: pip install pandas to compare with it")
 
-    print(f"\n{path}: {megabytes:,.1f} MB\n")
-    print(f"{'reader':58} {'seconds':>8} {'MB/s':>8} {'ours is':>9}  result")
-    for name, seconds, note in rows:
-        ratio = seconds / ours
-        print(f"{name:58} {seconds:8.2f} {megabytes / seconds:8.1f} {ratio:8.2f}x  {note}")
+    rows: list[tuple[str, float, float, str]] = []
+    for name, function, describe in [*ours, *peers]:
+        wall, cpu, result = timed(function, args.repeat)
+        rows.append((name, wall, cpu, describe(result)))
+        del result
+
+    print(f"\n{path}: {megabytes:,.1f} MB, load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs\n")  # fmt: skip
+    print(f"{'reader':55} {'wall s':>7} {'MB/s':>7} {'cpu s':>7} {'MB/s':>7}  result")
+    for name, wall, cpu, note in rows:
+        print(f"{name:55} {wall:7.2f} {megabytes / wall:7.1f} {cpu:7.2f} {megabytes / cpu:7.1f}"
+              f"  {note}")  # fmt: skip
+    headline = rows[0]
+    print(f"\n{headline[0]} against each peer (times faster, same run):")
+    for name, wall, cpu, _ in rows[len(ours) :]:
+        print(f"  vs {name:51} wall {wall / headline[1]:5.2f}x   cpu {cpu / headline[2]:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -70,31 +70,23 @@ def iter_chunks(
     name = str(path)
     with open_binary(path) as handle:
         line = 1
-        rest = b""
         first = True
         seen_data = False
         while True:
-            block = handle.read(chunk_bytes or CHUNK_BYTES)
-            if progress is not None and block:
-                progress(len(block))
+            chunk = handle.read(chunk_bytes or CHUNK_BYTES)
+            if chunk and not chunk.endswith(b"\n"):
+                chunk += handle.readline()  # whole lines: one copy, no carried rest
+            if progress is not None and chunk:
+                progress(len(chunk))
             if first:
-                block = _check_start(name, block)
+                chunk = _check_start(name, chunk)
                 first = False
-            if not block:
+            if not chunk:
                 break
-            data = rest + block
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
-                continue
-            chunk, rest = data[:cut], data[cut:]
-            seen_data = seen_data or bool(chunk.strip())
-            count = chunk.count(b"\n")
+            seen_data = seen_data or not chunk.isspace()
+            count = chunk.count(b"\n") + (not chunk.endswith(b"\n"))
             yield line, chunk, count
             line += count
-        if rest:
-            seen_data = seen_data or bool(rest.strip())
-            yield line, rest, 1
     if not seen_data:
         raise DatasetReadError(
             f"{name} is empty: a JSONL dataset needs one JSON object per line.", path=name

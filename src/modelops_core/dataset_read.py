@@ -63,16 +63,17 @@ def iter_jsonl_records(
     fast: bool = True,
 ) -> Iterator[tuple[int, str, Record] | LineProblem]:
     """``(line, format, canonical record)`` or a :class:`LineProblem` per non-blank line."""
-    from modelops_core.dataset_fast import decode_chat_chunk, to_canonical
+    from modelops_core.dataset_fast import FastRun, split_chunk, to_canonical
 
     name = str(path)
     for first_line, chunk, lines in iter_chunks(path, progress=progress):
-        structs = decode_chat_chunk(chunk, lines) if fast else None
-        if structs is not None:
-            for offset, record in enumerate(to_canonical(structs)):
-                yield first_line + offset, "chat", record
-            continue
-        for number, line in iter_lines(chunk, first_line):
+        parts = split_chunk(chunk, first_line, lines) if fast else iter_lines(chunk, first_line)
+        for part in parts:
+            if isinstance(part, FastRun):
+                for number, record in zip(part.lines, to_canonical(part.structs), strict=True):
+                    yield number, "chat", record
+                continue
+            number, line = part
             parsed = parse_line(name, number, line)
             if isinstance(parsed, LineProblem):
                 yield parsed

@@ -38,26 +38,32 @@ def validate_file(
     tokenizer: Any = None,
     progress: ProgressCallback | None = None,
     fingerprint: bool = True,
+    fast: bool = True,
 ) -> ValidationReport:
     """Validate a JSONL file of any size: every problem with its line, plus (unless
     ``fingerprint=False``) the fingerprint of the canonical records (None when the file
-    mixes formats)."""
-    from modelops_core.dataset_fast import decode_chat_chunk
+    mixes formats).
+
+    :param fast: decode plain chat lines as msgspec structs and check them in batches (the
+        report is the same; ``False`` takes the line-by-line path for every line).
+    """
+    from modelops_core.dataset_fast import FastRun, split_chunk
     from modelops_core.dataset_read import parse_line
 
     name = str(path)
-    checker = Checker(None, provider, model, tokenizer, fingerprint=fingerprint)
+    checker = Checker(None, provider, model, tokenizer, fingerprint=fingerprint, struct_keys=fast)
     formats: set[str] = set()
     with _GcPaused():
         for first_line, chunk, lines in iter_chunks(path, progress=progress):
-            structs = decode_chat_chunk(chunk, lines)
-            if structs is not None:
-                if "chat" not in formats:
-                    formats.add("chat")
-                    checker.check_format("chat")
-                checker.add_fast_chunk(first_line, structs)
-                continue
-            for number, line in iter_lines(chunk, first_line):
+            parts = split_chunk(chunk, first_line, lines) if fast else iter_lines(chunk, first_line)
+            for part in parts:
+                if isinstance(part, FastRun):
+                    if "chat" not in formats:
+                        formats.add("chat")
+                        checker.check_format("chat")
+                    checker.add_fast_run(part.lines, part.structs)
+                    continue
+                number, line = part
                 parsed = parse_line(name, number, line)
                 if isinstance(parsed, LineProblem):
                     checker.add_problem(

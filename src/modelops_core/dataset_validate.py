@@ -8,9 +8,8 @@ Provider rules live in one table, :data:`PROVIDER_LIMITS`. The checker is shared
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -236,31 +235,6 @@ def _encoder() -> Any:
     return msgspec.json.Encoder(order="sorted")
 
 
-_MESSAGES = operator.attrgetter("messages")
-_LAST = operator.itemgetter(-1)
-_ROLE = operator.attrgetter("role")
-
-
-_CONTENT = operator.attrgetter("content")
-
-
-def _any_blank_content(structs: list[Any]) -> bool:
-    """Whether a chat struct has an empty or whitespace-only content (C-level maps)."""
-    import itertools
-
-    contents = list(map(_CONTENT, itertools.chain.from_iterable(map(_MESSAGES, structs))))
-    return "" in contents or any(map(str.isspace, contents))
-
-
-def _all_end_with_assistant(structs: list[Any]) -> bool:
-    """Whether every chat struct ends with an assistant turn (C-level maps, no Python loop)."""
-    try:
-        roles = list(map(_ROLE, map(_LAST, map(_MESSAGES, structs))))
-    except IndexError:  # a record without messages
-        return False
-    return roles.count("assistant") == len(roles)
-
-
 class Checker:
     """Checks records one at a time and builds the :class:`ValidationReport`.
 
@@ -269,6 +243,9 @@ class Checker:
     :param model: the model, for its token limit.
     :param tokenizer: see :func:`modelops_core.tokens.token_counter`.
     :param fingerprint: also compute the dataset fingerprint while checking.
+    :param struct_keys: find duplicates by hashing records as chat structs (no canonical
+        encoding of each record; see :func:`modelops_core.dataset_fast.struct_keys`) when no
+        fingerprint is wanted. Either way a duplicate is an equal canonical record.
     """
 
     def __init__(
@@ -279,6 +256,7 @@ class Checker:
         tokenizer: Any = None,
         *,
         fingerprint: bool = False,
+        struct_keys: bool = False,
     ) -> None:
         self.format = format
         self.provider = provider
@@ -293,6 +271,7 @@ class Checker:
         self._seen: dict[int, int] = {}
         self._hash = hashlib.sha256() if fingerprint else None
         self._encode = _encoder().encode
+        self._struct_keys = struct_keys and not fingerprint
         self._format_checked = False
 
     def check_format(self, format: str) -> None:
@@ -322,38 +301,46 @@ class Checker:
             self.problems.append(Problem(0, str(exc).removeprefix("dataset: "), "", "format"))
 
     def add(self, line: int, record: Any, format: str, *, blob: bytes | None = None) -> None:
-        """Check one canonical record (a dict, or a chat struct from the fast path)."""
+        """Check one canonical record (a dict)."""
         self.examples += 1
-        if blob is None:
-            blob = self._encode(record)
-        if self._hash is not None:
-            self._hash.update(blob)
-            self._hash.update(b"\n")
-        key = hash(blob)
+        size: int | None = None
+        if self._struct_keys and blob is None:
+            from modelops_core.dataset_fast import record_key
+
+            key = record_key(record, format, self._encode)
+        else:
+            if blob is None:
+                blob = self._encode(record)
+            if self._hash is not None:
+                self._hash.update(blob)
+                self._hash.update(b"\n")
+            key = hash(blob)
+            size = len(blob)
         first = self._seen.get(key)
         if first is None:
             self._seen[key] = line
         else:
             self.problems.append(Problem(line, f"duplicate of line {first}", "", "duplicate"))
-        if not isinstance(record, dict):
-            import msgspec
-
-            record = dict(msgspec.to_builtins(record))
         self.problems.extend(record_problems(record, format, line))
-        self._check_tokens(line, record, format, len(blob))
+        self._check_tokens(line, record, format, size)
 
-    def add_fast_chunk(self, first_line: int, structs: list[Any]) -> None:
-        """Check a chunk of chat structs (one per line from ``first_line``) whose shape msgspec
-        already checked: the common case runs in C, a chunk with a problem record by record."""
-        blobs = list(map(self._encode, structs))
-        count = len(blobs)
+    def add_fast_run(self, lines: Sequence[int], structs: list[Any]) -> None:
+        """Check chat structs (one per line of ``lines``) whose shape msgspec already checked:
+        the common case runs as C-level maps, only the records that may have a problem are
+        checked one by one."""
+        from modelops_core.dataset_fast import struct_keys, suspects
+
+        count = len(structs)
         self.examples += count
-        if self._hash is not None:
-            self._hash.update(b"\n".join(blobs))
-            self._hash.update(b"\n")
-        keys = list(map(hash, blobs))
+        if self._struct_keys:
+            keys = struct_keys(structs, self._encode)
+        else:
+            blobs = list(map(self._encode, structs))
+            if self._hash is not None:
+                self._hash.update(b"\n".join(blobs))
+                self._hash.update(b"\n")
+            keys = list(map(hash, blobs))
         seen = self._seen
-        lines = range(first_line, first_line + count)
         if len(set(keys)) == count and seen.keys().isdisjoint(keys):
             seen.update(zip(keys, lines, strict=True))
         else:
@@ -363,25 +350,34 @@ class Checker:
                     self.problems.append(
                         Problem(line, f"duplicate of line {first}", "", "duplicate")
                     )
-        suspects: list[int] = []
-        if _any_blank_content(structs) or not _all_end_with_assistant(structs):
-            suspects = list(range(count))
-        if self.max_tokens and (self._count_always or max(map(len, blobs)) > self.max_tokens):
-            suspects = list(range(count))
-        if suspects:
+        indexes: Sequence[int]
+        if self.max_tokens and self._count_always:  # a real tokenizer counts every record
+            indexes = range(count)
+        else:
+            indexes = suspects(structs, self.max_tokens)
+        if indexes:
             import msgspec
 
-            for index in suspects:
+            for index in indexes:
                 record = msgspec.to_builtins(structs[index])
-                self.problems.extend(record_problems(record, "chat", first_line + index))
-                self._check_tokens(first_line + index, record, "chat", len(blobs[index]))
+                self.problems.extend(record_problems(record, "chat", lines[index]))
+                self._check_tokens(lines[index], record, "chat", None)
 
     def add_problem(self, problem: Problem) -> None:
         self.problems.append(problem)
 
-    def _check_tokens(self, line: int, record: Mapping[str, Any], format: str, size: int) -> None:
-        if not self.max_tokens or (not self._count_always and size <= self.max_tokens):
+    def _check_tokens(
+        self, line: int, record: Mapping[str, Any], format: str, size: int | None
+    ) -> None:
+        """A token-limit problem, if any. ``size`` (the canonical encoding's length) or else
+        the content characters bound the estimator's count: records within the limit by that
+        bound are not counted."""
+        if not self.max_tokens:
             return
+        if not self._count_always:
+            bound = size if size is not None else record_tokens(record, format, len)
+            if bound <= self.max_tokens:
+                return
         tokens = record_tokens(record, format, self.count)
         if tokens > self.max_tokens:
             where = f"{self.provider}" + (f" {self.model}" if self.model else "")

@@ -1,0 +1,170 @@
+"""The msgspec fast path gives exactly what the line-by-line path gives: same records, same
+problems in the same order, same fingerprint, on lines built to trip it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modelops_core import Dataset
+from modelops_core.dataset_read import iter_jsonl_records
+from modelops_core.dataset_stream import validate_file
+
+
+def chat(user: str, answer: str, **extra: object) -> str:
+    messages = [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+    return json.dumps({"messages": messages, **extra}, ensure_ascii=False)
+
+
+LONG = "word " * 20_000  # 20,000 estimated tokens: over gpt-3.5-turbo's 16,385
+
+#: chat-only lines (one format, so the fingerprint is defined) that each trip something.
+CHAT_LINES = [
+    chat("hello", "hi"),
+    '{"messages":[{"content":"hello","role":"user"},{"content":"hi","role":"assistant"}]}',
+    "{oops",
+    '{"messages": [{"role": 5, "content": "x"}, {"role": "assistant", "content": "y"}]}',
+    '{"messages": [{"role": "user", "content": 123}, {"role": "assistant", "content": "y"}]}',
+    '{"messages": [{"role": "user", "content": "a", "weight": 2}, '
+    '{"role": "assistant", "content": "y"}]}',
+    '{"messages": [{"role": "user", "content": "a", "weight": true}, '
+    '{"role": "assistant", "content": "y"}]}',
+    '{"messages": [{"role": "user", "content": "w", "weight": 1.0}, '
+    '{"role": "assistant", "content": "y", "weight": 0}]}',
+    '{"messages": [{"role": "user", "content": "n", "name": 7}, '
+    '{"role": "assistant", "content": "y"}]}',
+    chat("", "empty user"),
+    chat("blank answer", "  \n\t"),
+    chat("ideographic space", "\u3000"),
+    '{"messages": [{"role": "user", "content": "call"}, '
+    '{"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function"}]}, '
+    '{"role": "tool", "content": "42", "tool_call_id": "c1"}, '
+    '{"role": "assistant", "content": ""}]}',
+    '{"messages": [{"role": "user", "content": "call"}, '
+    '{"role": "assistant", "content": "", "tool_calls": [{"type": "function", "id": "c1"}]}, '
+    '{"role": "tool", "content": "42", "tool_call_id": "c1"}, '
+    '{"role": "assistant", "content": "done"}]}',
+    '{"messages": [{"role": "user", "content": "call"}, '
+    '{"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function"}]}, '
+    '{"role": "tool", "content": "42", "tool_call_id": "c1"}, '
+    '{"role": "assistant", "content": "done"}]}',
+    '{"messages": [{"role": "user", "content": "only a question"}]}',
+    '{"messages": []}',
+    '{"messages": [{"role": "assistant", "content": "first"}, {"role": "user", "content": "q"}]}',
+    chat("caf\u00e9 \U0001f600", "\u00e9t\u00e9"),
+    '{"messages": [{"role": "user", "content": "caf\\u00e9 \\ud83d\\ude00"}, '
+    '{"role": "assistant", "content": "\\u00e9t\\u00e9"}]}',
+    '{"m\\u0065ssages": [{"role": "user", "content": "escaped key"}, '
+    '{"role": "assistant", "content": "ok"}]}',
+    '{"messages": [{"role": "user", "content": "first"}], "messages": '
+    '[{"role": "user", "content": "last wins"}, {"role": "assistant", "content": "ok"}]}',
+    chat("metadata", "kept out", id=17, source={"team": "support"}),
+    '{"messages": [{"role": "user", "content": "x", "extra": 1}, '
+    '{"role": "assistant", "content": "y"}], "system": null}',
+    '{"system": "Be brief.", "messages": [{"role": "user", "content": "s"}, '
+    '{"role": "assistant", "content": "t"}]}',
+    '{"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "S"}], "messages": '
+    '[{"role": "user", "content": [{"text": "b"}]}, {"role": "assistant", "content": "c"}]}',
+    '{"contents": [{"role": "user", "parts": [{"text": "v"}]}, '
+    '{"role": "model", "parts": [{"text": "w"}]}]}',
+    '{"messages": [{"role": "user", "content": "nan"}, {"role": "assistant", "content": "x"}], '
+    '"score": NaN}',
+    "[1, 2]",
+    chat("long", LONG),
+    chat("hello", "hi"),
+]
+
+
+def write(path, lines: list[str], *, newline: str = "\n", bom: bool = False) -> str:
+    text = newline.join(lines) + newline
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return str(path)
+
+
+def variants(tmp_path) -> list[str]:
+    """The same lines with LF, with CRLF and a BOM, and with blank lines between."""
+    spaced = [item for line in CHAT_LINES for item in (line, "", "  ")]
+    return [
+        write(tmp_path / "lf.jsonl", CHAT_LINES),
+        write(tmp_path / "crlf.jsonl", CHAT_LINES, newline="\r\n", bom=True),
+        write(tmp_path / "blank.jsonl", spaced),
+    ]
+
+
+@pytest.fixture(params=[None, 64], ids=["one-chunk", "64-byte-chunks"])
+def chunked(request, monkeypatch):
+    """Run with the default chunk size, and with chunks that cut nearly every line."""
+    if request.param:
+        import modelops_core.dataset_lines as lines
+
+        monkeypatch.setattr(lines, "CHUNK_BYTES", request.param)
+
+
+def test_validate_file_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
+    for path in variants(tmp_path):
+        for provider, model in ((None, None), ("openai", "gpt-3.5-turbo")):
+            for fingerprint in (True, False):
+                fast = validate_file(path, provider, model, fingerprint=fingerprint)
+                slow = validate_file(path, provider, model, fingerprint=fingerprint, fast=False)
+                assert fast == slow
+    codes = {problem.code for problem in fast.problems}
+    assert codes >= {"invalid", "duplicate", "empty_content", "no_assistant", "no_messages"}
+    assert "too_many_tokens" in codes
+
+
+def test_the_tricky_file_reports_what_each_line_trips(tmp_path):
+    report = validate_file(write(tmp_path / "c.jsonl", CHAT_LINES), "openai", "gpt-3.5-turbo")
+    by_line = {(problem.line, problem.code) for problem in report.problems}
+    assert {(2, "duplicate"), (3, "invalid"), (10, "empty_content")} <= by_line
+    assert {(11, "empty_content"), (12, "empty_content"), (13, "empty_content")} <= by_line
+    assert (16, "no_assistant") in by_line and (17, "no_messages") in by_line
+    assert (20, "duplicate") in by_line  # escaped and raw unicode are the same text
+    assert (15, "duplicate") in by_line  # tool-call keys in another order
+    assert (29, "invalid") in by_line and (30, "too_many_tokens") in by_line
+    assert (31, "duplicate") in by_line
+    assert not {line for line, _ in by_line} & {8, 9, 18, 21, 22, 23, 24, 25, 26, 27, 28}
+    assert report.fingerprint is not None
+
+
+def test_reading_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
+    for path in variants(tmp_path):
+        fast = list(iter_jsonl_records(path))
+        slow = list(iter_jsonl_records(path, fast=False))
+        assert fast == slow
+        assert [type(value) for value in fast] == [type(value) for value in slow]
+
+
+def test_dataset_fingerprint_and_validate_agree_with_the_streaming_report(tmp_path):
+    path = write(tmp_path / "c.jsonl", CHAT_LINES)
+    dataset = Dataset.from_jsonl(path, skip_invalid=True)
+    streamed = validate_file(path, "openai", "gpt-3.5-turbo")
+    assert dataset.validate("openai", "gpt-3.5-turbo").problems == streamed.problems
+    assert dataset.fingerprint() == streamed.fingerprint
+
+
+def test_mixed_formats_take_both_paths_with_the_same_report(tmp_path, chunked):
+    lines = [
+        chat("q", "a"),
+        json.dumps({"prompt": "q", "completion": "a"}),
+        chat("q", "a"),
+        json.dumps({"prompt": "p", "completion": " "}),
+        chat("r", "b"),
+    ]
+    path = write(tmp_path / "mixed.jsonl", lines)
+    fast, slow = validate_file(path), validate_file(path, fast=False)
+    assert fast == slow and fast.fingerprint is None
+    assert [(p.line, p.code) for p in fast.problems] == [(3, "duplicate"), (4, "empty_content")]
+    assert list(iter_jsonl_records(path)) == list(iter_jsonl_records(path, fast=False))
+
+
+def test_a_bad_line_does_not_slow_its_neighbours_into_the_line_path(tmp_path):
+    from modelops_core.dataset_fast import FastRun, split_chunk
+
+    chunk = "\n".join([chat("a", "b"), "{oops", chat("c", "d"), chat("e", "f")]) + "\n"
+    parts = list(split_chunk(chunk.encode(), 10, 4))
+    assert [part.lines if isinstance(part, FastRun) else part[0] for part in parts] == [
+        [10],
+        11,
+        [12, 13],
+    ]
