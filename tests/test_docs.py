@@ -13,6 +13,9 @@ from modelops_core.hookdocs import hook_specs, render_hooks_markdown
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+#: ``<!-- needs: modelops_metrics, modelops_store_sql -->``: the plugins a page's examples use;
+#: the page is skipped (with that reason) where they are not installed (the core-only run).
+NEEDS = re.compile(r"<!--\s*needs:\s*([\w, ]+?)\s*-->")
 
 
 def test_docs_hooks_md_is_generated_from_the_specs():
@@ -38,7 +41,11 @@ WITH_EXAMPLES = [p for p in DOCS if p.exists() and PYTHON_BLOCK.search(p.read_te
 
 @pytest.mark.parametrize("path", WITH_EXAMPLES, ids=lambda p: p.name)
 def test_python_examples_in_the_docs_run(path, tmp_path, monkeypatch):
-    blocks = PYTHON_BLOCK.findall(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    needs = NEEDS.search(text)
+    for module in needs.group(1).replace(",", " ").split() if needs else ():
+        pytest.importorskip(module, reason=f"{path.name} needs {module}, which is not installed")
+    blocks = PYTHON_BLOCK.findall(text)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
     namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}
