@@ -93,3 +93,20 @@ def test_dry_run_shows_what_would_be_reused(project: Path, capsys):
     assert main(["run", str(pipeline), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert out.count("would reuse") == 5 and out.count("would run") == 2  # gate, promote
+
+
+def test_finetune_step_passes_provider_hyperparameters_through(project: Path, capsys):
+    from modelops_core.demo_data import write_tickets
+
+    write_tickets(project / "tickets.jsonl", count=200)
+    pipeline = project / "tune.toml"
+    pipeline.write_text(
+        '[pipeline]\nname = "tune"\n'
+        '[[pipeline.steps]]\nuses = "dataset"\npath = "tickets.jsonl"\n'
+        '[[pipeline.steps]]\nuses = "finetune"\nmodel = "local:logreg"\nepochs = 2\n'
+        'hyperparameters = { optimizer = "sgd" }\n'
+    )
+    assert main(["run", str(pipeline)]) == 2
+    assert "'optimizer' must be 'adam' or 'lbfgs'" in capsys.readouterr().err
+    pipeline.write_text(pipeline.read_text().replace('"sgd"', '"lbfgs"'))
+    assert main(["run", str(pipeline)]) == 0

@@ -100,3 +100,13 @@ def test_predict_with_an_unknown_model_is_rejected_verbatim(provider: OpenAIProv
         ProviderRejectedError, match="The model `ft:nope` does not exist or you do not have access"
     ):
         provider.predict("ft:nope", ["hi"])
+
+
+def test_closing_a_provider_leaves_an_injected_http_client_open(fake: FakeOpenAI) -> None:
+    shared = fake.http_client()
+    first = fake.provider(http_client=shared)
+    first.predict(MODEL, ["hello"])
+    first.close()
+    second = fake.provider(http_client=shared)  # a host sharing one client between steps
+    assert second.predict(MODEL, ["again"]) == ["echo: again"]
+    second.close()

@@ -20,6 +20,8 @@ class EvaluateStep:
     :param seed: the bootstrap's seed.
     :param provider: the provider serving the model (default: the one that tuned it).
     :param report: also write the HTML report with plots.
+    :param model_id: the model to evaluate, when it is not the one an earlier ``finetune``
+        step produced (a deployment name, a provisioned model ARN, a registered baseline).
     """
 
     def __init__(
@@ -29,6 +31,7 @@ class EvaluateStep:
         seed: int = 0,
         provider: str | None = None,
         report: bool = True,
+        model_id: str | None = None,
     ) -> None:
         self.metrics = [
             component_choice(metric, f"evaluate step metrics[{index}]")
@@ -38,12 +41,13 @@ class EvaluateStep:
         self.seed = seed
         self.provider = provider
         self.report = report
+        self.model_id = model_id
 
     def run(self, context: StepContext) -> Mapping[str, Any]:
         from modelops_core.dataset import Dataset
         from modelops_core.evaluation import Evaluator, ModelEvaluator
 
-        model_id = context.latest("model_id")
+        model_id = self.model_id or context.latest("model_id")
         provider = self.provider or context.latest("provider", None)
         test = Dataset.from_jsonl(context.latest("test"))
         context.say(f"{model_id} on {len(test)} held-out examples")

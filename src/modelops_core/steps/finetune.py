@@ -20,6 +20,8 @@ class FinetuneStep:
     :param method: ``supervised`` or ``preference``.
     :param seed: the provider's seed, where it takes one.
     :param timeout: seconds to wait for the job (default: ``[finetune] timeout``).
+    :param hyperparameters: provider-specific settings passed through as the provider names
+        them (``adapter_size`` on Vertex AI, ``learningRateWarmupSteps`` on Bedrock …).
     """
 
     def __init__(
@@ -32,6 +34,7 @@ class FinetuneStep:
         batch_size: int | None = None,
         seed: int | None = None,
         timeout: float | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.provider = provider
@@ -41,6 +44,7 @@ class FinetuneStep:
         self.batch_size = batch_size
         self.seed = seed
         self.timeout = timeout
+        self.hyperparameters = dict(hyperparameters or {})
 
     def run(self, context: StepContext) -> Mapping[str, Any]:
         from modelops_core.dataset import Dataset
@@ -58,6 +62,7 @@ class FinetuneStep:
             batch_size=self.batch_size,
             seed=self.seed,
             runtime=context.runtime,
+            hyperparameters=self.hyperparameters,
         )
         try:
             job.start()

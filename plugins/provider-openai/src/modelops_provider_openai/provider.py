@@ -111,10 +111,11 @@ class OpenAIProvider:
         return self._client
 
     def close(self) -> None:
-        """Close the SDK client's connections (an injected ``http_client`` included)."""
-        if self._client is not None:
+        """Close the SDK client's connections. An injected ``http_client`` belongs to whoever
+        passed it and is left open (a host may share one client between providers)."""
+        if self._client is not None and self.settings.http_client is None:
             self._client.close()
-            self._client = None
+        self._client = None
 
     def _call(self, call: str, job_id: str | None = None) -> Any:
         return translated(call, job_id=job_id, key_names=self.settings.key_names)
