@@ -11,15 +11,8 @@ model tuned on the data would, by the label of the most similar training ticket.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -31,13 +24,19 @@ import pytest
 from modelops_core.config import ComponentChoice, Config, parse_config, read_toml
 from modelops_core.pipeline import Pipeline, PipelineResult
 from modelops_core.runtime import Runtime
-from modelops_core.testing import make_runtime
+from modelops_core.testing import (
+    DEFAULT_POSTGRES_URL,
+    fresh_postgres_schema,
+    make_runtime,
+    moto_server,
+    postgres_url_or_skip,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "pipelines"
 MODEL_NAME = "ticket-router"
 FAST_POLLING = {"poll_interval": 0.001, "max_poll_interval": 0.01, "max_retries": 0}
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES_URL = DEFAULT_POSTGRES_URL
 
 #: The plugins every example needs besides its provider: steps use them by name.
 COMMON_PLUGINS = ("modelops_sanitizers", "modelops_metrics", "modelops_store_sql")
@@ -295,15 +294,8 @@ def moto_bedrock() -> Iterator[str]:
     """An in-process moto server for S3 and the Bedrock customization API (as provider-bedrock
     tests do), so a test can move a job on in moto's backend, which moto never does itself."""
     needs("modelops_provider_bedrock")
-    server = pytest.importorskip("moto.server", reason="moto[server] is not installed")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    port = _free_port()
-    threaded = server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    threaded.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        threaded.stop()
+    with moto_server(in_process=True) as url:
+        yield url
 
 
 class _Body:
@@ -447,72 +439,18 @@ def test_the_bedrock_example_stops_at_evaluate_then_resumes_on_provisioned_throu
 # --- team: PostgreSQL + S3 (+ Redis) -------------------------------------------------------------
 
 
-def postgres_reason() -> str | None:
-    """Why the team example cannot run here, or None when PostgreSQL answers."""
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg is not installed (pip install 'modelops-store-sql[postgres]')"
-    try:
-        psycopg.connect(POSTGRES_URL, connect_timeout=2).close()
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {POSTGRES_URL} cannot be reached: {str(exc).strip()[:200]}"
-    return None
-
-
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A fresh PostgreSQL schema, dropped afterwards."""
-    reason = postgres_reason()
-    if reason:
-        pytest.skip(reason)
-    import psycopg
-
-    schema = f"modelops_examples_{uuid.uuid4().hex[:12]}"
-    yield schema
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    with fresh_postgres_schema(postgres_url_or_skip(), prefix="modelops_examples") as schema:
+        yield schema
 
 
 @pytest.fixture(scope="module")
 def moto_s3() -> Iterator[str]:
     """``http://127.0.0.1:<port>`` of a ``python -m moto.server`` process (as artifacts-s3)."""
-    pytest.importorskip("moto.server", reason="moto[server] is not installed")
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            break
-        except urllib.error.HTTPError:
-            break  # the server answers
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                error = process.stderr.read().decode() if process.stderr else ""
-                pytest.fail(f"the moto server did not start on {url}: {error[-500:]}")
-            time.sleep(0.05)
-    try:
+    with moto_server() as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def s3_client(endpoint: str, region: str) -> Any:

@@ -314,20 +314,11 @@ def test_concurrent_registrations_on_sqlite_lose_nothing(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_concurrent_registrations_on_postgres_lose_nothing(tmp_path: Path) -> None:
-    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
-    url = "postgresql://postgres@127.0.0.1:5432/test"
-    try:
-        psycopg.connect(url, connect_timeout=2).close()
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL at {url} cannot be reached: {str(exc).strip()[:200]}")
-    import uuid
+    from modelops_core.testing import fresh_postgres_schema, postgres_url_or_skip
 
-    schema = f"modelops_conc_{uuid.uuid4().hex[:12]}"
-    try:
+    url = postgres_url_or_skip()
+    with fresh_postgres_schema(url, prefix="modelops_conc") as schema:
         _run_concurrently(tmp_path / ".modelops", {"url": url, "schema": schema})
-    finally:
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 # --- CLI ----------------------------------------------------------------------------------------

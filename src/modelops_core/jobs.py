@@ -9,7 +9,7 @@ state machine and persist every job the same way.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -126,3 +126,138 @@ class ProviderRejectedError(ProviderError):
 
 class MissingCredentialsError(ProviderError):
     """No credentials for a provider; the message names the env var or config key to set."""
+
+
+def retry_after_seconds(
+    headers: Mapping[str, str] | None, now: float | None = None
+) -> float | None:
+    """Seconds a provider asked to wait before retrying; None when it did not say.
+
+    Reads ``retry-after-ms`` (milliseconds, as OpenAI sends it) first, then ``Retry-After`` in
+    seconds or as an HTTP date (relative to ``now``, default the current time). Header names
+    are matched case-insensitively; a negative wait is 0, an unreadable one is None.
+    """
+    if not headers:
+        return None
+    lowered = {str(name).lower(): str(value) for name, value in headers.items()}
+    milliseconds = lowered.get("retry-after-ms")
+    if milliseconds is not None:
+        try:
+            return max(float(milliseconds) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    import email.utils
+    import time
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def error_for_status(
+    status: int,
+    message: str,
+    *,
+    service: str,
+    where: str,
+    detail: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    transient: bool | None = None,
+    request_id: str | None = None,
+    credentials_refused: str | None = None,
+    credentials_fix: str = "",
+    hint: str = "",
+) -> ProviderError:
+    """The provider error for an HTTP error answer of a provider's API (to ``raise ... from``).
+
+    - 401: :class:`MissingCredentialsError`, ``credentials_fix`` saying what to set.
+    - transient (by default 408, 429 and 5xx): :class:`ProviderUnavailableError` whose
+      ``retry_after`` comes from the ``Retry-After`` of ``headers``.
+    - any other status: :class:`ProviderRejectedError` with the provider's ``message``
+      verbatim and ``hint``, when given.
+
+    :param status: the HTTP status code.
+    :param message: the provider's own error message.
+    :param service: the provider as users know it, for the message (``"OpenAI"``).
+    :param where: the plugin and call that failed (``"openai provider, files.create"``).
+    :param detail: the status as shown (default ``"HTTP <status>"``), e.g. with an error code.
+    :param headers: the response headers, for ``Retry-After``.
+    :param transient: whether waiting may help; None uses the default rule above.
+    :param request_id: the provider's request id, named in the message when known.
+    :param credentials_refused: the start of the 401 message (default
+        ``"<service> refused the credentials"``).
+    :param credentials_fix: the sentence that says which credentials to set.
+    :param hint: what to check, appended to a rejection.
+    """
+    shown = detail if detail is not None else f"HTTP {status}"
+    request = f" (request id {request_id})" if request_id else ""
+    if status == 401:
+        refused = credentials_refused or f"{service} refused the credentials"
+        return MissingCredentialsError(
+            f"{refused} ({where}, {shown}): {message} {credentials_fix}".rstrip()
+        )
+    if transient if transient is not None else (status in (408, 429) or status >= 500):
+        retry_after = retry_after_seconds(headers)
+        wait = f"retry after {retry_after:g} s" if retry_after is not None else "retry later"
+        return ProviderUnavailableError(
+            f"{service} is unavailable or rate-limiting ({where}, {shown}){request}: {message} "
+            f"[transient: {wait}]",
+            retry_after=retry_after,
+        )
+    extra = f" {hint}" if hint else ""
+    return ProviderRejectedError(
+        f"{service} rejected the request ({where}, {shown}){request}: {message}{extra}"
+    )
+
+
+def training_file_problems(
+    path: str, *, export_format: str, model: str, describe: Callable[[Any], str] | None = None
+) -> list[str]:
+    """The problems of an exported training file under a provider's rules, one text each.
+
+    For a provider's ``validate``: reads ``path`` with ``Dataset.from_jsonl`` (unreadable lines
+    become problems rather than raising) and checks it with ``Dataset.validate`` for
+    ``export_format`` and ``model``. A file that cannot be read at all (missing, a directory,
+    not text) is one problem. ``describe`` turns a ``Problem`` into text (default
+    ``problem.to_text()``: ``"line N [field]: reason"``).
+    """
+    from modelops_core.dataset import Dataset
+
+    try:
+        dataset = Dataset.from_jsonl(path, skip_invalid=True)
+    except ModelOpsError as exc:
+        return [str(exc)]
+    report = dataset.validate(provider=export_format, model=model)
+    text = describe or (lambda problem: str(problem.to_text()))
+    return [text(problem) for problem in report.problems]
+
+
+def cancel_unless_finished(
+    cancel: Callable[[], ProviderJob], current: Callable[[], ProviderJob]
+) -> ProviderJob:
+    """For a provider's ``cancel``: ``cancel()``, except that a job already finished is not an
+    error.
+
+    When ``cancel`` raises :class:`ProviderRejectedError` (providers refuse to cancel a job that
+    succeeded, failed or was cancelled), the job is read back with ``current()``: a finished job
+    is returned as it is; otherwise, or when it cannot be read, the rejection is raised.
+    """
+    try:
+        return cancel()
+    except ProviderRejectedError as refused:
+        try:
+            job = current()
+        except ProviderError:
+            raise refused from None
+        if job.status.finished:
+            return job
+        raise

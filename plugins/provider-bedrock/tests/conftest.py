@@ -9,8 +9,6 @@ service model.
 
 from __future__ import annotations
 
-import logging
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +16,10 @@ from typing import Any
 
 import pytest
 from bedrock_helpers import REGION, make_client
+from botocore.stub import Stubber
+from modelops_provider_bedrock.provider import BedrockProvider
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from modelops_core.testing import moto_server
 
 
 @pytest.fixture(autouse=True)
@@ -43,15 +39,28 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pyt
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     """``http://127.0.0.1:<port>`` of a moto server, started once and stopped at the end."""
-    server_module = pytest.importorskip("moto.server", reason="moto[server] is not installed")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    port = _free_port()
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server(in_process=True) as url:
+        yield url
+
+
+@pytest.fixture
+def bedrock() -> Any:
+    """A ``bedrock`` client for botocore's Stubber (no moto behind it)."""
+    return make_client("bedrock")
+
+
+@pytest.fixture
+def stub(bedrock: Any) -> Iterator[Any]:
+    """A Stubber on ``bedrock``; every response a test scripts must have been asked for."""
+    with Stubber(bedrock) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def provider(bedrock: Any, stub: Any) -> BedrockProvider:
+    """A provider whose Bedrock is the stubbed client (test modules may override it)."""
+    return BedrockProvider(region="us-east-1", bedrock_client=bedrock)
 
 
 @pytest.fixture

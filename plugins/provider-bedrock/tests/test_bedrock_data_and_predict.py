@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,8 @@ from bedrock_helpers import NOVA, TITAN, make_client, nova_records, prompt_recor
 from botocore.stub import Stubber
 from modelops_provider_bedrock.hyperparameters import format_for_model
 from modelops_provider_bedrock.provider import BedrockProvider
+
+from modelops_core.testing import packages_imported_by
 
 
 @pytest.mark.parametrize(
@@ -109,11 +109,7 @@ def _converse_answer(text: str) -> dict[str, Any]:
 
 
 def test_importing_the_plugin_imports_no_boto3() -> None:
-    code = (
-        "import sys, modelops_provider_bedrock.plugin, modelops_provider_bedrock.provider; "
-        "print('boto3' in sys.modules or 'botocore' in sys.modules)"
+    imported = packages_imported_by(
+        "import modelops_provider_bedrock.plugin, modelops_provider_bedrock.provider"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"
+    assert not imported & {"boto3", "botocore"}

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from bedrock_helpers import NOVA, ROLE_ARN, make_client, nova_records, write_jsonl
-from botocore.stub import Stubber
 from modelops_provider_bedrock.provider import BedrockProvider
 
 from modelops_core.jobs import (
@@ -18,23 +17,6 @@ from modelops_core.jobs import (
 )
 
 JOB = "modelops-demo-20261122090000-abc123"
-
-
-@pytest.fixture
-def bedrock() -> Any:
-    return make_client("bedrock")
-
-
-@pytest.fixture
-def stub(bedrock: Any) -> Any:
-    with Stubber(bedrock) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def provider(bedrock: Any, stub: Any) -> BedrockProvider:
-    return BedrockProvider(region="us-east-1", bedrock_client=bedrock)
 
 
 def test_throttling_is_transient_and_keeps_retry_after(

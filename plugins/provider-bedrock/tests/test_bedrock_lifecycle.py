@@ -72,21 +72,17 @@ def job_response(
     return response
 
 
-@pytest.fixture
-def bedrock() -> Any:
-    return make_client("bedrock")
-
-
-@pytest.fixture
-def stub(bedrock: Any) -> Any:
-    with Stubber(bedrock) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def provider(bedrock: Any, stub: Any) -> BedrockProvider:
-    return BedrockProvider(region="us-east-1", bedrock_client=bedrock)
+def completed_job_response() -> dict[str, Any]:
+    """A job that completed after 71 minutes, with its custom model and training loss."""
+    return job_response(
+        "Completed",
+        "Completed",
+        "Completed",
+        "Completed",
+        outputModelArn=MODEL_ARN,
+        endTime=T0 + timedelta(minutes=71),
+        trainingMetrics={"trainingLoss": 0.25},
+    )
 
 
 def test_a_job_walks_through_validation_data_processing_training_to_success(
@@ -110,15 +106,7 @@ def test_a_job_walks_through_validation_data_processing_training_to_success(
             "InProgress/training:InProgress",
         ),
         (
-            job_response(
-                "Completed",
-                "Completed",
-                "Completed",
-                "Completed",
-                outputModelArn=MODEL_ARN,
-                endTime=T0 + timedelta(minutes=71),
-                trainingMetrics={"trainingLoss": 0.25},
-            ),
+            completed_job_response(),
             JobStatus.SUCCEEDED,
             "Completed/training:Completed",
         ),
@@ -185,15 +173,7 @@ def test_events_are_synthesized_from_stage_timestamps_oldest_first(
 ) -> None:
     stub.add_response(
         "get_model_customization_job",
-        job_response(
-            "Completed",
-            "Completed",
-            "Completed",
-            "Completed",
-            outputModelArn=MODEL_ARN,
-            endTime=T0 + timedelta(minutes=71),
-            trainingMetrics={"trainingLoss": 0.25},
-        ),
+        completed_job_response(),
         {"jobIdentifier": JOB},
     )
     events = provider.events(JOB)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from modelops_provider_openai.errors import retry_after_seconds
 from modelops_provider_openai.provider import OpenAIProvider
 from modelops_provider_openai.testing import FakeOpenAI
 
@@ -31,13 +30,6 @@ def test_429_is_unavailable_with_the_retry_after_the_api_sent(
         provider.get("ftjob-abc")
     assert caught.value.retry_after == 7.0
     assert "ftjob-abc" in str(caught.value)
-
-
-def test_retry_after_ms_wins_and_a_date_counts_down() -> None:
-    assert retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
-    date = "Thu, 01 Jan 2026 00:00:30 GMT"
-    assert retry_after_seconds({"Retry-After": date}, now=1_767_225_600) == 30.0
-    assert retry_after_seconds({}) is None
 
 
 def test_5xx_is_unavailable_without_retry_after(provider: OpenAIProvider, fake: FakeOpenAI) -> None:

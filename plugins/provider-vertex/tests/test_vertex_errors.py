@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from modelops_provider_vertex.errors import retry_after_seconds, translated
+from modelops_provider_vertex.errors import translated
 from modelops_provider_vertex.provider import VertexProvider
 from modelops_provider_vertex.testing import FakeVertex, GcsEmulator
 
@@ -39,13 +39,6 @@ def test_503_is_unavailable_without_retry_after(provider: VertexProvider, fake: 
     with pytest.raises(ProviderUnavailableError, match="currently unavailable") as caught:
         provider.list_jobs()
     assert caught.value.retry_after is None
-
-
-def test_retry_after_takes_seconds_or_a_date() -> None:
-    assert retry_after_seconds({"retry-after": "2.5"}) == 2.5
-    date = "Thu, 01 Jan 2026 00:00:30 GMT"
-    assert retry_after_seconds({"Retry-After": date}, now=1_767_225_600) == 30.0
-    assert retry_after_seconds({}) is None and retry_after_seconds({"Retry-After": "soon"}) is None
 
 
 def test_400_keeps_googles_message_verbatim_with_the_job_name(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,36 +9,19 @@ from typing import Any
 import pytest
 from modelops_store_sql import plugin
 
-from modelops_core.testing import RegistryBackendContract
-
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def postgres_reason() -> str | None:
-    """Why the PostgreSQL tests cannot run here, or None when the server answers."""
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg is not installed (pip install 'modelops-store-sql[test]')"
-    try:
-        psycopg.connect(POSTGRES_URL, connect_timeout=2).close()
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {POSTGRES_URL} cannot be reached: {str(exc).strip()[:200]}"
-    return None
+from modelops_core.testing import (
+    DEFAULT_POSTGRES_URL,
+    RegistryBackendContract,
+    fresh_postgres_schema,
+    postgres_url_or_skip,
+)
 
 
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A fresh schema, dropped afterwards."""
-    reason = postgres_reason()
-    if reason:
-        pytest.skip(reason)
-    import psycopg
-
-    schema = f"modelops_test_{uuid.uuid4().hex[:12]}"
-    yield schema
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_postgres_schema(postgres_url_or_skip()) as schema:
+        yield schema
 
 
 class TestSqliteBackend(RegistryBackendContract):
@@ -58,4 +40,4 @@ class TestPostgresBackend(RegistryBackendContract):
         self.schema = postgres_schema
 
     def component_options(self, tmp_path: Path) -> dict[str, Any]:
-        return {"home": str(tmp_path), "url": POSTGRES_URL, "schema": self.schema}
+        return {"home": str(tmp_path), "url": DEFAULT_POSTGRES_URL, "schema": self.schema}

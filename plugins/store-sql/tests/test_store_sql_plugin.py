@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from modelops_core.testing import packages_imported_by
 
 
 def test_importing_the_plugin_imports_no_database_driver() -> None:
-    code = (
-        "import sys, modelops_store_sql.plugin; "
-        "print(sorted(m for m in ('sqlite3', 'psycopg') if m in sys.modules))"
-    )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert output.stdout.strip() == "[]"
+    assert not packages_imported_by("import modelops_store_sql.plugin") & {"sqlite3", "psycopg"}

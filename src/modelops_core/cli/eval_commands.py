@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
 
 _DATA_FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
+#: a probability strictly between 0 and 1 (a confidence level, a significance level).
+_OPEN_UNIT_INTERVAL = click.FloatRange(0, 1, min_open=True, max_open=True)
 
 
 @click.group("eval")
@@ -63,8 +65,13 @@ def eval_group() -> None:
     help="Bootstrap resamples for confidence intervals (0: none; 1000 is typical).",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap.")
-@click.option("--level", default=0.95, show_default=True, type=click.FloatRange(0, 1,
-              min_open=True, max_open=True), help="Confidence level of the intervals.")  # fmt: skip
+@click.option(
+    "--level",
+    default=0.95,
+    show_default=True,
+    type=_OPEN_UNIT_INTERVAL,
+    help="Confidence level of the intervals.",
+)
 @click.option(
     "--method",
     default="percentile",
@@ -148,8 +155,9 @@ def run_command(
 @click.argument("result_a", type=_DATA_FILE)
 @click.argument("result_b", type=_DATA_FILE)
 @click.option("--metrics", default="", help="Comma-separated metrics (default: all shared).")
-@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1,
-              min_open=True, max_open=True), help="Significance level.")  # fmt: skip
+@click.option(
+    "--alpha", default=0.05, show_default=True, type=_OPEN_UNIT_INTERVAL, help="Significance level."
+)
 @click.option(
     "--adjust",
     default="holm",

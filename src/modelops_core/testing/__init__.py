@@ -38,8 +38,18 @@ from modelops_core.testing.contracts import (
     assert_close,
 )
 from modelops_core.testing.fixtures import make_runtime
+from modelops_core.testing.imports import packages_imported_by
+from modelops_core.testing.servers import (
+    DEFAULT_POSTGRES_URL,
+    free_port,
+    fresh_postgres_schema,
+    moto_server,
+    postgres_unavailable_reason,
+    postgres_url_or_skip,
+)
 
 __all__ = [
+    "DEFAULT_POSTGRES_URL",
     "ArtifactStoreContract",
     "ComponentContract",
     "DriftTestContract",
@@ -53,5 +63,11 @@ __all__ = [
     "SanitizerContract",
     "SanitizerExample",
     "assert_close",
+    "free_port",
+    "fresh_postgres_schema",
     "make_runtime",
+    "moto_server",
+    "packages_imported_by",
+    "postgres_unavailable_reason",
+    "postgres_url_or_skip",
 ]

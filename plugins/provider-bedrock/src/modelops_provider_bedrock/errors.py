@@ -9,7 +9,7 @@ AWS's message verbatim, the job name, and a hint when the IAM role is the likely
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from modelops_core.jobs import (
     ProviderError,
     ProviderRejectedError,
     ProviderUnavailableError,
+    retry_after_seconds,
 )
 
 #: where credentials come from, named when they are missing or refused.
@@ -54,15 +55,6 @@ ROLE_HINT = (
     "bedrock.amazonaws.com assume it, it needs s3:GetObject/s3:ListBucket on the training "
     "data and s3:PutObject on the output prefix, and your own identity needs iam:PassRole on it."
 )
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds from a ``Retry-After`` header in seconds, when AWS sent one."""
-    value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
-    try:
-        return max(float(value), 0.0) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _mentions_role(code: str, message: str) -> bool:

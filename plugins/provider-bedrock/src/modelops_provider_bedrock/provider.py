@@ -8,7 +8,6 @@ identifier is asked for; the ARN is kept in ``details["job_arn"]``.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import secrets
@@ -17,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.errors import ModelOpsError
 from modelops_core.jobs import (
     JobEvent,
     ProviderError,
@@ -25,6 +23,7 @@ from modelops_core.jobs import (
     ProviderRejectedError,
     TuningMethod,
     TuningRequest,
+    training_file_problems,
 )
 from modelops_provider_bedrock.clients import ClientFactory, ClientSettings
 from modelops_provider_bedrock.errors import ROLE_HINT, translated
@@ -217,13 +216,7 @@ class BedrockProvider:
         chosen = self.export_format_for(method, model)
         if chosen != wanted:
             problems.append(self._format_mismatch(model, chosen))
-        try:
-            dataset_module = importlib.import_module("modelops_core.dataset")
-            dataset = dataset_module.Dataset.from_jsonl(path, skip_invalid=True)
-        except ModelOpsError as exc:  # no file, a directory, not text
-            return [*problems, str(exc)]
-        report = dataset.validate(provider=wanted, model=model)
-        return problems + [problem.to_text() for problem in report.problems]
+        return problems + training_file_problems(path, export_format=wanted, model=model)
 
     def _format_mismatch(self, model: str, found: str) -> str:
         wanted = format_for_model(model)

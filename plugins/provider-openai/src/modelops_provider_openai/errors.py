@@ -7,44 +7,18 @@ other 4xx are :class:`ProviderRejectedError` carrying OpenAI's message verbatim.
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from modelops_core.jobs import (
-    MissingCredentialsError,
     ProviderError,
-    ProviderRejectedError,
     ProviderUnavailableError,
+    error_for_status,
 )
 
 #: 429 codes that will not go away by waiting: the account is out of quota.
 _NOT_TRANSIENT_429 = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
-
-
-def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` (seconds or an HTTP date)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    milliseconds = lowered.get("retry-after-ms")
-    if milliseconds is not None:
-        try:
-            return max(float(milliseconds) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
 def api_message(exc: Any) -> str:
@@ -79,25 +53,18 @@ def translated(
         yield
     except openai.APIStatusError as exc:
         status = exc.status_code
-        message = api_message(exc)
         code = _code(exc)
-        detail = f"HTTP {status}" + (f", code {code}" if code else "")
-        request_id = f" (request id {exc.request_id})" if exc.request_id else ""
-        if status == 401:
-            raise MissingCredentialsError(
-                f"OpenAI refused the API key ({where}, {detail}): {message} "
-                f"Set a valid key in {key_names}."
-            ) from exc
-        if (status == 429 and code not in _NOT_TRANSIENT_429) or status >= 500:
-            retry_after = retry_after_seconds(exc.response.headers)
-            wait = f"retry after {retry_after:g} s" if retry_after is not None else "retry later"
-            raise ProviderUnavailableError(
-                f"OpenAI is unavailable or rate-limiting ({where}, {detail}){request_id}: "
-                f"{message} [transient: {wait}]",
-                retry_after=retry_after,
-            ) from exc
-        raise ProviderRejectedError(
-            f"OpenAI rejected the request ({where}, {detail}){request_id}: {message}"
+        raise error_for_status(
+            status,
+            api_message(exc),
+            service="OpenAI",
+            where=where,
+            detail=f"HTTP {status}" + (f", code {code}" if code else ""),
+            headers=exc.response.headers,
+            transient=(status == 429 and code not in _NOT_TRANSIENT_429) or status >= 500,
+            request_id=exc.request_id,
+            credentials_refused="OpenAI refused the API key",
+            credentials_fix=f"Set a valid key in {key_names}.",
         ) from exc
     except openai.APIConnectionError as exc:
         raise ProviderUnavailableError(

@@ -6,13 +6,11 @@ Every method makes a few SDK calls and returns neutral values from
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.errors import ModelOpsError
 from modelops_core.jobs import (
     JobEvent,
     ProviderError,
@@ -20,6 +18,8 @@ from modelops_core.jobs import (
     ProviderRejectedError,
     TuningMethod,
     TuningRequest,
+    cancel_unless_finished,
+    training_file_problems,
 )
 from modelops_provider_openai.client import ClientSettings, build_client
 from modelops_provider_openai.errors import translated
@@ -128,20 +128,9 @@ class OpenAIProvider:
 
     def validate(self, path: str, method: str, model: str) -> list[str]:
         """OpenAI's rules on an exported file, via ``Dataset.validate``; ``"line N: reason"``."""
-        try:
-            dataset_module = importlib.import_module("modelops_core.dataset")
-        except ImportError as exc:  # an older core without datasets
-            raise ProviderError(
-                "The openai provider validates files with modelops_core.dataset, which this "
-                f"modelops-core lacks ({exc}); upgrade modelops-core."
-            ) from exc
-        try:
-            # skip_invalid: unreadable lines become problems of the report instead of raising
-            dataset = dataset_module.Dataset.from_jsonl(path, skip_invalid=True)
-        except ModelOpsError as exc:  # no file, a directory, not text
-            return [str(exc)]
-        report = dataset.validate(provider=self.export_format_for(method), model=model)
-        return [_problem_text(problem) for problem in report.problems]
+        return training_file_problems(
+            path, export_format=self.export_format_for(method), model=model, describe=_problem_text
+        )
 
     # --- jobs ----------------------------------------------------------------------------------
 
@@ -204,18 +193,12 @@ class OpenAIProvider:
 
     def cancel(self, job_id: str) -> ProviderJob:
         """Ask OpenAI to cancel; a job that already finished is returned as it is."""
-        try:
+
+        def ask() -> ProviderJob:
             with self._call("fine_tuning.jobs.cancel", job_id):
-                job = self.client.fine_tuning.jobs.cancel(job_id)
-        except ProviderRejectedError as refused:
-            try:
-                current = self.get(job_id)
-            except ProviderError:
-                raise refused from None
-            if current.status.finished:
-                return current
-            raise
-        return provider_job(job)
+                return provider_job(self.client.fine_tuning.jobs.cancel(job_id))
+
+        return cancel_unless_finished(ask, lambda: self.get(job_id))
 
     def list_jobs(self, limit: int = 20) -> list[ProviderJob]:
         """The newest ``limit`` jobs, following OpenAI's cursor pages as needed."""

@@ -9,43 +9,17 @@ HTTP 429 and 5xx (and dropped connections) are :class:`ProviderUnavailableError`
 
 from __future__ import annotations
 
-import email.utils
 import importlib
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from modelops_core.jobs import (
     MissingCredentialsError,
-    ProviderRejectedError,
     ProviderUnavailableError,
+    error_for_status,
 )
 from modelops_provider_vertex.client import CREDENTIAL_HINT
-
-#: HTTP statuses worth retrying later (408 timeout, 429 rate limit / quota, 5xx).
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-
-def retry_after_seconds(
-    headers: Mapping[str, str] | None, now: float | None = None
-) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date); None when absent."""
-    if not headers:
-        return None
-    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -70,6 +44,14 @@ def _headers_of(response: Any) -> Mapping[str, str] | None:
     return headers if isinstance(headers, Mapping) or hasattr(headers, "items") else None
 
 
+#: why a 403 usually happens, appended to its message.
+FORBIDDEN_HINT = (
+    "Check that the Vertex AI API is enabled for the project and that the credentials "
+    "have the roles it needs (roles/aiplatform.user, roles/storage.objectAdmin on the "
+    "staging bucket)."
+)
+
+
 def _raise_for_status(
     status: int,
     status_name: str | None,
@@ -79,28 +61,17 @@ def _raise_for_status(
     headers: Mapping[str, str] | None,
     exc: BaseException,
 ) -> None:
-    detail = f"HTTP {status}" + (f" {status_name}" if status_name else "")
-    if status == 401:
-        raise MissingCredentialsError(
-            f"Google refused the credentials ({where}, {detail}): {message} {CREDENTIAL_HINT}"
-        ) from exc
-    if status in TRANSIENT_STATUSES or status >= 500:
-        retry_after = retry_after_seconds(headers)
-        wait = f"retry after {retry_after:g} s" if retry_after is not None else "retry later"
-        raise ProviderUnavailableError(
-            f"Vertex AI is unavailable or rate-limiting ({where}, {detail}): {message} "
-            f"[transient: {wait}]",
-            retry_after=retry_after,
-        ) from exc
-    hint = ""
-    if status == 403:
-        hint = (
-            " Check that the Vertex AI API is enabled for the project and that the credentials "
-            "have the roles it needs (roles/aiplatform.user, roles/storage.objectAdmin on the "
-            "staging bucket)."
-        )
-    raise ProviderRejectedError(
-        f"Vertex AI rejected the request ({where}, {detail}): {message}{hint}"
+    """Raise the modelops error for an HTTP error of a Google API (408, 429, 5xx transient)."""
+    raise error_for_status(
+        status,
+        message,
+        service="Vertex AI",
+        where=where,
+        detail=f"HTTP {status}" + (f" {status_name}" if status_name else ""),
+        headers=headers,
+        credentials_refused="Google refused the credentials",
+        credentials_fix=CREDENTIAL_HINT,
+        hint=FORBIDDEN_HINT if status == 403 else "",
     ) from exc
 
 

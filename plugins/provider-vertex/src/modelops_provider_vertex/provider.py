@@ -8,14 +8,12 @@ The deprecated ``vertexai.tuning`` module of google-cloud-aiplatform is not used
 
 from __future__ import annotations
 
-import importlib
 import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.errors import ModelOpsError
 from modelops_core.jobs import (
     JobEvent,
     ProviderError,
@@ -23,6 +21,8 @@ from modelops_core.jobs import (
     ProviderRejectedError,
     TuningMethod,
     TuningRequest,
+    cancel_unless_finished,
+    training_file_problems,
 )
 from modelops_provider_vertex.client import (
     ResolvedCredentials,
@@ -187,24 +187,13 @@ class VertexProvider:
         """Vertex AI's rules on an exported file, via ``Dataset.validate`` (at least 16
         examples, tokens per example for the model, roles user/model), plus the 1 GB file
         limit; ``"line N: reason"``. No credentials, no network."""
-        try:
-            dataset_module = importlib.import_module("modelops_core.dataset")
-        except ImportError as exc:  # an older core without datasets
-            raise ProviderError(
-                "The vertex provider validates files with modelops_core.dataset, which this "
-                f"modelops-core lacks ({exc}); upgrade modelops-core."
-            ) from exc
         problems: list[str] = []
         file = Path(path)
         if file.is_file() and file.stat().st_size > MAX_FILE_BYTES:
             problems.append(f"{path}: larger than 1 GB, the most Vertex AI reads per file")
-        try:
-            # skip_invalid: unreadable lines become problems of the report instead of raising
-            dataset = dataset_module.Dataset.from_jsonl(path, skip_invalid=True)
-        except ModelOpsError as exc:  # no file, a directory, not text
-            return [*problems, str(exc)]
-        report = dataset.validate(provider=self.export_format_for(method), model=model)
-        problems.extend(_problem_text(problem) for problem in report.problems)
+        problems += training_file_problems(
+            path, export_format=self.export_format_for(method), model=model, describe=_problem_text
+        )
         return problems
 
     # --- jobs ----------------------------------------------------------------------------------
@@ -288,18 +277,13 @@ class VertexProvider:
         """Ask Vertex AI to cancel, then read the job back; a job that already finished is
         returned as it is."""
         name = self.job_name(job_id)
-        try:
+
+        def ask() -> ProviderJob:
             with self._call("tunings.cancel", job_id):
                 self.client.tunings.cancel(name=name)
-        except ProviderRejectedError as refused:
-            try:
-                current = self.get(job_id)
-            except ProviderError:
-                raise refused from None
-            if current.status.finished:
-                return current
-            raise
-        return self.get(job_id)
+            return self.get(job_id)
+
+        return cancel_unless_finished(ask, lambda: self.get(job_id))
 
     def list_jobs(self, limit: int = 20) -> list[ProviderJob]:
         """The newest ``limit`` jobs of the project and location, following pages as needed."""
