@@ -106,3 +106,41 @@ def test_numpy_values_are_stored_as_python_values(store: FeatureStore) -> None:
                         feature_set="np")  # fmt: skip
     assert store.get_features("u", feature_set="np") == {"n": 3, "x": 0.5, "v": [0, 1, 2]}
     assert store.schema("np") == {"n": "int", "v": "list", "x": "float"}
+
+
+def test_prune_bounds_the_history_and_keeps_recent_reads(tmp_path: Path) -> None:
+    from modelops_featurestore_local.store import LocalFeatureStore
+
+    backend = LocalFeatureStore(home=str(tmp_path))
+    store = FeatureStore(backend=backend, clock=lambda: 1000.0)
+    store.push_features("u", {"plan": "free"}, timestamp=100.0)
+    store.push_features("u", {"plan": "pro"}, timestamp=200.0)
+    store.push_features("u", {"plan": "team"}, timestamp=150.0)  # a late event
+    store.push_features("v", {"x": 1}, timestamp=100.0, ttl=50)
+    assert store.prune(180.0) == 2  # "free" (superseded by "team"), "v" (expired at 150)
+    assert store.get_features("u") == {"plan": "pro"}
+    assert store.get_features("u", as_of=180.0) == {"plan": "team"}
+    assert store.get_features("u", as_of=120.0) == {}  # before the cut: pruned
+    assert store.get_features("v", as_of=120.0) == {} and store.entities() == ["u"]
+    assert store.prune(180.0) == 0
+    assert store.prune(180.0, feature_set="other", version=2) == 0
+    backend.close()
+
+
+def test_prune_needs_a_backend_that_keeps_history(store: FeatureStore) -> None:
+    from modelops_core.feature_types import FeatureStoreError
+
+    class NoHistory:
+        def __repr__(self) -> str:
+            return "NoHistory()"
+
+    with pytest.raises(FeatureStoreError, match="NoHistory.*cannot prune"):
+        FeatureStore(backend=NoHistory()).prune(0.0)  # type: ignore[arg-type]
+
+
+def test_a_numpy_value_does_not_hide_a_wrong_kind_after_it(store: FeatureStore) -> None:
+    store.define_feature_set("typed", 1, {"a": "int", "b": "str"})
+    with pytest.raises(FeatureSetVersionError, match="b is int, not str"):
+        store.push_features("u", {"a": np.int64(1), "b": 2}, feature_set="typed")
+    store.push_features("u", {"a": np.int64(1), "b": "x"}, feature_set="typed")
+    assert store.get_features("u", feature_set="typed") == {"a": 1, "b": "x"}

@@ -210,16 +210,19 @@ class SchemaCheck:
             name: None if kind == "any" else frozenset((*_TYPES_OF_KIND[kind], type(None)))
             for name, kind in schema.items()
         }
+        self._checked = tuple(
+            (name, allowed) for name, allowed in self._types.items() if allowed is not None
+        )
 
     def fits(self, features: Mapping[str, Any]) -> bool:
         """Whether ``features`` has exactly the schema's names with values of their kinds."""
         if features.keys() != self._names:
             return False
-        types = self._types
-        for name, value in features.items():
-            allowed = types[name]
-            if allowed is not None and type(value) not in allowed:
-                return accepts(self.schema[name], value)  # numpy scalars, subclasses
+        for name, allowed in self._checked:
+            value = features[name]
+            # numpy scalars and subclasses take the slow path (and the next features are checked).
+            if type(value) not in allowed and not accepts(self.schema[name], value):
+                return False
         return True
 
 

@@ -26,6 +26,7 @@ from modelops_core.feature_types import (
     FeatureRow,
     FeatureSetInfo,
     FeatureSetVersionError,
+    FeatureStoreError,
     FeatureValueError,
     IndexInfo,
     IndexNotFoundError,
@@ -220,22 +221,29 @@ class FeatureStore:
         lifetime = _duration(ttl) if ttl is not None else self.ttl
         expires = at + lifetime if lifetime is not None else None
         stored: list[FeatureRow] = []
+        append = stored.append
         check = None if name == DEFAULT_FEATURE_SET else self._schemas.get((name, version))
+        fits = check.fits if check is not None else None
         for entity, features in pairs:
-            check_entity(entity)
-            if not isinstance(features, Mapping):
+            if type(entity) is not str or not entity:
+                check_entity(entity)
+            if type(features) is not dict and not isinstance(features, Mapping):
                 raise FeatureValueError(
                     f"The features of entity {entity!r} must be a mapping of name -> value, "
                     f"got {type(features).__name__}."
                 )
             if name != DEFAULT_FEATURE_SET:
-                if check is None:
+                if fits is None:
                     check = self._schema_for(name, version, features)
-                if not check.fits(features):
+                    fits = check.fits
+                if not fits(features):
+                    assert check is not None
                     conflict = schema_conflict(name, version, check.schema, features, entity)
                     if conflict is not None:
                         raise conflict
-            stored.append(FeatureRow(entity, dict(features), at, expires))
+            # The backend encodes the rows before push_many returns: a dict needs no copy.
+            row = features if type(features) is dict else dict(features)
+            append(FeatureRow(entity, row, at, expires))
         if stored:
             self.backend.write_rows(name, version, stored)
         return len(stored)
@@ -306,6 +314,39 @@ class FeatureStore:
         features = dict(compute(entity))
         self.push_features(entity, features, feature_set=name, version=version, ttl=ttl)
         return features
+
+    def prune(
+        self,
+        older_than: Timestamp,
+        *,
+        feature_set: str | None = None,
+        version: int | None = None,
+    ) -> int:
+        """Bound the history kept for ``as_of=`` reads; returns how many history rows went.
+
+        Deleted: rows superseded by a newer row before ``older_than``, and rows expired by
+        then. Every read without ``as_of``, or with ``as_of >= older_than``, answers as
+        before; reads further back may find nothing. Run it periodically (e.g.
+        ``prune(time.time() - 30 * 86400)`` keeps 30 days of history).
+
+        :param feature_set: only this feature set (default: all of them).
+        :param version: only this version of ``feature_set`` (default: all versions).
+        :raises FeatureStoreError: the backend keeps no prunable history.
+        """
+        cut = _seconds(older_than)
+        assert cut is not None
+        if feature_set is not None:
+            check_name(feature_set, "feature set name")
+        if version is not None:
+            self._version(version)
+        prune = getattr(self.backend, "prune_history", None)
+        if prune is None:
+            raise FeatureStoreError(
+                f"The feature store backend {self.backend!r} cannot prune its history; "
+                "upgrade its plugin, or delete old rows with the backend's own tools."
+            )
+        deleted: int = prune(cut, feature_set, version)
+        return deleted
 
     # --- embeddings ----------------------------------------------------------------------------
 

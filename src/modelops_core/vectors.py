@@ -97,13 +97,31 @@ def as_query(vector: Any, index: str, dim: int, metric: str) -> npt.NDArray[np.f
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def distances(data: Matrix, query: npt.NDArray[np.float32], metric: str) -> Matrix:
-    """Distances from ``query`` to every row (smaller is nearer)."""
-    products = data @ query
+def distances(
+    data: Matrix,
+    query: npt.NDArray[np.float32],
+    metric: str,
+    squared_norms: Matrix | None = None,
+) -> Matrix:
+    """Distances from ``query`` to every row (smaller is nearer): one float32 matrix-vector
+    product. ``squared_norms`` (l2 only) are the rows' squared lengths, cached by the caller
+    so they are not recomputed over the whole matrix per query."""
+    products: Matrix = data @ query
     if metric == "l2":
-        squared: Matrix = np.einsum("ij,ij->i", data, data)
-        return np.maximum(squared - 2 * products + float(query @ query), 0).astype(np.float32)
-    return (1 - products).astype(np.float32)
+        if squared_norms is None:
+            squared_norms = row_norms(data)
+        products *= -2
+        products += squared_norms
+        products += float(query @ query)
+        return np.maximum(products, 0, out=products)
+    np.subtract(1, products, out=products)
+    return products
+
+
+def row_norms(data: Matrix) -> Matrix:
+    """The squared length of every row (for l2 distances)."""
+    found: Matrix = np.einsum("ij,ij->i", data, data, dtype=np.float32)
+    return found
 
 
 def top_k(values: npt.NDArray[Any], k: int) -> npt.NDArray[np.intp]:
@@ -120,17 +138,19 @@ def exact_search(
     k: int,
     metric: str,
     rows: npt.NDArray[np.intp] | None = None,
+    squared_norms: Matrix | None = None,
 ) -> tuple[npt.NDArray[np.intp], Matrix]:
     """Exact top-``k`` over ``data`` (or only its ``rows``): row numbers and distances."""
     if rows is not None:
         if rows.size == 0:
             return rows, np.empty(0, dtype=np.float32)
-        subset = distances(data[rows], query, metric)
+        norms = squared_norms[rows] if squared_norms is not None else None
+        subset = distances(data[rows], query, metric, norms)
         best = top_k(subset, k)
         return rows[best], subset[best]
     if data.shape[0] == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
-    found = distances(data, query, metric)
+    found = distances(data, query, metric, squared_norms)
     best = top_k(found, k)
     return best, found[best]
 
@@ -161,13 +181,38 @@ def matching_rows(
 
 # --- int8 quantization -------------------------------------------------------------------------
 
+# Rows scored per block in the int8 pass: the block's float32 copy (256 x dim x 4 bytes, 384 KiB
+# at dim 384) stays in cache for the matrix-vector product, so memory traffic is the int8 codes.
+_INT8_BLOCK = 256
+
 
 def quantize_int8(data: Matrix) -> tuple[npt.NDArray[np.int8], Matrix]:
     """Symmetric per-vector int8 codes and their scales (4x smaller than float32)."""
-    scales = np.abs(data).max(axis=1) / 127.0
-    scales[scales == 0] = 1.0
-    codes = np.clip(np.rint(data / scales[:, None]), -127, 127).astype(np.int8)
-    return codes, scales.astype(np.float32)
+    codes = np.empty(data.shape, dtype=np.int8)
+    scales = np.empty(data.shape[0], dtype=np.float32)
+    for start in range(0, data.shape[0], _CHUNK):
+        block = np.asarray(data[start : start + _CHUNK], dtype=np.float32)
+        scale = np.abs(block).max(axis=1) / 127.0
+        scale[scale == 0] = 1.0
+        codes[start : start + _CHUNK] = np.clip(np.rint(block / scale[:, None]), -127, 127)
+        scales[start : start + _CHUNK] = scale
+    return codes, scales
+
+
+def int8_scores(
+    codes: npt.NDArray[np.int8], scales: Matrix, query: npt.NDArray[np.float32]
+) -> Matrix:
+    """Approximate dot products of ``query`` with every row, from the int8 codes."""
+    total, dim = codes.shape
+    found = np.empty(total, dtype=np.float32)
+    block = np.empty((min(_INT8_BLOCK, total), dim), dtype=np.float32)
+    for start in range(0, total, _INT8_BLOCK):
+        rows = codes[start : start + _INT8_BLOCK]
+        chunk = block[: rows.shape[0]]
+        np.copyto(chunk, rows, casting="unsafe")
+        np.dot(chunk, query, out=found[start : start + rows.shape[0]])
+    found *= scales
+    return found
 
 
 def int8_search(
@@ -176,18 +221,35 @@ def int8_search(
     query: npt.NDArray[np.float32],
     k: int,
     metric: str,
+    data: Matrix | None = None,
+    squared_norms: Matrix | None = None,
+    candidates: int = 100,
 ) -> tuple[npt.NDArray[np.intp], Matrix]:
-    """Top-``k`` over int8 codes, dequantized a chunk at a time (bounded extra memory)."""
+    """Top-``k`` in two passes: the ``max(candidates, 4k)`` best rows by int8 scores, then
+    those rows re-ranked exactly on the float32 ``data`` (only they are read; without
+    ``data`` the int8 distances are returned). ``squared_norms`` are needed for l2."""
     total = codes.shape[0]
     if total == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
-    found = np.empty(total, dtype=np.float32)
-    for start in range(0, total, _CHUNK):
-        chunk = codes[start : start + _CHUNK].astype(np.float32)
-        chunk *= scales[start : start + _CHUNK, None]
-        found[start : start + _CHUNK] = distances(chunk, query, metric)
-    best = top_k(found, k)
-    return best, found[best]
+    scores = int8_scores(codes, scales, query)
+    if metric == "l2":
+        if squared_norms is None:
+            raise ValueError("int8 search with the l2 metric needs the rows' squared norms")
+        coarse = squared_norms - 2 * scores
+    else:
+        coarse = np.subtract(1, scores, out=scores)
+    shortlist = top_k(coarse, max(candidates, 4 * k))
+    if data is None:
+        best = shortlist[:k]
+        found = coarse[best]
+        if metric == "l2":
+            found = np.maximum(found + float(query @ query), 0)
+        return best, found.astype(np.float32)
+    shortlist = np.sort(shortlist)  # reads the memory-mapped rows in file order
+    norms = squared_norms[shortlist] if squared_norms is not None else None
+    exact = distances(np.asarray(data[shortlist]), query, metric, norms)
+    best = top_k(exact, k)
+    return shortlist[best], exact[best]
 
 
 def recall_at_k(approximate: Sequence[Sequence[int]], exact: Sequence[Sequence[int]]) -> float:

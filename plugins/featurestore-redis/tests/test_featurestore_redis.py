@@ -31,7 +31,7 @@ def test_redis_expires_the_row_itself(redis_prefix: str) -> None:
     backend = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
     with FeatureStore(backend=backend) as store:
         store.push_features("u", {"x": 1}, ttl=0.05)
-        key = f"{redis_prefix}:row:default:1:u"
+        key = f"{redis_prefix}:rows:default:1:latest:u"
         assert backend._redis.pttl(key) > 0
         time.sleep(0.08)
         assert backend._redis.exists(key) == 0
@@ -50,5 +50,43 @@ def test_two_clients_share_rows_and_vectors(redis_prefix: str) -> None:
     writer.push_embeddings(["w"], -np.ones((1, 4)))  # the reader's cache is refreshed
     assert reader.nearest(-np.ones(4), k=1)[0].id == "w"
     assert [(s.name, s.entities) for s in reader.feature_sets()] == [("s", 2)]
+    first.close()
+    second.close()
+
+
+def test_prune_bounds_the_history_and_keeps_recent_reads(redis_prefix: str) -> None:
+    backend = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
+    now = time.time()
+    store = FeatureStore(backend=backend, clock=lambda: now)
+    store.push_features("u", {"plan": "free"}, timestamp=now - 900)
+    store.push_features("u", {"plan": "pro"}, timestamp=now - 800)
+    store.push_features("u", {"plan": "team"}, timestamp=now - 850)  # a late event
+    store.push_features("v", {"x": 1}, timestamp=now - 900, ttl=3000)  # expires later
+    store.push_features("w", {"x": 1}, timestamp=now - 900, ttl=50)  # expired already
+    assert store.prune(now - 820) == 2  # "free" (superseded by "team"), "w" (expired)
+    assert store.get_features("u") == {"plan": "pro"}
+    assert store.get_features("u", as_of=now - 820) == {"plan": "team"}
+    assert store.get_features("u", as_of=now - 880) == {}  # before the cut: pruned
+    assert store.get_features("v") == {"x": 1}
+    assert store.entities() == ["u", "v"]
+    assert store.prune(now - 820) == 0
+    backend.close()
+
+
+def test_a_reader_fetches_only_the_pushed_vectors(redis_prefix: str) -> None:
+    first = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
+    second = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
+    writer, reader = FeatureStore(backend=first), FeatureStore(backend=second)
+    vectors = np.random.default_rng(3).standard_normal((50, 8)).astype(np.float32)
+    writer.push_embeddings([f"d{i}" for i in range(40)], vectors[:40], metric="l2")
+    assert reader.nearest(vectors[3], k=1)[0].id == "d3"
+    cache = second._vectors["default"]
+    writer.push_embeddings(["d3", *[f"d{i}" for i in range(40, 50)]], vectors[[7, *range(40, 50)]],
+                           [{"moved": True}] * 11, metric="l2")  # fmt: skip
+    assert {n.id for n in reader.nearest(vectors[7], k=2, exact=True)} == {"d3", "d7"}
+    assert second._vectors["default"] is cache  # updated in place, not reloaded
+    assert cache.applied == 2 and len(cache.ids) == 50
+    assert reader.nearest(vectors[45], k=1, method="int8")[0].id == "d45"
+    assert reader.nearest(vectors[45], k=1, filter={"moved": True})[0].metadata == {"moved": True}
     first.close()
     second.close()

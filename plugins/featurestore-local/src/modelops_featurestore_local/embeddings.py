@@ -1,9 +1,11 @@
 """Embedding indexes of the local store: numpy files under ``<root>/<index>/gen-<n>/``.
 
 A generation holds ``vectors.npy`` (float32, memory-mapped on read), ``rows.msgpack`` (ids and
-metadata) and, once built, ``hnsw.bin``. A push writes a new generation in a temporary folder,
-renames it into place, then switches the generation number in SQLite in the same transaction
-that locked the index; readers see the old or the new generation, never a partial one.
+metadata) and ``hnsw.bin``: the HNSW graph is built by the push that brings the index to
+``hnsw_min_rows`` rows (not by the first search) and extended in place by later pushes.
+A push writes a new generation in a temporary folder, renames it into place, then switches the
+generation number in SQLite in the same transaction that locked the index; readers see the old
+or the new generation, never a partial one.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from modelops_core.vectors import (
     int8_search,
     matching_rows,
     quantize_int8,
+    row_norms,
 )
 from modelops_featurestore_local import hnsw
 
@@ -59,6 +62,16 @@ class _Loaded:
     graph: hnsw.HnswGraph | None = None
     codes: Any = None
     scales: Any = None
+    norms: Any = None  # squared row lengths, for l2 only
+
+    def squared_norms(self, metric: str) -> Matrix | None:
+        """The rows' squared lengths (computed once) for l2, else None."""
+        if metric != "l2":
+            return None
+        if self.norms is None:
+            self.norms = row_norms(self.data)
+        norms: Matrix = self.norms
+        return norms
 
 
 class LocalIndexes:
@@ -168,8 +181,10 @@ class LocalIndexes:
         data[len(old_ids) :] = matrix[added]
         all_metadata.extend(dict(metadata[source]) for source in added)
         generation = (row[1] + 1) if row is not None else 1
-        folder = self._publish(index, generation, data, new_ids, all_metadata, current, matrix,
-                               replaced, added)  # fmt: skip
+        if current is not None and current.graph is None and self._builds_graph(len(new_ids)):
+            self._graph(current, metric)  # load the saved graph (or build it) to extend it
+        folder, graph = self._publish(index, generation, data, new_ids, all_metadata, current,
+                                      matrix, replaced, added, metric)  # fmt: skip
         self._db.execute(
             "INSERT OR REPLACE INTO vector_indexes (name, dim, metric, count, generation) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -179,7 +194,7 @@ class LocalIndexes:
             shutil.rmtree(current.folder, ignore_errors=True)
         self._loaded[index] = _Loaded(
             generation, folder, np.load(folder / "vectors.npy", mmap_mode="r"), new_ids,
-            positions, all_metadata, graph=current.graph if current else None,
+            positions, all_metadata, graph=graph,
         )  # fmt: skip
         return IndexInfo(index, matrix.shape[1], metric, len(new_ids), self.method)
 
@@ -194,21 +209,29 @@ class LocalIndexes:
         matrix: Matrix,
         replaced: list[tuple[int, int]],
         added: list[int],
-    ) -> Path:
+        metric: str,
+    ) -> tuple[Path, hnsw.HnswGraph | None]:
+        """Write a generation folder (vectors, rows, the HNSW graph once there is one) and
+        rename it into place; returns it with the graph."""
         base = self.root / index
         base.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(dir=base, prefix=".tmp-"))
+        graph = current.graph if current is not None else None
         try:
             np.save(temp / "vectors.npy", data)
             (temp / "rows.msgpack").write_bytes(self._codec.encode_value([ids, metadata]))
-            if current is not None and current.graph is not None:
+            if current is not None and graph is not None:
                 # Keep the graph up to date rather than rebuilding it on the next search.
-                graph = current.graph
                 if replaced:
                     targets = np.array([t for t, _ in replaced])
                     graph.add(matrix[[s for _, s in replaced]], targets)
                 if added:
                     graph.add(matrix[added], np.arange(len(current.ids), len(ids)))
+                graph.save(temp / "hnsw.bin")
+            elif self._builds_graph(len(ids)):
+                # Build at push time (in batches, on every core), not on the first search.
+                graph = self._new_graph(data.shape[1], metric)
+                graph.build(data)
                 graph.save(temp / "hnsw.bin")
             target = base / f"gen-{generation}"
             shutil.rmtree(target, ignore_errors=True)  # a leftover of a crashed push
@@ -216,7 +239,7 @@ class LocalIndexes:
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
-        return target
+        return target, graph
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -273,21 +296,36 @@ class LocalIndexes:
             )
         if where is not None:
             rows, found = exact_search(
-                loaded.data, query, k, metric, matching_rows(loaded.metadata, where)
-            )
+                loaded.data, query, k, metric, matching_rows(loaded.metadata, where),
+                loaded.squared_norms(metric),
+            )  # fmt: skip
         elif chosen == "hnsw" and len(loaded.ids) >= self._min_rows and self._graph(loaded, metric):
             assert loaded.graph is not None
             rows, found = loaded.graph.search(query, k)
         elif chosen == "int8":
             if loaded.codes is None:
-                loaded.codes, loaded.scales = quantize_int8(np.asarray(loaded.data))
-            rows, found = int8_search(loaded.codes, loaded.scales, query, k, metric)
+                loaded.codes, loaded.scales = quantize_int8(loaded.data)
+            rows, found = int8_search(
+                loaded.codes, loaded.scales, query, k, metric, loaded.data,
+                loaded.squared_norms(metric),
+            )  # fmt: skip
         else:
-            rows, found = exact_search(loaded.data, query, k, metric)
+            rows, found = exact_search(
+                loaded.data, query, k, metric, squared_norms=loaded.squared_norms(metric)
+            )
         return [
             Neighbor(loaded.ids[row], float(distance), loaded.metadata[row])
             for row, distance in zip(rows.tolist(), found.tolist(), strict=True)
         ]
+
+    def _builds_graph(self, count: int) -> bool:
+        """Whether a push of an index reaching ``count`` rows builds its HNSW graph."""
+        return self.method == "hnsw" and count >= self._min_rows and hnsw.available()
+
+    def _new_graph(self, dim: int, metric: str) -> hnsw.HnswGraph:
+        return hnsw.HnswGraph(
+            dim, metric, m=self._m, ef_construction=self._ef_construction, ef=self._ef
+        )
 
     def _graph(self, loaded: _Loaded, metric: str) -> bool:
         """Load or build the HNSW graph of ``loaded``; False when hnswlib is missing."""
@@ -303,10 +341,7 @@ class LocalIndexes:
                     stacklevel=4,
                 )
             return False
-        graph = hnsw.HnswGraph(
-            loaded.data.shape[1], metric, m=self._m, ef_construction=self._ef_construction,
-            ef=self._ef,
-        )  # fmt: skip
+        graph = self._new_graph(loaded.data.shape[1], metric)
         path = loaded.folder / "hnsw.bin"
         if path.exists():
             graph.load(path, len(loaded.ids))

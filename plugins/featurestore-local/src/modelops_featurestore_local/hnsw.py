@@ -12,6 +12,11 @@ from typing import Any
 
 import numpy as np
 
+# Rows added per add_items call (bounds the contiguous copy of a memory-mapped matrix).
+_BATCH = 10_000
+# hnswlib threads for building: every core (the build is the slow part of a first push).
+_THREADS = max(os.cpu_count() or 1, 1)
+
 
 def available() -> bool:
     """Whether hnswlib is installed."""
@@ -39,12 +44,14 @@ class HnswGraph:
         self._capacity = 0
 
     def build(self, data: Any) -> None:
-        """Index every row of ``data`` (labels 0..n-1)."""
+        """Index every row of ``data`` (labels 0..n-1), a batch at a time."""
         self._capacity = max(int(data.shape[0] * 1.25), 16)
         self._index.init_index(
             max_elements=self._capacity, ef_construction=self.ef_construction, M=self.m
         )
-        self.add(data, np.arange(data.shape[0]))
+        for start in range(0, data.shape[0], _BATCH):
+            stop = min(start + _BATCH, data.shape[0])
+            self.add(data[start:stop], np.arange(start, stop))
 
     def add(self, rows: Any, labels: Any) -> None:
         """Add rows, or replace the vectors of labels already present."""
@@ -54,7 +61,8 @@ class HnswGraph:
         if needed > self._capacity:
             self._capacity = max(needed, int(self._capacity * 1.5))
             self._index.resize_index(self._capacity)
-        self._index.add_items(np.ascontiguousarray(rows), labels, num_threads=-1)
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        self._index.add_items(rows, labels, num_threads=_THREADS)
 
     def search(self, query: Any, k: int) -> tuple[Any, Any]:
         """Row numbers and distances of the ``k`` nearest rows."""

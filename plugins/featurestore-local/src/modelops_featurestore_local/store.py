@@ -25,11 +25,16 @@ class LocalFeatureStore:
     :param home: the modelops home directory (given by the facade).
     :param root: where to keep the store (default ``<home>/features``).
     :param method: default search method: ``hnsw`` (falls back to exact, with a warning, when
-        hnswlib is missing), ``int8`` (exact over int8 codes) or ``exact``.
-    :param ef_search: HNSW search breadth (higher: better recall, slower).
+        hnswlib is missing), ``int8`` (a pass over int8 codes, then the best candidates
+        re-ranked exactly on float32) or ``exact``.
+    :param ef_search: HNSW search breadth (higher: better recall, slower; 128 gave recall@10
+        1.0 over 100,000 x 384 clustered vectors).
     :param hnsw_m: HNSW graph degree.
-    :param ef_construction: HNSW build breadth.
-    :param hnsw_min_rows: below this many rows searches are exact (already fast).
+    :param ef_construction: HNSW build breadth (100: a 100,000 x 384 graph builds in tens of
+        seconds on 2 cores; 200 took about twice as long, for recall@10 1.0 at ef_search 128
+        with either).
+    :param hnsw_min_rows: below this many rows searches are exact (already fast) and no graph
+        is built.
     """
 
     def __init__(
@@ -37,9 +42,9 @@ class LocalFeatureStore:
         home: str = ".modelops",
         root: str | None = None,
         method: str = "hnsw",
-        ef_search: int = 64,
+        ef_search: int = 128,
         hnsw_m: int = 16,
-        ef_construction: int = 200,
+        ef_construction: int = 100,
         hnsw_min_rows: int = 2000,
     ) -> None:
         self.root = Path(root) if root is not None else Path(home) / "features"
@@ -81,6 +86,11 @@ class LocalFeatureStore:
 
     def entities(self, feature_set: str, version: int, limit: int) -> list[str]:
         return self._rows.entities(feature_set, version, limit)
+
+    def prune_history(self, older_than: float, feature_set: str | None, version: int | None) -> int:
+        """Delete history rows no read at or after ``older_than`` can return (see
+        :meth:`SqliteRows.prune`); returns how many."""
+        return self._rows.prune(older_than, feature_set, version)
 
     # --- embeddings ----------------------------------------------------------------------------
 

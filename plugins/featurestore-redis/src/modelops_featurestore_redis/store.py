@@ -7,7 +7,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import attrs
 import numpy as np
 
 from modelops_core.feature_types import (
@@ -19,31 +18,74 @@ from modelops_core.feature_types import (
     IndexInfo,
     Neighbor,
 )
-from modelops_core.vectors import (
-    Matrix,
-    MetadataFilter,
-    exact_search,
-    int8_search,
-    matching_rows,
-    quantize_int8,
-)
+from modelops_core.vectors import Matrix, MetadataFilter
+from modelops_featurestore_redis.cache import VectorCache
 
-# Write one row: keep every push in the history; replace the latest row only with a newer one.
-_WRITE_ROW = """
-local ts = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[4])
-local current = redis.call('HGET', KEYS[1], '_ts')
-if (not current) or tonumber(current) <= ts then
-    redis.call('DEL', KEYS[1])
-    redis.call('HSET', KEYS[1], '_ts', ARGV[1], '_x', ARGV[2], 'd', ARGV[5])
-    if ARGV[2] ~= '' then
-        redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(ARGV[2]) * 1000))
+# Write a batch of rows in one call: KEYS[1] = the key prefix of the feature set version,
+# ARGV = (entity, ts, expires, value) per row. The keys are built here rather than passed as
+# KEYS (a third of the arguments to encode and parse); the layout needs a standalone server,
+# not Redis Cluster, anyway. Every push is kept in the history; the latest row is replaced
+# only by a row at least as new (a late event stays in the history only).
+_WRITE_ROWS = """
+local base = KEYS[1]
+for i = 1, #ARGV, 4 do
+    local entity, ts, expires, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+    local hist = base .. 'hist:' .. entity
+    local latest = base .. 'latest:' .. entity
+    redis.call('ZREMRANGEBYSCORE', hist, ts, ts)
+    redis.call('ZADD', hist, ts, value)
+    local current = redis.call('GET', latest)
+    local newer = true
+    if current then
+        local cut = string.find(current, '\\n', 1, true)
+        newer = tonumber(string.sub(current, 1, cut - 1)) <= tonumber(ts)
+    end
+    if newer then
+        if expires ~= '' then
+            redis.call('SET', latest, value, 'PXAT', math.floor(tonumber(expires) * 1000))
+        else
+            redis.call('SET', latest, value)
+        end
     end
 end
 return 1
 """
+# Prune the history of a batch of entities: KEYS = (row key prefix, entities set), ARGV =
+# (cut, entity...). Deleted: rows superseded by a newer row at or before the cut, then the
+# remaining row at or before the cut (and the latest row) when expired by then; an entity
+# left with no row at all leaves the entities set.
+_PRUNE = """
+local base, ents, cut = KEYS[1], KEYS[2], tonumber(ARGV[1])
+local deleted = 0
+local function expired(value)
+    local first = string.find(value, '\\n', 1, true)
+    local second = string.find(value, '\\n', first + 1, true)
+    local expires = string.sub(value, first + 1, second - 1)
+    return expires ~= '' and tonumber(expires) <= cut
+end
+for i = 2, #ARGV do
+    local hist, latest = base .. 'hist:' .. ARGV[i], base .. 'latest:' .. ARGV[i]
+    local newest = redis.call('ZREVRANGEBYSCORE', hist, ARGV[1], '-inf', 'WITHSCORES',
+        'LIMIT', 0, 1)
+    if newest[1] then
+        deleted = deleted + redis.call('ZREMRANGEBYSCORE', hist, '-inf', '(' .. newest[2])
+        if expired(newest[1]) then
+            deleted = deleted + redis.call('ZREM', hist, newest[1])
+        end
+    end
+    local current = redis.call('GET', latest)
+    if current and expired(current) then
+        redis.call('DEL', latest)
+        current = false
+    end
+    if not current and redis.call('EXISTS', hist) == 0 then
+        redis.call('SREM', ents, ARGV[i])
+    end
+end
+return deleted
+"""
+_ROWS_PER_CALL = 2000
+_KEYS_PER_MGET = 10_000  # bounds how long one command holds the server
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
 METHODS = ("exact", "int8", "hnsw")
 
@@ -51,16 +93,6 @@ METHODS = ("exact", "int8", "hnsw")
 def mask_url(url: str) -> str:
     """``url`` with its password replaced by ``***``."""
     return _PASSWORD.sub(r"\1***@", url)
-
-
-@attrs.define
-class _Vectors:
-    version: bytes | None
-    ids: list[str]
-    data: Matrix
-    metadata: list[dict[str, Any]]
-    codes: Any = None
-    scales: Any = None
 
 
 class RedisFeatureStore:
@@ -100,9 +132,10 @@ class RedisFeatureStore:
             self._redis.ping()
         except (*self._errors, ValueError) as exc:
             raise self._connection_error(exc) from exc
-        self._write_row = self._redis.register_script(_WRITE_ROW)
+        self._write_rows = self._redis.register_script(_WRITE_ROWS)
+        self._prune = self._redis.register_script(_PRUNE)
         self._codec = Codec()
-        self._vectors: dict[str, _Vectors] = {}
+        self._vectors: dict[str, VectorCache] = {}
 
     def __repr__(self) -> str:
         return f"RedisFeatureStore(url={mask_url(self.url)!r}, prefix={self.prefix!r})"
@@ -163,59 +196,72 @@ class RedisFeatureStore:
     # --- rows ----------------------------------------------------------------------------------
 
     def write_rows(self, feature_set: str, version: int, rows: Sequence[FeatureRow]) -> None:
-        encode, encode_value = self._codec.encode, self._codec.encode_value
+        encode = self._codec.encode
+        base = self._key("rows", feature_set, version, "")
+        ents = self._key("ents", feature_set, version)
         pipe = self._redis.pipeline(transaction=True)
         pipe.sadd(self._key("sets"), f"{feature_set}\x1f{version}")
-        ents = self._key("ents", feature_set, version)
-        for row in rows:
-            blob = encode(row.features, row.entity)
-            member = encode_value([row.timestamp, row.expires, blob])
-            self._write_row(
-                keys=[
-                    self._key("row", feature_set, version, row.entity),
-                    self._key("hist", feature_set, version, row.entity),
-                    ents,
-                ],
-                args=[repr(row.timestamp), "" if row.expires is None else repr(row.expires),
-                      member, row.entity, blob],
-                client=pipe,
-            )  # fmt: skip
+        for start in range(0, len(rows), _ROWS_PER_CALL):
+            args: list[bytes | str] = []
+            chunk = rows[start : start + _ROWS_PER_CALL]
+            for entity, features, timestamp, expiry in chunk:
+                stamp = repr(timestamp)
+                expires = "" if expiry is None else repr(expiry)
+                args += (entity, stamp, expires,
+                         f"{stamp}\n{expires}\n".encode() + encode(features, entity))  # fmt: skip
+            self._write_rows(keys=[base], args=args, client=pipe)
+            pipe.sadd(ents, *[row.entity for row in chunk])
         self._call(pipe.execute)
 
-    def _decode_latest(self, entity: str, found: Mapping[bytes, bytes]) -> FeatureRow | None:
-        if not found:
+    def _decode(self, entity: str, value: bytes | None) -> FeatureRow | None:
+        """A row stored as ``<ts>\\n<expires>\\n<msgpack features>``."""
+        if value is None:
             return None
-        expires = found.get(b"_x") or None
+        stamp, expires, blob = value.split(b"\n", 2)
         return FeatureRow(
-            entity, self._codec.decode(found[b"d"]), float(found[b"_ts"]),
-            float(expires) if expires else None,
-        )  # fmt: skip
-
-    def _decode_history(self, entity: str, found: list[bytes]) -> FeatureRow | None:
-        if not found:
-            return None
-        timestamp, expires, blob = self._codec.decode_value(found[0])
-        return FeatureRow(entity, self._codec.decode(blob), timestamp, expires)
+            entity, self._codec.decode(blob), float(stamp), float(expires) if expires else None
+        )
 
     def read_rows(
         self, feature_set: str, version: int, entities: Sequence[str], as_of: float | None
     ) -> list[FeatureRow | None]:
-        if len(entities) == 1 and as_of is None:
-            entity = entities[0]
-            found = self._call(self._redis.hgetall, self._key("row", feature_set, version, entity))
-            return [self._decode_latest(entity, found)]
+        if as_of is None:
+            latest = self._key("rows", feature_set, version, "latest:")
+            if len(entities) == 1:
+                found = [self._call(self._redis.get, latest + entities[0])]
+            else:
+                pipe = self._redis.pipeline(transaction=False)
+                for start in range(0, len(entities), _KEYS_PER_MGET):
+                    pipe.mget([latest + e for e in entities[start : start + _KEYS_PER_MGET]])
+                found = [value for chunk in self._call(pipe.execute) for value in chunk]
+            decode = self._decode
+            return [decode(e, v) for e, v in zip(entities, found, strict=True)]
+        hist = self._key("rows", feature_set, version, "hist:")
         pipe = self._redis.pipeline(transaction=False)
         for entity in entities:
-            if as_of is None:
-                pipe.hgetall(self._key("row", feature_set, version, entity))
-            else:
-                pipe.zrevrangebyscore(
-                    self._key("hist", feature_set, version, entity), as_of, "-inf", 0, 1
-                )
+            pipe.zrevrangebyscore(hist + entity, as_of, "-inf", 0, 1)
         results = self._call(pipe.execute)
-        if as_of is None:
-            return [self._decode_latest(e, r) for e, r in zip(entities, results, strict=True)]
-        return [self._decode_history(e, r) for e, r in zip(entities, results, strict=True)]
+        return [
+            self._decode(e, r[0] if r else None) for e, r in zip(entities, results, strict=True)
+        ]
+
+    def prune_history(self, older_than: float, feature_set: str | None, version: int | None) -> int:
+        """Delete history entries no read at or after ``older_than`` can return: superseded
+        before it, or expired by then (expired latest rows too); returns how many."""
+        sets = sorted(m.decode() for m in self._call(self._redis.smembers, self._key("sets")))
+        deleted = 0
+        for field in sets:
+            name, number = field.split("\x1f")
+            if (feature_set is not None and name != feature_set) or (
+                version is not None and int(number) != version
+            ):
+                continue
+            keys = [self._key("rows", name, number, ""), self._key("ents", name, number)]
+            members = [m.decode() for m in self._call(self._redis.smembers, keys[1])]
+            for start in range(0, len(members), _ROWS_PER_CALL):
+                chunk = members[start : start + _ROWS_PER_CALL]
+                deleted += int(self._call(self._prune, keys, [repr(older_than), *chunk]))
+        return deleted
 
     def entities(self, feature_set: str, version: int, limit: int) -> list[str]:
         members = self._call(self._redis.smembers, self._key("ents", feature_set, version))
@@ -238,7 +284,8 @@ class RedisFeatureStore:
             item: matrix[row].tobytes() for row, item in enumerate(ids)})  # fmt: skip
         pipe.hset(self._key("meta", index), mapping={
             item: encode(dict(metadata[row])) for row, item in enumerate(ids)})  # fmt: skip
-        pipe.incr(self._key("ver", index))
+        # The ids of this push, so other clients fetch only them (see cache.py).
+        pipe.rpush(self._key("log", index), encode(list(ids)))
         pipe.hlen(self._key("vec", index))
         count = self._call(pipe.execute)[-1]
         return IndexInfo(index, int(matrix.shape[1]), metric, int(count), self.method)
@@ -257,27 +304,42 @@ class RedisFeatureStore:
         names = sorted(n.decode() for n in self._call(self._redis.hkeys, self._key("idx")))
         return [info for info in map(self.index_info, names) if info is not None]
 
-    def _load(self, index: str) -> _Vectors | None:
-        version = self._call(self._redis.get, self._key("ver", index))
-        cached = self._vectors.get(index)
-        if cached is not None and cached.version == version:
-            return cached
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.get(self._key("ver", index))
-        pipe.hgetall(self._key("vec", index))
-        pipe.hgetall(self._key("meta", index))
+    def _load(self, index: str) -> VectorCache | None:
+        """The cached rows of ``index``, brought up to date (one round trip when current)."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.llen(self._key("log", index))
         pipe.hget(self._key("idx"), index)
-        version, vectors, metadata, described = self._call(pipe.execute)
+        length, described = self._call(pipe.execute)
         if described is None:
+            self._vectors.pop(index, None)
             return None
-        dim = json.loads(described)["dim"]
-        ids = sorted(vectors)
-        data = np.frombuffer(b"".join(vectors[i] for i in ids), dtype=np.float32).reshape(-1, dim)
+        cached = self._vectors.get(index)
+        if cached is not None and cached.applied == length:
+            return cached
         decode = self._codec.decode_value
-        loaded = _Vectors(version, [i.decode() for i in ids], data,
-                          [decode(metadata[i]) if i in metadata else {} for i in ids])  # fmt: skip
-        self._vectors[index] = loaded
-        return loaded
+        if cached is None or cached.applied > length:  # first use, or the index was rebuilt
+            shape = json.loads(described)
+            cached = VectorCache(shape["dim"], shape["metric"])
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.llen(self._key("log", index))
+            pipe.hgetall(self._key("vec", index))
+            pipe.hgetall(self._key("meta", index))
+            length, vectors, metadata = self._call(pipe.execute)
+            ids = sorted(vectors)
+            cached.apply([i.decode() for i in ids], [vectors[i] for i in ids],
+                         [decode(metadata[i]) if i in metadata else {} for i in ids])  # fmt: skip
+        else:
+            entries = self._call(self._redis.lrange, self._key("log", index), cached.applied,
+                                 length - 1)  # fmt: skip
+            ids = list(dict.fromkeys(item for entry in entries for item in decode(entry)))
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.hmget(self._key("vec", index), ids)
+            pipe.hmget(self._key("meta", index), ids)
+            vectors, metadata = self._call(pipe.execute)
+            cached.apply(ids, vectors, [decode(m) if m is not None else {} for m in metadata])
+        cached.applied = length
+        self._vectors[index] = cached
+        return cached
 
     def read_vectors(self, index: str, ids: Sequence[str]) -> dict[str, Any]:
         found = self._call(self._redis.hmget, self._key("vec", index), list(ids))
@@ -299,26 +361,12 @@ class RedisFeatureStore:
         where: MetadataFilter | None,
         method: str | None,
     ) -> list[Neighbor]:
-        loaded = self._load(index)
-        info = self.index_info(index)
-        if loaded is None or info is None:
-            return []
         chosen = method or self.method
         if chosen not in METHODS:
             raise FeatureValueError(
                 f"Unknown search method {chosen!r}; use one of {', '.join(METHODS)}."
             )
-        if where is not None:
-            rows, found = exact_search(
-                loaded.data, query, k, info.metric, matching_rows(loaded.metadata, where)
-            )
-        elif chosen == "int8":
-            if loaded.codes is None:
-                loaded.codes, loaded.scales = quantize_int8(loaded.data)
-            rows, found = int8_search(loaded.codes, loaded.scales, query, k, info.metric)
-        else:
-            rows, found = exact_search(loaded.data, query, k, info.metric)
-        return [
-            Neighbor(loaded.ids[row], float(distance), loaded.metadata[row])
-            for row, distance in zip(rows.tolist(), found.tolist(), strict=True)
-        ]
+        loaded = self._load(index)
+        if loaded is None:
+            return []
+        return loaded.search(query, k, where, chosen)
