@@ -1,18 +1,22 @@
 """modelops-core: a small, fast, plugin-first core for the LLM/ML model lifecycle.
 
-Importing the package does no I/O and imports no heavy library; names other than the hook
-markers are imported on first use.
+Importing the package does no I/O and imports no heavy library; every public name, the hook
+markers included, is imported on first use (``from modelops_core import hookimpl`` imports
+pluggy, which ``modelops --help`` does not need).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from modelops_core._version import __version__
-from modelops_core.markers import hookimpl, hookspec
 
+# Not typing.TYPE_CHECKING: importing typing is most of what `import modelops_core` would cost.
+# Type checkers treat a name TYPE_CHECKING as true whatever its value.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from modelops_core.components import ComponentRegistrar, ComponentSpec
     from modelops_core.config import ComponentChoice, Config, load_config
     from modelops_core.dataset import Dataset
@@ -77,6 +81,7 @@ if TYPE_CHECKING:
         ProviderUnavailableError,
     )
     from modelops_core.kinds import Kind
+    from modelops_core.markers import hookimpl, hookspec
     from modelops_core.optimize import InferenceOptimizer
     from modelops_core.optimize_types import QualityGateError
     from modelops_core.plugins import PluginInfo
@@ -172,6 +177,8 @@ _LAZY = {
     "ProviderRejectedError": "modelops_core.jobs",
     "ProviderUnavailableError": "modelops_core.jobs",
     "Kind": "modelops_core.kinds",
+    "hookimpl": "modelops_core.markers",
+    "hookspec": "modelops_core.markers",
     "PluginInfo": "modelops_core.plugins",
     "Runtime": "modelops_core.runtime",
     "exact_match_metric": "modelops_core.text_metrics",

@@ -14,7 +14,6 @@ A value written ``{ env = "NAME" }`` is read from the environment variable ``NAM
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -140,6 +139,8 @@ def find_config_file(start: Path | None = None) -> tuple[Path, bool] | None:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse ``path``; unreadable or invalid files raise :class:`ConfigFileError` with the cause."""
+    import tomllib  # only a configuration file needs the parser
+
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -192,11 +193,19 @@ def load_config(path: str | os.PathLike[str] | None = None, *, start: Path | Non
 # --- validation --------------------------------------------------------------------------------
 
 
-@attrs.frozen
 class _Reader:
-    source: str
-    key_prefix: str
-    secret_keys: set[str]
+    """Reads one configuration table with errors that name the file and the key.
+
+    A plain class, not attrs: it lives for one :func:`parse_config` call, and creating an attrs
+    class costs start-up time on every import of this module.
+    """
+
+    __slots__ = ("key_prefix", "secret_keys", "source")
+
+    def __init__(self, source: str, key_prefix: str, secret_keys: set[str]) -> None:
+        self.source = source
+        self.key_prefix = key_prefix
+        self.secret_keys = secret_keys
 
     def where(self, key: str) -> str:
         return f"{self.source} [{self.key_prefix}{key}]" if key else self.source

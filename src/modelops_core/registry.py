@@ -14,7 +14,6 @@ never leaves a version pointing to a missing or partial artifact.
 
 from __future__ import annotations
 
-import getpass
 import io
 import json
 import os
@@ -641,6 +640,14 @@ def _matches(stored: Mapping[str, Any], wanted: Mapping[str, Any] | None) -> boo
 
 
 def _login_name() -> str:
+    # getpass.getuser() reads these variables first; looking them up here spares its import
+    # (and termios, pwd) when one is set, as it nearly always is.
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = os.environ.get(variable)
+        if user:
+            return user
+    import getpass
+
     try:
         return getpass.getuser()
     except (OSError, KeyError):

@@ -14,11 +14,13 @@ returned silently.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from modelops_core.storage import (
@@ -34,6 +36,15 @@ from modelops_core.storage import (
 
 _CHUNK = 1 << 20
 _SMALL = 8 << 20  # files up to this size are hashed in memory before anything is written
+# the flags tempfile.mkstemp uses
+_TEMP_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 class LocalArtifactStore:
@@ -51,6 +62,8 @@ class LocalArtifactStore:
         self._blobs = self.root / "blobs"
         self._tmp = self.root / "tmp"
         self._checkouts = self.root / "checkouts"
+        self._blobs_dir = str(self._blobs)
+        self._tmp_dir = str(self._tmp)
         self._ready = False
         self._fanout_dirs: set[str] = set()
 
@@ -64,75 +77,94 @@ class LocalArtifactStore:
 
     def put_bytes(self, data: bytes, name: str = "") -> ArtifactRef:
         """Store ``data`` as a file artifact named ``name``."""
+        digest = self._put_data(data)
+        return ArtifactRef(f"sha256:{digest}", "file", len(data), safe_artifact_name(name))
+
+    def _put_data(self, data: bytes) -> str:
+        """Store ``data`` (once) and return its sha256 hex digest.
+
+        The hot path of a registration: plain ``str`` paths and ``os`` calls rather than
+        :class:`Path` objects, and one ``stat`` to find out whether the blob is already stored.
+        """
         self._ensure_dirs()
         digest = hashlib.sha256(data).hexdigest()
-        blob = self._blob_path(digest)
-        if not blob.exists():
-            fd, temp = tempfile.mkstemp(dir=self._tmp)
+        blob = self._blob_name(digest)
+        if not os.path.exists(blob):
+            fd, temp = self._temp_file()
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
                     self._sync(handle)
-                self._publish(Path(temp), blob)
+                self._publish(temp, blob, digest)
             except BaseException:
-                _unlink(Path(temp))
+                _unlink(temp)
                 raise
-        return ArtifactRef(f"sha256:{digest}", "file", len(data), safe_artifact_name(name))
+        return digest
 
     def put_path(self, path: Path | str) -> ArtifactRef:
         """Store the file or folder at ``path``."""
-        source = Path(path)
-        if source.is_symlink():
-            source = source.resolve()
-        if source.is_file():
-            digest, size = self._put_file(source)
-            return ArtifactRef(f"sha256:{digest}", "file", size, safe_artifact_name(source.name))
-        if source.is_dir():
-            return self._put_tree(source)
+        # normalized as Path does ("model.bin/" is the file); a Path already is
+        source = os.fspath(path if isinstance(path, PurePath) else Path(path))
+        status: os.stat_result | None
+        try:
+            status = os.lstat(source)
+            if stat.S_ISLNK(status.st_mode):  # stored under the name of what it points to
+                source = os.path.realpath(source)
+                status = os.stat(source)
+        except (OSError, ValueError):
+            status = None
+        if status is not None and stat.S_ISREG(status.st_mode):
+            digest, size = self._put_file(source, status.st_size)
+            name = safe_artifact_name(os.path.basename(source))
+            return ArtifactRef(f"sha256:{digest}", "file", size, name)
+        if status is not None and stat.S_ISDIR(status.st_mode):
+            return self._put_tree(Path(source))
         raise ArtifactNotFoundError(
             f"Cannot store the artifact {str(path)!r}: no such file or folder. "
             "Check the path (it is taken relative to the working directory)."
         )
 
-    def _put_file(self, source: Path) -> tuple[str, int]:
+    def _put_file(self, source: Path | str, known_size: int | None = None) -> tuple[str, int]:
         self._ensure_dirs()
-        try:
-            small = source.stat().st_size <= _SMALL
-        except OSError:
-            small = False
-        if small:  # one read; no write at all when the content is already stored
+        if known_size is None:
             try:
-                data = source.read_bytes()
+                known_size = os.stat(source).st_size
+            except OSError:
+                known_size = None
+        if known_size is not None and known_size <= _SMALL:
+            # one read; no write at all when the content is already stored
+            try:
+                with open(source, "rb") as handle:
+                    data = handle.read()
             except OSError as exc:
                 raise ArtifactError(
                     f"Cannot read {str(source)!r}: {exc.strerror or exc}. Check its permissions."
                 ) from exc
-            ref = self.put_bytes(data)
-            return ref.digest.removeprefix("sha256:"), ref.size
+            return self._put_data(data), len(data)
         hasher = hashlib.sha256()
         size = 0
-        fd, temp = tempfile.mkstemp(dir=self._tmp)
+        fd, temp = self._temp_file()
         try:
-            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                 while chunk := src.read(_CHUNK):
                     hasher.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
                 self._sync(out)
             digest = hasher.hexdigest()
-            blob = self._blob_path(digest)
-            if blob.exists():
-                _unlink(Path(temp))
+            blob = self._blob_name(digest)
+            if os.path.exists(blob):
+                _unlink(temp)
             else:
-                self._publish(Path(temp), blob)
+                self._publish(temp, blob, digest)
         except OSError as exc:
-            _unlink(Path(temp))
+            _unlink(temp)
             raise ArtifactError(
                 f"Cannot store {str(source)!r} in {str(self.root)!r}: {exc.strerror or exc}. "
                 "Check the permissions and free space."
             ) from exc
         except BaseException:
-            _unlink(Path(temp))
+            _unlink(temp)
             raise
         return digest, size
 
@@ -155,14 +187,27 @@ class LocalArtifactStore:
         ref = self.put_bytes(encode_tree_manifest(files))
         return ArtifactRef(ref.digest, "tree", total, safe_artifact_name(folder.name))
 
-    def _publish(self, temp: Path, blob: Path) -> None:
-        if blob.parent.name not in self._fanout_dirs:
-            blob.parent.mkdir(exist_ok=True)
-            self._fanout_dirs.add(blob.parent.name)
+    def _temp_file(self) -> tuple[int, str]:
+        """A new, empty file in tmp/ opened for writing (like ``tempfile.mkstemp``, with a
+        random name from ``os.urandom`` instead of Python's random module)."""
+        while True:
+            temp = os.path.join(self._tmp_dir, os.urandom(8).hex())
+            try:
+                return os.open(temp, _TEMP_FLAGS, 0o600), temp
+            except FileExistsError:  # pragma: no cover - 64 random bits
+                continue
+
+    def _publish(self, temp: str, blob: str, digest: str) -> None:
+        """Make the complete file ``temp`` the blob (atomic rename), read-only."""
+        fanout = digest[:2]
+        if fanout not in self._fanout_dirs:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(os.path.dirname(blob))
+            self._fanout_dirs.add(fanout)
         os.chmod(temp, 0o444)
         os.replace(temp, blob)
         if self.durable:
-            directory = os.open(blob.parent, os.O_RDONLY)
+            directory = os.open(os.path.dirname(blob), os.O_RDONLY)
             try:
                 os.fsync(directory)
             finally:
@@ -286,6 +331,10 @@ class LocalArtifactStore:
     def _blob_path(self, digest: str) -> Path:
         return self._blobs / digest[:2] / digest
 
+    def _blob_name(self, digest: str) -> str:
+        """:meth:`_blob_path` as a ``str`` (the write path avoids building Path objects)."""
+        return f"{self._blobs_dir}{os.sep}{digest[:2]}{os.sep}{digest}"
+
 
 def _link_or_copy(source: Path, destination: Path) -> None:
     try:
@@ -302,5 +351,6 @@ def _sha256_file(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def _unlink(path: Path) -> None:
-    path.unlink(missing_ok=True)
+def _unlink(path: Path | str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -54,7 +54,7 @@ _INSERT_VERSION_COLUMNS = (
     "artifact_name, serializer, metadata, tags, lineage, status, created_at, created_by"
 )
 _AUDIT_COLUMNS = "at, actor, action, model, version, details"
-_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_SCHEMA_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"  # compiled (and cached by re) when used
 
 
 class _Duplicate(Exception):
@@ -343,11 +343,18 @@ class SqlStore:
                  _dumps({"artifact": artifact.digest if artifact else None}))  # fmt: skip
 
         def add(execute: Callable[..., Any]) -> None:
-            model_id = execute(
-                "INSERT INTO models (name, created_at, created_by) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
-                (record.name, now, actor),
-            ).fetchone()[0]
+            # SQLite: look the model up before inserting it. An upsert that returns the id
+            # rewrites the existing row, one more page written to the WAL on every commit.
+            found = execute("SELECT id FROM models WHERE name = ?", (record.name,)).fetchone()
+            model_id = (
+                found[0]
+                if found is not None
+                else execute(
+                    "INSERT INTO models (name, created_at, created_by) VALUES (?, ?, ?) "
+                    "RETURNING id",
+                    (record.name, now, actor),
+                ).fetchone()[0]
+            )
             execute(f"INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) VALUES ({_marks(14)})",
                     (model_id, *row))  # fmt: skip
             if run_id:
@@ -877,6 +884,8 @@ def _marks(count: int) -> str:
 
 
 def _dumps(value: Mapping[str, Any]) -> str:
+    if not value:  # most metadata, tags and lineage are empty
+        return "{}"
     return json.dumps(dict(value), sort_keys=True, separators=(",", ":"))
 
 
@@ -943,7 +952,7 @@ def _connect_postgres(url: str, schema: str | None, timeout: float) -> Any:
             " Check that the server runs and the URL, user and password are right."
         ) from None
     if schema is not None:
-        if not _SCHEMA_NAME.match(schema):
+        if not re.match(_SCHEMA_NAME, schema):
             connection.close()
             raise StoreConnectionError(
                 f"Invalid PostgreSQL schema name {schema!r}: use letters, digits and '_'."
