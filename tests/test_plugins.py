@@ -202,3 +202,24 @@ def test_the_core_builtins_are_an_ordinary_blockable_plugin():
     assert "modelops-core" in names
     blocked = Runtime(Config(plugins=PluginSettings(disable=("modelops-core",))), environ={})
     assert "exact_match" not in blocked.components["metric"]
+
+
+def test_plain_version_ranges_are_checked_like_packaging_does():
+    import random
+
+    from packaging.specifiers import SpecifierSet
+
+    from modelops_core.plugins import _fits_plain_release
+
+    rng = random.Random(5)
+
+    def release() -> str:
+        return ".".join(str(rng.randrange(3)) for _ in range(rng.randrange(1, 4)))
+
+    for _ in range(2000):
+        clauses = [f"{rng.choice(['>=', '<=', '<', '>', '==', '!='])}{release()}" for _ in "ab"]
+        specifier, version = ",".join(clauses[: rng.randrange(1, 3)]), release()
+        expected = SpecifierSet(specifier).contains(version)
+        assert _fits_plain_release(specifier, version) is expected, (specifier, version)
+    assert _fits_plain_release("~=1.0", "1.0") is None  # left to packaging
+    assert _fits_plain_release(">=1.0", "1.0rc1") is None

@@ -6,7 +6,6 @@ Every error says what failed, where, and what to do next. Embedding platforms ca
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -106,6 +105,8 @@ class VetoError(ModelOpsError):
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to ``word``, for "did you mean …" hints, or None."""
+    import difflib
+
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
 import click
 
 if TYPE_CHECKING:
@@ -13,12 +12,15 @@ if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
 
 
-@attrs.frozen
 class CliState:
-    """The global options: ``--config`` and ``--lenient``."""
+    """The global options: ``--config`` and ``--lenient`` (a plain class: attrs would cost
+    ``modelops --help`` about 10 ms of imports)."""
 
-    config_path: Path | None = None
-    lenient: bool = False
+    __slots__ = ("config_path", "lenient")
+
+    def __init__(self, config_path: Path | None = None, lenient: bool = False) -> None:
+        self.config_path = config_path
+        self.lenient = lenient
 
     def config(self) -> Config:
         from modelops_core.config import load_config
