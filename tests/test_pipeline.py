@@ -258,3 +258,19 @@ def test_a_run_is_recorded_in_the_tracking_store(tmp_path: Path, calls: Calls):
     assert record.experiment == "pipeline:demo"
     assert record.tags["pipeline.status"] == "succeeded"
     assert record.params["count.count"] == "3"
+
+
+def test_the_reuse_cache_forgets_the_oldest_results_first(
+    tmp_path: Path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+):
+    import json
+
+    import modelops_core.pipeline as engine
+
+    monkeypatch.setattr(engine, "CACHE_ENTRIES", 3)
+    for count in (1, 2, 3, 4):
+        pipeline(tmp_path, runtime, count=count).run(track=False)
+    state = json.loads((runtime.config.home / "pipelines" / "demo" / "state.json").read_text())
+    assert len(state["cache"]) == 3
+    kept = [entry["outputs"] for entry in state["cache"].values()]
+    assert [o.get("count", o.get("double")) for o in kept] == [6, 4, 8]  # runs 3 and 4

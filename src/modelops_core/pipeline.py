@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from modelops_core.tracking import Run
 
 STATE_VERSION = 1
+#: Step results remembered per pipeline for reuse (the oldest are forgotten first).
+CACHE_ENTRIES = 256
 #: Step outputs naming files that are stored with the tracking run of a pipeline run.
 _ARTIFACT_OUTPUTS = ("report", "evaluation", "sanitize_report")
 
@@ -120,7 +122,7 @@ class PipelineResult:
 
 
 class Observer(Protocol):
-    """Receives progress; the CLI draws it live. Every method is optional in practice."""
+    """Receives progress; the CLI draws it live (the engine itself prints nothing)."""
 
     def step_started(self, step: StepSpec, reused: bool) -> None: ...
 
@@ -502,7 +504,10 @@ class _State:
         self.current = {"run_id": run_id, "status": "running", "started": time.time(), "steps": {}}
 
     def finish_step(self, step_id: str, result: StepResult, *, cacheable: bool) -> None:
+        self.cache.pop(result.key, None)  # re-inserted last: the oldest entries go first
         self.cache[result.key] = {"step": step_id, "outputs": dict(result.outputs)}
+        for stale in list(self.cache)[: max(0, len(self.cache) - CACHE_ENTRIES)]:
+            del self.cache[stale]
         self.current["steps"][step_id] = {"key": result.key, "ok": True, "cacheable": cacheable}
 
     def fail_step(self, step_id: str, key: str, message: str) -> None:
