@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 import numpy as np
 
-from modelops_metrics._labels import count_pairs, encode, union_labels
+from modelops_metrics._labels import check_comparable, count_pairs, encode, union_labels
 from modelops_metrics._validation import (
     MetricInputError,
     MetricOptionError,
@@ -209,8 +209,54 @@ class AccuracyMetric(_LabelMetric):
     higher_is_better: ClassVar[bool | None] = True
     labels: tuple[Any, ...] | None = attrs.field(default=None, converter=_optional_labels)
 
+    def state(self) -> ConfusionState | MatchState:  # type: ignore[override]
+        """An empty mergeable state: matched and total weight (no confusion matrix needed),
+        or the confusion matrix when ``labels`` are declared (to refuse unknown labels)."""
+        return MatchState() if self.labels is None else super().state()
+
     def _finish(self, labels: np.ndarray, counts: np.ndarray, seen: np.ndarray) -> float:
         return float(np.trace(counts)) / _total(counts, self.name)
+
+
+@attrs.frozen(eq=False)
+class MatchState:
+    """Mergeable state of accuracy: the weight of matching examples and the total weight."""
+
+    matched: float = 0.0
+    total: float = 0.0
+    examples: int = 0
+
+    def update(
+        self, predictions: Sequence[Any], references: Sequence[Any], sample_weight: Any = None
+    ) -> MatchState:
+        """This state plus one chunk (a new state)."""
+        predicted, actual = as_label_arrays(predictions, references)
+        check_comparable(predicted, actual)
+        weights = as_weights(sample_weight, actual.shape[0])
+        same = predicted == actual
+        if weights is None:
+            matched, total = float(np.count_nonzero(same)), float(actual.shape[0])
+        else:
+            matched, total = float(weights[same].sum()), float(weights.sum())
+        return MatchState(self.matched + matched, self.total + total, self.examples + len(actual))
+
+    def merge(self, other: MatchState) -> MatchState:  # type: ignore[override]
+        """The state of both chunks together."""
+        if not isinstance(other, MatchState):
+            raise MetricInputError(
+                f"cannot merge a {type(other).__name__} into a MatchState; merge states of the "
+                "same metric."
+            )
+        return MatchState(
+            self.matched + other.matched, self.total + other.total, self.examples + other.examples
+        )
+
+    def compute(self) -> float:
+        """Accuracy over every chunk given so far."""
+        if self.examples == 0:
+            raise MetricInputError("the state holds no examples; call update() with data first.")
+        check_weighted_total(self.total, AccuracyMetric.name)
+        return self.matched / self.total
 
 
 @attrs.frozen
