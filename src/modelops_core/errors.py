@@ -115,3 +115,10 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` Did you mean 'x'?`` when a close candidate exists, else the empty string."""
     match = closest(word, candidates)
     return f" Did you mean {match!r}?" if match else ""
+
+
+class MetricInputError(ModelOpsError, ValueError):
+    """Predictions and references that cannot be compared; the message names the argument.
+
+    A ``ValueError`` too, so code written against scikit-learn's errors keeps working.
+    """

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from modelops_core.errors import ModelOpsError
+from modelops_core.errors import MetricInputError
 
-
-class MetricInputError(ModelOpsError, ValueError):
-    """Predictions and references that cannot be compared; the message names the argument."""
+__all__ = [
+    "ExactMatch",
+    "LengthRatio",
+    "MetricInputError",
+    "exact_match_metric",
+    "length_ratio_metric",
+]
 
 
 def _check_pair(predictions: Sequence[str], references: Sequence[str]) -> None:

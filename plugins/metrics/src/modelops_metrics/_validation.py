@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from modelops_core.text_metrics import MetricInputError as _CoreMetricInputError
+from modelops_core.errors import MetricInputError as _CoreMetricInputError
 
 
 class MetricInputError(_CoreMetricInputError):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from modelops_core.text_metrics import MetricInputError
+from modelops_core.errors import MetricInputError
 
 # --- input checks --------------------------------------------------------------------------------
 
