@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from modelops_core.errors import (
         ComponentError,
         ConfigError,
+        MetricInputError,
         ModelOpsError,
         PluginError,
         VetoError,
@@ -123,6 +124,7 @@ _LAZY = {
     "load_config": "modelops_core.config",
     "ComponentError": "modelops_core.errors",
     "ConfigError": "modelops_core.errors",
+    "MetricInputError": "modelops_core.errors",
     "ModelOpsError": "modelops_core.errors",
     "PluginError": "modelops_core.errors",
     "VetoError": "modelops_core.errors",
@@ -252,6 +254,7 @@ __all__ = [
     "MCCMetric",
     "MSEMetric",
     "Metric",
+    "MetricInputError",
     "MetricPoint",
     "MissingCredentialsError",
     "ModelEvaluator",
