@@ -79,19 +79,29 @@ def as_label_arrays(predictions: Any, references: Any) -> tuple[np.ndarray, np.n
     return predicted, actual
 
 
-def as_scores(values: Any, argument: str) -> np.ndarray:
-    """``values`` as a float64 array without NaN or infinity."""
+def as_scores(values: Any, argument: str, *, finite: bool = True) -> np.ndarray:
+    """``values`` as a float64 array without NaN or infinity.
+
+    :param finite: False skips the NaN/infinity scan; the caller must then call
+        :func:`check_finite` itself (e.g. only when a result it computed is not finite).
+    """
     array = as_array(values, argument)
     if array.dtype.kind not in "biuf":
         raise MetricInputError(
             f"{argument} has dtype {array.dtype}; pass numbers (scores or probabilities)."
         )
     array = array.astype(np.float64, copy=False)
+    if finite:
+        check_finite(array, argument)
+    return array
+
+
+def check_finite(array: np.ndarray, argument: str) -> None:
+    """Refuse NaN or infinity in ``array``, naming the argument."""
     if not np.isfinite(array).all():
         raise MetricInputError(
             f"{argument} contains NaN or infinity; remove or impute those values first."
         )
-    return array
 
 
 def check_probabilities(values: np.ndarray, argument: str) -> None:

@@ -19,6 +19,7 @@ from modelops_metrics._validation import (
     MetricInputError,
     as_scores,
     as_weights,
+    check_finite,
     check_same_length,
     check_weighted_total,
 )
@@ -27,8 +28,9 @@ from modelops_metrics._validation import (
 def _validated(
     predictions: Any, references: Any, sample_weight: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    predicted = as_scores(predictions, "predictions")
-    actual = as_scores(references, "references")
+    """Numbers of equal length; NaN and infinity are checked by :func:`_finite_statistics`."""
+    predicted = as_scores(predictions, "predictions", finite=False)
+    actual = as_scores(references, "references", finite=False)
     check_same_length(predicted, actual)
     for argument, array in (("predictions", predicted), ("references", actual)):
         if array.ndim != 1:
@@ -59,7 +61,7 @@ class Moments:
             return cls()
         mean = float(np.dot(weights, values) / total)
         deviations = values - mean
-        return cls(total, mean, float(np.dot(weights, deviations * deviations)))
+        return cls(total, mean, float(np.dot(weights * deviations, deviations)))
 
     def merge(self, other: Moments) -> Moments:
         """Chan, Golub & LeVeque (1979): combine two partial moments."""
@@ -94,10 +96,9 @@ class RegressionState:
         self, predictions: Sequence[Any], references: Sequence[Any], sample_weight: Any = None
     ) -> RegressionState:
         """This state plus one chunk (a new state)."""
-        chunk = attrs.evolve(
-            self, values=self.statistics(*_validated(predictions, references, sample_weight))
-        )
-        return self.merge(chunk)
+        predicted, actual, weights = _validated(predictions, references, sample_weight)
+        values = _finite_statistics(self.statistics, predicted, actual, weights)
+        return self.merge(attrs.evolve(self, values=values))
 
     def merge(self, other: RegressionState) -> RegressionState:  # type: ignore[override]
         """The state of both chunks together."""
@@ -123,8 +124,40 @@ class RegressionState:
         return self.finish(self.values)
 
 
+def _finite_statistics(
+    statistics: Callable[[np.ndarray, np.ndarray, np.ndarray | None], tuple[Any, ...]],
+    predicted: np.ndarray,
+    actual: np.ndarray,
+    weights: np.ndarray | None,
+) -> tuple[Any, ...]:
+    """The chunk's statistics, with NaN and infinity in the inputs refused.
+
+    Every statistic sums over every example, so a NaN or infinity in the inputs makes one of
+    them non-finite: the inputs are scanned only then (one pass saved per argument otherwise).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/infinity are reported below
+        values = statistics(predicted, actual, weights)
+    if not all(_is_finite(value) for value in values):
+        check_finite(predicted, "predictions")
+        check_finite(actual, "references")
+    return values
+
+
+def _is_finite(value: Any) -> bool:
+    if isinstance(value, Moments):
+        return math.isfinite(value.mean) and math.isfinite(value.centred_squares)
+    return math.isfinite(float(value))
+
+
 def _total_weight(actual: np.ndarray, weights: np.ndarray | None) -> float:
     return float(actual.shape[0]) if weights is None else float(weights.sum())
+
+
+def _sum_of_squares(values: np.ndarray, weights: np.ndarray | None) -> float:
+    """``sum_i w_i v_i^2`` as one dot product (no array of squares is made when unweighted)."""
+    if weights is None:
+        return float(np.dot(values, values))
+    return float(np.dot(weights * values, values))
 
 
 def _weighted_sum(values: np.ndarray, weights: np.ndarray | None) -> float:
@@ -179,8 +212,7 @@ class MSEMetric(_RegressionMetric):
         self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None
     ) -> tuple[Any, ...]:
         errors = actual - predicted
-        squares = errors * errors
-        return _total_weight(actual, weights), _weighted_sum(squares, weights)
+        return _total_weight(actual, weights), _sum_of_squares(errors, weights)
 
     def _finish(self, values: tuple[Any, ...]) -> float:
         return _mean_of(values, self.name)
@@ -256,8 +288,7 @@ class R2Metric(_RegressionMetric):
     def _statistics(
         self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None
     ) -> tuple[Any, ...]:
-        errors = actual - predicted
-        return _weighted_sum(errors * errors, weights), Moments.of(actual, weights)
+        return _sum_of_squares(actual - predicted, weights), Moments.of(actual, weights)
 
     def _finish(self, values: tuple[Any, ...]) -> float:
         residual_squares, reference_moments = values
