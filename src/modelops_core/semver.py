@@ -128,4 +128,9 @@ def next_version(existing: list[str]) -> str:
             return "1"
         highest = max(prereleases)
         return ".".join(str(part) for part in highest.release)
-    return str(max(releases).next())
+    # releases have no pre-release part: their number tuples order them (and fast)
+    return str(max(releases, key=_release_of).next())
+
+
+def _release_of(version: Version) -> tuple[int, ...]:
+    return version.release
