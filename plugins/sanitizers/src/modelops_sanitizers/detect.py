@@ -14,7 +14,6 @@ findings (a test checks it).
 
 from __future__ import annotations
 
-import bisect
 import importlib
 import importlib.util
 import itertools
@@ -51,6 +50,9 @@ def hyperscan_available() -> bool:
     """Whether the optional ``hyperscan`` wheel is importable on this machine."""
     return importlib.util.find_spec("hyperscan") is not None
 
+
+Span = tuple[int, int, str, str]
+"""A finding as a plain tuple: ``(start, end, pii_type, kind)``."""
 
 Detector = Callable[[str], Iterable[tuple[int, int, str]]]
 """A third-party detector: ``text -> (start, end, type)`` spans of the PII it finds."""
@@ -144,8 +146,8 @@ class PiiDetector:
         )
         self._has_digit = re.compile(r"\d", re.ASCII).search
         self._rank = {name: index for index, name in enumerate(SPECIFICITY)}
-        self._scanner: _HyperscanPrefilter | None = (
-            _HyperscanPrefilter(self.rules) if engine == "hyperscan" else None
+        self._scanner: _HyperscanScanner | None = (
+            _HyperscanScanner(self.rules) if engine == "hyperscan" else None
         )
 
     def __repr__(self) -> str:
@@ -157,24 +159,39 @@ class PiiDetector:
 
     def find_many(self, texts: Sequence[str]) -> list[list[Finding]]:
         """:meth:`find` for each of ``texts``; one prefilter scan covers the whole batch."""
+        return [
+            [Finding(pii_type, kind, start, end) for start, end, pii_type, kind in spans]
+            for spans in self.spans_many(texts)
+        ]
+
+    def spans_many(self, texts: Sequence[str]) -> list[Sequence[Span]]:
+        """:meth:`find_many` as plain ``(start, end, type, kind)`` tuples, cheaper to build.
+
+        A text without findings gets an empty tuple.
+        """
         if self._scanner is not None:
-            plans = self._scanner.plan(texts)
+            candidates = self._scanner.candidates(texts)
         else:
-            plans = [[(rule, None) for rule in self._rules_for(text)] for text in texts]
-        results: list[list[Finding]] = []
-        for text, plan in zip(texts, plans, strict=True):
-            candidates: list[Finding] = []
-            for detector in self.extra:
-                candidates.extend(
-                    Finding(str(pii_type), "custom", int(start), int(end))
+            candidates = {}
+            for index, text in enumerate(texts):
+                found: list[Span] = []
+                for rule in self._rules_for(text):
+                    found.extend(_search_rule(rule, text))
+                if found:
+                    candidates[index] = found
+        if self.extra:
+            for index, text in enumerate(texts):
+                custom = [
+                    (int(start), int(end), str(pii_type), "custom")
+                    for detector in self.extra
                     for start, end, pii_type in detector(text)
-                )
-            if not plan and not candidates:
-                results.append([])
-                continue
-            for rule, hit_range in plan:
-                candidates.extend(_search_rule(rule, text, hit_range))
-            results.append(self._resolve(candidates) if len(candidates) > 1 else candidates)
+                ]
+                if custom:
+                    candidates.setdefault(index, []).extend(custom)
+        results: list[Sequence[Span]] = [()] * len(texts)
+        rank = self._rank
+        for index, found in candidates.items():
+            results[index] = resolve(found, rank) if len(found) > 1 else found
         return results
 
     def _rules_for(self, text: str) -> Sequence[Rule]:
@@ -194,80 +211,103 @@ class PiiDetector:
             chosen.append(rule)
         return chosen
 
-    def _resolve(self, candidates: list[Finding]) -> list[Finding]:
-        """Keep the longest finding where two overlap; equal lengths go to the more specific."""
-        rank = self._rank
-        ordered = sorted(
-            candidates,
-            key=lambda found: (-found.length, rank.get(found.pii_type, len(rank)), found.start),
-        )
-        kept: list[Finding] = []
-        for found in ordered:
-            if all(found.end <= other.start or found.start >= other.end for other in kept):
-                kept.append(found)
-        kept.sort(key=lambda found: found.start)
-        return kept
+
+def resolve(candidates: list[Span], rank: dict[str, int]) -> list[Span]:
+    """Keep the longest span where two overlap; equal lengths go to the more specific type.
+
+    The result is ordered by position.
+    """
+    unranked = len(rank)
+    ordered = sorted(
+        candidates,
+        key=lambda span: (span[0] - span[1], rank.get(span[2], unranked), span[0]),
+    )
+    kept: list[Span] = []
+    for span in ordered:
+        start, end = span[0], span[1]
+        if all(end <= other[0] or start >= other[1] for other in kept):
+            kept.append(span)
+    kept.sort(key=_start_of)
+    return kept
 
 
-def _search_rule(rule: Rule, text: str, hit_range: tuple[int, int] | None) -> list[Finding]:
+def _start_of(span: Span) -> int:
+    return span[0]
+
+
+def _search_rule(
+    rule: Rule,
+    text: str,
+    position: int = 0,
+    end_position: int | None = None,
+    last_start: int | None = None,
+    offset: int = 0,
+    match: re.Match[str] | None = None,
+    valid: bool | None = None,
+) -> list[Span]:
     """Every validated match of one rule; a refused candidate never hides the next one.
 
     A refused candidate is first retried shorter (``rule.shrink``), then the search resumes
-    one character after its start instead of after its end.
-
-    :param hit_range: the first and last end offsets of the rule's loose pattern in ``text``,
-        when known. A valid match contains a loose match, so it starts at or after
-        ``first - max_length`` (``first - max_before`` when set) and before ``last``; searching
-        only there (with room for the pattern's lookahead) finds exactly what a full search
-        finds.
+    one character after its start instead of after its end. Only matches starting in
+    ``[position, last_start]`` and ending by ``end_position`` count; spans are given relative
+    to ``offset`` (where the text starts inside a larger buffer). ``match``: the first match
+    from ``position``, when the caller already has it, and ``valid`` its validation.
     """
-    found: list[Finding] = []
+    found: list[Span] = []
     search = rule.pattern.search
     validator = rule.validator
-    position, last_start, end_position = 0, len(text), len(text)
-    if hit_range is not None:
-        first_end, last_end = hit_range
-        before = rule.max_length if rule.max_before is None else rule.max_before
-        if before is not None:
-            position = max(0, first_end - before)
-            last_start = last_end
-        if rule.max_length is not None:
-            end_position = min(len(text), last_end + rule.max_length + LOOKAHEAD_MARGIN)
-        elif rule.run_after is not None:
-            run_end = rule.run_after.match(text, last_end).end()
-            end_position = min(len(text), run_end + LOOKAHEAD_MARGIN)
-    while True:
+    pii_type, kind = rule.pii_type, rule.kind
+    if end_position is None:
+        end_position = len(text)
+    if last_start is None:
+        last_start = end_position
+    if match is None:
         match = search(text, position, end_position)
+    while True:
         if match is None:
             return found
         start, end = match.span()
         if start > last_start:
             return found
         candidate = match.group()
-        if validator(candidate):
-            found.append(Finding(rule.pii_type, rule.kind, start, end))
-            position = end
+        if valid is None:
+            valid = validator(candidate)
+        if valid:
+            found.append((start - offset, end - offset, pii_type, kind))
+            if end > last_start:  # the next match would start after last_start
+                return found
+            match, valid = search(text, end, end_position), None
             continue
         position = start + 1
         if rule.shrink is not None:
             for prefix_end in rule.shrink(candidate):
                 if prefix_end < len(candidate) and validator(candidate[:prefix_end]):
-                    found.append(Finding(rule.pii_type, rule.kind, start, start + prefix_end))
+                    found.append((start - offset, start + prefix_end - offset, pii_type, kind))
                     position = start + prefix_end
                     break
+        match, valid = search(text, position, end_position), None
 
 
-class _HyperscanPrefilter:
-    """One hyperscan block-mode database of every rule's loose pattern.
+class _HyperscanScanner:
+    """One hyperscan block-mode database of every rule's loose pattern, run on whole batches.
 
-    A batch of texts is scanned as one buffer, each text preceded by a NUL byte (the "start of
-    text" the loose patterns' leading boundary class needs); no loose pattern can continue
-    across a NUL, so every match belongs to the text its end offset falls in.
+    A batch of texts is joined into one buffer, each text preceded by a NUL (the "start of
+    text" the loose patterns' leading boundary class needs). No loose or precise pattern can
+    match a NUL, and none of the precise patterns' lookarounds treat a NUL differently from the
+    start or end of a string, so searching the joined buffer inside a text's bounds finds
+    exactly what searching the text alone finds. Non-ASCII characters are scanned as ``?``
+    (``encode("ascii", "replace")``): one byte per character, so hyperscan's byte offsets are
+    character offsets, and no loose pattern needs a non-ASCII character where ``?`` would not
+    match too (the precise patterns are ``re.ASCII``).
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         import hyperscan
+        import numpy
 
+        if len(rules) > _RULE_SLOTS:
+            raise SanitizerOptionError(f"at most {_RULE_SLOTS} pii rules fit one scan")
+        self._numpy = numpy
         self._rules = tuple(rules)
         self._database: Any = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(
@@ -276,45 +316,126 @@ class _HyperscanPrefilter:
             elements=len(self._rules),
             flags=0,
         )
+        self._plans = tuple(
+            (
+                rule,
+                rule.pattern.search,
+                rule.validator,
+                None if rule.run_after is None else rule.run_after.match,
+                rule.start_run,
+                rule.pii_type,
+                rule.kind,
+            )
+            for rule in self._rules
+        )
+        self._before = numpy.array(
+            [
+                -1 if before is None else before
+                for before in (
+                    rule.max_length if rule.max_before is None else rule.max_before
+                    for rule in self._rules
+                )
+            ],
+            dtype=numpy.int64,
+        )
+        self._max_length = numpy.array(
+            [-1 if rule.max_length is None else rule.max_length for rule in self._rules],
+            dtype=numpy.int64,
+        )
 
-    def plan(self, texts: Sequence[str]) -> list[list[tuple[Rule, tuple[int, int] | None]]]:
-        """For each text, the rules whose loose pattern occurs in it, with their hit range.
-
-        The hit range is the first and last end offset (in characters) of the loose matches,
-        or ``None`` when the batch is not ASCII (byte offsets are then not character offsets).
-        """
+    def candidates(self, texts: Sequence[str]) -> dict[int, list[Span]]:
+        """The validated (not yet resolved) spans of each text that has any, by text index."""
         joined = "\0" + "\0".join(texts)
-        ascii_offsets = joined.isascii()
-        if ascii_offsets:
-            buffer = joined.encode("ascii")
-            lengths = [len(text) + 1 for text in texts]
-        else:
-            encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
-            buffer = b"\0" + b"\0".join(encoded)
-            lengths = [len(data) + 1 for data in encoded]
-        hits: list[tuple[int, int]] = []
-        self._database.scan(buffer, match_event_handler=_collect, context=hits)
-        plans: list[list[tuple[Rule, tuple[int, int] | None]]] = [[] for _ in texts]
+        hits: list[int] = []
+        self._database.scan(
+            joined.encode("ascii", "replace"), match_event_handler=_collect, context=hits
+        )
+        found: dict[int, list[Span]] = {}
         if not hits:
-            return plans
-        text_starts = list(itertools.accumulate(lengths, initial=0))
-        ranges: dict[tuple[int, int], list[int]] = {}
-        for rule_id, end in hits:
-            # The match ends inside the text whose span holds its last byte.
-            index = bisect.bisect_right(text_starts, end - 1) - 1
-            offset = end - text_starts[index] - 1  # the NUL before the text is not counted
-            hit_range = ranges.get((index, rule_id))
-            if hit_range is None:
-                ranges[(index, rule_id)] = [offset, offset]
-            elif offset < hit_range[0]:
-                hit_range[0] = offset
-            elif offset > hit_range[1]:
-                hit_range[1] = offset
-        for (index, rule_id), (first, last) in sorted(ranges.items()):
-            plans[index].append((self._rules[rule_id], (first, last) if ascii_offsets else None))
-        return plans
+            return found
+        numpy = self._numpy
+        lengths = [len(text) + 1 for text in texts]
+        text_starts = list(itertools.accumulate(lengths, initial=1))
+        packed = numpy.array(hits, dtype=numpy.int64)
+        ends = packed >> _RULE_BITS
+        # The hit's last character lies in the text whose span holds it.
+        text_index = numpy.searchsorted(numpy.array(text_starts), ends - 1, side="right") - 1
+        group = text_index * _RULE_SLOTS + (packed & _RULE_MASK)
+        order = numpy.lexsort((ends, group))
+        group, ends = group[order], ends[order]
+        new_group = numpy.flatnonzero(group[1:] != group[:-1]) + 1
+        firsts = numpy.concatenate(([0], new_group))
+        lasts = numpy.concatenate((new_group - 1, [len(group) - 1]))
+        # Each (text, rule) group's search window, computed for all groups at once. A valid
+        # match contains a loose match (which ends after the match starts), so it starts at or
+        # after first_end - max_length (max_before when set), before last_end, and ends by
+        # last_end + max_length (plus room for the lookahead) or where run_after stops.
+        keys, first_ends, last_ends = group[firsts], ends[firsts], ends[lasts]
+        rule_ids, text_index = keys & _RULE_MASK, keys >> _RULE_BITS
+        text_start = numpy.array(text_starts)[text_index]
+        text_end = text_start + numpy.array(lengths)[text_index] - 1
+        before, max_length = self._before[rule_ids], self._max_length[rule_ids]
+        bounded_start = before >= 0
+        positions = numpy.where(
+            bounded_start, numpy.maximum(text_start, first_ends - before), text_start
+        )
+        last_starts = numpy.where(bounded_start, last_ends - 1, text_end)
+        end_positions = numpy.where(
+            max_length >= 0,
+            numpy.minimum(text_end, last_ends + max_length + LOOKAHEAD_MARGIN),
+            text_end,
+        )
+        plans = self._plans
+        for index, rule_id, position, last_start, end_position, first_end, last_end in zip(
+            text_index.tolist(),
+            rule_ids.tolist(),
+            positions.tolist(),
+            last_starts.tolist(),
+            end_positions.tolist(),
+            first_ends.tolist(),
+            last_ends.tolist(),
+            strict=True,
+        ):
+            rule, search, validator, run_after, start_run, pii_type, kind = plans[rule_id]
+            text_start = text_starts[index]
+            if run_after is not None:
+                text_end = text_start + lengths[index] - 1
+                run_end = run_after(joined, last_end, text_end).end()
+                end_position = min(text_end, run_end + LOOKAHEAD_MARGIN)
+            if start_run is not None:
+                # The match starts where the run of these characters before the anchor does.
+                characters, back = start_run
+                anchor = first_end - back
+                before_anchor = joined[position:anchor]
+                position = anchor - (len(before_anchor) - len(before_anchor.rstrip(characters)))
+            # The usual case inline: one match, valid, and no loose hit left after it.
+            match = search(joined, position, end_position)
+            if match is None:
+                continue
+            start, end = match.span()
+            if start > last_start:
+                continue
+            valid = validator(match.group())
+            if valid and end > last_start:
+                spans: list[Span] = [(start - text_start, end - text_start, pii_type, kind)]
+            else:
+                spans = _search_rule(
+                    rule, joined, start, end_position, last_start, text_start, match, valid
+                )
+            if spans:
+                known = found.get(index)
+                if known is None:
+                    found[index] = spans
+                else:
+                    known.extend(spans)
+        return found
 
 
-def _collect(rule_id: int, start: int, end: int, flags: int, hits: list[tuple[int, int]]) -> None:
-    """Hyperscan match callback: remember which rule matched where it ended."""
-    hits.append((rule_id, end))
+_RULE_BITS = 5
+_RULE_SLOTS = 1 << _RULE_BITS
+_RULE_MASK = _RULE_SLOTS - 1
+
+
+def _collect(rule_id: int, start: int, end: int, flags: int, hits: list[int]) -> None:
+    """Hyperscan match callback: remember which rule matched where it ended (packed)."""
+    hits.append(end << _RULE_BITS | rule_id)

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import re
+import string
 from collections.abc import Callable
 
 import attrs
@@ -45,9 +46,15 @@ class Rule:
         multi-pattern engine's hit offsets bound where the precise pass has to search.
     :param max_before: how far before the end of a loose match a valid match can start, when
         that is tighter than ``max_length`` (an email starts at most 66 characters before the
-        end of its loose match ``x@y``, but may run on for hundreds after it).
+        end of its loose match ``x@y``, but may run on for hundreds after it). For a loose
+        pattern that opens with the complement of the lookbehind, a valid match starts one
+        character after some loose match does, so this is the loose pattern's longest match
+        minus one (an IBAN's ``[^0-9A-Za-z_][A-Z]{2}[0-9]{2}``: 4).
     :param run_after: for unbounded patterns, the characters a match can continue with after
         its loose match (matched at the last loose end); the precise pass stops where they end.
+    :param start_run: ``(characters, back)``: a valid match starts exactly where the run of
+        ``characters`` ending ``back`` characters before a loose match's end starts (an email's
+        local part, which ends at the ``@`` of ``x@y``), so the precise pass starts there.
     """
 
     pii_type: str
@@ -61,19 +68,22 @@ class Rule:
     max_length: int | None = None
     max_before: int | None = None
     run_after: re.Pattern[str] | None = None
+    start_run: tuple[str, int] | None = None
 
 
 def _separator_prefix_ends(candidate: str, minimum_digits: int, maximum_digits: int) -> list[int]:
     """Ends of the prefixes of ``candidate`` that stop before a separator, longest first."""
     ends: list[int] = []
     digit_count = 0
-    for index, character in enumerate(candidate):
-        if character.isdigit():
-            digit_count += 1
-            at_boundary = index + 1 == len(candidate) or not candidate[index + 1].isdigit()
-            if at_boundary and minimum_digits <= digit_count <= maximum_digits:
-                ends.append(index + 1)
-    return sorted(ends, reverse=True)
+    for run in _DIGIT_RUN(candidate):
+        digit_count += run.end() - run.start()
+        if minimum_digits <= digit_count <= maximum_digits:
+            ends.append(run.end())
+    ends.reverse()
+    return ends
+
+
+_DIGIT_RUN = re.compile(r"\d+").finditer
 
 
 def _card_prefix_ends(candidate: str) -> list[int]:
@@ -136,6 +146,8 @@ def build_rules() -> tuple[Rule, ...]:
             # local part <= 64 characters, then "@" and one domain character end the loose match
             max_before=66,
             run_after=_compile(r"[A-Za-z0-9.-]*"),
+            # the lookbehind's class: a match starts where the run of local-part characters does
+            start_run=(string.ascii_letters + string.digits + "_.%+-", 2),
         ),
         Rule(
             "card",
@@ -149,6 +161,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"[^0-9A-Za-z]\d{4}[ \-]?\d{4}",
             shrink=_card_prefix_ends,
             max_length=23,
+            max_before=9,  # the loose match starts one character before: at most 10 long
         ),
         Rule(
             "ssn",
@@ -157,6 +170,7 @@ def build_rules() -> tuple[Rule, ...]:
             validators.ssn_valid,
             r"[^0-9\-]\d{3}[\- ]\d{2}[\- ]\d{4}",
             max_length=11,
+            max_before=11,
         ),
         Rule(
             "ip",
@@ -165,6 +179,7 @@ def build_rules() -> tuple[Rule, ...]:
             validators.ipv4_valid,
             r"[^0-9A-Za-z_.]\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",
             max_length=15,
+            max_before=13,
         ),
         Rule(
             "ip",
@@ -178,6 +193,7 @@ def build_rules() -> tuple[Rule, ...]:
             required_literals=(":",),
             needs_digit=False,
             max_length=57,
+            max_before=10,  # every valid address opens with hex{0,4}:hex{0,4}:
         ),
         Rule(
             "phone",
@@ -188,6 +204,7 @@ def build_rules() -> tuple[Rule, ...]:
             validators.phone_valid,
             r"[^0-9A-Za-z_+()\-](?:1[ .\-]?)?\(?\d{3}\)?[ .\-]?\d{3}[ .\-]?\d{4}",
             max_length=16,
+            max_before=16,
         ),
         Rule(
             "phone",
@@ -197,6 +214,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"[^0-9A-Za-z_+]\+[1-9]",
             required_literals=("+",),
             max_length=47,
+            max_before=2,
         ),
         Rule(
             "iban",
@@ -206,6 +224,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"[^0-9A-Za-z_][A-Z]{2}\d{2}",
             shrink=_iban_prefix_ends,
             max_length=64,
+            max_before=4,
         ),
         Rule(
             "secret",
@@ -215,6 +234,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}",
             required_literals=("AKIA", "ASIA", "ABIA", "ACCA"),
             needs_digit=False,
+            max_before=20,  # the loose match starts where the match does: at most 20 long
         ),
         Rule(
             "secret",
@@ -227,6 +247,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"sk-[A-Za-z0-9_\-]{20}",
             required_literals=("sk-",),
             needs_digit=False,
+            max_before=23,
         ),
         Rule(
             "secret",
@@ -236,6 +257,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22}",
             required_literals=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
             needs_digit=False,
+            max_before=40,
         ),
         Rule(
             "secret",
@@ -245,6 +267,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"AIza[0-9A-Za-z_\-]{35}",
             required_literals=("AIza",),
             needs_digit=False,
+            max_before=39,
         ),
         Rule(
             "secret",
@@ -254,6 +277,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"xox[bpars]-[0-9A-Za-z]",
             required_literals=("xox",),
             needs_digit=False,
+            max_before=6,
         ),
         Rule(
             "secret",

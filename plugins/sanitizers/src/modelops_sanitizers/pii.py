@@ -19,8 +19,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from modelops_sanitizers.detect import Finding, PiiDetector
+from modelops_sanitizers.detect import Finding, PiiDetector, Span
 from modelops_sanitizers.errors import SanitizerOptionError
+from modelops_sanitizers.patterns import PII_TYPES
 from modelops_sanitizers.records import (
     check_fields,
     check_record,
@@ -32,6 +33,8 @@ from modelops_sanitizers.records import (
 STRATEGIES: tuple[str, ...] = ("mask", "hash", "partial", "drop")
 HASH_HEX_DIGITS = 16
 BATCH_RECORDS = 256
+_FLAT_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
+"""Value types of a record that holds no container: its strings are its top-level values."""
 
 
 def mask_label(pii_type: str) -> str:
@@ -90,6 +93,12 @@ class PiiRedactor:
         self.strategy = strategy
         key = salt.encode("utf-8") if isinstance(salt, str) else salt
         self._salt = key if key else secrets.token_bytes(32)
+        # Masks do not depend on the value: computed once per type.
+        self._labels: dict[str, str] | None = (
+            {pii_type: mask_label(pii_type) for pii_type in PII_TYPES}
+            if strategy in ("mask", "drop")
+            else None
+        )
 
     def __repr__(self) -> str:
         # The salt may be a secret: it never appears in a repr, a report or an error.
@@ -104,20 +113,26 @@ class PiiRedactor:
 
     def redact_many(self, texts: Sequence[str]) -> list[tuple[str, list[Finding]]]:
         """:meth:`redact` for each of ``texts``, detected in one batch."""
-        redacted: list[tuple[str, list[Finding]]] = []
-        for text, findings in zip(texts, self.detector.find_many(texts), strict=True):
-            if not findings or self.strategy == "drop":
-                redacted.append((text, findings))
-                continue
-            pieces: list[str] = []
-            position = 0
-            for found in findings:
-                pieces.append(text[position : found.start])
-                pieces.append(self.replacement(found.pii_type, text[found.start : found.end]))
-                position = found.end
-            pieces.append(text[position:])
-            redacted.append(("".join(pieces), findings))
-        return redacted
+        return [
+            (
+                self._redact_spans(text, spans) if spans and self.strategy != "drop" else text,
+                [Finding(pii_type, kind, start, end) for start, end, pii_type, kind in spans],
+            )
+            for text, spans in zip(texts, self.detector.spans_many(texts), strict=True)
+        ]
+
+    def _redact_spans(self, text: str, spans: Sequence[Span]) -> str:
+        """``text`` with each of its (ordered, non-overlapping) ``spans`` replaced."""
+        labels = self._labels
+        pieces: list[str] = []
+        position = 0
+        for start, end, pii_type, _ in spans:
+            pieces.append(text[position:start])
+            label = labels.get(pii_type) if labels is not None else None
+            pieces.append(label or self.replacement(pii_type, text[start:end]))
+            position = end
+        pieces.append(text[position:])
+        return "".join(pieces)
 
     def replacement(self, pii_type: str, value: str) -> str:
         """What replaces ``value`` (a finding of ``pii_type``) under this strategy."""
@@ -162,7 +177,7 @@ class PiiSanitizer:
         self._records_out = 0
         self._by_type: Counter[str] = Counter()
         self._by_field: dict[str, Counter[str]] = {}
-        self._by_record: dict[int, Counter[str]] = {}
+        self._by_record: dict[int, dict[str, int]] = {}
 
     def __repr__(self) -> str:
         return f"PiiSanitizer({self.redactor!r}, fields={sorted(self.fields or [])!r})"
@@ -182,54 +197,77 @@ class PiiSanitizer:
 
     def _apply_batch(self, batch: list[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
         first_index = self._records_in
-        checked = [
-            check_record(record, first_index + offset, sanitizer="pii")
-            for offset, record in enumerate(batch)
-        ]
+        fields = self.fields
         # One read-only walk gathers every string of the batch; a record without findings is
         # yielded as a plain copy, the others are rebuilt with their strings redacted.
         texts: list[str] = []
-        bounds: list[tuple[int, int]] = []
-        for record in checked:
-            first_text = len(texts)
-            collect_strings(record, self.fields, texts)
-            bounds.append((first_text, len(texts)))
-        results = self.redactor.redact_many(texts)
+        bounds: list[int] = [0]
+        for offset, record in enumerate(batch):
+            if type(record) is not dict:
+                check_record(record, first_index + offset, sanitizer="pii")
+            collect_strings(record, fields, texts)
+            bounds.append(len(texts))
+        spans_of = self.redactor.detector.spans_many(texts)
         dropping = self.redactor.strategy == "drop"
-        for offset, (record, (first_text, end_text)) in enumerate(
-            zip(checked, bounds, strict=True)
-        ):
+        for offset, record in enumerate(batch):
             # Indexes continue across batches and apply() calls: one report per dataset.
-            index = first_index + offset
+            first_text, end_text = bounds[offset], bounds[offset + 1]
             self._records_in += 1
-            if not any(results[position][1] for position in range(first_text, end_text)):
+            if not (
+                spans_of[first_text]
+                if end_text - first_text == 1
+                else any(spans_of[first_text:end_text])
+            ):
                 self._records_out += 1
                 yield copy_record(record)
                 continue
-            record_results = iter(results[first_text:end_text])
-            record_counts: Counter[str] = Counter()
+            counts: dict[str, int] = {}
+            if all(type(value) in _FLAT_VALUE_TYPES for value in record.values()):
+                # The usual record, {"prompt": "...", "completion": "..."}: no walk needed.
+                sanitized = dict(record)
+                position = first_text
+                for key, value in record.items():
+                    if type(value) is str and (fields is None or key in fields):
+                        spans = spans_of[position]
+                        position += 1
+                        if spans:
+                            sanitized[key] = self._redact_and_count(value, str(key), spans, counts)
+            else:
+                pending = iter(spans_of[first_text:end_text])
 
-            def replace(
-                text: str,
-                path: str,
-                counts: Counter[str] = record_counts,
-                pending: Iterator[tuple[str, list[Finding]]] = record_results,
-            ) -> str:
-                redacted, findings = next(pending)
-                if findings:
-                    field_counts = self._by_field.setdefault(path, Counter())
-                    for found in findings:
-                        counts[found.pii_type] += 1
-                        field_counts[found.pii_type] += 1
-                return redacted
+                def replace(
+                    text: str,
+                    path: str,
+                    counts: dict[str, int] = counts,
+                    pending: Iterator[Sequence[Span]] = pending,
+                ) -> str:
+                    spans = next(pending)
+                    return self._redact_and_count(text, path, spans, counts) if spans else text
 
-            sanitized = transform_record(record, replace, self.fields)
-            self._by_type.update(record_counts)
-            self._by_record[index] = record_counts
+                sanitized = transform_record(record, replace, fields)
+            by_type = self._by_type
+            for pii_type, count in counts.items():
+                by_type[pii_type] += count
+            self._by_record[first_index + offset] = counts
             if dropping:
                 continue
             self._records_out += 1
             yield sanitized
+
+    def _redact_and_count(
+        self, text: str, path: str, spans: Sequence[Span], counts: dict[str, int]
+    ) -> str:
+        """``text`` redacted (as is under ``drop``), its findings counted per type and field."""
+        field_counts = self._by_field.get(path)
+        if field_counts is None:
+            field_counts = self._by_field[path] = Counter()
+        for span in spans:
+            pii_type = span[2]
+            counts[pii_type] = counts.get(pii_type, 0) + 1
+            field_counts[pii_type] += 1
+        if self.redactor.strategy == "drop":
+            return text
+        return self.redactor._redact_spans(text, spans)
 
     def report(self) -> dict[str, Any]:
         """Counts only: findings per type, per field path and per record index; never values."""

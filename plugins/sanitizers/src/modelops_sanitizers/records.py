@@ -86,7 +86,7 @@ def collect_strings(
     and rebuild only the records it changes.
     """
     for key, value in record.items():
-        if type(value) is str:
+        if isinstance(value, str):
             if fields is None or key in fields:
                 found.append(value)
         elif isinstance(value, Mapping | list | tuple):
@@ -109,9 +109,15 @@ def _collect_value(
 
 def copy_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``record`` whose containers are new (strings and numbers are shared)."""
-    if not any(isinstance(value, Mapping | list | tuple) for value in record.values()):
+    for value in record.values():
+        if type(value) not in _SCALAR_TYPES and isinstance(value, Mapping | list | tuple):
+            break
+    else:
         return dict(record)
     return transform_record(record, _unchanged, None)
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _unchanged(text: str, path: str) -> str:

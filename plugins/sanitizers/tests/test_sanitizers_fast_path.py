@@ -1,0 +1,149 @@
+"""The hyperscan batch path finds exactly what the pure-``re`` path finds, text by text.
+
+The batch path joins many texts into one buffer, scans non-ASCII characters as ``?`` and
+searches the precise patterns only near the multi-pattern hits; these tests check that none of
+that changes a finding: non-ASCII text around PII, adjacent and refused candidates, NULs,
+empty texts and a private key split across two texts of one batch.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import string
+
+import pytest
+from modelops_sanitizers.detect import PiiDetector, hyperscan_available
+from modelops_sanitizers.pii import PiiSanitizer
+from modelops_sanitizers.validators import iban_valid, ipv6_valid, luhn_valid
+
+needs_hyperscan = pytest.mark.skipif(
+    not hyperscan_available(), reason="the hyperscan wheel is not installed"
+)
+
+VALUES = [
+    "jane.doe+ml@mail.example.co.uk", "a@b.io", "(415) 555-2671", "415.555.2671",
+    "+1 415 555 2671", "+44 20 7946 0958", "4111 1111 1111 1111", "4111111111111111",
+    "3782 822463 10005", "GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "10.0.0.1",
+    "2001:db8::8a2e:370:7334", "::ffff:192.0.2.1", "::1", "123-45-6789",
+    "AKIAIOSFODNN7EXAMPLE", "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t", "ghp_" + "aB3" * 12,
+    "AIzaSyA-1234567890abcdefghijklmnopqrstu", "xoxb-123456789012-abcdefghijklmnop",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2ln",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+]  # fmt: skip
+LOOKALIKES = [
+    "4111 1111 1111 1112", "0000 0000 0000 0000", "1.2.3.4.5", "256.1.1.1", "666-12-3456",
+    "123-00-4567", "GB82 WEST 1234 5698 7654 33", "00:1A:2B:3C:4D:5E", "12:30:45",
+    "123-456-7890", "user@localhost", "sk-learn", "AKIA1234", "eyJhbGciOiJIUzI1NiJ9.payload",
+    "3.14159265358979323", "std::vector", "2023-10-05",
+]  # fmt: skip
+GLUE = [" ", "", ", ", ". ", "\n", "é", "ü ", " 名前 ", "😀", "\x00", "-", ".", ":", "_", "+"]
+WORDS = ["plain", "words", "42 items", "naïve café", "Ελληνικά", "данные", "東京"]
+
+
+def generated_texts(seed: int, count: int) -> list[str]:
+    """Texts of PII, look-alikes and words, glued by ASCII and non-ASCII separators."""
+    rng = random.Random(seed)
+    pieces = VALUES + LOOKALIKES + WORDS
+    texts = []
+    for _ in range(count):
+        parts = rng.choices(pieces, k=rng.randint(1, 7))
+        texts.append("".join(part + rng.choice(GLUE) for part in parts))
+    return [*texts, "", "\x00", "é", *VALUES, *LOOKALIKES]
+
+
+@needs_hyperscan
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_batch_path_finds_what_re_finds_on_generated_non_ascii_texts(seed: int) -> None:
+    texts = generated_texts(seed, 600)
+    fast, slow = PiiDetector(engine="hyperscan"), PiiDetector(engine="re")
+    expected = [slow.find(text) for text in texts]
+    assert fast.find_many(texts) == expected
+    assert sum(map(len, expected)) > 800  # many findings were compared
+    assert (
+        sum(1 for text, found in zip(texts, expected, strict=True) if found and not text.isascii())
+        > 100
+    )
+
+
+@needs_hyperscan
+def test_adjacent_candidates_are_each_judged_on_their_own() -> None:
+    texts = [
+        "4111 1111 1111 1112 4111 1111 1111 1111",  # a refused card, then a valid one
+        "4111111111111111 4111111111111112 5500000000000004",
+        "10.0.0.1 10.0.0.2,10.0.0.3",
+        "666-12-3456 123-45-6789 (415) 555-2671",
+        "GB82 WEST 1234 5698 7654 33 GB82 WEST 1234 5698 7654 32",
+        "é10.0.0.1é2001:db8::1é",
+        "a@b.io,c@d.io jane@example.org",
+    ]
+    fast, slow = PiiDetector(engine="hyperscan"), PiiDetector(engine="re")
+    found = fast.find_many(texts)
+    assert found == [slow.find(text) for text in texts]
+    assert [len(spans) for spans in found] == [1, 2, 3, 2, 1, 2, 3]
+
+
+@needs_hyperscan
+def test_a_private_key_split_across_two_texts_is_not_joined() -> None:
+    texts = ["-----BEGIN RSA PRIVATE KEY-----\nMIIEow", "qwerty\n-----END RSA PRIVATE KEY-----"]
+    assert PiiDetector(engine="hyperscan").find_many(texts) == [[], []]
+
+
+@needs_hyperscan
+def test_both_engines_sanitize_records_and_report_the_same() -> None:
+    texts = generated_texts(3, 300)
+    records = [
+        {"prompt": texts[index], "n": index, "messages": [{"content": texts[-index - 1]}]}
+        if index % 3 == 0
+        else {"prompt": texts[index], "completion": texts[-index - 1]}
+        for index in range(len(texts) // 2)
+    ]
+    outputs, reports = [], []
+    for engine in ("hyperscan", "re"):
+        sanitizer = PiiSanitizer(engine=engine, strategy="hash", salt="s")
+        outputs.append(list(sanitizer.apply(records)))
+        reports.append(sanitizer.report())
+    assert outputs[0] == outputs[1]
+    assert reports[0] == reports[1] and reports[0]["findings"] > 300
+
+
+def test_ipv6_valid_agrees_with_ipaddress_on_random_candidates() -> None:
+    rng = random.Random(5)
+    pieces = ["0", "1", "a", "F", "ff", "ffff", "12345", "g", ":", "::", ".", "1.2.3.4",
+              "256.1.1.1", "01.2.3.4", "1.2.3"]  # fmt: skip
+
+    def reference(text: str) -> bool:
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            return False
+        return text.count(":") >= 2
+
+    candidates = ["".join(rng.choices(pieces, k=rng.randint(1, 12))) for _ in range(20000)]
+    candidates += [str(ipaddress.IPv6Address(rng.getrandbits(128) >> rng.randrange(128)))
+                   for _ in range(2000)]  # fmt: skip
+    assert [ipv6_valid(text) for text in candidates] == [reference(text) for text in candidates]
+    assert sum(map(ipv6_valid, candidates)) > 2000
+
+
+def test_luhn_and_iban_agree_with_their_textbook_definitions() -> None:
+    rng = random.Random(6)
+
+    def luhn_reference(digits: str) -> bool:
+        total = 0
+        for position, character in enumerate(reversed(digits)):
+            value = int(character) * (2 if position % 2 else 1)
+            total += value - 9 if value > 9 else value
+        return total % 10 == 0
+
+    numbers = ["".join(rng.choices(string.digits, k=rng.randint(1, 19))) for _ in range(5000)]
+    assert [luhn_valid(n) for n in numbers] == [luhn_reference(n) for n in numbers]
+
+    def iban_reference(text: str) -> bool:
+        rearranged = text[4:] + text[:4]
+        return int("".join(str(int(character, 36)) for character in rearranged)) % 97 == 1
+
+    ibans = ["GB" + "".join(rng.choices(string.digits, k=2)) + "WEST"
+             + "".join(rng.choices(string.digits, k=14)) for _ in range(5000)]  # fmt: skip
+    assert [iban_valid(i) for i in ibans] == [iban_reference(i) for i in ibans]
+    assert any(map(iban_valid, ibans))
