@@ -37,6 +37,7 @@ model = "local:logreg"
 epochs = {epochs}
 learning_rate = 0.05
 seed = 7
+poll_interval = 0.5           # a local job takes seconds
 
 [[pipeline.steps]]
 uses = "evaluate"

@@ -20,6 +20,8 @@ class FinetuneStep:
     :param method: ``supervised`` or ``preference``.
     :param seed: the provider's seed, where it takes one.
     :param timeout: seconds to wait for the job (default: ``[finetune] timeout``).
+    :param poll_interval: seconds before the first re-poll (default: ``[finetune]
+        poll_interval``); a local job finishes in seconds, a hosted one in minutes or hours.
     :param hyperparameters: provider-specific settings passed through as the provider names
         them (``adapter_size`` on Vertex AI, ``learningRateWarmupSteps`` on Bedrock …).
     """
@@ -35,6 +37,7 @@ class FinetuneStep:
         seed: int | None = None,
         timeout: float | None = None,
         hyperparameters: Mapping[str, Any] | None = None,
+        poll_interval: float | None = None,
     ) -> None:
         self.model = model
         self.provider = provider
@@ -45,6 +48,7 @@ class FinetuneStep:
         self.seed = seed
         self.timeout = timeout
         self.hyperparameters = dict(hyperparameters or {})
+        self.poll_interval = poll_interval
 
     def run(self, context: StepContext) -> Mapping[str, Any]:
         from modelops_core.dataset import Dataset
@@ -72,7 +76,9 @@ class FinetuneStep:
                 progress = f" {snapshot.progress:.0%}" if snapshot.progress is not None else ""
                 context.say(f"job {snapshot.id}: {snapshot.status.value}{progress}")
 
-            status = job.wait(timeout=self.timeout, on_update=show)
+            status = job.wait(
+                timeout=self.timeout, poll_interval=self.poll_interval, on_update=show
+            )
             if status != JobStatus.SUCCEEDED:
                 reason = job.error or "no reason given"
                 raise RuntimeError(f"fine-tuning job {job.id} ended {status.value}: {reason}")
