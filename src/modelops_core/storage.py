@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
@@ -210,6 +210,37 @@ def encode_tree_manifest(files: Sequence[tuple[str, str, int]]) -> bytes:
     return json.dumps(
         {"format": TREE_MANIFEST_FORMAT, "files": entries}, separators=(",", ":")
     ).encode()
+
+
+def put_tree(
+    folder: Path,
+    put_file: Callable[[Path], tuple[str, int]],
+    put_bytes: Callable[[bytes], ArtifactRef],
+) -> ArtifactRef:
+    """Store every file of ``folder`` with ``put_file`` (-> hex digest, size), then its
+    manifest with ``put_bytes``: the folder artifact every store writes the same way.
+
+    Symbolic links and special files are refused, naming the file.
+    """
+    import os
+
+    files: list[tuple[str, str, int]] = []
+    total = 0
+    for current, dirs, names in os.walk(folder):
+        dirs.sort()
+        for file_name in sorted(names):
+            file_path = Path(current, file_name)
+            relative = file_path.relative_to(folder).as_posix()
+            if file_path.is_symlink() or not file_path.is_file():
+                raise ArtifactError(
+                    f"Cannot store the folder {str(folder)!r}: {relative!r} is a symbolic "
+                    "link or special file. Replace it by a regular file or remove it."
+                )
+            digest, size = put_file(file_path)
+            files.append((relative, f"sha256:{digest}", size))
+            total += size
+    ref = put_bytes(encode_tree_manifest(files))
+    return ArtifactRef(ref.digest, "tree", total, safe_artifact_name(folder.name))
 
 
 def decode_tree_manifest(data: bytes, label: str) -> list[tuple[str, str, int]]:

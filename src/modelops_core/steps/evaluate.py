@@ -85,7 +85,7 @@ def _summary(result: Any, values: Mapping[str, float]) -> dict[str, Any]:
     for name in values:
         try:
             interval = result.interval(name)
-        except (KeyError, LookupError):
+        except LookupError:  # no interval for this metric
             continue
         intervals[name] = [float(interval.low), float(interval.high)]
     return {"values": dict(values), "intervals": intervals, "n": result.n}

@@ -47,7 +47,7 @@ class SanitizeStep:
             cleaned.save(target)
             outputs[part] = str(target.resolve())
             outputs[f"{part}_examples"] = len(cleaned)
-            reports[part] = _plain(sanitizer.report)
+            reports[part] = sanitizer.report
         report_path = context.workdir / "sanitize-report.json"
         report_path.write_text(json.dumps(reports, indent=2, default=str), encoding="utf-8")
         outputs["sanitize_report"] = str(report_path.resolve())
@@ -57,11 +57,6 @@ class SanitizeStep:
         if context.run is not None:
             context.run.log_metrics({"sanitize.findings": findings})
         return outputs
-
-
-def _plain(report: Any) -> Any:
-    to_dict = getattr(report, "to_dict", None)
-    return to_dict() if callable(to_dict) else report
 
 
 def _count(report: Any) -> int:

@@ -30,7 +30,7 @@ from modelops_core.storage import (
     ArtifactRef,
     artifact_hex,
     decode_tree_manifest,
-    encode_tree_manifest,
+    put_tree,
     safe_artifact_name,
 )
 
@@ -169,23 +169,7 @@ class LocalArtifactStore:
         return digest, size
 
     def _put_tree(self, folder: Path) -> ArtifactRef:
-        files: list[tuple[str, str, int]] = []
-        total = 0
-        for current, dirs, names in os.walk(folder):
-            dirs.sort()
-            for file_name in sorted(names):
-                file_path = Path(current, file_name)
-                relative = file_path.relative_to(folder).as_posix()
-                if file_path.is_symlink() or not file_path.is_file():
-                    raise ArtifactError(
-                        f"Cannot store the folder {str(folder)!r}: {relative!r} is a symbolic "
-                        "link or special file. Replace it by a regular file or remove it."
-                    )
-                digest, size = self._put_file(file_path)
-                files.append((relative, f"sha256:{digest}", size))
-                total += size
-        ref = self.put_bytes(encode_tree_manifest(files))
-        return ArtifactRef(ref.digest, "tree", total, safe_artifact_name(folder.name))
+        return put_tree(folder, self._put_file, self.put_bytes)
 
     def _temp_file(self) -> tuple[int, str]:
         """A new, empty file in tmp/ opened for writing (like ``tempfile.mkstemp``, with a
