@@ -70,3 +70,26 @@ def test_python_string_groups_and_intersections_equal_sorting() -> None:
         rows = (np.array(sex) == group_sex) & (age == group_age)
         assert value == sk.accuracy_score(references[rows], predictions[rows])
     assert len(result["by_group"]) == len(set(zip(sex, age.tolist(), strict=True)))
+
+
+def test_grouped_table_drops_combinations_nobody_has_and_keeps_zero_weight_groups() -> None:
+    # Integer codes are offsets from the minimum, so ages 3 and 9 span 7 codes and the two
+    # columns 14 combinations; only ("f", 3) and ("m", 9) occur, and ("m", 9) weighs nothing.
+    sex = np.array(["f", "m"] * 1000)
+    age = np.array([3, 9] * 1000)
+    predictions = np.arange(2000) % 3 == 0
+    references = np.ones(2000, dtype=bool)
+    weights = np.where(sex == "m", 0.0, 1.0)
+    result = GroupMetric("accuracy").compute(
+        predictions, references, groups=[sex, age], sample_weight=weights
+    )
+    assert list(result["by_group"]) == [("f", 3), ("m", 9)]
+    rows = sex == "f"
+    assert result["by_group"][("f", 3)] == sk.accuracy_score(references[rows], predictions[rows])
+    assert np.isnan(result["by_group"][("m", 9)])
+
+
+def test_boolean_groups_keep_boolean_labels() -> None:
+    groups = np.array([True, False, True, True])
+    result = GroupMetric("accuracy").compute([1, 0, 1, 0], [1, 1, 1, 0], groups=groups)
+    assert result["by_group"] == {False: 0.0, True: 1.0}

@@ -85,16 +85,18 @@ def _densify(values: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
     return np.take(dense, values), np.flatnonzero(present)
 
 
-def _encode_small_integers(column: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Dense codes and sorted labels of integers by offset, or None when their span is large."""
+def _offset_small_integers(column: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes ``column - min`` and the label of every code in that span (some may be absent).
+
+    None when the span is large compared with the number of items (then sorting is cheaper).
+    """
     low, high = int(column.min()), int(column.max())
     if high - low > _DIRECT_CODE_SPAN_PER_ITEM * len(column) + 1024:
         return None
     offsets = column.astype(np.intp, copy=False)
     if low:
         offsets = offsets - low
-    codes, present = _densify(offsets, high - low + 1)
-    return codes, present + low
+    return offsets, np.arange(low, high + 1).astype(column.dtype)
 
 
 def _sample_labels(column: np.ndarray) -> np.ndarray:
@@ -159,13 +161,15 @@ def _encode_python_objects(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ) from exc
     code_of = {label: code for code, label in enumerate(distinct)}
     codes = np.fromiter(map(code_of.__getitem__, items), dtype=np.intp, count=len(items))
-    labels = np.empty(len(distinct), dtype=object)
-    labels[:] = distinct
-    return codes, labels
+    return codes, _object_array(distinct)
 
 
-def _encode_column(values: Any, length: int, feature: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dense codes and sorted unique labels of one group column."""
+def _column_codes(values: Any, length: int, feature: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of one group column and the label of every code, sorted; a label may be absent.
+
+    Only small-span integers can have absent labels (codes are offsets from the minimum);
+    the other encodings list exactly the labels present.
+    """
     column = np.asarray(values)
     if column.ndim != 1 or len(column) != length:
         shape = len(column) if column.ndim == 1 else column.shape
@@ -175,7 +179,7 @@ def _encode_column(values: Any, length: int, feature: int) -> tuple[np.ndarray, 
         )
     encoded: tuple[np.ndarray, np.ndarray] | None = None
     if column.dtype.kind in "biu":
-        encoded = _encode_small_integers(column)
+        encoded = _offset_small_integers(column)
     elif column.dtype.kind in "US" and length > _SAMPLE_FOR_LABELS:
         encoded = _encode_fixed_width_strings(column)
     elif column.dtype.kind == "O":
@@ -192,39 +196,77 @@ def _encode_column(values: Any, length: int, feature: int) -> tuple[np.ndarray, 
     return codes.reshape(-1).astype(np.intp, copy=False), labels
 
 
-def encode_groups(groups: Any, length: int) -> GroupCodes:
-    """Encode one or several group columns as dense codes of their observed combinations."""
+@attrs.frozen
+class SparseGroupCodes:
+    """Items encoded as codes ``0..span-1`` of label combinations, some of which may be absent.
+
+    ``columns`` holds the labels of every group column; code ``c`` stands for the combination
+    whose mixed-radix digits (first column most significant) index those labels.
+    """
+
+    codes: np.ndarray
+    columns: tuple[np.ndarray, ...]
+
+    @property
+    def span(self) -> int:
+        """The number of possible codes."""
+        return int(np.prod([len(labels) for labels in self.columns], dtype=np.int64))
+
+    def labels_of(self, codes: Sequence[int]) -> tuple[Hashable, ...]:
+        """The group label of each code: a value for one column, a tuple for several."""
+        if len(self.columns) == 1:
+            (labels,) = self.columns
+            return tuple(_python(labels[code]) for code in codes)
+        sizes = [len(labels) for labels in self.columns]
+        found = []
+        for code in codes:
+            parts = []
+            for size in reversed(sizes):
+                code, part = divmod(code, size)
+                parts.append(part)
+            found.append(
+                tuple(
+                    _python(labels[part])
+                    for labels, part in zip(self.columns, reversed(parts), strict=True)
+                )
+            )
+        return tuple(found)
+
+    def densified(self) -> GroupCodes:
+        """Dense codes of the combinations present, with their labels."""
+        span = self.span
+        if span <= _DIRECT_CODE_SPAN_PER_ITEM * len(self.codes) + 1024:
+            dense, present = _densify(self.codes, span)
+        else:
+            present, dense = np.unique(self.codes, return_inverse=True)
+        return GroupCodes(
+            dense.reshape(-1).astype(np.intp, copy=False), self.labels_of(present.tolist())
+        )
+
+
+def sparse_group_codes(groups: Any, length: int) -> SparseGroupCodes:
+    """Encode one or several group columns as codes of label combinations (see the class)."""
     columns = _group_columns(groups)
     if not columns:
         raise MetricInputError("groups has no columns; pass at least one sequence of labels.")
-    encoded = [_encode_column(column, length, index) for index, column in enumerate(columns)]
-    if len(encoded) == 1:
-        codes, labels = encoded[0]
-        return GroupCodes(codes, tuple(_python(label) for label in labels))
-    combined = np.zeros(length, dtype=np.intp)
-    span = 1
-    for codes, labels in encoded:
-        combined *= len(labels)
+    encoded = [_column_codes(column, length, index) for index, column in enumerate(columns)]
+    combined = encoded[0][0]
+    for codes, labels in encoded[1:]:
+        combined = combined * len(labels)  # a new array: the codes may be the caller's own
         combined += codes
-        span *= len(labels)
-    if span <= _DIRECT_CODE_SPAN_PER_ITEM * length + 1024:
-        dense, present = _densify(combined, span)
-    else:
-        present, dense = np.unique(combined, return_inverse=True)
-    sizes = [len(labels) for _, labels in encoded]
-    combined_labels = []
-    for code in present.tolist():
-        parts = []
-        for size in reversed(sizes):
-            code, part = divmod(code, size)
-            parts.append(part)
-        combined_labels.append(
-            tuple(
-                _python(labels[part])
-                for (_, labels), part in zip(encoded, reversed(parts), strict=True)
-            )
-        )
-    return GroupCodes(dense.reshape(-1).astype(np.intp, copy=False), tuple(combined_labels))
+    return SparseGroupCodes(combined, tuple(labels for _, labels in encoded))
+
+
+def encode_groups(groups: Any, length: int) -> GroupCodes:
+    """Encode one or several group columns as dense codes of their observed combinations."""
+    return sparse_group_codes(groups, length).densified()
+
+
+def _object_array(values: Sequence[Any]) -> np.ndarray:
+    """``values`` as a 1-D object array (tuples stay whole)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values)
+    return array
 
 
 def _python(value: Any) -> Hashable:
@@ -372,12 +414,26 @@ class _GroupedCountMetric:
         elif self.needs_references:
             raise MetricInputError(f"{self.name} needs references (the true labels); pass them.")
         weights = as_weights(sample_weight, length)
-        encoded = encode_groups(groups, length)
-        cells = self.cell_of_each_item(prediction_array, reference_array)
-        keys = encoded.codes * self.cells + cells
-        size = len(encoded.labels) * self.cells
-        counts = np.bincount(keys, weights=weights, minlength=size).astype(np.float64, copy=False)
-        return encoded.labels, counts.reshape(len(encoded.labels), self.cells)
+        sparse = sparse_group_codes(groups, length)
+        span = sparse.span
+        if span > _DIRECT_CODE_SPAN_PER_ITEM * length + 1024:
+            dense = sparse.densified()
+            sparse = SparseGroupCodes(dense.codes, (_object_array(dense.labels),))
+            span = len(dense.labels)
+        # One bincount over (group code, cell) pairs gives the whole table; absent groups
+        # (possible label combinations nobody has) are dropped afterwards.
+        keys = sparse.codes * self.cells
+        keys += self.cell_of_each_item(prediction_array, reference_array)
+        counts = np.bincount(keys, weights=weights, minlength=span * self.cells)
+        table = counts.astype(np.float64, copy=False).reshape(span, self.cells)
+        if weights is None:
+            present = table.sum(axis=1) > 0
+        else:
+            present = np.bincount(sparse.codes, minlength=span) > 0
+        if present.all():
+            return sparse.labels_of(range(span)), table
+        rows = np.flatnonzero(present)
+        return sparse.labels_of(rows.tolist()), table[rows]
 
     def compute(
         self,
