@@ -49,6 +49,18 @@ def test_paired_comparison_uses_mcnemar_and_declares_the_winner(runtime):
     assert comparison.decision == "A wins" and comparison.winner == "a"
 
 
+def test_paired_effect_interval_follows_the_requested_level(runtime):
+    references, a, b = two_models()
+    result_a = evaluate(runtime, a, references, "a")
+    result_b = evaluate(runtime, b, references, "b")
+    wide = compare(result_a, result_b, level=0.99, runtime=runtime)
+    narrow = compare(result_a, result_b, level=0.80, runtime=runtime)
+    for name in ("accuracy", "f1"):
+        assert wide[name].difference == narrow[name].difference
+        assert wide[name].low < narrow[name].low < narrow[name].difference
+        assert narrow[name].difference < narrow[name].high < wide[name].high
+
+
 def test_b_wins_when_b_is_better(runtime):
     references, a, b = two_models(accuracy_a=0.7, accuracy_b=0.9, seed=1)
     comparison = compare(evaluate(runtime, a, references, "a"), evaluate(runtime, b, references,

@@ -271,14 +271,14 @@ class _Context:
         if component in CORRECTNESS:
             test = mcnemar(_hits(a, component), _hits(b, component), mid_p=self.mid_p,
                            level=self.level)  # fmt: skip
-            return _with_interval(test, bootstrap)
+            return _with_interval(test, bootstrap, self.level)
         losses_a, losses_b = _losses(component, a), _losses(component, b)
         if losses_a is not None and losses_b is not None:
             test = wilcoxon(losses_a, losses_b)
             # the test is on losses (B - A is an improvement of A): report the metric difference
             effect = float(self.result_a[name]) - float(self.result_b[name])
             result = attrs.evolve(test, effect=effect, standardized=test.standardized)
-            return _with_interval(result, bootstrap)
+            return _with_interval(result, bootstrap, self.level)
         if bootstrap is None:
             return _untestable(self.result_a[name], self.result_b[name])
         return _bootstrap_test(bootstrap, "paired-bootstrap", self.level)
@@ -378,11 +378,11 @@ def _bootstrap_test(estimate: Any, name: str, level: float) -> TestResult:
     return TestResult(name, effect, min(1.0, p), effect, low, high, se, standardized)
 
 
-def _with_interval(test: TestResult, bootstrap: Any) -> TestResult:
-    """The test with the effect's interval (and standard error) from the paired bootstrap."""
+def _with_interval(test: TestResult, bootstrap: Any, level: float) -> TestResult:
+    """The test with the effect's ``level`` interval (and standard error) from the bootstrap."""
     if bootstrap is None:
         return test
-    low, high = bootstrap.interval(0.95, "percentile")
+    low, high = bootstrap.interval(level, "percentile")
     replicates = bootstrap.replicates[~np.isnan(bootstrap.replicates)]
     se = float(replicates.std(ddof=1)) if replicates.shape[0] > 1 else test.standard_error
     return attrs.evolve(test, low=low, high=high, standard_error=se)
