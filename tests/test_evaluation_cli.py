@@ -119,3 +119,56 @@ def test_eval_compare_prints_a_table_and_a_decision(capsys, in_project, monkeypa
     assert "Decision (accuracy): A wins" in out
     code, out, _ = run(capsys, "eval", "compare", "a.json", "b.json", "--json")
     assert json.loads(out)["decision"] == "A wins"
+    code, out, _ = run(capsys, "eval", "compare", "a.json", "b.json", "--level", "0.9")
+    assert code == 0 and "A - B [90% CI]" in out
+
+
+def scored(path: Path, n: int = 400) -> Path:
+    rng = np.random.default_rng(7)
+    truth = rng.integers(0, 2, n)
+    scores = np.clip(rng.normal(0.35 + 0.3 * truth, 0.2), 0, 1)
+    return write_jsonl(path, [{"score": float(s), "reference": int(t)}
+                              for s, t in zip(scores, truth, strict=True)])  # fmt: skip
+
+
+def test_eval_threshold_chooses_by_every_criterion_and_writes_the_sweep(capsys, in_project):
+    import sklearn.metrics as sk
+
+    path = scored(in_project / "scores.jsonl")
+    code, out, err = run(capsys, "eval", "threshold", "--predictions", str(path), "--fp-cost",
+                         "1", "--fn-cost", "5", "--min-precision", "0.8", "--json",
+                         "--output", "sweep.csv")  # fmt: skip
+    assert code == 0, err
+    choices = {choice["criterion"]: choice for choice in json.loads(out)["choices"]}
+    assert list(choices) == ["f1", "youden", "cost", "precision"]
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    truth = np.array([row["reference"] for row in rows])
+    scores = np.array([row["score"] for row in rows])
+    precision, recall, _ = sk.precision_recall_curve(truth, scores)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-300)
+    assert choices["f1"]["f1"] == pytest.approx(f1.max(), abs=1e-12)
+    false_positive, true_positive, _ = sk.roc_curve(truth, scores, drop_intermediate=False)
+    assert choices["youden"]["youden_j"] == pytest.approx(
+        (true_positive - false_positive).max(), abs=1e-12
+    )
+    assert choices["precision"]["precision"] >= 0.8
+    predicted = scores >= choices["cost"]["threshold"]
+    cost = ((predicted == 1) & (truth == 0)).sum() + 5 * ((predicted == 0) & (truth == 1)).sum()
+    assert choices["cost"]["cost"] == cost
+    header = (in_project / "sweep.csv").read_text().splitlines()[0]
+    assert header == "thresholds,precision,recall,f1,fpr,tpr"
+
+
+def test_eval_threshold_table_and_missing_target(capsys, in_project, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    scored(in_project / "scores.jsonl")
+    code, out, err = run(capsys, "eval", "threshold", "--predictions", "scores.jsonl",
+                         "--min-recall", "0.95")  # fmt: skip
+    assert code == 0, err
+    assert "max F1" in out and "max precision at recall >= 0.95" in out
+    code, _, err = run(capsys, "eval", "threshold", "--predictions", "scores.jsonl",
+                       "--criterion", "recall")  # fmt: skip
+    assert code == 2 and "--min-recall" in err
+    code, _, err = run(capsys, "eval", "threshold", "--predictions", "scores.jsonl",
+                       "--scores", "probability")  # fmt: skip
+    assert code != 0 and "'probability'" in err

@@ -165,6 +165,13 @@ def run_command(
     type=click.Choice(["holm", "bh", "none"]),
     help="Multiple-comparison correction across metrics.",
 )
+@click.option(
+    "--level",
+    default=0.95,
+    show_default=True,
+    type=_OPEN_UNIT_INTERVAL,
+    help="Confidence level of the intervals of the differences.",
+)
 @click.option("--mid-p", is_flag=True, help="McNemar mid-p instead of the exact test.")
 @click.option(
     "--bootstrap",
@@ -181,6 +188,7 @@ def compare_command(
     metrics: str,
     alpha: float,
     adjust: str,
+    level: float,
     mid_p: bool,
     bootstrap: int,
     seed: int,
@@ -196,15 +204,181 @@ def compare_command(
     names = [name.strip() for name in metrics.split(",") if name.strip()] or None
     comparison = compare(
         first, second, metrics=names, alpha=alpha, adjust=adjust, mid_p=mid_p,
-        resamples=bootstrap, seed=seed, runtime=state().runtime(),
+        resamples=bootstrap, seed=seed, level=level, runtime=state().runtime(),
     )  # fmt: skip
     if as_json:
         print_json(comparison.to_dict())
     else:
-        print_comparison(comparison, result_a.name, result_b.name)
+        print_comparison(comparison, result_a.name, result_b.name, level)
 
 
-def print_comparison(comparison: Comparison, name_a: str, name_b: str) -> None:
+@eval_group.command("threshold")
+@click.option("--predictions", "predictions_path", required=True, type=_DATA_FILE,
+              help="JSONL or CSV with a score per row (and the reference, unless --references "
+              "is given).")  # fmt: skip
+@click.option(
+    "--references",
+    "references_path",
+    type=_DATA_FILE,
+    help="JSONL or CSV with the reference of each row of --predictions, same order.",
+)
+@click.option("--scores", "scores_key", default="score", show_default=True,
+              help="Column of scores (higher = more positive).")  # fmt: skip
+@click.option("--reference-key", default="reference", show_default=True)
+@click.option("--pos-label", default="1", show_default=True, help="The positive reference.")
+@click.option(
+    "--criterion",
+    "criteria",
+    multiple=True,
+    type=click.Choice(["f1", "youden", "cost", "precision", "recall"]),
+    help="Repeatable (default: f1 and youden, plus cost / precision / recall when their "
+    "options are given).",
+)
+@click.option("--fp-cost", type=click.FloatRange(min=0), default=None,
+              help="Cost of a false positive (criterion cost).")  # fmt: skip
+@click.option("--fn-cost", type=click.FloatRange(min=0), default=None,
+              help="Cost of a false negative (criterion cost).")  # fmt: skip
+@click.option("--min-precision", type=click.FloatRange(0, 1), default=None,
+              help="Best recall among thresholds with at least this precision.")  # fmt: skip
+@click.option("--min-recall", type=click.FloatRange(0, 1), default=None,
+              help="Best precision among thresholds with at least this recall.")  # fmt: skip
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write every operating point (threshold, precision, recall, F1, FPR) as CSV.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def threshold_command(
+    predictions_path: Path,
+    references_path: Path | None,
+    scores_key: str,
+    reference_key: str,
+    pos_label: str,
+    criteria: tuple[str, ...],
+    fp_cost: float | None,
+    fn_cost: float | None,
+    min_precision: float | None,
+    min_recall: float | None,
+    output_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Choose a decision threshold for binary scores: max F1, Youden's J, least cost, or the
+    best recall (precision) at a required precision (recall)."""
+    from modelops_core.cli.render import print_json
+    from modelops_core.stats.thresholds import choose_threshold, sweep
+
+    records = load_records(predictions_path, references_path)
+    source = str(predictions_path)
+    references = column(records, reference_key, source)
+    points = sweep(
+        column(records, scores_key, source),
+        references,
+        pos_label=_typed_like(pos_label, references),
+    )
+    requests = _threshold_requests(criteria, fp_cost, fn_cost, min_precision, min_recall)
+    choices = [choose_threshold(points, criterion, **options) for criterion, options in requests]
+    if output_path is not None:
+        _write_sweep_csv(points.as_dict(), output_path)
+    if as_json:
+        import attrs
+
+        print_json({"examples": len(records), "choices": [attrs.asdict(c) for c in choices]})
+        return
+    print_threshold_table(requests, choices, len(records))
+
+
+def _typed_like(text: str, values: Sequence[Any]) -> Any:
+    """``text`` as a number when the values are numbers (``--pos-label 1`` matches 1)."""
+    sample = values[0] if values else None
+    if isinstance(sample, bool):
+        return text.lower() in ("1", "true", "yes")
+    return _cell(text) if isinstance(sample, int | float) else text
+
+
+def _threshold_requests(
+    criteria: tuple[str, ...],
+    fp_cost: float | None,
+    fn_cost: float | None,
+    min_precision: float | None,
+    min_recall: float | None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(criterion, options)`` of every threshold asked for; missing options are usage errors."""
+    wanted = list(criteria) or ["f1", "youden"] + [
+        name
+        for name, given in (
+            ("cost", fp_cost is not None or fn_cost is not None),
+            ("precision", min_precision is not None),
+            ("recall", min_recall is not None),
+        )
+        if given
+    ]
+    requests: list[tuple[str, dict[str, Any]]] = []
+    for criterion in dict.fromkeys(wanted):
+        if criterion == "cost":
+            requests.append((criterion, {"fp_cost": fp_cost or 1.0, "fn_cost": fn_cost or 1.0}))
+        elif criterion in ("precision", "recall"):
+            target = min_precision if criterion == "precision" else min_recall
+            if target is None:
+                raise click.UsageError(
+                    f"--criterion {criterion} needs --min-{criterion} (e.g. --min-{criterion} 0.9)."
+                )
+            requests.append((criterion, {"target": target}))
+        else:
+            requests.append((criterion, {}))
+    return requests
+
+
+def _write_sweep_csv(points: dict[str, list[float]], path: Path) -> None:
+    import csv
+    import io
+
+    from modelops_core.dataset_write import atomic_writer
+
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(list(points))
+    writer.writerows(zip(*points.values(), strict=True))
+    with atomic_writer(path) as handle:
+        handle.write(text.getvalue().encode("utf-8"))
+
+
+def print_threshold_table(
+    requests: Sequence[tuple[str, dict[str, Any]]], choices: Sequence[Any], examples: int
+) -> None:
+    """One row per chosen threshold with its operating point."""
+    from modelops_core.cli.render import print_table
+
+    rows = [
+        [
+            _criterion_label(criterion, options),
+            f"{choice.threshold:.6g}",
+            f"{choice.precision:.4f}",
+            f"{choice.recall:.4f}",
+            f"{choice.f1:.4f}",
+            f"{choice.fpr:.4f}",
+            "" if choice.cost is None else f"{choice.cost:g}",
+        ]
+        for (criterion, options), choice in zip(requests, choices, strict=True)
+    ]
+    print_table(
+        f"Thresholds over {examples} examples (positive when score >= threshold)",
+        ["criterion", "threshold", "precision", "recall", "F1", "FPR", "cost"],
+        rows,
+    )
+
+
+def _criterion_label(criterion: str, options: dict[str, Any]) -> str:
+    if criterion == "cost":
+        return f"least cost (FP {options['fp_cost']:g}, FN {options['fn_cost']:g})"
+    if criterion == "precision":
+        return f"max recall at precision >= {options['target']:g}"
+    if criterion == "recall":
+        return f"max precision at recall >= {options['target']:g}"
+    return "max F1" if criterion == "f1" else "max Youden's J"
+
+
+def print_comparison(comparison: Comparison, name_a: str, name_b: str, level: float = 0.95) -> None:
     """The comparison as a table, then its decision and warnings."""
     from modelops_core.cli.render import print_table
 
@@ -224,7 +398,7 @@ def print_comparison(comparison: Comparison, name_a: str, name_b: str) -> None:
     kind = "paired" if comparison.paired else "unpaired"
     print_table(
         f"A = {name_a}, B = {name_b} ({kind}, alpha {comparison.alpha})",
-        ["metric", "A", "B", "A - B [95% CI]", "test", p_header, "decision"],
+        ["metric", "A", "B", f"A - B [{level * 100:g}% CI]", "test", p_header, "decision"],
         rows,
     )
     click.echo(f"Decision ({comparison.primary}): {comparison.decision}")
