@@ -116,6 +116,22 @@ def test_a_disabled_plugin_is_never_imported(fake_site, unique):
     assert "acme-disabled" not in [p.name for p in loaded.plugins]
 
 
+def test_an_unknown_name_points_at_installed_plugins_that_were_left_out(fake_site, unique):
+    from modelops_core.errors import UnknownComponentError
+
+    fake_site.add("acme-off", unique("acme_off"), GOOD_PLUGIN.format(metric="acme.off"))
+    fake_site.add("acme-other", unique("acme_other"), GOOD_PLUGIN.format(metric="acme.other"))
+    loaded = runtime(
+        fake_site, disable=("acme-off",), environ={"MODELOPS_LOAD_PLUGINS": "acme-off"}
+    )
+    with pytest.raises(UnknownComponentError) as caught:
+        loaded.create("metric", "acme.off")
+    message = str(caught.value)
+    assert "disabled by [plugins] disable: 'acme-off'" in message
+    assert "left out of MODELOPS_LOAD_PLUGINS or [plugins] load: 'acme-other'" in message
+    assert "pip install" not in message
+
+
 def test_load_plugins_env_imports_only_the_named_plugins(fake_site, unique):
     skipped = unique("acme_skipped")
     fake_site.add("acme-skipped", skipped, "raise SystemExit('imported!')")

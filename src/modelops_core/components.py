@@ -134,9 +134,11 @@ class ComponentRegistrar:
 class ComponentTable:
     """The components of one kind, by name."""
 
-    def __init__(self, kind: Kind) -> None:
+    def __init__(self, kind: Kind, left_out: Mapping[str, str] | None = None) -> None:
         self.kind = kind
         self._specs: dict[str, ComponentSpec] = {}
+        # installed plugins that were not loaded -> why (for the unknown-name error)
+        self._left_out: Mapping[str, str] = {} if left_out is None else left_out
 
     def __contains__(self, name: object) -> bool:
         return name in self._specs
@@ -181,6 +183,15 @@ class ComponentTable:
         install = (hints or {}).get(name)
         if install:
             message += f" It is provided by {install!r}: pip install {install}."
+        elif self._left_out:
+            by_reason: dict[str, list[str]] = {}
+            for plugin, why in self._left_out.items():
+                by_reason.setdefault(why, []).append(repr(plugin))
+            skipped = "; ".join(f"{why}: {', '.join(names)}" for why, names in by_reason.items())
+            message += (
+                f" Installed plugins not loaded ({skipped}). If one of them provides {name!r}, "
+                "load it; `modelops plugins list` shows what the loaded ones register."
+            )
         else:
             message += (
                 " Install a plugin that provides it; `modelops plugins list` shows what each "
@@ -250,7 +261,9 @@ class ComponentTables:
     """All component tables of one runtime, one per :class:`Kind`."""
 
     def __init__(self) -> None:
-        self._tables = {kind: ComponentTable(kind) for kind in Kind}
+        #: installed plugins left out by the selection -> why (disabled, not in the load list)
+        self.left_out: dict[str, str] = {}
+        self._tables = {kind: ComponentTable(kind, self.left_out) for kind in Kind}
 
     def __getitem__(self, kind: Kind | str) -> ComponentTable:
         return self._tables[Kind(kind)]

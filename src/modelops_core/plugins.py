@@ -98,9 +98,17 @@ class Selection:
 
     def wants(self, name: str) -> bool:
         """True when the entry point ``name`` should be imported."""
-        if not self.autoload or name in self.disabled:
-            return False
-        return self.only is None or name in self.only
+        return self.why_left_out(name) is None
+
+    def why_left_out(self, name: str) -> str | None:
+        """Why the entry point ``name`` is not imported (the setting to change), or None."""
+        if not self.autoload:
+            return f"{DISABLE_AUTOLOAD_ENV} is set"
+        if name in self.disabled:
+            return "disabled by [plugins] disable"
+        if self.only is not None and name not in self.only:
+            return f"left out of {LOAD_PLUGINS_ENV} or [plugins] load"
+        return None
 
 
 def new_plugin_manager(environ: Mapping[str, str]) -> pluggy.PluginManager:
@@ -276,7 +284,11 @@ class PluginLoader:
     ) -> None:
         """Import and register every selected entry point (see :class:`Selection`)."""
         for entry_point in discover() if entry_points is None else entry_points:
-            if not selection.wants(entry_point.name) or entry_point.name in self.loaded:
+            left_out = selection.why_left_out(entry_point.name)
+            if left_out is not None:
+                self.tables.left_out[entry_point.name] = left_out
+                continue
+            if entry_point.name in self.loaded:
                 continue
             self._guarded(functools.partial(self._load_one, entry_point, describe(entry_point)))
 
