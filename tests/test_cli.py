@@ -81,6 +81,17 @@ def test_doctor_is_happy_with_a_good_config(capsys, in_project):
     assert code == 0 and "No problems found" in out
 
 
+def test_doctor_notes_embedded_defaults_that_no_loaded_plugin_provides(
+    capsys, in_project, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "200")
+    (in_project / "modelops.toml").write_text('[plugins]\ndisable = ["modelops-store-sql"]\n')
+    code, out, _ = run(capsys, "plugins", "doctor")
+    assert code == 0 and "No problems found" in out
+    assert "[registry] (embedded default 'sql')" in out
+    assert "No registry_backend named 'sql'" in out
+
+
 def write_predictions(path: Path) -> Path:
     rows = [{"prediction": "Paris", "reference": "Paris"}, {"prediction": "4", "reference": "5"}]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))

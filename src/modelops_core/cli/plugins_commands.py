@@ -78,30 +78,56 @@ def doctor_command() -> None:
         message = _check_choice(runtime, choice, kind)
         if message:
             problems.append((where, message))
+    unavailable = [
+        (where, message)
+        for where, choice, kind in _default_components(config)
+        if (message := _check_choice(runtime, choice, kind))
+    ]
     print_table(
         "Plugins loaded",
         ["plugin", "distribution", "version"],
         [[i.name, i.distribution or "-", i.version or "-"] for i in runtime.plugins],
     )
+    if unavailable:
+        print_table(
+            "Embedded defaults not available (a problem only for the commands that use them)",
+            ["where", "problem"],
+            unavailable,
+        )
     if problems:
         print_table("Problems", ["where", "problem"], problems)
         raise click.exceptions.Exit(1)
     click.secho("No problems found.", fg="green")
 
 
-def _configured_components(config: Config) -> list[tuple[str, ComponentChoice, Kind]]:
+def _store_sections(config: Config) -> list[tuple[str, ComponentChoice, Kind]]:
     from modelops_core.kinds import Kind
 
-    written = config.raw  # only what the file sets; defaults need plugins not yet chosen
-    sections = [
+    return [
         ("registry", config.registry, Kind.REGISTRY_BACKEND),
         ("tracking", config.tracking, Kind.REGISTRY_BACKEND),
         ("artifacts", config.artifacts, Kind.ARTIFACT_STORE),
         ("features", config.features, Kind.FEATURE_STORE),
         ("engine", config.engine, Kind.ENGINE),
     ]
+
+
+def _default_components(config: Config) -> list[tuple[str, ComponentChoice, Kind]]:
+    """The embedded-default stores the file leaves unset (no engine plugin exists yet)."""
+    return [
+        (f"[{key}] (embedded default {choice.name!r})", choice, kind)
+        for key, choice, kind in _store_sections(config)
+        if key not in config.raw and key != "engine"
+    ]
+
+
+def _configured_components(config: Config) -> list[tuple[str, ComponentChoice, Kind]]:
+    from modelops_core.kinds import Kind
+
     chosen: list[tuple[str, ComponentChoice, Kind]] = [
-        (f"[{key}]", choice, kind) for key, choice, kind in sections if key in written
+        (f"[{key}]", choice, kind)
+        for key, choice, kind in _store_sections(config)
+        if key in config.raw
     ]
     chosen += [(f"[providers.{n}]", c, Kind.PROVIDER) for n, c in config.providers.items()]
     chosen += [("[evaluation] metrics", c, Kind.METRIC) for c in config.metrics]
