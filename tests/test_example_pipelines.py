@@ -141,17 +141,8 @@ def openai_fake(monkeypatch: pytest.MonkeyPatch) -> Any:
     for name in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_API_VERSION"):
         monkeypatch.delenv(name, raising=False)
 
-    class TicketOpenAI(FakeOpenAI):
-        """A tuned model answers held-out tickets with the label of the nearest trained one."""
-
-        def _memorized(self, job: dict[str, Any], prompt: str) -> str | None:
-            trained = [
-                (example["messages"][-2]["content"], example["messages"][-1]["content"])
-                for example in self._examples(job["training_file"])
-            ]
-            return super()._memorized(job, prompt) or nearest_label(prompt, trained)
-
-    return TicketOpenAI()
+    # a tuned model answers held-out tickets with the label of the nearest trained one
+    return FakeOpenAI(generalize=nearest_label)
 
 
 def shared_http_client(handler: Any) -> Any:
@@ -236,17 +227,9 @@ def ticket_vertex(project: str, location: str, emulator: Any) -> Any:
     """A FakeVertex whose tuned endpoints answer held-out tickets like a tuned model."""
     from modelops_provider_vertex.testing import FakeVertex
 
-    class TicketVertex(FakeVertex):
-        def _generate(self, model: str, body: Mapping[str, Any]) -> Any:
-            answers = self.endpoints.get(model.split("/", 1)[1]) if "/" in model else None
-            contents = body.get("contents") or []
-            parts = contents[-1].get("parts") if contents else []
-            prompt = "".join(part.get("text", "") for part in parts or [])
-            if answers and prompt not in answers:
-                answers[prompt] = nearest_label(prompt, list(answers.items())) or prompt
-            return super()._generate(model, body)
-
-    return TicketVertex(project=project, location=location, gcs_reader=emulator.read)
+    return FakeVertex(
+        project=project, location=location, gcs_reader=emulator.read, generalize=nearest_label
+    )
 
 
 @pytest.mark.slow  # about 3 s: the google SDKs, the GCS emulator process, a whole pipeline

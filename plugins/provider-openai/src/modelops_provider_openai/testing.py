@@ -85,8 +85,12 @@ class FakeOpenAI:
         api_keys: tuple[str, ...] = ("sk-test",),
         page_size_cap: int = 100,
         running_polls: int = 2,
+        generalize: Callable[[str, list[tuple[str, str]]], str | None] | None = None,
     ) -> None:
+        """``generalize(prompt, trained_pairs)`` answers a tuned model's unseen prompts
+        (from its ``(prompt, answer)`` training pairs); by default they are echoed."""
         self.api_keys = api_keys
+        self.generalize = generalize
         self.page_size_cap = page_size_cap
         self.running_polls = running_polls
         self.files: dict[str, dict[str, Any]] = {}
@@ -575,14 +579,19 @@ class FakeOpenAI:
         )
 
     def _memorized(self, job: dict[str, Any], prompt: str) -> str | None:
-        """A tuned model answers its training prompts with the trained answer."""
+        """A tuned model answers its training prompts with the trained answer, and others
+        through ``generalize`` when it is given."""
+        trained = []
         for example in self._examples(job["training_file"]):
             messages = example.get("messages") or []
             users = [m for m in messages if m.get("role") == "user"]
             answers = [m for m in messages if m.get("role") == "assistant"]
-            if users and answers and users[-1].get("content") == prompt:
-                return str(answers[-1].get("content"))
-        return None
+            if users and answers:
+                trained.append((str(users[-1].get("content")), str(answers[-1].get("content"))))
+        for trained_prompt, answer in trained:
+            if trained_prompt == prompt:
+                return answer
+        return None if self.generalize is None else self.generalize(prompt, trained)
 
 
 # --- sample data ---------------------------------------------------------------------------------

@@ -129,8 +129,12 @@ class FakeVertex:
         page_size_cap: int = 100,
         gcs_reader: Callable[[str], bytes] | None = None,
         strict: bool = True,
+        generalize: Callable[[str, list[tuple[str, str]]], str | None] | None = None,
     ) -> None:
+        """``generalize(prompt, trained_pairs)`` answers a tuned endpoint's unseen prompts
+        (from its ``(prompt, answer)`` training pairs); by default they are echoed."""
         self.project = project
+        self.generalize = generalize
         self.project_number = project_number
         self.location = location
         self.tokens = tokens
@@ -501,7 +505,11 @@ class FakeVertex:
         prompt = "".join(
             part.get("text", "") for part in (contents[-1].get("parts") if contents else []) or []
         )
-        answer = answers.get(prompt, prompt)
+        answer = answers.get(prompt)
+        if answer is None and answers and self.generalize is not None:
+            answer = self.generalize(prompt, list(answers.items()))
+        if answer is None:
+            answer = prompt
         response = {
             "candidates": [
                 {
