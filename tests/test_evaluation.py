@@ -271,3 +271,16 @@ def test_one_metric_twice_with_other_options_gets_two_names():
     assert set(result) == {"f1", "f1[average=micro]"}
     with pytest.raises(EvaluationInputError, match="listed twice"):
         Evaluator(["accuracy", "accuracy"], runtime=runtime).evaluate(["a"], ["a"])
+
+
+def test_evaluate_components_keeps_a_metric_listed_twice_apart(runtime):
+    from modelops_core.evaluation import evaluate_components
+
+    records = [
+        {"prediction": "Paris ", "reference": "Paris"},
+        {"prediction": "4", "reference": "5"},
+    ]
+    result = evaluate_components(runtime, ["exact_match", "length_ratio"], records)
+    assert result == {"exact_match": 0.5, "length_ratio": pytest.approx((6 / 5 + 1) / 2)}
+    with pytest.raises(EvaluationInputError, match="listed twice with the same options"):
+        evaluate_components(runtime, ["exact_match", ComponentChoice("exact_match")], records)

@@ -349,10 +349,11 @@ def evaluate_components(
     ``compute`` (``scores``, ``groups``, ``latency_ms`` …) is filled from the column of the
     same name. ``modelops_after_evaluate`` fires with the result.
     """
-    built = {
-        choice if isinstance(choice, str) else choice.name: runtime.create(Kind.METRIC, choice)
-        for choice in metrics
-    }
+    from modelops_core.evaluation_run import build_specs
+
+    # a metric listed twice with other options is named after them (f1[average=micro]); twice
+    # with the same options is an error, never a silent overwrite
+    built = {spec.name: spec.metric for spec in build_specs(list(metrics), runtime)}
     predictions = _column(records, prediction_key, source)
     references = _column(records, reference_key, source)
     result: dict[str, Any] = {}
