@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,21 +20,31 @@ _DATA_FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 _OPEN_UNIT_INTERVAL = click.FloatRange(0, 1, min_open=True, max_open=True)
 
 
+def _input_files(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--predictions`` (``what`` per row) and ``--references`` (optional, same order)."""
+    predictions = click.option(
+        "--predictions",
+        "predictions_path",
+        required=True,
+        type=_DATA_FILE,
+        help=f"JSONL or CSV with {what} per row (and the reference, unless --references is given).",
+    )
+    references = click.option(
+        "--references",
+        "references_path",
+        type=_DATA_FILE,
+        help="JSONL or CSV with the reference of each row of --predictions, same order.",
+    )
+    return lambda command: predictions(references(command))
+
+
 @click.group("eval")
 def eval_group() -> None:
     """Evaluate predictions with metric plugins; compare two results."""
 
 
 @eval_group.command("run")
-@click.option("--predictions", "predictions_path", required=True, type=_DATA_FILE,
-              help="JSONL or CSV with a prediction per row (and the reference, unless "
-              "--references is given).")  # fmt: skip
-@click.option(
-    "--references",
-    "references_path",
-    type=_DATA_FILE,
-    help="JSONL or CSV with the reference of each row of --predictions, same order.",
-)
+@_input_files("a prediction")
 @click.option(
     "--metrics",
     default="",
@@ -213,15 +223,7 @@ def compare_command(
 
 
 @eval_group.command("threshold")
-@click.option("--predictions", "predictions_path", required=True, type=_DATA_FILE,
-              help="JSONL or CSV with a score per row (and the reference, unless --references "
-              "is given).")  # fmt: skip
-@click.option(
-    "--references",
-    "references_path",
-    type=_DATA_FILE,
-    help="JSONL or CSV with the reference of each row of --predictions, same order.",
-)
+@_input_files("a score")
 @click.option("--scores", "scores_key", default="score", show_default=True,
               help="Column of scores (higher = more positive).")  # fmt: skip
 @click.option("--reference-key", default="reference", show_default=True)
