@@ -94,11 +94,14 @@ def variants(tmp_path) -> list[str]:
 
 @pytest.fixture(params=[None, 64], ids=["one-chunk", "64-byte-chunks"])
 def chunked(request, monkeypatch):
-    """Run with the default chunk size, and with chunks that cut nearly every line."""
+    """Run with the default chunk and block sizes, and with chunks and blocks that cut nearly
+    every line (the block buffer grows for the longer lines)."""
     if request.param:
+        import modelops_core.dataset_blocks as blocks
         import modelops_core.dataset_lines as lines
 
         monkeypatch.setattr(lines, "CHUNK_BYTES", request.param)
+        monkeypatch.setattr(blocks, "BLOCK_BYTES", request.param)
 
 
 def test_validate_file_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
@@ -167,4 +170,52 @@ def test_a_bad_line_does_not_slow_its_neighbours_into_the_line_path(tmp_path):
         [10],
         11,
         [12, 13],
+    ]
+
+
+#: lines that decode as a whole block though no line is one record: two records on a line with a
+#: blank line, and a record split over two lines with two records on a line.
+MISLEADING_BLOCKS = [
+    [chat("a", "b"), chat("c", "d") + " " + chat("e", "f"), "", chat("g", "h")],
+    [
+        '{"messages": [{"role": "user", "content": "a"},',
+        '{"role": "assistant", "content": "b"}]}',
+        chat("c", "d") + chat("e", "f"),
+        chat("g", "h"),
+    ],
+]
+
+
+@pytest.mark.parametrize("lines", MISLEADING_BLOCKS, ids=["two-and-blank", "split-and-two"])
+def test_a_line_with_two_records_or_half_of_one_is_invalid_on_both_paths(tmp_path, lines):
+    path = write(tmp_path / "m.jsonl", lines)
+    fast = validate_file(path)
+    assert fast == validate_file(path, fast=False)
+    invalid = [problem.line for problem in fast.problems if problem.code == "invalid"]
+    assert invalid == ([2] if len(invalid) == 1 else [1, 2, 3])
+    assert list(iter_jsonl_records(path)) == list(iter_jsonl_records(path, fast=False))
+
+
+def test_a_block_of_plain_chat_lines_decodes_as_one_run(tmp_path):
+    from modelops_core.dataset_blocks import iter_blocks
+    from modelops_core.dataset_fast_checks import ChatRun, split_block
+
+    for newline in ("\n", "\r\n"):
+        path = write(tmp_path / "c.jsonl", [chat(f"q{i}", "a") for i in range(50)], newline=newline)
+        blocks = list(iter_blocks(path))
+        assert len(blocks) == 1
+        parts = list(split_block(blocks[0]))
+        assert len(parts) == 1 and isinstance(parts[0], ChatRun)
+        assert parts[0].lines == range(1, 51)
+
+
+def test_duplicates_name_the_first_example_seen_and_come_first_on_their_line():
+    record = {"messages": [{"role": "user", "content": " "}, {"role": "assistant", "content": "a"}]}
+    other = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "b"}]}
+    dataset = Dataset([other, record, record], "chat", lines=[3, 9, 2])
+    found = [(p.line, p.code, p.reason) for p in dataset.validate().problems]
+    assert found == [
+        (2, "duplicate", "duplicate of line 9"),
+        (2, "empty_content", "empty content"),
+        (9, "empty_content", "empty content"),
     ]

@@ -57,15 +57,45 @@ def test_validate_file_reports_bad_lines_and_continues(tmp_path):
     assert "column 2" in report.problems[0].reason
 
 
-def test_validate_file_counts_lines_across_chunks(tmp_path, monkeypatch):
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_validate_file_gives_the_column_within_the_line(tmp_path, newline):
+    path = tmp_path / "t.jsonl"
+    lines = ['{"messages": x}', json.dumps(chat("q", "a")), '{"messages": ']
+    path.write_bytes(b"\xef\xbb\xbf" + newline.join(lines).encode() + newline.encode())
+    found = [(p.line, p.reason) for p in validate_file(path).problems]
+    assert found == [
+        (1, "invalid JSON at column 14: Expecting value"),
+        (3, "invalid JSON at column 14: Expecting value"),
+    ]
+
+
+@pytest.mark.parametrize("size", [100, 40])
+def test_validate_file_counts_lines_across_chunks(tmp_path, monkeypatch, size):
+    import modelops_core.dataset_blocks as blocks
     import modelops_core.dataset_lines as lines
 
-    monkeypatch.setattr(lines, "CHUNK_BYTES", 100)  # many chunks, lines cut across them
-    rows = [chat(f"q{i}", f"a{i}") for i in range(30)] + [{"messages": []}]
-    path = write(tmp_path / "c.jsonl", rows)
+    monkeypatch.setattr(lines, "CHUNK_BYTES", size)  # many chunks, lines cut across them
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", size)  # 40: every line is longer than a block
+    rows = [chat(f"q{i}", f"a{i}") for i in range(30)] + [{"messages": []}, chat("q0", "a0")]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows).rstrip("\n"))
     report = validate_file(path)
-    assert report.examples == 31
-    assert [(p.line, p.code) for p in report.problems] == [(31, "no_messages")]
+    assert report.examples == 32
+    assert [(p.line, p.code) for p in report.problems] == [(31, "no_messages"), (32, "duplicate")]
+    assert report == validate_file(path, fast=False)
+
+
+def test_validate_file_refuses_empty_and_utf16_files(tmp_path):
+    from modelops_core.dataset_errors import DatasetEncodingError
+
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\xef\xbb\xbf\n  \n\r\n")
+    with pytest.raises(DatasetReadError, match="is empty"):
+        validate_file(blank)
+    wide = tmp_path / "wide.jsonl"
+    wide.write_text(json.dumps(chat("q", "a")) + "\n", encoding="utf-16")
+    with pytest.raises(DatasetEncodingError, match="UTF-16"):
+        validate_file(wide)
 
 
 def test_convert_file_streams_to_a_provider_format(tmp_path):

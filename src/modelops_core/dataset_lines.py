@@ -45,7 +45,7 @@ def open_binary(path: str | os.PathLike[str]) -> Any:
         ) from exc
 
 
-def _check_start(path: str, head: bytes) -> bytes:
+def check_start(path: str, head: bytes) -> bytes:
     """``head`` without a UTF-8 byte-order mark; UTF-16/32 files are refused with a fix."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DatasetEncodingError(
@@ -79,7 +79,7 @@ def iter_chunks(
             if progress is not None and chunk:
                 progress(len(chunk))
             if first:
-                chunk = _check_start(name, chunk)
+                chunk = check_start(name, chunk)
                 first = False
             if not chunk:
                 break
@@ -113,7 +113,7 @@ def line_problem(path: str, number: int, line: bytes) -> LineProblem:
             column=exc.start + 1,
         )
     try:
-        value = json.loads(text)
+        value = json.loads(text.removesuffix("\r"))  # a CRLF line's \r is no column of it
     except json.JSONDecodeError as exc:
         return LineProblem(
             number, f"invalid JSON at column {exc.colno}: {exc.msg}", column=exc.colno

@@ -1,8 +1,10 @@
 """Files larger than memory: validate, convert and fingerprint JSONL line by line.
 
-Memory stays bounded by one chunk of lines (4 MB) plus, for duplicate detection, one 8-byte
-hash per distinct example. The garbage collector is paused while a chunk is decoded: the
-records are short-lived containers it would otherwise scan again and again.
+Validation reads blocks of lines (256 KB) into one reused buffer and holds, for duplicate
+detection, 16 bytes per example (a 64-bit key and the line; see
+:class:`~modelops_core.dataset_duplicates.DuplicateLog`). Conversion holds one chunk of lines
+(4 MB). The garbage collector is paused while the file is read: the records are short-lived
+containers it would otherwise scan again and again.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from modelops_core.dataset_errors import DatasetFormatError
 from modelops_core.dataset_lines import LineProblem, ProgressCallback, iter_chunks, iter_lines
 from modelops_core.dataset_validate import Checker, Problem, ValidationReport
+
+if TYPE_CHECKING:
+    from modelops_core.dataset_fast_checks import ChatRun
 
 
 class _GcPaused:
@@ -44,37 +49,33 @@ def validate_file(
     ``fingerprint=False``) the fingerprint of the canonical records (None when the file
     mixes formats).
 
-    :param fast: decode plain chat lines as msgspec structs and check them in batches (the
+    :param fast: decode plain chat lines as msgspec structs and check them in blocks (the
         report is the same; ``False`` takes the line-by-line path for every line).
     """
-    from modelops_core.dataset_fast import FastRun, split_chunk
+    from modelops_core.dataset_fast_checks import ChatRun
     from modelops_core.dataset_read import parse_line
 
     name = str(path)
     checker = Checker(None, provider, model, tokenizer, fingerprint=fingerprint, struct_keys=fast)
     formats: set[str] = set()
     with _GcPaused():
-        for first_line, chunk, lines in iter_chunks(path, progress=progress):
-            parts = split_chunk(chunk, first_line, lines) if fast else iter_lines(chunk, first_line)
-            for part in parts:
-                if isinstance(part, FastRun):
-                    if "chat" not in formats:
-                        formats.add("chat")
-                        checker.check_format("chat")
-                    checker.add_fast_run(part.lines, part.structs)
-                    continue
-                number, line = part
-                parsed = parse_line(name, number, line)
-                if isinstance(parsed, LineProblem):
-                    checker.add_problem(
-                        Problem(parsed.line, parsed.reason, parsed.field, "invalid")
-                    )
-                    continue
-                format, record = parsed
-                if format not in formats:
-                    formats.add(format)
-                    checker.check_format(format)
-                checker.add(number, record, format)
+        for part in _parts(path, fast, progress):
+            if isinstance(part, ChatRun):
+                if "chat" not in formats:
+                    formats.add("chat")
+                    checker.check_format("chat")
+                checker.add_fast_run(part.lines, part.structs, part.sizes)
+                continue
+            number, line = part
+            parsed = parse_line(name, number, line)
+            if isinstance(parsed, LineProblem):
+                checker.add_problem(Problem(parsed.line, parsed.reason, parsed.field, "invalid"))
+                continue
+            format, record = parsed
+            if format not in formats:
+                formats.add(format)
+                checker.check_format(format)
+            checker.add(number, record, format)
     report = checker.report(name)
     if len(formats) > 1:
         report = attrs.evolve(report, fingerprint=None)
@@ -82,6 +83,22 @@ def validate_file(
             problem = Problem(0, "preference records mixed with other formats", "", "format")
             report = attrs.evolve(report, problems=(*report.problems, problem))
     return report
+
+
+def _parts(
+    path: str | os.PathLike[str], fast: bool, progress: ProgressCallback | None
+) -> Iterator[ChatRun | tuple[int, bytes]]:
+    """The file in line order: runs of chat structs (``fast``) and ``(number, line)`` for the
+    other non-blank lines."""
+    if fast:
+        from modelops_core.dataset_blocks import iter_blocks
+        from modelops_core.dataset_fast_checks import split_block
+
+        for block in iter_blocks(path, progress=progress):
+            yield from split_block(block)
+    else:
+        for first_line, chunk, _ in iter_chunks(path, progress=progress):
+            yield from iter_lines(chunk, first_line)
 
 
 def fingerprint_file(path: str | os.PathLike[str]) -> str:

@@ -3,11 +3,12 @@ msgspec). No ``from __future__ import annotations`` here: msgspec reads the anno
 
 Messages are frozen (hashable: duplicate detection hashes them in C) and no struct is tracked
 by the garbage collector (``gc=False``): decoded JSON cannot form a cycle, and untracked objects
-are cheaper to create and to free. Containers stay lists, so ``msgspec.to_builtins`` gives the
-canonical dicts as they are.
+are cheaper to create and to free. The reading structs keep lists, so ``msgspec.to_builtins``
+gives the canonical dicts as they are; the validation structs (``...ToCheck``) hold tuples, so a
+whole record is hashable.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -44,3 +45,32 @@ class ChatLine(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
 
 #: decodes one line (``decode``) or a chunk of lines (``decode_lines``) into ChatLine.
 CHAT_DECODER = msgspec.json.Decoder(ChatLine)
+
+
+class ChatMessageToCheck(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """A message as validation decodes it: like :class:`ChatMessage`, but an empty or blank
+    content decodes too (no Python call per message); the checks find it afterwards, over a whole
+    block at once."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+    weight: Literal[0, 1] | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    tool_call_id: str | UnsetType = UNSET
+    tool_calls: list[Any] | UnsetType = UNSET
+
+
+class ChatLineToCheck(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """A plain chat record as validation decodes it. The messages are a non-empty tuple, so the
+    whole record is hashable (its hash is the duplicate-detection key, computed in C); a record
+    without messages takes the line-by-line path, which reports it."""
+
+    messages: Annotated[tuple[ChatMessageToCheck, ...], msgspec.Meta(min_length=1)]
+    input: UnsetType = UNSET
+    contents: UnsetType = UNSET
+    system: UnsetType = UNSET
+    prompt: UnsetType = UNSET
+
+
+#: decodes a block of lines (``decode_lines``) or one line (``decode``) into ChatLineToCheck.
+CHECK_DECODER = msgspec.json.Decoder(ChatLineToCheck)

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from modelops_core.dataset_duplicates import DuplicateLog
 from modelops_core.dataset_errors import DatasetFormatError, UnknownProviderError
 from modelops_core.dataset_providers import EXPORT_FORMATS
 from modelops_core.errors import did_you_mean
 from modelops_core.tokens import count_tokens, token_counter
+
+if TYPE_CHECKING:
+    from modelops_core.dataset_fast_checks import Sizes
 
 #: tokens counted per message for the role and separators (OpenAI's published estimate).
 TOKENS_PER_MESSAGE = 4
@@ -244,8 +248,10 @@ class Checker:
     :param tokenizer: see :func:`modelops_core.tokens.token_counter`.
     :param fingerprint: also compute the dataset fingerprint while checking.
     :param struct_keys: find duplicates by hashing records as chat structs (no canonical
-        encoding of each record; see :func:`modelops_core.dataset_fast.struct_keys`) when no
-        fingerprint is wanted. Either way a duplicate is an equal canonical record.
+        encoding of each record; see :func:`modelops_core.dataset_fast_checks.run_keys`) when no
+        fingerprint is wanted. Either way a duplicate is an equal canonical record; duplicates
+        are found when the report is made (see
+        :class:`~modelops_core.dataset_duplicates.DuplicateLog`).
     """
 
     def __init__(
@@ -268,7 +274,8 @@ class Checker:
         self._count_always = tokenizer is not None
         self.examples = 0
         self.problems: list[Problem] = []
-        self._seen: dict[int, int] = {}
+        self._places: list[int] = []  # per problem, its place in the order of finding: _note
+        self._duplicates = DuplicateLog()
         self._hash = hashlib.sha256() if fingerprint else None
         self._encode = _encoder().encode
         self._struct_keys = struct_keys and not fingerprint
@@ -298,14 +305,14 @@ class Checker:
         try:
             convert_record(sample, format, target, "dataset")
         except DatasetFormatError as exc:
-            self.problems.append(Problem(0, str(exc).removeprefix("dataset: "), "", "format"))
+            self._note([Problem(0, str(exc).removeprefix("dataset: "), "", "format")])
 
     def add(self, line: int, record: Any, format: str, *, blob: bytes | None = None) -> None:
         """Check one canonical record (a dict)."""
         self.examples += 1
         size: int | None = None
         if self._struct_keys and blob is None:
-            from modelops_core.dataset_fast import record_key
+            from modelops_core.dataset_fast_checks import record_key
 
             key = record_key(record, format, self._encode)
         else:
@@ -316,58 +323,60 @@ class Checker:
                 self._hash.update(b"\n")
             key = hash(blob)
             size = len(blob)
-        first = self._seen.get(key)
-        if first is None:
-            self._seen[key] = line
-        else:
-            self.problems.append(Problem(line, f"duplicate of line {first}", "", "duplicate"))
-        self.problems.extend(record_problems(record, format, line))
-        self._check_tokens(line, record, format, size)
+        self._duplicates.add(key, line)
+        example = self.examples - 1
+        self._note(record_problems(record, format, line), example)
+        self._check_tokens(line, record, format, size, example)
 
-    def add_fast_run(self, lines: Sequence[int], structs: list[Any]) -> None:
-        """Check chat structs (one per line of ``lines``) whose shape msgspec already checked:
-        the common case runs as C-level maps, only the records that may have a problem are
-        checked one by one."""
-        from modelops_core.dataset_fast import struct_keys, suspects
+    def add_fast_run(self, lines: Sequence[int], structs: list[Any], sizes: Sizes) -> None:
+        """Check chat structs (one per line of ``lines``, whose lengths in bytes are ``sizes``)
+        whose shape msgspec already checked: the common case runs as C-level maps, only the
+        records that may have a problem are checked one by one."""
+        from modelops_core.dataset_fast_checks import run_keys, suspects
 
         count = len(structs)
+        first = self.examples
         self.examples += count
         if self._struct_keys:
-            keys = struct_keys(structs, self._encode)
+            keys = run_keys(structs, self._encode)
         else:
+            import numpy as np
+
             blobs = list(map(self._encode, structs))
             if self._hash is not None:
                 self._hash.update(b"\n".join(blobs))
                 self._hash.update(b"\n")
-            keys = list(map(hash, blobs))
-        seen = self._seen
-        if len(set(keys)) == count and seen.keys().isdisjoint(keys):
-            seen.update(zip(keys, lines, strict=True))
-        else:
-            for key, line in zip(keys, lines, strict=True):
-                first = seen.setdefault(key, line)
-                if first != line:
-                    self.problems.append(
-                        Problem(line, f"duplicate of line {first}", "", "duplicate")
-                    )
+            keys = np.fromiter(map(hash, blobs), np.int64, count)
+        self._duplicates.add_run(keys, lines)
         indexes: Sequence[int]
         if self.max_tokens and self._count_always:  # a real tokenizer counts every record
             indexes = range(count)
         else:
-            indexes = suspects(structs, self.max_tokens)
+            indexes = suspects(structs, sizes, self.max_tokens)
         if indexes:
             import msgspec
 
             for index in indexes:
+                line = lines[index]
                 record = msgspec.to_builtins(structs[index])
-                self.problems.extend(record_problems(record, "chat", lines[index]))
-                self._check_tokens(lines[index], record, "chat", None)
+                self._note(record_problems(record, "chat", line), first + index)
+                self._check_tokens(line, record, "chat", None, first + index)
 
     def add_problem(self, problem: Problem) -> None:
-        self.problems.append(problem)
+        self._note([problem])
+
+    def _note(self, problems: Iterable[Problem], example: int | None = None) -> None:
+        """Keep problems with their place in the order of finding, which orders problems of
+        the same line in the report: ``example`` is the index of the example they belong to
+        (None: not an example's, e.g. an invalid line). An example's duplicate problem, found
+        at the end, takes the place between the two."""
+        place = 3 * self.examples if example is None else 3 * example + 2
+        for problem in problems:
+            self.problems.append(problem)
+            self._places.append(place)
 
     def _check_tokens(
-        self, line: int, record: Mapping[str, Any], format: str, size: int | None
+        self, line: int, record: Mapping[str, Any], format: str, size: int | None, example: int
     ) -> None:
         """A token-limit problem, if any. ``size`` (the canonical encoding's length) or else
         the content characters bound the estimator's count: records within the limit by that
@@ -381,18 +390,23 @@ class Checker:
         tokens = record_tokens(record, format, self.count)
         if tokens > self.max_tokens:
             where = f"{self.provider}" + (f" {self.model}" if self.model else "")
-            self.problems.append(
-                Problem(
-                    line,
-                    f"{tokens:,} tokens, over the {self.max_tokens:,} per example of {where}",
-                    "",
-                    "too_many_tokens",
-                )
+            problem = Problem(
+                line,
+                f"{tokens:,} tokens, over the {self.max_tokens:,} per example of {where}",
+                "",
+                "too_many_tokens",
             )
+            self._note([problem], example)
 
     def report(self, source: str = "") -> ValidationReport:
         """The report: record problems in line order, then dataset-level ones."""
-        problems = sorted(self.problems, key=lambda problem: problem.line)
+        found = list(zip(self.problems, self._places, strict=True))
+        found += [
+            (Problem(line, f"duplicate of line {first}", "", "duplicate"), 3 * example + 1)
+            for example, line, first in self._duplicates.duplicates()
+        ]
+        found.sort(key=lambda item: (item[0].line, item[1]))
+        problems = [problem for problem, _ in found]
         if self.limits is not None and self.examples < self.limits.min_examples:
             problems.append(
                 Problem(
