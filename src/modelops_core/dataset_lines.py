@@ -137,7 +137,7 @@ def read_error(path: str, problem: LineProblem) -> DatasetReadError:
     """The error raised for a problem when invalid lines are not skipped."""
     kind = DatasetEncodingError if problem.reason.startswith("not UTF-8") else DatasetReadError
     return kind(
-        f"{path}:{problem.line}: {problem.reason}. Each line must hold one JSON object "
+        f"{path}:{problem.line}: {problem.reason.rstrip('.')}. Each line must hold one JSON object "
         "(use skip_invalid=True / --skip-invalid to set bad lines aside).",
         path=path,
         line=problem.line,
