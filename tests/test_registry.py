@@ -112,6 +112,36 @@ def test_versions_auto_increment(registry: ModelRegistry) -> None:
     assert registry.register("n", model={}).version == "1.10"
 
 
+class WithoutReleaseIndex:
+    """A backend seen through a wrapper without ``highest_release`` (as a third-party
+    backend may be): the registry then predicts versions from every version's name."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "highest_release":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["release-index", "version-scan"])
+def test_auto_increment_follows_the_highest_release(
+    registry: ModelRegistry, tmp_path: Path, indexed: bool
+) -> None:
+    from modelops_core.storage import ReleaseIndex
+
+    backend = registry.backend if indexed else WithoutReleaseIndex(registry.backend)
+    assert isinstance(backend, ReleaseIndex) is indexed
+    with ModelRegistry(registry.runtime, backend=backend) as using:
+        using.register("m", "2.0-rc.1", {})
+        assert using.register("m", model={}).version == "2.0"  # the pre-release's release
+        for version in ("1.9", "1.10", "2.0.0-rc.2"):
+            using.register("m", version, {})
+        assert using.register("m", model={}).version == "2.1"
+        assert using.register("fresh", model={}).version == "1"
+
+
 def test_a_duplicate_version_is_refused(registry: ModelRegistry) -> None:
     registry.register("m", "1.0", {"a": 1})
     with pytest.raises(DuplicateVersionError, match="already has version"):

@@ -7,7 +7,12 @@ its runtime from the configuration like a user's shell does).
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +112,39 @@ def test_runs_are_listed_shown_and_compared(capsys: pytest.CaptureFixture[str]) 
     compared = run(capsys, "runs", "compare", *ids)
     assert "param lr" in compared and "metric loss" in compared and "0.02" in compared
     assert "No run with id 'nope'" in run(capsys, "runs", "show", "nope", code=1)
+
+
+GATE_PLUGIN = """
+from modelops_core import hookimpl
+
+@hookimpl
+def modelops_before_register(name, metadata):
+    accuracy = metadata.get("evaluation", {}).get("accuracy", 0)
+    if accuracy < 0.8:
+        return f"accuracy {accuracy} of {name} is below the 0.8 release bar"
+    return None
+"""
+
+
+def test_a_hook_veto_reaches_the_user_of_the_cli(
+    project: Path, fake_site: Any, unique: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An installed plugin's ``modelops_before_register`` refusal: the real ``modelops``
+    process exits non-zero with the plugin and its reason on stderr, and stores nothing."""
+    fake_site.add("acme-gate", unique("acme_gate"), GATE_PLUGIN)
+    executable = shutil.which("modelops", path=str(Path(sys.executable).parent))
+    command = [executable] if executable else [sys.executable, "-m", "modelops_core.cli.main"]
+    environment = {**os.environ, "PYTHONPATH": str(fake_site.root), "COLUMNS": "200"}
+    refused = subprocess.run(
+        [*command, "registry", "register", "churn", "model.bin", "--evaluation",
+         '{"accuracy": 0.5}'],
+        capture_output=True, text=True, cwd=project, env=environment, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode != 0, refused.stdout
+    assert "Refused by plugin 'acme-gate' (modelops_before_register)" in refused.stderr
+    assert "accuracy 0.5 of churn is below the 0.8 release bar" in refused.stderr
+    assert "churn" not in run(capsys, "registry", "list")
+    accepted = run(
+        capsys, "registry", "register", "churn", "model.bin", "--evaluation", '{"accuracy": 0.9}'
+    )
+    assert "registered churn 1" in accepted

@@ -2,7 +2,8 @@
 
 The child process is a real ``python`` that registers a model with a pause patched in at one
 point of the write path; the test waits until it reaches that point, SIGKILLs it, then checks
-that every version row has its complete artifact and that the store still works.
+that every version row has its complete artifact and that the store still works. Every point
+is tried on SQLite and on PostgreSQL (the server on 127.0.0.1:5432; skipped when it is down).
 """
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from modelops_core.config import Config
+from modelops_core.config import ComponentChoice, Config
 from modelops_core.registry import ModelRegistry
 from modelops_core.runtime import Runtime
-from modelops_core.testing import make_runtime
+from modelops_core.testing import (
+    fresh_postgres_schema,
+    make_runtime,
+    postgres_url_or_skip,
+)
 
 store_plugin = pytest.importorskip(
     "modelops_store_sql.plugin", reason="modelops-store-sql is not installed (core-only run)"
@@ -32,18 +39,20 @@ artifacts_plugin = pytest.importorskip(
 )
 PLUGINS = [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)]
 
-# The child registers "victim" 2 with a 2 MiB file; PAUSE_AT names where it stops to be killed.
+# The child registers "victim" 2 with a 2 MiB file on the backend given as JSON options; the
+# third argument names the point where it stops to be killed.
 CHILD = textwrap.dedent(
     """
-    import os, sys, time
+    import json, os, sys, time
     from pathlib import Path
     from modelops_artifacts_local import plugin as artifacts_plugin, store as local_store
     from modelops_store_sql import plugin as store_plugin, store as sql_store
-    from modelops_core.config import Config
+    from modelops_core.config import ComponentChoice, Config
     from modelops_core.registry import ModelRegistry
     from modelops_core.testing import make_runtime
 
     home, source, point = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+    options = json.loads(sys.argv[4])
 
     def pause():
         print("paused", flush=True)
@@ -60,29 +69,27 @@ CHILD = textwrap.dedent(
         return wrapper
 
     if point == "artifact-half-written":
-        real_fdopen = os.fdopen
-        class HalfWriter:
-            def __init__(self, handle): self.handle = handle
-            def __enter__(self): return self
-            def __exit__(self, *exc): self.handle.close()
-            def write(self, data):
-                self.handle.write(data[: len(data) // 2]); self.handle.flush(); pause()
-            def fileno(self): return self.handle.fileno()
-            def flush(self): self.handle.flush()
-        local_store.os.fdopen = lambda *a, **k: HalfWriter(real_fdopen(*a, **k))
+        real_write_all = local_store._write_all
+        def write_half(fd, data):
+            real_write_all(fd, data[: len(data) // 2])
+            pause()
+        local_store._write_all = write_half
     elif point == "artifact-before-rename":
         local_store.os.replace = pausing(os.replace)
     elif point == "before-row":
         sql_store.SqlStore.add_version = pausing(sql_store.SqlStore.add_version)
     elif point == "inside-transaction":
+        # Stop after the version row is written, before COMMIT. PostgreSQL registers in one
+        # autocommitted statement: here it runs inside BEGIN ... COMMIT, so the kill lands
+        # between the written rows and their commit, the moment the guarantee is about.
         real_transaction = sql_store.SqlStore._transaction
         from contextlib import contextmanager
         @contextmanager
         def transaction(self, single_statement):
-            with real_transaction(self, single_statement) as execute:
+            with real_transaction(self, False) as execute:
                 def pausing_execute(statement, params=()):
                     result = execute(statement, params)
-                    if statement.startswith("INSERT INTO versions"):
+                    if statement.startswith(("INSERT INTO versions", "WITH m AS")):
                         pause()
                     return result
                 yield pausing_execute
@@ -91,7 +98,8 @@ CHILD = textwrap.dedent(
         sql_store.SqlStore.add_version = pausing(sql_store.SqlStore.add_version, before=False)
 
     plugins = [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)]
-    registry = ModelRegistry(make_runtime(home, plugins, config=Config(home=home)))
+    config = Config(home=home, registry=ComponentChoice("sql", options))
+    registry = ModelRegistry(make_runtime(home, plugins, config=config))
     registry.register_model("victim", source, "2")
     print("finished", flush=True)
     """
@@ -106,15 +114,28 @@ POINTS = [
 ]
 
 
-def new_runtime(home: Path) -> Runtime:
-    return make_runtime(home, PLUGINS, config=Config(home=home))
+def new_runtime(home: Path, options: dict[str, Any] | None = None) -> Runtime:
+    config = Config(home=home, registry=ComponentChoice("sql", options or {}))
+    return make_runtime(home, PLUGINS, config=config)
 
 
-def kill_at(point: str, home: Path, source: Path, tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_options(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The ``[registry]`` options of each backend: SQLite under home, or a fresh schema on
+    the PostgreSQL server (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    url = postgres_url_or_skip()
+    with fresh_postgres_schema(url, prefix="modelops_crash") as schema:
+        yield {"url": url, "schema": schema}
+
+
+def kill_at(point: str, home: Path, source: Path, tmp_path: Path, options: dict[str, Any]) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     child = subprocess.Popen(
-        [sys.executable, str(script), str(home), str(source), point],
+        [sys.executable, str(script), str(home), str(source), point, json.dumps(options)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -132,26 +153,30 @@ def kill_at(point: str, home: Path, source: Path, tmp_path: Path) -> None:
 
 
 def assert_consistent(registry: ModelRegistry) -> None:
-    """Every version row points to an artifact that is complete and verifies."""
+    """Every version row points to an artifact that is complete and verifies, and has its
+    audit entry (written in the same transaction); no audit entry lacks its row."""
     for name in registry.list_models():
-        for version in registry.list_versions(name):
+        versions = registry.list_versions(name)
+        for version in versions:
             path = Path(registry.get_model(name, version))  # verifies the sha256
             record = registry.get_version(name, version)
             assert record.artifact is not None and path.stat().st_size == record.artifact.size
+        audited = [e.version for e in registry.audit(name) if e.action == "register"]
+        assert sorted(audited) == sorted(versions)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("point", "registered"), POINTS, ids=[p for p, _ in POINTS])
 def test_a_registration_killed_midway_leaves_a_consistent_registry(
-    point: str, registered: bool, tmp_path: Path
+    point: str, registered: bool, backend_options: dict[str, Any], tmp_path: Path
 ) -> None:
     home = tmp_path / ".modelops"
     source = tmp_path / "model.bin"
     source.write_bytes(os.urandom(2 << 20))
-    with ModelRegistry(new_runtime(home)) as registry:
+    with ModelRegistry(new_runtime(home, backend_options)) as registry:
         registry.register("victim", "1", {"kept": True})
-    kill_at(point, home, source, tmp_path)
-    with ModelRegistry(new_runtime(home)) as registry:
+    kill_at(point, home, source, tmp_path, backend_options)
+    with ModelRegistry(new_runtime(home, backend_options)) as registry:
         assert registry.list_versions("victim") == (["1", "2"] if registered else ["1"])
         assert_consistent(registry)
         blobs = home / "artifacts" / "blobs"

@@ -36,6 +36,7 @@ from modelops_core.storage import (
     InvalidModelNameError,
     ModelVersion,
     RegistryBackend,
+    ReleaseIndex,
     StorageError,
     VersionNotFoundError,
 )
@@ -461,7 +462,14 @@ class ModelRegistry:
         return self.artifacts.put_bytes(payload)
 
     def _predict_version(self, name: str) -> str:
-        return next_version(self.backend.list_version_names(name))
+        """The next auto-incremented version: the highest release plus one (``"1"`` first)."""
+        backend = self.backend
+        if isinstance(backend, ReleaseIndex):
+            highest = backend.highest_release(name)
+            if highest is not None:
+                return str(parse_version(highest).next())
+        # no release yet (none at all, or pre-releases only), or a backend without the index
+        return next_version(backend.list_version_names(name))
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -81,6 +81,21 @@ class Version:
             key += "-" + ".".join(str(part) for part in self.prerelease)
         return key
 
+    @property
+    def sort_key(self) -> str:
+        """A text equal for equal versions whose text order is the version order of releases.
+
+        Each number of the release (trailing zeros dropped) as nine digits, so ``1.9`` gives
+        ``000000001000000009`` and ``1.10`` the greater ``000000001000000010``; a pre-release
+        appends ``-`` and its parts, which tells pre-releases apart (their order among the
+        keys is not the version order). Lets a database find the highest release through an
+        index: the highest key without a ``-``.
+        """
+        key = "".join(f"{part:09d}" for part in self._normal)
+        if self.prerelease:
+            key += "-" + ".".join(str(part) for part in self.prerelease)
+        return key
+
     def next(self) -> Version:
         """The version after this release: its last number plus one (``1.2`` -> ``1.3``)."""
         release = (*self.release[:-1], self.release[-1] + 1)

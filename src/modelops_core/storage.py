@@ -370,6 +370,20 @@ class RegistryBackend(Protocol):
 
 
 @runtime_checkable
+class ReleaseIndex(Protocol):
+    """An optional capability of a registry backend: the highest release without a scan.
+
+    Without it the registry predicts the next auto-incremented version from
+    :meth:`RegistryBackend.list_version_names`, which reads every version of the model.
+    """
+
+    def highest_release(self, name: str) -> str | None:
+        """The stored text of the highest version of ``name`` that has no pre-release part
+        (version order: ``1.10`` above ``1.9``), or None when there is none."""
+        ...
+
+
+@runtime_checkable
 class TrackingBackend(Protocol):
     """Stores runs, their parameters, tags and metric points."""
 

@@ -21,7 +21,6 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path, PurePath
-from typing import Any
 
 from modelops_core.storage import (
     ArtifactCorruptedError,
@@ -65,7 +64,6 @@ class LocalArtifactStore:
         self._blobs_dir = str(self._blobs)
         self._tmp_dir = str(self._tmp)
         self._ready = False
-        self._fanout_dirs: set[str] = set()
 
     def __repr__(self) -> str:
         return f"LocalArtifactStore(root={str(self.root)!r})"
@@ -89,17 +87,25 @@ class LocalArtifactStore:
         self._ensure_dirs()
         digest = hashlib.sha256(data).hexdigest()
         blob = self._blob_name(digest)
-        if not os.path.exists(blob):
-            fd, temp = self._temp_file()
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    self._sync(handle)
-                self._publish(temp, blob, digest)
-            except BaseException:
-                _unlink(temp)
-                raise
+        if os.path.exists(blob):
+            return digest  # stored before: identical content is kept once
+        self._write_named(data, blob)
         return digest
+
+    def _write_named(self, data: bytes, blob: str) -> None:
+        """Write the blob as a named file in tmp/, then rename it into place (atomic)."""
+        fd, temp = self._temp_file()
+        try:
+            try:
+                _write_all(fd, data)
+                if self.durable:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._publish(temp, blob)
+        except BaseException:
+            _unlink(temp)
+            raise
 
     def put_path(self, path: Path | str) -> ArtifactRef:
         """Store the file or folder at ``path``."""
@@ -134,8 +140,7 @@ class LocalArtifactStore:
         if known_size is not None and known_size <= _SMALL:
             # one read; no write at all when the content is already stored
             try:
-                with open(source, "rb") as handle:
-                    data = handle.read()
+                data = _read_all(source, known_size)
             except OSError as exc:
                 raise ArtifactError(
                     f"Cannot read {str(source)!r}: {exc.strerror or exc}. Check its permissions."
@@ -150,13 +155,15 @@ class LocalArtifactStore:
                     hasher.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
-                self._sync(out)
+                if self.durable:
+                    out.flush()
+                    os.fsync(out.fileno())
             digest = hasher.hexdigest()
             blob = self._blob_name(digest)
             if os.path.exists(blob):
                 _unlink(temp)
             else:
-                self._publish(temp, blob, digest)
+                self._publish(temp, blob)
         except OSError as exc:
             _unlink(temp)
             raise ArtifactError(
@@ -172,35 +179,33 @@ class LocalArtifactStore:
         return put_tree(folder, self._put_file, self.put_bytes)
 
     def _temp_file(self) -> tuple[int, str]:
-        """A new, empty file in tmp/ opened for writing (like ``tempfile.mkstemp``, with a
-        random name from ``os.urandom`` instead of Python's random module)."""
+        """A new, empty, read-only file in tmp/ and a descriptor writing to it.
+
+        Like ``tempfile.mkstemp``, with a random name from ``os.urandom`` instead of Python's
+        random module, and created with mode 0o444: the descriptor may still write (the mode
+        only governs later opens), and the blob it becomes needs no ``chmod``.
+        """
         while True:
             temp = os.path.join(self._tmp_dir, os.urandom(8).hex())
             try:
-                return os.open(temp, _TEMP_FLAGS, 0o600), temp
+                return os.open(temp, _TEMP_FLAGS, 0o444), temp
             except FileExistsError:  # pragma: no cover - 64 random bits
                 continue
 
-    def _publish(self, temp: str, blob: str, digest: str) -> None:
-        """Make the complete file ``temp`` the blob (atomic rename), read-only."""
-        fanout = digest[:2]
-        if fanout not in self._fanout_dirs:
+    def _publish(self, temp: str, blob: str) -> None:
+        """Make the complete file ``temp`` the blob (atomic rename)."""
+        try:
+            os.replace(temp, blob)
+        except FileNotFoundError:  # the first blob of its fan-out folder (or tmp/ vanished)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(os.path.dirname(blob))
-            self._fanout_dirs.add(fanout)
-        os.chmod(temp, 0o444)
-        os.replace(temp, blob)
+            os.replace(temp, blob)
         if self.durable:
             directory = os.open(os.path.dirname(blob), os.O_RDONLY)
             try:
                 os.fsync(directory)
             finally:
                 os.close(directory)
-
-    def _sync(self, handle: Any) -> None:
-        if self.durable:
-            handle.flush()
-            os.fsync(handle.fileno())
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -318,6 +323,28 @@ class LocalArtifactStore:
     def _blob_name(self, digest: str) -> str:
         """:meth:`_blob_path` as a ``str`` (the write path avoids building Path objects)."""
         return f"{self._blobs_dir}{os.sep}{digest[:2]}{os.sep}{digest}"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (``os.write`` may write fewer)."""
+    written = os.write(fd, data)
+    if written < len(data):
+        view = memoryview(data)
+        while written < len(data):
+            written += os.write(fd, view[written:])
+
+
+def _read_all(source: str | Path, expected_size: int) -> bytes:
+    """The whole content of the file ``source`` (which had ``expected_size`` bytes)."""
+    fd = os.open(source, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        # read to the end of the file even if it grew since it was measured
+        chunks = [os.read(fd, expected_size + 1)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, _CHUNK))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:

@@ -8,6 +8,7 @@ one: databases in the field were built by it.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,27 @@ def _index_existing_run_tags(execute: Execute) -> None:
                 "INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
                 (run_id, key, tag_value(value)),
             )
+
+
+@functools.lru_cache(maxsize=4096)  # every read of a version by its text needs its key
+def sortable_version_key(version: str) -> str:
+    """What ``versions.version_key`` holds from schema version 3: the version's
+    :attr:`~modelops_core.semver.Version.sort_key` (unique per model like the canonical key,
+    and ordered, so the highest release is one indexed read)."""
+    from modelops_core.semver import parse_version
+
+    return parse_version(version).sort_key
+
+
+def _rewrite_version_keys(execute: Execute) -> None:
+    """Replace the canonical keys (``1.10``) of versions written before version 3 by sortable
+    ones (``000000001000000010``). No new key can equal another row's old key: a new key
+    without ``.`` equal to an old one is the same single-number version, hence the same row."""
+    for row_id, version in execute("SELECT id, version FROM versions").fetchall():
+        execute(
+            "UPDATE versions SET version_key = ? WHERE id = ?",
+            (sortable_version_key(version), row_id),
+        )
 
 
 MIGRATIONS: dict[int, tuple[Step, ...]] = {
@@ -138,6 +160,13 @@ MIGRATIONS: dict[int, tuple[Step, ...]] = {
         "CREATE INDEX runs_by_start ON runs (started_at)",
         "CREATE INDEX versions_by_text ON versions (model_id, version)",
         _index_existing_run_tags,
+    ),
+    # 3: version_key sortable, so the next auto-incremented version is one indexed read
+    # instead of a scan of every version; a version is found by its key through the unique
+    # index, so versions_by_text goes (one index less to write per registration).
+    3: (
+        _rewrite_version_keys,
+        "DROP INDEX versions_by_text",
     ),
 }
 

@@ -8,6 +8,7 @@ Both go through the DB-API with the same SQL; the few differences live in :class
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -36,7 +37,7 @@ from modelops_core.storage import (
     StoreLockedError,
     VersionNotFoundError,
 )
-from modelops_store_sql.schema import LATEST, MIGRATIONS, tag_value
+from modelops_store_sql.schema import LATEST, MIGRATIONS, sortable_version_key, tag_value
 
 try:
     import fcntl
@@ -54,6 +55,10 @@ _INSERT_VERSION_COLUMNS = (
     "artifact_name, serializer, metadata, tags, lineage, status, created_at, created_by"
 )
 _AUDIT_COLUMNS = "at, actor, action, model, version, details"
+_INSERT_VERSION_OF_NAMED_MODEL = (
+    f"INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) "
+    f"SELECT id, {', '.join('?' * 13)} FROM models WHERE name = ?"
+)
 _SCHEMA_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"  # compiled (and cached by re) when used
 
 
@@ -319,15 +324,20 @@ class SqlStore:
     # --- registry ------------------------------------------------------------------------------
 
     def add_version(self, record: ModelVersion, version_key: str, *, actor: str) -> ModelVersion:
-        """Store a new version; :class:`DuplicateVersionError` if an equal one exists."""
+        """Store a new version; :class:`DuplicateVersionError` if an equal one exists.
+
+        ``version_key`` (the canonical key) is not stored as given: the column holds the
+        sortable key of ``record.version``, equal for equal versions all the same.
+        """
         now = time.time()
         artifact = record.artifact
-
+        digest = artifact.digest if artifact else None
+        sort_key = sortable_version_key(record.version)
         run_id = record.lineage.get("run_id")
         row = (
             record.version,
-            version_key,
-            artifact.digest if artifact else None,
+            sort_key,
+            digest,
             artifact.kind if artifact else None,
             artifact.size if artifact else None,
             artifact.name if artifact else None,
@@ -340,23 +350,20 @@ class SqlStore:
             actor,
         )
         audit = (now, actor, "register", record.name, record.version,
-                 _dumps({"artifact": artifact.digest if artifact else None}))  # fmt: skip
+                 _artifact_details(digest))  # fmt: skip
 
         def add(execute: Callable[..., Any]) -> None:
-            # SQLite: look the model up before inserting it. An upsert that returns the id
-            # rewrites the existing row, one more page written to the WAL on every commit.
-            found = execute("SELECT id FROM models WHERE name = ?", (record.name,)).fetchone()
-            model_id = (
-                found[0]
-                if found is not None
-                else execute(
+            # SQLite: the version row takes its model's id in the same statement; the model
+            # row is written only for a new model. (An upsert returning the id rewrites the
+            # existing row: one more page written to the WAL on every commit.)
+            if not execute(_INSERT_VERSION_OF_NAMED_MODEL, (*row, record.name)).rowcount:
+                model_id = execute(
                     "INSERT INTO models (name, created_at, created_by) VALUES (?, ?, ?) "
                     "RETURNING id",
                     (record.name, now, actor),
                 ).fetchone()[0]
-            )
-            execute(f"INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) VALUES ({_marks(14)})",
-                    (model_id, *row))  # fmt: skip
+                execute(f"INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) VALUES ({_marks(14)})",
+                        (model_id, *row))  # fmt: skip
             if run_id:
                 execute(
                     "INSERT INTO run_models (run_id, model, version) VALUES (?, ?, ?) "
@@ -394,7 +401,7 @@ class SqlStore:
             existing = self._query(
                 "SELECT v.version FROM versions v JOIN models m ON m.id = v.model_id "
                 "WHERE m.name = ? AND v.version_key = ?",
-                (record.name, version_key),
+                (record.name, sort_key),
             )
             if not existing:  # e.g. a run_id that does not exist
                 raise StorageError(
@@ -415,10 +422,15 @@ class SqlStore:
 
     def get_version(self, name: str, version: str) -> ModelVersion:
         """The version; :class:`ModelNotFoundError` or :class:`VersionNotFoundError`."""
-        rows = self._query(
-            f"SELECT {_VERSION_COLUMNS} FROM versions v JOIN models m ON m.id = v.model_id "
-            "WHERE m.name = ? AND v.version = ?",
-            (name, version),
+        sort_key = _sort_key_or_none(version)
+        rows = (
+            self._query(
+                f"SELECT {_VERSION_COLUMNS} FROM versions v JOIN models m ON m.id = v.model_id "
+                "WHERE m.name = ? AND v.version_key = ? AND v.version = ?",
+                (name, sort_key, version),
+            )
+            if sort_key is not None
+            else []
         )
         if rows:
             return _version_from_row(rows[0])
@@ -429,10 +441,23 @@ class SqlStore:
 
     def find_version_key(self, name: str, version_key: str) -> str | None:
         """The stored version text whose key is ``version_key`` (``1.0`` for ``1``), if any."""
+        sort_key = _sort_key_or_none(version_key)
+        if sort_key is None:
+            return None
         rows = self._query(
             "SELECT v.version FROM versions v JOIN models m ON m.id = v.model_id "
             "WHERE m.name = ? AND v.version_key = ?",
-            (name, version_key),
+            (name, sort_key),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def highest_release(self, name: str) -> str | None:
+        """The highest version of ``name`` without a pre-release (None if there is none):
+        one read of the (model, sortable key) index, however many versions there are."""
+        rows = self._query(
+            "SELECT version FROM versions WHERE model_id = (SELECT id FROM models WHERE name = ?) "
+            "AND version_key NOT LIKE ? ORDER BY version_key DESC LIMIT 1",
+            (name, "%-%"),  # a parameter: psycopg would read '%-' as a placeholder
         )
         return str(rows[0][0]) if rows else None
 
@@ -596,8 +621,9 @@ class SqlStore:
         def update(execute: Callable[..., Any]) -> None:
             model_id = self._model_id(execute, name)
             execute(
-                "UPDATE versions SET status = ? WHERE model_id = ? AND version = ?",
-                (status, model_id, version),
+                "UPDATE versions SET status = ? WHERE model_id = ? AND version_key = ? "
+                "AND version = ?",
+                (status, model_id, sortable_version_key(version), version),
             )
             self._audit(execute, actor, f"status.{status}", name, version, {})
 
@@ -614,7 +640,10 @@ class SqlStore:
             ).fetchall():
                 self._history(execute, model_id, alias, None, version, "delete", actor)
             execute("DELETE FROM aliases WHERE model_id = ? AND version = ?", (model_id, version))
-            execute("DELETE FROM versions WHERE model_id = ? AND version = ?", (model_id, version))
+            execute(
+                "DELETE FROM versions WHERE model_id = ? AND version_key = ? AND version = ?",
+                (model_id, sortable_version_key(version), version),
+            )
             digest = record.artifact.digest if record.artifact else None
             self._audit(execute, actor, "delete", name, version, {"artifact": digest})
 
@@ -877,6 +906,22 @@ def _version_from_row(row: Sequence[Any]) -> ModelVersion:
         row[0], row[1], artifact, row[6], json.loads(row[7]), json.loads(row[8]),
         json.loads(row[9]), row[10], row[11], row[12],
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _sort_key_or_none(version: str) -> str | None:
+    """The sortable key of ``version``; None for a text that is no version (found nowhere)."""
+    from modelops_core.semver import InvalidVersionError
+
+    try:
+        return sortable_version_key(version)
+    except InvalidVersionError:
+        return None
+
+
+def _artifact_details(digest: str | None) -> str:
+    """``_dumps({"artifact": digest})``, the audit details of a registration, made cheaply."""
+    return f'{{"artifact":{json.dumps(digest)}}}'
 
 
 def _marks(count: int) -> str:
