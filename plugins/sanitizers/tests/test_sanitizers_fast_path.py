@@ -3,7 +3,9 @@
 The batch path joins many texts into one buffer, scans non-ASCII characters as ``?`` and
 searches the precise patterns only near the multi-pattern hits; these tests check that none of
 that changes a finding: non-ASCII text around PII, adjacent and refused candidates, NULs,
-empty texts and a private key split across two texts of one batch.
+empty texts, digit and hex soups and a private key split across two texts of one batch. The
+batch validators and the whole-batch redaction of flat records are checked against their
+one-at-a-time counterparts.
 """
 
 from __future__ import annotations
@@ -11,11 +13,24 @@ from __future__ import annotations
 import ipaddress
 import random
 import string
+from collections.abc import Callable
 
 import pytest
 from modelops_sanitizers.detect import PiiDetector, hyperscan_available
+from modelops_sanitizers.patterns import _card_prefix_ends, _separator_prefix_ends
 from modelops_sanitizers.pii import PiiSanitizer
-from modelops_sanitizers.validators import iban_valid, ipv6_valid, luhn_valid
+from modelops_sanitizers.validators import (
+    card_valid,
+    card_valid_many,
+    iban_valid,
+    ipv4_valid,
+    ipv6_valid,
+    luhn_valid,
+    phone_valid,
+    phone_valid_many,
+    ssn_valid,
+    ssn_valid_many,
+)
 
 needs_hyperscan = pytest.mark.skipif(
     not hyperscan_available(), reason="the hyperscan wheel is not installed"
@@ -84,6 +99,16 @@ def test_adjacent_candidates_are_each_judged_on_their_own() -> None:
 
 
 @needs_hyperscan
+@pytest.mark.parametrize("value", VALUES)
+def test_a_value_that_ends_the_batch_is_found(value: str) -> None:
+    # The end of the joined buffer has no NUL after it: the loose patterns' trailing classes
+    # must accept the end of the buffer too.
+    fast, slow = PiiDetector(engine="hyperscan"), PiiDetector(engine="re")
+    assert fast.find_many(["lead", value]) == [[], slow.find(value)] != [[], []]
+    assert fast.find_many([value]) == [slow.find(value)]
+
+
+@needs_hyperscan
 def test_a_private_key_split_across_two_texts_is_not_joined() -> None:
     texts = ["-----BEGIN RSA PRIVATE KEY-----\nMIIEow", "qwerty\n-----END RSA PRIVATE KEY-----"]
     assert PiiDetector(engine="hyperscan").find_many(texts) == [[], []]
@@ -126,6 +151,24 @@ def test_ipv6_valid_agrees_with_ipaddress_on_random_candidates() -> None:
     assert sum(map(ipv6_valid, candidates)) > 2000
 
 
+def test_ipv4_valid_agrees_with_ipaddress_on_random_candidates() -> None:
+    rng = random.Random(9)
+
+    def reference(text: str) -> bool:
+        try:
+            ipaddress.IPv4Address(text)
+        except ValueError:
+            return False
+        return True
+
+    candidates = ["".join(rng.choices("0123456789.٣ ", [5] * 10 + [3, 1, 1], k=rng.randint(0, 16)))
+                  for _ in range(20000)]  # fmt: skip
+    candidates += [".".join(str(rng.randint(0, 300)).zfill(rng.choice([1, 1, 2, 3]))
+                            for _ in range(4)) for _ in range(5000)]  # fmt: skip
+    assert [ipv4_valid(text) for text in candidates] == [reference(text) for text in candidates]
+    assert sum(map(ipv4_valid, candidates)) > 1000
+
+
 def test_luhn_and_iban_agree_with_their_textbook_definitions() -> None:
     rng = random.Random(6)
 
@@ -147,3 +190,86 @@ def test_luhn_and_iban_agree_with_their_textbook_definitions() -> None:
              + "".join(rng.choices(string.digits, k=14)) for _ in range(5000)]  # fmt: skip
     assert [iban_valid(i) for i in ibans] == [iban_reference(i) for i in ibans]
     assert any(map(iban_valid, ibans))
+
+
+def random_numbers(seed: int, count: int) -> list[str]:
+    """Card-, SSN- and phone-shaped strings, most of them invalid, some not ASCII."""
+    rng = random.Random(seed)
+    shapes = [
+        lambda: "".join(rng.choices(string.digits, k=rng.randint(0, 20))),
+        lambda: rng.choice(" -").join(
+            "".join(rng.choices(string.digits, k=rng.randint(1, 6))) for _ in range(5)
+        ),
+        lambda: "".join(rng.choices("0123456789 -+().", k=rng.randint(0, 22))),
+        lambda: f"{rng.randint(0, 999):03d}-{rng.randint(0, 99):02d}-{rng.randint(0, 9999):04d}",
+        lambda: f"+{rng.randint(0, 99)} {rng.randint(0, 9999)} {rng.randint(0, 9999999)}",
+        lambda: f"({rng.randint(0, 999):03d}) {rng.randint(0, 999):03d}-{rng.randint(0, 9999):04d}",
+        lambda: rng.choice(string.digits) * rng.randint(12, 20),
+        lambda: "".join(rng.choices("0123456789 -+é٣²", k=rng.randint(0, 20))),
+    ]
+    return [rng.choice(shapes)() for _ in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("many", "one"),
+    [(card_valid_many, card_valid), (ssn_valid_many, ssn_valid), (phone_valid_many, phone_valid)],
+)
+def test_the_batch_validators_agree_with_the_scalar_ones(
+    many: Callable[[list[str]], list[bool]], one: Callable[[str], bool]
+) -> None:
+    numbers = random_numbers(7, 20000)
+    ascii_numbers = [number for number in numbers if number.isascii()]
+    for chunk in (numbers, ascii_numbers, ascii_numbers[:200], ascii_numbers[:5], []):
+        assert many(chunk) == [one(number) for number in chunk]
+    assert 200 < sum(map(one, ascii_numbers)) < len(ascii_numbers)
+
+
+def test_card_prefixes_are_the_digit_group_ends() -> None:
+    for number in random_numbers(8, 20000):
+        assert _card_prefix_ends(number) == _separator_prefix_ends(number, 13, 19)
+
+
+SOUP_ALPHABETS = [
+    "0123456789 -", "0123456789 -.()+", "0123456789 -.,_a", "0123456789abcdefABCDEF:. ",
+    "0123456789 -.+()xé\x00", "ABGDEW0123456789 ", "0123456789@a.-_ ",
+]  # fmt: skip
+
+
+@needs_hyperscan
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_batch_path_finds_what_re_finds_in_digit_and_hex_soups(seed: int) -> None:
+    # Random runs of digits, separators, hex and capitals: where the loose patterns' shapes
+    # (card openings, trailing classes, IPv6 colons, IBAN letters) could miss a valid match.
+    rng = random.Random(seed)
+    pieces = VALUES + LOOKALIKES
+    texts = []
+    for _ in range(1500):
+        alphabet = rng.choice(SOUP_ALPHABETS)
+        weights = [8 if character.isdigit() else 1 for character in alphabet]
+        soup = "".join(rng.choices(alphabet, weights, k=rng.randint(0, 60)))
+        if rng.random() < 0.5:
+            glue = rng.choice([" ", "", "-", ".", "\x00"])
+            soup = glue.join([soup, rng.choice(pieces), soup[::-1]])
+        texts.append(soup)
+    fast, slow = PiiDetector(engine="hyperscan"), PiiDetector(engine="re")
+    expected = [slow.find(text) for text in texts]
+    assert fast.find_many(texts) == expected
+    assert sum(map(len, expected)) > 300
+
+
+@pytest.mark.parametrize("strategy", ["mask", "hash", "partial", "drop"])
+def test_flat_records_are_sanitized_and_counted_as_record_by_record(strategy: str) -> None:
+    # Flat string records take the whole-batch path; a non-string value sends a record down the
+    # record-by-record one. Both must give the same records and the same report.
+    texts = generated_texts(9, 300)
+    texts[5] = "a NUL \x00 inside, jane@example.org"  # the batch falls back to per string
+    flat = [{"prompt": text, "completion": texts[-index - 1]} for index, text in enumerate(texts)]
+    nested = [{**record, "n": None} for record in flat]
+    outputs, reports = [], []
+    for records in (flat, nested):
+        sanitizer = PiiSanitizer(strategy=strategy, salt="s")
+        outputs.append([{k: v for k, v in r.items() if k != "n"} for r in sanitizer.apply(records)])
+        reports.append(sanitizer.report())
+    assert outputs[0] == outputs[1]
+    assert reports[0] == reports[1] and reports[0]["findings"] > 300
+    assert list(reports[0]["by_record"]) == list(reports[1]["by_record"])

@@ -34,12 +34,16 @@ class Rule:
     :param kind: a finer name used for the pattern (``"aws_access_key"``), for tests and docs.
     :param pattern: the precise pattern, compiled with ``re.ASCII``.
     :param validator: called on each candidate's text; a candidate it refuses is not a finding.
+    :param validate_many: ``validator`` for a list of candidates at once (same answers), used
+        where a whole batch's candidates are checked together.
     :param required_literals: the text must contain one of these (case-sensitive) for the rule
         to run; empty means "contains a digit" for numeric rules or always run.
     :param loose_pattern: a lookaround-free pattern for a multi-pattern engine that matches
-        wherever ``pattern`` has a valid match, scanned over texts each preceded by a NUL byte;
-        a leading boundary class (the complement of the lookbehind) keeps it to one or two
-        matches per occurrence.
+        wherever ``pattern`` has a valid match, scanned over texts each preceded by a NUL byte
+        (and followed by one, or the end of the buffer); the loose match covering a valid
+        match ends after that match starts. A leading boundary class (the complement of the
+        lookbehind) keeps it to one or two matches per occurrence; a trailing one (the
+        complement of the lookahead, or ``$``) keeps longer runs from matching at all.
     :param needs_digit: the rule cannot match text without an ASCII digit.
     :param shrink: for a refused candidate, shorter spans (at separator boundaries) to try.
     :param max_length: the longest text ``pattern`` can match (``None``: unbounded); with it, a
@@ -69,6 +73,7 @@ class Rule:
     max_before: int | None = None
     run_after: re.Pattern[str] | None = None
     start_run: tuple[str, int] | None = None
+    validate_many: Callable[[list[str]], list[bool]] | None = None
 
 
 def _separator_prefix_ends(candidate: str, minimum_digits: int, maximum_digits: int) -> list[int]:
@@ -88,7 +93,25 @@ _DIGIT_RUN = re.compile(r"\d+").finditer
 
 def _card_prefix_ends(candidate: str) -> list[int]:
     """Card candidates are retried on whole digit groups, 13 to 19 digits, longest first."""
-    return _separator_prefix_ends(candidate, 13, 19)
+    if candidate.isascii() and candidate.isdigit():  # one group: no shorter prefix
+        return [len(candidate)] if 13 <= len(candidate) <= 19 else []
+    # The pattern's grouped shapes: digit groups split by one separator after the first four.
+    separator = candidate[4:5]
+    groups = candidate.split(separator) if separator in (" ", "-") else [""]
+    digits = "".join(groups)
+    if "" in groups or not (digits.isascii() and digits.isdigit()):
+        return _separator_prefix_ends(candidate, 13, 19)
+    if len(digits) - len(groups[-1]) < 13:  # only the whole candidate can hold 13 digits
+        return [len(candidate)] if 13 <= len(digits) <= 19 else []
+    ends: list[int] = []
+    digit_count, end = 0, -1
+    for group in groups:
+        digit_count += len(group)
+        end += len(group) + 1
+        if 13 <= digit_count <= 19:
+            ends.append(end)
+    ends.reverse()
+    return ends
 
 
 def _iban_prefix_ends(candidate: str) -> list[int]:
@@ -158,10 +181,14 @@ def build_rules() -> tuple[Rule, ...]:
                 r"|\d{4}([ -])\d{6}\2\d{4,5})(?!\w|[.,]\d)"
             ),
             validators.card_valid,
-            r"[^0-9A-Za-z]\d{4}[ \-]?\d{4}",
+            # Every shape's opening (13 digits, 4-4-4-1 or 4-6-4) after the lookbehind's
+            # complement, so order numbers, phone numbers and decimals do not trigger a pass.
+            r"[^0-9A-Za-z_.,\-](?:\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}[ \-]\d"
+            r"|\d{4}[ \-]\d{6}[ \-]\d{4})",
             shrink=_card_prefix_ends,
             max_length=23,
-            max_before=9,  # the loose match starts one character before: at most 10 long
+            max_before=16,  # the loose match starts one character before: at most 17 long
+            validate_many=validators.card_valid_many,
         ),
         Rule(
             "ssn",
@@ -171,6 +198,7 @@ def build_rules() -> tuple[Rule, ...]:
             r"[^0-9\-]\d{3}[\- ]\d{2}[\- ]\d{4}",
             max_length=11,
             max_before=11,
+            validate_many=validators.ssn_valid_many,
         ),
         Rule(
             "ip",
@@ -189,7 +217,9 @@ def build_rules() -> tuple[Rule, ...]:
                 rf"(?:(?<=:){ip_octet}(?:\.{ip_octet}){{3}})?(?![\w:]|\.\w)"
             ),
             validators.ipv6_valid,
-            r"[^0-9A-Za-z_:.][0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:",
+            # A valid address's first two colons have at most four hex digits between them.
+            # No leading class: a colon to start from keeps the scan several times faster.
+            r":[0-9A-Fa-f]{0,4}:",
             required_literals=(":",),
             needs_digit=False,
             max_length=57,
@@ -202,9 +232,12 @@ def build_rules() -> tuple[Rule, ...]:
                 r"(?<![\w+()-])(?:1[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?![\w-])"
             ),
             validators.phone_valid,
-            r"[^0-9A-Za-z_+()\-](?:1[ .\-]?)?\(?\d{3}\)?[ .\-]?\d{3}[ .\-]?\d{4}",
+            # The lookahead's complement (or the end) closes it: long digit runs do not match.
+            r"[^0-9A-Za-z_+()\-](?:1[ .\-]?)?\(?\d{3}\)?[ .\-]?\d{3}[ .\-]?\d{4}"
+            r"(?:[^0-9A-Za-z_\-]|$)",
             max_length=16,
-            max_before=16,
+            max_before=17,  # the loose match starts one character before: at most 18 long
+            validate_many=validators.phone_valid_many,
         ),
         Rule(
             "phone",
@@ -215,16 +248,19 @@ def build_rules() -> tuple[Rule, ...]:
             required_literals=("+",),
             max_length=47,
             max_before=2,
+            validate_many=validators.phone_valid_many,
         ),
         Rule(
             "iban",
             "iban",
             _compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)"),
             validators.iban_valid,
-            r"[^0-9A-Za-z_][A-Z]{2}\d{2}",
+            # From the country code's second letter, without a leading class: the scan is
+            # about a third faster than with "[^0-9A-Za-z_][A-Z]{2}\d{2}", for a few more hits.
+            r"[A-Z]\d{2} ?[A-Z0-9]",
             shrink=_iban_prefix_ends,
             max_length=64,
-            max_before=4,
+            max_before=6,  # the loose match starts one character in: at most 5 long
         ),
         Rule(
             "secret",
