@@ -14,10 +14,9 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 
-class ChatMessage(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
-    """A message whose role, weight and content msgspec checks while decoding: an empty or
-    blank content (without tool calls) fails, so its line takes the line-by-line path, which
-    reports it."""
+class ChatMessageToCheck(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """A message as validation decodes it: an empty or blank content decodes too (no Python
+    call per message); the checks find it afterwards, over a whole block at once."""
 
     role: Literal["system", "user", "assistant", "tool"]
     content: str
@@ -25,6 +24,12 @@ class ChatMessage(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
     name: str | UnsetType = UNSET
     tool_call_id: str | UnsetType = UNSET
     tool_calls: list[Any] | UnsetType = UNSET
+
+
+class ChatMessage(ChatMessageToCheck, frozen=True, gc=False, omit_defaults=True):
+    """A message whose role, weight and content msgspec checks while decoding: an empty or
+    blank content (without tool calls) fails, so its line takes the line-by-line path, which
+    reports it."""
 
     def __post_init__(self) -> None:
         content = self.content
@@ -45,19 +50,6 @@ class ChatLine(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
 
 #: decodes one line (``decode``) or a chunk of lines (``decode_lines``) into ChatLine.
 CHAT_DECODER = msgspec.json.Decoder(ChatLine)
-
-
-class ChatMessageToCheck(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
-    """A message as validation decodes it: like :class:`ChatMessage`, but an empty or blank
-    content decodes too (no Python call per message); the checks find it afterwards, over a whole
-    block at once."""
-
-    role: Literal["system", "user", "assistant", "tool"]
-    content: str
-    weight: Literal[0, 1] | UnsetType = UNSET
-    name: str | UnsetType = UNSET
-    tool_call_id: str | UnsetType = UNSET
-    tool_calls: list[Any] | UnsetType = UNSET
 
 
 class ChatLineToCheck(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
