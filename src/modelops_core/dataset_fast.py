@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from modelops_core.dataset_lines import iter_lines
+from modelops_core.dataset_lines import decoded_runs
 
 
 @attrs.frozen
@@ -41,22 +41,9 @@ def split_chunk(chunk: bytes, first_line: int, lines: int) -> Iterator[FastRun |
         # one record per line: the line numbers follow
         yield FastRun(range(first_line, first_line + lines), structs)
         return
-    decode = CHAT_DECODER.decode
-    run_lines: list[int] = []
-    run_structs: list[Any] = []
-    for number, line in iter_lines(chunk, first_line):
-        try:
-            struct = decode(line)
-        except ValueError:  # msgspec.DecodeError, UnicodeDecodeError
-            if run_structs:
-                yield FastRun(run_lines, run_structs)
-                run_lines, run_structs = [], []
-            yield number, line
-            continue
-        run_lines.append(number)
-        run_structs.append(struct)
-    if run_structs:
-        yield FastRun(run_lines, run_structs)
+    yield from decoded_runs(
+        chunk, first_line, CHAT_DECODER.decode, lambda lines, structs, _: FastRun(lines, structs)
+    )
 
 
 def to_canonical(structs: list[Any]) -> list[dict[str, Any]]:

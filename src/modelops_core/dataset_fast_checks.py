@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
-from modelops_core.dataset_lines import iter_lines
+from modelops_core.dataset_lines import decoded_runs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,30 +54,7 @@ def split_block(block: Block) -> Iterator[ChatRun | tuple[int, bytes]]:
             first = block.first_line
             yield ChatRun(range(first, first + len(structs)), structs, block.sizes())
             return
-    yield from _split_lines(bytes(block.data), block.first_line)
-
-
-def _split_lines(chunk: bytes, first_line: int) -> Iterator[ChatRun | tuple[int, bytes]]:
-    from modelops_core.dataset_structs import CHECK_DECODER
-
-    decode = CHECK_DECODER.decode
-    lines: list[int] = []
-    structs: list[Any] = []
-    sizes: list[int] = []
-    for number, line in iter_lines(chunk, first_line):
-        try:
-            struct = decode(line)
-        except ValueError:  # msgspec.DecodeError, UnicodeDecodeError
-            if structs:
-                yield ChatRun(lines, structs, sizes)
-                lines, structs, sizes = [], [], []
-            yield number, line
-            continue
-        lines.append(number)
-        structs.append(struct)
-        sizes.append(len(line))
-    if structs:
-        yield ChatRun(lines, structs, sizes)
+    yield from decoded_runs(bytes(block.data), block.first_line, CHECK_DECODER.decode, ChatRun)
 
 
 def run_keys(structs: list[Any], encode: Callable[[Any], bytes]) -> NDArray[np.int64]:

@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -98,6 +98,37 @@ def iter_lines(chunk: bytes, first_line: int) -> Iterator[tuple[int, bytes]]:
     for offset, line in enumerate(chunk.split(b"\n")):
         if line.strip():
             yield first_line + offset, line
+
+
+Run = TypeVar("Run")
+
+
+def decoded_runs(
+    chunk: bytes,
+    first_line: int,
+    decode: Callable[[bytes], Any],
+    make_run: Callable[[list[int], list[Any], list[int]], Run],
+) -> Iterator[Run | tuple[int, bytes]]:
+    """The non-blank lines of ``chunk`` in order: each run of consecutive lines ``decode``
+    accepts as ``make_run(line numbers, values, line lengths)``, and ``(line number, line)``
+    for each line it refuses (``ValueError``: msgspec.DecodeError, UnicodeDecodeError)."""
+    lines: list[int] = []
+    values: list[Any] = []
+    sizes: list[int] = []
+    for number, line in iter_lines(chunk, first_line):
+        try:
+            value = decode(line)
+        except ValueError:
+            if values:
+                yield make_run(lines, values, sizes)
+                lines, values, sizes = [], [], []
+            yield number, line
+            continue
+        lines.append(number)
+        values.append(value)
+        sizes.append(len(line))
+    if values:
+        yield make_run(lines, values, sizes)
 
 
 def line_problem(path: str, number: int, line: bytes) -> LineProblem:

@@ -76,10 +76,7 @@ class Version:
 
         Backends keep it under a unique constraint, so equal versions cannot both be stored.
         """
-        key = ".".join(str(part) for part in self._normal)
-        if self.prerelease:
-            key += "-" + ".".join(str(part) for part in self.prerelease)
-        return key
+        return self._with_prerelease(".".join(str(part) for part in self._normal))
 
     @property
     def sort_key(self) -> str:
@@ -91,10 +88,13 @@ class Version:
         keys is not the version order). Lets a database find the highest release through an
         index: the highest key without a ``-``.
         """
-        key = "".join(f"{part:09d}" for part in self._normal)
-        if self.prerelease:
-            key += "-" + ".".join(str(part) for part in self.prerelease)
-        return key
+        return self._with_prerelease("".join(f"{part:09d}" for part in self._normal))
+
+    def _with_prerelease(self, release: str) -> str:
+        """``release`` followed by ``-`` and the pre-release parts, if there are any."""
+        if not self.prerelease:
+            return release
+        return f"{release}-{'.'.join(str(part) for part in self.prerelease)}"
 
     def next(self) -> Version:
         """The version after this release: its last number plus one (``1.2`` -> ``1.3``)."""

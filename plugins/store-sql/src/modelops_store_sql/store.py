@@ -8,7 +8,6 @@ Both go through the DB-API with the same SQL; the few differences live in :class
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import re
@@ -350,7 +349,7 @@ class SqlStore:
             actor,
         )
         audit = (now, actor, "register", record.name, record.version,
-                 _artifact_details(digest))  # fmt: skip
+                 _dumps({"artifact": digest}))  # fmt: skip
 
         def add(execute: Callable[..., Any]) -> None:
             # SQLite: the version row takes its model's id in the same statement; the model
@@ -908,7 +907,6 @@ def _version_from_row(row: Sequence[Any]) -> ModelVersion:
     )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=4096)
 def _sort_key_or_none(version: str) -> str | None:
     """The sortable key of ``version``; None for a text that is no version (found nowhere)."""
     from modelops_core.semver import InvalidVersionError
@@ -917,11 +915,6 @@ def _sort_key_or_none(version: str) -> str | None:
         return sortable_version_key(version)
     except InvalidVersionError:
         return None
-
-
-def _artifact_details(digest: str | None) -> str:
-    """``_dumps({"artifact": digest})``, the audit details of a registration, made cheaply."""
-    return f'{{"artifact":{json.dumps(digest)}}}'
 
 
 def _marks(count: int) -> str:
