@@ -74,7 +74,9 @@ CHILD = textwrap.dedent(
             real_write_all(fd, data[: len(data) // 2])
             pause()
         local_store._write_all = write_half
-    elif point == "artifact-before-rename":
+    elif point == "artifact-before-publish":
+        # complete but not yet named: linked (an unnamed file) or renamed (a named one)
+        local_store.os.link = pausing(os.link)
         local_store.os.replace = pausing(os.replace)
     elif point == "before-row":
         sql_store.SqlStore.add_version = pausing(sql_store.SqlStore.add_version)
@@ -107,7 +109,7 @@ CHILD = textwrap.dedent(
 
 POINTS = [
     ("artifact-half-written", False),
-    ("artifact-before-rename", False),
+    ("artifact-before-publish", False),
     ("before-row", False),
     ("inside-transaction", False),
     ("after-commit", True),
@@ -179,6 +181,8 @@ def test_a_registration_killed_midway_leaves_a_consistent_registry(
     with ModelRegistry(new_runtime(home, backend_options)) as registry:
         assert registry.list_versions("victim") == (["1", "2"] if registered else ["1"])
         assert_consistent(registry)
+        if sys.platform == "linux":  # unnamed files (O_TMPFILE): a killed write leaves nothing
+            assert not list((home / "artifacts" / "tmp").iterdir())
         blobs = home / "artifacts" / "blobs"
         for blob in blobs.rglob("*"):  # nothing incomplete was published as a blob
             if blob.is_file():

@@ -28,6 +28,7 @@ import pluggy
 from modelops_core import hookspecs
 from modelops_core._version import __version__ as CORE_VERSION
 from modelops_core.components import ComponentRegistrar, ComponentTables, duplicate_error
+from modelops_core.entry_points import InstalledEntryPoint, scan
 from modelops_core.errors import (
     IncompatiblePluginError,
     PluginError,
@@ -40,9 +41,14 @@ from modelops_core.kinds import Kind
 from modelops_core.markers import PROJECT_NAME
 
 if TYPE_CHECKING:
-    # Imported where discovery needs it: importlib.metadata (and the email package it pulls
-    # in) costs more than the rest of an embedded runtime's start-up.
+    # Imported only where discovery falls back to it: importlib.metadata (and the email
+    # package it pulls in) costs more than the rest of an embedded runtime's start-up.
     from importlib import metadata
+    from typing import TypeAlias
+
+    #: What discovery returns: our scan's records, or importlib.metadata's on the fallback
+    #: (and from tests and hosts that build their own).
+    AnyEntryPoint: TypeAlias = InstalledEntryPoint | metadata.EntryPoint
 
 ENTRY_POINT_GROUP = "modelops"
 CORE_DISTRIBUTION = "modelops-core"
@@ -121,15 +127,34 @@ def new_plugin_manager(environ: Mapping[str, str]) -> pluggy.PluginManager:
     return manager
 
 
-def discover(group: str = ENTRY_POINT_GROUP) -> list[metadata.EntryPoint]:
-    """The installed entry points of ``group``, sorted by name. Nothing is imported."""
-    from importlib import metadata
+def discover(group: str = ENTRY_POINT_GROUP) -> list[AnyEntryPoint]:
+    """The installed entry points of ``group``, sorted by name. Nothing is imported.
 
-    return sorted(metadata.entry_points(group=group), key=lambda ep: ep.name)
+    Read from the ``.dist-info`` folders on ``sys.path`` (:mod:`modelops_core.entry_points`);
+    when ``sys.path`` holds a zip or egg file or another distribution finder is installed,
+    from :func:`importlib.metadata.entry_points` instead (the same entry points, slower).
+    """
+    found: Iterable[AnyEntryPoint] | None = scan(group)
+    if found is None:
+        from importlib import metadata
+
+        found = metadata.entry_points(group=group)
+    return sorted(found, key=lambda entry_point: entry_point.name)
 
 
-def describe(entry_point: metadata.EntryPoint) -> PluginInfo:
-    """What the distribution metadata says about ``entry_point``, without importing it."""
+def describe(entry_point: AnyEntryPoint) -> PluginInfo:
+    """What the distribution metadata says about ``entry_point``, without importing it.
+
+    Takes the records of :func:`discover` and :class:`importlib.metadata.EntryPoint` alike.
+    """
+    if isinstance(entry_point, InstalledEntryPoint):
+        return PluginInfo(
+            name=entry_point.name,
+            distribution=entry_point.distribution,
+            version=entry_point.version,
+            module=entry_point.value,
+            requires_core=_core_requirement(entry_point.requires),
+        )
     dist = entry_point.dist
     if dist is None:
         return PluginInfo(entry_point.name, module=entry_point.value)
@@ -239,7 +264,7 @@ def _fix_hint(info: PluginInfo) -> str:
     )
 
 
-def import_plugin(entry_point: metadata.EntryPoint, info: PluginInfo) -> object:
+def import_plugin(entry_point: AnyEntryPoint, info: PluginInfo) -> object:
     """Import the plugin module of ``entry_point``; failures name the plugin and distribution."""
     if info.distribution and _canonical(info.name) != _canonical(info.distribution):
         raise PluginLoadError(
@@ -280,7 +305,7 @@ class PluginLoader:
         self._report = report
 
     def load_entry_points(
-        self, selection: Selection, entry_points: Sequence[metadata.EntryPoint] | None = None
+        self, selection: Selection, entry_points: Sequence[AnyEntryPoint] | None = None
     ) -> None:
         """Import and register every selected entry point (see :class:`Selection`)."""
         for entry_point in discover() if entry_points is None else entry_points:
@@ -312,7 +337,7 @@ class PluginLoader:
             else:
                 warnings.warn(str(problem), PluginWarning, stacklevel=4)
 
-    def _load_one(self, entry_point: metadata.EntryPoint, info: PluginInfo) -> None:
+    def _load_one(self, entry_point: AnyEntryPoint, info: PluginInfo) -> None:
         check_compatible(info)
         plugin = import_plugin(entry_point, info)
         self._register(plugin, info)

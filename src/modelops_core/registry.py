@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
 _AUTO_RETRIES = 100
+_REMEMBERED_NAMES = 1024  # valid model names a registry remembers (forgotten all at once)
 _LINEAGE_KEYS = (
     "dataset_fingerprint",
     "training_job",
@@ -280,6 +281,7 @@ class ModelRegistry:
             runtime, "registry", RegistryBackend, backend=backend, artifacts=artifacts
         )
         self._serializers: dict[str, Serializer] = {}
+        self._valid_names: set[str] = set()
         builtin: list[Serializer] = [JsonSerializer(), BytesSerializer(), NumpySerializer()]
         for serializer in (*builtin, *serializers):
             self.add_serializer(serializer)
@@ -359,7 +361,7 @@ class ModelRegistry:
         :raises DuplicateVersionError: the version (or an equal one) exists.
         :raises VetoError: a ``modelops_before_register`` hook refused it.
         """
-        validate_model_name(name)
+        self._check_name(name)
         if model is not None and model_path is not None:
             raise TypeError("Pass either model or model_path, not both.")
         if model is None and model_path is None:
@@ -378,31 +380,32 @@ class ModelRegistry:
                 "Pass evaluation=<EvaluationResult or {metric: value}> to register(), or "
                 "metadata={'evaluation': {...}}."
             )
-        if version is not None:
-            version = str(parse_version(version))
+        explicit = parse_version(version) if version is not None else None
         # Serialize (cheap checks) before anything is stored or any hook is asked.
         payload, serializer_name, source = self._prepare(model, model_path, serializer)
-        wanted = version if version is not None else self._predict_version(name)
+        wanted = explicit if explicit is not None else parse_version(self._predict_version(name))
         self.runtime.veto(
-            "modelops_before_register", name=name, version=wanted, metadata=stored_metadata
+            "modelops_before_register", name=name, version=wanted.text, metadata=stored_metadata
         )
         artifact = self._store(payload, source)
+        backend = self.backend
         for _ in range(_AUTO_RETRIES):
             record = ModelVersion(
-                name, wanted, artifact, serializer_name, stored_metadata, stored_tags,
+                name, wanted.text, artifact, serializer_name, stored_metadata, stored_tags,
                 stored_lineage,
             )  # fmt: skip
             try:
-                stored = self.backend.add_version(
-                    record, parse_version(wanted).key, actor=self.actor
-                )
+                stored = backend.add_version(record, wanted.key, actor=self.actor)
                 break
             except DuplicateVersionError:
-                if version is not None:
+                if explicit is not None:
                     raise
-            wanted = self._predict_version(name)
+            wanted = parse_version(self._predict_version(name))
             self.runtime.veto(
-                "modelops_before_register", name=name, version=wanted, metadata=stored_metadata
+                "modelops_before_register",
+                name=name,
+                version=wanted.text,
+                metadata=stored_metadata,
             )
         else:
             raise StorageError(
@@ -414,20 +417,29 @@ class ModelRegistry:
         )
         return stored
 
+    def _check_name(self, name: str) -> None:
+        """:func:`validate_model_name`, remembered for the names this registry has seen."""
+        if name not in self._valid_names:
+            validate_model_name(name)
+            if len(self._valid_names) >= _REMEMBERED_NAMES:
+                self._valid_names.clear()
+            self._valid_names.add(name)
+
     def _prepare(
         self, model: Any, model_path: str | os.PathLike[str] | None, serializer: str | None
     ) -> tuple[bytes | None, str, Path | None]:
         path = model_path if model_path is not None else model
         if isinstance(path, str | os.PathLike):
-            source = Path(path)
-            if not source.exists():
+            source = os.fspath(path)
+            # Path() also finds "model.bin/" (a file written with a trailing slash)
+            if not (os.path.exists(source) or Path(source).exists()):
                 from modelops_core.storage import ArtifactNotFoundError
 
                 raise ArtifactNotFoundError(
                     f"Cannot register {str(path)!r}: no such file or folder. Check the path; to "
                     "store a string itself, put it in a dict or pass it as bytes."
                 )
-            return None, "", source
+            return None, "", Path(source)
         chosen = self._serializer_for(model, serializer)
         return chosen.dumps(model), chosen.name, None
 

@@ -21,6 +21,7 @@ _VERSION = re.compile(
     r"(?:-(?P<pre>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?"
     r"(?:\+(?P<build>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?$"
 )
+_PLAIN_RELEASE = re.compile(r"\d{1,9}(?:\.\d{1,9}){0,5}")
 
 
 _Order = tuple[tuple[int, ...], int, tuple[tuple[int, int, str], ...]]
@@ -39,19 +40,27 @@ class Version:
     release: tuple[int, ...]
     prerelease: tuple[int | str, ...] = ()
     build: str = ""
-    # computed once: versions are compared often (sorting, the next auto-increment)
+    # computed once: versions are compared often (sorting, the next auto-increment) and a
+    # registration needs both keys of the same version
     _order: _Order = attrs.field(init=False, repr=False)
+    _key: str = attrs.field(init=False, repr=False)
+    _sort_key: str = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in self.prerelease)
-        object.__setattr__(self, "_order", (self._normal, 0 if self.prerelease else 1, pre))
-
-    @property
-    def _normal(self) -> tuple[int, ...]:
-        release = list(self.release)
-        while len(release) > 1 and release[-1] == 0:
-            release.pop()
-        return tuple(release)
+        normal = self.release
+        while len(normal) > 1 and normal[-1] == 0:
+            normal = normal[:-1]
+        prerelease = self.prerelease
+        setattr_ = object.__setattr__
+        if prerelease:  # a pre-release sorts before its release
+            pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in prerelease)
+            setattr_(self, "_order", (normal, 0, pre))
+            suffix = "-" + ".".join(map(str, prerelease))
+        else:
+            setattr_(self, "_order", (normal, 1, ()))
+            suffix = ""
+        setattr_(self, "_key", ".".join(map(str, normal)) + suffix)
+        setattr_(self, "_sort_key", "".join([f"{part:09d}" for part in normal]) + suffix)
 
     def _precedence(self) -> _Order:
         return self._order
@@ -76,7 +85,7 @@ class Version:
 
         Backends keep it under a unique constraint, so equal versions cannot both be stored.
         """
-        return self._with_prerelease(".".join(str(part) for part in self._normal))
+        return self._key
 
     @property
     def sort_key(self) -> str:
@@ -88,13 +97,7 @@ class Version:
         keys is not the version order). Lets a database find the highest release through an
         index: the highest key without a ``-``.
         """
-        return self._with_prerelease("".join(f"{part:09d}" for part in self._normal))
-
-    def _with_prerelease(self, release: str) -> str:
-        """``release`` followed by ``-`` and the pre-release parts, if there are any."""
-        if not self.prerelease:
-            return release
-        return f"{release}-{'.'.join(str(part) for part in self.prerelease)}"
+        return self._sort_key
 
     def next(self) -> Version:
         """The version after this release: its last number plus one (``1.2`` -> ``1.3``)."""
@@ -113,7 +116,10 @@ def parse_version(text: str) -> Version:
 
 @functools.lru_cache(maxsize=4096)  # Version is immutable: sharing parsed values is safe
 def _parse_text(text: str) -> Version:
-    match = _VERSION.match(text.strip())
+    stripped = text.strip()
+    if _PLAIN_RELEASE.fullmatch(stripped):  # "1", "2.1.0": most versions, parsed in one step
+        return Version(stripped, tuple(map(int, stripped.split("."))))
+    match = _VERSION.match(stripped)
     if match is None:
         raise InvalidVersionError(
             f"Invalid version {text!r}: use dotted numbers such as '1', '1.0' or '2.1.0', "
@@ -126,7 +132,7 @@ def _parse_text(text: str) -> Version:
         prerelease = tuple(
             int(part) if part.isdigit() else part for part in match["pre"].split(".")
         )
-    return Version(text.strip(), release, prerelease, match["build"] or "")
+    return Version(stripped, release, prerelease, match["build"] or "")
 
 
 def sort_versions(texts: list[str]) -> list[str]:

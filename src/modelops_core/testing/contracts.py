@@ -629,6 +629,21 @@ class RegistryBackendContract(ComponentContract):
         component.set_status("churn", "1", "archived", actor="a")
         assert component.get_version("churn", "1").status == "archived"
 
+    def test_the_highest_release_is_found_in_version_order(self, component: Any) -> None:
+        from modelops_core.storage import ReleaseIndex
+
+        if not isinstance(component, ReleaseIndex):
+            pytest.skip("the backend has no highest_release (an optional capability)")
+        assert component.highest_release("churn") is None  # no such model yet
+        self._add(component, "churn", "2.0.0-rc.1")
+        assert component.highest_release("churn") is None  # pre-releases do not count
+        for version in ("1.9", "1.10", "1.2.3", "v1.10.1", "0.99"):
+            self._add(component, "churn", version)
+        self._add(component, "other", "7")
+        assert component.highest_release("churn") == "v1.10.1"  # the text as registered
+        component.delete_version("churn", "v1.10.1", actor="contract")
+        assert component.highest_release("churn") == "1.10"
+
     def test_every_change_is_audited(self, component: Any) -> None:
         self._add(component, "churn", "1")
         component.set_alias("churn", "production", "1", actor="alice")

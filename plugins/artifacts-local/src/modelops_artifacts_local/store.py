@@ -4,7 +4,12 @@ Layout under ``root`` (default ``<home>/artifacts``)::
 
     blobs/ab/ab12…   file contents, named by their sha256, read-only
     checkouts/ab12…/ verified views handed to users (hard links to blobs)
-    tmp/             files being written; renamed into blobs/ only when complete
+    tmp/             files being written; linked or renamed into blobs/ only when complete
+
+A new blob is written to an unnamed file (``O_TMPFILE``) in tmp/ and linked at its name once
+complete, so a killed process leaves nothing behind; where the file system has no unnamed
+files it is a named file in tmp/, renamed into place. Either way a blob appears whole or not at
+all.
 
 A folder is stored as its files' blobs plus a manifest blob (a sorted JSON list of relative
 path, digest and size); the folder's digest is the manifest's. Every read hashes the content
@@ -15,6 +20,7 @@ returned silently.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -35,6 +41,19 @@ from modelops_core.storage import (
 
 _CHUNK = 1 << 20
 _SMALL = 8 << 20  # files up to this size are hashed in memory before anything is written
+# Above this size, whether the blob is already stored is asked before writing it; below it,
+# writing costs less than the question, and a blob stored before is noticed when linking.
+_ASK_FIRST = 256 << 10
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+# a symbolic link is refused by this open (then stored under its target's name); a named
+# pipe opens without waiting for a writer (then refused as not a file)
+_READ_FILE_FLAGS = _READ_FLAGS | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+# an unnamed file in tmp/ (Linux): nothing to clean up if the process dies while writing it
+_UNNAMED_FILES = hasattr(os, "O_TMPFILE") and os.link in os.supports_dir_fd
+_UNNAMED_FLAGS = os.O_WRONLY | getattr(os, "O_TMPFILE", 0) | getattr(os, "O_CLOEXEC", 0)
+# what opening or linking an unnamed file fails with where the system cannot do it
+_NO_UNNAMED_FILES = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL})
+_NO_LINKING = frozenset({errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP, errno.EINVAL})
 # the flags tempfile.mkstemp uses
 _TEMP_FLAGS = (
     os.O_WRONLY
@@ -64,12 +83,22 @@ class LocalArtifactStore:
         self._blobs_dir = str(self._blobs)
         self._tmp_dir = str(self._tmp)
         self._ready = False
+        self._blobs_fd: int | None = None  # blobs/, opened once: links are made relative to it
+        self._unnamed_files = _UNNAMED_FILES
 
     def __repr__(self) -> str:
         return f"LocalArtifactStore(root={str(self.root)!r})"
 
     def close(self) -> None:
-        """Nothing to release; present for symmetry with other stores."""
+        """Release the open descriptor of blobs/ (the store opens it again when used)."""
+        if self._blobs_fd is not None:
+            os.close(self._blobs_fd)
+            self._blobs_fd = None
+        self._ready = False
+
+    def __del__(self) -> None:
+        if getattr(self, "_blobs_fd", None) is not None:
+            self.close()
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -82,17 +111,65 @@ class LocalArtifactStore:
         """Store ``data`` (once) and return its sha256 hex digest.
 
         The hot path of a registration: plain ``str`` paths and ``os`` calls rather than
-        :class:`Path` objects, and one ``stat`` to find out whether the blob is already stored.
+        :class:`Path` objects, and as few system calls as the store's guarantees allow.
         """
         self._ensure_dirs()
         digest = hashlib.sha256(data).hexdigest()
-        blob = self._blob_name(digest)
-        if os.path.exists(blob):
+        relative = f"{digest[:2]}{os.sep}{digest}"
+        if len(data) > _ASK_FIRST and os.path.exists(self._blob_name(digest)):
             return digest  # stored before: identical content is kept once
-        self._write_named(data, blob)
+        if not (self._unnamed_files and self._write_unnamed(data, relative)):
+            self._write_named(data, relative)
         return digest
 
-    def _write_named(self, data: bytes, blob: str) -> None:
+    def _write_unnamed(self, data: bytes, relative: str) -> bool:
+        """Write ``data`` to an unnamed file in tmp/ and link it at ``blobs/<relative>`` once
+        complete: a process killed before the link leaves nothing behind.
+
+        False, leaving nothing behind either, when this system cannot (no unnamed files on
+        this file system, no linking through ``/proc``); the store then writes named files.
+        """
+        try:
+            fd = os.open(self._tmp_dir, _UNNAMED_FLAGS, 0o444)
+        except OSError as exc:
+            if exc.errno not in _NO_UNNAMED_FILES:
+                raise
+            self._unnamed_files = False
+            return False
+        try:
+            _write_all(fd, data)
+            if self.durable:
+                os.fsync(fd)
+            linked = self._link_unnamed(fd, relative)
+        finally:
+            os.close(fd)
+        if linked and self.durable:
+            self._sync_fan_out(relative)
+        return linked
+
+    def _link_unnamed(self, fd: int, relative: str) -> bool:
+        """Name the unnamed file ``fd`` ``blobs/<relative>`` (see :meth:`_write_unnamed`)."""
+        assert self._blobs_fd is not None
+        for attempt in range(2):
+            try:
+                os.link(
+                    f"/proc/self/fd/{fd}", relative, dst_dir_fd=self._blobs_fd, follow_symlinks=True
+                )
+                return True
+            except FileExistsError:  # stored before: identical content is kept once
+                return True
+            except FileNotFoundError:  # the first blob of its fan-out folder
+                if attempt:
+                    raise
+                self._make_fan_out(relative)
+            except OSError as exc:
+                if exc.errno not in _NO_LINKING:
+                    raise
+                self._unnamed_files = False
+                return False
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_named(self, data: bytes, relative: str) -> None:
         """Write the blob as a named file in tmp/, then rename it into place (atomic)."""
         fd, temp = self._temp_file()
         try:
@@ -102,13 +179,37 @@ class LocalArtifactStore:
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            self._publish(temp, blob)
+            self._rename_into_place(temp, relative)
         except BaseException:
             _unlink(temp)
             raise
 
     def put_path(self, path: Path | str) -> ArtifactRef:
         """Store the file or folder at ``path``."""
+        source = os.fspath(path)
+        try:  # a plain file: opened once, measured and read through the same descriptor
+            fd = os.open(source, _READ_FILE_FLAGS)
+        except (OSError, ValueError):  # a link, a folder on some systems, "a/", no such path
+            return self._put_other(path)
+        try:
+            status = os.fstat(fd)
+            if not stat.S_ISREG(status.st_mode) or status.st_size > _SMALL:
+                return self._put_other(path)
+            try:
+                data = _read_to_end(fd, status.st_size)
+            except OSError as exc:
+                raise ArtifactError(
+                    f"Cannot read {source!r}: {exc.strerror or exc}. Check its permissions."
+                ) from exc
+        finally:
+            os.close(fd)
+        digest = self._put_data(data)
+        name = safe_artifact_name(os.path.basename(source))
+        return ArtifactRef(f"sha256:{digest}", "file", len(data), name)
+
+    def _put_other(self, path: Path | str) -> ArtifactRef:
+        """Store what :meth:`put_path` does not read in one go: a link (under its target's
+        name), a folder, a large file, or a path written with a trailing ``/``."""
         # normalized as Path does ("model.bin/" is the file); a Path already is
         source = os.fspath(path if isinstance(path, PurePath) else Path(path))
         status: os.stat_result | None
@@ -138,7 +239,7 @@ class LocalArtifactStore:
             except OSError:
                 known_size = None
         if known_size is not None and known_size <= _SMALL:
-            # one read; no write at all when the content is already stored
+            # one read; nothing is left behind when the content is already stored
             try:
                 data = _read_all(source, known_size)
             except OSError as exc:
@@ -159,11 +260,10 @@ class LocalArtifactStore:
                     out.flush()
                     os.fsync(out.fileno())
             digest = hasher.hexdigest()
-            blob = self._blob_name(digest)
-            if os.path.exists(blob):
+            if os.path.exists(self._blob_name(digest)):
                 _unlink(temp)
             else:
-                self._publish(temp, blob)
+                self._rename_into_place(temp, f"{digest[:2]}{os.sep}{digest}")
         except OSError as exc:
             _unlink(temp)
             raise ArtifactError(
@@ -192,20 +292,28 @@ class LocalArtifactStore:
             except FileExistsError:  # pragma: no cover - 64 random bits
                 continue
 
-    def _publish(self, temp: str, blob: str) -> None:
-        """Make the complete file ``temp`` the blob (atomic rename)."""
+    def _rename_into_place(self, temp: str, relative: str) -> None:
+        """Make the complete file ``temp`` the blob ``blobs/<relative>`` (atomic rename)."""
+        blob = os.path.join(self._blobs_dir, relative)
         try:
             os.replace(temp, blob)
         except FileNotFoundError:  # the first blob of its fan-out folder (or tmp/ vanished)
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(os.path.dirname(blob))
+            self._make_fan_out(relative)
             os.replace(temp, blob)
         if self.durable:
-            directory = os.open(os.path.dirname(blob), os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+            self._sync_fan_out(relative)
+
+    def _make_fan_out(self, relative: str) -> None:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(os.path.join(self._blobs_dir, os.path.dirname(relative)))
+
+    def _sync_fan_out(self, relative: str) -> None:
+        """fsync the folder holding ``blobs/<relative>``, so its new name survives power loss."""
+        directory = os.open(os.path.join(self._blobs_dir, os.path.dirname(relative)), _READ_FLAGS)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -315,6 +423,11 @@ class LocalArtifactStore:
             return
         for directory in (self._blobs, self._tmp, self._checkouts):
             directory.mkdir(parents=True, exist_ok=True)
+        if self._unnamed_files and os.path.isdir("/proc/self/fd"):
+            if self._blobs_fd is None:
+                self._blobs_fd = os.open(self._blobs_dir, _READ_FLAGS)
+        else:  # unnamed files are linked through /proc/self/fd
+            self._unnamed_files = False
         self._ready = True
 
     def _blob_path(self, digest: str) -> Path:
@@ -336,14 +449,23 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _read_all(source: str | Path, expected_size: int) -> bytes:
     """The whole content of the file ``source`` (which had ``expected_size`` bytes)."""
-    fd = os.open(source, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    fd = os.open(source, _READ_FLAGS)
     try:
-        # read to the end of the file even if it grew since it was measured
-        chunks = [os.read(fd, expected_size + 1)]
-        while chunks[-1]:
-            chunks.append(os.read(fd, _CHUNK))
+        return _read_to_end(fd, expected_size)
     finally:
         os.close(fd)
+
+
+def _read_to_end(fd: int, expected_size: int) -> bytes:
+    """Everything left to read from ``fd``, a file of ``expected_size`` bytes: one read when
+    it did not grow since it was measured (a file gives fewer bytes than asked only at its
+    end), more if it did."""
+    first = os.read(fd, expected_size + 1)
+    if len(first) <= expected_size:
+        return first
+    chunks = [first]
+    while chunks[-1]:
+        chunks.append(os.read(fd, _CHUNK))
     return b"".join(chunks)
 
 

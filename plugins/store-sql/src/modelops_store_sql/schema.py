@@ -1,8 +1,9 @@
 """The database schema and its forward migrations (one list of steps per version).
 
 A step is an SQL statement (``{pk}`` is the dialect's auto-increment primary key column type,
-``?`` a parameter) or a function called with ``execute(statement, params)`` inside the same
-transaction (for data migrations). Append a migration to add a version; never edit a released
+``?`` a parameter), a mapping of dialect name (``"sqlite"``, ``"postgresql"``) to a statement
+run on that dialect only, or a function called with ``execute(statement, params)`` inside the
+same transaction (for data migrations). Append a migration to add a version; never edit a released
 one: databases in the field were built by it.
 """
 
@@ -10,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 Execute = Callable[..., Any]
-Step = str | Callable[[Execute], None]
+Step = str | Mapping[str, str] | Callable[[Execute], None]
 
 
 def tag_value(value: Any) -> str:
@@ -167,6 +168,22 @@ MIGRATIONS: dict[int, tuple[Step, ...]] = {
     3: (
         _rewrite_version_keys,
         "DROP INDEX versions_by_text",
+    ),
+    # 4: on SQLite the audit entry of a registration is written by a trigger, inside the
+    # statement that inserts the version: registering a version of a known model is one
+    # autocommitted statement. (PostgreSQL writes both rows in one statement already.)
+    4: (
+        {
+            "sqlite": r"""CREATE TRIGGER versions_audit_register AFTER INSERT ON versions
+            BEGIN
+                INSERT INTO audit_log (at, actor, action, model, version, details)
+                SELECT NEW.created_at, NEW.created_by, 'register', name, NEW.version,
+                    '{"artifact":' || CASE WHEN NEW.artifact_digest IS NULL THEN 'null'
+                    ELSE '"' || replace(replace(NEW.artifact_digest, '\', '\\'), '"', '\"')
+                        || '"' END || '}'
+                FROM models WHERE id = NEW.model_id;
+            END"""
+        },
     ),
 }
 

@@ -179,8 +179,9 @@ class SqlStore:
         def execute(statement: str, params: Sequence[Any] = ()) -> Any:
             return connection.execute(self._sql(statement), params)
 
-        if single_statement and self._dialect is _POSTGRES:
-            # one statement in autocommit mode is a transaction of its own: one round trip
+        if single_statement:
+            # one statement in autocommit mode is a transaction of its own: no BEGIN / COMMIT
+            # round trips (PostgreSQL), no separate lock and commit steps (SQLite)
             yield execute
             return
         connection.execute("BEGIN IMMEDIATE" if self._dialect is _SQLITE else "BEGIN")
@@ -207,8 +208,12 @@ class SqlStore:
         for attempt in range(self.retries + 1):
             with self._lock:
                 try:
-                    with self._writer_turn(), self._transaction(single_statement) as execute:
-                        return work(execute)
+                    self._take_writer_turn()
+                    try:
+                        with self._transaction(single_statement) as execute:
+                            return work(execute)
+                    finally:
+                        self._end_writer_turn()
                 except self._integrity_error as exc:
                     raise _Duplicate(str(exc)) from exc
                 except self._lock_errors as exc:
@@ -225,9 +230,9 @@ class SqlStore:
             delay = min(delay * 2, 0.5)
         raise AssertionError("unreachable")
 
-    @contextmanager
-    def _writer_turn(self) -> Iterator[None]:
-        """Queue SQLite writers of this machine on a file lock.
+    def _take_writer_turn(self) -> None:
+        """Queue SQLite writers of this machine on a file lock (released by
+        :meth:`_end_writer_turn`).
 
         SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between tries, so under contention
         writers sleep while the database is free. A file lock wakes the next writer as soon
@@ -235,25 +240,29 @@ class SqlStore:
         handled by the busy timeout and the retries of :meth:`_write`.
         """
         if self._writer_lock is None:
-            yield
             return
+        try:  # free nearly always: one system call
+            fcntl.flock(self._writer_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
         deadline = time.monotonic() + self.busy_timeout
         pause = 0.0001
         while True:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
             try:
                 fcntl.flock(self._writer_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                return
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise sqlite3.OperationalError(
                         "database is locked (another modelops writer held it for "
                         f"{self.busy_timeout} s)"
                     ) from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
-        try:
-            yield
-        finally:
+
+    def _end_writer_turn(self) -> None:
+        if self._writer_lock is not None:
             fcntl.flock(self._writer_lock, fcntl.LOCK_UN)
 
     def _migrate(self) -> None:
@@ -272,6 +281,9 @@ class SqlStore:
                 for step in MIGRATIONS[version]:
                     if isinstance(step, str):
                         execute(step.replace("{pk}", self._dialect.pk))
+                    elif isinstance(step, Mapping):
+                        if self._dialect.name in step:
+                            execute(step[self._dialect.name])
                     else:
                         step(execute)
                 execute("INSERT INTO modelops_schema (version) VALUES (?)", (version,))
@@ -348,13 +360,17 @@ class SqlStore:
             now,
             actor,
         )
-        audit = (now, actor, "register", record.name, record.version,
-                 _dumps({"artifact": digest}))  # fmt: skip
+        what = f"register {record.name} {record.version}"
+
+        def add_to_known_model(execute: Callable[..., Any]) -> int:
+            # SQLite, the usual case: one autocommitted statement, in which the version row
+            # takes its model's id and the trigger of schema 4 writes the audit entry
+            return int(execute(_INSERT_VERSION_OF_NAMED_MODEL, (*row, record.name)).rowcount)
 
         def add(execute: Callable[..., Any]) -> None:
-            # SQLite: the version row takes its model's id in the same statement; the model
-            # row is written only for a new model. (An upsert returning the id rewrites the
-            # existing row: one more page written to the WAL on every commit.)
+            # SQLite, a new model or a run to link: one transaction. The model row is written
+            # only for a new model. (An upsert returning the id rewrites the existing row: one
+            # more page written to the WAL on every commit.)
             if not execute(_INSERT_VERSION_OF_NAMED_MODEL, (*row, record.name)).rowcount:
                 model_id = execute(
                     "INSERT INTO models (name, created_at, created_by) VALUES (?, ?, ?) "
@@ -369,7 +385,6 @@ class SqlStore:
                     "ON CONFLICT DO NOTHING",
                     (run_id, record.name, record.version),
                 )
-            execute(f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES ({_marks(6)})", audit)
 
         def add_in_one_statement(execute: Callable[..., Any]) -> None:
             # PostgreSQL: the same rows through data-modifying CTEs, one round trip in all
@@ -387,15 +402,15 @@ class SqlStore:
                 f"v AS (INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) "
                 f"SELECT id, {_marks(13)} FROM m RETURNING id){links} "
                 f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) SELECT {_marks(6)} FROM v",
-                [*params, *audit],
-            )
+                [*params, now, actor, "register", record.name, record.version,
+                 _dumps({"artifact": digest})],
+            )  # fmt: skip
 
         try:
             if self._dialect is _POSTGRES:
-                self._write(add_in_one_statement, f"register {record.name} {record.version}",
-                            single_statement=True)  # fmt: skip
-            else:
-                self._write(add, f"register {record.name} {record.version}")
+                self._write(add_in_one_statement, what, single_statement=True)
+            elif run_id or not self._write(add_to_known_model, what, single_statement=True):
+                self._write(add, what)
         except _Duplicate:
             existing = self._query(
                 "SELECT v.version FROM versions v JOIN models m ON m.id = v.model_id "
