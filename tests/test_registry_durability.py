@@ -81,21 +81,18 @@ CHILD = textwrap.dedent(
     elif point == "before-row":
         sql_store.SqlStore.add_version = pausing(sql_store.SqlStore.add_version)
     elif point == "inside-transaction":
-        # Stop after the version row is written, before COMMIT. PostgreSQL registers in one
-        # autocommitted statement: here it runs inside BEGIN ... COMMIT, so the kill lands
-        # between the written rows and their commit, the moment the guarantee is about.
-        real_transaction = sql_store.SqlStore._transaction
-        from contextlib import contextmanager
-        @contextmanager
-        def transaction(self, single_statement):
-            with real_transaction(self, False) as execute:
-                def pausing_execute(statement, params=()):
-                    result = execute(statement, params)
-                    if statement.startswith(("INSERT INTO versions", "WITH m AS")):
-                        pause()
-                    return result
-                yield pausing_execute
-        sql_store.SqlStore._transaction = transaction
+        # Stop after the version row is written, before COMMIT. Registering a version of a
+        # known model is one autocommitted statement (PostgreSQL: every registration); here it
+        # runs inside BEGIN ... COMMIT, so the kill lands between the written rows and their
+        # commit, the moment the guarantee is about.
+        def execute_in_transaction(self, statement, params=()):
+            self._connection.execute("BEGIN")
+            result = self._connection.execute(self._sql(statement), params)
+            if statement.startswith(("INSERT INTO versions", "WITH m AS")):
+                pause()
+            self._connection.execute("COMMIT")
+            return result
+        sql_store.SqlStore._execute_alone = execute_in_transaction
     elif point == "after-commit":
         sql_store.SqlStore.add_version = pausing(sql_store.SqlStore.add_version, before=False)
 

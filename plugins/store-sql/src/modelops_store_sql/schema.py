@@ -9,10 +9,11 @@ one: databases in the field were built by it.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from modelops_core.semver import parse_version
 
 Execute = Callable[..., Any]
 Step = str | Mapping[str, str] | Callable[[Execute], None]
@@ -33,13 +34,11 @@ def _index_existing_run_tags(execute: Execute) -> None:
             )
 
 
-@functools.lru_cache(maxsize=4096)  # every read of a version by its text needs its key
 def sortable_version_key(version: str) -> str:
     """What ``versions.version_key`` holds from schema version 3: the version's
     :attr:`~modelops_core.semver.Version.sort_key` (unique per model like the canonical key,
-    and ordered, so the highest release is one indexed read)."""
-    from modelops_core.semver import parse_version
-
+    and ordered, so the highest release is one indexed read). Parsed versions are cached, and
+    their keys computed once."""
     return parse_version(version).sort_key
 
 

@@ -171,19 +171,12 @@ class SqlStore:
             return list(cursor.fetchall())
 
     @contextmanager
-    def _transaction(self, single_statement: bool) -> Iterator[Callable[..., Any]]:
-        connection = self._connection
-        if connection is None:
-            raise StorageError(f"The store {self.location!r} is closed; create a new one.")
+    def _transaction(self) -> Iterator[Callable[..., Any]]:
+        connection = self._open_connection()
 
         def execute(statement: str, params: Sequence[Any] = ()) -> Any:
             return connection.execute(self._sql(statement), params)
 
-        if single_statement:
-            # one statement in autocommit mode is a transaction of its own: no BEGIN / COMMIT
-            # round trips (PostgreSQL), no separate lock and commit steps (SQLite)
-            yield execute
-            return
         connection.execute("BEGIN IMMEDIATE" if self._dialect is _SQLITE else "BEGIN")
         try:
             yield execute
@@ -191,6 +184,17 @@ class SqlStore:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+
+    def _execute_alone(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement in autocommit mode: a transaction of its own, with no ``BEGIN`` /
+        ``COMMIT`` round trips (PostgreSQL) or separate lock and commit steps (SQLite)."""
+        return self._open_connection().execute(self._sql(statement), params)
+
+    def _open_connection(self) -> Any:
+        connection = self._connection
+        if connection is None:
+            raise StorageError(f"The store {self.location!r} is closed; create a new one.")
+        return connection
 
     def _write(
         self,
@@ -210,7 +214,9 @@ class SqlStore:
                 try:
                     self._take_writer_turn()
                     try:
-                        with self._transaction(single_statement) as execute:
+                        if single_statement:
+                            return work(self._execute_alone)
+                        with self._transaction() as execute:
                             return work(execute)
                     finally:
                         self._end_writer_turn()
