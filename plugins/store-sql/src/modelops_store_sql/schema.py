@@ -1,22 +1,21 @@
 """The database schema and its forward migrations (one list of steps per version).
 
 A step is an SQL statement (``{pk}`` is the dialect's auto-increment primary key column type,
-``?`` a parameter), a mapping of dialect name (``"sqlite"``, ``"postgresql"``) to a statement
-run on that dialect only, or a function called with ``execute(statement, params)`` inside the
-same transaction (for data migrations). Append a migration to add a version; never edit a released
+``?`` a parameter) or a function called with ``execute(statement, params)`` inside the same
+transaction (for data migrations). Append a migration to add a version; never edit a released
 one: databases in the field were built by it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from modelops_core.semver import parse_version
 
 Execute = Callable[..., Any]
-Step = str | Mapping[str, str] | Callable[[Execute], None]
+Step = str | Callable[[Execute], None]
 
 
 def tag_value(value: Any) -> str:
@@ -168,21 +167,18 @@ MIGRATIONS: dict[int, tuple[Step, ...]] = {
         _rewrite_version_keys,
         "DROP INDEX versions_by_text",
     ),
-    # 4: on SQLite the audit entry of a registration is written by a trigger, inside the
-    # statement that inserts the version: registering a version of a known model is one
-    # autocommitted statement. (PostgreSQL writes both rows in one statement already.)
+    # 4: a version row is the audit entry of its registration (when, who, what: created_at,
+    # created_by, the artifact), so registering writes one row and its index entry, not two
+    # more in audit_log; deleting a version copies that entry into audit_log first. Audit
+    # entries are listed by time, so audit_log is indexed by time.
     4: (
-        {
-            "sqlite": r"""CREATE TRIGGER versions_audit_register AFTER INSERT ON versions
-            BEGIN
-                INSERT INTO audit_log (at, actor, action, model, version, details)
-                SELECT NEW.created_at, NEW.created_by, 'register', name, NEW.version,
-                    '{"artifact":' || CASE WHEN NEW.artifact_digest IS NULL THEN 'null'
-                    ELSE '"' || replace(replace(NEW.artifact_digest, '\', '\\'), '"', '\"')
-                        || '"' END || '}'
-                FROM models WHERE id = NEW.model_id;
-            END"""
-        },
+        """DELETE FROM audit_log WHERE action = 'register' AND EXISTS (
+            SELECT 1 FROM versions v JOIN models m ON m.id = v.model_id
+            WHERE m.name = audit_log.model AND v.version = audit_log.version
+            AND v.created_at = audit_log.at AND v.created_by = audit_log.actor)""",
+        "DROP INDEX audit_log_by_model",
+        "CREATE INDEX audit_log_by_model ON audit_log (model, at)",
+        "CREATE INDEX audit_log_by_time ON audit_log (at)",
     ),
 }
 

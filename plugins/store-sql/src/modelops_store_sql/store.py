@@ -287,9 +287,6 @@ class SqlStore:
                 for step in MIGRATIONS[version]:
                     if isinstance(step, str):
                         execute(step.replace("{pk}", self._dialect.pk))
-                    elif isinstance(step, Mapping):
-                        if self._dialect.name in step:
-                            execute(step[self._dialect.name])
                     else:
                         step(execute)
                 execute("INSERT INTO modelops_schema (version) VALUES (?)", (version,))
@@ -324,10 +321,21 @@ class SqlStore:
         version: str | None,
         details: Mapping[str, Any],
     ) -> None:
+        self._audit_at(execute, time.time(), actor, action, name, version, details)
+
+    def _audit_at(
+        self,
+        execute: Callable[..., Any],
+        at: float,
+        actor: str,
+        action: str,
+        name: str,
+        version: str | None,
+        details: Mapping[str, Any],
+    ) -> None:
         execute(
-            "INSERT INTO audit_log (at, actor, action, model, version, details) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (time.time(), actor, action, name, version, _dumps(details)),
+            f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES ({_marks(6)})",
+            (at, actor, action, name, version, _dumps(details)),
         )
 
     def _model_id(self, execute: Callable[..., Any], name: str) -> int:
@@ -370,7 +378,7 @@ class SqlStore:
 
         def add_to_known_model(execute: Callable[..., Any]) -> int:
             # SQLite, the usual case: one autocommitted statement, in which the version row
-            # takes its model's id and the trigger of schema 4 writes the audit entry
+            # takes its model's id (the row is also the registration's audit entry)
             return int(execute(_INSERT_VERSION_OF_NAMED_MODEL, (*row, record.name)).rowcount)
 
         def add(execute: Callable[..., Any]) -> None:
@@ -393,24 +401,24 @@ class SqlStore:
                 )
 
         def add_in_one_statement(execute: Callable[..., Any]) -> None:
-            # PostgreSQL: the same rows through data-modifying CTEs, one round trip in all
-            links = ""
-            params: list[Any] = [record.name, now, actor, *row]
-            if run_id:
-                links = (
-                    ", r AS (INSERT INTO run_models (run_id, model, version) "
-                    "SELECT ?, ?, ? FROM v ON CONFLICT DO NOTHING)"
-                )
-                params += [run_id, record.name, record.version]
-            execute(
+            # PostgreSQL: the model (if new), the version and the run link through
+            # data-modifying CTEs, one round trip in all
+            model = (
                 "WITH m AS (INSERT INTO models (name, created_at, created_by) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id), "
-                f"v AS (INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) "
-                f"SELECT id, {_marks(13)} FROM m RETURNING id){links} "
-                f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) SELECT {_marks(6)} FROM v",
-                [*params, now, actor, "register", record.name, record.version,
-                 _dumps({"artifact": digest})],
-            )  # fmt: skip
+                "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id)"
+            )
+            version = (
+                f"INSERT INTO versions ({_INSERT_VERSION_COLUMNS}) SELECT id, {_marks(13)} FROM m"
+            )
+            params = [record.name, now, actor, *row]
+            if not run_id:
+                execute(f"{model} {version}", params)
+                return
+            execute(
+                f"{model}, v AS ({version} RETURNING id) INSERT INTO run_models "
+                "(run_id, model, version) SELECT ?, ?, ? FROM v ON CONFLICT DO NOTHING",
+                [*params, run_id, record.name, record.version],
+            )
 
         try:
             if self._dialect is _POSTGRES:
@@ -660,11 +668,14 @@ class SqlStore:
             ).fetchall():
                 self._history(execute, model_id, alias, None, version, "delete", actor)
             execute("DELETE FROM aliases WHERE model_id = ? AND version = ?", (model_id, version))
+            digest = record.artifact.digest if record.artifact else None
+            # the version row was the audit entry of its registration: keep it in the log
+            self._audit_at(execute, record.created_at, record.created_by, "register", name,
+                           version, {"artifact": digest})  # fmt: skip
             execute(
                 "DELETE FROM versions WHERE model_id = ? AND version_key = ? AND version = ?",
                 (model_id, sortable_version_key(version), version),
             )
-            digest = record.artifact.digest if record.artifact else None
             self._audit(execute, actor, "delete", name, version, {"artifact": digest})
 
         self._write(remove, f"delete {name} {version}")
@@ -679,16 +690,48 @@ class SqlStore:
         return [_version_from_row(row) for row in rows if str(row[0]).startswith(name_prefix)]
 
     def audit(self, name: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        """The newest ``limit`` audit entries (of model ``name``), newest first."""
-        where, params = ("WHERE model = ?", [name]) if name is not None else ("", [])
-        rows = self._query(
-            f"SELECT at, actor, action, model, version, details FROM audit_log {where} "
-            "ORDER BY id DESC LIMIT ?",
-            [*params, int(limit)],
-        )
-        return [
-            AuditEntry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5])) for row in rows
+        """The newest ``limit`` audit entries (of model ``name``), newest first.
+
+        The entries of audit_log, and the registrations of the versions still stored (a
+        version row is the audit entry of its registration), merged by time; each table is
+        read newest first through an index, ``limit`` rows at most.
+        """
+        limit = int(limit)
+        if name is None:
+            logged = self._query(
+                f"SELECT {_AUDIT_COLUMNS}, id FROM audit_log ORDER BY at DESC, id DESC LIMIT ?",
+                (limit,),
+            )
+            registered = self._query(
+                "SELECT v.created_at, v.created_by, m.name, v.version, v.artifact_digest, v.id "
+                "FROM versions v JOIN models m ON m.id = v.model_id ORDER BY v.id DESC LIMIT ?",
+                (limit,),
+            )
+        else:
+            logged = self._query(
+                f"SELECT {_AUDIT_COLUMNS}, id FROM audit_log WHERE model = ? "
+                "ORDER BY at DESC, id DESC LIMIT ?",
+                (name, limit),
+            )
+            registered = self._query(
+                "SELECT v.created_at, v.created_by, m.name, v.version, v.artifact_digest, v.id "
+                "FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? "
+                "ORDER BY v.id DESC LIMIT ?",
+                (name, limit),
+            )
+        # (time, 1 for audit_log, row id): a registration listed before what followed it at
+        # the same instant
+        entries = [
+            ((at, 1, row_id), AuditEntry(at, actor, action, model, version, json.loads(details)))
+            for at, actor, action, model, version, details, row_id in logged
         ]
+        entries += [
+            ((at, 0, row_id), AuditEntry(at, actor, "register", model, version,
+                                         {"artifact": digest}))
+            for at, actor, model, version, digest, row_id in registered
+        ]  # fmt: skip
+        entries.sort(key=lambda entry: entry[0], reverse=True)
+        return [entry for _, entry in entries[:limit]]
 
     # --- tracking ------------------------------------------------------------------------------
 
