@@ -134,6 +134,40 @@ def bench_modelops(
     return results
 
 
+def copy_floor(folder: Path, files: list[Path]) -> dict[str, float]:
+    """Seconds per file (wall, CPU) of the least a registration that stores its artifact must
+    do, with bare ``os`` calls and no database: read the file, sha256 it, write the copy to
+    an unnamed file and link it under its digest. What a registration costs above it is the
+    registry's own work; the floor itself moves with the file system's state (this machine's
+    ext4 has no journal, so creating a file slows down after many recent deletions)."""
+    import hashlib
+
+    blobs = folder / "blobs"
+    blobs.mkdir(parents=True)
+    directory = os.open(blobs, os.O_RDONLY)
+    unnamed = hasattr(os, "O_TMPFILE")
+    results: dict[str, float] = {}
+
+    def store(index: int) -> None:
+        source = os.open(files[index], os.O_RDONLY)
+        data = os.read(source, 1 << 20)
+        os.close(source)
+        digest = hashlib.sha256(data).hexdigest()
+        if unnamed:
+            fd = os.open(blobs, os.O_WRONLY | os.O_TMPFILE, 0o444)
+            os.write(fd, data)
+            os.link(f"/proc/self/fd/{fd}", digest, dst_dir_fd=directory, follow_symlinks=True)
+        else:  # pragma: no cover - not Linux
+            fd = os.open(blobs / f"{digest}.tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            os.write(fd, data)
+            os.replace(blobs / f"{digest}.tmp", blobs / digest)
+        os.close(fd)
+
+    timed(results, "floor", store, len(files))
+    os.close(directory)
+    return results
+
+
 def bench_mlflow(root: Path, files: list[Path], sizes: dict[str, int]) -> dict[str, float]:
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
@@ -403,6 +437,7 @@ def main() -> None:
         )
         why_no_mlflow = "skipped (--no-mlflow)" if args.no_mlflow else None
         sqlite: dict[str, float] = {}
+        floor: dict[str, float] = {}
         postgres: dict[str, float] | None = None
         mlflow: dict[str, float] | None = None
         # On a shared machine one pass of each side can land in a busy moment of the other:
@@ -410,6 +445,7 @@ def main() -> None:
         for index in range(rounds):
             here = root / f"round-{index}"
             sqlite = best(sqlite, bench_modelops(here / "sqlite" / ".modelops", files, sizes, {}))
+            floor = best(floor, copy_floor(here / "floor", files[: sizes["versions"]]))
             if why_no_postgres is None:
                 with fresh_postgres_schema(POSTGRES_URL, prefix="modelops_bench") as schema:
                     options = {"url": POSTGRES_URL, "schema": schema}
@@ -439,6 +475,11 @@ def main() -> None:
     print_cpu_table(sqlite, mlflow)
     print(f"{'log_metric calls per second':36} {1 / sqlite['log_metric']:10.0f}")
     print(f"{'batched points per second':36} {1 / sqlite['log_batch_point']:10.0f}")
+    print(
+        f"{'the copy floor (µs)':36} {floor['floor'] * 1e6:10.0f} wall, "
+        f"{floor['floor_cpu'] * 1e6:.0f} CPU: read, sha256, write and link the same 64 KiB "
+        "file with bare os calls"
+    )
     print_ready(ready, mlflow)
     print(f"load average: {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     if why_no_postgres:
