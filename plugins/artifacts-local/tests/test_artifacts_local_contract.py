@@ -67,3 +67,72 @@ def test_a_bad_digest_cannot_escape_the_store(tmp_path: Path) -> None:
     store = LocalArtifactStore(home=str(tmp_path))
     with pytest.raises(Exception, match="Invalid artifact digest"):
         store.get_bytes(ArtifactRef("sha256:../../etc/passwd", "file", 1))
+
+
+# --- how a file is read and a blob written --------------------------------------------------
+
+
+def stored_files(store: LocalArtifactStore) -> list[str]:
+    return sorted(p.name for p in store.root.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_a_file_is_stored_whole_under_its_digest(tmp_path: Path, durable: bool) -> None:
+    store = LocalArtifactStore(home=str(tmp_path / "home"), durable=durable)
+    source = tmp_path / "model.bin"
+    source.write_bytes(os.urandom(100_000))
+    ref = store.put_path(source)
+    assert ref.name == "model.bin" and ref.size == 100_000
+    assert store.get_bytes(ref) == source.read_bytes()
+    assert stored_files(store) == [ref.digest.removeprefix("sha256:")]  # nothing left in tmp/
+    store.close()
+
+
+def test_without_unnamed_files_blobs_are_renamed_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelops_artifacts_local import store as local_store
+
+    real_open = os.open
+    refused: list[str] = []
+
+    def open_without_tmpfile(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & getattr(os, "O_TMPFILE", 0) == getattr(os, "O_TMPFILE", -1):
+            refused.append(str(path))
+            raise OSError(95, "Operation not supported")  # EOPNOTSUPP, as on such file systems
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(local_store.os, "open", open_without_tmpfile)
+    store = LocalArtifactStore(home=str(tmp_path))
+    first, second = store.put_bytes(b"one"), store.put_bytes(b"two")
+    assert (store.get_bytes(first), store.get_bytes(second)) == (b"one", b"two")
+    assert len(refused) == hasattr(os, "O_TMPFILE")  # asked once, then the store remembers
+    assert not list((store.root / "tmp").iterdir())
+
+
+def test_a_link_is_stored_under_the_name_of_its_target(tmp_path: Path) -> None:
+    store = LocalArtifactStore(home=str(tmp_path / "home"))
+    target = tmp_path / "weights-v3.bin"
+    target.write_bytes(b"weights")
+    link = tmp_path / "latest.bin"
+    link.symlink_to(target)
+    ref = store.put_path(link)
+    assert ref.name == "weights-v3.bin" and store.get_bytes(ref) == b"weights"
+
+
+def test_a_path_written_with_a_trailing_slash_is_the_file(tmp_path: Path) -> None:
+    store = LocalArtifactStore(home=str(tmp_path / "home"))
+    (tmp_path / "model.bin").write_bytes(b"abc")
+    ref = store.put_path(f"{tmp_path / 'model.bin'}/")
+    assert ref.name == "model.bin" and store.get_bytes(ref) == b"abc"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    from modelops_core.storage import ArtifactError
+
+    pipe = tmp_path / "model.bin"
+    os.mkfifo(pipe)
+    store = LocalArtifactStore(home=str(tmp_path / "home"))
+    with pytest.raises(ArtifactError, match="model.bin.*special file"):
+        store.put_path(pipe)

@@ -226,6 +226,11 @@ class LocalArtifactStore:
             return ArtifactRef(f"sha256:{digest}", "file", size, name)
         if status is not None and stat.S_ISDIR(status.st_mode):
             return self._put_tree(Path(source))
+        if status is not None:
+            raise ArtifactError(
+                f"Cannot store the artifact {str(path)!r}: it is a special file (a pipe, socket "
+                "or device), not a file or folder. Copy what it holds into a file first."
+            )
         raise ArtifactNotFoundError(
             f"Cannot store the artifact {str(path)!r}: no such file or folder. "
             "Check the path (it is taken relative to the working directory)."
