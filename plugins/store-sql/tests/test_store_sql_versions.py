@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,25 +13,6 @@ from modelops_store_sql.store import SqlStore
 
 from modelops_core.semver import parse_version
 from modelops_core.storage import DuplicateVersionError, ModelVersion, ReleaseIndex
-from modelops_core.testing import (
-    DEFAULT_POSTGRES_URL,
-    fresh_postgres_schema,
-    postgres_url_or_skip,
-)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        opened = SqlStore(home=str(tmp_path))
-        yield opened
-        opened.close()
-        return
-    postgres_url_or_skip()
-    with fresh_postgres_schema(DEFAULT_POSTGRES_URL, prefix="modelops_versions") as schema:
-        opened = SqlStore(url=DEFAULT_POSTGRES_URL, schema=schema)
-        yield opened
-        opened.close()
 
 
 def add(store: SqlStore, name: str, version: str) -> None:
