@@ -429,9 +429,9 @@ class ModelRegistry:
 
     def _prepare(
         self, model: Any, model_path: str | os.PathLike[str] | None, serializer: str | None
-    ) -> tuple[bytes | None, str, Path | None]:
+    ) -> tuple[bytes | None, str, str | os.PathLike[str] | None]:
         path = model_path if model_path is not None else model
-        if isinstance(path, str | os.PathLike):
+        if isinstance(path, (str, os.PathLike)):
             source = os.fspath(path)
             # Path() also finds "model.bin/" (a file written with a trailing slash)
             if not (os.path.exists(source) or Path(source).exists()):
@@ -441,7 +441,7 @@ class ModelRegistry:
                     f"Cannot register {str(path)!r}: no such file or folder. Check the path; to "
                     "store a string itself, put it in a dict or pass it as bytes."
                 )
-            return None, "", Path(source)
+            return None, "", path
         chosen = self._serializer_for(model, serializer)
         return chosen.dumps(model), chosen.name, None
 
@@ -469,7 +469,7 @@ class ModelRegistry:
             "registry.add_serializer(...) and pass serializer=<its name>."
         )
 
-    def _store(self, payload: bytes | None, source: Path | None) -> ArtifactRef:
+    def _store(self, payload: bytes | None, source: str | os.PathLike[str] | None) -> ArtifactRef:
         if source is not None:
             return self.artifacts.put_path(source)
         assert payload is not None

@@ -17,6 +17,7 @@ row whose artifact is missing or incomplete.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -269,8 +270,12 @@ def decode_tree_manifest(data: bytes, label: str) -> list[tuple[str, str, int]]:
 class ArtifactStore(Protocol):
     """Stores files and folders by content; every read is verified against the digest."""
 
-    def put_path(self, path: Path) -> ArtifactRef:
-        """Store a file or folder (once per distinct content) and return its reference."""
+    def put_path(self, path: str | os.PathLike[str]) -> ArtifactRef:
+        """Store a file or folder (once per distinct content) and return its reference.
+
+        ``path`` is a ``str`` or a :class:`~pathlib.Path` (the registry hands over what the
+        user gave it); a link is stored as what it points to.
+        """
         ...
 
     def put_bytes(self, data: bytes, name: str = "") -> ArtifactRef:

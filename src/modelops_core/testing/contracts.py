@@ -763,6 +763,16 @@ class ArtifactStoreContract(ComponentContract):
         assert local.name == "model.safetensors"
         assert local.read_bytes() == source.read_bytes()
 
+    def test_a_path_given_as_a_string_is_stored(self, component: Any, tmp_path: Path) -> None:
+        (tmp_path / "model").mkdir()
+        (tmp_path / "model" / "weights.bin").write_bytes(b"abc")
+        (tmp_path / "config.json").write_text("{}")
+        file_ref = component.put_path(str(tmp_path / "config.json"))
+        assert (file_ref.kind, file_ref.name) == ("file", "config.json")
+        assert component.get_bytes(file_ref) == b"{}"
+        folder_ref = component.put_path(str(tmp_path / "model"))
+        assert (folder_ref.kind, folder_ref.name, folder_ref.size) == ("tree", "model", 3)
+
     def test_a_folder_round_trips(self, component: Any, tmp_path: Path) -> None:
         folder = tmp_path / "model"
         (folder / "sub").mkdir(parents=True)
