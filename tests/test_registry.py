@@ -290,7 +290,7 @@ def test_a_corrupted_artifact_is_never_loaded(registry: ModelRegistry) -> None:
     version = registry.register("m", "1", {"w": 1})
     assert version.artifact is not None
     digest = version.artifact.digest.removeprefix("sha256:")
-    blob = registry.runtime.config.home / "artifacts" / "blobs" / digest[:2] / digest
+    blob = registry.runtime.config.home / "artifacts" / "blobs" / digest
     os.chmod(blob, 0o644)
     blob.write_bytes(b'{"w":2}')
     with pytest.raises(ArtifactCorruptedError, match="corrupted"):

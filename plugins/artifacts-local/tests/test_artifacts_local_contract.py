@@ -20,7 +20,7 @@ class TestLocalArtifactStore(ArtifactStoreContract):
     distribution = "modelops-artifacts-local"
 
     def corrupt(self, component: Any, ref: Any) -> None:
-        blob = component.root / "blobs" / ref.digest[7:9] / ref.digest[7:]
+        blob = component.root / "blobs" / ref.digest[7:]
         os.chmod(blob, 0o644)
         blob.write_bytes(b"evil weights")
 
@@ -29,7 +29,7 @@ def test_blobs_live_under_home_artifacts(tmp_path: Path) -> None:
     store = LocalArtifactStore(home=str(tmp_path / ".modelops"))
     ref = store.put_bytes(b"abc")
     digest = ref.digest.removeprefix("sha256:")
-    blob = tmp_path / ".modelops" / "artifacts" / "blobs" / digest[:2] / digest
+    blob = tmp_path / ".modelops" / "artifacts" / "blobs" / digest
     assert blob.read_bytes() == b"abc"
     assert not list((tmp_path / ".modelops" / "artifacts" / "tmp").iterdir())
 
@@ -56,7 +56,7 @@ def test_a_corrupted_file_inside_a_folder_is_named(tmp_path: Path) -> None:
     import hashlib
 
     digest = hashlib.sha256(b"b").hexdigest()
-    blob = store.root / "blobs" / digest[:2] / digest
+    blob = store.root / "blobs" / digest
     os.chmod(blob, 0o644)
     blob.write_bytes(b"x")
     with pytest.raises(ArtifactCorruptedError, match="b.txt"):
@@ -136,3 +136,32 @@ def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) ->
     store = LocalArtifactStore(home=str(tmp_path / "home"))
     with pytest.raises(ArtifactError, match="model.bin.*special file"):
         store.put_path(pipe)
+
+
+def test_blobs_of_a_store_with_fan_out_folders_are_still_read(tmp_path: Path) -> None:
+    """Stores written before blobs/ was flat kept ``blobs/ab/ab12…``."""
+    import hashlib
+
+    old = LocalArtifactStore(home=str(tmp_path))
+    ref = old.put_bytes(b"weights", name="w.bin")
+    digest = ref.digest.removeprefix("sha256:")
+    fanned_out = old.root / "blobs" / digest[:2] / digest
+    fanned_out.parent.mkdir()
+    os.rename(old.root / "blobs" / digest, fanned_out)
+    old.close()
+
+    store = LocalArtifactStore(home=str(tmp_path))
+    assert store.exists(ref) and store.get_bytes(ref) == b"weights"
+    assert store.local_path(ref).read_bytes() == b"weights"
+    big = os.urandom(300_000)  # above the size asked about before writing
+    big_digest = hashlib.sha256(big).hexdigest()
+    (old.root / "blobs" / big_digest[:2]).mkdir()
+    (old.root / "blobs" / big_digest[:2] / big_digest).write_bytes(big)
+    assert store.put_bytes(big).digest == f"sha256:{big_digest}"
+    assert not (old.root / "blobs" / big_digest).exists()  # found where it was, not copied
+    os.chmod(fanned_out, 0o644)
+    fanned_out.write_bytes(b"evil")
+    with pytest.raises(ArtifactCorruptedError):
+        store.get_bytes(ref)
+    store.delete(ref)
+    assert not store.exists(ref)

@@ -2,9 +2,14 @@
 
 Layout under ``root`` (default ``<home>/artifacts``)::
 
-    blobs/ab/ab12…   file contents, named by their sha256, read-only
+    blobs/ab12…      file contents, named by their sha256, read-only
     checkouts/ab12…/ verified views handed to users (hard links to blobs)
     tmp/             files being written; linked or renamed into blobs/ only when complete
+
+blobs/ is one flat folder: no fan-out folders to create for the first blobs of a new store
+(each was a directory to make, dearer than the file), and ext4, XFS and APFS look names up by
+hash however many there are. Stores written before kept ``blobs/ab/ab12…``; those blobs are
+still found, verified and checked out.
 
 A new blob is written to an unnamed file (``O_TMPFILE``) in tmp/ and linked at its name once
 complete, so a killed process leaves nothing behind; where the file system has no unnamed
@@ -42,7 +47,8 @@ from modelops_core.storage import (
 _CHUNK = 1 << 20
 _SMALL = 8 << 20  # files up to this size are hashed in memory before anything is written
 # Above this size, whether the blob is already stored is asked before writing it; below it,
-# writing costs less than the question, and a blob stored before is noticed when linking.
+# writing costs less than the question, and a blob stored before is noticed when linking (one
+# in the fan-out folders of an older store is not: it is then kept twice, both verified).
 _ASK_FIRST = 256 << 10
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 # a symbolic link is refused by this open (then stored under its target's name); a named
@@ -115,15 +121,14 @@ class LocalArtifactStore:
         """
         self._ensure_dirs()
         digest = hashlib.sha256(data).hexdigest()
-        relative = f"{digest[:2]}{os.sep}{digest}"
-        if len(data) > _ASK_FIRST and os.path.exists(self._blob_name(digest)):
+        if len(data) > _ASK_FIRST and self._stored(digest):
             return digest  # stored before: identical content is kept once
-        if not (self._unnamed_files and self._write_unnamed(data, relative)):
-            self._write_named(data, relative)
+        if not (self._unnamed_files and self._write_unnamed(data, digest)):
+            self._write_named(data, digest)
         return digest
 
-    def _write_unnamed(self, data: bytes, relative: str) -> bool:
-        """Write ``data`` to an unnamed file in tmp/ and link it at ``blobs/<relative>`` once
+    def _write_unnamed(self, data: bytes, digest: str) -> bool:
+        """Write ``data`` to an unnamed file in tmp/ and link it at ``blobs/<digest>`` once
         complete: a process killed before the link leaves nothing behind.
 
         False, leaving nothing behind either, when this system cannot (no unnamed files on
@@ -140,36 +145,28 @@ class LocalArtifactStore:
             _write_all(fd, data)
             if self.durable:
                 os.fsync(fd)
-            linked = self._link_unnamed(fd, relative)
+            linked = self._link_unnamed(fd, digest)
         finally:
             os.close(fd)
         if linked and self.durable:
-            self._sync_fan_out(relative)
+            self._sync_blobs()
         return linked
 
-    def _link_unnamed(self, fd: int, relative: str) -> bool:
-        """Name the unnamed file ``fd`` ``blobs/<relative>`` (see :meth:`_write_unnamed`)."""
+    def _link_unnamed(self, fd: int, digest: str) -> bool:
+        """Name the unnamed file ``fd`` ``blobs/<digest>`` (see :meth:`_write_unnamed`)."""
         assert self._blobs_fd is not None
-        for attempt in range(2):
-            try:
-                os.link(
-                    f"/proc/self/fd/{fd}", relative, dst_dir_fd=self._blobs_fd, follow_symlinks=True
-                )
-                return True
-            except FileExistsError:  # stored before: identical content is kept once
-                return True
-            except FileNotFoundError:  # the first blob of its fan-out folder
-                if attempt:
-                    raise
-                self._make_fan_out(relative)
-            except OSError as exc:
-                if exc.errno not in _NO_LINKING:
-                    raise
-                self._unnamed_files = False
-                return False
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            os.link(f"/proc/self/fd/{fd}", digest, dst_dir_fd=self._blobs_fd, follow_symlinks=True)
+        except FileExistsError:  # stored before: identical content is kept once
+            pass
+        except OSError as exc:
+            if exc.errno not in _NO_LINKING:
+                raise
+            self._unnamed_files = False
+            return False
+        return True
 
-    def _write_named(self, data: bytes, relative: str) -> None:
+    def _write_named(self, data: bytes, digest: str) -> None:
         """Write the blob as a named file in tmp/, then rename it into place (atomic)."""
         fd, temp = self._temp_file()
         try:
@@ -179,7 +176,7 @@ class LocalArtifactStore:
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            self._rename_into_place(temp, relative)
+            self._rename_into_place(temp, digest)
         except BaseException:
             _unlink(temp)
             raise
@@ -265,10 +262,10 @@ class LocalArtifactStore:
                     out.flush()
                     os.fsync(out.fileno())
             digest = hasher.hexdigest()
-            if os.path.exists(self._blob_name(digest)):
+            if self._stored(digest):
                 _unlink(temp)
             else:
-                self._rename_into_place(temp, f"{digest[:2]}{os.sep}{digest}")
+                self._rename_into_place(temp, digest)
         except OSError as exc:
             _unlink(temp)
             raise ArtifactError(
@@ -297,24 +294,15 @@ class LocalArtifactStore:
             except FileExistsError:  # pragma: no cover - 64 random bits
                 continue
 
-    def _rename_into_place(self, temp: str, relative: str) -> None:
-        """Make the complete file ``temp`` the blob ``blobs/<relative>`` (atomic rename)."""
-        blob = os.path.join(self._blobs_dir, relative)
-        try:
-            os.replace(temp, blob)
-        except FileNotFoundError:  # the first blob of its fan-out folder (or tmp/ vanished)
-            self._make_fan_out(relative)
-            os.replace(temp, blob)
+    def _rename_into_place(self, temp: str, digest: str) -> None:
+        """Make the complete file ``temp`` the blob ``blobs/<digest>`` (atomic rename)."""
+        os.replace(temp, self._blob_name(digest))
         if self.durable:
-            self._sync_fan_out(relative)
+            self._sync_blobs()
 
-    def _make_fan_out(self, relative: str) -> None:
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(os.path.join(self._blobs_dir, os.path.dirname(relative)))
-
-    def _sync_fan_out(self, relative: str) -> None:
-        """fsync the folder holding ``blobs/<relative>``, so its new name survives power loss."""
-        directory = os.open(os.path.join(self._blobs_dir, os.path.dirname(relative)), _READ_FLAGS)
+    def _sync_blobs(self) -> None:
+        """fsync blobs/, so the name of a new blob survives power loss."""
+        directory = os.open(self._blobs_dir, _READ_FLAGS)
         try:
             os.fsync(directory)
         finally:
@@ -324,7 +312,7 @@ class LocalArtifactStore:
 
     def exists(self, ref: ArtifactRef) -> bool:
         """Whether the artifact's blob is stored (its content is not verified)."""
-        return self._blob_path(artifact_hex(ref)).is_file()
+        return self._stored(artifact_hex(ref))
 
     def get_bytes(self, ref: ArtifactRef) -> bytes:
         """The verified content of a file artifact."""
@@ -366,7 +354,8 @@ class LocalArtifactStore:
     def delete(self, ref: ArtifactRef) -> None:
         """Remove the artifact's blob and checkout (blobs of a folder's files are kept)."""
         digest = artifact_hex(ref)
-        _unlink(self._blob_path(digest))
+        _unlink(self._blob_name(digest))
+        _unlink(self._blobs / digest[:2] / digest)  # where stores written before kept it
         shutil.rmtree(self._checkouts / digest, ignore_errors=True)
 
     def _read_verified(
@@ -436,11 +425,23 @@ class LocalArtifactStore:
         self._ready = True
 
     def _blob_path(self, digest: str) -> Path:
-        return self._blobs / digest[:2] / digest
+        """Where the blob of ``digest`` is: ``blobs/<digest>``, or ``blobs/ab/<digest>`` in a
+        store written before blobs/ was flat (the flat name when it is in neither)."""
+        flat = self._blobs / digest
+        if not flat.exists():
+            fanned_out = self._blobs / digest[:2] / digest
+            if fanned_out.exists():
+                return fanned_out
+        return flat
 
     def _blob_name(self, digest: str) -> str:
-        """:meth:`_blob_path` as a ``str`` (the write path avoids building Path objects)."""
-        return f"{self._blobs_dir}{os.sep}{digest[:2]}{os.sep}{digest}"
+        """The flat blob path as a ``str`` (the write path avoids building Path objects)."""
+        return f"{self._blobs_dir}{os.sep}{digest}"
+
+    def _stored(self, digest: str) -> bool:
+        return os.path.exists(self._blob_name(digest)) or os.path.exists(
+            os.path.join(self._blobs_dir, digest[:2], digest)
+        )
 
 
 def _write_all(fd: int, data: bytes) -> None:
