@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from modelops_core.errors import ModelOpsError
-from modelops_core.semver import next_version, parse_version
+from modelops_core.semver import Version, next_version, parse_version
 from modelops_core.storage import (
     AliasEvent,
     ArtifactRef,
@@ -282,6 +282,8 @@ class ModelRegistry:
         )
         self._serializers: dict[str, Serializer] = {}
         self._valid_names: set[str] = set()
+        self._checked_backend: RegistryBackend | None = None
+        self._release_index: ReleaseIndex | None = None  # the backend, if it offers one
         builtin: list[Serializer] = [JsonSerializer(), BytesSerializer(), NumpySerializer()]
         for serializer in (*builtin, *serializers):
             self.add_serializer(serializer)
@@ -383,7 +385,7 @@ class ModelRegistry:
         explicit = parse_version(version) if version is not None else None
         # Serialize (cheap checks) before anything is stored or any hook is asked.
         payload, serializer_name, source = self._prepare(model, model_path, serializer)
-        wanted = explicit if explicit is not None else parse_version(self._predict_version(name))
+        wanted = explicit if explicit is not None else self._predict_version(name)
         self.runtime.veto(
             "modelops_before_register", name=name, version=wanted.text, metadata=stored_metadata
         )
@@ -400,7 +402,7 @@ class ModelRegistry:
             except DuplicateVersionError:
                 if explicit is not None:
                     raise
-            wanted = parse_version(self._predict_version(name))
+            wanted = self._predict_version(name)
             self.runtime.veto(
                 "modelops_before_register",
                 name=name,
@@ -475,15 +477,18 @@ class ModelRegistry:
         assert payload is not None
         return self.artifacts.put_bytes(payload)
 
-    def _predict_version(self, name: str) -> str:
-        """The next auto-incremented version: the highest release plus one (``"1"`` first)."""
+    def _predict_version(self, name: str) -> Version:
+        """The next auto-incremented version: the highest release plus one (``1`` first)."""
         backend = self.backend
-        if isinstance(backend, ReleaseIndex):
-            highest = backend.highest_release(name)
+        if self._checked_backend is not backend:  # a protocol check costs microseconds
+            self._checked_backend = backend
+            self._release_index = backend if isinstance(backend, ReleaseIndex) else None
+        if self._release_index is not None:
+            highest = self._release_index.highest_release(name)
             if highest is not None:
-                return str(parse_version(highest).next())
+                return parse_version(highest).next()
         # no release yet (none at all, or pre-releases only), or a backend without the index
-        return next_version(backend.list_version_names(name))
+        return parse_version(next_version(backend.list_version_names(name)))
 
     # --- reading -------------------------------------------------------------------------------
 
