@@ -123,3 +123,15 @@ def test_a_version_2_database_gets_sortable_keys(tmp_path: Path) -> None:
         keys = dict(connection.execute("SELECT version, version_key FROM versions"))
     assert "versions_by_text" not in indexes
     assert keys["1.10"] == "000000001000000010" and keys["2.0.0-rc.1"] == "000000002-rc.1"
+
+
+def test_search_reads_only_the_models_whose_name_starts_with_the_prefix(
+    store: SqlStore,
+) -> None:
+    for name in ("churn", "Churn-eu", "churn_v2", "churnXv2", "fraud"):
+        add(store, name, "1")
+    # sorted here: the order of names follows the database's collation
+    assert sorted(v.name for v in store.search("churn")) == ["churn", "churnXv2", "churn_v2"]
+    assert [v.name for v in store.search("churn_")] == ["churn_v2"]  # "_" is no wildcard
+    assert [v.name for v in store.search("Ch")] == ["Churn-eu"]  # case counts
+    assert len(store.search("")) == 5 and store.search("nope") == []

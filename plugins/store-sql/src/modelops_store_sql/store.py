@@ -682,10 +682,17 @@ class SqlStore:
         return record
 
     def search(self, name_prefix: str = "") -> list[ModelVersion]:
-        """Versions whose model name starts with ``name_prefix``."""
+        """Versions whose model name starts with ``name_prefix``.
+
+        Only the versions of the matching models are read (``LIKE`` on the models, then the
+        versions through their model's index); SQLite's ``LIKE`` ignores case, so the prefix
+        is checked again exactly.
+        """
+        pattern = re.sub(r"([\\%_])", r"\\\1", name_prefix) + "%"
         rows = self._query(
-            f"SELECT {_VERSION_COLUMNS} FROM versions v JOIN models m ON m.id = v.model_id "
-            "ORDER BY m.name, v.id"
+            f"SELECT {_VERSION_COLUMNS} FROM models m JOIN versions v ON v.model_id = m.id "
+            "WHERE m.name LIKE ? ESCAPE '\\' ORDER BY m.name, v.id",
+            (pattern,),
         )
         return [_version_from_row(row) for row in rows if str(row[0]).startswith(name_prefix)]
 
@@ -966,9 +973,14 @@ def _alias_stack(history: Sequence[Sequence[Any]]) -> list[str]:
 def _version_from_row(row: Sequence[Any]) -> ModelVersion:
     artifact = ArtifactRef(row[2], row[3], int(row[4]), row[5] or "") if row[2] else None
     return ModelVersion(
-        row[0], row[1], artifact, row[6], json.loads(row[7]), json.loads(row[8]),
-        json.loads(row[9]), row[10], row[11], row[12],
+        row[0], row[1], artifact, row[6], _loads(row[7]), _loads(row[8]), _loads(row[9]),
+        row[10], row[11], row[12],
     )  # fmt: skip
+
+
+def _loads(text: str) -> Any:
+    """``json.loads``, with the empty mapping most metadata, tags and lineage are for free."""
+    return {} if text == "{}" else json.loads(text)
 
 
 def _sort_key_or_none(version: str) -> str | None:
