@@ -386,12 +386,17 @@ class ModelRegistry:
         # Serialize (cheap checks) before anything is stored or any hook is asked.
         payload, serializer_name, source = self._prepare(model, model_path, serializer)
         wanted = explicit if explicit is not None else self._predict_version(name)
-        self.runtime.veto(
-            "modelops_before_register", name=name, version=wanted.text, metadata=stored_metadata
-        )
-        artifact = self._store(payload, source)
+        artifact: ArtifactRef | None = None
         backend = self.backend
         for _ in range(_AUTO_RETRIES):
+            self.runtime.veto(
+                "modelops_before_register",
+                name=name,
+                version=wanted.text,
+                metadata=stored_metadata,
+            )
+            if artifact is None:  # stored once, after the first answer of the hooks
+                artifact = self._store(payload, source)
             record = ModelVersion(
                 name, wanted.text, artifact, serializer_name, stored_metadata, stored_tags,
                 stored_lineage,
@@ -402,13 +407,7 @@ class ModelRegistry:
             except DuplicateVersionError:
                 if explicit is not None:
                     raise
-            wanted = self._predict_version(name)
-            self.runtime.veto(
-                "modelops_before_register",
-                name=name,
-                version=wanted.text,
-                metadata=stored_metadata,
-            )
+            wanted = self._predict_version(name)  # taken meanwhile: the hooks are asked again
         else:
             raise StorageError(
                 f"Could not auto-increment a version of {name!r} after {_AUTO_RETRIES} attempts "

@@ -355,7 +355,7 @@ class LocalArtifactStore:
         """Remove the artifact's blob and checkout (blobs of a folder's files are kept)."""
         digest = artifact_hex(ref)
         _unlink(self._blob_name(digest))
-        _unlink(self._blobs / digest[:2] / digest)  # where stores written before kept it
+        _unlink(self._fanned_out_name(digest))
         shutil.rmtree(self._checkouts / digest, ignore_errors=True)
 
     def _read_verified(
@@ -427,20 +427,24 @@ class LocalArtifactStore:
     def _blob_path(self, digest: str) -> Path:
         """Where the blob of ``digest`` is: ``blobs/<digest>``, or ``blobs/ab/<digest>`` in a
         store written before blobs/ was flat (the flat name when it is in neither)."""
-        flat = self._blobs / digest
-        if not flat.exists():
-            fanned_out = self._blobs / digest[:2] / digest
-            if fanned_out.exists():
-                return fanned_out
-        return flat
+        flat = self._blob_name(digest)
+        if not os.path.exists(flat):
+            fanned_out = self._fanned_out_name(digest)
+            if os.path.exists(fanned_out):
+                return Path(fanned_out)
+        return Path(flat)
 
     def _blob_name(self, digest: str) -> str:
         """The flat blob path as a ``str`` (the write path avoids building Path objects)."""
         return f"{self._blobs_dir}{os.sep}{digest}"
 
+    def _fanned_out_name(self, digest: str) -> str:
+        """Where a store written before blobs/ was flat kept the blob: ``blobs/ab/ab12…``."""
+        return os.path.join(self._blobs_dir, digest[:2], digest)
+
     def _stored(self, digest: str) -> bool:
         return os.path.exists(self._blob_name(digest)) or os.path.exists(
-            os.path.join(self._blobs_dir, digest[:2], digest)
+            self._fanned_out_name(digest)
         )
 
 

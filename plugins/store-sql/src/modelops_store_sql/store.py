@@ -703,29 +703,18 @@ class SqlStore:
         version row is the audit entry of its registration), merged by time; each table is
         read newest first through an index, ``limit`` rows at most.
         """
-        limit = int(limit)
-        if name is None:
-            logged = self._query(
-                f"SELECT {_AUDIT_COLUMNS}, id FROM audit_log ORDER BY at DESC, id DESC LIMIT ?",
-                (limit,),
-            )
-            registered = self._query(
-                "SELECT v.created_at, v.created_by, m.name, v.version, v.artifact_digest, v.id "
-                "FROM versions v JOIN models m ON m.id = v.model_id ORDER BY v.id DESC LIMIT ?",
-                (limit,),
-            )
-        else:
-            logged = self._query(
-                f"SELECT {_AUDIT_COLUMNS}, id FROM audit_log WHERE model = ? "
-                "ORDER BY at DESC, id DESC LIMIT ?",
-                (name, limit),
-            )
-            registered = self._query(
-                "SELECT v.created_at, v.created_by, m.name, v.version, v.artifact_digest, v.id "
-                "FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? "
-                "ORDER BY v.id DESC LIMIT ?",
-                (name, limit),
-            )
+        params: list[Any] = [int(limit)] if name is None else [name, int(limit)]
+        logged = self._query(
+            f"SELECT {_AUDIT_COLUMNS}, id FROM audit_log "
+            f"{'' if name is None else 'WHERE model = ?'} ORDER BY at DESC, id DESC LIMIT ?",
+            params,
+        )
+        registered = self._query(
+            "SELECT v.created_at, v.created_by, m.name, v.version, v.artifact_digest, v.id "
+            "FROM versions v JOIN models m ON m.id = v.model_id "
+            f"{'' if name is None else 'WHERE m.name = ?'} ORDER BY v.id DESC LIMIT ?",
+            params,
+        )
         # (time, 1 for audit_log, row id): a registration listed before what followed it at
         # the same instant
         entries = [
