@@ -14,6 +14,7 @@ A value written ``{ env = "NAME" }`` is read from the environment variable ``NAM
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -418,3 +419,92 @@ def masked(value: Any, key: str, secret_keys: frozenset[str]) -> Any:
     if isinstance(value, list):
         return [masked(v, f"{key}{i}.", secret_keys) for i, v in enumerate(value)]
     return value
+
+
+_SECRET_QUERY_KEYS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "sslpassword",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "access_key",
+        "secret_key",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "auth",
+        "signature",
+        "x-amz-signature",
+        "x-amz-security-token",
+    }
+)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+_PASSWORD_PAIR = re.compile(r"(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s'\"&]+)")
+
+
+def mask_url(url: str) -> str:
+    """``url`` with every secret in it replaced by ``***``; safe to print.
+
+    One function for every URL form the project prints: the password of ``user:password@``
+    (which may itself contain ``@`` or ``:``: everything between the first ``:`` of the userinfo
+    and the last ``@`` before the host is masked), and the values of secret-named query
+    parameters (``?password=``, ``sslpassword``, ``token``, ``secret``, ``api_key`` ...).
+    A string without ``://`` is returned unchanged except for ``password=`` pairs (libpq's
+    ``key=value`` form).
+
+    >>> mask_url("postgresql://bob:p@ss:w0rd@db.example:5432/reg?sslmode=require&password=x")
+    'postgresql://bob:***@db.example:5432/reg?sslmode=require&password=***'
+    >>> mask_url("redis://:hunter2@127.0.0.1:6379/0")
+    'redis://:***@127.0.0.1:6379/0'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return _PASSWORD_PAIR.sub(r"\1***", url)
+    # The userinfo ends at the last '@' before the first '/', '?' or '#': a password may hold
+    # those three only percent-encoded, but '@' and ':' are often written raw.
+    at = rest.rfind("@", 0, _first_of(rest, "/?#", 0))
+    authority_end = _authority_end(rest)
+    if at != -1:
+        userinfo, host_part = rest[:at], rest[at + 1 :]
+        user, colon, _password = userinfo.partition(":")
+        rest = f"{user}:***@{host_part}" if colon else f"{user}@{host_part}"
+        authority_end = _authority_end(rest)
+    path, qmark, query = rest[authority_end:].partition("?")
+    if qmark:
+        query, hash_sign, fragment = query.partition("#")
+        query = _mask_pairs(query, "&") + hash_sign + fragment
+    return f"{scheme}://{rest[:authority_end]}{path}{qmark}{query}"
+
+
+def mask_urls_in(text: str) -> str:
+    """``text`` (an error message, a log line) with every URL in it passed through :func:`mask_url`.
+
+    Also masks libpq's ``password=...`` pairs outside URLs.
+    """
+    masked_text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group(0)), text)
+    return _PASSWORD_PAIR.sub(r"\1***", masked_text)
+
+
+def _authority_end(rest: str) -> int:
+    """Where the authority (``userinfo@host:port``) of ``rest`` (a URL after ``://``) ends."""
+    return _first_of(rest, "/?#", rest.rfind("@", 0, _first_of(rest, "/?#", 0)) + 1)
+
+
+def _first_of(text: str, chars: str, start: int) -> int:
+    positions = [p for p in (text.find(c, start) for c in chars) if p != -1]
+    return min(positions) if positions else len(text)
+
+
+def _mask_pairs(text: str, separator: str) -> str:
+    parts = []
+    for pair in text.split(separator):
+        key, eq, value = pair.partition("=")
+        if eq and key.strip().lower() in _SECRET_QUERY_KEYS and value:
+            parts.append(f"{key}=***")
+        else:
+            parts.append(pair)
+    return separator.join(parts)
