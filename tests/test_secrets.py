@@ -44,3 +44,35 @@ def test_mask_urls_in_masks_every_url_of_an_error_message() -> None:
         "Cannot connect to 'postgresql://bob:***@h:5499/db' "
         "(connection failed: host=h password=*** nor redis://:***@r:6379/0."
     )
+
+
+INLINE_URL = "postgresql://bob:p@ss@127.0.0.1:5499/db?sslmode=disable&password=zzz-secret"
+
+
+@pytest.fixture
+def project_with_inline_password(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "modelops.toml").write_text(f'[registry]\nbackend = "sql"\nurl = "{INLINE_URL}"\n')
+    return tmp_path
+
+
+def test_config_show_masks_a_password_written_inline_in_a_url(capsys, project_with_inline_password):
+    from modelops_core.cli.main import main
+
+    assert main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert 'url = "postgresql://bob:***@127.0.0.1:5499/db?sslmode=disable&password=***"' in out
+    assert "p@ss" not in out and "zzz-secret" not in out
+
+
+def test_plugin_trace_masks_url_passwords(capsys, project_with_inline_password, monkeypatch):
+    from modelops_core import Runtime
+    from modelops_core.config import load_config
+
+    monkeypatch.setenv("MODELOPS_TRACE_PLUGINS", "1")
+    Runtime(load_config())
+    err = capsys.readouterr().err
+    assert "postgresql://bob:***@127.0.0.1:5499/db" in err  # the trace did print the config
+    assert "p@ss" not in err and "zzz-secret" not in err

@@ -411,9 +411,15 @@ def _resolve_secrets(value: Any, source: str, key: str, found: set[str], prefix:
 
 
 def masked(value: Any, key: str, secret_keys: frozenset[str]) -> Any:
-    """``value`` with every secret replaced by ``"***"`` (for ``modelops config show``)."""
+    """``value`` with every secret replaced by ``"***"`` (for ``modelops config show``).
+
+    Values read from the environment are masked whole; a password written inline in a URL
+    (``postgresql://bob:pw@host/db``, ``?password=``) is masked by :func:`mask_urls_in`.
+    """
     if key.rstrip(".") in secret_keys:
         return "***"
+    if isinstance(value, str):
+        return mask_urls_in(value)
     if isinstance(value, Mapping):
         return {k: masked(v, f"{key}{k}.", secret_keys) for k, v in value.items()}
     if isinstance(value, list):

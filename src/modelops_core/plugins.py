@@ -122,9 +122,16 @@ def new_plugin_manager(environ: Mapping[str, str]) -> pluggy.PluginManager:
     manager = pluggy.PluginManager(PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     if environ.get(TRACE_PLUGINS_ENV, "") not in ("", "0", "false", "no"):
-        manager.trace.root.setwriter(sys.stderr.write)
+        manager.trace.root.setwriter(_masked_stderr_write)
         manager.enable_tracing()
     return manager
+
+
+def _masked_stderr_write(text: str) -> None:
+    """Write a trace line to stderr, URL passwords masked (hook arguments hold the config)."""
+    from modelops_core.config import mask_urls_in
+
+    sys.stderr.write(mask_urls_in(text))
 
 
 def discover(group: str = ENTRY_POINT_GROUP) -> list[AnyEntryPoint]:
