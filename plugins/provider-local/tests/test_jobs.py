@@ -115,3 +115,54 @@ def test_bad_data_fails_the_job_with_line_numbers(tmp_path: Path) -> None:
     assert final.status is JobStatus.FAILED
     assert "train.jsonl:2: invalid JSON" in (final.error or "")
     assert "train.jsonl:3: missing 'completion'" in (final.error or "")
+
+
+def test_a_damaged_status_file_is_a_typed_error_and_the_worker_carries_on(tmp_path: Path) -> None:
+    from modelops_provider_local.jobstore import DamagedJobFileError
+
+    provider = LocalProvider(home=str(tmp_path / ".modelops"))
+    train = write_jsonl(tmp_path / "train.jsonl", support_tickets(3000, seed=2))
+    job = provider.start(
+        TuningRequest(
+            model="local:logreg",
+            training_file=str(train),
+            hyperparameters={"epochs": 30, "batch_size": 8, "learning_rate": 0.01},
+        )
+    )
+    wait_for(provider, job.id, lambda j: j.status is JobStatus.RUNNING)
+    status_file = provider.root / "jobs" / job.id / "status.json"
+    status_file.write_text('{"status": "runn')  # a torn or hand-edited file
+    with pytest.raises(DamagedJobFileError) as caught:
+        provider.get(job.id)
+    assert str(status_file) in str(caught.value) and "line 1, column" in str(caught.value)
+    assert "modelops finetune cancel" in str(caught.value)
+    # the worker rewrites the file at its next step and finishes the job
+    deadline = time.monotonic() + 120
+    while True:
+        assert time.monotonic() < deadline, "the worker never rewrote status.json"
+        try:
+            finished = provider.get(job.id)
+        except DamagedJobFileError:
+            time.sleep(0.02)
+            continue
+        if finished.status.finished:
+            break
+    assert finished.status is JobStatus.SUCCEEDED, finished.error
+    assert any("status.json was damaged" in e.message for e in provider.events(job.id))
+
+
+def test_a_damaged_status_file_of_a_dead_worker_fails_the_job_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    provider = LocalProvider(home=str(tmp_path / ".modelops"))
+    job = provider.start(long_request(tmp_path))
+    wait_for(provider, job.id, lambda j: j.status is JobStatus.RUNNING)
+    pid = int((provider.root / "jobs" / job.id / "worker.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    provider._workers[job.id].wait()
+    (provider.root / "jobs" / job.id / "status.json").write_bytes(b"\xff\xfe garbage")
+    failed = provider.get(job.id)
+    assert failed.status is JobStatus.FAILED
+    assert "status could not be read" in (failed.error or "")
+    assert "not UTF-8 text at byte 0" in (failed.error or "")
+    assert provider.get(job.id).status is JobStatus.FAILED  # rewritten: readable from now on

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from modelops_core.jobs import JobEvent, JobStatus
+from modelops_core.jobs import JobEvent, JobStatus, ProviderError
 
 RAW_TO_STATUS = {
     "pending": JobStatus.PENDING,
@@ -52,11 +52,31 @@ def write_json_atomic(path: Path, value: Any) -> None:
         raise
 
 
+class DamagedJobFileError(ProviderError):
+    """A file of a local job (``status.json``, ``request.json``) holds no readable JSON object."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"The local job file {path} is damaged ({reason}), so the job's state cannot be read. "
+            "If the job's worker is still running it rewrites status.json at its next step: ask "
+            "again in a moment. Otherwise cancel the job (modelops finetune cancel "
+            f"{path.parent.name}) and start it again, or delete {path.parent} to forget it."
+        )
+
+
 def read_json(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path``."""
-    value = json.loads(path.read_text(encoding="utf-8"))
+    """The JSON object in ``path``; :class:`DamagedJobFileError` when it holds anything else."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DamagedJobFileError(
+            path, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise DamagedJobFileError(path, f"not UTF-8 text at byte {exc.start}") from None
     if not isinstance(value, dict):
-        raise ValueError(f"{path} does not hold a JSON object")
+        raise DamagedJobFileError(path, f"a JSON {type(value).__name__}, not an object")
     return value
 
 
@@ -82,8 +102,16 @@ class JobFiles:
         return read_json(self.status)
 
     def update_status(self, **changes: Any) -> dict[str, Any]:
-        """Merge ``changes`` into ``status.json`` (atomically) and return the new status."""
-        status = self.read_status() if self.status.exists() else {}
+        """Merge ``changes`` into ``status.json`` (atomically) and return the new status.
+
+        A damaged ``status.json`` is replaced by ``changes`` (what was in it cannot be read) and
+        the repair is written to the job's events: the writer knows the state it is setting.
+        """
+        try:
+            status = self.read_status() if self.status.exists() else {}
+        except DamagedJobFileError as exc:
+            self.add_event(f"{exc.path.name} was damaged and is rewritten", "warning")
+            status = {}
         status.update(changes)
         status["updated_at"] = time.time()
         write_json_atomic(self.status, status)

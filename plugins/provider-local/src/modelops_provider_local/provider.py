@@ -28,7 +28,13 @@ from modelops_core.jobs import (
     TuningRequest,
 )
 from modelops_provider_local.examples import read_examples, summarize_problems
-from modelops_provider_local.jobstore import JobFiles, process_alive, to_status, write_json_atomic
+from modelops_provider_local.jobstore import (
+    DamagedJobFileError,
+    JobFiles,
+    process_alive,
+    to_status,
+    write_json_atomic,
+)
 from modelops_provider_local.training import (
     JobRejected,
     base_model,
@@ -168,7 +174,12 @@ class LocalProvider:
     def get(self, job_id: str) -> ProviderJob:
         """The job's current snapshot, read from its ``status.json``."""
         files = self._files(job_id)
-        status = files.read_status()
+        try:
+            status = files.read_status()
+        except DamagedJobFileError:
+            if self._worker_alive(files):
+                raise  # the worker rewrites it at its next step; the message says to ask again
+            status = self._settle_dead_worker(files)
         if not to_status(status.get("status", "pending")).finished and not self._worker_alive(
             files
         ):
@@ -178,7 +189,7 @@ class LocalProvider:
     def cancel(self, job_id: str) -> ProviderJob:
         """Ask the job to stop; it ends ``cancelled`` at the worker's next check."""
         files = self._files(job_id)
-        status = files.read_status()
+        status = _readable_status(files)
         if to_status(status.get("status", "pending")).finished:
             return self._snapshot(files, status)
         files.cancel_flag.touch()
@@ -189,13 +200,13 @@ class LocalProvider:
                 os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 2.0
             while time.monotonic() < deadline:
-                status = files.read_status()
+                status = _readable_status(files)
                 if to_status(status.get("status", "pending")).finished:
                     break
                 if not self._worker_alive(files):
                     break
                 time.sleep(0.02)
-        status = files.read_status()
+        status = _readable_status(files)
         if not to_status(status.get("status", "pending")).finished:
             if self._worker_alive(files):
                 status = files.update_status(status="cancelling")
@@ -280,7 +291,12 @@ class LocalProvider:
         return process_alive(pid)
 
     def _settle_dead_worker(self, files: JobFiles) -> dict[str, Any]:
-        status = files.read_status()  # the worker may have finished just before exiting
+        try:
+            status = files.read_status()  # the worker may have finished just before exiting
+        except DamagedJobFileError as exc:
+            message = f"the worker process ended and its status could not be read: {exc}"
+            files.add_event(message, "error")
+            return files.update_status(status="failed", error=message)
         if to_status(status.get("status", "pending")).finished:
             return status
         if files.cancel_flag.exists():
@@ -332,3 +348,11 @@ def _preference_message(method: str) -> str:
         "retrieval index on prompt/completion pairs only. Use method='supervised', or a hosted "
         "provider (openai, vertex) for preference (DPO) tuning."
     )
+
+
+def _readable_status(files: JobFiles) -> dict[str, Any]:
+    """The job's status, or an empty (unfinished) one while ``status.json`` is damaged."""
+    try:
+        return files.read_status()
+    except DamagedJobFileError:
+        return {}
