@@ -83,6 +83,16 @@ class ArtifactCorruptedError(ArtifactError):
     """The stored bytes no longer hash to the artifact's digest; the artifact is not returned."""
 
 
+class UnsafeArtifactNameError(ArtifactError, ValueError):
+    """An artifact name that is not one plain file name: a name read from a (damaged or
+    hostile) row that would lead a checkout outside its folder, or a file name that cannot be
+    stored (a ``\\`` in it)."""
+
+
+class ArtifactLinkError(ArtifactError):
+    """A symbolic link was given to store, or found inside a folder to store."""
+
+
 # --- values ------------------------------------------------------------------------------------
 
 
@@ -197,9 +207,101 @@ def artifact_hex(ref: ArtifactRef) -> str:
 
 
 def safe_artifact_name(name: str) -> str:
-    """The last component of ``name`` (``""`` for nothing usable): never a path."""
+    """The last component of ``name`` (``""`` for nothing usable): never a path.
+
+    For names the caller chose (``put_bytes(name=...)``); a file's own name goes through
+    :func:`stored_file_name`, which refuses what this would silently cut.
+    """
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     return "" if base in ("", ".", "..") else base
+
+
+_MAX_NAME_BYTES = 255  # the longest file name of ext4, XFS, APFS and NTFS
+
+
+def _name_problem(name: str) -> str | None:
+    """Why ``name`` is not one plain file name (None when it is, or is empty)."""
+    if name in (".", ".."):
+        return f"it is {name!r}, which names a folder"
+    for separator, label in (("/", "'/'"), ("\\", "'\\'"), ("\0", "a NUL character")):
+        if separator in name:
+            return f"it contains {label}, so it is a path, not a file name"
+    if len(name.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES:
+        return f"it is longer than {_MAX_NAME_BYTES} bytes"
+    return None
+
+
+def artifact_name(ref: ArtifactRef, owner: str = "") -> str:
+    """``ref.name`` when it is one plain file name (or ``""``), else
+    :class:`UnsafeArtifactNameError`: the check every store makes before a checkout is named
+    after it, as :func:`artifact_hex` checks the digest, so a damaged or hostile row can never
+    place a checkout outside its folder.
+
+    :param owner: what the reference belongs to (``"churn 1.0"``), named in the error.
+    """
+    name = ref.name
+    problem = _name_problem(name) if name else None
+    if problem is None:
+        return name
+    whose = f" of {owner}" if owner else ""
+    raise UnsafeArtifactNameError(
+        f"The artifact name {name!r}{whose} ({ref.digest}) is unsafe: {problem}. Nothing was "
+        "checked out. The row that holds it is damaged or was written by hand; register the "
+        "model again from a trusted copy (or set the row's artifact_name to the file's name)."
+    )
+
+
+def check_artifact_ref(ref: ArtifactRef, owner: str) -> ArtifactRef:
+    """``ref`` when its digest, kind and name are well formed; else :class:`ArtifactError`
+    naming ``owner`` (``"churn 1.0"``): what the facades check on every ref read from a
+    backend before handing it to the artifact store."""
+    if _DIGEST.match(ref.digest) is None:
+        raise ArtifactError(
+            f"The artifact of {owner} has the invalid digest {ref.digest!r}: expected "
+            "'sha256:' and 64 hex digits. The row is damaged; register the model again."
+        )
+    if ref.kind not in ("file", "tree"):
+        raise ArtifactError(
+            f"The artifact of {owner} ({ref.digest}) has the unknown kind {ref.kind!r}: "
+            "expected 'file' or 'tree'. The row is damaged; register the model again."
+        )
+    artifact_name(ref, owner)
+    return ref
+
+
+def stored_file_name(path: str | os.PathLike[str]) -> str:
+    """The name a file or folder at ``path`` is stored under: its last component, refused
+    with :class:`UnsafeArtifactNameError` when no store could check it out again (a ``\\``
+    in it is a path separator on Windows and in every checkout)."""
+    source = os.fspath(path)
+    name = os.path.basename(source) or os.path.basename(os.path.normpath(source))
+    if "\\" in name:
+        raise UnsafeArtifactNameError(
+            f"Cannot store {source!r}: its name {name!r} contains '\\', which checkouts "
+            "read as a path separator, so it could never be loaded again. Rename it."
+        )
+    return "" if name in (".", "..", os.sep) else name
+
+
+def link_refused(path: str | os.PathLike[str], inside: str = "") -> ArtifactLinkError:
+    """The error for a symbolic link given to store (or found in the folder ``inside``):
+    a link is never followed, so a model path cannot copy what it points to (``/etc/passwd``)
+    into the store by accident; the user passes the target itself if that is what they mean."""
+    source = os.fspath(path)
+    try:
+        target = os.readlink(source)
+    except OSError:
+        target = "?"
+    where = (
+        f"Cannot store the folder {inside!r}: {source!r} is"
+        if inside
+        else f"Cannot store {source!r}: it is"
+    )
+    return ArtifactLinkError(
+        f"{where} a symbolic link (to {target!r}); links are not followed. To store what it "
+        f"points to, pass the target's path (os.path.realpath({source!r})) instead; to keep a "
+        "folder's link, replace it by a copy of its target."
+    )
 
 
 def encode_tree_manifest(files: Sequence[tuple[str, str, int]]) -> bytes:
@@ -221,27 +323,47 @@ def put_tree(
     """Store every file of ``folder`` with ``put_file`` (-> hex digest, size), then its
     manifest with ``put_bytes``: the folder artifact every store writes the same way.
 
-    Symbolic links and special files are refused, naming the file.
+    Symbolic links (to files or to folders) are refused with :class:`ArtifactLinkError`, a
+    file name with a ``\\`` with :class:`UnsafeArtifactNameError`, special files and
+    unreadable sub-folders with :class:`ArtifactError`, each naming the path; nothing is left
+    out silently.
     """
-    import os
-
+    name = stored_file_name(folder)
     files: list[tuple[str, str, int]] = []
     total = 0
-    for current, dirs, names in os.walk(folder):
+
+    def unreadable(error: OSError) -> None:
+        raise ArtifactError(
+            f"Cannot store the folder {str(folder)!r}: {error.filename!r} cannot be read "
+            f"({error.strerror or error}). Check its permissions."
+        )
+
+    for current, dirs, names in os.walk(folder, onerror=unreadable):
         dirs.sort()
+        for entry in [*dirs, *names]:
+            entry_path = Path(current, entry)
+            relative = entry_path.relative_to(folder).as_posix()
+            if "\\" in entry:
+                raise UnsafeArtifactNameError(
+                    f"Cannot store the folder {str(folder)!r}: the name {relative!r} contains "
+                    "'\\', which checkouts read as a path separator, so the folder could "
+                    "never be loaded again. Rename it."
+                )
+            if entry_path.is_symlink():
+                raise link_refused(entry_path, inside=str(folder))
         for file_name in sorted(names):
             file_path = Path(current, file_name)
             relative = file_path.relative_to(folder).as_posix()
-            if file_path.is_symlink() or not file_path.is_file():
+            if not file_path.is_file():
                 raise ArtifactError(
-                    f"Cannot store the folder {str(folder)!r}: {relative!r} is a symbolic "
-                    "link or special file. Replace it by a regular file or remove it."
+                    f"Cannot store the folder {str(folder)!r}: {relative!r} is a special file "
+                    "(a pipe, socket or device). Replace it by a regular file or remove it."
                 )
             digest, size = put_file(file_path)
             files.append((relative, f"sha256:{digest}", size))
             total += size
     ref = put_bytes(encode_tree_manifest(files))
-    return ArtifactRef(ref.digest, "tree", total, safe_artifact_name(folder.name))
+    return ArtifactRef(ref.digest, "tree", total, name)
 
 
 def decode_tree_manifest(data: bytes, label: str) -> list[tuple[str, str, int]]:
@@ -274,7 +396,9 @@ class ArtifactStore(Protocol):
         """Store a file or folder (once per distinct content) and return its reference.
 
         ``path`` is a ``str`` or a :class:`~pathlib.Path` (the registry hands over what the
-        user gave it); a link is stored as what it points to.
+        user gave it). A symbolic link, given or inside the folder, is refused with
+        :class:`ArtifactLinkError` (:func:`link_refused`), never followed; a name with a ``\\``
+        with :class:`UnsafeArtifactNameError` (:func:`stored_file_name`, :func:`put_tree`).
         """
         ...
 
@@ -287,7 +411,14 @@ class ArtifactStore(Protocol):
         ...
 
     def local_path(self, ref: ArtifactRef) -> Path:
-        """A verified local file (named ``ref.name``) or folder with the artifact's content."""
+        """A verified local file (named ``ref.name``) or folder with the artifact's content.
+
+        Always inside the store's own checkout folder: ``ref.name`` is checked with
+        :func:`artifact_name` (a name read from a damaged row is refused, nothing is written
+        or removed). The path is a copy (or a copy-on-write clone), never the stored content
+        itself: writing to it cannot change what the store holds, and the next call hands out
+        a verified copy again.
+        """
         ...
 
     def exists(self, ref: ArtifactRef) -> bool:

@@ -3,7 +3,7 @@
 Layout under ``root`` (default ``<home>/artifacts``)::
 
     blobs/ab12…      file contents, named by their sha256, read-only
-    checkouts/ab12…/ verified views handed to users (hard links to blobs)
+    checkouts/ab12…/ verified copies handed to users (never the blobs themselves)
     tmp/             files being written; linked or renamed into blobs/ only when complete
 
 blobs/ is one flat folder: no fan-out folders to create for the first blobs of a new store
@@ -11,10 +11,17 @@ blobs/ is one flat folder: no fan-out folders to create for the first blobs of a
 hash however many there are. Stores written before kept ``blobs/ab/ab12…``; those blobs are
 still found, verified and checked out.
 
-A new blob is written to an unnamed file (``O_TMPFILE``) in tmp/ and linked at its name once
-complete, so a killed process leaves nothing behind; where the file system has no unnamed
-files it is a named file in tmp/, renamed into place. Either way a blob appears whole or not at
-all.
+A new blob, of any size, is written to an unnamed file (``O_TMPFILE``) in tmp/ and linked at
+its name once complete, so a killed process leaves nothing behind; where the file system has no
+unnamed files it is a named file in tmp/, renamed into place. Either way a blob appears whole or
+not at all. A named file in tmp/ (and a checkout being built there) is locked (``flock``) by
+the process writing it; opening the store removes every entry of tmp/ whose writer is gone.
+
+A checkout is a copy of the blobs (a copy-on-write clone where the file system can), hashed as
+it is made: writing to a path :meth:`LocalArtifactStore.local_path` returned never changes what
+is stored, and the next call notices and hands out a fresh verified copy. Its name is checked
+(:func:`~modelops_core.storage.artifact_name`) so a damaged row cannot place it elsewhere.
+Symbolic links are refused when storing, never followed.
 
 A folder is stored as its files' blobs plus a manifest blob (a sorted JSON list of relative
 path, digest and size); the folder's digest is the manifest's. Every read hashes the content
@@ -30,7 +37,9 @@ import hashlib
 import os
 import shutil
 import stat
+import sys
 import tempfile
+import time
 from pathlib import Path, PurePath
 
 from modelops_core.storage import (
@@ -39,10 +48,18 @@ from modelops_core.storage import (
     ArtifactNotFoundError,
     ArtifactRef,
     artifact_hex,
+    artifact_name,
     decode_tree_manifest,
+    link_refused,
     put_tree,
     safe_artifact_name,
+    stored_file_name,
 )
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: abandoned temp files are found by age
+    fcntl = None  # type: ignore[assignment]
 
 _CHUNK = 1 << 20
 _SMALL = 8 << 20  # files up to this size are hashed in memory before anything is written
@@ -57,6 +74,10 @@ _READ_FILE_FLAGS = _READ_FLAGS | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_N
 # an unnamed file in tmp/ (Linux): nothing to clean up if the process dies while writing it
 _UNNAMED_FILES = hasattr(os, "O_TMPFILE") and os.link in os.supports_dir_fd
 _UNNAMED_FLAGS = os.O_WRONLY | getattr(os, "O_TMPFILE", 0) | getattr(os, "O_CLOEXEC", 0)
+# the ioctl cloning a whole file (Linux FICLONE: btrfs, XFS with reflink, bcachefs …)
+_FICLONE = 0x40049409
+# without flock (Windows), an entry of tmp/ older than this is taken as abandoned
+_ABANDONED_AFTER = 24 * 3600.0
 # what opening or linking an unnamed file fails with where the system cannot do it
 _NO_UNNAMED_FILES = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL})
 _NO_LINKING = frozenset({errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP, errno.EINVAL})
@@ -91,6 +112,7 @@ class LocalArtifactStore:
         self._ready = False
         self._blobs_fd: int | None = None  # blobs/, opened once: links are made relative to it
         self._unnamed_files = _UNNAMED_FILES
+        self._clones = sys.platform == "linux"  # until the file system says it cannot
 
     def __repr__(self) -> str:
         return f"LocalArtifactStore(root={str(self.root)!r})"
@@ -167,22 +189,29 @@ class LocalArtifactStore:
         return True
 
     def _write_named(self, data: bytes, digest: str) -> None:
-        """Write the blob as a named file in tmp/, then rename it into place (atomic)."""
+        """Write the blob as a named file in tmp/, then rename it into place (atomic).
+
+        The descriptor, which holds the file's lock, stays open until the rename: another
+        process opening the store meanwhile sees the file in use and leaves it.
+        """
         fd, temp = self._temp_file()
         try:
-            try:
-                _write_all(fd, data)
-                if self.durable:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
+            _write_all(fd, data)
+            if self.durable:
+                os.fsync(fd)
             self._rename_into_place(temp, digest)
         except BaseException:
             _unlink(temp)
             raise
+        finally:
+            os.close(fd)
 
     def put_path(self, path: Path | str) -> ArtifactRef:
-        """Store the file or folder at ``path``."""
+        """Store the file or folder at ``path``.
+
+        A symbolic link is refused (:class:`ArtifactLinkError`), never followed, and so is a
+        name with a ``\\`` in it (:class:`UnsafeArtifactNameError`).
+        """
         source = os.fspath(path)
         try:  # a plain file: opened once, measured and read through the same descriptor
             fd = os.open(source, _READ_FILE_FLAGS)
@@ -192,6 +221,7 @@ class LocalArtifactStore:
             status = os.fstat(fd)
             if not stat.S_ISREG(status.st_mode) or status.st_size > _SMALL:
                 return self._put_other(path)
+            name = stored_file_name(source)
             try:
                 data = _read_to_end(fd, status.st_size)
             except OSError as exc:
@@ -201,25 +231,23 @@ class LocalArtifactStore:
         finally:
             os.close(fd)
         digest = self._put_data(data)
-        name = safe_artifact_name(os.path.basename(source))
         return ArtifactRef(f"sha256:{digest}", "file", len(data), name)
 
     def _put_other(self, path: Path | str) -> ArtifactRef:
-        """Store what :meth:`put_path` does not read in one go: a link (under its target's
-        name), a folder, a large file, or a path written with a trailing ``/``."""
+        """Store what :meth:`put_path` does not read in one go: a folder, a large file, or a
+        path written with a trailing ``/``; refuse a link."""
         # normalized as Path does ("model.bin/" is the file); a Path already is
         source = os.fspath(path if isinstance(path, PurePath) else Path(path))
         status: os.stat_result | None
         try:
             status = os.lstat(source)
-            if stat.S_ISLNK(status.st_mode):  # stored under the name of what it points to
-                source = os.path.realpath(source)
-                status = os.stat(source)
         except (OSError, ValueError):
             status = None
+        if status is not None and stat.S_ISLNK(status.st_mode):
+            raise link_refused(source)
         if status is not None and stat.S_ISREG(status.st_mode):
+            name = stored_file_name(source)
             digest, size = self._put_file(source, status.st_size)
-            name = safe_artifact_name(os.path.basename(source))
             return ArtifactRef(f"sha256:{digest}", "file", size, name)
         if status is not None and stat.S_ISDIR(status.st_mode):
             return self._put_tree(Path(source))
@@ -234,65 +262,122 @@ class LocalArtifactStore:
         )
 
     def _put_file(self, source: Path | str, known_size: int | None = None) -> tuple[str, int]:
+        """Store the regular file ``source`` (never through a link): in one read up to 8 MiB,
+        else streamed through an unnamed file (a locked named one where there are none)."""
         self._ensure_dirs()
-        if known_size is None:
-            try:
-                known_size = os.stat(source).st_size
-            except OSError:
-                known_size = None
-        if known_size is not None and known_size <= _SMALL:
-            # one read; nothing is left behind when the content is already stored
-            try:
-                data = _read_all(source, known_size)
-            except OSError as exc:
-                raise ArtifactError(
-                    f"Cannot read {str(source)!r}: {exc.strerror or exc}. Check its permissions."
-                ) from exc
-            return self._put_data(data), len(data)
-        hasher = hashlib.sha256()
-        size = 0
-        fd, temp = self._temp_file()
         try:
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                while chunk := src.read(_CHUNK):
-                    hasher.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                if self.durable:
-                    out.flush()
-                    os.fsync(out.fileno())
-            digest = hasher.hexdigest()
-            if self._stored(digest):
-                _unlink(temp)
-            else:
-                self._rename_into_place(temp, digest)
+            src = os.open(source, _READ_FILE_FLAGS)
         except OSError as exc:
-            _unlink(temp)
+            if exc.errno == errno.ELOOP:  # replaced by a link since it was looked at
+                raise link_refused(source) from None
+            raise ArtifactError(
+                f"Cannot read {str(source)!r}: {exc.strerror or exc}. Check its permissions."
+            ) from exc
+        try:
+            if known_size is None:
+                known_size = os.fstat(src).st_size
+            if known_size <= _SMALL:
+                # one read; nothing is left behind when the content is already stored
+                data = _read_to_end(src, known_size)
+                return self._put_data(data), len(data)
+            if self._unnamed_files:
+                streamed = self._stream_unnamed(src)
+                if streamed is not None:
+                    return streamed
+                os.lseek(src, 0, os.SEEK_SET)  # this system cannot: write a named file
+            return self._stream_named(src)
+        except OSError as exc:
             raise ArtifactError(
                 f"Cannot store {str(source)!r} in {str(self.root)!r}: {exc.strerror or exc}. "
                 "Check the permissions and free space."
             ) from exc
+        finally:
+            os.close(src)
+
+    def _stream_unnamed(self, src: int) -> tuple[str, int] | None:
+        """Copy ``src`` into an unnamed file in tmp/, hashing it, and link it at its digest:
+        a process killed meanwhile leaves nothing behind. None when this system cannot."""
+        try:
+            out = os.open(self._tmp_dir, _UNNAMED_FLAGS, 0o444)
+        except OSError as exc:
+            if exc.errno not in _NO_UNNAMED_FILES:
+                raise
+            self._unnamed_files = False
+            return None
+        try:
+            digest, size = _copy_hashing(src, out)
+            if self._stored(digest):
+                return digest, size  # stored before: closing the unnamed file discards it
+            if self.durable:
+                os.fsync(out)
+            if not self._link_unnamed(out, digest):
+                return None
+        finally:
+            os.close(out)
+        if self.durable:
+            self._sync_blobs()
+        return digest, size
+
+    def _stream_named(self, src: int) -> tuple[str, int]:
+        """Copy ``src`` into a locked named file in tmp/, hashing it, and rename it into
+        place; a process killed meanwhile leaves the file, removed when the store is next
+        opened (its lock is gone with the process)."""
+        out, temp = self._temp_file()
+        try:
+            digest, size = _copy_hashing(src, out)
+            if self._stored(digest):
+                _unlink(temp)
+            else:
+                if self.durable:
+                    os.fsync(out)
+                self._rename_into_place(temp, digest)
         except BaseException:
             _unlink(temp)
             raise
+        finally:
+            os.close(out)
         return digest, size
 
     def _put_tree(self, folder: Path) -> ArtifactRef:
         return put_tree(folder, self._put_file, self.put_bytes)
 
     def _temp_file(self) -> tuple[int, str]:
-        """A new, empty, read-only file in tmp/ and a descriptor writing to it.
+        """A new, empty, read-only file in tmp/, locked, and a descriptor writing to it.
 
         Like ``tempfile.mkstemp``, with a random name from ``os.urandom`` instead of Python's
         random module, and created with mode 0o444: the descriptor may still write (the mode
-        only governs later opens), and the blob it becomes needs no ``chmod``.
+        only governs later opens), and the blob it becomes needs no ``chmod``. The lock lasts
+        as long as the descriptor: keep it open until the file is renamed or removed.
         """
         while True:
             temp = os.path.join(self._tmp_dir, os.urandom(8).hex())
             try:
-                return os.open(temp, _TEMP_FLAGS, 0o444), temp
+                fd = os.open(temp, _TEMP_FLAGS, 0o444)
             except FileExistsError:  # pragma: no cover - 64 random bits
                 continue
+            if _hold(fd):
+                return fd, temp
+            os.close(fd)  # pragma: no cover - swept between its creation and its lock
+
+    def _staging_folder(self) -> tuple[int, Path]:
+        """A new folder in tmp/ to build a checkout in, locked like :meth:`_temp_file`'s
+        files, and the descriptor holding the lock."""
+        while True:
+            staging = tempfile.mkdtemp(dir=self._tmp_dir)
+            fd = os.open(staging, _READ_FLAGS | getattr(os, "O_DIRECTORY", 0))
+            if _hold(fd):
+                return fd, Path(staging)
+            os.close(fd)  # pragma: no cover - swept between its creation and its lock
+
+    def _sweep_tmp(self) -> None:
+        """Remove every entry of tmp/ whose writer is gone (a killed process): a named file
+        or a checkout being built that nobody holds the lock of."""
+        try:
+            names = os.listdir(self._tmp_dir)
+        except FileNotFoundError:
+            return
+        for name in names:
+            _remove_if_abandoned(os.path.join(self._tmp_dir, name))
 
     def _rename_into_place(self, temp: str, digest: str) -> None:
         """Make the complete file ``temp`` the blob ``blobs/<digest>`` (atomic rename)."""
@@ -323,32 +408,30 @@ class LocalArtifactStore:
         return self._read_verified(artifact_hex(ref), ref)
 
     def local_path(self, ref: ArtifactRef) -> Path:
-        """A verified file (``checkouts/<digest>/<name>``) or folder with the content."""
+        """A verified copy of the file (``checkouts/<digest>/<name>``) or folder.
+
+        The stored content is verified on every call; an existing checkout is handed out again
+        only when it still hashes right and holds nothing else, otherwise it is made again.
+        """
         digest = artifact_hex(ref)
-        target = (
-            self._checkouts / digest / (ref.name or ("artifact" if ref.kind == "file" else "tree"))
-        )
+        default = "artifact" if ref.kind == "file" else "tree"
+        target = self._checkouts / digest / (artifact_name(ref) or default)
         if ref.kind == "file":
-            self._read_verified(digest, ref, check_only=True)
-            if target.exists() and _sha256_file(target) == digest:
-                return target
-            self._materialize(digest, {"": (digest, ref.size)}, target, ref)
+            entries = {"": digest}
+            if _is_regular_file(target):  # checked out before: the blob must still verify
+                self._read_verified(digest, ref, check_only=True)
+                if _sha256_file(target) == digest:
+                    return target
+            self._check_out(entries, target, ref)
             return target
         manifest = decode_tree_manifest(self._read_verified(digest, ref), ref.digest)
-        entries = {rel: (d.removeprefix("sha256:"), size) for rel, d, size in manifest}
-        for relative, (file_digest, _) in entries.items():
-            self._read_verified(file_digest, ref, check_only=True, member=relative)
-        if (
-            target.is_dir()
-            and all(
-                _sha256_file(target / relative) == file_digest
-                for relative, (file_digest, _) in entries.items()
-                if (target / relative).is_file()
-            )
-            and all((target / relative).is_file() for relative in entries)
-        ):
-            return target
-        self._materialize(digest, entries, target, ref)
+        entries = {relative: d.removeprefix("sha256:") for relative, d, _ in manifest}
+        if _is_folder(target):
+            for relative, file_digest in entries.items():
+                self._read_verified(file_digest, ref, check_only=True, member=relative)
+            if _holds_exactly(target, entries):
+                return target
+        self._check_out(entries, target, ref)
         return target
 
     def delete(self, ref: ArtifactRef) -> None:
@@ -358,11 +441,29 @@ class LocalArtifactStore:
         _unlink(self._fanned_out_name(digest))
         shutil.rmtree(self._checkouts / digest, ignore_errors=True)
 
+    def _label(self, ref: ArtifactRef, member: str) -> str:
+        return f"{ref.digest} ({ref.name or ref.kind}{'/' + member if member else ''})"
+
+    def _missing(self, ref: ArtifactRef, member: str) -> ArtifactNotFoundError:
+        return ArtifactNotFoundError(
+            f"The artifact {self._label(ref, member)} is missing from {str(self.root)!r}. It "
+            "was deleted or the store moved; register the model again or point [artifacts] "
+            "root at the right folder."
+        )
+
+    def _corrupted(
+        self, ref: ArtifactRef, member: str, blob: Path, actual: str
+    ) -> ArtifactCorruptedError:
+        return ArtifactCorruptedError(
+            f"The artifact {self._label(ref, member)} is corrupted: {str(blob)!r} hashes to "
+            f"sha256:{actual}. It is not returned. Restore the file from a backup or register "
+            "the model again."
+        )
+
     def _read_verified(
         self, digest: str, ref: ArtifactRef, *, check_only: bool = False, member: str = ""
     ) -> bytes:
         blob = self._blob_path(digest)
-        label = f"{ref.digest} ({ref.name or ref.kind}{'/' + member if member else ''})"
         try:
             if check_only:
                 actual = _sha256_file(blob)
@@ -371,52 +472,78 @@ class LocalArtifactStore:
                 data = blob.read_bytes()
                 actual = hashlib.sha256(data).hexdigest()
         except FileNotFoundError:
-            raise ArtifactNotFoundError(
-                f"The artifact {label} is missing from {str(self.root)!r}. It was deleted or "
-                "the store moved; register the model again or point [artifacts] root at the "
-                "right folder."
-            ) from None
+            raise self._missing(ref, member) from None
         if actual != digest:
-            raise ArtifactCorruptedError(
-                f"The artifact {label} is corrupted: {str(blob)!r} hashes to sha256:{actual}. "
-                "It is not returned. Restore the file from a backup or register the model again."
-            )
+            raise self._corrupted(ref, member, blob, actual)
         return data
 
-    def _materialize(
-        self,
-        digest: str,
-        entries: dict[str, tuple[str, int]],
-        target: Path,
-        ref: ArtifactRef,
-    ) -> None:
-        """Build ``target`` from blobs in tmp/, then rename it into place (atomic)."""
+    def _check_out(self, entries: dict[str, str], target: Path, ref: ArtifactRef) -> None:
+        """Build ``target`` in tmp/ from copies of the blobs, each hashed as it is made, then
+        rename it into place (atomic): what lands in checkouts/ is verified and is no blob."""
         self._ensure_dirs()
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=self._tmp))
+        lock, staging = self._staging_folder()
         try:
-            for relative, (file_digest, _) in entries.items():
+            for relative, file_digest in entries.items():
                 destination = staging / relative if relative else staging / "file"
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(self._blob_path(file_digest), destination)
+                self._copy_verified(file_digest, destination, ref, relative)
             built = staging / "file" if ref.kind == "file" else staging
-            if ref.kind != "file" and target.exists():
-                shutil.rmtree(target, ignore_errors=True)
+            if ref.kind != "file" or _is_folder(target) or os.path.islink(target):
+                _remove(target)  # a stale or modified checkout (never followed if a link)
             try:
                 os.replace(built, target)
             except OSError:  # another process put it there first; theirs is as good
-                if not target.exists():
+                if not (_is_folder(target) if ref.kind != "file" else _is_regular_file(target)):
                     raise
         finally:
+            os.close(lock)
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _copy_verified(self, digest: str, destination: Path, ref: ArtifactRef, member: str) -> None:
+        """Copy the blob of ``digest`` to the new file ``destination`` (read-only): a clone
+        where the file system can, read back to hash it, else a copy hashed as it is written.
+        """
+        blob = self._blob_path(digest)
+        try:
+            src = os.open(blob, _READ_FLAGS)
+        except FileNotFoundError:
+            raise self._missing(ref, member) from None
+        try:
+            out = os.open(destination, _TEMP_FLAGS, 0o444)
+            try:
+                if self._clone(src, out):
+                    actual = _sha256_file(destination)
+                else:
+                    actual, _ = _copy_hashing(src, out)
+            finally:
+                os.close(out)
+        finally:
+            os.close(src)
+        if actual != digest:
+            raise self._corrupted(ref, member, blob, actual)
+
+    def _clone(self, src: int, out: int) -> bool:
+        """Make ``out`` a copy-on-write clone of ``src`` (False where the file system cannot:
+        the store then stops asking)."""
+        if not self._clones or fcntl is None:
+            return False
+        try:
+            fcntl.ioctl(out, _FICLONE, src)
+        except OSError:
+            self._clones = False
+            return False
+        return True
 
     # --- helpers -------------------------------------------------------------------------------
 
     def _ensure_dirs(self) -> None:
+        """Create the folders on first use, and remove what killed writers left in tmp/."""
         if self._ready:
             return
         for directory in (self._blobs, self._tmp, self._checkouts):
             directory.mkdir(parents=True, exist_ok=True)
+        self._sweep_tmp()
         if self._unnamed_files and os.path.isdir("/proc/self/fd"):
             if self._blobs_fd is None:
                 self._blobs_fd = os.open(self._blobs_dir, _READ_FLAGS)
@@ -479,11 +606,82 @@ def _read_to_end(fd: int, expected_size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _link_or_copy(source: Path, destination: Path) -> None:
+def _copy_hashing(src: int, out: int) -> tuple[str, int]:
+    """Copy the rest of ``src`` to ``out``; the sha256 hex digest and size of what was copied."""
+    hasher = hashlib.sha256()
+    size = 0
+    while chunk := os.read(src, _CHUNK):
+        hasher.update(chunk)
+        _write_all(out, chunk)
+        size += len(chunk)
+    return hasher.hexdigest(), size
+
+
+def _hold(fd: int) -> bool:
+    """Lock the new temp file or folder ``fd`` for as long as it is open; False when another
+    process removed it as abandoned between its creation and the lock (make another)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return True
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return os.fstat(fd).st_nlink > 0
+
+
+def _remove_if_abandoned(path: str) -> None:
+    """Remove the tmp/ entry ``path`` if no process holds its lock (its writer died)."""
+    if fcntl is None:  # pragma: no cover - Windows: by age
+        with contextlib.suppress(OSError):
+            if time.time() - os.lstat(path).st_mtime > _ABANDONED_AFTER:
+                _remove(Path(path))
+        return
     try:
-        os.link(source, destination)
+        fd = os.open(path, _READ_FILE_FLAGS)
+    except OSError:  # gone meanwhile, or not ours to open: left alone
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: being written
+            return
+        _remove(Path(path))
+    finally:
+        os.close(fd)
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
-        shutil.copyfile(source, destination)
+        return False
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _holds_exactly(folder: Path, entries: dict[str, str]) -> bool:
+    """Whether the checkout ``folder`` holds the files of ``entries`` (relative path ->
+    sha256) with that content, and nothing else (no extra file, no link)."""
+    found: set[str] = set()
+    for current, dirs, names in os.walk(folder):
+        for name in [*dirs, *names]:
+            if os.path.islink(os.path.join(current, name)):
+                return False
+        for name in names:
+            found.add(Path(current, name).relative_to(folder).as_posix())
+    if found != entries.keys():
+        return False
+    return all(_sha256_file(folder / relative) == digest for relative, digest in entries.items())
+
+
+def _remove(path: Path) -> None:
+    """Remove the file, link or folder ``path`` (a link itself, never what it points to)."""
+    if _is_folder(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        _unlink(path)
 
 
 def _sha256_file(path: Path) -> str:
