@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from modelops_featurestore_redis.store import RedisFeatureStore, mask_url
+from modelops_featurestore_redis.store import RedisFeatureStore
 
 from modelops_core.feature_types import FeatureStoreConnectionError
 from modelops_core.features import FeatureStore
@@ -22,9 +22,33 @@ def test_an_unreachable_server_names_the_url_without_the_password() -> None:
     assert "s3cret" not in str(error.value)
 
 
-def test_mask_url_keeps_urls_without_a_password() -> None:
-    assert mask_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
-    assert mask_url("rediss://:pw@host:6380") == "rediss://:***@host:6380"
+@pytest.mark.parametrize(
+    ("url", "shown", "secrets"),
+    [
+        # A raw '@' in the password: everything up to the last '@' before the host is masked.
+        ("redis://alice:p@ss@127.0.0.1:1/0", "redis://alice:***@127.0.0.1:1/0", ["p@ss", "ss@"]),
+        ("redis://127.0.0.1:1/0?password=s3cret", "redis://127.0.0.1:1/0?password=***",
+         ["s3cret"]),
+        ("rediss://:pw@127.0.0.1:1?password=s3cret", "rediss://:***@127.0.0.1:1?password=***",
+         ["pw@", "s3cret"]),
+    ],
+)  # fmt: skip
+def test_connection_errors_mask_every_form_of_password(
+    url: str, shown: str, secrets: list[str]
+) -> None:
+    with pytest.raises(FeatureStoreConnectionError) as error:
+        RedisFeatureStore(url=url, socket_timeout=0.5)
+    assert shown in str(error.value)
+    assert not [secret for secret in secrets if secret in str(error.value)]
+
+
+def test_a_refused_password_is_not_shown(redis_prefix: str) -> None:
+    # The real server has no user 'alice': its refusal is wrapped with the URL masked.
+    url = "redis://alice:p@ss:w0rd@127.0.0.1:6379/0?password=also-secret"
+    with pytest.raises(FeatureStoreConnectionError, match=r"\[features\] url") as error:
+        RedisFeatureStore(url=url, prefix=redis_prefix)
+    assert "redis://alice:***@127.0.0.1:6379/0?password=***" in str(error.value)
+    assert "p@ss" not in str(error.value) and "also-secret" not in str(error.value)
 
 
 def test_redis_expires_the_row_itself(redis_prefix: str) -> None:
@@ -90,3 +114,20 @@ def test_a_reader_fetches_only_the_pushed_vectors(redis_prefix: str) -> None:
     assert reader.nearest(vectors[45], k=1, filter={"moved": True})[0].metadata == {"moved": True}
     first.close()
     second.close()
+
+
+def test_the_server_checks_the_width_and_metric_of_every_write(redis_prefix: str) -> None:
+    # What a racing first push meets: the facade saw no index, the server holds one already.
+    from modelops_core.feature_types import EmbeddingDimensionError, FeatureValueError
+
+    backend = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
+    FeatureStore(backend=backend).push_embeddings(["a"], np.ones((1, 8)), index="docs")
+    wide = np.ones((1, 9), dtype=np.float32)
+    with pytest.raises(EmbeddingDimensionError, match=r"'docs' holds 8-dimensional.*'b' has 9"):
+        backend.write_vectors("docs", ["b"], wide, [{}], "cosine")
+    with pytest.raises(FeatureValueError, match=r"'docs' uses the metric 'cosine', not 'l2'"):
+        backend.write_vectors("docs", ["c"], wide[:, :8], [{}], "l2")
+    assert backend.vector_ids("docs", 10) == ["a"]
+    assert backend._redis.llen(f"{redis_prefix}:log:docs") == 1  # no log entry either
+    assert FeatureStore(backend=backend).nearest(np.ones(8), k=2, index="docs")[0].id == "a"
+    backend.close()

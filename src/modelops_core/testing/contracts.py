@@ -1008,6 +1008,101 @@ class FeatureStoreContract(ComponentContract):
         assert first.shape == (2, 4) and second.shape == (3, 4)
         assert (second[:2] == first).all()
 
+    def test_racing_first_pushes_of_two_widths_leave_one_width_per_index(
+        self, runtime: Runtime, tmp_path: Path
+    ) -> None:
+        """Two processes push 16- and 32-wide vectors into the same new indexes at once: each
+        index keeps the width of the push that came first, the other push is refused with
+        :class:`EmbeddingDimensionError` and stores nothing, and ``nearest`` works."""
+        import json
+        import subprocess
+        import sys
+        import time
+
+        import numpy as np
+
+        from modelops_core.feature_types import EmbeddingDimensionError
+        from modelops_core.features import FeatureStore
+
+        module = getattr(self.plugin, "__name__", None)
+        if not isinstance(module, str):
+            pytest.skip("the plugin is not an importable module; no child process can load it")
+        indexes = [f"race-{i}" for i in range(20)]
+        gate = tmp_path / "go"
+        spec = {"plugin": module, "distribution": self.distribution or module,
+                "component": self.component_name, "home": str(tmp_path / ".modelops"),
+                "options": self.component_options(tmp_path), "gate": str(gate),
+                "indexes": indexes}  # fmt: skip
+        children = {
+            width: subprocess.Popen(
+                [sys.executable, "-c", _RACE_FIRST_PUSHES, json.dumps(spec), str(width)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for width in (16, 32)
+        }
+        ready = [tmp_path / f"ready-{width}" for width in children]
+        deadline = time.monotonic() + 60
+        while not all(path.exists() for path in ready) and time.monotonic() < deadline:
+            time.sleep(0.01)  # both children import and connect, then wait at the gate
+        gate.touch()
+        outcomes = {}
+        for width, child in children.items():
+            out, _ = child.communicate(timeout=60)
+            assert child.returncode == 0, out
+            outcomes[width] = json.loads(out.strip().splitlines()[-1])
+        backend = runtime.create(self.kind, self.component_name, **self.component_options(tmp_path))
+        try:
+            store = FeatureStore(backend=backend)
+            stored = {info.name: info for info in store.indexes()}
+            for index in indexes:
+                results = {width: outcomes[width][index] for width in (16, 32)}
+                winners = [width for width, result in results.items() if result == "ok"]
+                assert len(winners) == 1, (index, results)
+                loser = 32 if winners[0] == 16 else 16
+                assert results[loser] == EmbeddingDimensionError.__name__, (index, results)
+                assert (stored[index].dim, stored[index].count) == (winners[0], 1), stored[index]
+                found = store.nearest(np.ones(winners[0]), k=1, index=index)
+                assert [n.id for n in found] == [f"w{winners[0]}"]
+        finally:
+            close = getattr(backend, "close", None)
+            if callable(close):
+                close()
+
+
+# A child process of the race test: builds the component, says it is ready, waits at the gate
+# (so both children push at the same moment, however slow their start), then pushes one
+# vector of its width into each index; prints {index: "ok" or the error class name}.
+_RACE_FIRST_PUSHES = """
+import importlib, json, os, sys, time
+from pathlib import Path
+import numpy as np
+from modelops_core.feature_types import EmbeddingError
+from modelops_core.features import FeatureStore
+from modelops_core.kinds import Kind
+from modelops_core.testing.fixtures import make_runtime
+
+spec, width = json.loads(sys.argv[1]), int(sys.argv[2])
+plugin = importlib.import_module(spec["plugin"])
+runtime = make_runtime(Path(spec["home"]), [(spec["distribution"], plugin)])
+backend = runtime.create(Kind.FEATURE_STORE, spec["component"], **spec["options"])
+store = FeatureStore(backend=backend)
+Path(spec["gate"]).with_name(f"ready-{width}").touch()
+while not os.path.exists(spec["gate"]):
+    time.sleep(0.001)
+results = {}
+for index in spec["indexes"]:
+    try:
+        store.push_embeddings([f"w{width}"], np.ones((1, width)), index=index)
+        results[index] = "ok"
+    except EmbeddingError as error:
+        results[index] = type(error).__name__
+close = getattr(backend, "close", None)
+if callable(close):
+    close()
+print(json.dumps(results))
+"""
+
 
 class OptimizerContract(ComponentContract):
     """The optimizer suite: an optimization must not change what the model answers.

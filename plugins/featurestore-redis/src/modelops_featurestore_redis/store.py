@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from modelops_core.config import mask_url, mask_urls_in
 from modelops_core.feature_types import (
     Codec,
+    EmbeddingDimensionError,
     FeatureRow,
     FeatureSetInfo,
     FeatureStoreConnectionError,
@@ -85,14 +86,33 @@ end
 return deleted
 """
 _ROWS_PER_CALL = 2000
+# Store a batch of vectors of one index: KEYS = (indexes hash, vectors hash, metadata hash, log),
+# ARGV = (index, description, dim, metric, log entry or '', then id, vector, metadata per row).
+# The width and metric are checked against the index's description here, on the server, where
+# no other client's push can come in between: the first push of an index writes its
+# description. Returns 1, or the stored description (and writes nothing) when it differs.
+_WRITE_VECTORS = """
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if stored then
+    local found = cjson.decode(stored)
+    if tonumber(found['dim']) ~= tonumber(ARGV[3]) or found['metric'] ~= ARGV[4] then
+        return stored
+    end
+else
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+if ARGV[5] ~= '' then
+    redis.call('RPUSH', KEYS[4], ARGV[5])
+end
+for i = 6, #ARGV, 3 do
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
+end
+return 1
+"""
+_VECTORS_PER_CALL = 2000
 _KEYS_PER_MGET = 10_000  # bounds how long one command holds the server
-_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
 METHODS = ("exact", "int8", "hnsw")
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***``."""
-    return _PASSWORD.sub(r"\1***@", url)
 
 
 class RedisFeatureStore:
@@ -134,6 +154,7 @@ class RedisFeatureStore:
             raise self._connection_error(exc) from exc
         self._write_rows = self._redis.register_script(_WRITE_ROWS)
         self._prune = self._redis.register_script(_PRUNE)
+        self._write_vectors = self._redis.register_script(_WRITE_VECTORS)
         self._codec = Codec()
         self._vectors: dict[str, VectorCache] = {}
 
@@ -142,7 +163,8 @@ class RedisFeatureStore:
 
     def _connection_error(self, exc: Exception) -> FeatureStoreConnectionError:
         return FeatureStoreConnectionError(
-            f"Cannot reach the Redis feature store at {mask_url(self.url)} ({exc}). Start the "
+            f"Cannot reach the Redis feature store at {mask_url(self.url)} "
+            f"({mask_urls_in(str(exc))}). Start the "
             "server, or fix [features] url in the configuration (e.g. "
             'url = "redis://127.0.0.1:6379/0").'
         )
@@ -277,18 +299,38 @@ class RedisFeatureStore:
         metadata: Sequence[Mapping[str, Any]],
         metric: str,
     ) -> IndexInfo:
+        """Store the rows in one ``MULTI``/``EXEC`` of Lua calls that check the index's width
+        and metric on the server, where no other push can come between the check and the
+        write (a first push fixes them; a racing first push of another width is refused)."""
         encode = self._codec.encode_value
+        dim = int(matrix.shape[1])
+        keys = [self._key("idx"), self._key("vec", index), self._key("meta", index),
+                self._key("log", index)]  # fmt: skip
+        described = json.dumps({"dim": dim, "metric": metric})
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hsetnx(self._key("idx"), index, json.dumps({"dim": matrix.shape[1], "metric": metric}))
-        pipe.hset(self._key("vec", index), mapping={
-            item: matrix[row].tobytes() for row, item in enumerate(ids)})  # fmt: skip
-        pipe.hset(self._key("meta", index), mapping={
-            item: encode(dict(metadata[row])) for row, item in enumerate(ids)})  # fmt: skip
-        # The ids of this push, so other clients fetch only them (see cache.py).
-        pipe.rpush(self._key("log", index), encode(list(ids)))
+        for start in range(0, max(len(ids), 1), _VECTORS_PER_CALL):
+            args: list[bytes | str] = [index, described, str(dim), metric]
+            # The ids of this push go to the log once, so other clients fetch only them.
+            args.append(encode(list(ids)) if start == 0 else b"")
+            for row in range(start, min(start + _VECTORS_PER_CALL, len(ids))):
+                args += (ids[row], matrix[row].tobytes(), encode(dict(metadata[row])))
+            self._write_vectors(keys=keys, args=args, client=pipe)
         pipe.hlen(self._key("vec", index))
-        count = self._call(pipe.execute)[-1]
-        return IndexInfo(index, int(matrix.shape[1]), metric, int(count), self.method)
+        results = self._call(pipe.execute)
+        stored = results[0]
+        if stored != 1:
+            found = json.loads(stored)
+            if found["dim"] != dim:
+                raise EmbeddingDimensionError(
+                    f"Index {index!r} holds {found['dim']}-dimensional vectors; the vector of id "
+                    f"{ids[0]!r} has {dim}. Use the same embedding model, or push to another "
+                    "index."
+                )
+            raise FeatureValueError(
+                f"Index {index!r} uses the metric {found['metric']!r}, not {metric!r}; pass "
+                f"metric={found['metric']!r} or push to another index."
+            )
+        return IndexInfo(index, dim, metric, int(results[-1]), self.method)
 
     def index_info(self, index: str) -> IndexInfo | None:
         pipe = self._redis.pipeline(transaction=False)
