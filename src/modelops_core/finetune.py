@@ -165,6 +165,9 @@ class FineTuningJob:
     :param hyperparameters: more provider-neutral hyperparameters (``beta`` …) passed through.
     :param register_as: register the tuned model under this name on success (default
         ``[finetune] register``).
+    :param metadata: string tags sent with the job to the provider and kept on its tracking
+        run as ``job.metadata.<key>`` before the job is created (a pipeline step names its
+        attempt there, to find the job again after a crash).
     :param runtime: the runtime (default: a new one on the configuration found from here).
     :param clock: where time is read and waited (tests pass a fake clock).
     :param random_seed: seeds the jitter of the polling backoff.
@@ -188,6 +191,7 @@ class FineTuningJob:
         hyperparameters: Mapping[str, Any] | None = None,
         clock: Clock | None = None,
         random_seed: int | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> None:
         if runtime is None:
             from modelops_core.runtime import Runtime
@@ -215,6 +219,7 @@ class FineTuningJob:
         self.seed = seed
         self.suffix = suffix
         self.extra_hyperparameters = dict(hyperparameters or {})
+        self.metadata = {str(key): str(value) for key, value in (metadata or {}).items()}
         self.dataset = _as_dataset(dataset)
         self.validation_dataset = _as_dataset(validation_dataset)
         self.register_as = register_as or self.settings.register
@@ -427,7 +432,11 @@ class FineTuningJob:
             validation_file=report.validation_file,
             hyperparameters=self.hyperparameters(),
             suffix=self.suffix,
-            metadata={"dataset_fingerprint": fingerprint, "created_by": "modelops"},
+            metadata={
+                "dataset_fingerprint": fingerprint,
+                "created_by": "modelops",
+                **self.metadata,
+            },
         )
         params = {
             "model": self.model,
@@ -448,6 +457,7 @@ class FineTuningJob:
             "job.provider": self.provider,
             "job.status": JobStatus.PENDING.value,
             "job.register_as": self.register_as or "",
+            **{f"job.metadata.{key}": value for key, value in self.metadata.items()},
         }
         self._run_id = self.store.create(params, tags)
         try:

@@ -3,8 +3,18 @@
 Each step is a component of kind ``step`` (``modelops_register_steps``), built from its
 ``[[pipeline.steps]]`` options. Its cache key chains the previous step's key, its own name,
 options and code version, and whatever extra inputs it declares (``cache_inputs``: for
-example the digest of the file it reads). A step whose key was computed before and whose
-outputs still exist is reused instead of run again.
+example the digest of the file it reads).
+
+A step writes its files into a folder named after its key
+(``<home>/pipelines/<name>/steps/<step id>/<key prefix>/``), so results of other options never
+share a folder. When it finishes, the size and sha256 of every file (or folder) its outputs
+name are recorded; a step is reused only when its key was computed before and every recorded
+file still has that size and hash, otherwise it runs again. The state file is checksummed: a
+damaged or edited one is an error that says how to reset, never a silent recomputation.
+
+Steps with side effects record their intent before acting (``context.record``), so a run
+killed half-way re-attaches on the next run instead of acting twice (``finetune`` finds its
+job, ``register`` its version).
 
     >>> from modelops_core.pipeline import Pipeline  # doctest: +SKIP
     >>> Pipeline.from_file("pipeline.toml").run()    # doctest: +SKIP
@@ -16,6 +26,7 @@ import enum
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -33,15 +44,29 @@ if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
     from modelops_core.tracking import Run
 
-STATE_VERSION = 1
-#: Step results remembered per pipeline for reuse (the oldest are forgotten first).
+#: The layout of ``state.json``; version 1 kept one fixed folder per step (its files are
+#: not trusted and its entries are ignored).
+STATE_VERSION = 2
+#: Step results remembered per pipeline for reuse (the oldest are forgotten first, with
+#: their step folders).
 CACHE_ENTRIES = 256
+#: Test hook: ``<step id>:<point>`` makes the process stop with ``os._exit(137)`` when that
+#: step reaches that point (``finetune:job-started``, ``register:registered``, and for every
+#: step ``<id>:finished``: after it returned, before its result is saved), the way a kill
+#: would. Only the crash tests set it.
+CRASH_AT_ENV = "MODELOPS_TEST_CRASH_AT"
+#: The characters of the cache key naming a step's folder.
+_FOLDER_KEY_CHARS = 16
 #: Step outputs naming files that are stored with the tracking run of a pipeline run.
 _ARTIFACT_OUTPUTS = ("report", "evaluation", "sanitize_report")
 
 
 class PipelineError(ModelOpsError):
     """A pipeline could not run; the message names the step."""
+
+
+class PipelineStateError(PipelineError):
+    """The state file of a pipeline is damaged or was edited; the message says how to reset."""
 
 
 class StepFailedError(PipelineError):
@@ -74,17 +99,20 @@ class StepStatus(enum.StrEnum):
     NOT_RUN = "not run"
     WOULD_RUN = "would run"
     WOULD_REUSE = "would reuse"
+    WOULD_FAIL = "would fail"
 
 
 class Step(Protocol):
     """What a step component offers. Only ``run`` is required.
 
     - ``run(context) -> Mapping``: do the work; return JSON-able outputs (paths, ids, numbers)
-      that later steps read with ``context.latest(key)``.
+      that later steps read with ``context.latest(key)``. Files go into ``context.workdir``.
     - ``cacheable`` (default True): False for steps with side effects that must happen on
       every run (moving an alias); they are still skipped by ``--resume`` after succeeding.
     - ``cache_inputs(context) -> Mapping`` (optional): extra inputs of the cache key that the
       options do not show, such as the digest of a file named in the options.
+    - ``plan(context) -> str`` (optional): for ``--dry-run``, what running it would do
+      (``"would move production 2 -> 1"``); raise :class:`PipelineError` for a missing input.
     """
 
     def run(self, context: StepContext) -> Mapping[str, Any]: ...
@@ -92,7 +120,10 @@ class Step(Protocol):
 
 @attrs.frozen
 class StepResult:
-    """One step of a run: what happened, how long it took, what it produced."""
+    """One step of a run: what happened, how long it took, what it produced.
+
+    :param detail: why it ran or was reused (a dry run also says what it would do).
+    """
 
     id: str
     uses: str
@@ -101,11 +132,13 @@ class StepResult:
     key: str = ""
     outputs: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     error: str | None = None
+    detail: str = ""
 
 
 @attrs.frozen
 class PipelineResult:
-    """A whole run: its status (``succeeded``, ``failed``, ``interrupted``, ``planned``)."""
+    """A whole run: its status (``succeeded``, ``failed``, ``interrupted``, ``planned``, or
+    ``blocked`` for a plan with a missing input)."""
 
     pipeline: str
     status: str
@@ -145,13 +178,19 @@ class _SilentObserver:
 _MISSING: Any = object()
 
 
+def _forget(values: Mapping[str, Any]) -> None:
+    """Where ``record`` goes when nothing keeps the journal (a context built by hand)."""
+
+
 @attrs.define
 class StepContext:
     """What a step sees while it runs.
 
-    :param workdir: an empty directory for this step's files (kept for reuse).
+    :param workdir: an empty directory for this step's files, named after its cache key.
     :param outputs: the outputs of the steps before this one, by step id.
     :param run: the tracking run of this pipeline run (log metrics and artifacts on it).
+    :param journal: what an unfinished earlier attempt of this step, with the same key,
+        recorded with :meth:`record` (empty on a first attempt).
     """
 
     runtime: Runtime
@@ -161,6 +200,8 @@ class StepContext:
     outputs: Mapping[str, Mapping[str, Any]]
     run: Run | None = None
     say: Callable[[str], None] = lambda message: None
+    journal: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
+    keep_journal: Callable[[Mapping[str, Any]], None] = _forget
 
     def latest(self, key: str, default: Any = _MISSING) -> Any:
         """The value of ``key`` in the nearest earlier step that produced it."""
@@ -180,6 +221,26 @@ class StepContext:
         """``value`` taken relative to the pipeline file's directory."""
         path = Path(value)
         return path if path.is_absolute() else self.pipeline.base_dir / path
+
+    def record(self, **values: Any) -> None:
+        """Write ``values`` (JSON) into this step's journal, durably, before acting on them.
+
+        A run killed after this call hands them back as :attr:`journal` to the next attempt
+        of the step with the same key, which re-attaches instead of acting twice. The
+        journal is dropped once the step succeeded.
+        """
+        merged = {**self.journal, **values}
+        self.keep_journal(merged)
+        self.journal = frozen_mapping(merged)
+
+    def checkpoint(self, point: str) -> None:
+        """Stop the process here when the test hook :data:`CRASH_AT_ENV` names this point."""
+        _crash_point(self.step.id, point)
+
+
+def _crash_point(step_id: str, point: str) -> None:
+    if os.environ.get(CRASH_AT_ENV) == f"{step_id}:{point}":
+        os._exit(137)
 
 
 class Pipeline:
@@ -203,6 +264,15 @@ class Pipeline:
         """The pipeline in the ``[pipeline]`` table of the TOML file ``path``."""
         return cls(load_pipeline(Path(path)), runtime)
 
+    @property
+    def state_path(self) -> Path:
+        """``<home>/pipelines/<name>/state.json``: the reuse cache, journals and last run."""
+        return self.home / "state.json"
+
+    def workdir(self, step: StepSpec, key: str) -> Path:
+        """The folder of ``step``'s files for the cache key ``key``."""
+        return self.home / "steps" / step.id / key[:_FOLDER_KEY_CHARS]
+
     # --- planning ------------------------------------------------------------------------------
 
     def _build(self, step: StepSpec) -> Any:
@@ -217,7 +287,7 @@ class Pipeline:
             extra: Mapping[str, Any] = {}
             cache_inputs = getattr(component, "cache_inputs", None)
             if callable(cache_inputs):
-                extra = cache_inputs(self._context(step, {}, None))
+                extra = cache_inputs(self._context(step, "", {}, None))
             material = {
                 "previous": previous,
                 "uses": step.uses,
@@ -241,48 +311,84 @@ class Pipeline:
             return spec.distribution
 
     def _context(
-        self, step: StepSpec, outputs: Mapping[str, Mapping[str, Any]], run: Run | None
+        self,
+        step: StepSpec,
+        key: str,
+        outputs: Mapping[str, Mapping[str, Any]],
+        run: Run | None,
     ) -> StepContext:
         return StepContext(
             runtime=self.runtime,
             pipeline=self.spec,
             step=step,
-            workdir=self.home / "steps" / step.id,
+            workdir=self.workdir(step, key) if key else self.home / "steps" / step.id,
             outputs=outputs,
             run=run,
         )
 
     def plan(self, *, resume: bool = False) -> PipelineResult:
-        """What a run would do: each step ``would run`` or ``would reuse`` (nothing runs)."""
+        """What a run would do, and why: each step ``would run``, ``would reuse`` (its files
+        verified) or ``would fail`` (a missing input); nothing runs, nothing is written.
+
+        :raises PipelineStateError: the state file is damaged or was edited.
+        """
         built = {step.id: self._build(step) for step in self.spec.steps}
         keys = self._keys(built)
-        state = _State.load(self.home / "state.json")
+        state = _State.load(self.state_path)
+        outputs: dict[str, Mapping[str, Any]] = {}
         results = []
+        earlier_runs = False
+        blocked = False
         for step in self.spec.steps:
-            reusable = state.reusable(step.id, keys[step.id], built[step.id], resume=resume)
-            status = StepStatus.WOULD_REUSE if reusable is not None else StepStatus.WOULD_RUN
-            results.append(StepResult(step.id, step.uses, status, key=keys[step.id]))
-        return PipelineResult(self.spec.name, "planned", tuple(results))
+            key, component = keys[step.id], built[step.id]
+            reused, why = state.reusable(step.id, key, component, resume=resume)
+            if reused is not None:
+                results.append(
+                    StepResult(step.id, step.uses, StepStatus.WOULD_REUSE, key=key, detail=why)
+                )
+                outputs[step.id] = reused
+                continue
+            if earlier_runs and why == _NOTHING_STORED:
+                why = "an earlier step runs"
+            journal = state.journal_for(step.id, key)
+            if journal:
+                why += f"; continues the unfinished attempt ({_brief_journal(journal)})"
+            earlier_runs = True
+            status = StepStatus.WOULD_RUN
+            error = None
+            describe = getattr(component, "plan", None)
+            if callable(describe):
+                context = self._context(step, key, dict(outputs), None)
+                context.journal = frozen_mapping(journal)
+                try:
+                    said = describe(context)
+                except ModelOpsError as exc:
+                    status, error, blocked = StepStatus.WOULD_FAIL, str(exc), True
+                else:
+                    if said:
+                        why = f"{why}; {said}"
+            results.append(StepResult(step.id, step.uses, status, key=key, error=error, detail=why))
+        return PipelineResult(self.spec.name, "blocked" if blocked else "planned", tuple(results))
 
     # --- running -------------------------------------------------------------------------------
 
     def run(
         self, *, resume: bool = False, observer: Observer | None = None, track: bool = True
     ) -> PipelineResult:
-        """Run every step in order, reusing what is unchanged.
+        """Run every step in order, reusing what is unchanged and verified.
 
         :param resume: also skip steps that succeeded in the previous, unfinished run even
             when they are not cacheable (the run continues from the step that failed).
         :param track: record the run in the tracking store (experiment ``pipeline:<name>``).
+        :raises PipelineStateError: the state file is damaged or was edited; nothing ran.
         :raises StepFailedError: a step raised; the run is recorded as failed.
-        :raises KeyboardInterrupt: re-raised after the run is recorded as interrupted.
+        :raises PipelineInterruptedError: Ctrl-C; the run is recorded as interrupted.
         """
         observer = observer or _SilentObserver()
         started = time.perf_counter()
         built = {step.id: self._build(step) for step in self.spec.steps}
         keys = self._keys(built)
-        state_path = self.home / "state.json"
-        state = _State.load(state_path)
+        state = _State.load(self.state_path)
         outputs: dict[str, Mapping[str, Any]] = {}
         results: list[StepResult] = []
         with self._tracking(track) as run:
@@ -298,8 +404,16 @@ class Pipeline:
                         status = "failed" if result.status == StepStatus.FAILED else "interrupted"
                         break
                     outputs[step.id] = result.outputs
-                    state.finish_step(step.id, result, cacheable=_cacheable(built[step.id]))
-                    state.save(state_path)
+                    if result.status == StepStatus.RAN:
+                        _crash_point(step.id, "finished")
+                    state.finish_step(
+                        step.id,
+                        result,
+                        cacheable=_cacheable(built[step.id]),
+                        workdir=self.workdir(step, result.key),
+                        steps_root=self.home / "steps",
+                    )
+                    state.save()
             except KeyboardInterrupt:  # between steps
                 status = "interrupted"
             finally:
@@ -310,7 +424,7 @@ class Pipeline:
                     if s.id not in done
                 ]
                 state.end(status)
-                state.save(state_path)
+                state.save()
                 if run is not None:
                     self._record(run, status, results, outputs)
         outcome = PipelineResult(
@@ -348,14 +462,20 @@ class Pipeline:
         observer: Observer,
         resume: bool,
     ) -> StepResult:
-        reused = state.reusable(step.id, key, component, resume=resume)
+        reused, why = state.reusable(step.id, key, component, resume=resume)
         observer.step_started(step, reused is not None)
         if reused is not None:
-            result = StepResult(step.id, step.uses, StepStatus.REUSED, key=key, outputs=reused)
+            result = StepResult(
+                step.id, step.uses, StepStatus.REUSED, key=key, outputs=reused, detail=why
+            )
             observer.step_finished(result)
             return result
-        context = self._context(step, dict(outputs), run)
+        context = self._context(step, key, dict(outputs), run)
         context.say = lambda message: observer.step_message(step, message)
+        context.journal = frozen_mapping(state.journal_for(step.id, key))
+        context.keep_journal = lambda values: state.keep_journal(step.id, key, values)
+        # a fresh, empty folder: files of an interrupted attempt are not trusted
+        shutil.rmtree(context.workdir, ignore_errors=True)
         context.workdir.mkdir(parents=True, exist_ok=True)
         began = time.perf_counter()
         try:
@@ -369,12 +489,20 @@ class Pipeline:
         except Exception as exc:  # any failure of a step is reported, with the step named
             seconds = time.perf_counter() - began
             message = str(exc) if isinstance(exc, ModelOpsError) else f"{type(exc).__name__}: {exc}"
-            failed = StepResult(step.id, step.uses, StepStatus.FAILED, seconds, key, error=message)
+            failed = StepResult(
+                step.id, step.uses, StepStatus.FAILED, seconds, key, error=message, detail=why
+            )
             state.fail_step(step.id, key, message)
             observer.step_finished(failed)
             return failed
         result = StepResult(
-            step.id, step.uses, StepStatus.RAN, time.perf_counter() - began, key, produced
+            step.id,
+            step.uses,
+            StepStatus.RAN,
+            time.perf_counter() - began,
+            key,
+            produced,
+            detail=why,
         )
         observer.step_finished(result)
         return result
@@ -452,63 +580,203 @@ def _json_outputs(produced: Any, step: StepSpec) -> dict[str, Any]:
         ) from exc
 
 
-def _outputs_exist(outputs: Mapping[str, Any]) -> bool:
+def _brief_journal(journal: Mapping[str, Any]) -> str:
+    shown = {k: v for k, v in journal.items() if k != "attempt"} or journal
+    return ", ".join(f"{k} {v}" for k, v in shown.items())
+
+
+# --- verifying the files a step hands back -----------------------------------------------------
+
+
+def _output_files(outputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Size and sha256 of every existing file or folder named by an absolute path output."""
+    files: dict[str, dict[str, Any]] = {}
     for value in outputs.values():
-        if isinstance(value, str) and os.path.isabs(value) and not os.path.exists(value):
-            return False
-    return True
+        if isinstance(value, str) and os.path.isabs(value) and os.path.exists(value):
+            files[value] = _file_record(Path(value))
+    return files
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        digest = hashlib.sha256()
+        size = 0
+        for folder, names, files in os.walk(path):
+            names.sort()
+            for name in sorted(files):
+                member = Path(folder) / name
+                record = _file_record(member)
+                size += record["size"]
+                relative = member.relative_to(path).as_posix()
+                digest.update(f"{relative}\0{record['size']}\0{record['sha256']}\n".encode())
+        return {"size": size, "sha256": digest.hexdigest(), "folder": True}
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _verify(files: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why the recorded files cannot be handed back, or None when every one is unchanged."""
+    for name, expected in files.items():
+        path = Path(name)
+        if not path.exists():
+            return f"{path.name} is gone ({name})"
+        try:
+            actual = _file_record(path)
+        except OSError as exc:
+            return f"{path.name} cannot be read ({exc.strerror or exc})"
+        if actual["size"] != expected.get("size"):
+            return (
+                f"{path.name} changed since it was written "
+                f"({expected.get('size')} -> {actual['size']} bytes)"
+            )
+        if actual["sha256"] != expected.get("sha256"):
+            return f"{path.name} changed since it was written (its sha256 differs)"
+    return None
+
+
+# --- the state file ---------------------------------------------------------------------------
+
+_NOTHING_STORED = "no stored result for these options and inputs"
 
 
 @attrs.define
 class _State:
-    """``<home>/pipelines/<name>/state.json``: the cache of step outputs and the last run."""
+    """``<home>/pipelines/<name>/state.json``: the reuse cache, the journals of unfinished
+    steps and the last run, with a checksum over all three."""
 
+    path: Path
     cache: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     last: dict[str, Any] = attrs.field(factory=dict)
+    journals: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     current: dict[str, Any] = attrs.field(factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> _State:
+        """The state at ``path`` (empty when there is none); a damaged or edited file raises
+        :class:`PipelineStateError`."""
         if not path.is_file():
-            return cls()
+            return cls(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls()  # a damaged cache only costs a recomputation
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            raise PipelineStateError(_reset(path, f"it is not valid JSON ({exc})")) from None
+        except OSError as exc:
+            raise PipelineStateError(
+                _reset(path, f"it cannot be read ({exc.strerror or exc})")
+            ) from None
+        if not isinstance(data, dict):
+            raise PipelineStateError(_reset(path, "it does not hold a JSON object"))
+        if data.get("version") == 1:
+            return cls(path)  # one fixed folder per step: those files cannot be trusted
         if data.get("version") != STATE_VERSION:
-            return cls()
-        return cls(cache=data.get("cache", {}), last=data.get("last", {}))
+            raise PipelineStateError(
+                _reset(
+                    path,
+                    f"it has version {data.get('version')!r}, this modelops reads version "
+                    f"{STATE_VERSION} (was it written by a newer modelops?)",
+                )
+            )
+        body = {name: data.get(name) for name in ("cache", "last", "journals")}
+        if data.get("checksum") != _digest(body):
+            raise PipelineStateError(
+                _reset(
+                    path,
+                    "it was changed outside modelops (its checksum does not match its "
+                    "content), so the step results it lists cannot be trusted",
+                )
+            )
+        cache, last, journals = body["cache"], body["last"], body["journals"]
+        if not (
+            isinstance(cache, dict)
+            and isinstance(last, dict)
+            and isinstance(journals, dict)
+            and all(_valid_entry(entry) for entry in cache.values())
+            and all(
+                isinstance(j, dict) and isinstance(j.get("values"), dict) for j in journals.values()
+            )
+        ):
+            raise PipelineStateError(_reset(path, "its cache entries are malformed"))
+        return cls(path, cache=cache, last=last, journals=journals)
 
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"version": STATE_VERSION, "cache": self.cache, "last": self.current or self.last}
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
-        os.replace(temporary, path)
+    def save(self) -> None:
+        """Write the state atomically and durably (a journal must survive a kill)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        body = {"cache": self.cache, "last": self.current or self.last, "journals": self.journals}
+        body = json.loads(json.dumps(body, default=str))
+        data = {"version": STATE_VERSION, "checksum": _digest(body), **body}
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=1))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
 
     def reusable(
         self, step_id: str, key: str, component: Any, *, resume: bool
-    ) -> Mapping[str, Any] | None:
+    ) -> tuple[Mapping[str, Any] | None, str]:
+        """The verified outputs stored for ``key`` (None when the step must run) and why."""
         entry = self.cache.get(key)
-        if entry is None or not _outputs_exist(entry.get("outputs", {})):
-            return None
-        if _cacheable(component):
-            return dict(entry["outputs"])
-        previous = self.last.get("steps", {}).get(step_id, {})
-        unfinished = self.last.get("status") in ("failed", "interrupted", "running")
-        if resume and unfinished and previous.get("key") == key and previous.get("ok"):
-            return dict(entry["outputs"])
-        return None
+        if entry is None:
+            return None, _NOTHING_STORED
+        if not _cacheable(component):
+            previous = self.last.get("steps", {}).get(step_id, {})
+            unfinished = self.last.get("status") in ("failed", "interrupted", "running")
+            if not (resume and unfinished and previous.get("key") == key and previous.get("ok")):
+                return None, "runs on every run (not cacheable)"
+        problem = _verify(entry["files"])
+        if problem is not None:
+            return None, problem
+        count = len(entry["files"])
+        why = f"key {key[:12]}, {count} file{'s' if count != 1 else ''} verified"
+        return dict(entry["outputs"]), why
+
+    def journal_for(self, step_id: str, key: str) -> dict[str, Any]:
+        """What an unfinished attempt of ``step_id`` with ``key`` recorded (else empty)."""
+        journal = self.journals.get(step_id)
+        if journal is None or journal.get("key") != key:
+            return {}
+        return dict(journal["values"])
+
+    def keep_journal(self, step_id: str, key: str, values: Mapping[str, Any]) -> None:
+        self.journals[step_id] = {"key": key, "values": dict(values)}
+        self.save()
 
     def begin(self, run_id: str | None) -> None:
         self.current = {"run_id": run_id, "status": "running", "started": time.time(), "steps": {}}
 
-    def finish_step(self, step_id: str, result: StepResult, *, cacheable: bool) -> None:
-        self.cache.pop(result.key, None)  # re-inserted last: the oldest entries go first
-        self.cache[result.key] = {"step": step_id, "outputs": dict(result.outputs)}
+    def finish_step(
+        self,
+        step_id: str,
+        result: StepResult,
+        *,
+        cacheable: bool,
+        workdir: Path,
+        steps_root: Path,
+    ) -> None:
+        if result.status == StepStatus.RAN or result.key not in self.cache:
+            self.cache.pop(result.key, None)  # re-inserted last: the oldest entries go first
+            self.cache[result.key] = {
+                "step": step_id,
+                "workdir": str(workdir),
+                "outputs": dict(result.outputs),
+                "files": _output_files(result.outputs),
+            }
+        else:
+            self.cache[result.key] = self.cache.pop(result.key)
         for stale in list(self.cache)[: max(0, len(self.cache) - CACHE_ENTRIES)]:
-            del self.cache[stale]
+            self._evict(stale, steps_root)
+        self.journals.pop(step_id, None)
         self.current["steps"][step_id] = {"key": result.key, "ok": True, "cacheable": cacheable}
+
+    def _evict(self, key: str, steps_root: Path) -> None:
+        entry = self.cache.pop(key)
+        folder = Path(str(entry.get("workdir", "")))
+        kept = {str(other.get("workdir")) for other in self.cache.values()}
+        if str(folder) not in kept and folder.is_relative_to(steps_root) and folder != steps_root:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def fail_step(self, step_id: str, key: str, message: str) -> None:
         self.current["steps"][step_id] = {"key": key, "ok": False, "error": message}
@@ -516,3 +784,20 @@ class _State:
     def end(self, status: str) -> None:
         self.current["status"] = status
         self.current["ended"] = time.time()
+
+
+def _valid_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("outputs"), dict)
+        and isinstance(entry.get("files"), dict)
+        and all(isinstance(record, dict) for record in entry["files"].values())
+    )
+
+
+def _reset(path: Path, why: str) -> str:
+    return (
+        f"The pipeline state {path} cannot be used: {why}. Nothing was run. To start over, "
+        f"delete it (rm {path}): every step then runs again once; registered models, "
+        "tracking runs and fine-tuning jobs are kept."
+    )

@@ -15,12 +15,18 @@ if TYPE_CHECKING:
 
 EXIT_INTERRUPTED = 130
 _MARKS = {"ran": "✓", "reused": "↺", "failed": "✗", "interrupted": "■", "not run": "·"}
+#: Step details that explain why a step that was cached ran again.
+_CHANGED = ("changed since", "is gone", "cannot be read")
 
 
 @click.command("run")
 @click.argument("pipeline_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--resume", is_flag=True, help="Continue a failed or interrupted run.")
-@click.option("--dry-run", is_flag=True, help="Print the plan (what would run or be reused).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan: what would run or be reused and why, alias moves, missing inputs.",
+)
 def run_command(pipeline_file: Path | None, resume: bool, dry_run: bool) -> int:
     """Run the steps of PIPELINE_FILE (default: the [pipeline] table of modelops.toml)."""
     from modelops_core.pipeline import (
@@ -30,8 +36,12 @@ def run_command(pipeline_file: Path | None, resume: bool, dry_run: bool) -> int:
 
     pipeline = _pipeline(pipeline_file)
     if dry_run:
-        print_summary(pipeline.plan(resume=resume), title=f"Plan of {pipeline.spec.name}")
-        return 0
+        plan = pipeline.plan(resume=resume)
+        print_summary(plan, title=f"Plan of {pipeline.spec.name}")
+        problems = [step for step in plan.steps if step.error]
+        for step in problems:
+            click.secho(f"{step.id}: {step.error}", fg="red", err=True)
+        return 2 if problems else 0
     display = LiveSteps()
     try:
         result = pipeline.run(resume=resume, observer=display)
@@ -96,6 +106,8 @@ class LiveSteps:
         self.close()
         mark = _MARKS.get(result.status.value, " ")
         detail = f"{result.seconds:6.2f} s" if result.status.value == "ran" else ""
+        if result.status.value == "ran" and any(part in result.detail for part in _CHANGED):
+            detail += f"  ({_escape(result.detail)})"  # say why a cached step ran again
         self.console.print(f"{mark} {result.id:<12} {result.status.value:<11} {detail}")
 
     def close(self) -> None:
@@ -113,18 +125,22 @@ def _escape(text: str) -> str:
 def print_summary(result: PipelineResult, title: str | None = None) -> None:
     from modelops_core.cli.render import print_table
 
+    planned = result.status in ("planned", "blocked")
     rows = [
         (
             step.id,
             step.uses,
             step.status.value,
             f"{step.seconds:.2f}" if step.seconds else "",
-            _brief(step.outputs) if step.outputs else (step.error or ""),
+            (step.error or step.detail)
+            if planned
+            else (_brief(step.outputs) if step.outputs else (step.error or "")),
         )
         for step in result.steps
     ]
     heading = title or f"{result.pipeline}: {result.status} in {result.seconds:.1f} s"
-    print_table(heading, ["step", "uses", "status", "seconds", "outputs"], rows)
+    last = "why" if planned else "outputs"
+    print_table(heading, ["step", "uses", "status", "seconds", last], rows)
 
 
 def _brief(outputs: Any, limit: int = 4) -> str:

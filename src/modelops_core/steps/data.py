@@ -45,6 +45,18 @@ class DatasetStep:
         source = context.path(self.path)
         return {"sha256": _file_digest(source) if source.is_file() else "missing"}
 
+    def plan(self, context: StepContext) -> str:
+        """For ``--dry-run``: the data file must exist."""
+        from modelops_core.pipeline import PipelineError
+
+        source = context.path(self.path)
+        if not source.is_file():
+            raise PipelineError(
+                f"{context.step.where}: the data file {str(source)!r} does not exist. Write it "
+                f"there, or change path = {self.path!r} (relative to {context.pipeline.base_dir})."
+            )
+        return f"reads {source.name}"
+
     def run(self, context: StepContext) -> Mapping[str, Any]:
         dataset = self._read(context.path(self.path))
         if self.convert:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 class EvaluateStep:
     """Evaluate the latest ``model_id`` on the latest ``test`` file.
 
+    Outputs ``metrics``, ``evaluation`` (JSON), ``report`` (HTML), ``test_fingerprint`` and
+    ``evaluation_summary`` (what ``register`` stores; it names the test set too).
+
     :param metrics: metric names, or tables with options (``{ name = "f1", average = "macro" }``);
         default: ``[evaluation] metrics`` of the configuration.
     :param bootstrap: resamples for the confidence intervals (0: none).
@@ -50,6 +53,7 @@ class EvaluateStep:
         model_id = self.model_id or context.latest("model_id")
         provider = self.provider or context.latest("provider", None)
         test = Dataset.from_jsonl(context.latest("test"))
+        test_fingerprint = test.fingerprint()
         context.say(f"{model_id} on {len(test)} held-out examples")
         evaluator = Evaluator(
             self.metrics or None, runtime=context.runtime, bootstrap=self.bootstrap, seed=self.seed
@@ -67,11 +71,12 @@ class EvaluateStep:
         outputs: dict[str, Any] = {
             "metrics": values,
             "evaluation": str(evaluation.resolve()),
-            "evaluation_summary": _summary(result, values),
+            "evaluation_summary": _summary(result, values, test_fingerprint),
+            "test_fingerprint": test_fingerprint,
         }
         if self.report:
             report = context.workdir / "report.html"
-            result.to_html(report, title=f"{model_id} on {test.fingerprint()[:19]}")
+            result.to_html(report, title=f"{model_id} on {test_fingerprint[:19]}")
             outputs["report"] = str(report.resolve())
         if context.run is not None:
             context.run.log_metrics(values)
@@ -79,8 +84,9 @@ class EvaluateStep:
         return outputs
 
 
-def _summary(result: Any, values: Mapping[str, float]) -> dict[str, Any]:
-    """What the registry keeps with the version: values and their intervals."""
+def _summary(result: Any, values: Mapping[str, float], test_fingerprint: str) -> dict[str, Any]:
+    """What the registry keeps with the version: values, their intervals, and the test set
+    they were measured on (a gate compares only evaluations of the same test set)."""
     intervals = {}
     for name in values:
         try:
@@ -88,4 +94,9 @@ def _summary(result: Any, values: Mapping[str, float]) -> dict[str, Any]:
         except LookupError:  # no interval for this metric
             continue
         intervals[name] = [float(interval.low), float(interval.high)]
-    return {"values": dict(values), "intervals": intervals, "n": result.n}
+    return {
+        "values": dict(values),
+        "intervals": intervals,
+        "n": result.n,
+        "test_fingerprint": test_fingerprint,
+    }

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from modelops_core.finetune import FineTuningJob
     from modelops_core.jobs import ProviderJob
     from modelops_core.pipeline import StepContext
+
+#: The job metadata (at the provider and on its tracking run) naming the step's attempt.
+ATTEMPT_KEY = "modelops_attempt"
 
 
 class FinetuneStep:
     """Start a :class:`~modelops_core.finetune.FineTuningJob` and wait until it finishes.
+
+    The attempt is journaled before the job is created and the job id right after, so a run
+    killed while the job trains re-attaches to it (``--resume`` or a plain re-run with the
+    same options) instead of paying for a second one; a job that ended without success is
+    replaced by a new one.
 
     :param model: the base model (``local:logreg``, ``gpt-4o-mini-2024-07-18`` …).
     :param provider: default: inferred from the model name or ``[providers] default``.
@@ -51,26 +61,12 @@ class FinetuneStep:
         self.poll_interval = poll_interval
 
     def run(self, context: StepContext) -> Mapping[str, Any]:
-        from modelops_core.dataset import Dataset
-        from modelops_core.finetune import FineTuningJob
         from modelops_core.jobs import JobStatus
 
-        dataset = Dataset.from_jsonl(context.latest("train"))
-        job = FineTuningJob(
-            model=self.model,
-            dataset=dataset,
-            epochs=self.epochs,
-            learning_rate=self.learning_rate,
-            provider=self.provider,
-            method=self.method,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            runtime=context.runtime,
-            hyperparameters=self.hyperparameters,
-        )
+        job = self._reattach(context)
+        if job is None:
+            job = self._start(context)
         try:
-            job.start()
-            context.say(f"job {job.id} started on {job.provider}")
 
             def show(snapshot: ProviderJob) -> None:
                 progress = f" {snapshot.progress:.0%}" if snapshot.progress is not None else ""
@@ -99,3 +95,77 @@ class FinetuneStep:
             return outputs
         finally:
             job.close()
+
+    def _start(self, context: StepContext) -> FineTuningJob:
+        """A new job; its attempt is journaled before it exists and its id right after."""
+        from modelops_core.dataset import Dataset
+        from modelops_core.finetune import FineTuningJob
+
+        dataset = Dataset.from_jsonl(context.latest("train"))
+        attempt = uuid.uuid4().hex
+        context.record(attempt=attempt)
+        job = FineTuningJob(
+            model=self.model,
+            dataset=dataset,
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            provider=self.provider,
+            method=self.method,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            runtime=context.runtime,
+            hyperparameters=self.hyperparameters,
+            metadata={ATTEMPT_KEY: attempt},
+        )
+        try:
+            job.start()
+            context.checkpoint("job-started")
+            context.record(job_id=job.id, provider=job.provider)
+        except BaseException:
+            job.close()
+            raise
+        context.say(f"job {job.id} started on {job.provider}")
+        return job
+
+    def _reattach(self, context: StepContext) -> FineTuningJob | None:
+        """The job an interrupted attempt of this step started, when it can still succeed."""
+        from modelops_core.finetune import FineTuningJob
+
+        journal = context.journal
+        job_id, provider = journal.get("job_id"), journal.get("provider")
+        if job_id is None and journal.get("attempt"):
+            job_id, provider = _tracked_job(context, str(journal["attempt"]))
+        if job_id is None:
+            return None
+        job = FineTuningJob.attach(str(job_id), context.runtime, provider=provider)
+        try:
+            job.refresh()  # the provider's current state, with its details
+            snapshot = job.snapshot
+            if snapshot is not None and snapshot.status.finished and not snapshot.fine_tuned_model:
+                context.say(f"job {job_id} of the interrupted run ended {snapshot.status.value}")
+                job.close()
+                return None
+        except BaseException:
+            job.close()
+            raise
+        context.record(job_id=job.id, provider=job.provider)
+        context.say(f"job {job_id} (started by the interrupted run) re-attached")
+        return job
+
+
+def _tracked_job(context: StepContext, attempt: str) -> tuple[str | None, str | None]:
+    """The job id and provider tracked for ``attempt`` (the run may have stopped before the
+    step recorded the id; the tracking store had it by then)."""
+    from modelops_core.finetune_store import EXPERIMENT
+    from modelops_core.tracking import ExperimentTracker
+
+    tracker = ExperimentTracker(context.runtime)
+    try:
+        runs = tracker.find_runs(EXPERIMENT, {f"job.metadata.{ATTEMPT_KEY}": attempt})
+    finally:
+        tracker.close()
+    for run in runs:
+        job_id = run.tags.get("job.id")
+        if job_id:
+            return str(job_id), str(run.tags.get("job.provider") or "") or None
+    return None, None

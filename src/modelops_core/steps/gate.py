@@ -24,6 +24,10 @@ class GateStep:
         the model named ``model``; each metric in ``min`` may drop by at most ``max_drop``.
     :param model: the registered model name for ``compare_alias``.
     :param max_drop: the largest allowed drop against the alias's recorded evaluation.
+    :param allow_different_test_sets: compare with the alias's evaluation even when it was
+        measured on another test set than this one (different data, ``test_size`` or
+        ``seed``). By default the gate refuses: the fingerprints of both test sets are
+        recorded and must be equal for the numbers to be comparable.
     """
 
     cacheable = False  # the alias it compares against can move between runs
@@ -35,6 +39,7 @@ class GateStep:
         compare_alias: str | None = None,
         model: str | None = None,
         max_drop: float = 0.0,
+        allow_different_test_sets: bool = False,
     ) -> None:
         if compare_alias is not None and model is None:
             raise ValueError("compare_alias needs model = '<registered model name>' too.")
@@ -43,6 +48,7 @@ class GateStep:
         self.compare_alias = compare_alias
         self.model = model
         self.max_drop = max_drop
+        self.allow_different_test_sets = allow_different_test_sets
 
     def run(self, context: StepContext) -> Mapping[str, Any]:
         metrics: Mapping[str, Any] = context.latest("metrics")
@@ -84,12 +90,49 @@ class GateStep:
                 context.say(f"no {self.compare_alias!r} version yet: nothing to compare with")
                 return {}
         evaluation = holder.metadata.get("evaluation") or {}
-        values = evaluation.get("values", evaluation) if isinstance(evaluation, Mapping) else {}
+        if not isinstance(evaluation, Mapping):
+            evaluation = {}
+        self._check_same_test_set(context, holder.version, evaluation)
+        values = evaluation.get("values", evaluation)
         return {
             name: float(values[name])
             for name in self.minimum
             if isinstance(values.get(name), int | float)
         }
+
+    def _check_same_test_set(
+        self, context: StepContext, version: str, evaluation: Mapping[str, Any]
+    ) -> None:
+        """Refuse to compare with an evaluation of another (or an unknown) test set."""
+        if self.allow_different_test_sets:
+            return
+        ours = _test_fingerprint(context)
+        theirs = evaluation.get("test_fingerprint")
+        if ours is not None and ours == theirs:
+            return
+        raise GateFailedError(
+            f"{context.step.where}: the gate compares with {self.model} {version} "
+            f"({self.compare_alias}), which was evaluated on test set "
+            f"{_short(theirs)}, and this model on test set {_short(ours)}: metrics of "
+            "different test sets are not comparable, so nothing was registered. Evaluate "
+            "both on the same test set (the dataset step's data, test_size and seed as "
+            "before), or set allow_different_test_sets = true on this step to compare anyway."
+        )
+
+
+def _test_fingerprint(context: StepContext) -> str | None:
+    fingerprint = context.latest("test_fingerprint", None)
+    if fingerprint is None:
+        summary = context.latest("evaluation_summary", None)
+        if isinstance(summary, Mapping):
+            fingerprint = summary.get("test_fingerprint")
+    return str(fingerprint) if fingerprint else None
+
+
+def _short(fingerprint: Any) -> str:
+    if not fingerprint:
+        return "(not recorded)"
+    return str(fingerprint)[:23]
 
 
 def _metric(metrics: Mapping[str, Any], name: str, context: StepContext) -> float:
