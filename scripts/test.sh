@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
-#   1. lint and types (ruff, mypy --strict on the core);
+#   1. lint and types (ruff, mypy --strict on the core), uv.lock up to date;
 #   2. the core's tests with no plugin installed (.venv-core);
 #   3. every test with every first-party plugin installed (.venv).
 set -euo pipefail
@@ -12,6 +12,7 @@ bash scripts/install.sh .venv-core --core-only
 
 echo "== core + every plugin =="
 bash scripts/install.sh .venv
+.venv/bin/uv lock --check --quiet  # uv.lock matches every pyproject.toml of the workspace
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy --strict src/modelops_core
