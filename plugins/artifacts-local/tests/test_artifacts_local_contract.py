@@ -34,16 +34,17 @@ def test_blobs_live_under_home_artifacts(tmp_path: Path) -> None:
     assert not list((tmp_path / ".modelops" / "artifacts" / "tmp").iterdir())
 
 
-def test_a_modified_checkout_is_detected(tmp_path: Path) -> None:
+def test_a_modified_checkout_is_replaced_by_a_verified_copy(tmp_path: Path) -> None:
     store = LocalArtifactStore(home=str(tmp_path))
     source = tmp_path / "model.bin"
     source.write_bytes(b"original")
     ref = store.put_path(source)
     local = store.local_path(ref)
-    os.chmod(local, 0o644)  # a hard link to the blob: changing it changes the stored content
+    os.chmod(local, 0o644)  # a copy of the blob: changing it leaves the stored content alone
     local.write_bytes(b"tampered")
-    with pytest.raises(ArtifactCorruptedError, match="model.bin"):
-        store.local_path(ref)
+    assert (store.root / "blobs" / ref.digest[7:]).read_bytes() == b"original"
+    assert store.local_path(ref).read_bytes() == b"original"
+    assert store.local_path(ref) == local
 
 
 def test_a_corrupted_file_inside_a_folder_is_named(tmp_path: Path) -> None:
@@ -110,14 +111,20 @@ def test_without_unnamed_files_blobs_are_renamed_into_place(
     assert not list((store.root / "tmp").iterdir())
 
 
-def test_a_link_is_stored_under_the_name_of_its_target(tmp_path: Path) -> None:
+def test_a_link_is_refused_and_its_target_stored_when_named(tmp_path: Path) -> None:
+    from modelops_core.storage import ArtifactLinkError
+
     store = LocalArtifactStore(home=str(tmp_path / "home"))
     target = tmp_path / "weights-v3.bin"
-    target.write_bytes(b"weights")
+    target.write_bytes(b"weights" * 2_000_000)  # large files take another path
     link = tmp_path / "latest.bin"
     link.symlink_to(target)
-    ref = store.put_path(link)
-    assert ref.name == "weights-v3.bin" and store.get_bytes(ref) == b"weights"
+    for given in (link, str(link), f"{link}/"):
+        with pytest.raises(ArtifactLinkError, match="latest.bin': it is a symbolic link"):
+            store.put_path(given)
+    assert not list(store.root.glob("blobs/*"))  # nothing stored
+    ref = store.put_path(os.path.realpath(link))
+    assert ref.name == "weights-v3.bin" and store.get_bytes(ref) == target.read_bytes()
 
 
 def test_a_path_written_with_a_trailing_slash_is_the_file(tmp_path: Path) -> None:
