@@ -39,14 +39,16 @@ from modelops_core.storage import (
     ReleaseIndex,
     StorageError,
     VersionNotFoundError,
+    check_artifact_ref,
 )
 from modelops_core.stores import OpenedStores
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
+# used with fullmatch: "$" would also match before a trailing newline ("m\n")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")
 _AUTO_RETRIES = 100
 _REMEMBERED_NAMES = 1024  # valid model names a registry remembers (forgotten all at once)
 _LINEAGE_KEYS = (
@@ -557,9 +559,12 @@ class ModelRegistry:
         return serializer.loads(self.artifacts.get_bytes(artifact))
 
     def _artifact_of(self, record: ModelVersion) -> ArtifactRef:
+        """The version's artifact, its digest, kind and name checked before any store sees
+        them: a damaged or hostile row is refused naming the model and version."""
         if record.artifact is None:
             raise StorageError(f"{record.name} {record.version} has no artifact.")
-        return record.artifact
+        owner = f"model {record.name!r} version {record.version}"
+        return check_artifact_ref(record.artifact, owner)
 
     # --- aliases -------------------------------------------------------------------------------
 
