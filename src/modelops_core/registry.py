@@ -46,9 +46,8 @@ from modelops_core.stores import OpenedStores
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
 
-# used with fullmatch: "$" would also match before a trailing newline ("m\n")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
 _AUTO_RETRIES = 100
 _REMEMBERED_NAMES = 1024  # valid model names a registry remembers (forgotten all at once)
 _LINEAGE_KEYS = (
