@@ -120,6 +120,10 @@ def modelops_register_drift_tests(registry: ComponentRegistrar) -> None:
     :param registry: call ``registry.add(name, factory)`` for each drift test.
 
     Use it in plugin modules only; tests are chosen with ``[monitoring] drift_tests = [...]``.
+
+    Nothing in the core creates a drift test yet: the monitoring package (drift between a model
+    version's reference profile and windows of the request log) will, and ``modelops monitor``
+    with it. Components declared today are listed by ``modelops plugins list``.
     """
 
 
@@ -132,6 +136,11 @@ def modelops_register_engines(registry: ComponentRegistrar) -> None:
     :param registry: call ``registry.add(name, factory)`` for each engine.
 
     Use it in plugin modules only; the engine is chosen with ``[engine] name = "name"``.
+
+    Nothing in the core creates an engine yet: the engine contract (local, then Dask mapping
+    mergeable metric, fairness, profile and dataset-check states over partitions) will, for
+    evaluation, monitoring and dataset checks. Components declared today are listed by
+    ``modelops plugins list``.
     """
 
 
@@ -248,4 +257,8 @@ def modelops_on_alert(
     :param runtime: the runtime that raised it.
 
     Use it to route alerts to pagers, chat or tickets.
+
+    Nothing fires it yet: the monitoring package will (drift, degraded estimated performance,
+    latency SLA and error-spike checks), and so will the rollout controller (a failed analysis,
+    an automatic rollback).
     """
