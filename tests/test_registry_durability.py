@@ -8,6 +8,7 @@ is tried on SQLite and on PostgreSQL (the server on 127.0.0.1:5432; skipped when
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ import pytest
 from modelops_core.config import ComponentChoice, Config
 from modelops_core.registry import ModelRegistry
 from modelops_core.runtime import Runtime
+from modelops_core.storage import ArtifactCorruptedError
 from modelops_core.testing import (
     fresh_postgres_schema,
     make_runtime,
@@ -39,8 +41,9 @@ artifacts_plugin = pytest.importorskip(
 )
 PLUGINS = [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)]
 
-# The child registers "victim" 2 with a 2 MiB file on the backend given as JSON options; the
-# third argument names the point where it stops to be killed.
+# The child registers "victim" 2 with a 9 MiB file (above the 8 MiB read in one go: streamed
+# through tmp/) on the backend given as JSON options; the third argument names the point where
+# it stops to be killed.
 CHILD = textwrap.dedent(
     """
     import json, os, sys, time
@@ -68,7 +71,7 @@ CHILD = textwrap.dedent(
             return result
         return wrapper
 
-    if point == "artifact-half-written":
+    if point == "artifact-half-written":  # half of the file's first chunk is written
         real_write_all = local_store._write_all
         def write_half(fd, data):
             real_write_all(fd, data[: len(data) // 2])
@@ -151,6 +154,9 @@ def kill_at(point: str, home: Path, source: Path, tmp_path: Path, options: dict[
             child.wait()
 
 
+MODEL_SIZE = 9 << 20
+
+
 def assert_consistent(registry: ModelRegistry) -> None:
     """Every version row points to an artifact that is complete and verifies, and has its
     audit entry (written in the same transaction); no audit entry lacks its row."""
@@ -160,8 +166,23 @@ def assert_consistent(registry: ModelRegistry) -> None:
             path = Path(registry.get_model(name, version))  # verifies the sha256
             record = registry.get_version(name, version)
             assert record.artifact is not None and path.stat().st_size == record.artifact.size
+            assert f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}" == (
+                record.artifact.digest
+            )
         audited = [e.version for e in registry.audit(name) if e.action == "register"]
         assert sorted(audited) == sorted(versions)
+
+
+def corrupt_every_blob(home: Path) -> None:
+    """Change one byte in the middle of every stored blob, behind the store's back."""
+    for blob in (home / "artifacts" / "blobs").rglob("*"):
+        if blob.is_file():
+            os.chmod(blob, 0o644)
+            with blob.open("r+b") as handle:
+                handle.seek(blob.stat().st_size // 2)
+                byte = handle.read(1)
+                handle.seek(-1, os.SEEK_CUR)
+                handle.write(bytes([byte[0] ^ 0xFF]))
 
 
 @pytest.mark.slow
@@ -171,25 +192,31 @@ def test_a_registration_killed_midway_leaves_a_consistent_registry(
 ) -> None:
     home = tmp_path / ".modelops"
     source = tmp_path / "model.bin"
-    source.write_bytes(os.urandom(2 << 20))
+    source.write_bytes(os.urandom(MODEL_SIZE))
     with ModelRegistry(new_runtime(home, backend_options)) as registry:
         registry.register("victim", "1", {"kept": True})
     kill_at(point, home, source, tmp_path, backend_options)
     with ModelRegistry(new_runtime(home, backend_options)) as registry:
         assert registry.list_versions("victim") == (["1", "2"] if registered else ["1"])
         assert_consistent(registry)
-        if sys.platform == "linux":  # unnamed files (O_TMPFILE): a killed write leaves nothing
-            assert not list((home / "artifacts" / "tmp").iterdir())
+        # nothing left in tmp/: written unnamed (O_TMPFILE), or named, locked and removed
+        # when the store was opened again
+        assert not list((home / "artifacts" / "tmp").iterdir())
         blobs = home / "artifacts" / "blobs"
         for blob in blobs.rglob("*"):  # nothing incomplete was published as a blob
             if blob.is_file():
-                import hashlib
-
                 assert hashlib.sha256(blob.read_bytes()).hexdigest() == blob.name
         # the database is not left locked: the same registration now succeeds
         version = "3" if registered else "2"
         registry.register_model("victim", str(source), version)
-        assert registry.get_model("victim", version)
+        assert Path(registry.get_model("victim", version)).stat().st_size == MODEL_SIZE
+        # every read hashes the stored content again, checked out before or not
+        corrupt_every_blob(home)
+        for stored in registry.list_versions("victim"):
+            with pytest.raises(ArtifactCorruptedError, match="is corrupted"):
+                registry.get_model("victim", stored)
+        with pytest.raises(ArtifactCorruptedError, match="is corrupted"):
+            registry.load("victim", "1")
 
 
 # --- schema versions ---------------------------------------------------------------------------
