@@ -10,8 +10,9 @@ components come from plugins (``modelops-sanitizers`` ships ``pii``, ``strip_key
 from __future__ import annotations
 
 import array
+import bisect
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelops_core.dataset import Dataset
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = "pip install modelops-sanitizers (from a checkout: pip install ./plugins/sanitizers)"
 LENGTH_UNITS = ("chars", "tokens")
+MAX_LINE_GAPS = 1 << 16
+"""Changes of the record-to-line offset (blank or rejected lines) a file report can map."""
 Data = TypeVar("Data", bound="Dataset | Sequence[Mapping[str, Any]]")
 
 
@@ -141,13 +144,22 @@ class DatasetSanitizer:
         *,
         report: str | os.PathLike[str] | None = None,
         skip_invalid: bool = False,
+        raw_rejected: bool = False,
         progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
         """Sanitize a JSONL file of any size into ``output`` (atomically; it may equal
-        ``source``), keeping each line's shape. Memory stays bounded: records stream through
-        the pipeline. Returns the report, also written as JSON to ``report`` when given.
+        ``source``), keeping each line's shape. Returns the report, also written as JSON to
+        ``report`` when given.
 
-        Invalid lines raise, or with ``skip_invalid`` go to ``<output>.rejected.jsonl``.
+        Memory stays bounded whatever the size of the file: records stream through the
+        pipeline and the report holds counts and a bounded number of sample records per
+        type. A run that is killed leaves no temporary file (see
+        :func:`~modelops_core.dataset_write.atomic_writer`).
+
+        Invalid lines raise, or with ``skip_invalid`` go to ``<output>.rejected.jsonl`` as
+        ``{"line", "reason", "text"}``. Their text is redacted by the pipeline's PII
+        sanitizers (``redact_text``; a default ``pii`` when the pipeline has none); with
+        ``raw_rejected=True`` it is kept as it was, PII included.
         """
         import msgspec
 
@@ -162,12 +174,13 @@ class DatasetSanitizer:
         from modelops_core.dataset_write import atomic_writer, rejected_path
 
         components = [self._create(choice) for choice in self.pipeline()]
+        redactors = [] if raw_rejected else self._text_redactors(components, skip_invalid)
         name = str(source)
         encoder = msgspec.json.Encoder()
         side = rejected_path(output)
         counts = {"in": 0, "out": 0, "rejected": 0}
+        lines = _LineMap()
         rejects: Any = None
-        record_lines = array.array("L")  # 4-8 bytes per record: report findings by line
 
         def records() -> Iterator[Any]:
             for first_line, chunk, _ in iter_chunks(source, progress=progress):
@@ -182,14 +195,16 @@ class DatasetSanitizer:
                     except (ValueError, UnicodeDecodeError):
                         problem = line_problem(name, number, line)
                     if problem is None:
+                        lines.add(counts["in"], number)
                         counts["in"] += 1
-                        record_lines.append(number)
                         yield value
                     elif not skip_invalid:
                         raise read_error(name, problem)
                     else:
                         counts["rejected"] += 1
                         text = line.decode("utf-8", "replace")
+                        for redact in redactors:
+                            text = redact(text)
                         rejects.write(
                             encoder.encode({"line": number, "reason": problem.reason, "text": text})
                             + b"\n"
@@ -198,22 +213,48 @@ class DatasetSanitizer:
         stream: Iterable[Any] = records()
         for component in components:
             stream = component.apply(stream)
-        with atomic_writer(output) as handle:
+        with atomic_writer(output, watch=True) as handle:
             if skip_invalid:
-                with atomic_writer(side) as rejects:
+                with atomic_writer(side, watch=True) as rejects:
                     counts["out"] = _write(handle, stream, encoder)
             else:
                 counts["out"] = _write(handle, stream, encoder)
         if skip_invalid and not counts["rejected"]:
             side.unlink(missing_ok=True)
-        self.report = _report(components, counts["in"], counts["out"], record_lines)
+        self.report = _report(components, counts["in"], counts["out"], lines.line_of)
         self.report["lines_rejected"] = counts["rejected"]
+        if skip_invalid:
+            self.report["rejected_text"] = "raw" if raw_rejected else "redacted"
         if report is not None:
             import json
 
-            with atomic_writer(report) as handle:
+            with atomic_writer(report, watch=True) as handle:
                 handle.write(json.dumps(self.report, indent=2, default=str).encode() + b"\n")
         return self.report
+
+    def _text_redactors(
+        self, components: Sequence[Any], skip_invalid: bool
+    ) -> list[Callable[[str], str]]:
+        """What redacts a rejected line's text: the pipeline's components that can redact
+        plain text, else a default ``pii``; none without ``skip_invalid``."""
+        if not skip_invalid:
+            return []
+        redactors = [
+            component.redact_text
+            for component in components
+            if callable(getattr(component, "redact_text", None))
+        ]
+        if redactors:
+            return redactors
+        fallback = getattr(self._create("pii"), "redact_text", None)
+        if not callable(fallback):
+            raise DatasetError(
+                "skip_invalid would write the rejected lines with their PII: the installed "
+                "'pii' sanitizer cannot redact plain text (it has no redact_text()). Fix the "
+                "lines first, or keep them raw on purpose with raw_rejected=True "
+                "(modelops dataset sanitize --skip-invalid --raw-rejected)."
+            )
+        return [fallback]
 
     # --- internals -------------------------------------------------------------------------
 
@@ -224,7 +265,7 @@ class DatasetSanitizer:
             stream = component.apply(stream)
         result = list(stream)
         lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
-        self.report = _report(components, len(records), len(result), lines)
+        self.report = _report(components, len(records), len(result), lines.__getitem__)
         converted: Data = _like(data, result)
         return converted
 
@@ -243,19 +284,56 @@ def _write(handle: Any, stream: Iterable[Any], encoder: Any) -> int:
     return written
 
 
+class _LineMap:
+    """Record index -> source line, streaming, in memory that does not grow per record.
+
+    Record ``i`` is on line ``i + offset``; the offset changes only after a blank or rejected
+    line, and only those changes are kept (16 bytes each, at most :data:`MAX_LINE_GAPS`;
+    records after the last one kept get no line).
+    """
+
+    def __init__(self) -> None:
+        self.indexes = array.array("q")  # the first record index of each new offset
+        self.offsets = array.array("q")
+        self.offset = 1
+        self.mapped_below: int | None = None  # records from here on have no known line
+
+    def add(self, index: int, line: int) -> None:
+        if line - index != self.offset:
+            self.offset = line - index
+            if len(self.indexes) >= MAX_LINE_GAPS:
+                if self.mapped_below is None:
+                    self.mapped_below = index
+                return
+            self.indexes.append(index)
+            self.offsets.append(self.offset)
+
+    def line_of(self, index: int) -> int | None:
+        if self.mapped_below is not None and index >= self.mapped_below:
+            return None
+        position = bisect.bisect_right(self.indexes, index)
+        return index + (self.offsets[position - 1] if position else 1)
+
+
 def _report(
-    components: Sequence[Any], records_in: int, records_out: int, lines: Sequence[int]
+    components: Sequence[Any],
+    records_in: int,
+    records_out: int,
+    line_of: Callable[[int], int | None],
 ) -> dict[str, Any]:
-    """The pipeline's counts as plain JSON values. The first sanitizer's per-record counts
-    are also given per source line (``by_line``); later ones see records after the earlier
-    sanitizers, so their ``by_record`` indexes count those."""
+    """The pipeline's counts as plain JSON values. The first sanitizer's sampled per-record
+    counts are also given per source line (``by_line``); later ones see records after the
+    earlier sanitizers, so their ``by_record`` indexes count those."""
     import json
 
     stages = [dict(component.report()) for component in components]
     if stages and isinstance(stages[0].get("by_record"), Mapping):
-        stages[0]["by_line"] = {
-            lines[int(index)]: counts for index, counts in stages[0]["by_record"].items()
-        }
+        by_line = {}
+        for index, counts in stages[0]["by_record"].items():
+            line = line_of(int(index))
+            if line is not None:
+                by_line[line] = counts
+        stages[0]["by_line"] = by_line
     report = {
         "pipeline": [component.name for component in components],
         "records_in": records_in,

@@ -89,3 +89,15 @@ def test_dedupe_streams_and_reports_duplicates() -> None:
 def test_dedupe_does_not_confuse_key_order_or_types() -> None:
     assert dedupe([{"a": 1, "b": 2}, {"b": 2, "a": 1}]) == [{"a": 1, "b": 2}]
     assert len(dedupe([{"a": 1}, {"a": "1"}])) == 2
+
+
+def test_reports_list_the_first_ten_dropped_records_and_count_them_all() -> None:
+    lengths = FilterByLength(key="t", max_len=1)
+    list(lengths.apply([{"t": "long"}] * 25))
+    assert lengths.report()["records_dropped"] == 25
+    assert lengths.report()["dropped_records"] == list(range(10))
+    duplicates = Dedupe()
+    assert list(duplicates.apply([{"t": "same"}] * 25)) == [{"t": "same"}]
+    report = duplicates.report()
+    assert (report["duplicates_dropped"], report["records_out"]) == (24, 1)
+    assert report["duplicate_records"] == list(range(1, 11))

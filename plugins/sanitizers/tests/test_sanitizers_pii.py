@@ -251,3 +251,52 @@ def test_hyperscan_and_re_engines_find_exactly_the_same() -> None:
 def test_a_refused_candidate_does_not_hide_a_valid_one_inside_it() -> None:
     # The pattern first takes "1234 4111 1111 1111", which fails Luhn; the card after it stays.
     assert found("ref 1234 4111 1111 1111 1111") == [("card", "4111 1111 1111 1111")]
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_the_report_keeps_the_first_records_of_each_type_and_counts_the_rest(nested) -> None:
+    # Flat records take the whole-batch path, nested ones the record-by-record one.
+    records = [{"t": f"mail u{i}@example.org"} for i in range(5000)]
+    records[4000] = {"t": "ip 10.0.0.1 of u@example.org"}
+    if nested:
+        records = [{"m": [record]} for record in records]
+    sanitizer = PiiSanitizer()
+    assert sum(1 for _ in sanitizer.apply(records)) == 5000
+    report = sanitizer.report()
+    assert report["records_with_findings"] == 5000 and report["findings"] == 5001
+    assert report["samples_per_type"] == 10
+    assert list(report["by_record"]) == [*range(10), 4000]
+    assert report["by_record"][4000] == {"email": 1, "ip": 1}
+    assert report["by_type"] == {"email": 5000, "ip": 1}
+
+
+def test_samples_option_bounds_the_sampled_records() -> None:
+    sanitizer = PiiSanitizer(samples=0)
+    list(sanitizer.apply([{"t": "10.0.0.1"}] * 50))
+    assert sanitizer.report()["by_record"] == {}
+    assert sanitizer.report()["records_with_findings"] == 50
+    with pytest.raises(SanitizerOptionError, match="pii samples=-1 is not valid"):
+        PiiSanitizer(samples=-1)
+
+
+def test_by_field_stays_small_when_every_record_has_new_keys() -> None:
+    records = [{f"key{i}": "10.0.0.1"} for i in range(150)]
+    sanitizer = PiiSanitizer()
+    list(sanitizer.apply(records))
+    by_field = sanitizer.report()["by_field"]
+    assert len(by_field) == 101
+    assert by_field["(other fields)"] == {"ip": 50}
+    assert by_field["key0"] == {"ip": 1} and "key100" not in by_field
+
+
+@pytest.mark.parametrize("strategy", ["mask", "hash", "partial", "drop"])
+def test_redact_text_redacts_a_plain_string_without_counting_it(strategy: str) -> None:
+    sanitizer = PiiSanitizer(strategy=strategy, salt="s")
+    text = '{"broken": "jane@example.org'
+    redacted = sanitizer.redact_text(text)
+    [record] = PiiSanitizer(strategy="hash" if strategy == "drop" else strategy, salt="s").apply(
+        [{"broken": "jane@example.org"}]
+    )
+    expected = "[EMAIL]" if strategy == "drop" else record["broken"]
+    assert redacted == '{"broken": "' + expected
+    assert sanitizer.report()["records_in"] == 0 and sanitizer.report()["findings"] == 0

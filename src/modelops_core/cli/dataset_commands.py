@@ -129,19 +129,36 @@ def convert_command(source: Path, output: Path, to: str, skip_invalid: bool) -> 
     type=OUTPUT_FILE,
     help="Write the counts (per sanitizer, type, field, record; never values) as JSON.",
 )
-@click.option("--skip-invalid", is_flag=True, help="Set bad lines aside in OUTPUT.rejected.jsonl.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Set bad lines aside in OUTPUT.rejected.jsonl, their text redacted like the records.",
+)
+@click.option(
+    "--raw-rejected",
+    is_flag=True,
+    help="With --skip-invalid: keep the set-aside lines as they were, PII INCLUDED.",
+)
 def sanitize_command(
-    source: Path, output: Path, report_path: Path | None, skip_invalid: bool
+    source: Path, output: Path, report_path: Path | None, skip_invalid: bool, raw_rejected: bool
 ) -> None:
     """Run the [sanitizers] pipeline (default: pii) over SOURCE into OUTPUT, streaming.
     OUTPUT may be SOURCE: it is replaced atomically at the end."""
     from modelops_core.cli.render import print_table
+    from modelops_core.dataset_write import rejected_path
     from modelops_core.sanitize import DatasetSanitizer
 
+    if raw_rejected and not skip_invalid:
+        raise click.UsageError("--raw-rejected only applies with --skip-invalid.")
     sanitizer = DatasetSanitizer(state().runtime())
     with progress_bar(source, "sanitizing") as progress:
         report = sanitizer.sanitize_file(
-            source, output, report=report_path, skip_invalid=skip_invalid, progress=progress
+            source,
+            output,
+            report=report_path,
+            skip_invalid=skip_invalid,
+            raw_rejected=raw_rejected,
+            progress=progress,
         )
     rows = []
     for stage in report["sanitizers"]:
@@ -158,8 +175,22 @@ def sanitize_command(
     print_table(f"Sanitized {source} -> {output}", ["sanitizer", "in", "out", "findings"], rows)
     if report_path is not None:
         click.echo(f"report: {report_path}")
-    if report.get("lines_rejected"):
-        click.echo(f"set aside {report['lines_rejected']} invalid line(s).")
+    rejected = report.get("lines_rejected")
+    if rejected:
+        side = rejected_path(output)
+        if raw_rejected:
+            click.secho(
+                f"WARNING: {side} holds {rejected} raw line(s) as they were, PII INCLUDED "
+                "(--raw-rejected). Keep it private and delete it once the lines are fixed.",
+                err=True,
+                fg="red",
+                bold=True,
+            )
+        else:
+            click.echo(
+                f"set aside {rejected} invalid line(s) in {side}, their text redacted "
+                "(--raw-rejected keeps them as they were, PII included)."
+            )
         raise click.exceptions.Exit(EXIT_INVALID)
 
 

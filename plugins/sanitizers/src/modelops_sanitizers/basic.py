@@ -16,6 +16,8 @@ from modelops_sanitizers.errors import SanitizerOptionError
 from modelops_sanitizers.records import check_record
 
 LENGTH_UNITS: tuple[str, ...] = ("chars", "tokens")
+SAMPLE_INDEXES = 10
+"""Record indexes a report lists (the first ones dropped); the counts cover every record."""
 
 
 def _key_list(keys: Iterable[str] | str | None, *, sanitizer: str, option: str) -> tuple[str, ...]:
@@ -132,8 +134,8 @@ class FilterByLength:
             )
         self.key, self.max_len, self.unit = key, max_len, unit
         self._measure = _length_measure(unit, tokenizer)
-        self._records_in = self._records_out = self._missing = 0
-        self._dropped_indexes: list[int] = []
+        self._records_in = self._records_out = self._missing = self._dropped = 0
+        self._dropped_indexes: list[int] = []  # the first SAMPLE_INDEXES only
 
     def apply(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
         """Stream copies of the records whose ``key`` is at most ``max_len`` long."""
@@ -147,18 +149,21 @@ class FilterByLength:
             if self.key not in checked:
                 self._missing += 1
             elif text_length(checked[self.key], self._measure) > self.max_len:
-                self._dropped_indexes.append(index)
+                self._dropped += 1
+                if len(self._dropped_indexes) < SAMPLE_INDEXES:
+                    self._dropped_indexes.append(index)
                 continue
             self._records_out += 1
             yield _without_keys(checked, frozenset(), recursive=True)
 
     def report(self) -> dict[str, Any]:
-        """Records in/out, records without the key, and the indexes of dropped records."""
+        """Records in/out, records without the key, and the indexes of the first
+        :data:`SAMPLE_INDEXES` dropped records."""
         return {
             "sanitizer": self.name,
             "records_in": self._records_in,
             "records_out": self._records_out,
-            "records_dropped": len(self._dropped_indexes),
+            "records_dropped": self._dropped,
             "records_without_key": self._missing,
             "dropped_records": list(self._dropped_indexes),
         }
@@ -192,8 +197,8 @@ class Dedupe:
         self.keys = None if keys is None else _key_list(keys, sanitizer="dedupe", option="keys")
         self.normalize = normalize
         self._seen: set[bytes] = set()
-        self._records_in = 0
-        self._duplicate_indexes: list[int] = []
+        self._records_in = self._duplicates = 0
+        self._duplicate_indexes: list[int] = []  # the first SAMPLE_INDEXES only
 
     def fingerprint(self, record: Mapping[str, Any]) -> bytes:
         """The digest two records share exactly when they count as duplicates."""
@@ -218,18 +223,20 @@ class Dedupe:
             self._records_in += 1
             digest = self.fingerprint(checked)
             if digest in self._seen:
-                self._duplicate_indexes.append(index)
+                self._duplicates += 1
+                if len(self._duplicate_indexes) < SAMPLE_INDEXES:
+                    self._duplicate_indexes.append(index)
                 continue
             self._seen.add(digest)
             yield _without_keys(checked, frozenset(), recursive=True)
 
     def report(self) -> dict[str, Any]:
-        """Records in/out and the indexes of the duplicates dropped."""
+        """Records in/out and the indexes of the first :data:`SAMPLE_INDEXES` duplicates."""
         return {
             "sanitizer": self.name,
             "records_in": self._records_in,
-            "records_out": self._records_in - len(self._duplicate_indexes),
-            "duplicates_dropped": len(self._duplicate_indexes),
+            "records_out": self._records_in - self._duplicates,
+            "duplicates_dropped": self._duplicates,
             "duplicate_records": list(self._duplicate_indexes),
         }
 

@@ -34,6 +34,12 @@ from modelops_sanitizers.records import (
 STRATEGIES: tuple[str, ...] = ("mask", "hash", "partial", "drop")
 HASH_HEX_DIGITS = 16
 BATCH_RECORDS = 2048
+SAMPLES_PER_TYPE = 10
+"""Records kept in the report's ``by_record`` for each PII type: the first ones it was found in."""
+MAX_FIELD_PATHS = 100
+"""Field paths counted one by one in ``by_field``; findings in further paths go to
+:data:`OTHER_FIELDS`, so a file whose keys differ on every line keeps a small report."""
+OTHER_FIELDS = "(other fields)"
 _FLAT_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
 """Value types of a record that holds no container: its strings are its top-level values."""
 
@@ -157,6 +163,8 @@ class PiiSanitizer:
     :param detectors: third-party detectors added to the built-in ones: callables or objects
         with ``find(text)`` returning ``(start, end, type)`` spans, or their ``"module:attr"``
         names (usable from ``modelops.toml``).
+    :param samples: records kept in the report's ``by_record`` per PII type (the first ones
+        holding it); the report's size does not grow with the number of records.
     """
 
     name = "pii"
@@ -169,16 +177,25 @@ class PiiSanitizer:
         fields: list[str] | None = None,
         engine: str = "auto",
         detectors: list[Any] | None = None,
+        samples: int = SAMPLES_PER_TYPE,
     ) -> None:
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
+            raise SanitizerOptionError(
+                f"pii samples={samples!r} is not valid: give a whole number >= 0 (records kept "
+                f"in the report per PII type; default {SAMPLES_PER_TYPE})."
+            )
         self.redactor = PiiRedactor(
             types, strategy=strategy, salt=salt, engine=engine, detectors=detectors or ()
         )
         self.fields = check_fields(fields, sanitizer="pii")
+        self.samples = samples
         self._records_in = 0
         self._records_out = 0
+        self._records_with_findings = 0
         self._by_type: Counter[str] = Counter()
         self._by_field: dict[str, Counter[str]] = {}
         self._by_record: dict[int, dict[str, int]] = {}
+        self._sampled: Counter[str] = Counter()  # records kept in _by_record, per type
 
     def __repr__(self) -> str:
         return f"PiiSanitizer({self.redactor!r}, fields={sorted(self.fields or [])!r})"
@@ -251,27 +268,50 @@ class PiiSanitizer:
     def _count_findings(
         self,
         first_index: int,
-        span_records: list[int],
+        span_records: Sequence[int],
         span_fields: Iterable[str],
         span_types: list[str],
     ) -> None:
-        """Add a batch's findings to the per type, per field and per record counts."""
+        """Add a batch's findings to the per type and per field counts, and sample the records."""
         self._by_type.update(span_types)
         for (field, pii_type), number in Counter(zip(span_fields, span_types, strict=True)).items():
-            path = str(field)
-            field_counts = self._by_field.get(path)
-            if field_counts is None:
-                field_counts = self._by_field[path] = Counter()
-            field_counts[pii_type] += number
-        by_record = self._by_record
+            self._field_counts(str(field))[pii_type] += number
+        per_record: dict[int, dict[str, int]] = {}
         for (record, pii_type), number in Counter(
             zip(span_records, span_types, strict=True)
         ).items():
-            record_counts = by_record.get(first_index + record)
-            if record_counts is None:
-                by_record[first_index + record] = {pii_type: number}
+            counts = per_record.get(record)
+            if counts is None:
+                per_record[record] = {pii_type: number}
             else:
-                record_counts[pii_type] = number
+                counts[pii_type] = number
+        for record in sorted(per_record):
+            self._sample(first_index + record, per_record[record])
+
+    def _field_counts(self, path: str) -> Counter[str]:
+        """The counter of ``path``, or of :data:`OTHER_FIELDS` once there are enough paths."""
+        counts = self._by_field.get(path)
+        if counts is None:
+            if len(self._by_field) >= MAX_FIELD_PATHS:
+                path = OTHER_FIELDS
+                counts = self._by_field.get(path)
+            if counts is None:
+                counts = self._by_field[path] = Counter()
+        return counts
+
+    def _sample(self, index: int, counts: dict[str, int]) -> None:
+        """Count a record with findings; keep its counts when it is among the first
+        ``samples`` records of one of its types (bounded: ``samples`` per type)."""
+        self._records_with_findings += 1
+        sampled = self._sampled
+        limit = self.samples
+        kept = False
+        for pii_type in counts:
+            if sampled[pii_type] < limit:
+                sampled[pii_type] += 1
+                kept = True
+        if kept:
+            self._by_record[index] = counts
 
     def _redact_batch(self, texts: list[str], found: BatchSpans) -> tuple[list[int], list[str]]:
         """The indexes of the texts with findings, and those texts redacted.
@@ -370,7 +410,7 @@ class PiiSanitizer:
             by_type = self._by_type
             for pii_type, count in counts.items():
                 by_type[pii_type] += count
-            self._by_record[first_index + offset] = counts
+            self._sample(first_index + offset, counts)
             if dropping:
                 continue
             self._records_out += 1
@@ -380,9 +420,7 @@ class PiiSanitizer:
         self, text: str, path: str, spans: Sequence[Span], counts: dict[str, int]
     ) -> str:
         """``text`` redacted (as is under ``drop``), its findings counted per type and field."""
-        field_counts = self._by_field.get(path)
-        if field_counts is None:
-            field_counts = self._by_field[path] = Counter()
+        field_counts = self._field_counts(path)
         for span in spans:
             pii_type = span[2]
             counts[pii_type] = counts.get(pii_type, 0) + 1
@@ -391,20 +429,31 @@ class PiiSanitizer:
             return text
         return self.redactor._redact_spans(text, spans)
 
+    def redact_text(self, text: str) -> str:
+        """``text`` redacted like a record's strings, without counting it in the report (for
+        text that is not a record, e.g. a line set aside as invalid JSON). Under ``drop`` the
+        findings are masked: a string cannot be dropped."""
+        spans = self.redactor.detector.spans_many([text])[0]
+        return self.redactor._redact_spans(text, spans) if spans else text
+
     def report(self) -> dict[str, Any]:
-        """Counts only: findings per type, per field path and per record index; never values."""
+        """Counts only, never values: findings per type and per field path, the number of
+        records with findings, and ``by_record`` (record index -> counts per type) for the
+        first ``samples`` records of each type. Its size does not grow with the records."""
         return {
             "sanitizer": self.name,
             "strategy": self.redactor.strategy,
             "records_in": self._records_in,
             "records_out": self._records_out,
             "records_dropped": self._records_in - self._records_out,
+            "records_with_findings": self._records_with_findings,
             "findings": sum(self._by_type.values()),
             "by_type": dict(sorted(self._by_type.items())),
             "by_field": {
                 path: dict(sorted(counts.items()))
                 for path, counts in sorted(self._by_field.items())
             },
+            "samples_per_type": self.samples,
             "by_record": {index: dict(sorted(c.items())) for index, c in self._by_record.items()},
         }
 
