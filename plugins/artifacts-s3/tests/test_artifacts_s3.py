@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,21 @@ import pytest
 from modelops_artifacts_s3 import plugin
 from modelops_artifacts_s3.store import S3ArtifactStore
 
-from modelops_core.storage import ArtifactCorruptedError, ArtifactRef, StoreConnectionError
-from modelops_core.testing import ArtifactStoreContract, packages_imported_by
+from modelops_core.config import ComponentChoice, Config
+from modelops_core.registry import ModelRegistry
+from modelops_core.storage import (
+    ArtifactCorruptedError,
+    ArtifactRef,
+    StoreConnectionError,
+    UnsafeArtifactNameError,
+)
+from modelops_core.testing import (
+    ArtifactStoreContract,
+    fresh_postgres_schema,
+    make_runtime,
+    packages_imported_by,
+    postgres_url_or_skip,
+)
 
 SECRET = "testing-secret"
 
@@ -158,3 +173,75 @@ def test_a_bad_digest_cannot_name_another_key(
 
 def test_importing_the_plugin_does_not_import_boto3() -> None:
     assert "boto3" not in packages_imported_by("import modelops_artifacts_s3.plugin")
+
+
+# --- a version row's artifact name never leads a cached copy out of the cache ------------------
+
+store_plugin = pytest.importorskip(
+    "modelops_store_sql.plugin", reason="modelops-store-sql is not installed"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_options(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The ``[registry]`` options: SQLite under home, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    url = postgres_url_or_skip()
+    with fresh_postgres_schema(url, prefix="modelops_s3") as schema:
+        yield {"url": url, "schema": schema}
+
+
+def set_artifact_names(home: Path, options: dict[str, Any], name: str) -> None:
+    """Write ``name`` into every version row with plain SQL, behind the registry's back."""
+    if not options:
+        with sqlite3.connect(home / "modelops.db") as connection:
+            connection.execute("UPDATE versions SET artifact_name = ?", (name,))
+        connection.close()
+        return
+    import psycopg
+
+    with psycopg.connect(options["url"], autocommit=True) as connection:
+        connection.execute(f'UPDATE "{options["schema"]}".versions SET artifact_name = %s', (name,))
+
+
+@pytest.mark.parametrize("hostile", ["../../outside", "{tmp}/absolute", "a/../../b"])
+def test_a_hostile_artifact_name_in_a_version_row_is_refused(
+    s3_endpoint: str,
+    bucket: str,
+    credentials: dict[str, str],
+    registry_options: dict[str, Any],
+    tmp_path: Path,
+    hostile: str,
+) -> None:
+    home = tmp_path / ".modelops"
+    config = Config(
+        home=home,
+        registry=ComponentChoice("sql", registry_options),
+        artifacts=ComponentChoice(
+            "s3",
+            {"bucket": bucket, "endpoint_url": s3_endpoint, "region": "us-east-1", **credentials},
+            reserved=("store",),
+        ),
+    )
+    plugins = [("modelops-store-sql", store_plugin), ("modelops-artifacts-s3", plugin)]
+    source = tmp_path / "model"
+    source.mkdir()
+    (source / "weights.bin").write_bytes(b"w")
+    victim = tmp_path / "outside"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("precious")
+    with ModelRegistry(make_runtime(home, plugins, config=config)) as registry:
+        registry.register("churn", "1", model_path=source)
+    bad_name = hostile.format(tmp=tmp_path)
+    set_artifact_names(home, registry_options, bad_name)
+    before = sorted(os.walk(tmp_path))
+    with ModelRegistry(make_runtime(home, plugins, config=config)) as registry:
+        with pytest.raises(UnsafeArtifactNameError) as refused:
+            registry.get_model("churn", "1")
+        assert f"{bad_name!r} of model 'churn' version 1" in str(refused.value)
+        with pytest.raises(UnsafeArtifactNameError, match="of model 'churn' version 1"):
+            registry.load("churn", "1")
+    assert sorted(os.walk(tmp_path)) == before  # nothing written or removed anywhere
+    assert (victim / "keep.txt").read_text() == "precious"

@@ -813,6 +813,76 @@ class ArtifactStoreContract(ComponentContract):
         with pytest.raises(ArtifactNotFoundError):
             component.get_bytes(ref)
 
+    @pytest.mark.parametrize("name", ["../../outside", "{tmp}/absolute", "a/../../b", "..", "a\\b"])
+    def test_an_unsafe_name_is_never_checked_out(
+        self, component: Any, tmp_path: Path, name: str
+    ) -> None:
+        import os
+
+        from modelops_core.storage import ArtifactRef, UnsafeArtifactNameError
+
+        stored = component.put_bytes(b"weights", name="w.bin")
+        victim = tmp_path / "outside"
+        victim.mkdir()
+        (victim / "keep.txt").write_text("precious")
+        before = sorted(os.walk(tmp_path))
+        hostile = ArtifactRef(stored.digest, "file", stored.size, name.format(tmp=tmp_path))
+        with pytest.raises(UnsafeArtifactNameError, match="is unsafe"):
+            component.local_path(hostile)
+        with pytest.raises(UnsafeArtifactNameError, match="is unsafe"):
+            component.local_path(ArtifactRef(stored.digest, "tree", stored.size, hostile.name))
+        assert sorted(os.walk(tmp_path)) == before  # nothing written or removed anywhere
+        assert (victim / "keep.txt").read_text() == "precious"
+
+    def test_links_are_refused_not_followed(self, component: Any, tmp_path: Path) -> None:
+        from modelops_core.storage import ArtifactLinkError
+
+        secret = tmp_path / "secret.txt"
+        secret.write_text("password")
+        link = tmp_path / "model.bin"
+        link.symlink_to(secret)
+        with pytest.raises(ArtifactLinkError, match="model.bin': it is a symbolic link"):
+            component.put_path(link)
+        folder = tmp_path / "model"
+        folder.mkdir()
+        (folder / "weights.bin").write_bytes(b"w")
+        (folder / "secret.txt").symlink_to(secret)
+        with pytest.raises(ArtifactLinkError, match="secret.txt' is a symbolic link"):
+            component.put_path(folder)
+        (folder / "secret.txt").unlink()
+        (folder / "data").symlink_to(tmp_path, target_is_directory=True)
+        with pytest.raises(ArtifactLinkError, match="data' is a symbolic link"):
+            component.put_path(folder)
+
+    def test_a_name_with_a_backslash_is_refused_when_stored(
+        self, component: Any, tmp_path: Path
+    ) -> None:
+        from modelops_core.storage import UnsafeArtifactNameError
+
+        single = tmp_path / "weights\\v1.bin"
+        single.write_bytes(b"w")
+        with pytest.raises(UnsafeArtifactNameError, match="Rename it"):
+            component.put_path(single)
+        folder = tmp_path / "model"
+        folder.mkdir()
+        (folder / "a\\b.bin").write_bytes(b"w")
+        with pytest.raises(UnsafeArtifactNameError, match="could never be loaded again"):
+            component.put_path(folder)
+
+    def test_writing_into_a_checkout_leaves_the_stored_content_intact(
+        self, component: Any, tmp_path: Path
+    ) -> None:
+        import os
+
+        source = tmp_path / "model.bin"
+        source.write_bytes(b"original")
+        ref = component.put_path(source)
+        local = component.local_path(ref)
+        os.chmod(local, 0o644)
+        local.write_bytes(b"tampered")
+        assert component.get_bytes(ref) == b"original"
+        assert component.local_path(ref).read_bytes() == b"original"
+
 
 class FeatureStoreContract(ComponentContract):
     """The feature store suite, run through :class:`modelops_core.features.FeatureStore`:

@@ -9,19 +9,23 @@ on ``CompleteMultipartUpload``), so a killed process never leaves a partial blob
 stored as its files' blobs plus a manifest blob, exactly as in the ``local`` store, so digests
 are the same in both. Every read downloads to a temporary file, hashes it and raises
 :class:`ArtifactCorruptedError` on a mismatch; verified copies are kept under ``cache``
-(default ``<home>/s3-cache``) for :meth:`local_path`.
+(default ``<home>/s3-cache``) for :meth:`local_path`: copies, never shared with the bucket,
+named after the artifact only once :func:`~modelops_core.storage.artifact_name` accepts the
+name, so a damaged row cannot place them outside the cache. Symbolic links are refused when
+storing, never followed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from modelops_core.config import mask_url, mask_urls_in
 from modelops_core.storage import (
     ArtifactCorruptedError,
     ArtifactError,
@@ -29,18 +33,16 @@ from modelops_core.storage import (
     ArtifactRef,
     StoreConnectionError,
     artifact_hex,
+    artifact_name,
     decode_tree_manifest,
+    link_refused,
     put_tree,
     safe_artifact_name,
+    stored_file_name,
 )
 
 _CHUNK = 1 << 20
 _MIB = 1 << 20
-
-
-def mask_url(url: str) -> str:
-    """``url`` with any ``user:password@`` replaced by ``user:***@``."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 class S3ArtifactStore:
@@ -206,7 +208,7 @@ class S3ArtifactStore:
                 "credentials ([artifacts] access_key_id / secret_access_key or profile) and "
                 "the bucket policy."
             )
-        message = mask_url(str(exc))
+        message = mask_urls_in(str(exc))
         return ArtifactError(f"Cannot {what} in {self.location}: {message}")
 
     # --- writing -------------------------------------------------------------------------------
@@ -228,15 +230,29 @@ class S3ArtifactStore:
         return ArtifactRef(f"sha256:{digest}", "file", len(data), safe_artifact_name(name))
 
     def put_path(self, path: Path | str) -> ArtifactRef:
-        """Store the file or folder at ``path`` (large files in parts)."""
+        """Store the file or folder at ``path`` (large files in parts).
+
+        A symbolic link is refused (:class:`ArtifactLinkError`), never followed, and so is a
+        name with a ``\\`` in it (:class:`UnsafeArtifactNameError`).
+        """
         source = Path(path)
-        if source.is_symlink():
-            source = source.resolve()
-        if source.is_file():
+        try:
+            mode = os.lstat(source).st_mode
+        except (OSError, ValueError):
+            mode = 0
+        if stat.S_ISLNK(mode):
+            raise link_refused(source)
+        if stat.S_ISREG(mode):
+            name = stored_file_name(source)
             digest, size = self._put_file(source)
-            return ArtifactRef(f"sha256:{digest}", "file", size, safe_artifact_name(source.name))
-        if source.is_dir():
+            return ArtifactRef(f"sha256:{digest}", "file", size, name)
+        if stat.S_ISDIR(mode):
             return self._put_tree(source)
+        if mode:
+            raise ArtifactError(
+                f"Cannot store the artifact {str(path)!r}: it is a special file (a pipe, socket "
+                "or device), not a file or folder. Copy what it holds into a file first."
+            )
         raise ArtifactNotFoundError(
             f"Cannot store the artifact {str(path)!r}: no such file or folder. "
             "Check the path (it is taken relative to the working directory)."
@@ -299,18 +315,17 @@ class S3ArtifactStore:
         """A verified local file (named ``ref.name``) or folder with the artifact's content."""
         digest = artifact_hex(ref)
         default = "artifact" if ref.kind == "file" else "tree"
-        target = self.cache / "checkouts" / digest / (ref.name or default)
+        target = self.cache / "checkouts" / digest / (artifact_name(ref) or default)
         if ref.kind == "file":
-            if target.is_file() and _sha256_file(target)[0] == digest:
+            if _is_regular_file(target) and _sha256_file(target)[0] == digest:
                 self._require(digest, ref)
                 return target
+            if os.path.islink(target) or os.path.isdir(target):
+                _remove(target)
             self._install(self._download_verified(digest, ref), target)
             return target
         manifest = decode_tree_manifest(self.get_bytes(_as_file(ref)), ref.digest)
-        if target.is_dir() and all(
-            (target / relative).is_file() and _sha256_file(target / relative)[0] == d[7:]
-            for relative, d, _ in manifest
-        ):
+        if _holds_exactly(target, {relative: d[7:] for relative, d, _ in manifest}):
             return target
         staging = Path(tempfile.mkdtemp(dir=self._tmp()))
         try:
@@ -319,8 +334,7 @@ class S3ArtifactStore:
                 destination = staging / relative
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self._download_verified(artifact_hex(member), member), destination)
-            if target.exists():
-                shutil.rmtree(target, ignore_errors=True)
+            _remove(target)  # a stale or modified copy (a link itself, never what it points to)
             self._install(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -398,6 +412,38 @@ class S3ArtifactStore:
             f"{self._key(artifact_hex(ref))} in {self.location} hashes to sha256:{actual}. "
             "It is not returned. Restore the object from a backup or register the model again."
         )
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _holds_exactly(folder: Path, entries: dict[str, str]) -> bool:
+    """Whether the cached folder holds the files of ``entries`` (relative path -> sha256)
+    with that content, and nothing else (no extra file, no link)."""
+    if os.path.islink(folder) or not folder.is_dir():
+        return False
+    found: set[str] = set()
+    for current, dirs, names in os.walk(folder):
+        for name in [*dirs, *names]:
+            if os.path.islink(os.path.join(current, name)):
+                return False
+        for name in names:
+            found.add(Path(current, name).relative_to(folder).as_posix())
+    if found != entries.keys():
+        return False
+    return all(_sha256_file(folder / relative)[0] == digest for relative, digest in entries.items())
+
+
+def _remove(path: Path) -> None:
+    """Remove the file, link or folder ``path`` (a link itself, never what it points to)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _as_file(ref: ArtifactRef) -> ArtifactRef:
