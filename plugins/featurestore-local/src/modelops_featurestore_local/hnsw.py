@@ -1,6 +1,10 @@
-"""An HNSW graph over an index's rows (hnswlib), labels being row numbers.
+"""An HNSW graph over an index's rows (usearch), keys being row numbers.
 
-hnswlib is optional: :func:`available` says whether it can be imported.
+usearch ships wheels for CPython 3.11+ on Linux, macOS and Windows (no compiler at install
+time; hnswlib, used before, has none for 3.11/3.12). It is optional: :func:`available` says
+whether it can be imported. The graph file is ``graph.usearch`` (:data:`FILE`); a generation
+written by an older version holds ``hnsw.bin`` (hnswlib's format) instead, which is not read:
+the graph of such a generation is built again from its ``vectors.npy`` on its first search.
 """
 
 from __future__ import annotations
@@ -12,78 +16,98 @@ from typing import Any
 
 import numpy as np
 
-# Rows added per add_items call (bounds the contiguous copy of a memory-mapped matrix).
+# The graph's file in a generation folder.
+FILE = "graph.usearch"
+# Rows added per call (bounds the contiguous copy of a memory-mapped matrix).
 _BATCH = 10_000
-# hnswlib threads for building: every core (the build is the slow part of a first push).
+# Threads for building: every core (the build is the slow part of a first push).
 _THREADS = max(os.cpu_count() or 1, 1)
 
 
 def available() -> bool:
-    """Whether hnswlib is installed."""
+    """Whether usearch is installed."""
     try:
-        import hnswlib  # noqa: F401
+        import usearch.index  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 class HnswGraph:
-    """A wrapper keeping hnswlib's settings in one place.
+    """A wrapper keeping usearch's settings in one place.
 
-    :param metric: ``cosine`` (rows are unit-length, so inner product), ``ip`` or ``l2``.
+    :param metric: ``cosine`` (rows are unit-length, so inner product), ``ip`` or ``l2``;
+        distances are ``1 - dot`` or the squared euclidean distance, as in exact search.
     """
 
     def __init__(self, dim: int, metric: str, *, m: int, ef_construction: int, ef: int) -> None:
-        import hnswlib
+        from usearch.index import Index
 
         self.dim = dim
         self.ef = ef
         self.m = m
         self.ef_construction = ef_construction
-        self._index: Any = hnswlib.Index(space="l2" if metric == "l2" else "ip", dim=dim)
-        self._capacity = 0
+        self._index: Any = Index(
+            ndim=dim,
+            metric="l2sq" if metric == "l2" else "ip",
+            dtype="f32",
+            connectivity=m,
+            expansion_add=ef_construction,
+            expansion_search=ef,
+        )
+
+    def __len__(self) -> int:
+        return len(self._index)
 
     def build(self, data: Any) -> None:
-        """Index every row of ``data`` (labels 0..n-1), a batch at a time."""
-        self._capacity = max(int(data.shape[0] * 1.25), 16)
-        self._index.init_index(
-            max_elements=self._capacity, ef_construction=self.ef_construction, M=self.m
-        )
+        """Index every row of ``data`` (keys 0..n-1), a batch at a time."""
         for start in range(0, data.shape[0], _BATCH):
             stop = min(start + _BATCH, data.shape[0])
             self.add(data[start:stop], np.arange(start, stop))
 
     def add(self, rows: Any, labels: Any) -> None:
-        """Add rows, or replace the vectors of labels already present."""
+        """Add rows, or replace the vectors of keys already present."""
         if rows.shape[0] == 0:
             return
-        needed = int(labels.max()) + 1
-        if needed > self._capacity:
-            self._capacity = max(needed, int(self._capacity * 1.5))
-            self._index.resize_index(self._capacity)
+        keys = np.asarray(labels, dtype=np.uint64)
+        present = keys[self._index.contains(keys)] if len(self._index) else keys[:0]
+        if present.size:
+            self._index.remove(present)
         rows = np.ascontiguousarray(rows, dtype=np.float32)
-        self._index.add_items(rows, labels, num_threads=_THREADS)
+        self._index.add(keys, rows, threads=_THREADS)
 
     def search(self, query: Any, k: int) -> tuple[Any, Any]:
-        """Row numbers and distances of the ``k`` nearest rows."""
-        count = self._index.get_current_count()
-        k = min(k, count)
-        self._index.set_ef(max(self.ef, k))
-        labels, found = self._index.knn_query(query, k=k, num_threads=1)
-        return labels[0].astype(np.intp), found[0]
+        """Row numbers and distances of (at most) the ``k`` nearest rows."""
+        self._index.expansion_search = max(self.ef, k)
+        found = self._index.search(np.asarray(query, dtype=np.float32), k, threads=1)
+        return found.keys.astype(np.intp), found.distances
 
     def save(self, path: Path) -> None:
         """Write the graph to ``path`` atomically (a temporary file renamed over it)."""
         fd, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         os.close(fd)
         try:
-            self._index.save_index(temp)
+            self._index.save(temp)
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
 
-    def load(self, path: Path, count: int) -> None:
-        """Read a graph written by :meth:`save`."""
-        self._capacity = max(int(count * 1.25), 16)
-        self._index.load_index(str(path), max_elements=self._capacity)
+    def load(self, path: Path, count: int) -> bool:
+        """Read a graph written by :meth:`save`; False when the file is not a graph of
+        ``count`` rows of this width (damaged, or written by something else): the caller then
+        builds a new graph instead of using this one."""
+        from usearch.index import Index
+
+        try:
+            described = Index.metadata(str(path))
+        except (OSError, RuntimeError, ValueError):
+            described = None
+        if not described or described.get("dimensions") != self.dim:
+            return False
+        try:
+            self._index.load(str(path))
+        except (OSError, RuntimeError, ValueError):
+            return False
+        self._index.expansion_search = self.ef
+        return len(self._index) == count
