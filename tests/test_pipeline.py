@@ -6,6 +6,7 @@ steps; the built-in steps are tested end to end in test_pipeline_steps.py.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from modelops_core.errors import ComponentOptionError, UnknownComponentError
 from modelops_core.pipeline import (
     Pipeline,
     PipelineInterruptedError,
+    PipelineStateError,
     StepContext,
     StepFailedError,
     StepStatus,
@@ -55,6 +57,21 @@ class CountStep:
         return {"lines": str(path), "count": self.count}
 
 
+class OnceStep:
+    """Records an attempt in its journal before acting, and fails the first time."""
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+
+    def run(self, context: StepContext) -> Mapping[str, Any]:
+        self.calls.ran.append(f"journal={dict(context.journal)}")
+        attempt = context.journal.get("attempt", 0) + 1
+        context.record(attempt=attempt)
+        if attempt == 1:
+            raise RuntimeError("the provider hung up")
+        return {"attempts": attempt}
+
+
 class SumStep:
     """Reads the latest ``count`` and doubles it; moving aliases-like: not cacheable."""
 
@@ -79,6 +96,7 @@ def plugin_for(calls: Calls) -> object:
         def modelops_register_steps(self, registry: ComponentRegistrar) -> None:
             registry.add("count", count)
             registry.add("double", lambda: SumStep(calls))
+            registry.add("once", lambda: OnceStep(calls))
 
     return Steps()
 
@@ -263,8 +281,6 @@ def test_a_run_is_recorded_in_the_tracking_store(tmp_path: Path, calls: Calls):
 def test_the_reuse_cache_forgets_the_oldest_results_first(
     tmp_path: Path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ):
-    import json
-
     import modelops_core.pipeline as engine
 
     monkeypatch.setattr(engine, "CACHE_ENTRIES", 3)
@@ -274,3 +290,64 @@ def test_the_reuse_cache_forgets_the_oldest_results_first(
     assert len(state["cache"]) == 3
     kept = [entry["outputs"] for entry in state["cache"].values()]
     assert [o.get("count", o.get("double")) for o in kept] == [6, 4, 8]  # runs 3 and 4
+    # the folders of forgotten results are deleted with them
+    folders = runtime.config.home / "pipelines" / "demo" / "steps" / "count"
+    assert sorted(path.name for path in folders.iterdir()) == sorted(
+        Path(entry["workdir"]).name for entry in state["cache"].values() if entry["step"] == "count"
+    )
+
+
+def test_each_key_has_its_own_folder_and_flipping_back_hands_back_its_file(
+    tmp_path: Path, runtime: Runtime, calls: Calls
+):
+    three = Path(pipeline(tmp_path, runtime, count=3).run(track=False).outputs()["lines"])
+    five = Path(pipeline(tmp_path, runtime, count=5).run(track=False).outputs()["lines"])
+    calls.ran.clear()
+    back = pipeline(tmp_path, runtime, count=3).run(track=False)
+    assert calls.ran == ["twice"]
+    assert three.parent != five.parent and three.parent.parent == five.parent.parent
+    assert Path(back.outputs()["lines"]) == three
+    assert three.read_text() == "x\n" * 3 and five.read_text() == "x\n" * 5
+
+
+def test_a_reused_file_is_verified_and_its_step_runs_again_when_it_changed(
+    tmp_path: Path, runtime: Runtime, calls: Calls
+):
+    lines = Path(pipeline(tmp_path, runtime).run(track=False).outputs()["lines"])
+    lines.write_text("x\ny\nz\n")  # same size, other bytes
+    calls.ran.clear()
+    again = pipeline(tmp_path, runtime).run(track=False)
+    assert calls.ran == ["count", "twice"]
+    assert again.steps[0].detail == "lines.txt changed since it was written (its sha256 differs)"
+    assert lines.read_text() == "x\n" * 3
+
+
+def test_a_garbage_state_file_is_an_error_and_nothing_runs(
+    tmp_path: Path, runtime: Runtime, calls: Calls
+):
+    state = runtime.config.home / "pipelines" / "demo" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("[1, 2")
+    with pytest.raises(PipelineStateError, match="is not valid JSON") as error:
+        pipeline(tmp_path, runtime).run(track=False)
+    assert f"rm {state}" in str(error.value)
+    with pytest.raises(PipelineStateError):
+        pipeline(tmp_path, runtime).plan()
+    assert calls.ran == []
+    assert state.read_text() == "[1, 2"
+
+
+def test_a_step_journal_survives_a_failure_and_is_dropped_after_success(
+    tmp_path: Path, runtime: Runtime, calls: Calls
+):
+    path = write(tmp_path, '[pipeline]\nname = "j"\n[[pipeline.steps]]\nuses = "once"\n')
+    with pytest.raises(StepFailedError, match="hung up"):
+        Pipeline.from_file(path, runtime).run(track=False)
+    plan = Pipeline.from_file(path, runtime).plan()
+    assert "continues the unfinished attempt (attempt 1)" in plan.steps[0].detail
+    assert Pipeline.from_file(path, runtime).run(resume=True, track=False).outputs() == {
+        "attempts": 2
+    }
+    assert calls.ran == ["journal={}", "journal={'attempt': 1}"]
+    state = json.loads((runtime.config.home / "pipelines" / "j" / "state.json").read_text())
+    assert state["journals"] == {}
