@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from modelops_core.storage import (
     DuplicateVersionError,
     InvalidModelNameError,
     ModelNotFoundError,
+    VersionNotFoundError,
 )
 from modelops_core.testing import make_runtime
 
@@ -161,6 +163,77 @@ def test_an_invalid_version_says_what_is_valid(registry: ModelRegistry, version:
 def test_an_invalid_model_name_is_refused(registry: ModelRegistry, name: str) -> None:
     with pytest.raises(InvalidModelNameError, match="Invalid model name"):
         registry.register(name, "1", {})
+
+
+@pytest.mark.parametrize("name", ["m\n", "m\r\n", "m\x00", "\uff4d"])  # "\uff4d": fullwidth m
+def test_a_name_with_a_trailing_newline_or_odd_character_is_refused(
+    registry: ModelRegistry, name: str
+) -> None:
+    with pytest.raises(InvalidModelNameError, match=re.escape(f"Invalid model name {name!r}")):
+        registry.register(name, "1", {})
+    assert registry.list_models() == []
+
+
+@pytest.mark.parametrize("alias", ["prod\n", "prod\r\n", "prod\t"])
+def test_an_alias_with_a_trailing_newline_is_refused(registry: ModelRegistry, alias: str) -> None:
+    registry.register("m", "1", {})
+    with pytest.raises(InvalidModelNameError, match=re.escape(f"Invalid alias {alias!r}")):
+        registry.set_alias("m", alias, "1")
+    assert registry.aliases("m") == {}
+
+
+@pytest.mark.parametrize("version", ["\u0661", "1.\u0662", "\u0661.0.0-rc.1", "\uff11", "\u09e7.0"])
+def test_a_version_with_digits_of_another_script_is_refused(
+    registry: ModelRegistry, version: str
+) -> None:
+    """``\\d`` matches the Arabic-Indic one (U+0661), which Python reads as 1: it would be
+    stored as written beside the "1" it equals."""
+    registry.register("m", "2", {})
+    with pytest.raises(InvalidVersionError, match=r"digits 0-9"):
+        registry.register("m", version, {})
+    assert registry.list_versions("m") == ["2"]
+
+
+def test_a_missing_version_among_thousands_is_named_briefly(registry: ModelRegistry) -> None:
+    import sqlite3
+
+    registry.register("m", "1", {})
+    database = registry.runtime.config.home / "modelops.db"
+    with sqlite3.connect(database) as connection:
+        (model_id,) = connection.execute("SELECT id FROM models WHERE name = 'm'").fetchone()
+        connection.executemany(
+            "INSERT INTO versions (model_id, version, version_key, serializer, metadata, tags, "
+            "lineage, status, created_at, created_by) "
+            "VALUES (?, ?, ?, '', '{}', '{}', '{}', 'active', 1.0, 'tester')",
+            [(model_id, str(n), f"{n:09d}") for n in range(2, 20001) if n != 7000],
+        )
+    with pytest.raises(VersionNotFoundError) as caught:
+        registry.get_version("m", "7000.0")
+    assert str(caught.value) == (
+        "Model 'm' has no version '7000.0'. It has 19999 versions; the nearest: 6997, 6998, "
+        "6999, 7001, 7002, 7003. `modelops registry versions m` lists them all."
+    )
+    assert registry.get_version("m", "7001.0").version == "7001"  # an equal version, found
+
+
+def test_the_actor_comes_from_the_runtime_environment_unless_given(tmp_path: Path) -> None:
+    """An embedding platform sets the audited actor through ``Runtime(environ=...)`` or
+    ``actor=``; ``$LOGNAME`` of the process is only the last resort (and advisory)."""
+    home = tmp_path / ".modelops"
+    environ = {"MODELOPS_ACTOR": "svc:alice", "LOGNAME": "root"}
+    with ModelRegistry(make_runtime(home, PLUGINS, environ=environ)) as registry:
+        assert registry.actor == "svc:alice"
+        registry.register("m", "1", {})
+    with ModelRegistry(make_runtime(home, PLUGINS, environ={"LOGNAME": "bob"})) as registry:
+        assert registry.actor == "bob"
+        registry.set_alias("m", "production", "1")
+    given = ModelRegistry(make_runtime(home, PLUGINS, environ=environ), actor="carol")
+    with given as registry:
+        registry.archive("m", "1")
+        entries = registry.audit("m")
+    assert [(e.action, e.actor) for e in entries] == [
+        ("status.archived", "carol"), ("alias.set", "bob"), ("register", "svc:alice"),
+    ]  # fmt: skip
 
 
 def test_a_missing_path_is_refused_before_anything_is_stored(

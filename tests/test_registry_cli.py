@@ -148,3 +148,18 @@ def test_a_hook_veto_reaches_the_user_of_the_cli(
         capsys, "registry", "register", "churn", "model.bin", "--evaluation", '{"accuracy": 0.9}'
     )
     assert "registered churn 1" in accepted
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 8192], ids=["empty", "zeros"])
+def test_a_damaged_database_makes_the_cli_fail_naming_the_file(
+    project: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    run(capsys, "registry", "register", "churn", "model.bin", "--version", "1")
+    database = project / ".modelops" / "modelops.db"
+    for leftover in (".modelops/modelops.db-wal", ".modelops/modelops.db-shm"):
+        (project / leftover).unlink(missing_ok=True)
+    database.write_bytes(content)  # lost its content (a full disk, a bad copy)
+    out = run(capsys, "registry", "list", code=1)
+    assert f"The SQLite database {str(database)!r} is damaged" in out
+    assert '".recover"' in out and "backup" in out
+    assert database.read_bytes() == content  # left as found for recovery

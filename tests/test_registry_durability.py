@@ -25,7 +25,7 @@ import pytest
 from modelops_core.config import ComponentChoice, Config
 from modelops_core.registry import ModelRegistry
 from modelops_core.runtime import Runtime
-from modelops_core.storage import ArtifactCorruptedError
+from modelops_core.storage import ArtifactCorruptedError, ModelVersion
 from modelops_core.testing import (
     fresh_postgres_schema,
     make_runtime,
@@ -269,3 +269,96 @@ def test_a_database_from_a_newer_modelops_is_refused(tmp_path: Path) -> None:
         pytest.raises(SchemaVersionError, match="schema version 999.*pip install -U"),
     ):
         registry.list_models()
+
+
+# --- deleting a version ------------------------------------------------------------------------
+
+# The child deletes "m" 2 on the backend given as JSON options and stops inside the delete's
+# transaction, after the version row and its aliases are gone and the registration's entry is
+# copied into audit_log, before the "delete" entry and the commit.
+DELETING_CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from modelops_artifacts_local import plugin as artifacts_plugin
+    from modelops_store_sql import plugin as store_plugin, store as sql_store
+    from modelops_core.config import ComponentChoice, Config
+    from modelops_core.registry import ModelRegistry
+    from modelops_core.testing import make_runtime
+
+    home, options = Path(sys.argv[1]), json.loads(sys.argv[2])
+
+    def pause_before(*args, **kwargs):
+        print("paused", flush=True)
+        time.sleep(60)
+
+    sql_store.SqlStore._audit = pause_before  # the delete's last statement
+    plugins = [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)]
+    config = Config(home=home, registry=ComponentChoice("sql", options))
+    ModelRegistry(make_runtime(home, plugins, config=config), actor="mallory").delete("m", "2")
+    """
+)
+
+
+def register_two_versions(home: Path, options: dict[str, Any]) -> ModelVersion:
+    """``m`` 1 and 2 registered by alice, ``production`` on 2; returns version 2."""
+    with ModelRegistry(new_runtime(home, options), actor="alice") as registry:
+        registry.register("m", "1", {"w": 1})
+        second = registry.register("m", "2", {"w": 2})
+        registry.set_alias("m", "production", "2")
+    return second
+
+
+def test_a_deleted_version_keeps_its_registration_in_the_audit_log(
+    backend_options: dict[str, Any], tmp_path: Path
+) -> None:
+    home = tmp_path / ".modelops"
+    second = register_two_versions(home, backend_options)
+    assert second.artifact is not None
+    digest = second.artifact.digest
+    with ModelRegistry(new_runtime(home, backend_options), actor="bob") as registry:
+        registry.delete("m", "2")
+        entries = registry.audit("m")
+    assert [(e.action, e.actor, e.version, dict(e.details)) for e in entries] == [
+        ("delete", "bob", "2", {"artifact": digest}),
+        ("alias.set", "alice", "2", {"alias": "production", "previous": None}),
+        ("register", "alice", "2", {"artifact": digest}),  # the version row's entry, kept
+        ("register", "alice", "1", {"artifact": entries[-1].details["artifact"]}),
+    ]
+    assert entries[2].at == second.created_at  # copied as it was, not re-dated
+
+
+def test_a_delete_killed_midway_loses_neither_the_version_nor_its_audit_entry(
+    backend_options: dict[str, Any], tmp_path: Path
+) -> None:
+    home = tmp_path / ".modelops"
+    register_two_versions(home, backend_options)
+    script = tmp_path / "delete.py"
+    script.write_text(DELETING_CHILD)
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(home), json.dumps(backend_options)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+        assert line == "paused", f"the child did not reach the delete: {child.stderr.read()}"
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    with ModelRegistry(new_runtime(home, backend_options), actor="bob") as registry:
+        assert registry.list_versions("m") == ["1", "2"]
+        assert registry.aliases("m") == {"production": "2"}
+        assert [(e.action, e.actor, e.version) for e in registry.audit("m")] == [
+            ("alias.set", "alice", "2"), ("register", "alice", "2"), ("register", "alice", "1"),
+        ]  # fmt: skip
+        registry.delete("m", "2")  # not left locked: the delete now completes
+        assert [(e.action, e.actor, e.version) for e in registry.audit("m")] == [
+            ("delete", "bob", "2"), ("alias.set", "alice", "2"), ("register", "alice", "2"),
+            ("register", "alice", "1"),
+        ]  # fmt: skip

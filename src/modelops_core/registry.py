@@ -46,8 +46,9 @@ from modelops_core.stores import OpenedStores
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
+# used with fullmatch: "$" would also match before a trailing newline ("m\n")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")
 _AUTO_RETRIES = 100
 _REMEMBERED_NAMES = 1024  # valid model names a registry remembers (forgotten all at once)
 _LINEAGE_KEYS = (
@@ -195,7 +196,7 @@ class Lineage:
 
 def validate_model_name(name: str) -> str:
     """``name`` if valid: 1-128 letters, digits, ``.``, ``_``, ``-``; letter or digit first."""
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
         raise InvalidModelNameError(
             f"Invalid model name {name!r}: use 1-128 letters, digits, '.', '_' and '-', "
             "starting with a letter or digit (no '/', '\\' or '..')."
@@ -205,7 +206,7 @@ def validate_model_name(name: str) -> str:
 
 def validate_alias(alias: str) -> str:
     """``alias`` if valid: 1-64 letters, digits, ``.``, ``_``, ``-``, starting with a letter."""
-    if not isinstance(alias, str) or not _ALIAS.match(alias):
+    if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
         raise InvalidModelNameError(
             f"Invalid alias {alias!r}: use 1-64 letters, digits, '.', '_' and '-', starting "
             "with a letter (e.g. 'production', 'staging')."
@@ -256,7 +257,10 @@ class ModelRegistry:
 
     :param runtime: the runtime whose configuration chooses the backend and artifact store
         (default: a new :class:`~modelops_core.runtime.Runtime`).
-    :param actor: who is recorded in the audit log (default: the login name).
+    :param actor: who is recorded in the audit log. Default: ``MODELOPS_ACTOR`` in the
+        runtime's environment (``Runtime(environ=...)``), else the login name (``$LOGNAME``,
+        ``$USER``). Both defaults are advisory, since whoever starts the process sets them; a
+        platform that authenticates its users passes the authenticated name here.
     :param backend: a registry backend object to use instead of ``[registry] backend``.
     :param artifacts: an artifact store object to use instead of ``[artifacts] store``.
     :param serializers: serializers for in-memory models, tried in order after the built-in
@@ -277,7 +281,7 @@ class ModelRegistry:
 
             runtime = Runtime()
         self.runtime = runtime
-        self.actor = actor or _login_name()
+        self.actor = actor or _default_actor(runtime.environ)
         self._stores = OpenedStores(
             runtime, "registry", RegistryBackend, backend=backend, artifacts=artifacts
         )
@@ -505,11 +509,11 @@ class ModelRegistry:
         try:
             return self.backend.get_version(name, text)
         except VersionNotFoundError:
-            # an equal version written differently ("1" for "1.0")
+            # an equal version written differently ("1" for "1.0"): the names are a cheap read
             wanted = parse_version(text)
-            for record in self.backend.list_versions(name):
-                if parse_version(record.version) == wanted:
-                    return record
+            for stored in self.backend.list_version_names(name):
+                if stored != text and parse_version(stored) == wanted:
+                    return self.backend.get_version(name, stored)
             raise
 
     def latest(self, name: str) -> ModelVersion:
@@ -669,11 +673,12 @@ def _matches(stored: Mapping[str, Any], wanted: Mapping[str, Any] | None) -> boo
     return True
 
 
-def _login_name() -> str:
-    # getpass.getuser() reads these variables first; looking them up here spares its import
+def _default_actor(environ: Mapping[str, str]) -> str:
+    """``MODELOPS_ACTOR``, else the login name, read from ``environ`` (the runtime's)."""
+    # getpass.getuser() reads the same variables first; looking them up here spares its import
     # (and termios, pwd) when one is set, as it nearly always is.
-    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
-        user = os.environ.get(variable)
+    for variable in ("MODELOPS_ACTOR", "LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = environ.get(variable)
         if user:
             return user
     import getpass

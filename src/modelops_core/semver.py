@@ -16,12 +16,15 @@ import attrs
 
 from modelops_core.errors import ModelOpsError
 
+# ASCII digits only: ``\d`` also matches the digits of other scripts (U+0661, ARABIC-INDIC
+# DIGIT ONE, is int 1), which would be stored as written beside the "1" they equal. Both are
+# used with fullmatch (``$`` would let a trailing newline through).
 _VERSION = re.compile(
-    r"^v?(?P<release>\d{1,9}(?:\.\d{1,9}){0,5})"
+    r"v?(?P<release>[0-9]{1,9}(?:\.[0-9]{1,9}){0,5})"
     r"(?:-(?P<pre>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?"
-    r"(?:\+(?P<build>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?$"
+    r"(?:\+(?P<build>[0-9A-Za-z-]{1,40}(?:\.[0-9A-Za-z-]{1,40}){0,9}))?"
 )
-_PLAIN_RELEASE = re.compile(r"\d{1,9}(?:\.\d{1,9}){0,5}")
+_PLAIN_RELEASE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9}){0,5}")
 
 
 _Order = tuple[tuple[int, ...], int, tuple[tuple[int, int, str], ...]]
@@ -119,11 +122,11 @@ def _parse_text(text: str) -> Version:
     stripped = text.strip()
     if _PLAIN_RELEASE.fullmatch(stripped):  # "1", "2.1.0": most versions, parsed in one step
         return Version(stripped, tuple(map(int, stripped.split("."))))
-    match = _VERSION.match(stripped)
+    match = _VERSION.fullmatch(stripped)
     if match is None:
         raise InvalidVersionError(
-            f"Invalid version {text!r}: use dotted numbers such as '1', '1.0' or '2.1.0', "
-            "optionally with a pre-release ('1.0.0-rc.1') or build ('1.0.0+build.7'); "
+            f"Invalid version {text!r}: use dotted numbers (digits 0-9) such as '1', '1.0' or "
+            "'2.1.0', optionally with a pre-release ('1.0.0-rc.1') or build ('1.0.0+build.7'); "
             "or leave the version out to auto-increment."
         )
     release = tuple(int(part) for part in match["release"].split("."))
