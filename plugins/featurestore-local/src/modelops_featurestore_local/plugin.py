@@ -1,6 +1,6 @@
 """The ``modelops-featurestore-local`` plugin: declares the feature store ``local``.
 
-Importing this module imports neither sqlite3, numpy nor hnswlib.
+Importing this module imports neither sqlite3, numpy nor usearch.
 """
 
 from __future__ import annotations

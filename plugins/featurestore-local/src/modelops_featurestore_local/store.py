@@ -25,7 +25,7 @@ class LocalFeatureStore:
     :param home: the modelops home directory (given by the facade).
     :param root: where to keep the store (default ``<home>/features``).
     :param method: default search method: ``hnsw`` (falls back to exact, with a warning, when
-        hnswlib is missing), ``int8`` (a pass over int8 codes, then the best candidates
+        usearch is missing), ``int8`` (a pass over int8 codes, then the best candidates
         re-ranked exactly on float32) or ``exact``.
     :param ef_search: HNSW search breadth (higher: better recall, slower; 128 gave recall@10
         1.0 over 100,000 x 384 clustered vectors).
