@@ -633,6 +633,40 @@ class RegistryBackendContract(ComponentContract):
         component.set_status("churn", "1", "archived", actor="a")
         assert component.get_version("churn", "1").status == "archived"
 
+    def test_writes_to_a_missing_version_change_nothing(self, component: Any) -> None:
+        from modelops_core.storage import VersionNotFoundError
+
+        self._add(component, "churn", "1")
+        self._add(component, "churn", "2")
+        self._delete(component, "churn", "2")
+        before = component.audit("churn")
+        with pytest.raises(VersionNotFoundError, match="'2'"):
+            component.set_alias("churn", "production", "2", actor="a")
+        with pytest.raises(VersionNotFoundError, match="'2'"):
+            component.set_status("churn", "2", "archived", actor="a")
+        with pytest.raises(VersionNotFoundError, match="'2'"):
+            component.delete_version("churn", "2", actor="a")
+        assert component.aliases("churn") == {}
+        assert component.audit("churn") == before
+
+    def test_a_missing_version_is_named_with_the_count_and_a_few_neighbours(
+        self, component: Any
+    ) -> None:
+        import re
+
+        from modelops_core.storage import VersionNotFoundError
+
+        for number in range(1, 41):
+            if number != 20:
+                self._add(component, "churn", str(number))
+        with pytest.raises(VersionNotFoundError) as caught:
+            component.get_version("churn", "20")
+        message = str(caught.value)
+        mentioned = {int(number) for number in re.findall(r"\b\d+\b", message)}
+        assert {19, 21, 39} <= mentioned  # the neighbours and the count
+        assert not mentioned & {*range(1, 11), *range(30, 39)}  # not every version
+        assert len(message) < 500
+
     def test_the_highest_release_is_found_in_version_order(self, component: Any) -> None:
         from modelops_core.storage import ReleaseIndex
 
