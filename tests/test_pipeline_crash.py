@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from modelops_core.demo_data import write_tickets
 from modelops_core.pipeline import CRASH_AT_ENV
 from modelops_core.registry import ModelRegistry
 from modelops_core.runtime import Runtime
+from modelops_core.testing import fresh_postgres_schema, postgres_url_or_skip
 from modelops_core.tracking import ExperimentTracker
 
 for plugin in ("store_sql", "artifacts_local", "provider_local"):
@@ -52,16 +54,30 @@ alias = "production"
 """
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A project whose registry and tracking store are SQLite (the default) or PostgreSQL."""
     monkeypatch.chdir(tmp_path)
     for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
         monkeypatch.delenv(name, raising=False)
-    # the local provider trains in a detached worker, like a hosted job it outlives a kill
-    (tmp_path / "modelops.toml").write_text("[providers.local]\ninline = false\n")
     write_tickets(tmp_path / "tickets.jsonl", count=120)
     (tmp_path / "pipeline.toml").write_text(PIPELINE)
-    return tmp_path
+    # the local provider trains in a detached worker, like a hosted job it outlives a kill
+    config = "[providers.local]\ninline = false\n"
+    if request.param == "sqlite":
+        (tmp_path / "modelops.toml").write_text(config)
+        yield tmp_path
+        assert not (tmp_path / ".modelops" / "modelops.db").exists()  # all of it in PostgreSQL
+        return
+    url = postgres_url_or_skip()
+    with fresh_postgres_schema(url, prefix="modelops_crash") as schema:
+        for section in ("registry", "tracking"):
+            config += f'[{section}]\nbackend = "sql"\nurl = "{url}"\nschema = "{schema}"\n'
+        (tmp_path / "modelops.toml").write_text(config)
+        yield tmp_path
+        assert not (tmp_path / ".modelops" / "modelops.db").exists()  # all of it in PostgreSQL
 
 
 def run_killed_at(project: Path, point: str) -> subprocess.CompletedProcess[str]:
