@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import array
 import bisect
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -180,9 +181,11 @@ class DatasetSanitizer:
         side = rejected_path(output)
         counts = {"in": 0, "out": 0, "rejected": 0}
         lines = _LineMap()
-        rejects: Any = None
+        files = contextlib.ExitStack()
+        rejects: Any = None  # opened at the first rejected line: no empty file to clean up
 
         def records() -> Iterator[Any]:
+            nonlocal rejects
             for first_line, chunk, _ in iter_chunks(source, progress=progress):
                 for number, line in iter_lines(chunk, first_line):
                     try:
@@ -205,6 +208,8 @@ class DatasetSanitizer:
                         text = line.decode("utf-8", "replace")
                         for redact in redactors:
                             text = redact(text)
+                        if rejects is None:
+                            rejects = files.enter_context(atomic_writer(side, watch=True))
                         rejects.write(
                             encoder.encode({"line": number, "reason": problem.reason, "text": text})
                             + b"\n"
@@ -213,13 +218,10 @@ class DatasetSanitizer:
         stream: Iterable[Any] = records()
         for component in components:
             stream = component.apply(stream)
-        with atomic_writer(output, watch=True) as handle:
-            if skip_invalid:
-                with atomic_writer(side, watch=True) as rejects:
-                    counts["out"] = _write(handle, stream, encoder)
-            else:
-                counts["out"] = _write(handle, stream, encoder)
-        if skip_invalid and not counts["rejected"]:
+        with files:  # the rejected lines (entered last) are kept first, then the output
+            handle = files.enter_context(atomic_writer(output, watch=True))
+            counts["out"] = _write(handle, stream, encoder)
+        if skip_invalid and not counts["rejected"]:  # an older run's rejected lines
             side.unlink(missing_ok=True)
         self.report = _report(components, counts["in"], counts["out"], lines.line_of)
         self.report["lines_rejected"] = counts["rejected"]
