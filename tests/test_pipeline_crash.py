@@ -69,7 +69,6 @@ def project(
     if request.param == "sqlite":
         (tmp_path / "modelops.toml").write_text(config)
         yield tmp_path
-        assert not (tmp_path / ".modelops" / "modelops.db").exists()  # all of it in PostgreSQL
         return
     url = postgres_url_or_skip()
     with fresh_postgres_schema(url, prefix="modelops_crash") as schema:
