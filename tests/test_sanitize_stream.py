@@ -198,19 +198,21 @@ def test_the_next_run_removes_what_a_killed_run_and_its_watcher_left(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     [left] = temporaries(tmp_path)
-    # An older version's leftover (no process id), an hour old; a running writer's file; and
-    # a file of the user's that only looks alike.
+    # An older version's leftover (no process id), two hours old; a running writer's file; and
+    # files of the user's that only look alike.
     legacy = tmp_path / ".clean.jsonl.k2j4_9xq.tmp"
     legacy.write_text("old")
     os.utime(legacy, (time.time() - 7200, time.time() - 7200))
     with subprocess.Popen(["sleep", "30"]) as running:
         live = tmp_path / f".clean.jsonl.{running.pid}-0123abcd.tmp"
         live.write_text("being written")
-        (tmp_path / ".clean.jsonl.notes.tmp").write_text("mine")
+        mine = [".clean.jsonl.notes.tmp", ".clean.jsonl.99999999999-0123abcd.tmp"]
+        for name in mine:
+            (tmp_path / name).write_text("mine")
         DatasetSanitizer(runtime()).sanitize_file(source, tmp_path / "clean.jsonl")
         running.kill()
     assert left not in temporaries(tmp_path)
-    assert temporaries(tmp_path) == sorted([".clean.jsonl.notes.tmp", live.name])
+    assert temporaries(tmp_path) == sorted([*mine, live.name])
     assert (tmp_path / "clean.jsonl").read_text().count("[EMAIL]") == 200_000
 
 

@@ -32,7 +32,7 @@ TEMPORARY_SUFFIX = ".tmp"
 LEGACY_STALE_SECONDS = 3600
 """Age after which a temporary file without a process id (written by an older version) is
 taken as left by a killed writer."""
-_TEMPORARY = re.compile(r"(?P<pid>[0-9]+)-[0-9a-f]{8}")
+_TEMPORARY = re.compile(r"(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}")
 _LEGACY_TEMPORARY = re.compile(r"[a-z0-9_]{8}")  # tempfile.mkstemp's names
 _WATCHER_SCRIPT = 'read -r _; exec rm -f -- "$1"'
 
@@ -120,7 +120,7 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # EPERM: it exists, under another user
+    except (OSError, OverflowError):  # EPERM: it exists, under another user
         return True
     return True
 
