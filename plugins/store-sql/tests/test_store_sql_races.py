@@ -180,3 +180,55 @@ def test_a_missing_version_among_20000_names_the_count_and_the_nearest(
             f"Model 'm' has no version {asked!r}. It has 20000 versions; the nearest: "
             f"{expected}. `modelops registry versions m` lists them all."
         )
+
+
+MOVER_AND_DELETER = """
+import json, random, sys
+from modelops_store_sql.store import SqlStore
+from modelops_core.storage import VersionNotFoundError
+
+options, seed = json.loads(sys.argv[1]), int(sys.argv[2])
+store = SqlStore(**options)
+generator = random.Random(seed)
+for _ in range(25):
+    version = str(generator.randint(1, 30))
+    try:
+        if generator.random() < 0.7:
+            store.set_alias("m", generator.choice(["production", "staging"]), version, actor="w")
+        else:
+            store.delete_version("m", version, actor="w")
+    except VersionNotFoundError:
+        pass
+store.close()
+"""
+
+
+def test_processes_moving_aliases_and_deleting_leave_no_dangling_alias(store: SqlStore) -> None:
+    import json
+    import subprocess
+    import sys
+
+    add(store, *(str(number) for number in range(1, 31)))
+    if store.dialect == "sqlite":
+        options: dict[str, Any] = {"path": store.location}
+    else:
+        schema = store._query("SELECT current_schema()")[0][0]
+        options = {"url": DEFAULT_POSTGRES_URL, "schema": schema}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", MOVER_AND_DELETER, json.dumps(options), str(seed)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(4)
+    ]
+    errors = [worker.communicate(timeout=60)[1] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0, 0], errors
+    remaining = set(store.list_version_names("m"))
+    assert set(store.aliases("m").values()) <= remaining
+    deleted = set(map(str, range(1, 31))) - remaining
+    entries = store.audit("m", limit=10_000)
+    deletes = sorted(e.version for e in entries if e.action == "delete")
+    registrations = sorted(e.version for e in entries if e.action == "register")
+    assert deletes == sorted(deleted)  # each deleted once, however many processes tried
+    assert registrations == sorted(map(str, range(1, 31)))  # the deleted ones' copies kept

@@ -248,7 +248,8 @@ class SqlStore:
                         if _is_lock_error(exc):
                             raise StoreLockedError(
                                 f"Cannot {what}: the database {self.location!r} stayed locked by "
-                                f"another writer ({exc}) after {self.retries + 1} attempts. "
+                                f"another writer ({mask_urls_in(str(exc))}) after "
+                                f"{self.retries + 1} attempts. "
                                 "Retry when the other process has finished, or raise "
                                 "busy_timeout / retries in [registry]."
                             ) from exc
