@@ -415,9 +415,11 @@ class LocalIndexes:
             )  # fmt: skip
         elif graph_metric is not None and self._uses_graph(loaded) and self._graph(loaded, metric):
             assert loaded.graph is not None
-            rows, found = loaded.graph.search(query, k)
-            if len(rows) < min(k, len(loaded.ids)):
+            candidates, _ = loaded.graph.search(query, k)
+            if len(candidates) < min(k, len(loaded.ids)):
                 rows = None  # the graph found fewer rows than asked: search exactly instead
+            else:  # exact float32 distances (and order) for the rows the graph picked
+                rows, found = exact_search(loaded.data, query, k, metric, np.sort(candidates))
         elif chosen == "int8":
             if loaded.codes is None:
                 loaded.codes, loaded.scales = quantize_int8(loaded.data)
