@@ -117,8 +117,37 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f" Did you mean {match!r}?" if match else ""
 
 
-class MetricInputError(ModelOpsError, ValueError):
-    """Predictions and references that cannot be compared; the message names the argument.
+# --- evaluation ------------------------------------------------------------------------------
 
-    A ``ValueError`` too, so code written against scikit-learn's errors keeps working.
+
+class EvaluationError(ModelOpsError):
+    """Evaluation input that cannot be used; the message names the record or column."""
+
+
+class MetricInputError(EvaluationError, ValueError):
+    """Predictions, references, scores, groups, labels or weights a metric cannot use.
+
+    The one error of bad metric input, raised by the shared checks of
+    :mod:`modelops_core.evaluation_inputs` that every metric (the core's, ``modelops-metrics``
+    and third-party ones) calls; the message names the argument, the counts and what to do.
+    ``modelops_core.evaluation_inputs.EvaluationInputError`` and
+    ``modelops_metrics._validation.MetricInputError`` are this class under older names. A
+    ``ValueError`` too, so code written against scikit-learn's errors keeps working.
+
+    :param argument: the argument (or CLI option) at fault, e.g. ``"references"``; None when
+        no single argument is (an empty mergeable state, a merge of unlike states).
     """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # keyword-only arguments are lost by BaseException's pickling; keep them
+        return (_rebuild_metric_input_error, (type(self), str(self), self.argument))
+
+
+def _rebuild_metric_input_error(
+    cls: type[MetricInputError], message: str, argument: str | None
+) -> MetricInputError:
+    return cls(message, argument=argument)

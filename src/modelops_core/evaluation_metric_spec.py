@@ -75,8 +75,8 @@ class MetricSpec:
 
     @property
     def takes_arrays(self) -> bool:
-        """Metrics of modelops-metrics are written for numpy arrays."""
-        return type(self.metric).__module__.startswith("modelops_metrics")
+        """A metric declaring ``takes_arrays = True`` gets numpy arrays, others plain lists."""
+        return bool(getattr(self.metric, "takes_arrays", False))
 
 
 def _plain_list(values: Any) -> Any:

@@ -1,18 +1,24 @@
 """The names users know for metrics: ``Metric``, ``TaskType``, and the metric classes.
 
-The classes (``AccuracyMetric`` … ``AUCROCMetric``, ``ConfusionMatrix``) live in the
-``modelops-metrics`` plugin; :func:`metric_class` imports them on first use, so the core never
-imports a plugin at import time, and says how to install it when it is missing.
+The classes (``AccuracyMetric`` … ``AUCROCMetric``, ``ConfusionMatrix``) live in metric
+plugins (``modelops-metrics`` ships them). The core does not know those plugins' modules:
+:func:`metric_class` asks the registered metric components which factory carries the class name
+and imports it on first use, so a plugin that adds metric classes needs no change here, the
+core never imports a plugin at import time, and a missing plugin gets a message saying what to
+install.
 """
 
 from __future__ import annotations
 
 import enum
-import importlib
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from modelops_core.errors import ModelOpsError
+from modelops_core.errors import ComponentImportError, ModelOpsError
+
+if TYPE_CHECKING:
+    from modelops_core.components import ComponentSpec
+    from modelops_core.runtime import Runtime
 
 
 class TaskType(enum.StrEnum):
@@ -38,13 +44,21 @@ class Metric:
 
     A metric is callable, so it can be given to :class:`~modelops_core.evaluation.Evaluator`
     directly; registered from a plugin with ``registry.add(name, "module:Class")`` it becomes
-    selectable by name. ``needs_scores = True`` makes the evaluator pass scores (probabilities)
-    as ``predictions``.
+    selectable by name. What a metric needs is declared on it, never listed in the core:
+
+    - ``needs_scores = True``: the evaluator passes the scores column as ``predictions``;
+    - ``needs_probabilities = True``: those scores must lie in [0, 1] (checked up front);
+    - ``takes_arrays = True``: columns arrive as numpy arrays rather than plain lists.
+
+    Check inputs with :mod:`modelops_core.evaluation_inputs`, so bad input gets the same
+    :class:`~modelops_core.errors.MetricInputError` from every metric.
     """
 
     name: ClassVar[str] = ""
     higher_is_better: ClassVar[bool | None] = True
     needs_scores: ClassVar[bool] = False
+    needs_probabilities: ClassVar[bool] = False
+    takes_arrays: ClassVar[bool] = False
 
     def compute(self, predictions: Sequence[Any], references: Sequence[Any]) -> Any:
         """The metric's value; override it."""
@@ -54,77 +68,73 @@ class Metric:
         return self.compute(predictions, references)
 
 
-#: metric names of modelops-metrics whose ``predictions`` are scores or probabilities
-SCORE_METRICS = frozenset(
-    {
-        "auc_roc",
-        "average_precision",
-        "roc_curve",
-        "pr_curve",
-        "log_loss",
-        "brier",
-        "ece",
-        "reliability_curve",
-        "group_calibration_error",
-    }
-)
-#: ... and of those, the ones whose scores must be probabilities in [0, 1]
-PROBABILITY_METRICS = frozenset(
-    {"log_loss", "brier", "ece", "reliability_curve", "group_calibration_error"}
-)
-
-#: public name -> "module:attr" in the modelops-metrics plugin
-PLUGIN_CLASSES = {
-    "AccuracyMetric": "modelops_metrics.classification:AccuracyMetric",
-    "BalancedAccuracyMetric": "modelops_metrics.classification:BalancedAccuracyMetric",
-    "PrecisionMetric": "modelops_metrics.classification:PrecisionMetric",
-    "RecallMetric": "modelops_metrics.classification:RecallMetric",
-    "F1Metric": "modelops_metrics.classification:F1Metric",
-    "ConfusionMatrix": "modelops_metrics.classification:ConfusionMatrix",
-    "MCCMetric": "modelops_metrics.classification:MCCMetric",
-    "CohenKappaMetric": "modelops_metrics.classification:CohenKappaMetric",
-    "LogLossMetric": "modelops_metrics.classification:LogLossMetric",
-    "BrierScoreMetric": "modelops_metrics.classification:BrierScoreMetric",
-    "AUCROCMetric": "modelops_metrics.ranking:AUCROCMetric",
-    "AveragePrecisionMetric": "modelops_metrics.ranking:AveragePrecisionMetric",
-    "ROCCurve": "modelops_metrics.ranking:ROCCurve",
-    "PRCurve": "modelops_metrics.ranking:PRCurve",
-    "MSEMetric": "modelops_metrics.regression:MSEMetric",
-    "MAEMetric": "modelops_metrics.regression:MAEMetric",
-    "RMSEMetric": "modelops_metrics.regression:RMSEMetric",
-    "R2Metric": "modelops_metrics.regression:R2Metric",
-    "MAPEMetric": "modelops_metrics.regression:MAPEMetric",
-    "ExplainedVarianceMetric": "modelops_metrics.regression:ExplainedVarianceMetric",
-    "ExpectedCalibrationErrorMetric": (
-        "modelops_metrics.calibration:ExpectedCalibrationErrorMetric"
-    ),
-    "TokenF1Metric": "modelops_metrics.text:TokenF1Metric",
-    "BleuMetric": "modelops_metrics.text:BleuMetric",
-    "RougeLMetric": "modelops_metrics.text:RougeLMetric",
-}
-
-
 class MetricsPluginMissingError(ModelOpsError, ImportError):
-    """A metric class of the ``modelops-metrics`` plugin was asked for but it is not installed."""
+    """A metric class was asked for but no installed plugin provides it (or it cannot load)."""
 
 
-def metric_class(name: str) -> Any:
-    """The class ``name`` from ``modelops-metrics``, imported now."""
-    target = PLUGIN_CLASSES[name]
-    module_name, _, attribute = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not exc.name.startswith("modelops_metrics"):
-            raise
+def metric_class(name: str, runtime: Runtime | None = None) -> Any:
+    """The metric class ``name`` (``"AccuracyMetric"``), found among the registered metrics.
+
+    The class is the one whose registered factory is named ``name`` (``module:AccuracyMetric``);
+    it is imported now. Without ``runtime`` every installed plugin is looked at (the embedded
+    default configuration, whatever ``MODELOPS_*`` selection the environment makes), since the
+    class was asked for by name.
+    """
+    if runtime is None:
+        runtime = _every_installed_plugin()
+    from modelops_core.kinds import Kind
+
+    found = [spec for spec in runtime.components[Kind.METRIC] if _class_name(spec) == name]
+    factories = {spec.factory_path: spec for spec in found}
+    if not factories:
+        problems = "".join(f" ({problem})" for problem in runtime.problems)
         raise MetricsPluginMissingError(
-            f"{name} is provided by the modelops-metrics plugin, which is not installed; "
-            "run `pip install modelops-metrics` (or `pip install ./plugins/metrics`)."
+            f"No installed plugin registers a metric made by a class named {name!r}{problems}; "
+            "install the plugin that provides it (the standard metrics: `pip install "
+            "modelops-metrics`, or `pip install ./plugins/metrics`), or import the class from "
+            "its own module."
+        )
+    if len(factories) > 1:
+        where = ", ".join(
+            f"{path} (metric {spec.name!r} of {spec.distribution or spec.plugin})"
+            for path, spec in sorted(factories.items())
+        )
+        raise MetricsPluginMissingError(
+            f"Several plugins register a metric class named {name!r}: {where}; import the one "
+            "you mean from its module."
+        )
+    (spec,) = factories.values()
+    try:
+        return spec.load()
+    except ComponentImportError as exc:
+        install = spec.distribution or spec.plugin
+        raise MetricsPluginMissingError(
+            f"{name} is provided by the metric {spec.name!r} of {install}, which cannot be "
+            f"imported ({exc.__cause__ or exc}); run `pip install {install}` to install or "
+            "repair it."
         ) from exc
-    return getattr(module, attribute)
+
+
+def _class_name(spec: ComponentSpec) -> str:
+    """The last name of a factory's ``module:Class`` path, without importing it."""
+    return spec.factory_path.rpartition(":")[2].rpartition(".")[2]
+
+
+def _every_installed_plugin() -> Runtime:
+    import warnings
+
+    from modelops_core.config import Config
+    from modelops_core.runtime import Runtime
+
+    with warnings.catch_warnings():  # a broken unrelated plugin is reported only if needed
+        warnings.simplefilter("ignore")
+        return Runtime(Config(), strict=False, environ={})
 
 
 def __getattr__(name: str) -> Any:
-    if name in PLUGIN_CLASSES:
-        return metric_class(name)
+    # class names only: dunder probes (``__path__``, ``__wrapped__``) must not load plugins
+    if name[:1].isupper():
+        found = metric_class(name)
+        globals()[name] = found  # resolved once, like an import
+        return found
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,14 +32,10 @@ from typing import Any
 import attrs
 
 from modelops_core.config import frozen_mapping
-from modelops_core.errors import ModelOpsError
+from modelops_core.errors import EvaluationError as EvaluationError  # re-exported
 
 SCHEMA = "modelops.evaluation"
 SCHEMA_VERSION = 1
-
-
-class EvaluationError(ModelOpsError):
-    """Evaluation input that cannot be used; the message names the record or column."""
 
 
 class ResultSchemaError(EvaluationError, ValueError):

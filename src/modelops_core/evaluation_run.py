@@ -27,7 +27,6 @@ from modelops_core.evaluation_metric_spec import (
     is_scalar,
     keyword_parameters,
 )
-from modelops_core.evaluation_metrics import PROBABILITY_METRICS, SCORE_METRICS
 from modelops_core.evaluation_result import EvaluationResult, Interval
 from modelops_core.kinds import Kind
 
@@ -89,7 +88,8 @@ def _unique_names(specs: list[MetricSpec]) -> list[MetricSpec]:
 
 
 def _spec(name: str, metric: Any, component: str, record: Mapping[str, Any] | None) -> MetricSpec:
-    needs_scores = bool(getattr(metric, "needs_scores", False)) or component in SCORE_METRICS
+    # what a metric needs is declared on it (Metric.needs_scores …), never listed here
+    needs_scores = bool(getattr(metric, "needs_scores", False))
     direction = getattr(metric, "higher_is_better", None)
     return MetricSpec(name, metric, needs_scores, direction, record)
 
@@ -198,7 +198,7 @@ def _columns(
             argument="scores",
         )
     if score_column is not None:
-        probabilities = any(spec.component_name in PROBABILITY_METRICS for spec in specs)
+        probabilities = any(getattr(spec.metric, "needs_probabilities", False) for spec in specs)
         score_column = check_scores(score_column, probabilities=probabilities)
     if labels is not None:
         check_labels(actual, labels, "references")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from modelops_core.errors import MetricInputError
+from modelops_core.evaluation_inputs import check_lengths, check_not_empty, check_texts
 
 __all__ = [
     "ExactMatch",
@@ -20,20 +21,11 @@ __all__ = [
 
 
 def _check_pair(predictions: Sequence[str], references: Sequence[str]) -> None:
-    if len(predictions) != len(references):
-        raise MetricInputError(
-            f"predictions has {len(predictions)} items but references has {len(references)}; "
-            "pass one prediction per reference, in the same order."
-        )
-    if len(predictions) == 0:
-        raise MetricInputError("predictions and references are empty; pass at least one pair.")
-    for argument, values in (("predictions", predictions), ("references", references)):
-        for index, value in enumerate(values):
-            if not isinstance(value, str):
-                raise MetricInputError(
-                    f"{argument}[{index}] is {type(value).__name__}, not str; text metrics "
-                    "compare strings."
-                )
+    """The shared checks: equal lengths, at least one pair, strings only."""
+    check_lengths({"predictions": predictions, "references": references})
+    check_not_empty(predictions, "predictions")
+    check_texts(predictions, "predictions")
+    check_texts(references, "references")
 
 
 def exact_match_metric(predictions: Sequence[str], references: Sequence[str]) -> float:
@@ -62,7 +54,8 @@ def length_ratio_metric(predictions: Sequence[str], references: Sequence[str]) -
         if not reference:
             raise MetricInputError(
                 f"references[{index}] is empty, so its length ratio is undefined; drop the "
-                "pair or give it a reference."
+                "pair or give it a reference.",
+                argument="references",
             )
         total += len(prediction) / len(reference)
     return total / len(predictions)

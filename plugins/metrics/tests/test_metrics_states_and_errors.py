@@ -158,7 +158,7 @@ def test_nan_or_infinity_in_scores_is_refused(bad: float) -> None:
 
 
 def test_probabilities_outside_unit_interval_are_refused() -> None:
-    with pytest.raises(MetricInputError, match=r"predictions contains 1\.5, outside \[0, 1\]"):
+    with pytest.raises(MetricInputError, match=r"predictions\[1\] is 1\.5, outside \[0, 1\]"):
         classification.LogLossMetric().compute([0.2, 1.5], [0, 1])
     with pytest.raises(MetricInputError, match=r"outside \[0, 1\]"):
         classification.BrierScoreMetric().compute([-0.1, 0.5], [0, 1])

@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from modelops_metrics._validation import MetricInputError
+from modelops_core.errors import MetricInputError
+from modelops_core.evaluation_inputs import check_comparable, undeclared_label_error
+
+__all__ = [
+    "MAX_DENSE_SPAN",
+    "check_comparable",
+    "count_pairs",
+    "declared_codes",
+    "dense_range",
+    "encode",
+    "offset_codes",
+    "union_labels",
+    "unique_labels",
+]
 
 # Integer labels spanning at most this many values are counted densely (k * k bins).
 MAX_DENSE_SPAN = 2048
@@ -31,25 +44,14 @@ def offset_codes(values: np.ndarray, low: int) -> np.ndarray:
     return codes - low if low else codes
 
 
-def check_comparable(predictions: np.ndarray, references: np.ndarray) -> None:
-    """Refuse numbers in one argument and strings in the other (a mixed-up column)."""
-    kinds = {predictions.dtype.kind in "biuf", references.dtype.kind in "biuf"}
-    text = {predictions.dtype.kind in "US", references.dtype.kind in "US"}
-    if len(kinds) == 2 and len(text) == 2:
-        raise MetricInputError(
-            f"predictions hold {predictions.dtype} values but references hold "
-            f"{references.dtype} values; labels of both must be of the same kind (numbers or "
-            "strings)."
-        )
-
-
 def unique_labels(values: np.ndarray, argument: str) -> tuple[np.ndarray, np.ndarray]:
     """``(sorted distinct labels, code of every value)`` via ``np.unique``."""
     try:
         labels, codes = np.unique(values, return_inverse=True)
     except TypeError as exc:
         raise MetricInputError(
-            f"{argument} mixes label types that cannot be sorted ({exc}); use one type."
+            f"{argument} mixes label types that cannot be sorted ({exc}); use one type.",
+            argument=argument,
         ) from exc
     return labels, codes.reshape(-1)
 
@@ -71,16 +73,14 @@ def declared_codes(values: np.ndarray, declared: np.ndarray, argument: str) -> n
             positions = np.minimum(np.searchsorted(ordered, values), size - 1)
         except TypeError as exc:
             raise MetricInputError(
-                f"{argument} holds labels that cannot be compared with `labels` ({exc})."
+                f"{argument} holds labels that cannot be compared with `labels` ({exc}); use "
+                "labels of one type.",
+                argument=argument,
             ) from exc
         missing = ordered[positions] != values
         codes = order[positions]
     if missing.any():
-        bad = values[np.flatnonzero(missing)[0]].item()
-        raise MetricInputError(
-            f"{argument} contains the label {bad!r}, which is not in labels={declared.tolist()}; "
-            "add it to `labels` or drop those examples."
-        )
+        raise undeclared_label_error(values, missing, declared, argument)
     return codes
 
 

@@ -19,7 +19,14 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from modelops_metrics._validation import MetricInputError, as_weights
+from modelops_core.errors import MetricInputError
+from modelops_core.evaluation_inputs import (
+    as_numbers,
+    as_weights,
+    check_length,
+    check_ndim,
+    check_probabilities,
+)
 
 Strategy = Literal["uniform", "quantile"]
 _STRATEGIES = ("uniform", "quantile")
@@ -30,55 +37,37 @@ _STRATEGIES = ("uniform", "quantile")
 
 def _probabilities(values: Any) -> np.ndarray:
     """``predictions`` as a 1-D float array of finite probabilities in [0, 1]."""
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise MetricInputError(
-            f"predictions must be numbers (probabilities of the positive class): {exc}"
-        ) from exc
-    if array.ndim != 1:
-        raise MetricInputError(
-            f"predictions has shape {array.shape}; pass one probability of the positive class "
-            "per item (a 1-D sequence), e.g. probabilities[:, 1] of a binary classifier."
-        )
-    if array.size == 0:
-        raise MetricInputError("predictions and references are empty; pass at least one pair.")
-    if not np.isfinite(array).all():
-        index = int(np.flatnonzero(~np.isfinite(array))[0])
-        raise MetricInputError(
-            f"predictions[{index}] is {array[index]}; probabilities must be finite numbers."
-        )
-    if array.min() < 0.0 or array.max() > 1.0:
-        index = int(np.flatnonzero((array < 0.0) | (array > 1.0))[0])
-        raise MetricInputError(
-            f"predictions[{index}] is {array[index]}, outside [0, 1]; pass probabilities, not "
-            "scores or logits (apply a sigmoid or softmax first)."
-        )
+    array = as_numbers(values, "predictions")
+    check_ndim(
+        array,
+        "predictions",
+        hint="pass one probability of the positive class per item (a 1-D sequence), e.g. "
+        "probabilities[:, 1] of a binary classifier.",
+    )
+    check_probabilities(array, "predictions")
     return array
 
 
 def _binary_labels(values: Any, length: int) -> np.ndarray:
     """``references`` as a float array of 0.0/1.0, the same length as the predictions."""
+    check_length(values, "references", length)
     array = np.asarray(values)
-    if array.ndim != 1 or len(array) != length:
-        raise MetricInputError(
-            f"predictions has {length} items but references has "
-            f"{len(array) if array.ndim == 1 else array.shape}; pass one label per prediction."
-        )
+    check_ndim(array, "references", hint="pass one label 0/1 per prediction (a 1-D sequence).")
     if array.dtype == np.bool_:
         return array.astype(np.float64)
     try:
         labels = array.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise MetricInputError(
-            f"references must be binary labels 0/1 (or booleans): {exc}"
+            f"references must be binary labels 0/1 (or booleans): {exc}", argument="references"
         ) from exc
     bad = (labels != 0.0) & (labels != 1.0)
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
         raise MetricInputError(
             f"references[{index}] is {array[index].item()!r}; calibration metrics take binary "
-            "labels 0/1 (or booleans). Map your positive class to 1 and every other class to 0."
+            "labels 0/1 (or booleans). Map your positive class to 1 and every other class to 0.",
+            argument="references",
         )
     return labels
 
@@ -218,6 +207,11 @@ class BinnedCalibrationState:
 
 class _BinnedCalibrationMetric:
     """Shared binning and state of the calibration metrics."""
+
+    # predictions are probabilities: the evaluator passes scores and checks they are in [0, 1]
+    needs_scores = True
+    needs_probabilities = True
+    takes_arrays = True
 
     def __init__(self, n_bins: int = 10, strategy: Strategy = "uniform") -> None:
         _check_binning(n_bins, strategy)

@@ -20,18 +20,18 @@ from typing import Any, ClassVar, Literal
 import attrs
 import numpy as np
 
-from modelops_metrics._labels import check_comparable, count_pairs, encode, union_labels
-from modelops_metrics._validation import (
-    MetricInputError,
-    MetricOptionError,
+from modelops_core.errors import MetricInputError
+from modelops_core.evaluation_inputs import (
     as_array,
-    as_label_arrays,
-    as_scores,
+    as_numbers,
     as_weights,
+    check_comparable,
     check_probabilities,
     check_same_length,
     check_weighted_total,
 )
+from modelops_metrics._labels import count_pairs, encode, union_labels
+from modelops_metrics._validation import MetricOptionError, as_label_arrays
 
 Average = Literal["binary", "micro", "macro", "weighted"] | None
 _AVERAGES = ("binary", "micro", "macro", "weighted", None)
@@ -146,6 +146,7 @@ class _LabelMetric:
 
     name: ClassVar[str]
     higher_is_better: ClassVar[bool | None]
+    takes_arrays: ClassVar[bool] = True  # the evaluator passes numpy arrays
     labels: tuple[Any, ...] | None
 
     def _finish(self, labels: np.ndarray, counts: np.ndarray, seen: np.ndarray) -> Any:
@@ -509,14 +510,15 @@ class CohenKappaMetric(_LabelMetric):
 
 def _as_probability_matrix(predictions: Any) -> tuple[np.ndarray, bool]:
     """Predictions as an (n, c) probability matrix; a 1-D input p becomes ``[1 - p, p]``."""
-    probabilities = as_scores(predictions, "predictions")
+    probabilities = as_numbers(predictions, "predictions")
     check_probabilities(probabilities, "predictions")
     if probabilities.ndim == 1:
         return np.stack([1 - probabilities, probabilities], axis=1), True
     if probabilities.ndim != 2 or probabilities.shape[1] < 2:
         raise MetricInputError(
             f"predictions has shape {probabilities.shape}; pass the positive-class probability "
-            "(1-D) or one column per class (n, c) with c >= 2."
+            "(1-D) or one column per class (n, c) with c >= 2.",
+            argument="predictions",
         )
     return probabilities, False
 
@@ -638,6 +640,10 @@ class LogLossMetric:
 
     name: ClassVar[str] = "log_loss"
     higher_is_better: ClassVar[bool | None] = False
+    # predictions are probabilities: the evaluator passes scores and checks they are in [0, 1]
+    needs_scores: ClassVar[bool] = True
+    needs_probabilities: ClassVar[bool] = True
+    takes_arrays: ClassVar[bool] = True
     labels: tuple[Any, ...] | None = attrs.field(default=None, converter=_optional_labels)
 
     def state(self) -> ProbabilityState:
@@ -675,6 +681,10 @@ class BrierScoreMetric:
 
     name: ClassVar[str] = "brier"
     higher_is_better: ClassVar[bool | None] = False
+    # predictions are probabilities: the evaluator passes scores and checks they are in [0, 1]
+    needs_scores: ClassVar[bool] = True
+    needs_probabilities: ClassVar[bool] = True
+    takes_arrays: ClassVar[bool] = True
     pos_label: Any = None
     labels: tuple[Any, ...] | None = attrs.field(default=None, converter=_optional_labels)
     scale_by_half: bool | Literal["auto"] = "auto"

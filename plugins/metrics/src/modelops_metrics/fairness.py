@@ -29,7 +29,14 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from modelops_metrics._validation import MetricInputError, as_weights
+from modelops_core.errors import MetricInputError
+from modelops_core.evaluation_inputs import (
+    as_weights,
+    check_length,
+    check_lengths,
+    check_ndim,
+    check_not_empty,
+)
 from modelops_metrics.calibration import ExpectedCalibrationErrorMetric, Strategy
 
 Method = Literal["between_groups", "to_overall"]
@@ -170,13 +177,15 @@ def _column_codes(values: Any, length: int, feature: int) -> tuple[np.ndarray, n
     Only small-span integers can have absent labels (codes are offsets from the minimum);
     the other encodings list exactly the labels present.
     """
+    argument = f"groups column {feature}"
+    check_length(values, argument, length)
     column = np.asarray(values)
-    if column.ndim != 1 or len(column) != length:
-        shape = len(column) if column.ndim == 1 else column.shape
-        raise MetricInputError(
-            f"predictions has {length} items but groups column {feature} has {shape}; pass one "
-            "group label per item (several features as a list of equally long sequences)."
-        )
+    check_ndim(
+        column,
+        argument,
+        hint="pass one group label per item (several features as a list of equally long "
+        "sequences).",
+    )
     encoded: tuple[np.ndarray, np.ndarray] | None = None
     if column.dtype.kind in "biu":
         encoded = _offset_small_integers(column)
@@ -276,10 +285,7 @@ def _python(value: Any) -> Hashable:
 
 def _labels_array(values: Any, argument: str) -> np.ndarray:
     array = np.asarray(values)
-    if array.ndim != 1:
-        raise MetricInputError(
-            f"{argument} has shape {array.shape}; pass one label per item (a 1-D sequence)."
-        )
+    check_ndim(array, argument, hint="pass one label per item (a 1-D sequence).")
     return array
 
 
@@ -375,6 +381,7 @@ class _GroupedCountMetric:
     higher_is_better: bool | None
     cells: int
     needs_references: bool = True
+    takes_arrays = True  # the evaluator passes numpy arrays
 
     def __init__(self, *, pos_label: Any = 1, method: Method = "between_groups") -> None:
         _check_method(method)
@@ -399,20 +406,17 @@ class _GroupedCountMetric:
         sample_weight: Sequence[float] | None,
     ) -> tuple[tuple[Hashable, ...], np.ndarray]:
         """Group labels and the table of shape (groups, cells) for one chunk."""
+        length = check_lengths({"predictions": predictions, "references": references})
+        check_not_empty(predictions, "predictions")
         prediction_array = _labels_array(predictions, "predictions")
-        length = len(prediction_array)
-        if length == 0:
-            raise MetricInputError("predictions and references are empty; pass at least one pair.")
         reference_array = None
         if references is not None:
             reference_array = _labels_array(references, "references")
-            if len(reference_array) != length:
-                raise MetricInputError(
-                    f"predictions has {length} items but references has {len(reference_array)}; "
-                    "pass one reference per prediction, in the same order."
-                )
         elif self.needs_references:
-            raise MetricInputError(f"{self.name} needs references (the true labels); pass them.")
+            raise MetricInputError(
+                f"{self.name} needs references (the true labels); pass them.",
+                argument="references",
+            )
         weights = as_weights(sample_weight, length)
         sparse = sparse_group_codes(groups, length)
         span = sparse.span
@@ -753,6 +757,7 @@ class GroupMetric:
 
     name = "group_metric"
     higher_is_better: bool | None = None
+    takes_arrays = True  # the evaluator passes numpy arrays
 
     def __init__(
         self, metric: Any, *, pos_label: Any = 1, method: Method = "between_groups"
@@ -787,15 +792,8 @@ class GroupMetric:
         self, predictions: Sequence[Any], references: Sequence[Any], groups: Any
     ) -> Iterator[tuple[Hashable, np.ndarray]]:
         """(label, item indices) of every group present in this chunk."""
-        length = len(predictions)
-        if length == 0:
-            raise MetricInputError("predictions and references are empty; pass at least one pair.")
-        if references is None or len(references) != length:
-            raise MetricInputError(
-                f"predictions has {length} items but references has "
-                f"{'none' if references is None else len(references)}; pass one reference per "
-                "prediction, in the same order."
-            )
+        length = check_not_empty(predictions, "predictions")
+        check_length(references, "references", length)
         encoded = encode_groups(groups, length)
         return zip(encoded.labels, _split_by_group(encoded.codes, len(encoded.labels)), strict=True)
 
@@ -826,11 +824,8 @@ class GroupMetric:
             return self.builtin.compute(  # type: ignore[no-any-return]
                 predictions, references, groups=groups, sample_weight=sample_weight
             )
-        if sample_weight is not None and len(sample_weight) != len(predictions):
-            raise MetricInputError(
-                f"predictions has {len(predictions)} items but sample_weight has "
-                f"{len(sample_weight)}; pass one weight per item."
-            )
+        if sample_weight is not None:
+            as_weights(sample_weight, check_not_empty(predictions, "predictions"))
         labels, values = [], []
         for label, indices in self.group_indices(predictions, references, groups):
             labels.append(label)
@@ -868,6 +863,10 @@ class GroupCalibrationError(GroupMetric):
     :param strategy: ``"uniform"`` or ``"quantile"`` (quantile edges are set per group).
     :param method: ``"between_groups"`` or ``"to_overall"``.
     """
+
+    # predictions are probabilities: the evaluator passes scores and checks they are in [0, 1]
+    needs_scores = True
+    needs_probabilities = True
 
     def __init__(
         self, n_bins: int = 10, strategy: Strategy = "uniform", *, method: Method = "between_groups"

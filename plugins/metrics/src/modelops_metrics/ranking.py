@@ -21,15 +21,16 @@ from typing import Any, ClassVar, Literal
 import attrs
 import numpy as np
 
-from modelops_metrics._labels import encode
-from modelops_metrics._validation import (
-    MetricInputError,
-    MetricOptionError,
+from modelops_core.errors import MetricInputError
+from modelops_core.evaluation_inputs import (
     as_array,
-    as_scores,
+    as_numbers,
     as_weights,
+    check_ndim,
     check_same_length,
 )
+from modelops_metrics._labels import encode
+from modelops_metrics._validation import MetricOptionError
 
 Finish = Callable[[np.ndarray, np.ndarray, np.ndarray | None], Any]
 
@@ -45,18 +46,14 @@ def _python(value: Any) -> Any:
 def _validated(
     predictions: Any, references: Any, sample_weight: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    scores = as_scores(predictions, "predictions")
+    scores = as_numbers(predictions, "predictions")
     actual = as_array(references, "references")
-    check_same_length(scores, actual)
-    if actual.ndim != 1:
-        raise MetricInputError(
-            f"references has shape {actual.shape}; pass one label per example (1-D)."
-        )
-    if scores.ndim > 2:
-        raise MetricInputError(
-            f"predictions has shape {scores.shape}; pass 1-D scores or an (n, classes) matrix."
-        )
-    return scores, actual, as_weights(sample_weight, actual.shape[0])
+    length = check_same_length(scores, actual)
+    check_ndim(actual, "references", hint="pass one label per example (1-D).")
+    check_ndim(
+        scores, "predictions", allowed=(1, 2), hint="pass 1-D scores or an (n, classes) matrix."
+    )
+    return scores, actual, as_weights(sample_weight, length)
 
 
 @attrs.frozen(eq=False)
@@ -119,6 +116,9 @@ class _ScoreMetric:
 
     name: ClassVar[str]
     higher_is_better: ClassVar[bool | None]
+    # predictions are scores: the evaluator passes the scores column, as numpy arrays
+    needs_scores: ClassVar[bool] = True
+    takes_arrays: ClassVar[bool] = True
 
     def _finish(self, scores: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> Any:
         raise NotImplementedError

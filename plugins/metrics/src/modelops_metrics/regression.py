@@ -15,11 +15,12 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from modelops_metrics._validation import (
-    MetricInputError,
-    as_scores,
+from modelops_core.errors import MetricInputError
+from modelops_core.evaluation_inputs import (
+    as_numbers,
     as_weights,
     check_finite,
+    check_ndim,
     check_same_length,
     check_weighted_total,
 )
@@ -29,16 +30,13 @@ def _validated(
     predictions: Any, references: Any, sample_weight: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Numbers of equal length; NaN and infinity are checked by :func:`_finite_statistics`."""
-    predicted = as_scores(predictions, "predictions", finite=False)
-    actual = as_scores(references, "references", finite=False)
-    check_same_length(predicted, actual)
-    for argument, array in (("predictions", predicted), ("references", actual)):
-        if array.ndim != 1:
-            raise MetricInputError(
-                f"{argument} has shape {array.shape}; regression metrics take one number per "
-                "example (1-D)."
-            )
-    return predicted, actual, as_weights(sample_weight, actual.shape[0])
+    predicted = as_numbers(predictions, "predictions", finite=False)
+    actual = as_numbers(references, "references", finite=False)
+    length = check_same_length(predicted, actual)
+    hint = "regression metrics take one number per example (1-D)."
+    check_ndim(predicted, "predictions", hint=hint)
+    check_ndim(actual, "references", hint=hint)
+    return predicted, actual, as_weights(sample_weight, length)
 
 
 @attrs.frozen
@@ -169,6 +167,7 @@ class _RegressionMetric:
 
     name: ClassVar[str]
     higher_is_better: ClassVar[bool | None]
+    takes_arrays: ClassVar[bool] = True  # the evaluator passes numpy arrays
 
     def _statistics(
         self, predicted: np.ndarray, actual: np.ndarray, weights: np.ndarray | None

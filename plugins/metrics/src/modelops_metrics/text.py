@@ -18,28 +18,24 @@ import attrs
 import numpy as np
 
 from modelops_core.errors import MetricInputError
+from modelops_core.evaluation_inputs import (
+    as_weights,
+    check_lengths,
+    check_not_empty,
+    check_texts,
+)
 
 # --- input checks --------------------------------------------------------------------------------
 
 
 def _check_lengths(predictions: Sequence[Any], references: Sequence[Any]) -> None:
-    if len(predictions) != len(references):
-        raise MetricInputError(
-            f"predictions has {len(predictions)} items but references has {len(references)}; "
-            "pass one prediction per reference, in the same order."
-        )
-    if len(predictions) == 0:
-        raise MetricInputError("predictions and references are empty; pass at least one pair.")
+    """The shared checks: one reference per prediction, at least one pair."""
+    check_lengths({"predictions": predictions, "references": references})
+    check_not_empty(predictions, "predictions")
 
 
 def _texts(predictions: Sequence[Any]) -> list[str]:
-    for index, value in enumerate(predictions):
-        if not isinstance(value, str):
-            raise MetricInputError(
-                f"predictions[{index}] is {type(value).__name__}, not str; text metrics compare "
-                "strings."
-            )
-    return list(predictions)
+    return check_texts(predictions, "predictions")
 
 
 def _reference_sets(references: Sequence[Any]) -> list[list[str]]:
@@ -55,27 +51,16 @@ def _reference_sets(references: Sequence[Any]) -> list[list[str]]:
         if not options or not all(isinstance(option, str) for option in options):
             raise MetricInputError(
                 f"references[{index}] is {value!r}; pass a string or a non-empty list of "
-                "acceptable strings."
+                "acceptable strings.",
+                argument="references",
             )
         sets.append(options)
     return sets
 
 
 def _weights(sample_weight: Any, length: int) -> list[float]:
-    if sample_weight is None:
-        return [1.0] * length
-    weights = [float(weight) for weight in sample_weight]
-    if len(weights) != length:
-        raise MetricInputError(
-            f"predictions has {length} items but sample_weight has {len(weights)}; pass one "
-            "weight per item."
-        )
-    for index, weight in enumerate(weights):
-        if not math.isfinite(weight) or weight < 0:
-            raise MetricInputError(
-                f"sample_weight[{index}] is {weight}; weights must be finite and >= 0."
-            )
-    return weights
+    weights = as_weights(sample_weight, length)
+    return [1.0] * length if weights is None else weights.tolist()
 
 
 @attrs.define
@@ -116,6 +101,8 @@ class WeightedMeanState:
 
 class _PerItemTextMetric:
     """A text metric averaged over pairs, the best over several references of an item."""
+
+    takes_arrays = True  # the evaluator passes numpy arrays
 
     def pair_score(self, prediction: str, reference: str) -> float:
         raise NotImplementedError
@@ -392,6 +379,7 @@ class BleuMetric:
 
     name = "bleu"
     higher_is_better = True
+    takes_arrays = True  # the evaluator passes numpy arrays
 
     def __init__(
         self,
@@ -439,11 +427,8 @@ class PerplexityState:
         self, predictions: Sequence[Sequence[float]], references: Sequence[Any] | None = None
     ) -> PerplexityState:
         """Add a chunk of sequences; returns this state."""
-        if references is not None and len(references) != len(predictions):
-            raise MetricInputError(
-                f"predictions has {len(predictions)} items but references has {len(references)}; "
-                "references are not used by perplexity, so pass None or one per sequence."
-            )
+        # references are not used by perplexity: None, or one per sequence
+        check_lengths({"predictions": predictions, "references": references})
         for index, sequence in enumerate(predictions):
             if isinstance(sequence, str | bytes):
                 raise MetricInputError(
@@ -504,6 +489,7 @@ class PerplexityMetric:
 
     name = "perplexity"
     higher_is_better = False
+    takes_arrays = True  # the evaluator passes numpy arrays
 
     def __init__(self, aggregate: Literal["corpus", "mean"] = "corpus") -> None:
         if aggregate not in ("corpus", "mean"):
