@@ -148,7 +148,10 @@ def test_bedrock_conversation_export_shape(tmp_path):
 
 def test_unknown_provider_lists_the_known_ones(tmp_path):
     ds = Dataset.from_records(CHATS)
-    with pytest.raises(UnknownProviderError, match="Known: openai, openai-dpo, vertex"):
+    with pytest.raises(
+        UnknownProviderError,
+        match="Known: bedrock, bedrock-conversation, local, openai, openai-dpo, vertex",
+    ):
         ds.export(tmp_path / "x.jsonl", provider="azure")
     with pytest.raises(UnknownProviderError, match="Did you mean 'openai'"):
         ds.validate(provider="opneai")

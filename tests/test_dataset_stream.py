@@ -152,7 +152,7 @@ def test_cli_validate_ok_exits_0_and_prints_the_fingerprint(tmp_path, capsys):
 def test_cli_validate_unknown_provider(tmp_path, capsys):
     path = write(tmp_path / "c.jsonl", [chat("q", "a")])
     assert main(["dataset", "validate", path, "--provider", "azure"]) == 2
-    assert "Known: openai" in capsys.readouterr().err
+    assert "Known: bedrock, bedrock-conversation, local, openai" in capsys.readouterr().err
 
 
 def test_cli_convert_and_stats(tmp_path, capsys):

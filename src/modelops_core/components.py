@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,6 +22,9 @@ from modelops_core.errors import (
 )
 from modelops_core.kinds import Kind
 from modelops_core.options import check_options
+
+if TYPE_CHECKING:
+    from modelops_core.protocols import ProviderProfile
 
 Factory = Callable[..., Any] | str
 
@@ -38,6 +41,8 @@ class ComponentSpec:
     plugin: str
     distribution: str = ""
     description: str = ""
+    #: a provider's :class:`~modelops_core.protocols.ProviderProfile` (None: declares none).
+    profile: ProviderProfile | None = None
 
     @property
     def factory_path(self) -> str:
@@ -87,16 +92,26 @@ class ComponentRegistrar:
         self.distribution = distribution
         self.staged: list[ComponentSpec] = []
 
-    def add(self, name: str, factory: Factory, *, description: str = "") -> None:
+    def add(
+        self,
+        name: str,
+        factory: Factory,
+        *,
+        description: str = "",
+        profile: ProviderProfile | None = None,
+    ) -> None:
         """Declare the component ``name`` made by ``factory`` (a callable or ``"module:attr"``).
 
         :param name: lower-case letters, digits, ``_``, ``-`` and ``.`` (for namespaces such as
             ``acme.latency_p95``).
         :param factory: called with the component's options from the configuration.
         :param description: one line shown by ``modelops plugins list``.
+        :param profile: providers only: the :class:`~modelops_core.protocols.ProviderProfile`
+            (the model names it claims, its dataset limits, its export shapes) the core reads
+            without building the provider.
         """
         where = f"plugin {self.plugin!r} ({self.distribution or 'not installed'})"
-        if not name or not set(name) <= _NAME_CHARS or name[0] in ".-":
+        if not _valid_name(name):
             raise PluginRegistrationError(
                 f"{where} registered the {self.kind.value} name {name!r}, which is not valid: "
                 "use lower-case letters, digits, '_', '-' and '.', starting with a letter or "
@@ -104,6 +119,8 @@ class ComponentRegistrar:
                 plugin=self.plugin,
                 distribution=self.distribution,
             )
+        if profile is not None:
+            self._check_profile(name, profile, where)
         if isinstance(factory, str):
             module_name, sep, attr = factory.partition(":")
             if not sep or not module_name or not attr:
@@ -127,8 +144,60 @@ class ComponentRegistrar:
                 distribution=self.distribution,
             )
         self.staged.append(
-            ComponentSpec(self.kind, name, factory, self.plugin, self.distribution, description)
+            ComponentSpec(
+                self.kind, name, factory, self.plugin, self.distribution, description, profile
+            )
         )
+
+    def _check_profile(self, name: str, profile: object, where: str) -> None:
+        """A profile is a ProviderProfile of a provider, with valid patterns and shapes."""
+        from modelops_core.dataset_formats import FORMATS
+        from modelops_core.protocols import ProviderProfile
+
+        def refuse(problem: str) -> PluginRegistrationError:
+            return PluginRegistrationError(
+                f"{where} registered the {self.kind.value} {name!r} with {problem}",
+                plugin=self.plugin,
+                distribution=self.distribution,
+            )
+
+        if self.kind is not Kind.PROVIDER:
+            raise refuse("a profile; only providers declare one: leave profile out.")
+        if not isinstance(profile, ProviderProfile):
+            raise refuse(
+                f"a profile of type {type(profile).__name__}; pass a "
+                "modelops_core.protocols.ProviderProfile."
+            )
+        for pattern in profile.models:
+            if not isinstance(pattern, str) or not pattern.strip("*?"):
+                raise refuse(
+                    f"the model pattern {pattern!r}, which claims every name; write a pattern "
+                    "with a fixed part, such as 'acme-*'."
+                )
+        seen: set[str] = set()
+        for shape in profile.exports:
+            if not _valid_name(shape.name) or shape.name in seen:
+                raise refuse(
+                    f"the export shape name {shape.name!r}, which is "
+                    + ("declared twice" if shape.name in seen else "not valid")
+                    + "; use one lower-case name per shape ('acme', 'acme-preference')."
+                )
+            seen.add(shape.name)
+            if shape.base not in FORMATS:
+                raise refuse(
+                    f"the export shape {shape.name!r} built from {shape.base!r}; choose one of "
+                    f"{', '.join(FORMATS)}."
+                )
+            module_name, sep, attr = shape.converter.partition(":")
+            if shape.converter and not (sep and module_name and attr):
+                raise refuse(
+                    f"the export shape {shape.name!r} converter {shape.converter!r}; write it "
+                    "'package.module:function' (imported when the shape is used)."
+                )
+
+
+def _valid_name(name: object) -> bool:
+    return isinstance(name, str) and bool(name) and set(name) <= _NAME_CHARS and name[0] not in ".-"
 
 
 class ComponentTable:

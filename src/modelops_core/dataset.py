@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from modelops_core.dataset_read import Loaded
     from modelops_core.dataset_stats import DatasetStats
     from modelops_core.dataset_validate import ValidationReport
+    from modelops_core.jobs import ExportTarget
 
 __all__ = [
     "FORMATS",
@@ -170,17 +171,19 @@ class Dataset:
         ]
         return self._derived(records, to, self.lines)
 
-    def export(self, path: str | os.PathLike[str], provider: str = "openai") -> Path:
+    def export(self, path: str | os.PathLike[str], provider: str | ExportTarget = "openai") -> Path:
         """Write the provider's training JSONL atomically; returns the path.
 
-        :param provider: ``openai``, ``openai-dpo``, ``vertex``, ``vertex-preference``,
-            ``bedrock``, ``bedrock-conversation`` or ``local``.
+        :param provider: an export shape an installed provider declares (``openai``,
+            ``openai-dpo``, ``vertex``, ``vertex-preference``, ``bedrock``,
+            ``bedrock-conversation``, ``local`` …), or an
+            :class:`~modelops_core.jobs.ExportTarget` resolved against a runtime.
         """
         from modelops_core.dataset_providers import check_export_name, export_record
 
-        check_export_name(provider)
+        target = check_export_name(provider)
         rows = (
-            export_record(record, self.format, provider, self._where(index))
+            export_record(record, self.format, target, self._where(index))
             for index, record in enumerate(self.records)
         )
         return _write_jsonl(path, rows)
@@ -196,7 +199,10 @@ class Dataset:
     # --- checks and summaries --------------------------------------------------------------
 
     def validate(
-        self, provider: str | None = None, model: str | None = None, tokenizer: Any = None
+        self,
+        provider: str | ExportTarget | None = None,
+        model: str | None = None,
+        tokenizer: Any = None,
     ) -> ValidationReport:
         """Every problem at once: lines set aside when reading, empty contents, missing
         assistant turns, duplicates, and with ``provider`` its minimum examples, token limit

@@ -24,7 +24,6 @@ FORMATS: tuple[str, ...] = ("prompt_completion", "chat", "preference")
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 #: message keys kept besides role, content and weight (tool calling in the OpenAI shape).
 PASSTHROUGH_KEYS: tuple[str, ...] = ("name", "tool_call_id", "tool_calls")
-BEDROCK_SCHEMA = "bedrock-conversation-2024"
 
 Record = dict[str, Any]
 Message = dict[str, Any]
@@ -147,11 +146,8 @@ def normalize(record: Any, where: str = "record") -> tuple[str, Record]:
         messages += _messages(record["contents"], f"{where}.contents", model_role=True)
         return "chat", {"messages": messages}
     if "messages" in record:
-        messages = (
-            _system_texts(record.get("system"), f"{where}.system")
-            if (record.get("schemaVersion") == BEDROCK_SCHEMA or "system" in record)
-            else []
-        )
+        # the conversation shape with a "schemaVersion" keeps its system text apart
+        messages = _system_texts(record.get("system"), f"{where}.system")
         messages += _messages(record["messages"], f"{where}.messages")
         return "chat", {"messages": messages}
     if "prompt" in record or "completion" in record:

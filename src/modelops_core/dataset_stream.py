@@ -23,6 +23,7 @@ from modelops_core.dataset_validate import Checker, Problem, ValidationReport
 
 if TYPE_CHECKING:
     from modelops_core.dataset_fast_checks import ChatRun
+    from modelops_core.jobs import ExportTarget
 
 
 class _GcPaused:
@@ -37,7 +38,7 @@ class _GcPaused:
 
 def validate_file(
     path: str | os.PathLike[str],
-    provider: str | None = None,
+    provider: str | ExportTarget | None = None,
     model: str | None = None,
     *,
     tokenizer: Any = None,
@@ -56,7 +57,15 @@ def validate_file(
     from modelops_core.dataset_read import parse_line
 
     name = str(path)
-    checker = Checker(None, provider, model, tokenizer, fingerprint=fingerprint, struct_keys=fast)
+    checker = Checker(
+        None,
+        provider,
+        model,
+        tokenizer,
+        fingerprint=fingerprint,
+        struct_keys=fast,
+        file_bytes=os.path.getsize(path),
+    )
     formats: set[str] = set()
     with _GcPaused():
         for part in _parts(path, fast, progress):
@@ -125,13 +134,14 @@ class ConvertResult:
 def convert_file(
     source: str | os.PathLike[str],
     output: str | os.PathLike[str],
-    to: str,
+    to: str | ExportTarget,
     *,
     skip_invalid: bool = False,
     progress: ProgressCallback | None = None,
 ) -> ConvertResult:
     """Convert a JSONL file of any size to a provider format (an export name such as
-    ``openai`` or ``vertex``, or a canonical format name), line by line.
+    ``openai`` or ``vertex``, its :class:`~modelops_core.jobs.ExportTarget`, or a canonical
+    format name), line by line.
 
     The output is written atomically, so ``output`` may equal ``source``. Without
     ``skip_invalid`` the first bad line raises and nothing is written; with it, bad lines
@@ -145,17 +155,17 @@ def convert_file(
     from modelops_core.dataset_read import parse_line
     from modelops_core.dataset_write import atomic_writer, rejected_path
 
-    if to not in FORMATS:
-        check_export_name(to)
+    canonical = to if isinstance(to, str) and to in FORMATS else None
+    target = None if canonical is not None else check_export_name(to)
     name = str(source)
     encoder = msgspec.json.Encoder()
     side = rejected_path(output)
     counts = {"written": 0, "rejected": 0}
 
     def converted(record: dict[str, Any], format: str, where: str) -> Any:
-        if to in FORMATS:
-            return convert_record(record, format, to, where)
-        return export_record(record, format, to, where)
+        if target is None:
+            return convert_record(record, format, str(canonical), where)
+        return export_record(record, format, target, where)
 
     def rows(reject: Any) -> Iterator[bytes]:
         for first_line, chunk, _ in iter_chunks(source, progress=progress):

@@ -1,6 +1,8 @@
 """Validation: every problem of a dataset at once, with its line, reason and field.
 
-Provider rules live in one table, :data:`PROVIDER_LIMITS`. The checker is shared by
+Provider rules are declared by the provider plugins (:class:`~modelops_core.protocols.
+DatasetLimits` in their :class:`~modelops_core.protocols.ProviderProfile`) and found through
+:class:`~modelops_core.jobs.ProviderCatalogue`. The checker is shared by
 :meth:`Dataset.validate` (records in memory) and :func:`validate_file` in
 :mod:`modelops_core.dataset_stream` (files larger than memory).
 """
@@ -15,100 +17,27 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modelops_core.dataset_duplicates import DuplicateLog
-from modelops_core.dataset_errors import DatasetFormatError, UnknownProviderError
-from modelops_core.dataset_providers import EXPORT_FORMATS
-from modelops_core.errors import did_you_mean
+from modelops_core.dataset_errors import DatasetFormatError
+from modelops_core.jobs import ExportTarget, ProviderCatalogue
+from modelops_core.protocols import DatasetLimits
 from modelops_core.tokens import count_tokens, token_counter
 
 if TYPE_CHECKING:
     from modelops_core.dataset_fast_checks import Sizes
+    from modelops_core.runtime import Runtime
 
 #: tokens counted per message for the role and separators (OpenAI's published estimate).
 TOKENS_PER_MESSAGE = 4
 
 
-@attrs.frozen
-class ProviderLimits:
-    """The dataset rules of a provider.
-
-    :param min_examples: the fewest training examples a job accepts.
-    :param max_tokens: tokens per example (input and output) for models not in ``models``.
-    :param models: model-name prefix -> tokens per example.
-    :param source: where the numbers come from.
-    """
-
-    min_examples: int
-    max_tokens: int
-    models: Mapping[str, int] = attrs.field(factory=dict)
-    source: str = ""
-
-    def tokens_for(self, model: str | None) -> int:
-        """The token limit for ``model`` (the longest matching prefix), else the default."""
-        if model:
-            matches = [prefix for prefix in self.models if model.startswith(prefix)]
-            if matches:
-                return self.models[max(matches, key=len)]
-        return self.max_tokens
+#: the dataset rules of a provider, declared in its profile (the name of earlier releases).
+ProviderLimits = DatasetLimits
 
 
-#: provider family -> rules. Export names map to a family in :data:`PROVIDER_FAMILY`.
-PROVIDER_LIMITS: Mapping[str, ProviderLimits] = {
-    "openai": ProviderLimits(
-        min_examples=10,
-        max_tokens=65_536,
-        models={
-            "gpt-4o-mini": 65_536,
-            "gpt-4o": 65_536,
-            "gpt-4.1": 65_536,
-            "gpt-3.5-turbo": 16_385,
-        },
-        source="OpenAI fine-tuning guide: at least 10 examples; 65,536 tokens per example "
-        "for gpt-4o-mini / gpt-4o / gpt-4.1, 16,385 for gpt-3.5-turbo",
-    ),
-    "vertex": ProviderLimits(
-        min_examples=16,
-        max_tokens=131_072,
-        models={"gemini-2.5": 131_072, "gemini-2.0": 131_072, "gemini-1.5": 32_000},
-        source="Vertex AI Gemini tuning docs: 131,072 input+output tokens per example "
-        "(Gemini 2.x, also preference tuning), 32,000 for Gemini 1.5; minimum 16 examples "
-        "(Gemini supervised tuning data guide)",
-    ),
-    "bedrock": ProviderLimits(
-        min_examples=32,
-        max_tokens=32_000,
-        models={
-            "amazon.titan-text-lite": 4_096,
-            "amazon.titan-text-express": 4_096,
-            "anthropic.claude-3-haiku": 32_000,
-            "amazon.nova": 32_000,
-        },
-        source="conservative choice (not verified against the current AWS quota page): "
-        "32 examples minimum and 32,000 tokens per example (Claude 3 Haiku), 4,096 for "
-        "Titan Text",
-    ),
-    "local": ProviderLimits(min_examples=1, max_tokens=0, source="no limit (0 = unchecked)"),
-}
-
-PROVIDER_FAMILY: Mapping[str, str] = {
-    "openai": "openai",
-    "openai-dpo": "openai",
-    "vertex": "vertex",
-    "vertex-preference": "vertex",
-    "bedrock": "bedrock",
-    "bedrock-conversation": "bedrock",
-    "local": "local",
-}
-
-
-def provider_limits(provider: str) -> ProviderLimits:
-    """The rules of a provider or export name; :class:`UnknownProviderError` lists the known."""
-    family = PROVIDER_FAMILY.get(provider)
-    if family is None:
-        raise UnknownProviderError(
-            f"Unknown provider {provider!r}.{did_you_mean(provider, PROVIDER_FAMILY)} "
-            f"Known: {', '.join(PROVIDER_FAMILY)}."
-        )
-    return PROVIDER_LIMITS[family]
+def provider_limits(provider: str, runtime: Runtime | None = None) -> DatasetLimits:
+    """The rules of an export name, as the provider plugin declaring it says;
+    :class:`UnknownProviderError` lists the known names."""
+    return ProviderCatalogue.of(runtime).target(provider).limits
 
 
 @attrs.frozen
@@ -243,8 +172,10 @@ class Checker:
     """Checks records one at a time and builds the :class:`ValidationReport`.
 
     :param format: the dataset format.
-    :param provider: a provider or export name, or None for the general checks only.
+    :param provider: an export name (looked up among the installed providers), its
+        :class:`~modelops_core.jobs.ExportTarget`, or None for the general checks only.
     :param model: the model, for its token limit.
+    :param file_bytes: the size of the file checked, for the provider's file-size limit.
     :param tokenizer: see :func:`modelops_core.tokens.token_counter`.
     :param fingerprint: also compute the dataset fingerprint while checking.
     :param struct_keys: find duplicates by hashing records as chat structs (no canonical
@@ -257,17 +188,23 @@ class Checker:
     def __init__(
         self,
         format: str | None,
-        provider: str | None = None,
+        provider: str | ExportTarget | None = None,
         model: str | None = None,
         tokenizer: Any = None,
         *,
         fingerprint: bool = False,
         struct_keys: bool = False,
+        file_bytes: int | None = None,
     ) -> None:
         self.format = format
-        self.provider = provider
+        if isinstance(provider, str):
+            self.target = ProviderCatalogue.of().target(provider) if provider else None
+        else:
+            self.target = provider
+        self.provider = self.target.name if self.target is not None else None
         self.model = model
-        self.limits = provider_limits(provider) if provider else None
+        self.file_bytes = file_bytes
+        self.limits = self.target.limits if self.target is not None else None
         self.max_tokens = self.limits.tokens_for(model) if self.limits else 0
         self.count = token_counter(tokenizer)
         # the estimator never counts more tokens than characters: short records are skipped
@@ -284,12 +221,10 @@ class Checker:
     def check_format(self, format: str) -> None:
         """Whether ``format`` can be exported for the provider (checked once)."""
         self.format = format
-        if self._format_checked or self.provider is None:
+        if self._format_checked or self.target is None:
             return
         self._format_checked = True
-        target = EXPORT_FORMATS.get(self.provider)
-        if target is None:  # a family name such as "openai": any format it exports
-            return
+        target = self.target.base
         from modelops_core.dataset_formats import convert_record
 
         samples: dict[str, dict[str, Any]] = {
@@ -415,6 +350,17 @@ class Checker:
                     f"{self.limits.min_examples}",
                     "",
                     "too_few_examples",
+                )
+            )
+        most = self.limits.max_file_bytes if self.limits is not None else 0
+        if most and self.file_bytes is not None and self.file_bytes > most:
+            problems.append(
+                Problem(
+                    0,
+                    f"the file is {self.file_bytes:,} bytes, over the {most:,} of "
+                    f"{self.provider}; split it or sample fewer examples",
+                    "",
+                    "file_too_large",
                 )
             )
         fingerprint = f"sha256:{self._hash.hexdigest()}" if self._hash is not None else None

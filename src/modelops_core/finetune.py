@@ -46,8 +46,10 @@ from modelops_core.finetune_preflight import (
 from modelops_core.finetune_settings import FineTuneSettings
 from modelops_core.finetune_store import JobStore
 from modelops_core.jobs import (
+    ExportTarget,
     JobEvent,
     JobStatus,
+    ProviderCatalogue,
     ProviderJob,
     ProviderRejectedError,
     ProviderUnavailableError,
@@ -63,60 +65,57 @@ if TYPE_CHECKING:
     from modelops_core.storage import ModelVersion, RunRecord
 
 __all__ = [
-    "MODEL_RULES",
     "FineTuningJob",
     "TrainingData",
     "infer_provider",
 ]
 
-#: model-name prefix -> provider, tried in order when no provider is given or configured.
-MODEL_RULES: tuple[tuple[str, str], ...] = (
-    ("local:", "local"),
-    ("optimized:", "optimized"),
-    ("ft:gpt-", "openai"),
-    ("gpt-", "openai"),
-    ("gemini-", "vertex"),
-    ("amazon.nova-", "bedrock"),
-    ("amazon.titan-", "bedrock"),
-    ("meta.llama", "bedrock"),
-    ("cohere.", "bedrock"),
-    ("arn:aws:bedrock:", "bedrock"),
-)
-#: Bedrock cross-region inference profiles prefix the model id with a region group.
-_BEDROCK_REGION_PREFIXES = ("us.", "eu.", "apac.", "global.")
-
 
 class TrainingData(Protocol):
-    """What a job needs of a dataset (:class:`modelops_core.dataset.Dataset` has it)."""
+    """What a job needs of a dataset (:class:`modelops_core.dataset.Dataset` has it).
 
-    def export(self, path: str | os.PathLike[str], provider: str) -> Path: ...
+    ``provider`` is an :class:`~modelops_core.jobs.ExportTarget` resolved against the job's
+    runtime (a name works too, looked up among the installed providers).
+    """
 
-    def validate(self, provider: str, model: str) -> Any: ...
+    def export(self, path: str | os.PathLike[str], provider: str | ExportTarget) -> Path: ...
+
+    def validate(self, provider: str | ExportTarget, model: str) -> Any: ...
 
     def fingerprint(self) -> str: ...
 
     def __len__(self) -> int: ...
 
 
-def infer_provider(model: str, config: Config) -> str:
+def infer_provider(model: str, config: Config, runtime: Runtime | None = None) -> str:
     """The provider for ``model``: ``[providers] default`` when the configuration sets it,
-    else the first rule of :data:`MODEL_RULES` whose prefix the model name starts with."""
+    else the one provider whose :class:`~modelops_core.protocols.ProviderProfile` claims the
+    model name: those of ``runtime`` first, then those of the installed plugins (loaded as
+    ``config`` says).
+
+    :raises ConflictingProviderClaimError: two providers claim the name (both named).
+    :raises UnknownProviderForModelError: none does; the message names the installed providers
+        and the patterns they claim.
+    """
     table = config.raw.get("providers", {})
     if isinstance(table, Mapping) and "default" in table:
         return config.default_provider
-    name = model
-    for region in _BEDROCK_REGION_PREFIXES:
-        if name.startswith(region):
-            name = name.removeprefix(region)
-            break
-    for prefix, provider in MODEL_RULES:
-        if name.startswith(prefix):
-            return provider
-    rules = "; ".join(f"{prefix}… -> {provider}" for prefix, provider in MODEL_RULES)
+    if runtime is None:
+        from modelops_core.runtime import Runtime
+
+        runtime = Runtime(config)
+    catalogue = ProviderCatalogue.of(runtime)
+    provider = catalogue.provider_for(model)
+    if provider is not None:
+        return provider
+    names = catalogue.provider_names() or ["none installed"]
+    example = "local" if "local" in names else names[0]
+    claims = catalogue.claims_text() or "no installed provider claims model names"
     raise UnknownProviderForModelError(
-        f"Cannot tell which provider fine-tunes {model!r}: pass provider='local' (or openai, "
-        f"vertex, bedrock, or any installed provider), or set [providers] default in "
-        f"{config.source}. Model names map to providers by prefix: {rules}."
+        f"Cannot tell which provider fine-tunes {model!r}: pass provider='{example}' (or the "
+        f"name of any installed provider: {', '.join(names)}; in a pipeline file, the step's "
+        f"provider: key), or set [providers] default in {config.source}. Installed providers "
+        f"claim model names by pattern: {claims}."
     )
 
 
@@ -159,8 +158,8 @@ class FineTuningJob:
     :param dataset: a :class:`~modelops_core.dataset.Dataset` or the path of a JSONL file.
     :param epochs: passes over the training data.
     :param learning_rate: the learning rate (hosted providers take it as their multiplier).
-    :param provider: the provider name; default: ``[providers] default`` when set, else inferred
-        from the model name (:data:`MODEL_RULES`).
+    :param provider: the provider name; default: ``[providers] default`` when set, else the
+        provider whose profile claims the model name (:func:`infer_provider`).
     :param method: ``"supervised"`` or ``"preference"``.
     :param hyperparameters: more provider-neutral hyperparameters (``beta`` …) passed through.
     :param register_as: register the tuned model under this name on success (default
@@ -203,7 +202,7 @@ class FineTuningJob:
         if not isinstance(model, str) or not model.strip():
             raise FineTuningError("model must be a non-empty model name, e.g. 'local:logreg'.")
         self.model = model
-        self.provider = provider or infer_provider(model, config)
+        self.provider = provider or infer_provider(model, config, runtime)
         try:
             self.method = TuningMethod(method)
         except ValueError:
@@ -356,7 +355,9 @@ class FineTuningJob:
                 "the dataset: create a new FineTuningJob(model=..., dataset=...)."
             )
         component = self.provider_component
-        file_format = export_format(component, self.method, self.model)
+        file_format = ProviderCatalogue.of(self.runtime).target(
+            export_format(component, self.method, self.model)
+        )
         folder = Path(self.runtime.config.home) / "finetune" / "data"
         folder.mkdir(parents=True, exist_ok=True)
         training, dataset_problems, provider_problems, warnings = self._check(
@@ -386,11 +387,11 @@ class FineTuningJob:
         )
 
     def _check(
-        self, dataset: TrainingData, folder: Path, file_format: str, role: str
+        self, dataset: TrainingData, folder: Path, file_format: ExportTarget, role: str
     ) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """Export ``dataset`` for the provider and check it: the exported path, the dataset's
         blocking problems, the provider's (without repeats) and the warnings."""
-        path = folder / f"{_file_stem(dataset.fingerprint())}-{role}-{file_format}.jsonl"
+        path = folder / f"{_file_stem(dataset.fingerprint())}-{role}-{file_format.name}.jsonl"
         report = dataset.validate(provider=file_format, model=self.model)
         warnings = report_warnings(report)
         dataset_problems = report_problems(report)
@@ -398,9 +399,16 @@ class FineTuningJob:
             exported = dataset.export(path, provider=file_format)
         except ModelOpsError as exc:
             return str(path), (*dataset_problems, str(exc)), (), warnings
-        provider_problems = self.provider_component.validate(
-            str(exported), self.method.value, self.model
+        provider_problems = list(
+            self.provider_component.validate(str(exported), self.method.value, self.model)
         )
+        size, most = Path(exported).stat().st_size, file_format.limits.max_file_bytes
+        if most and size > most:
+            provider_problems.append(
+                f"the exported {role} file is {size:,} bytes, over the {most:,} of "
+                f"{file_format.name} ({file_format.limits.source or file_format.plugin}); "
+                "split the data or sample fewer examples"
+            )
         return (
             str(exported),
             dataset_problems,

@@ -9,13 +9,18 @@ state machine and persist every job the same way.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from modelops_core.config import frozen_mapping
-from modelops_core.errors import ModelOpsError
+from modelops_core.errors import ComponentImportError, DuplicateComponentError, ModelOpsError
+from modelops_core.protocols import DatasetLimits, ExportShape
+
+if TYPE_CHECKING:
+    from modelops_core.components import ComponentSpec
+    from modelops_core.runtime import Runtime
 
 
 class JobStatus(enum.StrEnum):
@@ -220,7 +225,12 @@ def error_for_status(
 
 
 def training_file_problems(
-    path: str, *, export_format: str, model: str, describe: Callable[[Any], str] | None = None
+    path: str,
+    *,
+    export_format: str | ExportTarget,
+    model: str,
+    describe: Callable[[Any], str] | None = None,
+    runtime: Runtime | None = None,
 ) -> list[str]:
     """The problems of an exported training file under a provider's rules, one text each.
 
@@ -229,6 +239,9 @@ def training_file_problems(
     ``export_format`` and ``model``. A file that cannot be read at all (missing, a directory,
     not text) is one problem. ``describe`` turns a ``Problem`` into text (default
     ``problem.to_text()``: ``"line N [field]: reason"``).
+
+    :param runtime: whose registered providers declare ``export_format`` (default: the
+        installed ones; a provider factory with a ``runtime`` parameter is given its runtime).
     """
     from modelops_core.dataset import Dataset
 
@@ -236,7 +249,12 @@ def training_file_problems(
         dataset = Dataset.from_jsonl(path, skip_invalid=True)
     except ModelOpsError as exc:
         return [str(exc)]
-    report = dataset.validate(provider=export_format, model=model)
+    target = (
+        export_format
+        if isinstance(export_format, ExportTarget)
+        else ProviderCatalogue.of(runtime).target(export_format)
+    )
+    report = dataset.validate(provider=target, model=model)
     text = describe or (lambda problem: str(problem.to_text()))
     return [text(problem) for problem in report.problems]
 
@@ -261,3 +279,230 @@ def cancel_unless_finished(
         if job.status.finished:
             return job
         raise
+
+
+# --- what the core knows of the registered providers -----------------------------------------
+
+
+class ConflictingProviderClaimError(DuplicateComponentError):
+    """Two providers claim the same model name or declare the same export shape; the message
+    names both plugins and what to do."""
+
+
+@attrs.frozen
+class ExportTarget:
+    """An export name resolved against the registered providers: the shape, the limits of
+    the provider declaring it and who declared it.
+
+    ``Dataset.export``, ``Dataset.validate``, ``validate_file`` and ``convert_file`` take one in
+    place of a name, so a host resolves names against its own runtime once.
+    """
+
+    name: str
+    provider: str
+    plugin: str
+    limits: DatasetLimits
+    shape: ExportShape
+    distribution: str = ""
+    _cache: list[Callable[..., Any]] = attrs.field(factory=list, eq=False, repr=False)
+
+    @property
+    def base(self) -> str:
+        """The canonical format the shape is built from."""
+        return self.shape.base
+
+    def converter(self) -> Callable[[dict[str, Any], str], Any] | None:
+        """The shape's ``convert(record, where)``, imported on first use (None: as it is)."""
+        if not self.shape.converter:
+            return None
+        if not self._cache:
+            self._cache.append(self._load(self.shape.converter))
+        return self._cache[0]
+
+    def _load(self, path: str) -> Callable[..., Any]:
+        import importlib
+
+        module_name, _, attr_path = path.partition(":")
+        where = f"export shape {self.name!r} of provider {self.provider!r} (plugin {self.plugin!r})"
+        try:
+            target: Any = importlib.import_module(module_name)
+            for part in attr_path.split("."):
+                target = getattr(target, part)
+        except ImportError as exc:
+            raise ComponentImportError(
+                f"Cannot import the converter {path!r} of the {where}: {exc}. Install what it "
+                f"needs (pip install {self.distribution or self.plugin})."
+            ) from exc
+        except AttributeError as exc:
+            raise ComponentImportError(
+                f"The converter {path!r} of the {where} does not exist: {exc}. Upgrade or "
+                "report the plugin."
+            ) from exc
+        if not callable(target):
+            raise ComponentImportError(f"The converter {path!r} of the {where} is not callable.")
+        return target  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class _Claim:
+    spec: ComponentSpec
+    pattern: str
+
+
+class ProviderCatalogue:
+    """What the registered providers declare (:class:`~modelops_core.protocols.ProviderProfile`):
+    which provider claims a model name, what an export or provider name means.
+
+    :meth:`of` reads a runtime's providers first; a name none of them knows is looked up among
+    the installed plugins (the same configuration, all of them loaded), so a runtime built with
+    a few plugins still knows what the installed providers declare. Nothing is imported but the
+    plugins' modules; converters are imported when a shape is used.
+    """
+
+    def __init__(
+        self,
+        specs: Sequence[ComponentSpec],
+        installed: Callable[[], ProviderCatalogue] | None = None,
+    ) -> None:
+        self.specs = [spec for spec in specs if spec.profile is not None]
+        self._installed = installed
+        self._installed_catalogue: ProviderCatalogue | None = None
+
+    @classmethod
+    def of(cls, runtime: Runtime | None = None) -> ProviderCatalogue:
+        """The catalogue of ``runtime`` (default: a runtime on the configuration found from the
+        working directory, with the installed plugins)."""
+        from modelops_core.kinds import Kind
+        from modelops_core.runtime import Runtime
+
+        if runtime is None:
+            return cls(list(Runtime().components[Kind.PROVIDER]))
+        config, environ = runtime.config, runtime.environ
+
+        def installed() -> ProviderCatalogue:
+            return cls(list(Runtime(config, environ=environ).components[Kind.PROVIDER]))
+
+        return cls(list(runtime.components[Kind.PROVIDER]), installed)
+
+    def _levels(self) -> Iterator[ProviderCatalogue]:
+        """This catalogue, then the installed providers' (built when first reached)."""
+        yield self
+        if self._installed is not None:
+            if self._installed_catalogue is None:
+                self._installed_catalogue = self._installed()
+            yield self._installed_catalogue
+
+    # --- model names ---------------------------------------------------------------------------
+
+    def provider_for(self, model: str) -> str | None:
+        """The one provider that claims ``model`` (None: none does).
+
+        :raises ConflictingProviderClaimError: two providers of the same runtime claim it.
+        """
+        claims = next((found for level in self._levels() if (found := level._claims(model))), [])
+        if not claims:
+            return None
+        if len(claims) > 1:
+            first, second = claims[0], claims[1]
+            raise ConflictingProviderClaimError(
+                f"The model {model!r} is claimed by two providers: {_who(first.spec)} with the "
+                f"pattern {first.pattern!r} and {_who(second.spec)} with {second.pattern!r}. "
+                f"Pass provider='{first.spec.name}' (or '{second.spec.name}'), set [providers] "
+                "default in modelops.toml, or disable one plugin with [plugins] disable = "
+                f"[{second.spec.plugin!r}].",
+                plugin=second.spec.plugin,
+                distribution=second.spec.distribution,
+            )
+        return claims[0].spec.name
+
+    def _claims(self, model: str) -> list[_Claim]:
+        found = []
+        for spec in self.specs:
+            assert spec.profile is not None
+            pattern = spec.profile.claim(model)
+            if pattern is not None:
+                found.append(_Claim(spec, pattern))
+        return found
+
+    def claims_text(self) -> str:
+        """``provider: pattern, pattern; …`` of every provider that claims model names."""
+        seen: dict[str, tuple[str, ...]] = {}
+        for level in self._levels():
+            for spec in level.specs:
+                assert spec.profile is not None
+                if spec.profile.models and spec.name not in seen:
+                    seen[spec.name] = spec.profile.models
+        return "; ".join(f"{name}: {', '.join(models)}" for name, models in seen.items())
+
+    def provider_names(self) -> list[str]:
+        """The names of the providers of this runtime and the installed ones, sorted."""
+        names = {spec.name for level in self._levels() for spec in level.specs}
+        return sorted(names)
+
+    # --- export and provider names ------------------------------------------------------------
+
+    def export_names(self) -> list[str]:
+        """Every export shape name, sorted."""
+        names: set[str] = set()
+        for level in self._levels():
+            for spec in level.specs:
+                assert spec.profile is not None
+                names.update(shape.name for shape in spec.profile.exports)
+        return sorted(names)
+
+    def find(self, name: str) -> ExportTarget | None:
+        """The export shape called ``name`` (None: unknown)."""
+        for level in self._levels():
+            found = level._target(name)
+            if found is not None:
+                return found
+        return None
+
+    def target(self, name: str) -> ExportTarget:
+        """:meth:`find`, or :class:`~modelops_core.dataset_errors.UnknownProviderError` listing
+        the known names and saying what to install."""
+        found = self.find(name)
+        if found is not None:
+            return found
+        from modelops_core.dataset_errors import UnknownProviderError
+        from modelops_core.errors import did_you_mean
+
+        known = self.export_names()
+        raise UnknownProviderError(
+            f"Unknown provider format {name!r}.{did_you_mean(name, known)} Known: "
+            f"{', '.join(known) or 'none'} (declared by the installed provider plugins; "
+            "install the plugin that declares it)."
+        )
+
+    def _target(self, name: str) -> ExportTarget | None:
+        shapes = [
+            (spec, shape)
+            for spec in self.specs
+            for shape in (spec.profile.exports if spec.profile else ())
+            if shape.name == name
+        ]
+        if len(shapes) > 1:
+            (first, _), (second, _) = shapes[0], shapes[1]
+            raise ConflictingProviderClaimError(
+                f"The export shape {name!r} is declared by two providers: {_who(first)} and "
+                f"{_who(second)}. Uninstall one of them, or disable one with [plugins] disable "
+                f"= [{second.plugin!r}] in modelops.toml.",
+                plugin=second.plugin,
+                distribution=second.distribution,
+            )
+        if not shapes:
+            return None
+        spec, shape = shapes[0]
+        assert spec.profile is not None
+        return ExportTarget(
+            name=name,
+            provider=spec.name,
+            plugin=spec.plugin,
+            limits=spec.profile.limits,
+            shape=shape,
+            distribution=spec.distribution,
+        )
+
+
+def _who(spec: ComponentSpec) -> str:
+    return f"{spec.name!r} of plugin {spec.plugin!r} ({spec.distribution or 'not installed'})"

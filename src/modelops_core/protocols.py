@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
 
 if TYPE_CHECKING:
     from modelops_core.jobs import JobEvent, ProviderJob, TuningRequest
@@ -76,6 +79,86 @@ class SanitizerComponent(Protocol):
     def report(self) -> Mapping[str, Any]: ...
 
 
+def _frozen_ints(value: Mapping[str, int]) -> Mapping[str, int]:
+    from types import MappingProxyType
+
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class DatasetLimits:
+    """The dataset rules of a provider, checked by ``Dataset.validate``, ``modelops dataset
+    validate --provider`` and the preflight of ``FineTuningJob``.
+
+    :param min_examples: the fewest training examples a job accepts.
+    :param max_tokens: tokens per example (input and output) for models not in ``models``;
+        0 leaves the count unchecked.
+    :param models: model-name prefix -> tokens per example (the longest matching prefix wins).
+    :param max_file_bytes: the largest training file the provider takes; 0 leaves it unchecked.
+    :param source: where the numbers come from (shown in the docs and errors).
+    """
+
+    min_examples: int = 1
+    max_tokens: int = 0
+    models: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_ints)
+    max_file_bytes: int = 0
+    source: str = ""
+
+    def tokens_for(self, model: str | None) -> int:
+        """The token limit for ``model`` (the longest matching prefix), else the default."""
+        if model:
+            matches = [prefix for prefix in self.models if model.startswith(prefix)]
+            if matches:
+                return self.models[max(matches, key=len)]
+        return self.max_tokens
+
+
+@attrs.frozen
+class ExportShape:
+    """One training-file format a provider reads: ``Dataset.export(path, provider=name)``,
+    ``modelops dataset convert --to name``.
+
+    :param name: the export name (``"acme"``, ``"acme-preference"``); unique among the
+        installed providers.
+    :param base: the canonical format its records are built from (``chat``,
+        ``prompt_completion`` or ``preference``); any record is first converted to it.
+    :param converter: ``"module:attr"`` of ``convert(record, where) -> dict``, which turns one
+        canonical ``base`` record into the provider's JSON object (``where`` names the file and
+        line for its errors, a :class:`~modelops_core.dataset_errors.DatasetFormatError`).
+        Imported only when the shape is used, so the plugin module stays cheap to import.
+        Empty: the canonical ``base`` record is written as it is.
+    """
+
+    name: str
+    base: str
+    converter: str = ""
+
+
+@attrs.frozen
+class ProviderProfile:
+    """What the core knows of a provider without building it, declared with
+    ``registry.add(name, factory, profile=ProviderProfile(...))``.
+
+    :param models: the model names the provider claims, as ``fnmatch`` patterns
+        (``"acme-*"``); ``FineTuningJob(model=...)`` without a provider picks the one provider
+        whose pattern matches (two providers claiming a name is an error naming both).
+    :param limits: its :class:`DatasetLimits`, which apply to every shape in ``exports`` and to
+        ``validate --provider <provider name>``.
+    :param exports: the :class:`ExportShape` values of its training files.
+    """
+
+    models: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    limits: DatasetLimits = DatasetLimits()
+    exports: tuple[ExportShape, ...] = attrs.field(default=(), converter=tuple)
+
+    def claim(self, model: str) -> str | None:
+        """The first pattern of :attr:`models` that ``model`` matches, else None."""
+        for pattern in self.models:
+            if fnmatch.fnmatchcase(model, pattern):
+                return pattern
+        return None
+
+
 @runtime_checkable
 class ProviderComponent(Protocol):
     """A fine-tuning and inference provider (local, openai, vertex, bedrock …).
@@ -84,8 +167,9 @@ class ProviderComponent(Protocol):
     and makes at most a few API calls; polling, backoff, persistence and events belong to
     :class:`modelops_core.finetune.FineTuningJob`, not to the provider.
 
-    - ``export_format``: the ``Dataset.export`` format the training file must be in
-      (``"openai"``, ``"vertex"``, ``"bedrock"``, ``"bedrock-conversation"``, ``"local"``).
+    - ``export_format``: the ``Dataset.export`` format the training file must be in: the
+      name of an :class:`ExportShape` some installed provider declares in its
+      :class:`ProviderProfile` (``"openai"``, ``"vertex"``, ``"bedrock-conversation"`` …).
     - ``validate(path, method, model)``: provider rules on an exported file (minimum examples,
       token limits, roles); a list of human-readable problems, empty when the file is fine.
     - ``start(request)``: uploads the training file and creates the job; returns its snapshot.

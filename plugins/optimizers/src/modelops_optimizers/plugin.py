@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelops_core import hookimpl
 from modelops_core.components import ComponentRegistrar
+from modelops_core.protocols import ProviderProfile
 
 
 @hookimpl
@@ -39,4 +40,5 @@ def modelops_register_providers(registry: ComponentRegistrar) -> None:
         "modelops_optimizers.provider:OptimizedProvider",
         description="serves optimized:<name>:<version> models: the techniques around the "
         "parent provider's predict",
+        profile=ProviderProfile(models=("optimized:*",)),
     )

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from modelops_core import hookimpl
 from modelops_core.components import ComponentRegistrar
+from modelops_core.protocols import DatasetLimits, ExportShape, ProviderProfile
+
+#: what the core knows of the provider without building it: it claims ``local:<kind>`` model
+#: names, takes one example or more of any length, as ``{"prompt", "completion"}`` records.
+PROFILE = ProviderProfile(
+    models=("local:*",),
+    limits=DatasetLimits(min_examples=1, max_tokens=0, source="no limit (0 = unchecked)"),
+    exports=(ExportShape("local", base="prompt_completion"),),
+)
 
 
 @hookimpl
@@ -15,4 +24,5 @@ def modelops_register_providers(registry: ComponentRegistrar) -> None:
             "offline CPU fine-tune: hashed n-gram logistic regression (labels) or "
             "TF-IDF retrieval (free text), jobs under <home>/providers/local"
         ),
+        profile=PROFILE,
     )
