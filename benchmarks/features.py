@@ -5,7 +5,7 @@
 Rows: 10,000 entities x 3 features (int, float, str) in a named feature set — batch write,
 batch read, single-entity read p50. Feast runs in its own virtualenv (its pins differ), as a
 subprocess given the same rows. Nearest neighbours: 100,000 x 384 float32 clustered vectors
-(like real embeddings), top-10: exact numpy, HNSW (hnswlib, graph built by the push), int8
+(like real embeddings), top-10: exact numpy, HNSW (usearch, graph built by the push), int8
 codes with float32 re-ranking, and faiss IndexFlatIP (run with the Feast venv's python when
 faiss is installed there), recall@10 against exact. The machine's load average is printed
 before and after: compare ratios from one run, not absolute times across runs.
