@@ -71,7 +71,7 @@ optimizers = []
 [monitoring]
 drift_tests = []
 
-# [prices."gpt-4o-mini"]
+# [prices."<base model name>"]
 # training_per_million_tokens = 3.0
 """
 

@@ -59,7 +59,11 @@ def progress_bar(path: Path, label: str) -> Iterator[Any]:
 
 @dataset_group.command("validate")
 @click.argument("file", type=EXISTING_FILE)
-@click.option("--provider", default=None, help="Check the provider's rules too (e.g. openai).")
+@click.option(
+    "--provider",
+    default=None,
+    help="Check the rules of this export format too (declared by an installed provider plugin).",
+)
 @click.option("--model", default=None, help="The model, for its token limit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--limit", default=200, show_default=True, help="Problems shown in the table.")
@@ -69,9 +73,11 @@ def validate_command(
     """Report every problem of FILE with its line; exit code 2 when there is one."""
     from modelops_core.cli.render import print_json, print_table
     from modelops_core.dataset_stream import validate_file
+    from modelops_core.jobs import ProviderCatalogue
 
+    target = ProviderCatalogue.of(state().runtime()).target(provider) if provider else None
     with progress_bar(file, "validating") as progress:
-        report = validate_file(file, provider, model, progress=progress)
+        report = validate_file(file, target, model, progress=progress)
     if as_json:
         print_json({**report.to_dict(), "fingerprint": report.fingerprint})
     else:
@@ -99,8 +105,8 @@ def validate_command(
     "--to",
     "to",
     required=True,
-    help="openai, openai-dpo, vertex, vertex-preference, bedrock, bedrock-conversation, local, "
-    "or a canonical format (chat, prompt_completion, preference).",
+    help="An export format declared by an installed provider plugin (an unknown name lists "
+    "them), or a canonical format (chat, prompt_completion, preference).",
 )
 @click.option(
     "--skip-invalid",
@@ -110,10 +116,15 @@ def validate_command(
 def convert_command(source: Path, output: Path, to: str, skip_invalid: bool) -> None:
     """Convert SOURCE to a provider's training format, streaming. OUTPUT may be SOURCE: it is
     replaced atomically once the conversion is complete."""
+    from modelops_core.dataset_formats import FORMATS
     from modelops_core.dataset_stream import convert_file
+    from modelops_core.jobs import ExportTarget, ProviderCatalogue
 
+    target: str | ExportTarget = (
+        to if to in FORMATS else ProviderCatalogue.of(state().runtime()).target(to)
+    )
     with progress_bar(source, "converting") as progress:
-        result = convert_file(source, output, to, skip_invalid=skip_invalid, progress=progress)
+        result = convert_file(source, output, target, skip_invalid=skip_invalid, progress=progress)
     click.echo(f"wrote {result.examples} examples to {result.output} ({to}).")
     if result.rejected_path is not None:
         click.echo(f"set aside {result.rejected} invalid line(s) in {result.rejected_path}.")

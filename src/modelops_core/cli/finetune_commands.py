@@ -41,7 +41,12 @@ def finetune_group() -> None:
 
 
 @finetune_group.command("start")
-@click.option("--model", required=True, help="Base model, e.g. local:logreg or gpt-4o-mini.")
+@click.option(
+    "--model",
+    required=True,
+    help="Base model as its provider names it, e.g. local:logreg (the provider claiming the "
+    "name runs the job unless --provider or [providers] default says otherwise).",
+)
 @click.option(
     "--dataset",
     "dataset_path",

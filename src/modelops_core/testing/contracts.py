@@ -264,7 +264,11 @@ class ProviderContract(ComponentContract):
     ``FineTuningJob`` exports the training data with ``Dataset.export(path,
     provider=component.export_format)``; a provider whose file format depends on the method
     (``openai`` / ``openai-dpo``) may also define ``export_format_for(method) -> str``, which
-    is used when present. ``ProviderJob.details["artifact_path"]`` (a local file or folder) is
+    is used when present. The export format must be a shape some provider declares in its
+    :class:`~modelops_core.protocols.ProviderProfile` (``registry.add(name, factory,
+    profile=...)``); when the provider declares a profile, the suite checks that it claims
+    :attr:`model` (if it claims any names) and that each of its shapes converts a sample record
+    to a JSON object. ``ProviderJob.details["artifact_path"]`` (a local file or folder) is
     what gets registered for a provider whose tuned model is an artifact, not a hosted id.
 
     Class attributes a plugin fills in:
@@ -409,6 +413,52 @@ class ProviderContract(ComponentContract):
         assert isinstance(component.name, str) and component.name
         assert isinstance(component.export_format, str) and component.export_format
 
+    def test_export_format_names_a_declared_shape(self, component: Any, runtime: Runtime) -> None:
+        from modelops_core.jobs import ProviderCatalogue
+
+        known = ProviderCatalogue.of(runtime).find(component.export_format)
+        assert known is not None, (
+            f"export_format {component.export_format!r} is no export shape of this runtime's or "
+            "the installed providers; declare it in the ProviderProfile (exports=...)"
+        )
+
+    def test_the_profile_claims_the_model_and_its_shapes_convert(self, runtime: Runtime) -> None:
+        import json
+
+        from modelops_core.dataset_providers import export_record
+        from modelops_core.jobs import ProviderCatalogue
+
+        profile = runtime.components[self.kind].get(self.component_name).profile
+        if profile is None:
+            pytest.skip("the provider declares no ProviderProfile (registry.add(profile=...))")
+        catalogue = ProviderCatalogue.of(runtime)
+        if profile.models:
+            assert profile.claim(self.model) is not None, (
+                f"the suite's model {self.model!r} matches none of the patterns the provider "
+                f"claims: {list(profile.models)}"
+            )
+            assert catalogue.provider_for(self.model) == self.component_name
+        samples: dict[str, dict[str, Any]] = {
+            "prompt_completion": {"prompt": "What is 2+2?", "completion": "4"},
+            "chat": {
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "What is 2+2?"},
+                    {"role": "assistant", "content": "4"},
+                ]
+            },
+            "preference": {
+                "input": {"messages": [{"role": "user", "content": "What is 2+2?"}]},
+                "preferred_output": [{"role": "assistant", "content": "4"}],
+                "non_preferred_output": [{"role": "assistant", "content": "5"}],
+            },
+        }
+        for shape in profile.exports:
+            target = catalogue.target(shape.name)
+            assert target.provider == self.component_name, (shape.name, target.plugin)
+            record = export_record(samples[shape.base], shape.base, target, f"{shape.name} sample")
+            assert isinstance(record, dict) and json.loads(json.dumps(record)) == record, record
+
     def test_validate_accepts_the_training_file(self, component: Any, tmp_path: Path) -> None:
         problems = component.validate(str(self.training_file(tmp_path)), self.method, self.model)
         assert problems == [], f"valid training records were refused: {problems}"
@@ -552,13 +602,13 @@ class RegistryBackendContract(ComponentContract):
     def test_a_version_round_trips(self, component: Any) -> None:
         stored = self._add(
             component, "churn", "1.0", serializer="json", metadata={"auc": 0.9, "n": [1, 2]},
-            tags={"team": "risk"}, lineage={"base_model": "gpt-x"},
+            tags={"team": "risk"}, lineage={"base_model": "base-x"},
         )  # fmt: skip
         read = component.get_version("churn", "1.0")
         assert read == stored
         assert read.artifact.digest == "sha256:" + "ab" * 32 and read.artifact.name == "model.bin"
         assert dict(read.metadata) == {"auc": 0.9, "n": [1, 2]}
-        assert dict(read.tags) == {"team": "risk"} and read.lineage["base_model"] == "gpt-x"
+        assert dict(read.tags) == {"team": "risk"} and read.lineage["base_model"] == "base-x"
         assert read.created_by == "contract" and read.created_at > 0
         assert component.list_models() == ["churn"]
 
