@@ -45,3 +45,28 @@ def test_an_empty_reference_makes_the_length_ratio_undefined() -> None:
 def test_non_strings_are_named() -> None:
     with pytest.raises(MetricInputError, match=r"predictions\[0\] is int"):
         exact_match_metric([1], ["1"])  # type: ignore[list-item]
+
+
+def test_the_text_metrics_use_the_shared_input_checks() -> None:
+    from modelops_core.evaluation_inputs import EvaluationInputError
+    from modelops_core.evaluation_result import EvaluationError
+
+    assert MetricInputError is EvaluationInputError and issubclass(
+        MetricInputError, EvaluationError
+    )
+    with pytest.raises(MetricInputError) as caught:
+        length_ratio_metric(["a", "b", "c"], ["a", "b"])
+    assert str(caught.value) == (
+        "predictions has 3 items but references has 2; the lengths mismatch. Pass one value per "
+        "example, in the same order."
+    )
+    assert caught.value.argument == "references"
+    with pytest.raises(MetricInputError, match=r"^references\[1\] is NoneType, not str") as caught:
+        exact_match_metric(["a", "b"], ["a", None])  # type: ignore[list-item]
+    assert caught.value.argument == "references"
+
+
+def test_one_string_is_not_taken_for_a_sequence_of_characters() -> None:
+    with pytest.raises(MetricInputError, match=r"^predictions is one str \('yes'\)") as caught:
+        exact_match_metric("yes", ["y", "e", "s"])  # type: ignore[arg-type]
+    assert caught.value.argument == "predictions"

@@ -258,6 +258,127 @@ def test_a_missing_metrics_plugin_says_what_to_install(monkeypatch):
         metric_class("AUCROCMetric")
 
 
+# --- metric classes and needs come from the registered metrics, not from lists in the core ------
+
+
+class AcmeScoreMetric(Metric):
+    """A third-party metric: the share of predictions above a threshold."""
+
+    name = "acme_score"
+
+    def compute(self, predictions, references):
+        return sum(p > 0.5 for p in predictions) / len(predictions)
+
+
+class AcmeMetricsPlugin:
+    @hookimpl
+    def modelops_register_metrics(self, registry):
+        registry.add("acme_score", AcmeScoreMetric, description="share above 0.5")
+
+
+def test_a_metric_class_is_found_through_the_registered_metrics(tmp_path):
+    from modelops_core.evaluation_metrics import metric_class
+    from modelops_core.testing import make_runtime
+
+    runtime = make_runtime(tmp_path, [("acme-metrics", AcmeMetricsPlugin())])
+    assert metric_class("AcmeScoreMetric", runtime) is AcmeScoreMetric
+
+
+def test_a_metric_class_no_plugin_registers_says_what_to_install(tmp_path):
+    from modelops_core.evaluation_metrics import MetricsPluginMissingError, metric_class
+    from modelops_core.testing import make_runtime
+
+    with pytest.raises(MetricsPluginMissingError) as caught:
+        metric_class("AccuracyMetric", make_runtime(tmp_path))
+    assert str(caught.value).startswith(
+        "No installed plugin registers a metric made by a class named 'AccuracyMetric'; "
+        "install the plugin that provides it (the standard metrics: `pip install "
+        "modelops-metrics`"
+    )
+
+
+def test_two_plugins_with_a_metric_class_of_one_name_are_named(tmp_path):
+    from modelops_core.evaluation_metrics import MetricsPluginMissingError, metric_class
+    from modelops_core.testing import make_runtime
+
+    class OtherPlugin:
+        @hookimpl
+        def modelops_register_metrics(self, registry):
+            registry.add("other_accuracy", "acme_other.metrics:AccuracyMetric")
+
+    runtime = make_runtime(tmp_path, [("other", OtherPlugin())], autoload=True)
+    with pytest.raises(MetricsPluginMissingError, match="Several plugins") as caught:
+        metric_class("AccuracyMetric", runtime)
+    message = str(caught.value)
+    assert "modelops_metrics.classification:AccuracyMetric (metric 'accuracy'" in message
+    assert "acme_other.metrics:AccuracyMetric (metric 'other_accuracy' of other)" in message
+
+
+def test_what_a_metric_needs_is_declared_on_it(runtime):
+    seen = {}
+
+    class MeanConfidence(Metric):
+        name = "mean_confidence"
+        needs_scores = True
+        needs_probabilities = True
+        takes_arrays = True
+
+        def compute(self, predictions, references):
+            seen["predictions"] = predictions
+            return float(predictions.mean())
+
+    class FirstLabel(Metric):
+        name = "first_label"
+
+        def compute(self, predictions, references):
+            seen["labels"] = predictions
+            return predictions[0]
+
+    evaluator = Evaluator([MeanConfidence(), FirstLabel()], runtime=runtime)
+    result = evaluator.evaluate_result(["a", "b"], ["a", "a"], scores=[0.25, 0.75])
+    assert (result["mean_confidence"], result["first_label"]) == (0.5, "a")
+    assert isinstance(seen["predictions"], np.ndarray) and seen["labels"] == ["a", "b"]
+    with pytest.raises(EvaluationInputError) as caught:
+        evaluator.evaluate_result(["a", "b"], ["a", "a"], scores=[0.25, 1.75])
+    assert str(caught.value).startswith("scores[1] is 1.75, outside [0, 1] (1 of 2 values); ")
+    assert caught.value.argument == "scores"
+
+
+def test_the_core_names_no_module_of_the_metrics_plugin():
+    """Code of the core (docstrings aside) holds no ``modelops_metrics`` module path."""
+    import ast
+
+    core = Path(__file__).resolve().parents[1] / "src" / "modelops_core"
+    found = []
+    for path in sorted(core.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        found += [
+            f"{path.relative_to(core)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "modelops_metrics" in node.value
+            and id(node) not in docstrings
+        ]
+    assert found == []
+
+
+def test_every_public_name_of_the_core_still_imports():
+    import modelops_core
+
+    missing = [name for name in modelops_core.__all__ if getattr(modelops_core, name) is None]
+    assert missing == []
+    from modelops_core import AccuracyMetric, EvaluationResult, MetricInputError  # noqa: F401
+
+
 def test_one_metric_twice_with_other_options_gets_two_names():
     pytest.importorskip("modelops_metrics", reason="modelops-metrics is not installed")
     from modelops_core.testing import make_runtime

@@ -329,9 +329,9 @@ def undeclared_label_error(
     """The error for the values of ``values`` that ``missing`` marks as not declared."""
     where, value, count = _first(values, missing)
     return MetricInputError(
-        f"{argument} contains the label {value!r} ({argument}[{where}]; {count} of "
-        f"{values.size} values), which is not a declared label: labels={declared.tolist()}. "
-        "Add it to labels or drop those examples.",
+        f"{argument}[{where}] is {value!r}: {argument} contains the label {value!r}, which is not "
+        f"a declared label ({count} of {values.size} values); labels={declared.tolist()}. Add it "
+        "to labels or drop those examples.",
         argument=argument,
     )
 

@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from modelops_core.evaluation_inputs import check_lengths, check_not_empty
+
 
 class LatencyP95:
     """The ``percentile``-th percentile of per-example latency, linearly interpolated.
@@ -24,13 +26,11 @@ class LatencyP95:
     def compute(
         self, predictions: Sequence[Any], references: Sequence[Any], *, latency_ms: Sequence[float]
     ) -> float:
-        if not len(predictions) == len(references) == len(latency_ms):
-            raise ValueError(
-                f"length mismatch: {len(predictions)} predictions, {len(references)} references "
-                f"and {len(latency_ms)} latency_ms values; pass one of each per example."
-            )
-        if not latency_ms:
-            raise ValueError("latency_ms is empty; pass at least one example.")
+        # the checks every metric shares: a MetricInputError naming the argument and the counts
+        check_lengths(
+            {"predictions": predictions, "references": references, "latency_ms": latency_ms}
+        )
+        check_not_empty(latency_ms, "latency_ms")
         ordered = sorted(float(value) for value in latency_ms)
         rank = (len(ordered) - 1) * self.percentile / 100.0
         low, high = math.floor(rank), math.ceil(rank)

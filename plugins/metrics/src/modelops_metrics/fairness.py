@@ -826,8 +826,13 @@ class GroupMetric:
             )
         if sample_weight is not None:
             as_weights(sample_weight, check_not_empty(predictions, "predictions"))
+        groups_found = self.group_indices(predictions, references, groups)
+        # overall first: an input error then names positions in the whole input, not in a group
+        overall = self.metric.compute(
+            predictions, references, **self.weight_keywords(sample_weight, None)
+        )
         labels, values = [], []
-        for label, indices in self.group_indices(predictions, references, groups):
+        for label, indices in groups_found:
             labels.append(label)
             values.append(
                 self.metric.compute(
@@ -836,9 +841,6 @@ class GroupMetric:
                     **self.weight_keywords(sample_weight, indices),
                 )
             )
-        overall = self.metric.compute(
-            predictions, references, **self.weight_keywords(sample_weight, None)
-        )
         return _group_result(labels, values, overall, self.method)
 
     def state(self) -> Any:
