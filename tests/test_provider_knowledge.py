@@ -391,8 +391,10 @@ def provider_names_in_code(root: Path) -> list[str]:
                 continue
             if token.type == tokenize.STRING and token.start in docstrings:
                 continue
-            if PROVIDER_NAMES.search(token.string):
-                found.append(f"{path.relative_to(root)}:{token.start[0]}: {token.string}")
+            for offset, text in enumerate(token.string.splitlines()):
+                if PROVIDER_NAMES.search(text):
+                    line = token.start[0] + offset
+                    found.append(f"{path.relative_to(root)}:{line}: {text.strip()}")
     return found
 
 
