@@ -343,12 +343,15 @@ def test_a_bad_profile_is_refused_at_registration_naming_the_plugin(
     )
 
 
-def test_converters_are_imported_only_when_a_shape_is_used() -> None:
+def test_plugin_modules_stay_cheap_and_converters_load_when_a_shape_is_used() -> None:
     code = textwrap.dedent(
         """
         import sys
         from modelops_core.jobs import ProviderCatalogue
         target = ProviderCatalogue.of().target("vertex")
+        heavy = {"openai", "boto3", "botocore", "google", "numpy", "scipy"}
+        assert not heavy & {name.split(".")[0] for name in sys.modules}, "a plugin module is heavy"
+        assert "modelops_provider_bedrock.plugin" in sys.modules
         print("modelops_provider_vertex.export" in sys.modules)
         from modelops_core.dataset import Dataset
         Dataset.from_records([{"prompt": "p", "completion": "c"}]).export(sys.argv[1], target)

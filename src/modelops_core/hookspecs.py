@@ -45,9 +45,14 @@ def modelops_register_providers(registry: ComponentRegistrar) -> None:
 
     Called once per plugin when the runtime loads it; results are ignored.
 
-    :param registry: call ``registry.add(name, factory)`` for each provider.
+    :param registry: call ``registry.add(name, factory, profile=...)`` for each provider. The
+        optional ``profile`` (a :class:`~modelops_core.protocols.ProviderProfile`) declares
+        what the core knows without building the provider: the model names it claims, its
+        dataset limits and its export shapes (converters named ``"module:attr"``, imported
+        when used).
 
-    Use it in plugin modules only; a provider is chosen with ``[providers] default = "name"``.
+    Use it in plugin modules only; a provider is chosen with ``[providers] default = "name"``,
+    ``provider=`` or, without either, by the model name its profile claims.
     """
 
 

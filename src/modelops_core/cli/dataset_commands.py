@@ -75,9 +75,9 @@ def validate_command(
     from modelops_core.dataset_stream import validate_file
     from modelops_core.jobs import ProviderCatalogue
 
-    target = ProviderCatalogue.of(state().runtime()).target(provider) if provider else None
+    rules = ProviderCatalogue.of(state().runtime()).target(provider) if provider else None
     with progress_bar(file, "validating") as progress:
-        report = validate_file(file, target, model, progress=progress)
+        report = validate_file(file, rules, model, progress=progress)
     if as_json:
         print_json({**report.to_dict(), "fingerprint": report.fingerprint})
     else:
