@@ -128,7 +128,12 @@ def check_lengths(columns: Mapping[str, Any]) -> int:
 
 def check_same_length(predictions: Any, references: Any) -> int:
     """The common length of ``predictions`` and ``references`` (arrays or sequences)."""
-    # the common case without building a mapping: two arrays of equal length
+    try:  # the common case, checked by metrics on every call: two arrays of equal length
+        expected = int(predictions.shape[0])
+        if expected == references.shape[0]:
+            return expected
+    except (AttributeError, IndexError, TypeError):
+        pass  # not arrays, or scalars: the full check below names the problem
     expected = length_of(predictions, "predictions")
     return check_length(references, "references", expected)
 
