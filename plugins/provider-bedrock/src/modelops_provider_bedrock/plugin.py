@@ -9,15 +9,18 @@ from modelops_core import hookimpl
 from modelops_core.components import ComponentRegistrar
 from modelops_core.protocols import DatasetLimits, ExportShape, ProviderProfile
 
-#: model families Bedrock customizes, and foundation-model ARNs.
-_FAMILIES = ("amazon.nova-*", "amazon.titan-*", "meta.llama*", "cohere.*", "arn:aws:bedrock:*")
+#: model families Bedrock customizes.
+_FAMILIES = ("amazon.nova-*", "amazon.titan-*", "meta.llama*", "cohere.*")
 #: cross-region inference profiles put a region group before the model id.
 _REGION_GROUPS = ("", "us.", "eu.", "apac.", "global.")
 
 #: what the core knows of the provider without building it (read by ``FineTuningJob``,
 #: ``modelops dataset validate --provider bedrock`` and ``convert --to bedrock``).
 PROFILE = ProviderProfile(
-    models=tuple(group + family for group in _REGION_GROUPS for family in _FAMILIES),
+    models=(
+        *(group + family for group in _REGION_GROUPS for family in _FAMILIES),
+        "arn:aws:bedrock:*",  # foundation-model and custom-model ARNs
+    ),
     limits=DatasetLimits(
         min_examples=32,
         max_tokens=32_000,
