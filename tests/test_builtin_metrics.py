@@ -61,6 +61,8 @@ def test_the_text_metrics_use_the_shared_input_checks() -> None:
         "example, in the same order."
     )
     assert caught.value.argument == "references"
+    with pytest.raises(MetricInputError, match=r"^predictions has 1 item but references has 2; "):
+        exact_match_metric(["a"], ["a", "b"])
     with pytest.raises(MetricInputError, match=r"^references\[1\] is NoneType, not str") as caught:
         exact_match_metric(["a", "b"], ["a", None])  # type: ignore[list-item]
     assert caught.value.argument == "references"

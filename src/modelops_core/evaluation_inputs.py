@@ -346,8 +346,8 @@ def undeclared_label_error(
 
 def _mismatch(first: str, expected: int, name: str, length: int) -> MetricInputError:
     return MetricInputError(
-        f"{first} has {expected} items but {name} has {length}; the lengths mismatch. Pass one "
-        "value per example, in the same order.",
+        f"{first} has {expected} item{'' if expected == 1 else 's'} but {name} has {length}; the "
+        "lengths mismatch. Pass one value per example, in the same order.",
         argument=name,
     )
 

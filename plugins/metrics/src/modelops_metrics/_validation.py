@@ -51,10 +51,7 @@ def as_label_arrays(predictions: Any, references: Any) -> tuple[np.ndarray, np.n
     predicted = as_array(predictions, "predictions")
     actual = as_array(references, "references")
     check_same_length(predicted, actual)
-    hint = (
-        "this metric takes one label per example (a 1-D sequence); for scores or "
-        "probabilities use a score-based metric."
-    )
+    hint = "pass one label per example; for scores or probabilities use a score-based metric."
     check_ndim(predicted, "predictions", hint=hint)
     check_ndim(actual, "references", hint=hint)
     return predicted, actual
