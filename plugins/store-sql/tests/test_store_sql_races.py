@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import PlainSql
 from modelops_store_sql.store import SqlStore
+from store_sql_plain import PlainSql
 
 from modelops_core.storage import ModelVersion, VersionNotFoundError
 from modelops_core.testing import DEFAULT_POSTGRES_URL

@@ -415,7 +415,9 @@ class LocalIndexes:
             )  # fmt: skip
         elif graph_metric is not None and self._uses_graph(loaded) and self._graph(loaded, metric):
             assert loaded.graph is not None
-            candidates, _ = loaded.graph.search(query, k)
+            # Twice k (and 10 more) candidates: a half-precision graph may rank the k-th and
+            # (k+1)-th rows the wrong way round; the exact re-rank below keeps the true k.
+            candidates, _ = loaded.graph.search(query, 2 * k + 10)
             if len(candidates) < min(k, len(loaded.ids)):
                 rows = None  # the graph found fewer rows than asked: search exactly instead
             else:  # exact float32 distances (and order) for the rows the graph picked
