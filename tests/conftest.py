@@ -65,3 +65,16 @@ def unique() -> Callable[[str], str]:
         return f"{stem}_{id(counter)}_{next(counter)}"
 
     return make
+
+
+@pytest.fixture
+def provider_plugins() -> None:
+    """Skip a test of provider-specific dataset rules (limits, export shapes) when the provider
+    plugins that declare them are not installed: the core alone knows no provider."""
+    for module in (
+        "modelops_provider_openai",
+        "modelops_provider_vertex",
+        "modelops_provider_bedrock",
+        "modelops_provider_local",
+    ):
+        pytest.importorskip(module, reason="the provider plugins declare these dataset rules")

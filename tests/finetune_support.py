@@ -51,7 +51,7 @@ class ScriptedProvider:
     """Jobs that advance one scripted raw status per ``get`` call."""
 
     name = "scripted"
-    export_format = "openai"
+    export_format = "scripted"  # chat records as they are: its own shape, no provider plugin
 
     def __init__(
         self,
@@ -196,7 +196,14 @@ class ScriptedProvider:
 
 @hookimpl
 def modelops_register_providers(registry: ComponentRegistrar) -> None:
-    registry.add("scripted", ScriptedProvider, description="scripted jobs for the core's tests")
+    from modelops_core.protocols import ExportShape, ProviderProfile
+
+    registry.add(
+        "scripted",
+        ScriptedProvider,
+        description="scripted jobs for the core's tests",
+        profile=ProviderProfile(exports=(ExportShape("scripted", base="chat"),)),
+    )
 
 
 def chat_records(count: int = 12) -> list[dict[str, Any]]:

@@ -92,6 +92,7 @@ def test_tool_turns_and_weights_are_kept():
     assert ds.validate().ok
 
 
+@pytest.mark.usefixtures("provider_plugins")
 @pytest.mark.parametrize(
     ("records", "provider", "shape_key"),
     [
@@ -116,6 +117,7 @@ def test_export_round_trip_keeps_every_example(tmp_path, records, provider, shap
         assert back.fingerprint() == ds.fingerprint()
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_vertex_export_has_system_instruction_and_model_role(tmp_path):
     path = Dataset.from_records(CHATS[:1]).export(tmp_path / "v.jsonl", provider="vertex")
     record = json.loads(path.read_text())
@@ -128,6 +130,7 @@ def test_vertex_export_has_system_instruction_and_model_role(tmp_path):
     }
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_vertex_preference_export_scores_the_completions(tmp_path):
     path = Dataset.from_records(PREFERENCES[:1]).export(tmp_path / "p.jsonl", "vertex-preference")
     record = json.loads(path.read_text())
@@ -138,6 +141,7 @@ def test_vertex_preference_export_scores_the_completions(tmp_path):
     }
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_bedrock_conversation_export_shape(tmp_path):
     path = Dataset.from_records(CHATS[:1]).export(tmp_path / "b.jsonl", "bedrock-conversation")
     record = json.loads(path.read_text())
@@ -146,6 +150,7 @@ def test_bedrock_conversation_export_shape(tmp_path):
     assert record["messages"][1] == {"role": "assistant", "content": [{"text": "answer 0"}]}
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_unknown_provider_lists_the_known_ones(tmp_path):
     ds = Dataset.from_records(CHATS)
     with pytest.raises(
@@ -157,6 +162,7 @@ def test_unknown_provider_lists_the_known_ones(tmp_path):
         ds.validate(provider="opneai")
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_validate_reports_every_problem_at_once_with_lines():
     records = [
         chat("a", "b"),
@@ -173,6 +179,7 @@ def test_validate_reports_every_problem_at_once_with_lines():
     assert not report.ok and "line 2" in report.to_text()
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_validate_token_limit_per_model():
     long_answer = "word " * 20_000
     records = [chat(f"q{i}", long_answer if i == 3 else "short") for i in range(16)]
@@ -182,11 +189,13 @@ def test_validate_token_limit_per_model():
     assert [(p.line, p.code) for p in over] == [(4, "too_many_tokens")]
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_validate_format_the_provider_cannot_take():
     report = Dataset.from_records(CHATS).validate(provider="openai-dpo")
     assert [p.code for p in report.problems] == ["format"]
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_validate_with_a_pluggable_tokenizer():
     ds = Dataset.from_records([chat(f"q{i}", "a") for i in range(10)])
     report = ds.validate("openai", tokenizer=lambda text: 100_000)

@@ -104,6 +104,7 @@ def chunked(request, monkeypatch):
         monkeypatch.setattr(blocks, "BLOCK_BYTES", request.param)
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_validate_file_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
     for path in variants(tmp_path):
         for provider, model in ((None, None), ("openai", "gpt-3.5-turbo")):
@@ -116,6 +117,7 @@ def test_validate_file_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
     assert "too_many_tokens" in codes
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_the_tricky_file_reports_what_each_line_trips(tmp_path):
     report = validate_file(write(tmp_path / "c.jsonl", CHAT_LINES), "openai", "gpt-3.5-turbo")
     by_line = {(problem.line, problem.code) for problem in report.problems}
@@ -138,6 +140,7 @@ def test_reading_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
         assert [type(value) for value in fast] == [type(value) for value in slow]
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_dataset_fingerprint_and_validate_agree_with_the_streaming_report(tmp_path):
     path = write(tmp_path / "c.jsonl", CHAT_LINES)
     dataset = Dataset.from_jsonl(path, skip_invalid=True)

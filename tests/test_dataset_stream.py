@@ -32,6 +32,7 @@ PROBLEM_ROWS = [
 ]
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_validate_file_equals_dataset_validate_on_the_fast_path(tmp_path):
     path = write(tmp_path / "c.jsonl", PROBLEM_ROWS)
     streamed = validate_file(path, "openai")
@@ -98,6 +99,7 @@ def test_validate_file_refuses_empty_and_utf16_files(tmp_path):
         validate_file(wide)
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_convert_file_streams_to_a_provider_format(tmp_path):
     source = write(tmp_path / "c.jsonl", [chat(f"q{i}", f"a{i}") for i in range(5)])
     result = convert_file(source, tmp_path / "v.jsonl", "vertex")
@@ -105,6 +107,7 @@ def test_convert_file_streams_to_a_provider_format(tmp_path):
     assert Dataset.from_jsonl(result.output).pairs() == Dataset.from_jsonl(source).pairs()
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_convert_file_in_place_is_atomic(tmp_path):
     source = write(tmp_path / "c.jsonl", [chat("q", "a")])
     convert_file(source, source, "bedrock")
@@ -112,6 +115,7 @@ def test_convert_file_in_place_is_atomic(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl"]
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_convert_file_stops_at_a_bad_line_and_writes_nothing(tmp_path):
     source = tmp_path / "c.jsonl"
     source.write_text(json.dumps(chat("q", "a")) + "\nnot json\n")
@@ -120,6 +124,7 @@ def test_convert_file_stops_at_a_bad_line_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out.jsonl").exists()
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_convert_file_skip_invalid_writes_the_rejected_side_file(tmp_path):
     source = tmp_path / "c.jsonl"
     source.write_text(
@@ -136,6 +141,7 @@ def test_convert_file_skip_invalid_writes_the_rejected_side_file(tmp_path):
     assert result.rejected_path.name == "out.jsonl.rejected.jsonl"
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_cli_validate_prints_problems_and_exits_2(tmp_path, capsys):
     path = write(tmp_path / "c.jsonl", PROBLEM_ROWS)
     assert main(["dataset", "validate", path, "--provider", "openai"]) == 2
@@ -143,18 +149,21 @@ def test_cli_validate_prints_problems_and_exits_2(tmp_path, capsys):
     assert "duplicate of line 1" in out and "no assistant turn" in out and "12 examples" in out
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_cli_validate_ok_exits_0_and_prints_the_fingerprint(tmp_path, capsys):
     path = write(tmp_path / "c.jsonl", [chat(f"q{i}", f"a{i}") for i in range(10)])
     assert main(["dataset", "validate", path, "--provider", "openai"]) == 0
     assert "valid for openai" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_cli_validate_unknown_provider(tmp_path, capsys):
     path = write(tmp_path / "c.jsonl", [chat("q", "a")])
     assert main(["dataset", "validate", path, "--provider", "azure"]) == 2
     assert "Known: bedrock, bedrock-conversation, local, openai" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_cli_convert_and_stats(tmp_path, capsys):
     source = write(tmp_path / "c.jsonl", [chat(f"q{i}", f"a{i}") for i in range(3)])
     out = tmp_path / "b.jsonl"
@@ -164,6 +173,7 @@ def test_cli_convert_and_stats(tmp_path, capsys):
     assert "wrote 3 examples" in printed and "role assistant" in printed
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_cli_convert_skip_invalid_exits_2_with_the_side_file(tmp_path, capsys):
     source = tmp_path / "c.jsonl"
     source.write_text(json.dumps(chat("q", "a")) + "\n{bad\n")

@@ -103,11 +103,13 @@ def write_chats(path: Path, count: int, *, broken_line: bool = False) -> str:
     return str(path)
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_a_valid_training_file_has_no_problems(tmp_path: Path) -> None:
     path = write_chats(tmp_path / "train.jsonl", 20)
     assert training_file_problems(path, export_format="openai", model="gpt-4o-mini") == []
 
 
+@pytest.mark.usefixtures("provider_plugins")
 def test_every_problem_of_a_training_file_is_one_text(tmp_path: Path) -> None:
     path = write_chats(tmp_path / "train.jsonl", 20, broken_line=True)
     problems = training_file_problems(path, export_format="openai", model="gpt-4o-mini")
