@@ -37,8 +37,8 @@ def main() -> None:
     from scipy.stats import bootstrap as scipy_bootstrap
     from sklearn.metrics import accuracy_score, f1_score
 
-    from modelops_core.evaluation_bootstrap import bootstrap_metric
-    from modelops_core.evaluation_metric_spec import Columns, MetricSpec
+    from modelops_core.evaluation.intervals import bootstrap_metric
+    from modelops_core.evaluation.metric_spec import Columns, MetricSpec
 
     rng = np.random.default_rng(0)
     n, b = args.n, args.resamples

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from modelops_core.features import FeatureStore
+from modelops_core.features.store import FeatureStore
 
 DEFAULT_EF = 128  # LocalFeatureStore's default ef_search
 

@@ -2,7 +2,7 @@
 
     python benchmarks/jsonl.py [--size-mb 300] [--path /tmp/modelops-bench-chat.jsonl]
 
-- ours: ``modelops_core.dataset_stream.validate_file`` (256 KB blocks read into one reused
+- ours: ``modelops_core.datasets.stream.validate_file`` (256 KB blocks read into one reused
   buffer, decoded as msgspec typed structs in one call per block, GC paused; checks JSON,
   shape, roles, weights, empty contents, assistant turns and duplicates), alone, with the
   fingerprint, and for ``openai`` (token limit, minimum examples); ``Dataset.from_jsonl``
@@ -126,8 +126,8 @@ def main() -> None:
         generate(path, args.size_mb)
     megabytes = os.path.getsize(path) / (1024 * 1024)
 
-    from modelops_core.dataset import Dataset
-    from modelops_core.dataset_stream import validate_file
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.datasets.stream import validate_file
 
     def problems(report: Any) -> str:
         return f"{report.examples} examples, {len(report.problems)} problems"

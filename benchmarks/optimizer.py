@@ -27,8 +27,8 @@ from modelops_provider_local.synthetic import support_tickets
 
 from modelops_core import InferenceOptimizer, Runtime
 from modelops_core.config import parse_config
-from modelops_core.jobs import TuningRequest
-from modelops_core.optimize_benchmark import measure, peak_memory
+from modelops_core.finetune.provider_contract import TuningRequest
+from modelops_core.optimize.benchmark import measure, peak_memory
 
 TECHNIQUES: dict[str, list[Any]] = {
     "response_cache": ["response_cache"],

@@ -67,10 +67,10 @@ def bench_modelops(
     from modelops_store_sql import plugin as store_plugin
 
     from modelops_core.config import ComponentChoice, Config
-    from modelops_core.registry import ModelRegistry
-    from modelops_core.storage import MetricPoint
+    from modelops_core.registry.model_registry import ModelRegistry
+    from modelops_core.store.contract import MetricPoint
     from modelops_core.testing import make_runtime
-    from modelops_core.tracking import ExperimentTracker
+    from modelops_core.tracking.tracker import ExperimentTracker
 
     config = Config(
         home=home,
@@ -251,7 +251,7 @@ READY_SCRIPTS = {
 import sys, time
 started, cpu = time.perf_counter(), time.process_time()
 from modelops_core.config import Config
-from modelops_core.registry import ModelRegistry
+from modelops_core.registry.model_registry import ModelRegistry
 from modelops_core.runtime import Runtime
 from modelops_store_sql import plugin as s
 from modelops_artifacts_local import plugin as a
@@ -270,7 +270,7 @@ import os, sys, time
 started, cpu = time.perf_counter(), time.process_time()
 os.makedirs(sys.argv[1])
 os.chdir(sys.argv[1])
-from modelops_core.registry import ModelRegistry
+from modelops_core.registry.model_registry import ModelRegistry
 imported, imported_cpu = time.perf_counter(), time.process_time()
 registry = ModelRegistry()
 registry.list_models()

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     JobEvent,
     JobStatus,
     MissingCredentialsError,
@@ -30,6 +29,7 @@ from modelops_core.jobs import (
     ProviderUnavailableError,
     TuningRequest,
 )
+from modelops_core.plugins.components import ComponentRegistrar
 
 RAW_STATUSES = {
     "validating_files": JobStatus.VALIDATING,
@@ -196,7 +196,7 @@ class ScriptedProvider:
 
 @hookimpl
 def modelops_register_providers(registry: ComponentRegistrar) -> None:
-    from modelops_core.protocols import ExportShape, ProviderProfile
+    from modelops_core.plugins.protocols import ExportShape, ProviderProfile
 
     registry.add(
         "scripted",

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from modelops_core import builtin
+from modelops_core.builtin.text_metrics import (
+    MetricInputError,
+    exact_match_metric,
+    length_ratio_metric,
+)
 from modelops_core.testing import MetricContract, MetricExample
-from modelops_core.text_metrics import MetricInputError, exact_match_metric, length_ratio_metric
 
 
 class TestExactMatch(MetricContract):
@@ -48,8 +52,8 @@ def test_non_strings_are_named() -> None:
 
 
 def test_the_text_metrics_use_the_shared_input_checks() -> None:
-    from modelops_core.evaluation_inputs import EvaluationInputError
-    from modelops_core.evaluation_result import EvaluationError
+    from modelops_core.evaluation.inputs import EvaluationInputError
+    from modelops_core.evaluation.result import EvaluationError
 
     assert MetricInputError is EvaluationInputError and issubclass(
         MetricInputError, EvaluationError

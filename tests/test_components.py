@@ -9,7 +9,6 @@ from typing import Literal
 import pytest
 
 from modelops_core import Runtime, hookimpl
-from modelops_core.components import ComponentRegistrar
 from modelops_core.config import ComponentChoice, Config
 from modelops_core.errors import (
     ComponentImportError,
@@ -17,7 +16,8 @@ from modelops_core.errors import (
     PluginRegistrationError,
     UnknownComponentError,
 )
-from modelops_core.kinds import Kind
+from modelops_core.plugins.components import ComponentRegistrar
+from modelops_core.plugins.kinds import Kind
 
 
 class Store:

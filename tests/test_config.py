@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modelops_core.cli.config_commands import DEFAULT_CONFIG_TEMPLATE, config_document, to_toml
+from modelops_core.cli.config import DEFAULT_CONFIG_TEMPLATE, config_document, to_toml
 from modelops_core.config import Config, Secret, load_config, parse_config
 from modelops_core.errors import (
     ConfigFileError,

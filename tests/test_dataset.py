@@ -7,7 +7,7 @@ import json
 import pytest
 
 from modelops_core import Dataset, DatasetFormatError
-from modelops_core.dataset_errors import (
+from modelops_core.datasets.errors import (
     DatasetEncodingError,
     DatasetReadError,
     UnknownProviderError,

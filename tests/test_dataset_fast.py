@@ -8,8 +8,8 @@ import json
 import pytest
 
 from modelops_core import Dataset
-from modelops_core.dataset_read import iter_jsonl_records
-from modelops_core.dataset_stream import validate_file
+from modelops_core.datasets.read import iter_jsonl_records
+from modelops_core.datasets.stream import validate_file
 
 
 def chat(user: str, answer: str, **extra: object) -> str:
@@ -97,8 +97,8 @@ def chunked(request, monkeypatch):
     """Run with the default chunk and block sizes, and with chunks and blocks that cut nearly
     every line (the block buffer grows for the longer lines)."""
     if request.param:
-        import modelops_core.dataset_blocks as blocks
-        import modelops_core.dataset_lines as lines
+        import modelops_core.datasets.jsonl.blocks as blocks
+        import modelops_core.datasets.jsonl.lines as lines
 
         monkeypatch.setattr(lines, "CHUNK_BYTES", request.param)
         monkeypatch.setattr(blocks, "BLOCK_BYTES", request.param)
@@ -165,7 +165,7 @@ def test_mixed_formats_take_both_paths_with_the_same_report(tmp_path, chunked):
 
 
 def test_a_bad_line_does_not_slow_its_neighbours_into_the_line_path(tmp_path):
-    from modelops_core.dataset_fast import FastRun, split_chunk
+    from modelops_core.datasets.jsonl.fast_read import FastRun, split_chunk
 
     chunk = "\n".join([chat("a", "b"), "{oops", chat("c", "d"), chat("e", "f")]) + "\n"
     parts = list(split_chunk(chunk.encode(), 10, 4))
@@ -200,8 +200,8 @@ def test_a_line_with_two_records_or_half_of_one_is_invalid_on_both_paths(tmp_pat
 
 
 def test_a_block_of_plain_chat_lines_decodes_as_one_run(tmp_path):
-    from modelops_core.dataset_blocks import iter_blocks
-    from modelops_core.dataset_fast_checks import ChatRun, split_block
+    from modelops_core.datasets.jsonl.blocks import iter_blocks
+    from modelops_core.datasets.jsonl.fast_checks import ChatRun, split_block
 
     for newline in ("\n", "\r\n"):
         path = write(tmp_path / "c.jsonl", [chat(f"q{i}", "a") for i in range(50)], newline=newline)

@@ -8,8 +8,8 @@ import pytest
 
 from modelops_core import Dataset
 from modelops_core.cli.main import main
-from modelops_core.dataset_errors import DatasetReadError
-from modelops_core.dataset_stream import convert_file, fingerprint_file, validate_file
+from modelops_core.datasets.errors import DatasetReadError
+from modelops_core.datasets.stream import convert_file, fingerprint_file, validate_file
 
 
 def chat(user: str, answer: str) -> dict:
@@ -72,8 +72,8 @@ def test_validate_file_gives_the_column_within_the_line(tmp_path, newline):
 
 @pytest.mark.parametrize("size", [100, 40])
 def test_validate_file_counts_lines_across_chunks(tmp_path, monkeypatch, size):
-    import modelops_core.dataset_blocks as blocks
-    import modelops_core.dataset_lines as lines
+    import modelops_core.datasets.jsonl.blocks as blocks
+    import modelops_core.datasets.jsonl.lines as lines
 
     monkeypatch.setattr(lines, "CHUNK_BYTES", size)  # many chunks, lines cut across them
     monkeypatch.setattr(blocks, "BLOCK_BYTES", size)  # 40: every line is longer than a block
@@ -87,7 +87,7 @@ def test_validate_file_counts_lines_across_chunks(tmp_path, monkeypatch, size):
 
 
 def test_validate_file_refuses_empty_and_utf16_files(tmp_path):
-    from modelops_core.dataset_errors import DatasetEncodingError
+    from modelops_core.datasets.errors import DatasetEncodingError
 
     blank = tmp_path / "blank.jsonl"
     blank.write_bytes(b"\xef\xbb\xbf\n  \n\r\n")

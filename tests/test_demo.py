@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from modelops_core.cli.main import main
-from modelops_core.registry import ModelRegistry
+from modelops_core.registry.model_registry import ModelRegistry
 from modelops_core.runtime import Runtime
 
 for plugin in ("metrics", "sanitizers", "store_sql", "artifacts_local", "provider_local"):
@@ -44,7 +44,7 @@ def test_the_demo_runs_the_whole_lifecycle_and_reuses_it(project: Path, capsys):
         lineage = registry.lineage("ticket-router", production.version)
     assert lineage.dataset_fingerprint and lineage.dataset_fingerprint.startswith("sha256:")
     assert lineage.provider == "local" and lineage.training_job
-    from modelops_core.tracking import ExperimentTracker
+    from modelops_core.tracking.tracker import ExperimentTracker
 
     tracker = ExperimentTracker(Runtime())
     (run,) = tracker.find_runs(experiment="pipeline:demo")
@@ -100,7 +100,7 @@ def test_dry_run_shows_what_would_be_reused(project: Path, capsys):
 
 
 def test_finetune_step_passes_provider_hyperparameters_through(project: Path, capsys):
-    from modelops_core.demo_data import write_tickets
+    from modelops_core.cli.demo_data import write_tickets
 
     write_tickets(project / "tickets.jsonl", count=200)
     pipeline = project / "tune.toml"

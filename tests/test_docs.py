@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from modelops_core.hookdocs import hook_specs, render_hooks_markdown
+from modelops_core.plugins.hookdocs import hook_specs, render_hooks_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
@@ -20,7 +20,7 @@ NEEDS = re.compile(r"<!--\s*needs:\s*([\w, ]+?)\s*-->")
 
 def test_docs_hooks_md_is_generated_from_the_specs():
     assert (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8") == render_hooks_markdown(), (
-        "docs/hooks.md is stale: python -m modelops_core.hookdocs > docs/hooks.md"
+        "docs/hooks.md is stale: python -m modelops_core.plugins.hookdocs > docs/hooks.md"
     )
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from modelops_core.entry_points import InstalledEntryPoint, scan
 from modelops_core.errors import PluginLoadError
-from modelops_core.plugins import PluginLoader, Selection, describe, discover
+from modelops_core.plugins.discovery import PluginLoader, Selection, describe, discover
+from modelops_core.plugins.entry_points import InstalledEntryPoint, scan
 
 
 def make_distribution(
@@ -273,8 +273,8 @@ def test_another_distribution_finder_on_the_meta_path_falls_back(tmp_path, monke
 
 
 def test_the_loader_also_takes_importlib_metadata_entry_points(fake_site, unique):
-    from modelops_core.components import ComponentTables
-    from modelops_core.plugins import new_plugin_manager
+    from modelops_core.plugins.components import ComponentTables
+    from modelops_core.plugins.discovery import new_plugin_manager
 
     fake_site.add("acme-real", unique("acme_real"), """
         from modelops_core import hookimpl

@@ -21,8 +21,8 @@ from modelops_core import (
     hookimpl,
 )
 from modelops_core.config import ComponentChoice, parse_config
-from modelops_core.evaluation_inputs import EvaluationInputError
-from modelops_core.evaluation_result import ResultSchemaError
+from modelops_core.evaluation.inputs import EvaluationInputError
+from modelops_core.evaluation.result import ResultSchemaError
 
 pytest.importorskip("modelops_metrics", reason="the metric names come from modelops-metrics")
 
@@ -131,7 +131,7 @@ def test_evaluator_evaluates_a_model_on_a_dataset(runtime):
 
 
 def test_a_real_dataset_object_works(runtime):
-    dataset_module = pytest.importorskip("modelops_core.dataset")
+    dataset_module = pytest.importorskip("modelops_core.datasets.dataset")
     dataset = dataset_module.Dataset.from_records(
         [{"prompt": text, "completion": label} for text, label in TICKETS.rows]
     )
@@ -251,7 +251,7 @@ def test_metric_classes_are_importable_from_the_core():
 
 
 def test_a_missing_metrics_plugin_says_what_to_install(monkeypatch):
-    from modelops_core.evaluation_metrics import MetricsPluginMissingError, metric_class
+    from modelops_core.evaluation.metrics import MetricsPluginMissingError, metric_class
 
     monkeypatch.setitem(sys.modules, "modelops_metrics.ranking", None)
     with pytest.raises(MetricsPluginMissingError, match="pip install modelops-metrics"):
@@ -277,7 +277,7 @@ class AcmeMetricsPlugin:
 
 
 def test_a_metric_class_is_found_through_the_registered_metrics(tmp_path):
-    from modelops_core.evaluation_metrics import metric_class
+    from modelops_core.evaluation.metrics import metric_class
     from modelops_core.testing import make_runtime
 
     runtime = make_runtime(tmp_path, [("acme-metrics", AcmeMetricsPlugin())])
@@ -285,7 +285,7 @@ def test_a_metric_class_is_found_through_the_registered_metrics(tmp_path):
 
 
 def test_a_metric_class_no_plugin_registers_says_what_to_install(tmp_path):
-    from modelops_core.evaluation_metrics import MetricsPluginMissingError, metric_class
+    from modelops_core.evaluation.metrics import MetricsPluginMissingError, metric_class
     from modelops_core.testing import make_runtime
 
     with pytest.raises(MetricsPluginMissingError) as caught:
@@ -298,7 +298,7 @@ def test_a_metric_class_no_plugin_registers_says_what_to_install(tmp_path):
 
 
 def test_two_plugins_with_a_metric_class_of_one_name_are_named(tmp_path):
-    from modelops_core.evaluation_metrics import MetricsPluginMissingError, metric_class
+    from modelops_core.evaluation.metrics import MetricsPluginMissingError, metric_class
     from modelops_core.testing import make_runtime
 
     class OtherPlugin:
@@ -395,7 +395,7 @@ def test_one_metric_twice_with_other_options_gets_two_names():
 
 
 def test_evaluate_components_keeps_a_metric_listed_twice_apart(runtime):
-    from modelops_core.evaluation import evaluate_components
+    from modelops_core.evaluation.evaluator import evaluate_components
 
     records = [
         {"prediction": "Paris ", "reference": "Paris"},

@@ -8,7 +8,7 @@ import scipy.stats
 
 from modelops_core import Evaluator, Runtime, compare
 from modelops_core.config import parse_config
-from modelops_core.evaluation_result import EvaluationError
+from modelops_core.evaluation.result import EvaluationError
 
 pytest.importorskip("modelops_metrics", reason="the metric names come from modelops-metrics")
 

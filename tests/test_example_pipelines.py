@@ -22,7 +22,7 @@ import attrs
 import pytest
 
 from modelops_core.config import ComponentChoice, Config, parse_config, read_toml
-from modelops_core.pipeline import Pipeline, PipelineResult
+from modelops_core.pipeline.runner import Pipeline, PipelineResult
 from modelops_core.runtime import Runtime
 from modelops_core.testing import (
     DEFAULT_POSTGRES_URL,
@@ -50,7 +50,7 @@ def needs(*modules: str) -> None:
 
 def copy_example(name: str, folder: Path, tickets: int = 300) -> Path:
     """The example ``<name>.toml`` copied into ``folder`` with generated tickets beside it."""
-    from modelops_core.demo_data import write_tickets
+    from modelops_core.cli.demo_data import write_tickets
 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.toml"
@@ -82,21 +82,21 @@ def with_options(config: Config, section: str, **options: Any) -> Config:
 
 
 def run_example(pipeline_file: Path, config: Config) -> tuple[PipelineResult, Runtime]:
-    from modelops_core.pipeline_spec import load_pipeline
+    from modelops_core.pipeline.spec import load_pipeline
 
     runtime = make_runtime(config.home, autoload=True, config=config)
     return Pipeline(load_pipeline(pipeline_file), runtime).run(), runtime
 
 
 def production_version(runtime: Runtime) -> Any:
-    from modelops_core.registry import ModelRegistry
+    from modelops_core.registry.model_registry import ModelRegistry
 
     with ModelRegistry(runtime) as registry:
         return registry.get_by_alias(MODEL_NAME, "production")
 
 
 def fingerprint_of(path: Path) -> str:
-    from modelops_core.dataset import Dataset
+    from modelops_core.datasets.dataset import Dataset
 
     return str(Dataset.from_jsonl(path).fingerprint())
 
@@ -365,8 +365,8 @@ class BedrockWiring:
 def test_the_bedrock_example_stops_at_evaluate_then_resumes_on_provisioned_throughput(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_bedrock: str
 ) -> None:
-    from modelops_core.pipeline import StepFailedError
-    from modelops_core.pipeline_spec import load_pipeline
+    from modelops_core.pipeline.runner import StepFailedError
+    from modelops_core.pipeline.spec import load_pipeline
 
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -504,7 +504,7 @@ def test_the_team_example_keeps_registry_and_runs_in_postgres_and_models_in_s3(
         runs = connection.execute("SELECT count(*) FROM runs").fetchone()
     assert versions == (1,)
     assert runs is not None and runs[0] >= 1  # the pipeline run (and the fine-tuning job)
-    from modelops_core.tracking import ExperimentTracker
+    from modelops_core.tracking.tracker import ExperimentTracker
 
     tracker = ExperimentTracker(runtime)
     try:

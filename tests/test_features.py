@@ -16,7 +16,7 @@ from modelops_featurestore_local import plugin
 
 from modelops_core import FeatureSetVersionError, FeatureStore
 from modelops_core.config import load_config
-from modelops_core.feature_types import FeatureValueError
+from modelops_core.features.values import FeatureValueError
 from modelops_core.testing.fixtures import make_runtime
 
 
@@ -128,7 +128,7 @@ def test_prune_bounds_the_history_and_keeps_recent_reads(tmp_path: Path) -> None
 
 
 def test_prune_needs_a_backend_that_keeps_history(store: FeatureStore) -> None:
-    from modelops_core.feature_types import FeatureStoreError
+    from modelops_core.features.values import FeatureStoreError
 
     class NoHistory:
         def __repr__(self) -> str:

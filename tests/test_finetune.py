@@ -12,15 +12,15 @@ from finetune_support import FakeClock, ScriptedProvider, scripted_table, write_
 from modelops_core import hookimpl
 from modelops_core.config import parse_config
 from modelops_core.errors import ConfigError
-from modelops_core.finetune import FineTuningJob, infer_provider
-from modelops_core.finetune_errors import (
+from modelops_core.finetune.errors import (
     JobNotFoundError,
     JobNotSucceededError,
     JobTimeoutError,
     PreflightError,
     UnknownProviderForModelError,
 )
-from modelops_core.jobs import (
+from modelops_core.finetune.job import FineTuningJob, infer_provider
+from modelops_core.finetune.provider_contract import (
     JobStatus,
     MissingCredentialsError,
     ProviderRejectedError,
@@ -32,7 +32,9 @@ store_plugin = pytest.importorskip("modelops_store_sql.plugin", reason="needs mo
 artifacts_plugin = pytest.importorskip(
     "modelops_artifacts_local.plugin", reason="needs modelops-artifacts-local"
 )
-dataset_module = pytest.importorskip("modelops_core.dataset", reason="needs the Dataset module")
+dataset_module = pytest.importorskip(
+    "modelops_core.datasets.dataset", reason="needs the Dataset module"
+)
 
 
 class StatusLog:
@@ -332,7 +334,7 @@ def test_an_unknown_job_id_says_where_to_look(tmp_path: Path) -> None:
 
 
 def test_success_registers_the_model_with_its_lineage(tmp_path: Path) -> None:
-    from modelops_core.registry import ModelRegistry
+    from modelops_core.registry.model_registry import ModelRegistry
 
     runtime = runtime_for(tmp_path)
     job = new_job(tmp_path, runtime, FakeClock(), register_as="support-bot").start()
@@ -362,7 +364,7 @@ def test_a_bad_finetune_table_is_refused_with_a_suggestion(tmp_path: Path) -> No
 
 
 def test_preflight_lists_a_problem_once_when_the_provider_repeats_the_dataset_rules():
-    from modelops_core.finetune_preflight import without_repeats
+    from modelops_core.finetune.preflight import without_repeats
 
     dataset = ("line 3 [messages]: no assistant turn", "dataset: too few examples (4 < 10)")
     provider = ("line 3: no assistant turn", "too few examples (4 < 10)", "line 9: bad role")

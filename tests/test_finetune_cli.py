@@ -13,7 +13,7 @@ from modelops_core.cli.main import main
 
 pytest.importorskip("modelops_store_sql.plugin", reason="needs modelops-store-sql")
 pytest.importorskip("modelops_artifacts_local.plugin", reason="needs modelops-artifacts-local")
-pytest.importorskip("modelops_core.dataset", reason="needs the Dataset module")
+pytest.importorskip("modelops_core.datasets.dataset", reason="needs the Dataset module")
 
 
 @pytest.fixture

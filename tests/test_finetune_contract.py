@@ -8,7 +8,7 @@ from typing import Any
 import finetune_support
 from finetune_support import ScriptedProvider, chat_records, to_status
 
-from modelops_core.jobs import JobStatus
+from modelops_core.finetune.provider_contract import JobStatus
 from modelops_core.testing import ProviderContract
 
 

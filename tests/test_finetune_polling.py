@@ -8,10 +8,14 @@ import pytest
 from finetune_support import FakeClock
 
 from modelops_core.errors import ConfigTypeError, UnknownConfigKeyError
-from modelops_core.finetune_errors import JobTimeoutError
-from modelops_core.finetune_polling import Backoff, poll_until_finished
-from modelops_core.finetune_settings import FineTuneSettings
-from modelops_core.jobs import JobStatus, ProviderJob, ProviderUnavailableError
+from modelops_core.finetune.errors import JobTimeoutError
+from modelops_core.finetune.polling import Backoff, poll_until_finished
+from modelops_core.finetune.provider_contract import (
+    JobStatus,
+    ProviderJob,
+    ProviderUnavailableError,
+)
+from modelops_core.finetune.settings import FineTuneSettings
 
 
 def snapshot(raw: str, status: JobStatus, progress: float | None = None) -> ProviderJob:

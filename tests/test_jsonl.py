@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from modelops_core import Dataset
-from modelops_core.dataset_errors import DatasetReadError
-from modelops_core.jsonl import JsonlError, read_jsonl
+from modelops_core.datasets.errors import DatasetReadError
+from modelops_core.datasets.jsonl.reader import JsonlError, read_jsonl
 
 TRUNCATED = '{"prompt": "a", "completion": "b"}\n{"prompt": "a", "completion": \n'
 

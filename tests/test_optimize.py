@@ -17,15 +17,15 @@ pytest.importorskip("modelops_store_sql", reason="modelops-store-sql is not inst
 pytest.importorskip("modelops_metrics", reason="modelops-metrics is not installed")
 
 from modelops_core import InferenceOptimizer, QualityGateError, hookimpl
-from modelops_core.components import ComponentRegistrar
 from modelops_core.config import parse_config
-from modelops_core.dataset import Dataset
-from modelops_core.evaluation import ModelEvaluator
-from modelops_core.kinds import Kind
-from modelops_core.optimize_types import OptimizeError
-from modelops_core.pipeline import Pipeline, StepContext
-from modelops_core.pipeline_spec import parse_pipeline
-from modelops_core.registry import ModelRegistry
+from modelops_core.datasets.dataset import Dataset
+from modelops_core.evaluation.evaluator import ModelEvaluator
+from modelops_core.optimize.values import OptimizeError
+from modelops_core.pipeline.runner import Pipeline, StepContext
+from modelops_core.pipeline.spec import parse_pipeline
+from modelops_core.plugins.components import ComponentRegistrar
+from modelops_core.plugins.kinds import Kind
+from modelops_core.registry.model_registry import ModelRegistry
 from modelops_core.runtime import Runtime
 
 
@@ -43,7 +43,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     from modelops_provider_local.provider import LocalProvider
     from modelops_provider_local.synthetic import support_tickets
 
-    from modelops_core.jobs import TuningRequest
+    from modelops_core.finetune.provider_contract import TuningRequest
 
     directory = tmp_path_factory.mktemp("optimize")
     records = support_tickets(700, seed=7)
@@ -211,8 +211,8 @@ def test_a_redis_cache_serves_from_what_the_gate_stored(trained: Trained, tmp_pa
 def test_masked_secrets_are_taken_from_the_configuration_when_serving(
     trained: Trained, tmp_path: Path
 ) -> None:
-    from modelops_core.optimize_stack import serving_options
-    from modelops_core.optimize_types import TechniqueSetting
+    from modelops_core.optimize.stack import serving_options
+    from modelops_core.optimize.values import TechniqueSetting
 
     recorded = TechniqueSetting("response_cache", {"backend": "redis", "url": "redis://u:***@h/0"})
     real = "redis://u:hunter2@h/0"

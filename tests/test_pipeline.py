@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
 from modelops_core.errors import ComponentOptionError, UnknownComponentError
-from modelops_core.pipeline import (
+from modelops_core.pipeline.runner import (
     Pipeline,
     PipelineInterruptedError,
     PipelineStateError,
@@ -24,7 +23,8 @@ from modelops_core.pipeline import (
     StepFailedError,
     StepStatus,
 )
-from modelops_core.pipeline_spec import PipelineFileError, load_pipeline, parse_pipeline
+from modelops_core.pipeline.spec import PipelineFileError, load_pipeline, parse_pipeline
+from modelops_core.plugins.components import ComponentRegistrar
 from modelops_core.runtime import Runtime
 from modelops_core.testing import make_runtime
 
@@ -263,7 +263,7 @@ def test_a_step_needing_an_output_nobody_produced_says_which(tmp_path: Path, run
 
 def test_a_run_is_recorded_in_the_tracking_store(tmp_path: Path, calls: Calls):
     pytest.importorskip("modelops_store_sql", reason="modelops-store-sql is not installed")
-    from modelops_core.tracking import ExperimentTracker
+    from modelops_core.tracking.tracker import ExperimentTracker
 
     runtime = make_runtime(
         tmp_path / ".modelops", [("test-steps", plugin_for(calls))], autoload=True
@@ -281,7 +281,7 @@ def test_a_run_is_recorded_in_the_tracking_store(tmp_path: Path, calls: Calls):
 def test_the_reuse_cache_forgets_the_oldest_results_first(
     tmp_path: Path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ):
-    import modelops_core.pipeline as engine
+    import modelops_core.pipeline.runner as engine
 
     monkeypatch.setattr(engine, "CACHE_ENTRIES", 3)
     for count in (1, 2, 3, 4):

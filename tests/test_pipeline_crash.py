@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from modelops_core.cli.demo_data import write_tickets
 from modelops_core.cli.main import main
-from modelops_core.demo_data import write_tickets
-from modelops_core.pipeline import CRASH_AT_ENV
-from modelops_core.registry import ModelRegistry
+from modelops_core.pipeline.runner import CRASH_AT_ENV
+from modelops_core.registry.model_registry import ModelRegistry
 from modelops_core.runtime import Runtime
 from modelops_core.testing import fresh_postgres_schema, postgres_url_or_skip
-from modelops_core.tracking import ExperimentTracker
+from modelops_core.tracking.tracker import ExperimentTracker
 
 for plugin in ("store_sql", "artifacts_local", "provider_local"):
     pytest.importorskip(f"modelops_{plugin}", reason=f"modelops-{plugin} is not installed")

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from modelops_core.cli.demo_data import write_tickets
 from modelops_core.cli.main import main
-from modelops_core.dataset import Dataset
-from modelops_core.demo_data import write_tickets
-from modelops_core.pipeline import Pipeline, PipelineStateError, StepFailedError, StepStatus
-from modelops_core.registry import ModelRegistry
+from modelops_core.datasets.dataset import Dataset
+from modelops_core.pipeline.runner import Pipeline, PipelineStateError, StepFailedError, StepStatus
+from modelops_core.registry.model_registry import ModelRegistry
 from modelops_core.runtime import Runtime
 
 for plugin in ("metrics", "sanitizers", "store_sql", "artifacts_local", "provider_local"):

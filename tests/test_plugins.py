@@ -16,7 +16,7 @@ from modelops_core.errors import (
     PluginLoadError,
     PluginRegistrationError,
 )
-from modelops_core.plugins import PluginWarning
+from modelops_core.plugins.discovery import PluginWarning
 
 GOOD_PLUGIN = """
 from modelops_core import hookimpl
@@ -225,7 +225,7 @@ def test_plain_version_ranges_are_checked_like_packaging_does():
 
     from packaging.specifiers import SpecifierSet
 
-    from modelops_core.plugins import _fits_plain_release
+    from modelops_core.plugins.discovery import _fits_plain_release
 
     rng = random.Random(5)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     JobStatus,
     MissingCredentialsError,
     ProviderJob,

@@ -20,23 +20,29 @@ import pytest
 
 from modelops_core import hookimpl
 from modelops_core.cli.main import main
-from modelops_core.components import ComponentRegistrar
 from modelops_core.config import parse_config
-from modelops_core.dataset_errors import UnknownProviderError
-from modelops_core.dataset_validate import record_tokens
+from modelops_core.datasets.errors import UnknownProviderError
+from modelops_core.datasets.validate import record_tokens
 from modelops_core.errors import DuplicateComponentError, PluginRegistrationError
-from modelops_core.finetune import FineTuningJob
-from modelops_core.finetune_errors import UnknownProviderForModelError
-from modelops_core.jobs import ConflictingProviderClaimError, JobStatus, ProviderCatalogue
-from modelops_core.kinds import Kind
-from modelops_core.protocols import ExportShape, ProviderProfile
+from modelops_core.finetune.errors import UnknownProviderForModelError
+from modelops_core.finetune.job import FineTuningJob
+from modelops_core.finetune.provider_contract import (
+    ConflictingProviderClaimError,
+    JobStatus,
+    ProviderCatalogue,
+)
+from modelops_core.plugins.components import ComponentRegistrar
+from modelops_core.plugins.kinds import Kind
+from modelops_core.plugins.protocols import ExportShape, ProviderProfile
 from modelops_core.runtime import Runtime
 
 store_plugin = pytest.importorskip("modelops_store_sql.plugin", reason="needs modelops-store-sql")
 artifacts_plugin = pytest.importorskip(
     "modelops_artifacts_local.plugin", reason="needs modelops-artifacts-local"
 )
-dataset_module = pytest.importorskip("modelops_core.dataset", reason="needs the Dataset module")
+dataset_module = pytest.importorskip(
+    "modelops_core.datasets.dataset", reason="needs the Dataset module"
+)
 
 CORE = Path(__file__).resolve().parents[1] / "src" / "modelops_core"
 #: the issue's grep: `grep -rE "gpt-|gemini|amazon\.nova|bedrock" src/modelops_core`.
@@ -50,8 +56,8 @@ import json
 from pathlib import Path
 
 from modelops_core import hookimpl
-from modelops_core.jobs import JobStatus, ProviderJob
-from modelops_core.protocols import DatasetLimits, ExportShape, ProviderProfile
+from modelops_core.finetune.provider_contract import JobStatus, ProviderJob
+from modelops_core.plugins.protocols import DatasetLimits, ExportShape, ProviderProfile
 
 LIMITS = DatasetLimits(min_examples=3, max_tokens=40, max_file_bytes=400, source="acme docs")
 
@@ -356,13 +362,13 @@ def test_plugin_modules_stay_cheap_and_converters_load_when_a_shape_is_used() ->
     code = textwrap.dedent(
         """
         import sys
-        from modelops_core.jobs import ProviderCatalogue
+        from modelops_core.finetune.provider_contract import ProviderCatalogue
         target = ProviderCatalogue.of().target("vertex")
         heavy = {"openai", "boto3", "botocore", "google", "numpy", "scipy"}
         assert not heavy & {name.split(".")[0] for name in sys.modules}, "a plugin module is heavy"
         assert "modelops_provider_bedrock.plugin" in sys.modules
         print("modelops_provider_vertex.export" in sys.modules)
-        from modelops_core.dataset import Dataset
+        from modelops_core.datasets.dataset import Dataset
         Dataset.from_records([{"prompt": "p", "completion": "c"}]).export(sys.argv[1], target)
         print("modelops_provider_vertex.export" in sys.modules, "google" in sys.modules)
         """

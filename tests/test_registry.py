@@ -18,15 +18,15 @@ import pytest
 from modelops_core import hookimpl
 from modelops_core.config import ComponentChoice, Config
 from modelops_core.errors import VetoError
-from modelops_core.registry import (
+from modelops_core.registry.model_registry import (
     EvaluationRequiredError,
     ModelRegistry,
     PickleSerializer,
     SerializerError,
 )
+from modelops_core.registry.versions import InvalidVersionError
 from modelops_core.runtime import Runtime
-from modelops_core.semver import InvalidVersionError
-from modelops_core.storage import (
+from modelops_core.store.contract import (
     AliasNotFoundError,
     ArtifactCorruptedError,
     ArtifactNotFoundError,
@@ -131,7 +131,7 @@ class WithoutReleaseIndex:
 def test_auto_increment_follows_the_highest_release(
     registry: ModelRegistry, tmp_path: Path, indexed: bool
 ) -> None:
-    from modelops_core.storage import ReleaseIndex
+    from modelops_core.store.contract import ReleaseIndex
 
     backend = registry.backend if indexed else WithoutReleaseIndex(registry.backend)
     assert isinstance(backend, ReleaseIndex) is indexed
@@ -373,7 +373,7 @@ def test_a_corrupted_artifact_is_never_loaded(registry: ModelRegistry) -> None:
 def test_the_default_registry_uses_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from modelops_core.plugins import discover
+    from modelops_core.plugins.discovery import discover
 
     installed = {entry_point.name for entry_point in discover()}
     if not {"modelops-store-sql", "modelops-artifacts-local"} <= installed:
@@ -432,8 +432,8 @@ def test_the_registry_cli_lists_moves_aliases_and_audits(
 ) -> None:
     from click.testing import CliRunner
 
-    from modelops_core.cli.registry_commands import registry as registry_group
-    from modelops_core.plugins import discover
+    from modelops_core.cli.registry import registry as registry_group
+    from modelops_core.plugins.discovery import discover
 
     installed = {entry_point.name for entry_point in discover()}
     if not {"modelops-store-sql", "modelops-artifacts-local"} <= installed:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from modelops_core.cli.main import main
-from modelops_core.plugins import discover
+from modelops_core.plugins.discovery import discover
 
 pytest.importorskip("modelops_store_sql.plugin", reason="modelops-store-sql is not installed")
 pytest.importorskip("modelops_artifacts_local.plugin", reason="modelops-artifacts-local missing")
@@ -93,7 +93,7 @@ def test_bad_input_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_runs_are_listed_shown_and_compared(capsys: pytest.CaptureFixture[str]) -> None:
-    from modelops_core.tracking import ExperimentTracker
+    from modelops_core.tracking.tracker import ExperimentTracker
 
     tracker = ExperimentTracker(capture_environment=False)
     ids = []

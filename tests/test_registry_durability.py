@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from modelops_core.config import ComponentChoice, Config
-from modelops_core.registry import ModelRegistry
+from modelops_core.registry.model_registry import ModelRegistry
 from modelops_core.runtime import Runtime
-from modelops_core.storage import ArtifactCorruptedError, ModelVersion
+from modelops_core.store.contract import ArtifactCorruptedError, ModelVersion
 from modelops_core.testing import (
     fresh_postgres_schema,
     make_runtime,
@@ -51,7 +51,7 @@ CHILD = textwrap.dedent(
     from modelops_artifacts_local import plugin as artifacts_plugin, store as local_store
     from modelops_store_sql import plugin as store_plugin, store as sql_store
     from modelops_core.config import ComponentChoice, Config
-    from modelops_core.registry import ModelRegistry
+    from modelops_core.registry.model_registry import ModelRegistry
     from modelops_core.testing import make_runtime
 
     home, source, point = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -257,7 +257,7 @@ def test_an_old_schema_is_migrated_forward_on_open(tmp_path: Path) -> None:
 
 
 def test_a_database_from_a_newer_modelops_is_refused(tmp_path: Path) -> None:
-    from modelops_core.storage import SchemaVersionError
+    from modelops_core.store.contract import SchemaVersionError
 
     home = tmp_path / ".modelops"
     with ModelRegistry(new_runtime(home)) as registry:
@@ -283,7 +283,7 @@ DELETING_CHILD = textwrap.dedent(
     from modelops_artifacts_local import plugin as artifacts_plugin
     from modelops_store_sql import plugin as store_plugin, store as sql_store
     from modelops_core.config import ComponentChoice, Config
-    from modelops_core.registry import ModelRegistry
+    from modelops_core.registry.model_registry import ModelRegistry
     from modelops_core.testing import make_runtime
 
     home, options = Path(sys.argv[1]), json.loads(sys.argv[2])

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from modelops_core.semver import parse_version
+from modelops_core.registry.versions import parse_version
 
 
 def random_version(generator: random.Random, prerelease: bool) -> str:

@@ -9,7 +9,7 @@ import pytest
 from modelops_core import Dataset, DatasetSanitizer, Runtime
 from modelops_core.cli.main import main
 from modelops_core.config import parse_config
-from modelops_core.sanitize import SanitizerUnavailableError
+from modelops_core.datasets.sanitize import SanitizerUnavailableError
 
 pytest.importorskip("modelops_sanitizers")
 

@@ -132,7 +132,7 @@ def test_the_report_holds_counts_and_a_few_sample_lines_per_type(tmp_path):
 
 
 def test_lines_after_too_many_gaps_are_left_out_of_by_line(tmp_path, monkeypatch):
-    import modelops_core.sanitize as sanitize
+    import modelops_core.datasets.sanitize as sanitize
 
     monkeypatch.setattr(sanitize, "MAX_LINE_GAPS", 2, raising=False)
     source = tmp_path / "in.jsonl"

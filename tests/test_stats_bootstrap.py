@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from modelops_core.stats.bootstrap import (
+from modelops_core.evaluation.stats.bootstrap import (
     BootstrapError,
     bootstrap_generic,
     bootstrap_means,
     bootstrap_table,
 )
-from modelops_core.stats.counts import PRFStatistic, encode_pairs, share_of_ones
+from modelops_core.evaluation.stats.counts import PRFStatistic, encode_pairs, share_of_ones
 
 RESAMPLES = 4000
 

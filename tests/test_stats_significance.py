@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from modelops_core.stats.multiple import adjust, benjamini_hochberg, holm
-from modelops_core.stats.significance import (
+from modelops_core.evaluation.stats.multiple import adjust, benjamini_hochberg, holm
+from modelops_core.evaluation.stats.significance import (
     SignificanceError,
     mcnemar,
     power_for_effect,

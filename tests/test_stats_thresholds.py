@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from modelops_core.stats.thresholds import ThresholdError, choose_threshold, sweep
+from modelops_core.evaluation.stats.thresholds import ThresholdError, choose_threshold, sweep
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from modelops_core.datasets.tokens import count_tokens, token_counter
 from modelops_core.errors import ModelOpsError
-from modelops_core.tokens import count_tokens, token_counter
 
 
 def test_common_words_are_one_token_each():

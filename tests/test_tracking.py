@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from modelops_core.config import Config
-from modelops_core.registry import ModelRegistry
-from modelops_core.storage import MetricPoint, RunNotFoundError
+from modelops_core.registry.model_registry import ModelRegistry
+from modelops_core.store.contract import MetricPoint, RunNotFoundError
 from modelops_core.testing import make_runtime
-from modelops_core.tracking import ExperimentTracker, git_commit
+from modelops_core.tracking.tracker import ExperimentTracker, git_commit
 
 store_plugin = pytest.importorskip(
     "modelops_store_sql.plugin", reason="modelops-store-sql is not installed (core-only run)"
@@ -133,7 +133,7 @@ def test_git_commit_is_read_from_the_work_tree(tmp_path: Path) -> None:
 
 
 def test_start_works_on_the_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from modelops_core.plugins import discover
+    from modelops_core.plugins.discovery import discover
 
     if "modelops-store-sql" not in {entry_point.name for entry_point in discover()}:
         pytest.skip("modelops-store-sql is importable but not installed as an entry point")

@@ -17,12 +17,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from modelops_core.components import ComponentRegistrar, ComponentSpec
+    from modelops_core.builtin.text_metrics import exact_match_metric, length_ratio_metric
     from modelops_core.config import ComponentChoice, Config, load_config
-    from modelops_core.dataset import Dataset
-    from modelops_core.dataset_errors import DatasetError, DatasetFormatError
-    from modelops_core.dataset_stats import DatasetStats
-    from modelops_core.dataset_validate import ValidationReport
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.datasets.errors import DatasetError, DatasetFormatError
+    from modelops_core.datasets.sanitize import DatasetSanitizer
+    from modelops_core.datasets.stats import DatasetStats
+    from modelops_core.datasets.validate import ValidationReport
     from modelops_core.errors import (
         ComponentError,
         ConfigError,
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
         PluginError,
         VetoError,
     )
-    from modelops_core.evaluation import (
+    from modelops_core.evaluation.compare import Comparison, compare, compare_models
+    from modelops_core.evaluation.evaluator import (
         EvaluationResult,
         Evaluator,
         Interval,
@@ -40,8 +42,7 @@ if TYPE_CHECKING:
         TaskType,
         create_evaluator,
     )
-    from modelops_core.evaluation_compare import Comparison, compare, compare_models
-    from modelops_core.evaluation_metrics import (
+    from modelops_core.evaluation.metrics import (
         AccuracyMetric,
         AUCROCMetric,
         AveragePrecisionMetric,
@@ -60,45 +61,45 @@ if TYPE_CHECKING:
         RecallMetric,
         RMSEMetric,
     )
-    from modelops_core.feature_types import (
+    from modelops_core.features.store import FeatureStore
+    from modelops_core.features.values import (
         EmbeddingDimensionError,
         EmbeddingValueError,
         FeatureSetVersionError,
         FeatureStoreError,
         Neighbor,
     )
-    from modelops_core.features import FeatureStore
-    from modelops_core.finetune import FineTuningJob
-    from modelops_core.finetune_errors import (
+    from modelops_core.finetune.errors import (
         FineTuningError,
         JobTimeoutError,
         PreflightError,
     )
-    from modelops_core.jobs import (
+    from modelops_core.finetune.job import FineTuningJob
+    from modelops_core.finetune.provider_contract import (
         JobStatus,
         MissingCredentialsError,
         ProviderError,
         ProviderRejectedError,
         ProviderUnavailableError,
     )
-    from modelops_core.kinds import Kind
-    from modelops_core.markers import hookimpl, hookspec
-    from modelops_core.optimize import InferenceOptimizer
-    from modelops_core.optimize_types import QualityGateError
-    from modelops_core.plugins import PluginInfo
-    from modelops_core.registry import (
+    from modelops_core.optimize.optimizer import InferenceOptimizer
+    from modelops_core.optimize.values import QualityGateError
+    from modelops_core.plugins.components import ComponentRegistrar, ComponentSpec
+    from modelops_core.plugins.discovery import PluginInfo
+    from modelops_core.plugins.kinds import Kind
+    from modelops_core.plugins.markers import hookimpl, hookspec
+    from modelops_core.registry.model_registry import (
         EvaluationRequiredError,
         Lineage,
         ModelRegistry,
         PickleSerializer,
         Serializer,
     )
-    from modelops_core.runtime import Runtime
-    from modelops_core.sanitize import DatasetSanitizer
-    from modelops_core.semver import (
+    from modelops_core.registry.versions import (
         InvalidVersionError,
     )
-    from modelops_core.storage import (
+    from modelops_core.runtime import Runtime
+    from modelops_core.store.contract import (
         AliasNotFoundError,
         ArtifactCorruptedError,
         ArtifactRef,
@@ -110,15 +111,14 @@ if TYPE_CHECKING:
         StoreLockedError,
         VersionNotFoundError,
     )
-    from modelops_core.text_metrics import exact_match_metric, length_ratio_metric
-    from modelops_core.tracking import (
+    from modelops_core.tracking.tracker import (
         ExperimentTracker,
         Run,
     )
 
 _LAZY = {
-    "ComponentRegistrar": "modelops_core.components",
-    "ComponentSpec": "modelops_core.components",
+    "ComponentRegistrar": "modelops_core.plugins.components",
+    "ComponentSpec": "modelops_core.plugins.components",
     "ComponentChoice": "modelops_core.config",
     "Config": "modelops_core.config",
     "load_config": "modelops_core.config",
@@ -128,81 +128,81 @@ _LAZY = {
     "ModelOpsError": "modelops_core.errors",
     "PluginError": "modelops_core.errors",
     "VetoError": "modelops_core.errors",
-    "Evaluator": "modelops_core.evaluation",
-    "FeatureStore": "modelops_core.features",
-    "InferenceOptimizer": "modelops_core.optimize",
-    "QualityGateError": "modelops_core.optimize_types",
-    "FeatureStoreError": "modelops_core.feature_types",
-    "FeatureSetVersionError": "modelops_core.feature_types",
-    "EmbeddingDimensionError": "modelops_core.feature_types",
-    "EmbeddingValueError": "modelops_core.feature_types",
-    "Neighbor": "modelops_core.feature_types",
-    "EvaluationResult": "modelops_core.evaluation",
-    "Interval": "modelops_core.evaluation",
-    "Metric": "modelops_core.evaluation",
-    "ModelEvaluator": "modelops_core.evaluation",
-    "TaskType": "modelops_core.evaluation",
-    "create_evaluator": "modelops_core.evaluation",
-    "Comparison": "modelops_core.evaluation_compare",
-    "compare": "modelops_core.evaluation_compare",
-    "compare_models": "modelops_core.evaluation_compare",
-    "AUCROCMetric": "modelops_core.evaluation_metrics",
-    "AccuracyMetric": "modelops_core.evaluation_metrics",
-    "AveragePrecisionMetric": "modelops_core.evaluation_metrics",
-    "BalancedAccuracyMetric": "modelops_core.evaluation_metrics",
-    "BrierScoreMetric": "modelops_core.evaluation_metrics",
-    "CohenKappaMetric": "modelops_core.evaluation_metrics",
-    "ConfusionMatrix": "modelops_core.evaluation_metrics",
-    "ExpectedCalibrationErrorMetric": "modelops_core.evaluation_metrics",
-    "F1Metric": "modelops_core.evaluation_metrics",
-    "LogLossMetric": "modelops_core.evaluation_metrics",
-    "MAEMetric": "modelops_core.evaluation_metrics",
-    "MCCMetric": "modelops_core.evaluation_metrics",
-    "MSEMetric": "modelops_core.evaluation_metrics",
-    "PrecisionMetric": "modelops_core.evaluation_metrics",
-    "R2Metric": "modelops_core.evaluation_metrics",
-    "RMSEMetric": "modelops_core.evaluation_metrics",
-    "RecallMetric": "modelops_core.evaluation_metrics",
-    "Dataset": "modelops_core.dataset",
-    "DatasetError": "modelops_core.dataset_errors",
-    "DatasetFormatError": "modelops_core.dataset_errors",
-    "DatasetStats": "modelops_core.dataset_stats",
-    "ValidationReport": "modelops_core.dataset_validate",
-    "DatasetSanitizer": "modelops_core.sanitize",
-    "FineTuningJob": "modelops_core.finetune",
-    "FineTuningError": "modelops_core.finetune_errors",
-    "JobTimeoutError": "modelops_core.finetune_errors",
-    "PreflightError": "modelops_core.finetune_errors",
-    "JobStatus": "modelops_core.jobs",
-    "MissingCredentialsError": "modelops_core.jobs",
-    "ProviderError": "modelops_core.jobs",
-    "ProviderRejectedError": "modelops_core.jobs",
-    "ProviderUnavailableError": "modelops_core.jobs",
-    "Kind": "modelops_core.kinds",
-    "hookimpl": "modelops_core.markers",
-    "hookspec": "modelops_core.markers",
-    "PluginInfo": "modelops_core.plugins",
+    "Evaluator": "modelops_core.evaluation.evaluator",
+    "FeatureStore": "modelops_core.features.store",
+    "InferenceOptimizer": "modelops_core.optimize.optimizer",
+    "QualityGateError": "modelops_core.optimize.values",
+    "FeatureStoreError": "modelops_core.features.values",
+    "FeatureSetVersionError": "modelops_core.features.values",
+    "EmbeddingDimensionError": "modelops_core.features.values",
+    "EmbeddingValueError": "modelops_core.features.values",
+    "Neighbor": "modelops_core.features.values",
+    "EvaluationResult": "modelops_core.evaluation.evaluator",
+    "Interval": "modelops_core.evaluation.evaluator",
+    "Metric": "modelops_core.evaluation.evaluator",
+    "ModelEvaluator": "modelops_core.evaluation.evaluator",
+    "TaskType": "modelops_core.evaluation.evaluator",
+    "create_evaluator": "modelops_core.evaluation.evaluator",
+    "Comparison": "modelops_core.evaluation.compare",
+    "compare": "modelops_core.evaluation.compare",
+    "compare_models": "modelops_core.evaluation.compare",
+    "AUCROCMetric": "modelops_core.evaluation.metrics",
+    "AccuracyMetric": "modelops_core.evaluation.metrics",
+    "AveragePrecisionMetric": "modelops_core.evaluation.metrics",
+    "BalancedAccuracyMetric": "modelops_core.evaluation.metrics",
+    "BrierScoreMetric": "modelops_core.evaluation.metrics",
+    "CohenKappaMetric": "modelops_core.evaluation.metrics",
+    "ConfusionMatrix": "modelops_core.evaluation.metrics",
+    "ExpectedCalibrationErrorMetric": "modelops_core.evaluation.metrics",
+    "F1Metric": "modelops_core.evaluation.metrics",
+    "LogLossMetric": "modelops_core.evaluation.metrics",
+    "MAEMetric": "modelops_core.evaluation.metrics",
+    "MCCMetric": "modelops_core.evaluation.metrics",
+    "MSEMetric": "modelops_core.evaluation.metrics",
+    "PrecisionMetric": "modelops_core.evaluation.metrics",
+    "R2Metric": "modelops_core.evaluation.metrics",
+    "RMSEMetric": "modelops_core.evaluation.metrics",
+    "RecallMetric": "modelops_core.evaluation.metrics",
+    "Dataset": "modelops_core.datasets.dataset",
+    "DatasetError": "modelops_core.datasets.errors",
+    "DatasetFormatError": "modelops_core.datasets.errors",
+    "DatasetStats": "modelops_core.datasets.stats",
+    "ValidationReport": "modelops_core.datasets.validate",
+    "DatasetSanitizer": "modelops_core.datasets.sanitize",
+    "FineTuningJob": "modelops_core.finetune.job",
+    "FineTuningError": "modelops_core.finetune.errors",
+    "JobTimeoutError": "modelops_core.finetune.errors",
+    "PreflightError": "modelops_core.finetune.errors",
+    "JobStatus": "modelops_core.finetune.provider_contract",
+    "MissingCredentialsError": "modelops_core.finetune.provider_contract",
+    "ProviderError": "modelops_core.finetune.provider_contract",
+    "ProviderRejectedError": "modelops_core.finetune.provider_contract",
+    "ProviderUnavailableError": "modelops_core.finetune.provider_contract",
+    "Kind": "modelops_core.plugins.kinds",
+    "hookimpl": "modelops_core.plugins.markers",
+    "hookspec": "modelops_core.plugins.markers",
+    "PluginInfo": "modelops_core.plugins.discovery",
     "Runtime": "modelops_core.runtime",
-    "exact_match_metric": "modelops_core.text_metrics",
-    "length_ratio_metric": "modelops_core.text_metrics",
-    "ModelRegistry": "modelops_core.registry",
-    "Lineage": "modelops_core.registry",
-    "PickleSerializer": "modelops_core.registry",
-    "Serializer": "modelops_core.registry",
-    "EvaluationRequiredError": "modelops_core.registry",
-    "ExperimentTracker": "modelops_core.tracking",
-    "Run": "modelops_core.tracking",
-    "ModelVersion": "modelops_core.storage",
-    "ArtifactRef": "modelops_core.storage",
-    "MetricPoint": "modelops_core.storage",
-    "StorageError": "modelops_core.storage",
-    "DuplicateVersionError": "modelops_core.storage",
-    "ModelNotFoundError": "modelops_core.storage",
-    "VersionNotFoundError": "modelops_core.storage",
-    "AliasNotFoundError": "modelops_core.storage",
-    "ArtifactCorruptedError": "modelops_core.storage",
-    "StoreLockedError": "modelops_core.storage",
-    "InvalidVersionError": "modelops_core.semver",
+    "exact_match_metric": "modelops_core.builtin.text_metrics",
+    "length_ratio_metric": "modelops_core.builtin.text_metrics",
+    "ModelRegistry": "modelops_core.registry.model_registry",
+    "Lineage": "modelops_core.registry.model_registry",
+    "PickleSerializer": "modelops_core.registry.model_registry",
+    "Serializer": "modelops_core.registry.model_registry",
+    "EvaluationRequiredError": "modelops_core.registry.model_registry",
+    "ExperimentTracker": "modelops_core.tracking.tracker",
+    "Run": "modelops_core.tracking.tracker",
+    "ModelVersion": "modelops_core.store.contract",
+    "ArtifactRef": "modelops_core.store.contract",
+    "MetricPoint": "modelops_core.store.contract",
+    "StorageError": "modelops_core.store.contract",
+    "DuplicateVersionError": "modelops_core.store.contract",
+    "ModelNotFoundError": "modelops_core.store.contract",
+    "VersionNotFoundError": "modelops_core.store.contract",
+    "AliasNotFoundError": "modelops_core.store.contract",
+    "ArtifactCorruptedError": "modelops_core.store.contract",
+    "StoreLockedError": "modelops_core.store.contract",
+    "InvalidVersionError": "modelops_core.registry.versions",
 }
 
 __all__ = [

@@ -128,9 +128,9 @@ class MetricInputError(EvaluationError, ValueError):
     """Predictions, references, scores, groups, labels or weights a metric cannot use.
 
     The one error of bad metric input, raised by the shared checks of
-    :mod:`modelops_core.evaluation_inputs` that every metric (the core's, ``modelops-metrics``
+    :mod:`modelops_core.evaluation.inputs` that every metric (the core's, ``modelops-metrics``
     and third-party ones) calls; the message names the argument, the counts and what to do.
-    ``modelops_core.evaluation_inputs.EvaluationInputError`` and
+    ``modelops_core.evaluation.inputs.EvaluationInputError`` and
     ``modelops_metrics._validation.MetricInputError`` are this class under older names. A
     ``ValueError`` too, so code written against scikit-learn's errors keeps working.
 

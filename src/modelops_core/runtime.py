@@ -12,16 +12,16 @@ from typing import Any
 
 import pluggy
 
-from modelops_core.components import ComponentTables
 from modelops_core.config import ComponentChoice, Config, load_config
 from modelops_core.errors import PluginError, VetoError
-from modelops_core.kinds import Kind
-from modelops_core.plugins import (
+from modelops_core.plugins.components import ComponentTables
+from modelops_core.plugins.discovery import (
     PluginInfo,
     PluginLoader,
     Selection,
     new_plugin_manager,
 )
+from modelops_core.plugins.kinds import Kind
 
 
 class Runtime:

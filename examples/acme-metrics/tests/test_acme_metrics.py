@@ -9,7 +9,7 @@ import pytest
 
 from modelops_core import Runtime
 from modelops_core.errors import ComponentOptionError
-from modelops_core.evaluation import evaluate_components
+from modelops_core.evaluation.evaluator import evaluate_components
 from modelops_core.testing import MetricContract, MetricExample
 
 

@@ -10,7 +10,7 @@ import pytest
 from modelops_artifacts_local import plugin
 from modelops_artifacts_local.store import LocalArtifactStore
 
-from modelops_core.storage import ArtifactCorruptedError, ArtifactRef
+from modelops_core.store.contract import ArtifactCorruptedError, ArtifactRef
 from modelops_core.testing import ArtifactStoreContract
 
 
@@ -112,7 +112,7 @@ def test_without_unnamed_files_blobs_are_renamed_into_place(
 
 
 def test_a_link_is_refused_and_its_target_stored_when_named(tmp_path: Path) -> None:
-    from modelops_core.storage import ArtifactLinkError
+    from modelops_core.store.contract import ArtifactLinkError
 
     store = LocalArtifactStore(home=str(tmp_path / "home"))
     target = tmp_path / "weights-v3.bin"
@@ -136,7 +136,7 @@ def test_a_path_written_with_a_trailing_slash_is_the_file(tmp_path: Path) -> Non
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
-    from modelops_core.storage import ArtifactError
+    from modelops_core.store.contract import ArtifactError
 
     pipe = tmp_path / "model.bin"
     os.mkfifo(pipe)

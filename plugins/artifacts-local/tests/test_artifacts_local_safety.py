@@ -20,14 +20,14 @@ import pytest
 from modelops_artifacts_local import plugin as artifacts_plugin
 
 from modelops_core.config import ComponentChoice, Config
-from modelops_core.registry import ModelRegistry
-from modelops_core.storage import (
+from modelops_core.registry.model_registry import ModelRegistry
+from modelops_core.store.contract import (
     ArtifactLinkError,
     ModelNotFoundError,
     UnsafeArtifactNameError,
 )
 from modelops_core.testing import fresh_postgres_schema, make_runtime, postgres_url_or_skip
-from modelops_core.tracking import ExperimentTracker
+from modelops_core.tracking.tracker import ExperimentTracker
 
 store_plugin = pytest.importorskip(
     "modelops_store_sql.plugin", reason="modelops-store-sql is not installed"
@@ -267,7 +267,7 @@ CHILD = textwrap.dedent(
     from modelops_artifacts_local import plugin as artifacts_plugin, store as local_store
     from modelops_store_sql import plugin as store_plugin
     from modelops_core.config import ComponentChoice, Config
-    from modelops_core.registry import ModelRegistry
+    from modelops_core.registry.model_registry import ModelRegistry
     from modelops_core.testing import make_runtime
 
     home, source, action, options = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]

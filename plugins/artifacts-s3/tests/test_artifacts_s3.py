@@ -14,8 +14,8 @@ from modelops_artifacts_s3 import plugin
 from modelops_artifacts_s3.store import S3ArtifactStore
 
 from modelops_core.config import ComponentChoice, Config
-from modelops_core.registry import ModelRegistry
-from modelops_core.storage import (
+from modelops_core.registry.model_registry import ModelRegistry
+from modelops_core.store.contract import (
     ArtifactCorruptedError,
     ArtifactRef,
     StoreConnectionError,

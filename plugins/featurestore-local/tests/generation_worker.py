@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from modelops_featurestore_local.store import LocalFeatureStore
 
-from modelops_core.features import FeatureStore
+from modelops_core.features.store import FeatureStore
 
 DIM = 16
 MIN_ROWS = 50  # indexes of the tests pass it: every generation has an HNSW graph

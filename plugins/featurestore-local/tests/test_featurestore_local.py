@@ -16,7 +16,7 @@ from modelops_featurestore_local.embeddings import HnswMissingWarning
 from modelops_featurestore_local.hnsw import HnswGraph
 from modelops_featurestore_local.store import LocalFeatureStore
 
-from modelops_core.features import FeatureStore
+from modelops_core.features.store import FeatureStore
 from modelops_core.testing.fixtures import make_runtime
 
 
@@ -133,7 +133,7 @@ def test_without_usearch_search_is_exact_with_one_warning(
 
 
 def test_an_unknown_method_names_the_config_key(tmp_path: Path) -> None:
-    from modelops_core.feature_types import FeatureValueError
+    from modelops_core.features.values import FeatureValueError
 
     with pytest.raises(FeatureValueError, match=r"\[features\] method"):
         LocalFeatureStore(home=str(tmp_path), method="annoy")
@@ -187,7 +187,7 @@ def write_hnswlib_era_index(home: Path, vectors: Any) -> None:
     hnswlib graph file (hnsw.bin), and its row in features.db (same schema)."""
     import sqlite3
 
-    from modelops_core.feature_types import Codec
+    from modelops_core.features.values import Codec
 
     folder = home / "features" / "embeddings" / "default" / "gen-1"
     folder.mkdir(parents=True)

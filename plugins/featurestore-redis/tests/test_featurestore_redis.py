@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from modelops_featurestore_redis.store import RedisFeatureStore
 
-from modelops_core.feature_types import FeatureStoreConnectionError
-from modelops_core.features import FeatureStore
+from modelops_core.features.store import FeatureStore
+from modelops_core.features.values import FeatureStoreConnectionError
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -118,7 +118,7 @@ def test_a_reader_fetches_only_the_pushed_vectors(redis_prefix: str) -> None:
 
 def test_the_server_checks_the_width_and_metric_of_every_write(redis_prefix: str) -> None:
     # What a racing first push meets: the facade saw no index, the server holds one already.
-    from modelops_core.feature_types import EmbeddingDimensionError, FeatureValueError
+    from modelops_core.features.values import EmbeddingDimensionError, FeatureValueError
 
     backend = RedisFeatureStore(url=REDIS_URL, prefix=redis_prefix)
     FeatureStore(backend=backend).push_embeddings(["a"], np.ones((1, 8)), index="docs")

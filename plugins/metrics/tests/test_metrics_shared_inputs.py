@@ -17,11 +17,11 @@ from modelops_metrics import _validation as plugin_validation
 from modelops_metrics import calibration, classification, fairness, ranking, regression, text
 
 from modelops_core import Evaluator, Runtime
+from modelops_core.builtin.text_metrics import exact_match_metric
 from modelops_core.config import parse_config
 from modelops_core.errors import MetricInputError, ModelOpsError
-from modelops_core.evaluation_inputs import EvaluationInputError
-from modelops_core.evaluation_result import EvaluationError
-from modelops_core.text_metrics import exact_match_metric
+from modelops_core.evaluation.inputs import EvaluationInputError
+from modelops_core.evaluation.result import EvaluationError
 
 Compute = Callable[[Any, Any], Any]
 GROUPS = ["a", "b", "a", "b"]

@@ -11,7 +11,7 @@ from modelops_provider_local.provider import LocalProvider
 from modelops_provider_local.synthetic import support_tickets
 
 from modelops_core.config import parse_config
-from modelops_core.jobs import TuningRequest
+from modelops_core.finetune.provider_contract import TuningRequest
 from modelops_core.runtime import Runtime
 
 

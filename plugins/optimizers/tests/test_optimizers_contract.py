@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from modelops_optimizers import plugin
 
-from modelops_core.optimize_types import BuildRequest
+from modelops_core.optimize.values import BuildRequest
 from modelops_core.testing import OptimizerContract
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

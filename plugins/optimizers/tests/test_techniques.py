@@ -15,7 +15,7 @@ from modelops_optimizers.int8 import Int8Quantization, quantize
 from modelops_optimizers.limit import ConcurrencyLimit
 from modelops_provider_local.provider import LocalProvider
 
-from modelops_core.optimize_types import BuildRequest, ServingContext
+from modelops_core.optimize.values import BuildRequest, ServingContext
 
 if TYPE_CHECKING:  # conftest is shared by name with other plugins' tests in one session
     from conftest import TrainedModel
@@ -216,7 +216,7 @@ def test_quantization_error_is_at_most_half_a_step(granularity: str) -> None:
 
 
 def test_int8_refuses_a_model_without_local_weights(tmp_path: Path) -> None:
-    from modelops_core.optimize_types import OptimizeError
+    from modelops_core.optimize.values import OptimizeError
 
     class Hosted:
         name = "openai"

@@ -25,7 +25,7 @@ from bedrock_helpers import (
 from botocore.stub import Stubber
 from modelops_provider_bedrock.status import to_job_status
 
-from modelops_core.jobs import JobStatus
+from modelops_core.finetune.provider_contract import JobStatus
 from modelops_core.testing import ProviderContract
 
 

@@ -9,7 +9,7 @@ import pytest
 from bedrock_helpers import NOVA, ROLE_ARN, make_client, nova_records, write_jsonl
 from modelops_provider_bedrock.provider import BedrockProvider
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     MissingCredentialsError,
     ProviderRejectedError,
     ProviderUnavailableError,

@@ -25,7 +25,7 @@ from botocore.stub import ANY, Stubber
 from modelops_provider_bedrock.provider import BedrockProvider
 from modelops_provider_bedrock.status import to_job_status
 
-from modelops_core.jobs import JobStatus, ProviderRejectedError, TuningRequest
+from modelops_core.finetune.provider_contract import JobStatus, ProviderRejectedError, TuningRequest
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 JOB = "modelops-demo-20261122090000-abc123"

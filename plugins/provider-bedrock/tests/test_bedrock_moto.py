@@ -21,7 +21,7 @@ from bedrock_helpers import (
 )
 from modelops_provider_bedrock.provider import BedrockProvider
 
-from modelops_core.jobs import JobStatus, ProviderError, TuningRequest
+from modelops_core.finetune.provider_contract import JobStatus, ProviderError, TuningRequest
 
 MIB = 1024 * 1024
 

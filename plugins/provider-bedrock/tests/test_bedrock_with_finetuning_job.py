@@ -16,9 +16,9 @@ from modelops_core.testing.fixtures import make_runtime
 
 pytestmark = [
     pytest.mark.skipif(
-        importlib.util.find_spec("modelops_core.dataset") is None
-        or importlib.util.find_spec("modelops_core.finetune") is None,
-        reason="needs modelops_core.dataset and modelops_core.finetune",
+        importlib.util.find_spec("modelops_core.datasets.dataset") is None
+        or importlib.util.find_spec("modelops_core.finetune.job") is None,
+        reason="needs modelops_core.datasets.dataset and modelops_core.finetune.job",
     ),
     pytest.mark.slow,  # about 3 s: a runtime, the sql store, a job through preflight
 ]
@@ -27,8 +27,8 @@ pytestmark = [
 def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
     tmp_path: Path, moto_url: str, bucket: str, s3: object
 ) -> None:
-    from modelops_core.dataset import Dataset
-    from modelops_core.finetune import FineTuningJob
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.finetune.job import FineTuningJob
 
     store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
     config = parse_config(

@@ -14,7 +14,7 @@ from local_provider_files import write_jsonl
 from modelops_provider_local.provider import LocalProvider
 from modelops_provider_local.synthetic import support_tickets
 
-from modelops_core.jobs import JobStatus, ProviderJob, TuningRequest
+from modelops_core.finetune.provider_contract import JobStatus, ProviderJob, TuningRequest
 
 pytestmark = pytest.mark.slow  # every test starts a worker process (numpy + scipy import)
 
@@ -67,7 +67,7 @@ def test_a_job_outlives_the_process_that_started_it(tmp_path: Path) -> None:
     script = (
         "import sys;"
         "from modelops_provider_local.provider import LocalProvider;"
-        "from modelops_core.jobs import TuningRequest;"
+        "from modelops_core.finetune.provider_contract import TuningRequest;"
         f"job = LocalProvider(home={str(home)!r}).start("
         f"TuningRequest(model='local:logreg', training_file={str(train)!r}));"
         "print(job.id)"

@@ -10,7 +10,7 @@ from modelops_provider_local import plugin
 from modelops_provider_local.jobstore import to_status
 from modelops_provider_local.synthetic import support_tickets
 
-from modelops_core.jobs import JobStatus
+from modelops_core.finetune.provider_contract import JobStatus
 from modelops_core.testing import ProviderContract
 
 

@@ -14,7 +14,7 @@ from modelops_provider_local.classifier import train_logistic_regression
 from modelops_provider_local.features import HashedFeatures
 from modelops_provider_local.provider import LocalProvider
 
-from modelops_core.jobs import JobStatus, ProviderJob, TuningRequest
+from modelops_core.finetune.provider_contract import JobStatus, ProviderJob, TuningRequest
 
 Tickets = tuple[list[dict[str, str]], list[dict[str, str]]]
 

@@ -8,7 +8,11 @@ import pytest
 from local_provider_files import write_jsonl
 from modelops_provider_local.provider import LocalProvider
 
-from modelops_core.jobs import ProviderRejectedError, TuningMethod, TuningRequest
+from modelops_core.finetune.provider_contract import (
+    ProviderRejectedError,
+    TuningMethod,
+    TuningRequest,
+)
 
 
 @pytest.fixture
@@ -106,7 +110,7 @@ def test_unknown_models_and_jobs_are_named(provider: LocalProvider) -> None:
 def test_the_provider_is_built_from_the_config_with_the_runtime_home(tmp_path: Path) -> None:
     from modelops_provider_local import plugin
 
-    from modelops_core.kinds import Kind
+    from modelops_core.plugins.kinds import Kind
     from modelops_core.testing.fixtures import make_runtime
 
     runtime = make_runtime(tmp_path / ".modelops", [("modelops-provider-local", plugin)])

@@ -6,7 +6,7 @@ import pytest
 from modelops_provider_openai.provider import OpenAIProvider
 from modelops_provider_openai.testing import FakeOpenAI
 
-from modelops_core.jobs import MissingCredentialsError, TuningRequest
+from modelops_core.finetune.provider_contract import MissingCredentialsError, TuningRequest
 
 MODEL = "gpt-4o-mini-2024-07-18"
 AZURE = "https://contoso.openai.azure.com"
@@ -94,7 +94,7 @@ def test_predict_sends_the_system_prompt_and_bounds_the_output(fake: FakeOpenAI)
 
 
 def test_predict_with_an_unknown_model_is_rejected_verbatim(provider: OpenAIProvider) -> None:
-    from modelops_core.jobs import ProviderRejectedError
+    from modelops_core.finetune.provider_contract import ProviderRejectedError
 
     with pytest.raises(
         ProviderRejectedError, match="The model `ft:nope` does not exist or you do not have access"

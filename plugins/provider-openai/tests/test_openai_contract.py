@@ -11,12 +11,12 @@ from modelops_provider_openai import plugin
 from modelops_provider_openai.mapping import job_status
 from modelops_provider_openai.testing import FakeOpenAI, chat_records
 
-from modelops_core.jobs import JobStatus
+from modelops_core.finetune.provider_contract import JobStatus
 from modelops_core.testing import ProviderContract
 
 needs_dataset = pytest.mark.skipif(
-    importlib.util.find_spec("modelops_core.dataset") is None,
-    reason="validate() delegates to modelops_core.dataset.Dataset, not in this core yet",
+    importlib.util.find_spec("modelops_core.datasets.dataset") is None,
+    reason="validate() delegates to modelops_core.datasets.dataset.Dataset, not in this core yet",
 )
 
 

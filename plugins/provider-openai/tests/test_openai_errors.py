@@ -6,7 +6,7 @@ import pytest
 from modelops_provider_openai.provider import OpenAIProvider
 from modelops_provider_openai.testing import FakeOpenAI
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     MissingCredentialsError,
     ProviderRejectedError,
     ProviderUnavailableError,
@@ -111,7 +111,7 @@ def test_strict_validation_catches_a_fake_that_drifts_from_the_schema(
     provider: OpenAIProvider, fake: FakeOpenAI, training_file: str
 ) -> None:
     """The point of strict validation: a response the real API could not send is an error."""
-    from modelops_core.jobs import ProviderError
+    from modelops_core.finetune.provider_contract import ProviderError
 
     job = provider.start(TuningRequest(model=MODEL, training_file=training_file))
     fake.jobs[job.id]["status"] = "validating_files_v2"

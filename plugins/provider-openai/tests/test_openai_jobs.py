@@ -8,7 +8,12 @@ import pytest
 from modelops_provider_openai.provider import OpenAIProvider
 from modelops_provider_openai.testing import FakeOpenAI, chat_records, write_jsonl
 
-from modelops_core.jobs import JobStatus, ProviderRejectedError, TuningMethod, TuningRequest
+from modelops_core.finetune.provider_contract import (
+    JobStatus,
+    ProviderRejectedError,
+    TuningMethod,
+    TuningRequest,
+)
 
 MODEL = "gpt-4o-mini-2024-07-18"
 
@@ -212,7 +217,7 @@ def test_a_refused_job_deletes_the_files_it_uploaded(
 def test_a_missing_training_file_is_named_before_any_request(
     provider: OpenAIProvider, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    from modelops_core.jobs import ProviderError
+    from modelops_core.finetune.provider_contract import ProviderError
 
     with pytest.raises(ProviderError, match="nope.jsonl does not exist; export the dataset"):
         provider.start(TuningRequest(model=MODEL, training_file=str(tmp_path / "nope.jsonl")))

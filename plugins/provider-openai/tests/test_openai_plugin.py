@@ -11,7 +11,7 @@ from modelops_provider_openai.testing import FakeOpenAI, chat_records, dpo_recor
 
 from modelops_core.config import load_config
 from modelops_core.errors import ComponentOptionError
-from modelops_core.kinds import Kind
+from modelops_core.plugins.kinds import Kind
 from modelops_core.testing import packages_imported_by
 from modelops_core.testing.fixtures import make_runtime
 
@@ -61,8 +61,8 @@ def test_a_misspelt_option_names_the_valid_ones(tmp_path: Path) -> None:
 
 
 def test_validate_needs_no_api_key_and_no_network(tmp_path: Path) -> None:
-    if importlib.util.find_spec("modelops_core.dataset") is None:
-        pytest.skip("validate() delegates to modelops_core.dataset, not in this core yet")
+    if importlib.util.find_spec("modelops_core.datasets.dataset") is None:
+        pytest.skip("validate() delegates to modelops_core.datasets.dataset, not in this core yet")
     fake = FakeOpenAI()
     provider = fake.provider(api_key=None)
     good = write_jsonl(tmp_path / "good.jsonl", chat_records(12))

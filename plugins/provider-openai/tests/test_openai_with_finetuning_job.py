@@ -10,13 +10,13 @@ import pytest
 from modelops_provider_openai.testing import FakeOpenAI, chat_records
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
+from modelops_core.plugins.components import ComponentRegistrar
 from modelops_core.testing.fixtures import make_runtime
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("modelops_core.dataset") is None
-    or importlib.util.find_spec("modelops_core.finetune") is None,
-    reason="needs modelops_core.dataset and modelops_core.finetune",
+    importlib.util.find_spec("modelops_core.datasets.dataset") is None
+    or importlib.util.find_spec("modelops_core.finetune.job") is None,
+    reason="needs modelops_core.datasets.dataset and modelops_core.finetune.job",
 )
 
 
@@ -35,8 +35,8 @@ class FakeWiredOpenAI:
 
 
 def test_a_fine_tuning_job_on_openai_runs_to_a_model_that_predicts(tmp_path: Path) -> None:
-    from modelops_core.dataset import Dataset
-    from modelops_core.finetune import FineTuningJob
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.finetune.job import FineTuningJob
 
     store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
     fake = FakeOpenAI()

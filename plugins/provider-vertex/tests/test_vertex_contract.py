@@ -12,7 +12,7 @@ from modelops_provider_vertex import plugin
 from modelops_provider_vertex.mapping import job_status
 from modelops_provider_vertex.testing import FakeVertex, GcsEmulator, supervised_records
 
-from modelops_core.jobs import JobStatus
+from modelops_core.finetune.provider_contract import JobStatus
 from modelops_core.testing import ProviderContract
 
 _BUCKETS = itertools.count()

@@ -11,7 +11,7 @@ from modelops_provider_vertex.errors import translated
 from modelops_provider_vertex.provider import VertexProvider
 from modelops_provider_vertex.testing import FakeVertex, GcsEmulator
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     MissingCredentialsError,
     ProviderError,
     ProviderRejectedError,

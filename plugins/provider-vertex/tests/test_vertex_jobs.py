@@ -14,7 +14,12 @@ from modelops_provider_vertex.testing import (
     write_jsonl,
 )
 
-from modelops_core.jobs import JobStatus, ProviderRejectedError, TuningMethod, TuningRequest
+from modelops_core.finetune.provider_contract import (
+    JobStatus,
+    ProviderRejectedError,
+    TuningMethod,
+    TuningRequest,
+)
 
 MODEL = "gemini-2.5-flash"
 

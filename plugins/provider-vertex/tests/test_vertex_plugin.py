@@ -17,8 +17,8 @@ from modelops_provider_vertex.testing import (
 
 from modelops_core.config import load_config
 from modelops_core.errors import ComponentOptionError
-from modelops_core.jobs import ProviderRejectedError
-from modelops_core.kinds import Kind
+from modelops_core.finetune.provider_contract import ProviderRejectedError
+from modelops_core.plugins.kinds import Kind
 from modelops_core.testing import packages_imported_by
 from modelops_core.testing.fixtures import make_runtime
 

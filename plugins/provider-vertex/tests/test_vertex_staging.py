@@ -16,7 +16,7 @@ from modelops_provider_vertex.testing import (
     write_jsonl,
 )
 
-from modelops_core.jobs import ProviderRejectedError, TuningRequest
+from modelops_core.finetune.provider_contract import ProviderRejectedError, TuningRequest
 
 MODEL = "gemini-2.5-flash"
 

@@ -12,13 +12,13 @@ import pytest
 from modelops_provider_vertex.testing import FakeVertex, GcsEmulator
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
+from modelops_core.plugins.components import ComponentRegistrar
 from modelops_core.testing.fixtures import make_runtime
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("modelops_core.dataset") is None
-    or importlib.util.find_spec("modelops_core.finetune") is None,
-    reason="needs modelops_core.dataset and modelops_core.finetune",
+    importlib.util.find_spec("modelops_core.datasets.dataset") is None
+    or importlib.util.find_spec("modelops_core.finetune.job") is None,
+    reason="needs modelops_core.datasets.dataset and modelops_core.finetune.job",
 )
 
 
@@ -60,8 +60,8 @@ def runtime_for(tmp_path: Path, fake: FakeVertex, bucket: str, emulator: GcsEmul
 def test_a_fine_tuning_job_on_vertex_runs_to_a_model_that_predicts(
     tmp_path: Path, fake: FakeVertex, bucket: str, gcs_emulator: GcsEmulator
 ) -> None:
-    from modelops_core.dataset import Dataset
-    from modelops_core.finetune import FineTuningJob
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.finetune.job import FineTuningJob
 
     dataset = Dataset.from_records(chats(20))
     job = FineTuningJob(
@@ -91,8 +91,8 @@ def test_a_fine_tuning_job_on_vertex_runs_to_a_model_that_predicts(
 def test_a_preference_job_exports_vertex_preference_records(
     tmp_path: Path, fake: FakeVertex, bucket: str, gcs_emulator: GcsEmulator
 ) -> None:
-    from modelops_core.dataset import Dataset
-    from modelops_core.finetune import FineTuningJob
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.finetune.job import FineTuningJob
 
     records = [
         {
@@ -119,9 +119,9 @@ def test_a_preference_job_exports_vertex_preference_records(
 def test_a_dataset_too_small_for_vertex_is_refused_before_any_upload(
     tmp_path: Path, fake: FakeVertex, bucket: str, gcs_emulator: GcsEmulator
 ) -> None:
-    from modelops_core.dataset import Dataset
-    from modelops_core.finetune import FineTuningJob
-    from modelops_core.finetune_errors import PreflightError
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.finetune.errors import PreflightError
+    from modelops_core.finetune.job import FineTuningJob
 
     job = FineTuningJob(
         model="gemini-2.5-flash", dataset=Dataset.from_records(chats(5)), epochs=1,

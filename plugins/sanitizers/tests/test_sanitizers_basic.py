@@ -41,7 +41,7 @@ def test_filter_by_length_report_lists_dropped_indexes() -> None:
 
 
 def test_filter_by_length_counts_tokens_with_the_core_estimator() -> None:
-    from modelops_core.tokens import count_tokens
+    from modelops_core.datasets.tokens import count_tokens
 
     short, long = "Hello, world!", "tokens " * 40
     assert count_tokens(short) <= 5 < count_tokens(long)

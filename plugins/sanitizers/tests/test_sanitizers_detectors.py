@@ -13,7 +13,7 @@ from modelops_sanitizers.detect import PiiDetector, hyperscan_available
 from modelops_sanitizers.errors import SanitizerOptionError
 from modelops_sanitizers.pii import PiiSanitizer
 
-from modelops_core.kinds import Kind
+from modelops_core.plugins.kinds import Kind
 from modelops_core.testing import make_runtime
 
 EMPLOYEE_ID = re.compile(r"\bEMP-\d{6}\b")

@@ -10,8 +10,8 @@ from typing import Any
 from modelops_store_sql.schema import MIGRATIONS
 from modelops_store_sql.store import SqlStore
 
-from modelops_core.semver import parse_version
-from modelops_core.storage import ArtifactRef, ModelVersion
+from modelops_core.registry.versions import parse_version
+from modelops_core.store.contract import ArtifactRef, ModelVersion
 
 
 def add(store: SqlStore, name: str, version: str, actor: str = "ci") -> ModelVersion:

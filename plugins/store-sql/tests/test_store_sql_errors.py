@@ -13,7 +13,7 @@ import pytest
 from modelops_store_sql.store import DatabaseDamagedError, SqlStore
 
 from modelops_core.config import mask_url
-from modelops_core.storage import (
+from modelops_core.store.contract import (
     ModelVersion,
     SchemaVersionError,
     StoreConnectionError,
@@ -173,7 +173,7 @@ def test_a_database_damaged_while_open_is_named_on_the_next_read(tmp_path: Path)
 OPEN_AND_REGISTER = """
 import sys
 from modelops_store_sql.store import SqlStore
-from modelops_core.storage import ModelVersion
+from modelops_core.store.contract import ModelVersion
 store = SqlStore(path=sys.argv[1])
 store.add_version(ModelVersion("m", sys.argv[2], None), sys.argv[2], actor="t")
 store.close()

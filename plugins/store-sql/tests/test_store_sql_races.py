@@ -17,7 +17,7 @@ import pytest
 from modelops_store_sql.store import SqlStore
 from store_sql_plain import PlainSql
 
-from modelops_core.storage import ModelVersion, VersionNotFoundError
+from modelops_core.store.contract import ModelVersion, VersionNotFoundError
 from modelops_core.testing import DEFAULT_POSTGRES_URL
 
 
@@ -185,7 +185,7 @@ def test_a_missing_version_among_20000_names_the_count_and_the_nearest(
 MOVER_AND_DELETER = """
 import json, random, sys
 from modelops_store_sql.store import SqlStore
-from modelops_core.storage import VersionNotFoundError
+from modelops_core.store.contract import VersionNotFoundError
 
 options, seed = json.loads(sys.argv[1]), int(sys.argv[2])
 store = SqlStore(**options)

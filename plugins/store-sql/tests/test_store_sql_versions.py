@@ -11,8 +11,8 @@ import pytest
 from modelops_store_sql.schema import MIGRATIONS
 from modelops_store_sql.store import SqlStore
 
-from modelops_core.semver import parse_version
-from modelops_core.storage import DuplicateVersionError, ModelVersion, ReleaseIndex
+from modelops_core.registry.versions import parse_version
+from modelops_core.store.contract import DuplicateVersionError, ModelVersion, ReleaseIndex
 
 
 def add(store: SqlStore, name: str, version: str) -> None:

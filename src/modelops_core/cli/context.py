@@ -31,7 +31,7 @@ class CliState:
         """A runtime on the chosen configuration; ``--lenient`` overrides ``[plugins] strict``."""
         import warnings
 
-        from modelops_core.plugins import PluginWarning
+        from modelops_core.plugins.discovery import PluginWarning
         from modelops_core.runtime import Runtime
 
         with warnings.catch_warnings():

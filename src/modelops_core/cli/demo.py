@@ -67,9 +67,9 @@ alias = "production"
 @click.option("--epochs", default=8, show_default=True, help="Fine-tuning epochs.")
 def demo_command(examples: int, epochs: int) -> int:
     """Run the end-to-end demo on the embedded default (no server, no network)."""
-    from modelops_core.cli.run_command import LiveSteps, print_summary
-    from modelops_core.demo_data import write_tickets
-    from modelops_core.pipeline import Pipeline
+    from modelops_core.cli.demo_data import write_tickets
+    from modelops_core.cli.run import LiveSteps, print_summary
+    from modelops_core.pipeline.runner import Pipeline
 
     runtime = state().runtime()
     folder = runtime.config.home / "demo"

@@ -18,37 +18,37 @@ EXIT_USAGE_OR_INPUT = 2
 #: A command's module is imported only when that command runs, so ``modelops --help`` stays light.
 COMMANDS = {
     "config": (
-        "modelops_core.cli.config_commands:config_group",
+        "modelops_core.cli.config:config_group",
         "Show or create the configuration.",
     ),
     "dataset": (
-        "modelops_core.cli.dataset_commands:dataset_group",
+        "modelops_core.cli.dataset:dataset_group",
         "Validate, convert, sanitize datasets.",
     ),
     "demo": ("modelops_core.cli.demo:demo_command", "Run the end-to-end demo, offline."),
     "eval": (
-        "modelops_core.cli.eval_commands:eval_group",
+        "modelops_core.cli.eval:eval_group",
         "Evaluate predictions; compare results.",
     ),
     "finetune": (
-        "modelops_core.cli.finetune_commands:finetune_group",
+        "modelops_core.cli.finetune:finetune_group",
         "Fine-tune: start, watch, status, cancel, list, events.",
     ),
-    "features": ("modelops_core.cli.features_commands:features_group", "Features, embeddings."),
-    "plugins": ("modelops_core.cli.plugins_commands:plugins_group", "List and check plugins."),
+    "features": ("modelops_core.cli.features:features_group", "Features, embeddings."),
+    "plugins": ("modelops_core.cli.plugins:plugins_group", "List and check plugins."),
     "optimize": (
-        "modelops_core.cli.optimize_commands:optimize_group",
+        "modelops_core.cli.optimize:optimize_group",
         "Optimize a model (cache, batching, int8); benchmark.",
     ),
     "run": (
-        "modelops_core.cli.run_command:run_command",
+        "modelops_core.cli.run:run_command",
         "Run a pipeline, reusing unchanged steps.",
     ),
     "registry": (
-        "modelops_core.cli.registry_commands:registry",
+        "modelops_core.cli.registry:registry",
         "Model versions, aliases, lineage.",
     ),
-    "runs": ("modelops_core.cli.runs_commands:runs", "Experiment runs: list, show, compare."),
+    "runs": ("modelops_core.cli.runs:runs", "Experiment runs: list, show, compare."),
 }
 
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from modelops_core.evaluation_inputs import check_lengths, check_not_empty
+from modelops_core.evaluation.inputs import check_lengths, check_not_empty
 
 
 class LatencyP95:

@@ -20,7 +20,7 @@ the process writing it; opening the store removes every entry of tmp/ whose writ
 A checkout is a copy of the blobs (a copy-on-write clone where the file system can), hashed as
 it is made: writing to a path :meth:`LocalArtifactStore.local_path` returned never changes what
 is stored, and the next call notices and hands out a fresh verified copy. Its name is checked
-(:func:`~modelops_core.storage.artifact_name`) so a damaged row cannot place it elsewhere.
+(:func:`~modelops_core.store.contract.artifact_name`) so a damaged row cannot place it elsewhere.
 Symbolic links are refused when storing, never followed.
 
 A folder is stored as its files' blobs plus a manifest blob (a sorted JSON list of relative
@@ -42,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path, PurePath
 
-from modelops_core.storage import (
+from modelops_core.store.contract import (
     ArtifactCorruptedError,
     ArtifactError,
     ArtifactNotFoundError,

@@ -7,7 +7,7 @@ chooses it (``[artifacts] store = "s3"``).
 from __future__ import annotations
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
+from modelops_core.plugins.components import ComponentRegistrar
 
 
 @hookimpl

@@ -10,7 +10,7 @@ stored as its files' blobs plus a manifest blob, exactly as in the ``local`` sto
 are the same in both. Every read downloads to a temporary file, hashes it and raises
 :class:`ArtifactCorruptedError` on a mismatch; verified copies are kept under ``cache``
 (default ``<home>/s3-cache``) for :meth:`local_path`: copies, never shared with the bucket,
-named after the artifact only once :func:`~modelops_core.storage.artifact_name` accepts the
+named after the artifact only once :func:`~modelops_core.store.contract.artifact_name` accepts the
 name, so a damaged row cannot place them outside the cache. Symbolic links are refused when
 storing, never followed.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from modelops_core.config import mask_url, mask_urls_in
-from modelops_core.storage import (
+from modelops_core.store.contract import (
     ArtifactCorruptedError,
     ArtifactError,
     ArtifactNotFoundError,

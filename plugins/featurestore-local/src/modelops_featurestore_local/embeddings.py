@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from modelops_core.feature_types import (
+from modelops_core.features.values import (
     Codec,
     EmbeddingDimensionError,
     FeatureStoreError,
@@ -38,7 +38,7 @@ from modelops_core.feature_types import (
     IndexInfo,
     Neighbor,
 )
-from modelops_core.vectors import (
+from modelops_core.features.vectors import (
     Matrix,
     MetadataFilter,
     exact_search,

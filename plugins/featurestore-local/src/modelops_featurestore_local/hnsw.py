@@ -20,6 +20,7 @@ import numpy as np
 FILE = "graph.usearch"
 # Rows added per call (bounds the contiguous copy of a memory-mapped matrix).
 _BATCH = 10_000
+_PARALLEL_MIN_ROWS = 4_096
 # Threads for building: every core (the build is the slow part of a first push).
 _THREADS = max(os.cpu_count() or 1, 1)
 
@@ -77,7 +78,10 @@ class HnswGraph:
         if present.size:
             self._index.remove(present)
         rows = np.ascontiguousarray(rows, dtype=np.float32)
-        self._index.add(keys, rows, threads=_THREADS)
+        # Small batches are added by one thread: the same graph every time (concurrent inserts
+        # link rows in whatever order the threads reach them), and threads gain little there.
+        threads = _THREADS if rows.shape[0] >= _PARALLEL_MIN_ROWS else 1
+        self._index.add(keys, rows, threads=threads)
 
     def search(self, query: Any, k: int) -> tuple[Any, Any]:
         """Row numbers and distances of (at most) the ``k`` nearest rows."""

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from modelops_core.feature_types import Codec, FeatureRow, FeatureSetInfo, FeatureStoreError
+from modelops_core.features.values import Codec, FeatureRow, FeatureSetInfo, FeatureStoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feature_sets (

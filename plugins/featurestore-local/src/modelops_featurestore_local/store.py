@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.feature_types import FeatureRow, FeatureSetInfo, IndexInfo, Neighbor
-from modelops_core.vectors import Matrix, MetadataFilter
+from modelops_core.features.values import FeatureRow, FeatureSetInfo, IndexInfo, Neighbor
+from modelops_core.features.vectors import Matrix, MetadataFilter
 from modelops_featurestore_local.embeddings import LocalIndexes
 from modelops_featurestore_local.rows import SqliteRows, connect
 

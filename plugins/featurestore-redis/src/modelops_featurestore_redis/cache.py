@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from modelops_core.feature_types import Neighbor
-from modelops_core.vectors import (
+from modelops_core.features.values import Neighbor
+from modelops_core.features.vectors import (
     Matrix,
     MetadataFilter,
     exact_search,

@@ -6,7 +6,7 @@ Importing this module does not import redis-py.
 from __future__ import annotations
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
+from modelops_core.plugins.components import ComponentRegistrar
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from modelops_core.config import mask_url, mask_urls_in
-from modelops_core.feature_types import (
+from modelops_core.features.values import (
     Codec,
     EmbeddingDimensionError,
     FeatureRow,
@@ -19,7 +19,7 @@ from modelops_core.feature_types import (
     IndexInfo,
     Neighbor,
 )
-from modelops_core.vectors import Matrix, MetadataFilter
+from modelops_core.features.vectors import Matrix, MetadataFilter
 from modelops_featurestore_redis.cache import VectorCache
 
 # Write a batch of rows in one call: KEYS[1] = the key prefix of the feature set version,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from modelops_core.errors import MetricInputError
-from modelops_core.evaluation_inputs import check_comparable, undeclared_label_error
+from modelops_core.evaluation.inputs import check_comparable, undeclared_label_error
 
 __all__ = [
     "MAX_DENSE_SPAN",

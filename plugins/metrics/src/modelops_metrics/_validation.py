@@ -1,6 +1,6 @@
 """Input checks of the metrics: the core's shared checks, plus the one error for bad options.
 
-Every check lives in :mod:`modelops_core.evaluation_inputs`, shared with the core's text
+Every check lives in :mod:`modelops_core.evaluation.inputs`, shared with the core's text
 metrics and the evaluation engine, so bad input gets the same error class and message shape
 from every metric. The names stay importable from here (``MetricInputError`` is the core's
 class); :func:`as_scores` is the older name of ``as_numbers`` and :func:`as_label_arrays` the
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from modelops_core.errors import MetricInputError
-from modelops_core.evaluation_inputs import (
+from modelops_core.evaluation.inputs import (
     as_array,
     as_numbers,
     as_weights,
@@ -38,7 +38,7 @@ __all__ = [
     "check_weighted_total",
 ]
 
-#: the older name of :func:`modelops_core.evaluation_inputs.as_numbers`
+#: the older name of :func:`modelops_core.evaluation.inputs.as_numbers`
 as_scores = as_numbers
 
 

@@ -21,7 +21,7 @@ import attrs
 import numpy as np
 
 from modelops_core.errors import MetricInputError
-from modelops_core.evaluation_inputs import (
+from modelops_core.evaluation.inputs import (
     as_array,
     as_numbers,
     as_weights,

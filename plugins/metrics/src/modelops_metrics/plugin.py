@@ -6,7 +6,7 @@ Importing this module imports no numpy; a metric's module is imported only when 
 from __future__ import annotations
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
+from modelops_core.plugins.components import ComponentRegistrar
 
 _CLASSIFICATION = "modelops_metrics.classification"
 _RANKING = "modelops_metrics.ranking"

@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 
 from modelops_core.errors import MetricInputError
-from modelops_core.evaluation_inputs import (
+from modelops_core.evaluation.inputs import (
     as_numbers,
     as_weights,
     check_finite,

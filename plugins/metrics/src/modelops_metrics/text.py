@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 
 from modelops_core.errors import MetricInputError
-from modelops_core.evaluation_inputs import (
+from modelops_core.evaluation.inputs import (
     as_weights,
     check_lengths,
     check_not_empty,

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from modelops_core.optimize_types import LAYER_BATCHING, BuildRequest, Predict, ServingContext
+from modelops_core.optimize.values import LAYER_BATCHING, BuildRequest, Predict, ServingContext
 
 
 class _Batch:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.optimize_types import (
+from modelops_core.optimize.values import (
     LAYER_CACHE,
     BuildRequest,
     OptimizeError,

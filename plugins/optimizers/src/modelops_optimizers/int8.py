@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.optimize_types import (
+from modelops_core.optimize.values import (
     LAYER_MODEL,
     BuildRequest,
     OptimizeError,

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from modelops_core.optimize_types import (
+from modelops_core.optimize.values import (
     LAYER_CONCURRENCY,
     BuildRequest,
     OptimizeError,

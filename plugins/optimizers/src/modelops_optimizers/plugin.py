@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
-from modelops_core.protocols import ProviderProfile
+from modelops_core.plugins.components import ComponentRegistrar
+from modelops_core.plugins.protocols import ProviderProfile
 
 
 @hookimpl

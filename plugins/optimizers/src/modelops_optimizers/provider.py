@@ -2,7 +2,7 @@
 
 ``predict`` reads the version's optimization record from the registry (parent model id, parent
 provider, techniques and their settings), builds the parent provider and the techniques once,
-and runs the inputs through them (:mod:`modelops_core.optimize_stack`). Served models are kept
+and runs the inputs through them (:mod:`modelops_core.optimize.stack`). Served models are kept
 per id, so micro-batching groups calls across threads that share this provider.
 
 It serves; it does not train: ``start`` and the job methods refuse with a pointer to
@@ -16,11 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelops_core.jobs import JobEvent, ProviderJob, ProviderRejectedError, TuningRequest
-from modelops_core.optimize_types import is_optimized_model_id
+from modelops_core.finetune.provider_contract import (
+    JobEvent,
+    ProviderJob,
+    ProviderRejectedError,
+    TuningRequest,
+)
+from modelops_core.optimize.values import is_optimized_model_id
 
 if TYPE_CHECKING:
-    from modelops_core.optimize_stack import ServedModel
+    from modelops_core.optimize.stack import ServedModel
     from modelops_core.runtime import Runtime
 
 _NOT_TRAINING = (
@@ -79,7 +84,7 @@ class OptimizedProvider:
 
     def served(self, model_id: str) -> ServedModel:
         """The served optimized model ``model_id`` (built on first use, then kept)."""
-        from modelops_core.optimize_stack import load_served
+        from modelops_core.optimize.stack import load_served
 
         with self._lock:
             served = self._served.get(model_id)
@@ -97,8 +102,8 @@ class OptimizedProvider:
 
     def model_path(self, model_id: str) -> Path:
         """The directory of an optimized model's built artifact (int8), for the registry."""
-        from modelops_core.optimize_types import OptimizeError, parse_optimized_model_id
-        from modelops_core.registry import ModelRegistry
+        from modelops_core.optimize.values import OptimizeError, parse_optimized_model_id
+        from modelops_core.registry.model_registry import ModelRegistry
 
         name, version = parse_optimized_model_id(model_id)
         served = self.served(model_id)
@@ -118,7 +123,7 @@ class OptimizedProvider:
             )
         with self._lock:
             if self._fallback is None:
-                from modelops_core.optimize_stack import create_parent
+                from modelops_core.optimize.stack import create_parent
 
                 self._fallback = create_parent(self.runtime, self.fallback)
             return self._fallback

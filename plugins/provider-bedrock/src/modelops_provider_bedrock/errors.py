@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     MissingCredentialsError,
     ProviderError,
     ProviderRejectedError,

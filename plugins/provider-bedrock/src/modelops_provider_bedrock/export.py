@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from modelops_core.dataset_providers import split_system, text_parts
+from modelops_core.datasets.exports import split_system, text_parts
 
 #: the ``schemaVersion`` of Bedrock conversation training files.
 SCHEMA_VERSION = "bedrock-conversation-2024"

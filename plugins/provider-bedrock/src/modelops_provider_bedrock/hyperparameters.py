@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from modelops_core.jobs import ProviderRejectedError
+from modelops_core.finetune.provider_contract import ProviderRejectedError
 
 #: ``Dataset.export`` formats: Nova reads ``bedrock-conversation-2024`` chats, the other
 #: families (Titan, Cohere, Llama) read ``{"prompt", "completion"}`` records.

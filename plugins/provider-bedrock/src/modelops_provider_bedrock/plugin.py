@@ -6,8 +6,8 @@ Importing this module imports no ``boto3``; the SDK is imported when the provide
 from __future__ import annotations
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
-from modelops_core.protocols import DatasetLimits, ExportShape, ProviderProfile
+from modelops_core.plugins.components import ComponentRegistrar
+from modelops_core.plugins.protocols import DatasetLimits, ExportShape, ProviderProfile
 
 #: model families Bedrock customizes.
 _FAMILIES = ("amazon.nova-*", "amazon.titan-*", "meta.llama*", "cohere.*")

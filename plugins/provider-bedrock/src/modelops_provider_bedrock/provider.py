@@ -1,7 +1,8 @@
 """The ``bedrock`` provider: Bedrock model customization jobs and Converse inference.
 
 Every method makes a few boto3 calls and returns neutral values from
-:mod:`modelops_core.jobs`; polling, backoff and persistence belong to ``FineTuningJob``.
+:mod:`modelops_core.finetune.provider_contract`; polling, backoff and persistence belong to
+    ``FineTuningJob``.
 Jobs are addressed by their **name** (``ProviderJob.id``), which Bedrock accepts everywhere an
 identifier is asked for; the ARN is kept in ``details["job_arn"]``.
 """
@@ -16,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     JobEvent,
     ProviderError,
     ProviderJob,

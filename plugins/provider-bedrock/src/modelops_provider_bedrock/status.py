@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from modelops_core.jobs import JobEvent, JobStatus
+from modelops_core.finetune.provider_contract import JobEvent, JobStatus
 
 #: the stages of a job in order: (statusDetails key, short name used in raw statuses).
 STAGES: tuple[tuple[str, str], ...] = (

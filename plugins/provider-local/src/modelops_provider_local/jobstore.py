@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from modelops_core.jobs import JobEvent, JobStatus, ProviderError
+from modelops_core.finetune.provider_contract import JobEvent, JobStatus, ProviderError
 
 RAW_TO_STATUS = {
     "pending": JobStatus.PENDING,

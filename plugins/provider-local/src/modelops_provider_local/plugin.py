@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
-from modelops_core.protocols import DatasetLimits, ExportShape, ProviderProfile
+from modelops_core.plugins.components import ComponentRegistrar
+from modelops_core.plugins.protocols import DatasetLimits, ExportShape, ProviderProfile
 
 #: what the core knows of the provider without building it: it claims ``local:<kind>`` model
 #: names, takes one example or more of any length, as ``{"prompt", "completion"}`` records.

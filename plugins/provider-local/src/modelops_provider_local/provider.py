@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     JobEvent,
     ProviderJob,
     ProviderRejectedError,

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from modelops_core.jobs import MissingCredentialsError
+from modelops_core.finetune.provider_contract import MissingCredentialsError
 
 KEY_ENV = "OPENAI_API_KEY"
 AZURE_KEY_ENV = "AZURE_OPENAI_API_KEY"

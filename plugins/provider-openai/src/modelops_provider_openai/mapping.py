@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modelops_core.jobs import JobEvent, JobStatus, ProviderJob, TuningMethod
+from modelops_core.finetune.provider_contract import JobEvent, JobStatus, ProviderJob, TuningMethod
 
 PROVIDER = "openai"
 

@@ -6,8 +6,8 @@ Importing this module imports no ``openai``; the SDK is imported when the provid
 from __future__ import annotations
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
-from modelops_core.protocols import DatasetLimits, ExportShape, ProviderProfile
+from modelops_core.plugins.components import ComponentRegistrar
+from modelops_core.plugins.protocols import DatasetLimits, ExportShape, ProviderProfile
 
 #: what the core knows of the provider without building it (read by ``FineTuningJob``,
 #: ``modelops dataset validate --provider openai`` and ``convert --to openai``).

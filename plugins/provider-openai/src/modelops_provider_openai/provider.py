@@ -1,7 +1,8 @@
 """The ``openai`` provider: fine-tuning jobs and chat inference on OpenAI or Azure OpenAI.
 
 Every method makes a few SDK calls and returns neutral values from
-:mod:`modelops_core.jobs`; polling, backoff and persistence belong to ``FineTuningJob``.
+:mod:`modelops_core.finetune.provider_contract`; polling, backoff and persistence belong to
+    ``FineTuningJob``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     JobEvent,
     ProviderError,
     ProviderJob,

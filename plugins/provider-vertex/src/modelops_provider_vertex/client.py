@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from modelops_core.jobs import MissingCredentialsError, ProviderError
+from modelops_core.finetune.provider_contract import MissingCredentialsError, ProviderError
 
 CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from modelops_core.dataset_errors import DatasetFormatError
-from modelops_core.dataset_providers import split_system, text_parts
+from modelops_core.datasets.errors import DatasetFormatError
+from modelops_core.datasets.exports import split_system, text_parts
 
 
 def _contents(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from modelops_core.jobs import JobEvent, JobStatus, ProviderJob, ProviderRejectedError, TuningMethod
+from modelops_core.finetune.provider_contract import (
+    JobEvent,
+    JobStatus,
+    ProviderJob,
+    ProviderRejectedError,
+    TuningMethod,
+)
 
 PROVIDER = "vertex"
 SUB_STATE_SEPARATOR = "/"

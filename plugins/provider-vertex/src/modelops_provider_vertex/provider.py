@@ -2,7 +2,8 @@
 
 Every method makes a few calls through the Gen AI SDK (``google-genai``, ``client.tunings``
 and ``client.models``) or the Cloud Storage client, and returns neutral values from
-:mod:`modelops_core.jobs`; polling, backoff and persistence belong to ``FineTuningJob``.
+:mod:`modelops_core.finetune.provider_contract`; polling, backoff and persistence belong to
+    ``FineTuningJob``.
 The deprecated ``vertexai.tuning`` module of google-cloud-aiplatform is not used.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from modelops_core.jobs import (
+from modelops_core.finetune.provider_contract import (
     JobEvent,
     ProviderError,
     ProviderJob,

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from modelops_core.jobs import ProviderError, ProviderRejectedError
+from modelops_core.finetune.provider_contract import ProviderError, ProviderRejectedError
 from modelops_provider_vertex.errors import translated
 
 #: Vertex AI reads at most 1 GB per tuning dataset file.

@@ -97,7 +97,7 @@ def _length_measure(unit: str, tokenizer: Any) -> Callable[[str], int]:
     """Characters (``len``) or tokens: the core's offline estimator, or ``tokenizer``."""
     if unit == "chars":
         return len
-    from modelops_core.tokens import token_counter
+    from modelops_core.datasets.tokens import token_counter
 
     return token_counter(tokenizer)
 
@@ -111,7 +111,7 @@ class FilterByLength:
     :param key: the top-level key to measure.
     :param max_len: the largest length kept.
     :param unit: ``"chars"`` or ``"tokens"``: tokens are counted by ``tokenizer``, by default
-        the core's offline estimator (:func:`modelops_core.tokens.count_tokens`).
+        the core's offline estimator (:func:`modelops_core.datasets.tokens.count_tokens`).
     :param tokenizer: with ``unit="tokens"``, a callable ``text -> int`` or an object with
         ``count(text)`` or ``encode(text)`` (a tiktoken encoding works); None: the estimator.
     """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modelops_core import hookimpl
-from modelops_core.components import ComponentRegistrar
+from modelops_core.plugins.components import ComponentRegistrar
 
 
 @hookimpl

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from modelops_core.semver import parse_version
+from modelops_core.registry.versions import parse_version
 
 Execute = Callable[..., Any]
 Step = str | Callable[[Execute], None]
@@ -35,7 +35,8 @@ def _index_existing_run_tags(execute: Execute) -> None:
 
 def sortable_version_key(version: str) -> str:
     """What ``versions.version_key`` holds from schema version 3: the version's
-    :attr:`~modelops_core.semver.Version.sort_key` (unique per model like the canonical key,
+    :attr:`~modelops_core.registry.versions.Version.sort_key` (unique per model like the canonical
+        key,
     and ordered, so the highest release is one indexed read). Parsed versions are cached, and
     their keys computed once."""
     return parse_version(version).sort_key

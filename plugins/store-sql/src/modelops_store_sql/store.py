@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from modelops_core.config import mask_url, mask_urls_in
-from modelops_core.storage import (
+from modelops_core.store.contract import (
     AliasEvent,
     AliasNotFoundError,
     ArtifactRef,
@@ -1084,7 +1084,7 @@ def _loads(text: str) -> Any:
 
 def _sort_key_or_none(version: str) -> str | None:
     """The sortable key of ``version``; None for a text that is no version (found nowhere)."""
-    from modelops_core.semver import InvalidVersionError
+    from modelops_core.registry.versions import InvalidVersionError
 
     try:
         return sortable_version_key(version)
@@ -1098,7 +1098,7 @@ def _rows_of(execute: Callable[..., Any]) -> Callable[[str, Sequence[Any]], list
 
 
 def _version_order(text: str) -> Any:
-    from modelops_core.semver import parse_version
+    from modelops_core.registry.versions import parse_version
 
     return parse_version(text)
 

@@ -1,0 +1,24 @@
+"""The core's own plugin, registered through its entry point like any other plugin.
+
+It declares the two text metrics of the reference module, ``exact_match`` and
+``length_ratio``, and the pipeline steps (``dataset``, ``sanitize``, ``finetune``,
+``evaluate``, ``gate``, ``register``, ``promote``). It can be disabled with
+``[plugins] disable = ["modelops-core"]``.
+
+The default plugins are the modules of :data:`DEFAULT_PLUGINS` (as pytest's
+``default_plugins``); this package is their entry point (``modelops-core``) and
+re-exports their hook implementations, so pluggy registers them as one plugin.
+"""
+
+from __future__ import annotations
+
+from modelops_core.builtin.metrics import modelops_register_metrics
+from modelops_core.builtin.steps import modelops_register_steps
+
+#: The core's own plugins, registered through the ``modelops-core`` entry point.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "modelops_core.builtin.metrics",
+    "modelops_core.builtin.steps",
+)
+
+__all__ = ["DEFAULT_PLUGINS", "modelops_register_metrics", "modelops_register_steps"]

@@ -1,0 +1,2 @@
+"""Datasets: the Dataset class, record shapes, readers and writers, validation, provider exports,
+statistics, sanitizing."""

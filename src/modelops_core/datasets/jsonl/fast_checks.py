@@ -1,0 +1,132 @@
+"""The fast path of validation for chat JSONL: a block of plain chat lines decodes into msgspec
+structs in one call, and the checks run as C-level maps over the whole block.
+
+A block takes it when it holds one plain OpenAI chat record per line (see
+:func:`~modelops_core.datasets.jsonl.blocks.one_object_per_line`: it decodes as a whole, to as many
+records as lines). Any other block is decoded line by line: plain chat lines still become
+structs, the others go to the line-by-line path, which knows every shape and names every problem
+(with the column of invalid JSON). Records are checked as the line-by-line path checks them: the
+maps here only pick the few that may have a problem, and those are checked one by one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import attrs
+
+from modelops_core.datasets.jsonl.lines import decoded_runs
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from modelops_core.datasets.jsonl.blocks import Block
+
+
+#: line lengths in bytes: an array for a whole block, a list for lines decoded one by one.
+Sizes: TypeAlias = "NDArray[np.int64] | Sequence[int]"
+
+
+@attrs.frozen
+class ChatRun:
+    """Consecutive plain chat records: their structs, line numbers and line lengths in bytes."""
+
+    lines: Sequence[int]
+    structs: list[Any]
+    sizes: Sizes
+
+
+def split_block(block: Block) -> Iterator[ChatRun | tuple[int, bytes]]:
+    """The block in line order: runs of chat structs, and ``(line number, line)`` for each
+    non-blank line the fast path does not take."""
+    from modelops_core.datasets.jsonl.structs import CHECK_DECODER
+
+    if block.one_object_per_line():
+        try:
+            structs: list[Any] = CHECK_DECODER.decode_lines(block.data)
+        except ValueError:  # msgspec.DecodeError, UnicodeDecodeError
+            structs = []
+        if len(structs) == block.count:
+            first = block.first_line
+            yield ChatRun(range(first, first + len(structs)), structs, block.sizes())
+            return
+    yield from decoded_runs(bytes(block.data), block.first_line, CHECK_DECODER.decode, ChatRun)
+
+
+def run_keys(structs: list[Any], encode: Callable[[Any], bytes]) -> NDArray[np.int64]:
+    """Duplicate-detection keys of chat structs: their hash, computed in C over the field values
+    (equal records get equal keys, key order and whitespace do not count)."""
+    import numpy as np
+
+    try:
+        return np.fromiter(map(hash, structs), np.int64, len(structs))
+    except TypeError:  # a tool call is an object: see struct_key
+        keys = (struct_key(struct, encode) for struct in structs)
+        return np.fromiter(keys, np.int64, len(structs))
+
+
+def struct_key(struct: Any, encode: Callable[[Any], bytes]) -> int:
+    """The key of one chat struct: its hash, or for a record holding an unhashable value (tool
+    calls are objects) the hash of its canonical encoding."""
+    try:
+        return hash(struct)
+    except TypeError:
+        return hash(encode(struct))
+
+
+def record_key(record: dict[str, Any], format: str, encode: Callable[[Any], bytes]) -> int:
+    """The key :func:`run_keys` gives the same record, for a canonical dict: chat records that
+    fit the struct are keyed like their struct, every other record by its encoding."""
+    if format == "chat":
+        import msgspec
+
+        from modelops_core.datasets.jsonl.structs import ChatLineToCheck
+
+        try:
+            struct = msgspec.convert(record, ChatLineToCheck)
+        except msgspec.ValidationError:
+            pass
+        else:
+            return struct_key(struct, encode)
+    return hash(encode(record))
+
+
+_MESSAGES = operator.attrgetter("messages")
+_CONTENT = operator.attrgetter("content")
+_ROLE = operator.attrgetter("role")
+_LAST = operator.itemgetter(-1)
+
+
+def suspects(structs: list[Any], sizes: Sizes, max_chars: int) -> list[int]:
+    """Indexes of the structs that may have a problem: a blank content, no assistant as the last
+    turn, or (with ``max_chars``) a line longer than ``max_chars`` bytes.
+
+    A line is never shorter than its contents' characters plus ``TOKENS_PER_MESSAGE`` per
+    message (each message spends more bytes than that on its keys), and the token estimator
+    never counts more tokens than characters: only longer lines can be over a token limit. The
+    common case, no suspect, runs as C-level maps.
+    """
+    import numpy as np
+
+    messages = list(map(_MESSAGES, structs))
+    roles = list(map(_ROLE, map(_LAST, messages)))
+    suspicious = roles.count("assistant") != len(roles)
+    suspicious = suspicious or "" in map(
+        str.strip, map(_CONTENT, itertools.chain.from_iterable(messages))
+    )
+    if max_chars and not suspicious:
+        long: list[int] = np.flatnonzero(np.asarray(sizes) > max_chars).tolist()
+        return long
+    if not suspicious:
+        return []
+    return [
+        index
+        for index, turns in enumerate(messages)
+        if turns[-1].role != "assistant"
+        or any(not turn.content.strip() for turn in turns)
+        or (max_chars and sizes[index] > max_chars)
+    ]

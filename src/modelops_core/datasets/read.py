@@ -1,0 +1,336 @@
+"""Readers: JSONL (any supported shape, auto-detected), JSON, CSV with a column mapping, and
+the markdown conversation convention. Each returns canonical records with their source lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from modelops_core.datasets.errors import DatasetFormatError, DatasetReadError
+from modelops_core.datasets.formats import ROLES, Record, convert_record, normalize
+from modelops_core.datasets.jsonl.lines import (
+    LineProblem,
+    ProgressCallback,
+    decode_line,
+    iter_chunks,
+    iter_lines,
+    line_problem,
+    read_error,
+)
+
+
+@attrs.frozen
+class Loaded:
+    """Canonical records of one format, their source lines, and the lines set aside."""
+
+    format: str
+    records: tuple[Record, ...]
+    lines: tuple[int, ...]
+    rejected: tuple[LineProblem, ...] = ()
+
+
+def parse_line(path: str, number: int, line: bytes) -> tuple[str, Record] | LineProblem:
+    """``(format, canonical record)`` of one JSONL line, or the problem with it."""
+    try:
+        value = decode_line(line)
+    except (ValueError, UnicodeDecodeError):
+        return line_problem(path, number, line)
+    try:
+        return normalize(value, f"line {number}")
+    except DatasetFormatError as exc:
+        reason = str(exc).removeprefix(f"line {number}").lstrip(":. ")
+        return LineProblem(number, reason, field=_field_of(reason))
+
+
+def _field_of(reason: str) -> str:
+    """The field path a normalize() message starts with, e.g. ``messages[1]``."""
+    head = reason.split(":", 1)[0]
+    return head.lstrip(".") if ":" in reason and " " not in head else ""
+
+
+def iter_jsonl_records(
+    path: str | os.PathLike[str],
+    *,
+    progress: ProgressCallback | None = None,
+    fast: bool = True,
+) -> Iterator[tuple[int, str, Record] | LineProblem]:
+    """``(line, format, canonical record)`` or a :class:`LineProblem` per non-blank line."""
+    from modelops_core.datasets.jsonl.fast_read import FastRun, split_chunk, to_canonical
+
+    name = str(path)
+    for first_line, chunk, lines in iter_chunks(path, progress=progress):
+        parts = split_chunk(chunk, first_line, lines) if fast else iter_lines(chunk, first_line)
+        for part in parts:
+            if isinstance(part, FastRun):
+                for number, record in zip(part.lines, to_canonical(part.structs), strict=True):
+                    yield number, "chat", record
+                continue
+            number, line = part
+            parsed = parse_line(name, number, line)
+            if isinstance(parsed, LineProblem):
+                yield parsed
+            else:
+                yield number, parsed[0], parsed[1]
+
+
+def assemble(
+    items: Iterable[tuple[int, str, Record]], source: str, rejected: Iterable[LineProblem] = ()
+) -> Loaded:
+    """One dataset from records of possibly mixed formats: prompt/completion records join chat
+    records as two-turn chats; preference records mix with nothing."""
+    lines: list[int] = []
+    formats: list[str] = []
+    records: list[Record] = []
+    for line, format, record in items:
+        lines.append(line)
+        formats.append(format)
+        records.append(record)
+    found = set(formats)
+    if len(found) > 1:
+        if "preference" in found:
+            other = next(i for i, f in enumerate(formats) if f != formats[0])
+            raise DatasetFormatError(
+                f"{source}: line {lines[other]} is {formats[other]} but line {lines[0]} is "
+                f"{formats[0]}; preference records cannot be mixed with other formats."
+            )
+        records = [
+            convert_record(record, format, "chat", f"{source}:{line}")
+            for record, format, line in zip(records, formats, lines, strict=True)
+        ]
+        found = {"chat"}
+    return Loaded(
+        format=found.pop() if found else "chat",
+        records=tuple(records),
+        lines=tuple(lines),
+        rejected=tuple(rejected),
+    )
+
+
+def read_jsonl(
+    path: str | os.PathLike[str],
+    *,
+    skip_invalid: bool = False,
+    progress: ProgressCallback | None = None,
+) -> Loaded:
+    """Every record of a JSONL file (format auto-detected); invalid lines raise with
+    ``file:line:column`` or, with ``skip_invalid``, are kept aside in ``rejected``."""
+    import gc
+
+    name = str(path)
+    good: list[tuple[int, str, Record]] = []
+    rejected: list[LineProblem] = []
+    enabled = gc.isenabled()
+    gc.disable()  # millions of small containers: the collector would scan them for nothing
+    try:
+        for item in iter_jsonl_records(path, progress=progress):
+            if isinstance(item, LineProblem):
+                if not skip_invalid:
+                    raise read_error(name, item)
+                rejected.append(item)
+            else:
+                good.append(item)
+    finally:
+        if enabled:
+            gc.enable()
+    return assemble(good, name, rejected)
+
+
+def read_records(records: Iterable[Any], source: str = "records") -> Loaded:
+    """Records given in code (dicts in any supported shape); lines are 1-based indexes."""
+    items = []
+    for index, record in enumerate(records, start=1):
+        format, canonical = normalize(record, f"{source}[{index - 1}]")
+        items.append((index, format, canonical))
+    return assemble(items, source)
+
+
+def read_json(path: str | os.PathLike[str]) -> Loaded:
+    """A JSON file holding a list of records, or an object with one such list under
+    ``data``, ``records`` or ``examples``."""
+    import json
+
+    file = Path(path)
+    text = _read_text(file)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DatasetReadError(
+            f"{file}:{exc.lineno}: invalid JSON at column {exc.colno}: {exc.msg}.",
+            path=str(file),
+            line=exc.lineno,
+            column=exc.colno,
+        ) from exc
+    if isinstance(value, Mapping):
+        for key in ("data", "records", "examples"):
+            if isinstance(value.get(key), list):
+                value = value[key]
+                break
+    if not isinstance(value, list):
+        raise DatasetFormatError(
+            f"{file}: expected a JSON list of records (or an object with a 'data', 'records' "
+            "or 'examples' list). For one record per line use Dataset.from_jsonl."
+        )
+    if not value:
+        raise DatasetReadError(f"{file} holds no records.", path=str(file))
+    return read_records(value, source=str(file))
+
+
+def _read_text(file: Path) -> str:
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise DatasetReadError(
+            f"Cannot open {str(file)!r}: {exc.strerror or exc}.", path=str(file)
+        ) from exc
+    if not data.strip():
+        raise DatasetReadError(f"{file} is empty.", path=str(file))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DatasetReadError(
+            f"{file}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            f"re-encode the file as UTF-8, e.g. iconv -f latin1 -t utf-8 {file} > fixed",
+            path=str(file),
+            line=line,
+        ) from exc
+
+
+DEFAULT_CSV_MAPPING: Mapping[str, str] = {"prompt": "prompt", "completion": "completion"}
+
+
+def read_csv(path: str | os.PathLike[str], mapping: Mapping[str, str] | None = None) -> Loaded:
+    """A CSV with a header; ``mapping`` names the column of each field (``prompt``,
+    ``completion`` and optionally ``system``)."""
+    file = Path(path)
+    chosen = dict(mapping or DEFAULT_CSV_MAPPING)
+    unknown = set(chosen) - {"prompt", "completion", "system"}
+    if unknown or not {"prompt", "completion"} <= set(chosen):
+        raise DatasetFormatError(
+            f"CSV mapping {chosen!r} is not valid: map 'prompt' and 'completion' (and optionally "
+            "'system') to column names, e.g. {'prompt': 'question', 'completion': 'answer'}."
+        )
+    reader = csv.DictReader(io.StringIO(_read_text(file), newline=""))
+    columns = list(reader.fieldnames or [])
+    for field, column in chosen.items():
+        if column not in columns:
+            raise DatasetFormatError(
+                f"{file}: no column {column!r} (mapped to {field}). The columns are: "
+                f"{', '.join(columns) or 'none'}. Pass mapping={{'{field}': '<column>'}}."
+            )
+    items: list[tuple[int, str, Record]] = []
+    for row in reader:
+        line = reader.line_num
+        prompt, completion = row[chosen["prompt"]] or "", row[chosen["completion"]] or ""
+        system = row[chosen["system"]] if "system" in chosen else ""
+        if system:
+            messages = [
+                {"role": "system", "content": system},
+                {"role": "user", "content": prompt},
+                {"role": "assistant", "content": completion},
+            ]
+            items.append((line, "chat", {"messages": messages}))
+        else:
+            items.append((line, "prompt_completion", {"prompt": prompt, "completion": completion}))
+    if not items:
+        raise DatasetReadError(f"{file} has a header but no rows.", path=str(file))
+    return assemble(items, str(file))
+
+
+_HEADING = re.compile(r"^##\s+(\w+)\s*$", re.IGNORECASE)
+_QA = re.compile(r"^(Q|A):\s?(.*)$")
+_SEPARATOR = re.compile(r"^-{3,}\s*$")
+
+
+def read_markdown(path: str | os.PathLike[str]) -> Loaded:
+    """The markdown convention (see docs/datasets.md): ``## system|user|assistant|tool``
+    sections make one conversation; ``---`` lines separate conversations; ``Q:``/``A:`` lines
+    make prompt/completion pairs; ``# `` titles are ignored."""
+    file = Path(path)
+    lines = _read_text(file).splitlines()
+    items: list[tuple[int, str, Record]] = []
+    block: list[tuple[int, str]] = []
+    for number, text in enumerate([*lines, "---"], start=1):
+        if _SEPARATOR.match(text):
+            items.extend(_markdown_block(block, str(file)))
+            block = []
+        else:
+            block.append((number, text))
+    if not items:
+        raise DatasetReadError(
+            f"{file}: no conversation found; use '## user' / '## assistant' sections or "
+            "'Q:' / 'A:' lines (see docs/datasets.md).",
+            path=str(file),
+        )
+    return assemble(items, str(file))
+
+
+def _markdown_block(block: list[tuple[int, str]], source: str) -> list[tuple[int, str, Record]]:
+    messages: list[dict[str, Any]] = []
+    pairs: list[tuple[int, str, Record]] = []
+    current: list[str] | None = None
+    qa: dict[str, Any] | None = None
+    start = next((number for number, text in block if text.strip()), 0)
+    for number, text in block:
+        heading = _HEADING.match(text)
+        qa_match = _QA.match(text)
+        if heading:
+            role = heading.group(1).lower()
+            if role not in ROLES:
+                raise DatasetFormatError(
+                    f"{source}:{number}: unknown section '## {heading.group(1)}'; use one of "
+                    + ", ".join(f"## {r}" for r in ROLES)
+                    + "."
+                )
+            current = []
+            messages.append({"role": role, "content": current})
+        elif qa_match and current is None:
+            letter, rest = qa_match.groups()
+            if letter == "Q":
+                if qa is not None and qa["completion"] is None:
+                    raise DatasetFormatError(f"{source}:{qa['line']}: 'Q:' without an 'A:' answer.")
+                qa = {"line": number, "prompt": [rest], "completion": None}
+            elif qa is None:
+                raise DatasetFormatError(f"{source}:{number}: 'A:' without a 'Q:' before it.")
+            else:
+                qa["completion"] = [rest]
+                pairs.append((qa["line"], "prompt_completion", qa))  # filled below
+        elif current is not None:
+            current.append(text)
+        elif qa is not None and text.strip():
+            (qa["completion"] if qa["completion"] is not None else qa["prompt"]).append(text)
+        elif text.strip() and not text.startswith("# "):
+            raise DatasetFormatError(
+                f"{source}:{number}: text outside a '## role' section or a 'Q:'/'A:' pair."
+            )
+    if messages and pairs:
+        raise DatasetFormatError(
+            f"{source}:{start}: a block mixes '## role' sections and 'Q:'/'A:' pairs; "
+            "separate them with a '---' line."
+        )
+    if messages:
+        turns = [{"role": m["role"], "content": "\n".join(m["content"]).strip()} for m in messages]
+        return [(start, "chat", {"messages": turns})]
+    result: list[tuple[int, str, Record]] = []
+    for line, _, qa_record in pairs:
+        result.append(
+            (
+                line,
+                "prompt_completion",
+                {
+                    "prompt": "\n".join(qa_record["prompt"]).strip(),
+                    "completion": "\n".join(qa_record["completion"]).strip(),
+                },
+            )
+        )
+    if qa is not None and qa["completion"] is None:
+        raise DatasetFormatError(f"{source}:{qa['line']}: 'Q:' without an 'A:' answer.")
+    return result

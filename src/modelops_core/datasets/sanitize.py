@@ -1,0 +1,379 @@
+"""DatasetSanitizer: run the configured sanitizer pipeline over a dataset or a file.
+
+The pipeline is ``[sanitizers] pipeline = [...]`` in ``modelops.toml``, in that order; with
+none configured it is ``pii`` (redaction of every text field): safe by default. The
+components come from plugins (``modelops-sanitizers`` ships ``pii``, ``strip_keys``,
+``filter_by_length`` and ``dedupe``); each streams (``apply(records)``) and counts
+(``report()``), never keeping the values it found.
+"""
+
+from __future__ import annotations
+
+import array
+import bisect
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from modelops_core.datasets.dataset import Dataset
+from modelops_core.datasets.errors import DatasetError
+from modelops_core.errors import UnknownComponentError
+
+if TYPE_CHECKING:
+    from modelops_core.config import ComponentChoice
+    from modelops_core.datasets.jsonl.lines import ProgressCallback
+    from modelops_core.runtime import Runtime
+
+INSTALL_HINT = "pip install modelops-sanitizers (from a checkout: pip install ./plugins/sanitizers)"
+LENGTH_UNITS = ("chars", "tokens")
+MAX_LINE_GAPS = 1 << 16
+"""Changes of the record-to-line offset (blank or rejected lines) a file report can map."""
+Data = TypeVar("Data", bound="Dataset | Sequence[Mapping[str, Any]]")
+
+
+class SanitizerUnavailableError(DatasetError):
+    """A sanitizer named by the pipeline is not registered by any installed plugin."""
+
+
+class DatasetSanitizer:
+    """Sanitizes datasets with the components the configuration names.
+
+    :param runtime: the runtime whose configuration and plugins to use; by default one is
+        built from ``modelops.toml`` (found from the working directory) on first use.
+    :param pipeline: sanitizer names or choices to use instead of ``[sanitizers] pipeline``.
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime | None = None,
+        *,
+        pipeline: Iterable[str | ComponentChoice] | None = None,
+    ) -> None:
+        self._runtime = runtime
+        self._pipeline = None if pipeline is None else tuple(pipeline)
+        self.report: dict[str, Any] = {}
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            from modelops_core.runtime import Runtime
+
+            self._runtime = Runtime()
+        return self._runtime
+
+    def pipeline(self) -> tuple[ComponentChoice, ...]:
+        """The pipeline given, else the configured one, else ``pii`` alone."""
+        from modelops_core.config import ComponentChoice
+
+        if self._pipeline is not None:
+            return tuple(
+                ComponentChoice(c, where="DatasetSanitizer(pipeline=...)")
+                if isinstance(c, str)
+                else c
+                for c in self._pipeline
+            )
+        configured = self.runtime.config.sanitize
+        return configured or (ComponentChoice("pii", where="default pipeline"),)
+
+    def _create(self, choice: ComponentChoice | str, **options: Any) -> Any:
+        from modelops_core.plugins.kinds import Kind
+
+        try:
+            return self.runtime.create(Kind.SANITIZER, choice, **options)
+        except UnknownComponentError as exc:
+            name = choice if isinstance(choice, str) else choice.name
+            raise SanitizerUnavailableError(
+                f"No sanitizer named {name!r} is installed ({exc}). The first-party sanitizers "
+                f"(pii, strip_keys, filter_by_length, dedupe) come with: {INSTALL_HINT}"
+            ) from exc
+
+    # --- the reference API -----------------------------------------------------------------
+
+    def strip_keys(self, data: Data, keys: Iterable[str]) -> Data:
+        """``data`` without ``keys`` (at any depth); a Dataset gives a Dataset, records a list."""
+        component = self._create("strip_keys", keys=list(keys))
+        return self._run(data, [component])
+
+    def filter_by_length(
+        self, data: Data, key: str, max_len: int, unit: str = "chars", tokenizer: Any = None
+    ) -> Data:
+        """The records whose ``key`` is at most ``max_len`` long (characters or tokens; for a
+        list such as chat ``messages``, of all the text inside). Records without ``key`` stay.
+        """
+        if unit not in LENGTH_UNITS:
+            raise DatasetError(
+                f"filter_by_length unit={unit!r} is not valid; choose one of {list(LENGTH_UNITS)}."
+            )
+        if unit == "chars":
+            return self._run(data, [self._create("filter_by_length", key=key, max_len=max_len)])
+        from modelops_core.datasets.tokens import token_counter
+
+        count = token_counter(tokenizer)
+        records = _records_of(data)
+        kept = [
+            record
+            for record in records
+            if key not in record or sum(map(count, _texts(record[key]))) <= max_len
+        ]
+        self.report = {
+            "pipeline": ["filter_by_length"],
+            "records_in": len(records),
+            "records_out": len(kept),
+            "sanitizers": [
+                {
+                    "sanitizer": "filter_by_length",
+                    "unit": "tokens",
+                    "records_dropped": len(records) - len(kept),
+                }
+            ],
+        }
+        result: Data = _like(data, kept)
+        return result
+
+    def sanitize(self, dataset: Data) -> Data:
+        """Run the configured pipeline (default: ``pii``) over the dataset or records; counts
+        per sanitizer (per type, field and record; never values) are in ``self.report``."""
+        return self._run(dataset, [self._create(choice) for choice in self.pipeline()])
+
+    # --- streaming -------------------------------------------------------------------------
+
+    def sanitize_file(
+        self,
+        source: str | os.PathLike[str],
+        output: str | os.PathLike[str],
+        *,
+        report: str | os.PathLike[str] | None = None,
+        skip_invalid: bool = False,
+        raw_rejected: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """Sanitize a JSONL file of any size into ``output`` (atomically; it may equal
+        ``source``), keeping each line's shape. Returns the report, also written as JSON to
+        ``report`` when given.
+
+        Memory stays bounded whatever the size of the file: records stream through the
+        pipeline and the report holds counts and a bounded number of sample records per
+        type. A run that is killed leaves no temporary file (see
+        :func:`~modelops_core.datasets.write.atomic_writer`).
+
+        Invalid lines raise, or with ``skip_invalid`` go to ``<output>.rejected.jsonl`` as
+        ``{"line", "reason", "text"}``. Their text is redacted by the pipeline's PII
+        sanitizers (``redact_text``; a default ``pii`` when the pipeline has none); with
+        ``raw_rejected=True`` it is kept as it was, PII included.
+        """
+        import msgspec
+
+        from modelops_core.datasets.jsonl.lines import (
+            LineProblem,
+            decode_line,
+            iter_chunks,
+            iter_lines,
+            line_problem,
+            read_error,
+        )
+        from modelops_core.datasets.write import atomic_writer, rejected_path
+
+        components = [self._create(choice) for choice in self.pipeline()]
+        redactors = [] if raw_rejected else self._text_redactors(components, skip_invalid)
+        name = str(source)
+        encoder = msgspec.json.Encoder()
+        side = rejected_path(output)
+        counts = {"in": 0, "out": 0, "rejected": 0}
+        lines = _LineMap()
+        files = contextlib.ExitStack()
+        rejects: Any = None  # opened at the first rejected line: no empty file to clean up
+
+        def records() -> Iterator[Any]:
+            nonlocal rejects
+            for first_line, chunk, _ in iter_chunks(source, progress=progress):
+                for number, line in iter_lines(chunk, first_line):
+                    try:
+                        value = decode_line(line)
+                        problem = (
+                            None
+                            if isinstance(value, dict)
+                            else LineProblem(number, "expected a JSON object")
+                        )
+                    except (ValueError, UnicodeDecodeError):
+                        problem = line_problem(name, number, line)
+                    if problem is None:
+                        lines.add(counts["in"], number)
+                        counts["in"] += 1
+                        yield value
+                    elif not skip_invalid:
+                        raise read_error(name, problem)
+                    else:
+                        counts["rejected"] += 1
+                        text = line.decode("utf-8", "replace")
+                        for redact in redactors:
+                            text = redact(text)
+                        if rejects is None:
+                            rejects = files.enter_context(atomic_writer(side, watch=True))
+                        rejects.write(
+                            encoder.encode({"line": number, "reason": problem.reason, "text": text})
+                            + b"\n"
+                        )
+
+        stream: Iterable[Any] = records()
+        for component in components:
+            stream = component.apply(stream)
+        with files:  # the rejected lines (entered last) are kept first, then the output
+            handle = files.enter_context(atomic_writer(output, watch=True))
+            counts["out"] = _write(handle, stream, encoder)
+        if skip_invalid and not counts["rejected"]:  # an older run's rejected lines
+            side.unlink(missing_ok=True)
+        self.report = _report(components, counts["in"], counts["out"], lines.line_of)
+        self.report["lines_rejected"] = counts["rejected"]
+        if skip_invalid:
+            self.report["rejected_text"] = "raw" if raw_rejected else "redacted"
+        if report is not None:
+            import json
+
+            with atomic_writer(report, watch=True) as handle:
+                handle.write(json.dumps(self.report, indent=2, default=str).encode() + b"\n")
+        return self.report
+
+    def _text_redactors(
+        self, components: Sequence[Any], skip_invalid: bool
+    ) -> list[Callable[[str], str]]:
+        """What redacts a rejected line's text: the pipeline's components that can redact
+        plain text, else a default ``pii``; none without ``skip_invalid``."""
+        if not skip_invalid:
+            return []
+        redactors = [
+            component.redact_text
+            for component in components
+            if callable(getattr(component, "redact_text", None))
+        ]
+        if redactors:
+            return redactors
+        fallback = getattr(self._create("pii"), "redact_text", None)
+        if not callable(fallback):
+            raise DatasetError(
+                "skip_invalid would write the rejected lines with their PII: the installed "
+                "'pii' sanitizer cannot redact plain text (it has no redact_text()). Fix the "
+                "lines first, or keep them raw on purpose with raw_rejected=True "
+                "(modelops dataset sanitize --skip-invalid --raw-rejected)."
+            )
+        return [fallback]
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _run(self, data: Data, components: Sequence[Any]) -> Data:
+        records = _records_of(data)
+        stream: Iterable[Any] = records
+        for component in components:
+            stream = component.apply(stream)
+        result = list(stream)
+        lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
+        self.report = _report(components, len(records), len(result), lines.__getitem__)
+        converted: Data = _like(data, result)
+        return converted
+
+
+def _write(handle: Any, stream: Iterable[Any], encoder: Any) -> int:
+    buffer = bytearray()
+    written = 0
+    for record in stream:
+        encoder.encode_into(record, buffer, len(buffer))
+        buffer += b"\n"
+        written += 1
+        if len(buffer) > 1 << 20:
+            handle.write(buffer)
+            buffer.clear()
+    handle.write(buffer)
+    return written
+
+
+class _LineMap:
+    """Record index -> source line, streaming, in memory that does not grow per record.
+
+    Record ``i`` is on line ``i + offset``; the offset changes only after a blank or rejected
+    line, and only those changes are kept (16 bytes each, at most :data:`MAX_LINE_GAPS`;
+    records after the last one kept get no line).
+    """
+
+    def __init__(self) -> None:
+        self.indexes = array.array("q")  # the first record index of each new offset
+        self.offsets = array.array("q")
+        self.offset = 1
+        self.mapped_below: int | None = None  # records from here on have no known line
+
+    def add(self, index: int, line: int) -> None:
+        if line - index != self.offset:
+            self.offset = line - index
+            if len(self.indexes) >= MAX_LINE_GAPS:
+                if self.mapped_below is None:
+                    self.mapped_below = index
+                return
+            self.indexes.append(index)
+            self.offsets.append(self.offset)
+
+    def line_of(self, index: int) -> int | None:
+        if self.mapped_below is not None and index >= self.mapped_below:
+            return None
+        position = bisect.bisect_right(self.indexes, index)
+        return index + (self.offsets[position - 1] if position else 1)
+
+
+def _report(
+    components: Sequence[Any],
+    records_in: int,
+    records_out: int,
+    line_of: Callable[[int], int | None],
+) -> dict[str, Any]:
+    """The pipeline's counts as plain JSON values. The first sanitizer's sampled per-record
+    counts are also given per source line (``by_line``); later ones see records after the
+    earlier sanitizers, so their ``by_record`` indexes count those."""
+    import json
+
+    stages = [dict(component.report()) for component in components]
+    if stages and isinstance(stages[0].get("by_record"), Mapping):
+        by_line = {}
+        for index, counts in stages[0]["by_record"].items():
+            line = line_of(int(index))
+            if line is not None:
+                by_line[line] = counts
+        stages[0]["by_line"] = by_line
+    report = {
+        "pipeline": [component.name for component in components],
+        "records_in": records_in,
+        "records_out": records_out,
+        "sanitizers": stages,
+    }
+    normalized: dict[str, Any] = json.loads(json.dumps(report, default=str))
+    return normalized
+
+
+def _records_of(data: Any) -> list[Mapping[str, Any]]:
+    from modelops_core.datasets.dataset import Dataset
+
+    return list(data.records) if isinstance(data, Dataset) else list(data)
+
+
+def _like(data: Any, records: list[Any]) -> Any:
+    """``records`` as a Dataset when ``data`` was one (re-read, so the shape is checked)."""
+    from modelops_core.datasets.dataset import Dataset
+
+    if not isinstance(data, Dataset):
+        return records
+    if not records:
+        return Dataset((), data.format, source=data.source)
+    result = Dataset.from_records(records)
+    result.source = data.source
+    return result
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
+
+
+__all__ = ["DatasetSanitizer", "SanitizerUnavailableError"]

@@ -1,0 +1,163 @@
+"""Atomic writes: a temporary file beside the target, fsync, then ``os.replace``.
+
+A reader never sees half a file, a failure leaves the old file in place, and writing over the
+file being read is safe (the input is replaced only once the output is complete).
+
+The temporary file is named ``.<name>.<pid>-<8 hex>.tmp``. A process killed while writing
+(SIGKILL, out of memory) cannot remove it itself, so:
+
+- the next atomic write of the same file removes the temporary files of processes that no
+  longer run (and those of older versions, ``.<name>.<8 characters>.tmp``, untouched for
+  :data:`LEGACY_STALE_SECONDS`); a temporary file of a running writer is left alone;
+- with ``watch=True`` (used by the streaming commands, whose runs are long), a watcher process
+  (``/bin/sh``, in its own session) holds the read end of a pipe and removes the temporary
+  file when the writer's end closes: when the writer dies, however it dies. After a
+  successful write the name is gone already, so it removes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from modelops_core.datasets.errors import DatasetError
+
+TEMPORARY_SUFFIX = ".tmp"
+LEGACY_STALE_SECONDS = 3600
+"""Age after which a temporary file without a process id (written by an older version) is
+taken as left by a killed writer."""
+_TEMPORARY = re.compile(r"(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}")
+_LEGACY_TEMPORARY = re.compile(r"[a-z0-9_]{8}")  # tempfile.mkstemp's names
+_WATCHER_SCRIPT = 'read -r _; exec rm -f -- "$1"'
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str], *, watch: bool = False) -> Iterator[IO[bytes]]:
+    """A binary file that becomes ``path`` when the block ends without an error.
+
+    :param watch: start a watcher process that removes the temporary file if this process
+        dies before the end (even by SIGKILL); costs a ``/bin/sh`` start (about a millisecond).
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise DatasetError(f"{target} is a directory; give a file path to write.")
+    temporary = target.with_name(
+        f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+    )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
+    except OSError as exc:
+        raise DatasetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+    watcher = _start_watcher(temporary) if watch else None
+    try:
+        try:
+            descriptor = os.open(
+                temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600
+            )
+        except OSError as exc:
+            raise DatasetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    finally:
+        if watcher is not None:
+            _stop_watcher(watcher)
+
+
+def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files of ``target`` left by writers that no longer run; the
+    removed paths. Temporary files of running processes (this one included) stay."""
+    target = Path(target)
+    prefix = f".{target.name}."
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX)):
+            continue
+        middle = name[len(prefix) : -len(TEMPORARY_SUFFIX)]
+        ours = _TEMPORARY.fullmatch(middle)
+        if ours is not None:
+            stale = not _running(int(ours["pid"]))
+        elif _LEGACY_TEMPORARY.fullmatch(middle) is not None:
+            try:
+                stale = time.time() - entry.stat().st_mtime > LEGACY_STALE_SECONDS
+            except FileNotFoundError:
+                continue
+        else:
+            continue
+        if stale and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists; True when it cannot be told (never remove wrongly)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # EPERM: it exists, under another user
+        return True
+    return True
+
+
+def _start_watcher(temporary: Path) -> Any:
+    """A ``/bin/sh`` that removes ``temporary`` once the pipe to it closes; None without one."""
+    if os.name != "posix":
+        return None
+    import subprocess
+
+    try:
+        return subprocess.Popen(
+            ["/bin/sh", "-c", _WATCHER_SCRIPT, "modelops-tmp-watcher", str(temporary)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a signal to our process group does not stop it
+        )
+    except OSError:
+        return None  # no shell: the next write of the file removes a leftover
+
+
+def _stop_watcher(watcher: Any) -> None:
+    """Close the pipe (the watcher removes the temporary file if it is still there) and reap it."""
+    import subprocess
+
+    with contextlib.suppress(OSError):
+        watcher.stdin.close()
+    try:
+        watcher.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        watcher.kill()
+        watcher.wait()
+
+
+def rejected_path(output: str | os.PathLike[str]) -> Path:
+    """Where ``--skip-invalid`` writes the rejected lines of ``output``:
+    ``<output>.rejected.jsonl``."""
+    out = Path(output)
+    return out.with_name(f"{out.name}.rejected.jsonl")

@@ -1,0 +1,1 @@
+"""The feature store: FeatureStore, its values and errors, vector operations."""

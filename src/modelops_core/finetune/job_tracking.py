@@ -1,0 +1,102 @@
+"""Fine-tuning jobs persisted as tracking runs, so any process can find and follow them.
+
+Each job is a run of the experiment ``"fine-tuning"``: its parameters are the request (model,
+provider, method, hyperparameters, dataset fingerprint); its tags are the live state, written
+on every change: ``job.id``, ``job.provider``, ``job.status``, ``job.raw_status``,
+``job.progress``, ``job.fine_tuned_model``, ``job.error``, ``job.register_as``,
+``job.registered``. The run ends ``finished`` when the job succeeded, ``failed`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from modelops_core.finetune.errors import JobNotFoundError
+
+if TYPE_CHECKING:
+    from modelops_core.runtime import Runtime
+    from modelops_core.store.contract import RunRecord
+    from modelops_core.tracking.tracker import ExperimentTracker
+
+EXPERIMENT = "fine-tuning"
+_SCAN_LIMIT = 100_000
+
+
+class JobStore:
+    """Read and write fine-tuning jobs in the tracking store of ``runtime``."""
+
+    def __init__(self, runtime: Runtime, tracker: ExperimentTracker | None = None) -> None:
+        from modelops_core.tracking.tracker import ExperimentTracker
+
+        self._owned = tracker is None
+        self.tracker = tracker if tracker is not None else ExperimentTracker(runtime)
+
+    def create(self, params: Mapping[str, Any], tags: Mapping[str, Any]) -> str:
+        """A new run for a job about to start; returns the run id."""
+        run = self.tracker.start(EXPERIMENT, tags=tags)
+        run.log_params(params)
+        return run.id
+
+    def update(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        """Merge ``tags`` into the job's run."""
+        self.tracker.backend.set_tags(run_id, tags)
+
+    def log_progress(self, run_id: str, progress: float, step: int) -> None:
+        """Record the job's progress as the metric ``progress``."""
+        import time
+
+        from modelops_core.store.contract import MetricPoint
+
+        point = MetricPoint("progress", float(progress), step, time.time())
+        self.tracker.backend.log_metrics(run_id, (point,))
+
+    def end(self, run_id: str, succeeded: bool) -> None:
+        """Close the run: ``finished`` for a succeeded job, ``failed`` for the rest."""
+        self.tracker.backend.end_run(run_id, "finished" if succeeded else "failed")
+
+    def get(self, run_id: str) -> RunRecord:
+        """The run with this id."""
+        return self.tracker.get_run(run_id)
+
+    def find(self, job_id: str, provider: str | None = None) -> RunRecord:
+        """The newest run of the job ``job_id`` (of ``provider`` when given)."""
+        wanted: dict[str, Any] = {"job.id": job_id}
+        if provider is not None:
+            wanted["job.provider"] = provider
+        runs = self._find(wanted)
+        providers = sorted({str(run.tags.get("job.provider")) for run in runs})
+        if not runs:
+            raise JobNotFoundError(
+                f"No fine-tuning job {job_id!r}"
+                + (f" of provider {provider!r}" if provider else "")
+                + " in the tracking store of this home; `modelops finetune list` shows the "
+                "tracked jobs. Check --config / the working directory if it was started "
+                "elsewhere."
+            )
+        if provider is None and len(providers) > 1:
+            raise JobNotFoundError(
+                f"Job id {job_id!r} is tracked for several providers ({', '.join(providers)}); "
+                "pass provider=... (--provider) to choose one."
+            )
+        return runs[0]
+
+    def recent(self, limit: int = 20) -> list[RunRecord]:
+        """The newest jobs, newest first."""
+        return self.tracker.list_runs(EXPERIMENT, limit)
+
+    def _find(self, tags: Mapping[str, Any]) -> list[RunRecord]:
+        find_runs = getattr(self.tracker, "find_runs", None)
+        if callable(find_runs):
+            found: list[RunRecord] = find_runs(experiment=EXPERIMENT, tags=dict(tags))
+            return sorted(found, key=lambda run: run.started_at, reverse=True)
+        return [
+            run
+            for run in self.tracker.list_runs(EXPERIMENT, _SCAN_LIMIT)
+            if all(run.tags.get(key) == value for key, value in tags.items())
+        ]
+
+    def close(self) -> None:
+        """Close the tracker when this store created it."""
+        if self._owned:
+            self.tracker.close()

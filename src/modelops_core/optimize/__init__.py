@@ -1,0 +1,2 @@
+"""Inference optimization: InferenceOptimizer, its values, the served technique stack, the
+benchmark."""

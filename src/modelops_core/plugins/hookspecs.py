@@ -1,0 +1,269 @@
+"""The plugin contract: every hook a ``modelops`` plugin may implement.
+
+Registration hooks (``modelops_register_<kind>s``) *declare* components: the plugin calls
+``registry.add(name, factory)`` and the host owns the table; the configuration chooses.
+Event hooks (``modelops_configure``, ``modelops_before_register`` …) let an embedding platform
+add audit trails, notifications and policy gates.
+
+Spec arguments are append-only: an implementation takes only the arguments it needs.
+``docs/hooks.md`` is checked against this module by a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from modelops_core.plugins.markers import hookspec
+
+if TYPE_CHECKING:
+    from modelops_core.config import Config
+    from modelops_core.plugins.components import ComponentRegistrar
+    from modelops_core.runtime import Runtime
+
+
+# --- registration hooks ------------------------------------------------------------------------
+
+
+@hookspec
+def modelops_register_metrics(registry: ComponentRegistrar) -> None:
+    """Declare evaluation metrics.
+
+    Called once per plugin when the runtime loads it; results are ignored. A metric factory
+    returns an object with ``name`` and ``compute(predictions, references, **columns)``.
+
+    :param registry: call ``registry.add(name, factory)`` for each metric; ``factory`` is a
+        callable or a lazy ``"module:attr"`` string imported only when the metric is chosen.
+
+    Use it in plugin modules only; the runtime calls it, never user code.
+    """
+
+
+@hookspec
+def modelops_register_providers(registry: ComponentRegistrar) -> None:
+    """Declare fine-tuning and inference providers (local, openai, vertex, bedrock …).
+
+    Called once per plugin when the runtime loads it; results are ignored.
+
+    :param registry: call ``registry.add(name, factory, profile=...)`` for each provider. The
+        optional ``profile`` (a :class:`~modelops_core.plugins.protocols.ProviderProfile`) declares
+        what the core knows without building the provider: the model names it claims, its
+        dataset limits and its export shapes (converters named ``"module:attr"``, imported
+        when used).
+
+    Use it in plugin modules only; a provider is chosen with ``[providers] default = "name"``,
+    ``provider=`` or, without either, by the model name its profile claims.
+    """
+
+
+@hookspec
+def modelops_register_sanitizers(registry: ComponentRegistrar) -> None:
+    """Declare dataset sanitizers (pii, strip_keys, filter_by_length, dedupe …).
+
+    Called once per plugin when the runtime loads it; results are ignored.
+
+    :param registry: call ``registry.add(name, factory)`` for each sanitizer.
+
+    Use it in plugin modules only; the pipeline is chosen with ``[sanitizers] pipeline = [...]``.
+    """
+
+
+@hookspec
+def modelops_register_registry_backends(registry: ComponentRegistrar) -> None:
+    """Declare model registry and tracking backends (SQLite, PostgreSQL …).
+
+    Called once per plugin when the runtime loads it; results are ignored.
+
+    :param registry: call ``registry.add(name, factory)`` for each backend.
+
+    Use it in plugin modules only; the backend is chosen with ``[registry] backend = "name"``.
+    """
+
+
+@hookspec
+def modelops_register_artifact_stores(registry: ComponentRegistrar) -> None:
+    """Declare artifact stores (local content-addressed files, S3 …).
+
+    Called once per plugin when the runtime loads it; results are ignored.
+
+    :param registry: call ``registry.add(name, factory)`` for each store.
+
+    Use it in plugin modules only; the store is chosen with ``[artifacts] store = "name"``.
+    """
+
+
+@hookspec
+def modelops_register_feature_stores(registry: ComponentRegistrar) -> None:
+    """Declare feature stores (local SQLite + numpy, Redis …).
+
+    Called once per plugin when the runtime loads it; results are ignored.
+
+    :param registry: call ``registry.add(name, factory)`` for each store.
+
+    Use it in plugin modules only; the store is chosen with ``[features] store = "name"``.
+    """
+
+
+@hookspec
+def modelops_register_optimizers(registry: ComponentRegistrar) -> None:
+    """Declare inference optimizers (response cache, micro-batching, int8 quantization …).
+
+    Called once per plugin when the runtime loads it; results are ignored.
+
+    :param registry: call ``registry.add(name, factory)`` for each optimizer.
+
+    Use it in plugin modules only; optimizers are chosen with ``[optimize] optimizers = [...]``.
+    """
+
+
+@hookspec
+def modelops_register_drift_tests(registry: ComponentRegistrar) -> None:
+    """Declare drift tests (KS, PSI, chi-square, Jensen-Shannon, Wasserstein …).
+
+    Called once per plugin when the runtime loads it; results are ignored.
+
+    :param registry: call ``registry.add(name, factory)`` for each drift test.
+
+    Use it in plugin modules only; tests are chosen with ``[monitoring] drift_tests = [...]``.
+
+    Nothing in the core creates a drift test yet: the monitoring package (drift between a model
+    version's reference profile and windows of the request log) will, and ``modelops monitor``
+    with it. Components declared today are listed by ``modelops plugins list``.
+    """
+
+
+@hookspec
+def modelops_register_engines(registry: ComponentRegistrar) -> None:
+    """Declare execution engines (local, dask …) that map metric and drift states over data.
+
+    Called once per plugin when the runtime loads it; results are ignored.
+
+    :param registry: call ``registry.add(name, factory)`` for each engine.
+
+    Use it in plugin modules only; the engine is chosen with ``[engine] name = "name"``.
+
+    Nothing in the core creates an engine yet: the engine contract (local, then Dask mapping
+    mergeable metric, fairness, profile and dataset-check states over partitions) will, for
+    evaluation, monitoring and dataset checks. Components declared today are listed by
+    ``modelops plugins list``.
+    """
+
+
+@hookspec
+def modelops_register_steps(registry: ComponentRegistrar) -> None:
+    """Declare pipeline steps (dataset, sanitize, finetune, evaluate, gate, register …).
+
+    Called once per plugin when the runtime loads it; results are ignored. A step factory
+    takes the step's options from the pipeline file and returns an object with
+    ``run(context) -> Mapping[str, Any]`` (see :class:`modelops_core.pipeline.runner.StepContext`).
+
+    :param registry: call ``registry.add(name, factory)`` for each step.
+
+    Use it in plugin modules only; steps are chosen with ``[[pipeline.steps]] uses = "name"``.
+    """
+
+
+# --- lifecycle and event hooks -----------------------------------------------------------------
+
+
+@hookspec
+def modelops_configure(config: Config, runtime: Runtime) -> None:
+    """Called once after every plugin is loaded and the component tables are complete.
+
+    All implementations are called (fan-out); results are ignored. Wrappers are allowed.
+
+    :param config: the resolved, frozen configuration.
+    :param runtime: the runtime that loaded the plugin; keep a reference instead of a global.
+
+    Use it to set up per-runtime state such as clients or audit sinks.
+    """
+
+
+@hookspec
+def modelops_before_register(
+    name: str, version: str, metadata: Mapping[str, Any], runtime: Runtime
+) -> str | None:
+    """Decide whether a model version may be registered; return a reason to refuse it.
+
+    Called for each plugin in turn; stops at the first non-None result, and the registration
+    is refused with a :class:`~modelops_core.errors.VetoError` naming that plugin and reason.
+
+    :param name: the model name.
+    :param version: the version about to be registered.
+    :param metadata: the metadata the version will carry (including evaluation results).
+    :param runtime: the runtime doing the registration.
+    :returns: None to allow, or a human-readable reason to refuse.
+
+    Use it for policy gates; it must not change anything.
+    """
+
+
+@hookspec
+def modelops_after_register(
+    name: str, version: str, metadata: Mapping[str, Any], runtime: Runtime
+) -> None:
+    """Called after a model version was stored in the registry.
+
+    All implementations are called (fan-out); results are ignored. Wrappers are allowed.
+
+    :param name: the model name.
+    :param version: the version that was registered.
+    :param metadata: the stored metadata.
+    :param runtime: the runtime that registered it.
+
+    Use it for audit trails and notifications.
+    """
+
+
+@hookspec
+def modelops_after_evaluate(result: Mapping[str, Any], runtime: Runtime) -> None:
+    """Called after an evaluation finished, with its result.
+
+    All implementations are called (fan-out); results are ignored. Wrappers are allowed.
+
+    :param result: the evaluation result (metric name to value, plus any intervals and
+        metadata the evaluator attached); read-only.
+    :param runtime: the runtime that evaluated.
+
+    Use it to export metrics or to record evaluations elsewhere.
+    """
+
+
+@hookspec
+def modelops_on_job_status(
+    job_id: str, status: str, previous_status: str | None, provider: str, runtime: Runtime
+) -> None:
+    """Called on every status transition of a fine-tuning job.
+
+    All implementations are called (fan-out); results are ignored. Wrappers are allowed.
+
+    :param job_id: the job's id.
+    :param status: the new :class:`JobStatus` value, e.g. ``"running"``.
+    :param previous_status: the status before the transition, None for a new job.
+    :param provider: the provider running the job.
+    :param runtime: the runtime watching the job.
+
+    Use it for notifications and dashboards.
+    """
+
+
+@hookspec
+def modelops_on_alert(
+    name: str, severity: str, message: str, details: Mapping[str, Any], runtime: Runtime
+) -> None:
+    """Called when a monitor raises an alert (drift, a failed gate, a rollback).
+
+    All implementations are called (fan-out); results are ignored. Wrappers are allowed.
+
+    :param name: the alert's name, e.g. ``"drift.psi"``.
+    :param severity: ``"info"``, ``"warning"`` or ``"critical"``.
+    :param message: a human-readable summary.
+    :param details: structured details (statistic, threshold, feature …).
+    :param runtime: the runtime that raised it.
+
+    Use it to route alerts to pagers, chat or tickets.
+
+    Nothing fires it yet: the monitoring package will (drift, degraded estimated performance,
+    latency SLA and error-spike checks), and so will the rollout controller (a failed analysis,
+    an automatic rollback).
+    """

@@ -1,0 +1,2 @@
+"""The model registry: ModelRegistry (versions, aliases, lineage, audit, serializers) and version
+strings."""

@@ -1,0 +1,1 @@
+"""Experiment tracking: ExperimentTracker and its runs."""
