@@ -38,6 +38,9 @@ class JobStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    #: Stopped on request and kept (OpenAI ``paused``, Vertex ``JOB_STATE_PAUSED``): not
+    #: finished, it goes on after a resume. Added after the others (values are append-only).
+    PAUSED = "paused"
 
     @property
     def finished(self) -> bool:

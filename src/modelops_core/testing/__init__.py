@@ -32,9 +32,11 @@ from modelops_core.testing.contracts import (
     MetricExample,
     OptimizerContract,
     ProviderContract,
+    ProviderScenario,
     RegistryBackendContract,
     SanitizerContract,
     SanitizerExample,
+    ScenarioRun,
     assert_close,
 )
 from modelops_core.testing.fixtures import make_runtime
@@ -59,9 +61,11 @@ __all__ = [
     "MetricExample",
     "OptimizerContract",
     "ProviderContract",
+    "ProviderScenario",
     "RegistryBackendContract",
     "SanitizerContract",
     "SanitizerExample",
+    "ScenarioRun",
     "assert_close",
     "free_port",
     "fresh_postgres_schema",

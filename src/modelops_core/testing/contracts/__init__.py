@@ -17,7 +17,11 @@ from modelops_core.testing.contracts.engines import EngineContract
 from modelops_core.testing.contracts.features import FeatureStoreContract
 from modelops_core.testing.contracts.metrics import MetricContract, MetricExample, assert_close
 from modelops_core.testing.contracts.optimizers import OptimizerContract
-from modelops_core.testing.contracts.providers import ProviderContract
+from modelops_core.testing.contracts.providers import (
+    ProviderContract,
+    ProviderScenario,
+    ScenarioRun,
+)
 from modelops_core.testing.contracts.sanitizers import SanitizerContract, SanitizerExample
 
 __all__ = [
@@ -30,8 +34,10 @@ __all__ = [
     "MetricExample",
     "OptimizerContract",
     "ProviderContract",
+    "ProviderScenario",
     "RegistryBackendContract",
     "SanitizerContract",
     "SanitizerExample",
+    "ScenarioRun",
     "assert_close",
 ]

@@ -6,11 +6,73 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import attrs
 import pytest
 
 from modelops_core.plugins.kinds import Kind
 from modelops_core.runtime import Runtime
 from modelops_core.testing.contracts.base import ComponentContract
+
+
+def _statuses(path: Sequence[Any]) -> tuple[Any, ...]:
+    from modelops_core.finetune.provider_contract import JobStatus
+
+    return tuple(JobStatus(status) for status in path)
+
+
+def _actions(actions: Mapping[Any, str]) -> Mapping[Any, str]:
+    from modelops_core.config import frozen_mapping
+    from modelops_core.finetune.provider_contract import JobStatus
+
+    return frozen_mapping({JobStatus(status): str(name) for status, name in actions.items()})
+
+
+@attrs.frozen
+class ProviderScenario:
+    """One lifecycle or failure a provider's fake can produce, and what the provider must make
+    of it (an entry of :attr:`ProviderContract.scenarios`).
+
+    The suite arms the fake (:meth:`ProviderContract.arm_scenario`), starts a job with the
+    suite's request and polls ``get`` until the job is finished, collecting the statuses it
+    reports (``start``'s included; a status repeated by consecutive polls counts once).
+
+    :param path: the :class:`~modelops_core.finetune.provider_contract.JobStatus` values the
+        job goes through, in order, e.g. ``("validating", "queued", "running", "failed")``.
+        Empty for a scenario that ends in an error before any job exists.
+    :param actions: status -> name of a provider method the suite calls with the job id the
+        first time the job reports that status, e.g. ``{"running": "pause", "paused":
+        "resume"}`` or ``{"queued": "cancel"}``. A method the provider lacks fails the test.
+    :param error: a regular expression the finished job's ``ProviderJob.error`` must match
+        (a ``failed`` job's reason, e.g. the provider's error code).
+    :param details: entries the finished job's ``ProviderJob.details`` must contain, exactly.
+    :param raises: the :class:`~modelops_core.finetune.provider_contract.ProviderError`
+        subclass some call (``start``, ``get`` or an action) must raise. A
+        ``ProviderUnavailableError`` is transient: the suite checks it and repeats the call,
+        as ``FineTuningJob`` does, so the job goes on along ``path``. Any other error ends the
+        scenario, and ``path`` holds the statuses seen before it.
+    :param match: a regular expression the raised error's message must match.
+    :param retry_after: the ``retry_after`` (seconds) the raised error must carry, when set.
+    """
+
+    path: tuple[Any, ...] = attrs.field(default=(), converter=_statuses)
+    actions: Mapping[Any, str] = attrs.field(factory=dict, converter=_actions)
+    error: str | None = None
+    details: Mapping[str, Any] = attrs.field(factory=dict)
+    raises: type[Exception] | None = None
+    match: str | None = None
+    retry_after: float | None = None
+
+
+@attrs.frozen
+class ScenarioRun:
+    """What the suite saw while running a :class:`ProviderScenario` (given to
+    :meth:`ProviderContract.check_scenario` for extra, provider-specific checks)."""
+
+    name: str
+    path: tuple[Any, ...]
+    job: Any
+    raised: tuple[Exception, ...]
+    calls: tuple[str, ...]
 
 
 class ProviderContract(ComponentContract):
@@ -75,6 +137,10 @@ class ProviderContract(ComponentContract):
         (then the cancel test is skipped).
     :cvar finish_timeout: seconds :meth:`run_to_completion` polls before giving up.
     :cvar poll_interval: seconds between polls in :meth:`run_to_completion` (0 for fakes).
+    :cvar scenarios: scenario name -> :class:`ProviderScenario`: the lifecycles and failures the
+        provider's fake can produce (see below); each one is a test.
+    :cvar optional_capabilities: provider methods beyond the protocol that need a scenario when
+        the provider has them (``pause`` and ``resume``).
 
     Hooks a plugin may override:
 
@@ -87,6 +153,43 @@ class ProviderContract(ComponentContract):
     - :meth:`options_without_credentials`: options with the credentials left out; building the
       component or starting a job with them must raise ``MissingCredentialsError`` naming the
       env var or config key (skipped when it returns None, e.g. for the local provider).
+    - :meth:`arm_scenario`: make the component's fake follow a named scenario (below).
+
+    **Scenarios: every lifecycle and failure the fake can produce.** A fake that can walk a
+    job through pauses, queueing, a failure after training started, throttling or 5xx declares
+    each of them, with what the provider must report, in :attr:`scenarios`; the suite runs
+    every declared scenario through the provider (``test_scenario[<name>]``), so a provider
+    that forgets to map a state or to honour a retry header fails here::
+
+        from modelops_core.finetune.provider_contract import ProviderUnavailableError
+        from modelops_core.testing import ProviderContract, ProviderScenario
+
+        class TestAcmeProvider(ProviderContract):
+            ...
+            scenarios = {
+                "success": ProviderScenario(path=("validating", "queued", "running", "succeeded")),
+                "paused_and_resumed": ProviderScenario(
+                    path=("validating", "queued", "running", "paused", "running", "succeeded"),
+                    actions={"running": "pause", "paused": "resume"},
+                ),
+                "fails_while_training": ProviderScenario(
+                    path=("validating", "queued", "running", "failed"), error="server_error"
+                ),
+                "throttled": ProviderScenario(
+                    path=("validating", "queued", "running", "succeeded"),
+                    raises=ProviderUnavailableError, match="Rate limit", retry_after=2.5,
+                ),
+            }
+
+            def arm_scenario(self, component, name):
+                component.client.server.script(name)  # the next job follows this script
+
+    The scenario's ``path`` uses :class:`~modelops_core.finetune.provider_contract.JobStatus`
+    values (``"paused"`` is :attr:`JobStatus.PAUSED`). Optional capabilities: a provider with
+    ``pause(job_id)`` and ``resume(job_id)`` methods must declare a scenario whose actions use
+    both (``test_optional_capabilities_have_a_scenario``); both return a ``ProviderJob``.
+    Override :meth:`check_scenario` for checks only your provider can make (the requests the
+    fake received, say).
     """
 
     kind = Kind.PROVIDER
@@ -102,6 +205,18 @@ class ProviderContract(ComponentContract):
     cancel_while_running: ClassVar[bool] = True
     finish_timeout: ClassVar[float] = 60.0
     poll_interval: ClassVar[float] = 0.0
+    scenarios: ClassVar[Mapping[str, ProviderScenario]] = {}
+    optional_capabilities: ClassVar[Sequence[str]] = ("pause", "resume")
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """One ``test_scenario`` per declared scenario (pytest calls this on test classes)."""
+        if "scenario_name" in metafunc.fixturenames:
+            names = sorted(self.scenarios)
+            if names:
+                metafunc.parametrize("scenario_name", names)
+            else:
+                skip = pytest.mark.skip(reason="the provider declares no scenarios")
+                metafunc.parametrize("scenario_name", [pytest.param(None, marks=skip)])
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -119,6 +234,17 @@ class ProviderContract(ComponentContract):
     def options_without_credentials(self, tmp_path: Path) -> dict[str, Any] | None:
         """Options lacking credentials (None: the provider needs none, the test is skipped)."""
         return None
+
+    def arm_scenario(self, component: Any, name: str) -> None:
+        """Make the fake behind ``component`` follow scenario ``name`` for the next job (and the
+        calls about it). Must be overridden when :attr:`scenarios` is not empty."""
+        raise NotImplementedError(
+            f"{type(self).__name__} declares scenarios but does not override arm_scenario(); "
+            "make it script the fake (the next job follows the named scenario)"
+        )
+
+    def check_scenario(self, component: Any, scenario: ProviderScenario, run: ScenarioRun) -> None:
+        """Provider-specific checks after a scenario ran; default: nothing."""
 
     # -- helpers the tests (and subclasses) use --------------------------------------------
 
@@ -339,3 +465,121 @@ class ProviderContract(ComponentContract):
             assert any(name in message for name in self.credential_names), (
                 f"the error must name one of {list(self.credential_names)}: {message}"
             )
+
+    # -- scenarios -------------------------------------------------------------------------
+
+    def run_scenario(self, component: Any, name: str, tmp_path: Path) -> ScenarioRun:
+        """Arm scenario ``name``, start a job and poll it to the end; what was seen."""
+        import re
+        import time
+
+        from modelops_core.finetune.provider_contract import ProviderUnavailableError
+
+        scenario = self.scenarios[name]
+        self.arm_scenario(component, name)
+        raised: list[Exception] = []
+        calls: list[str] = []
+        request = self.request(tmp_path)
+
+        def call(what: str, function: Any, *args: Any) -> Any:
+            for _attempt in range(20):
+                calls.append(what)
+                try:
+                    return function(*args)
+                except Exception as exc:
+                    if scenario.raises is None or not isinstance(exc, scenario.raises):
+                        raise
+                    raised.append(exc)
+                    if scenario.match is not None:
+                        assert re.search(scenario.match, str(exc)), (
+                            f"scenario {name!r}: {what} raised {type(exc).__name__} whose "
+                            f"message does not match {scenario.match!r}: {exc}"
+                        )
+                    if scenario.retry_after is not None:
+                        assert getattr(exc, "retry_after", None) == scenario.retry_after, (
+                            f"scenario {name!r}: retry_after "
+                            f"{getattr(exc, 'retry_after', None)!r} != {scenario.retry_after!r}"
+                        )
+                    if not isinstance(exc, ProviderUnavailableError):
+                        return None
+            pytest.fail(f"scenario {name!r}: {what} still failed after 20 attempts")
+
+        path: list[Any] = []
+        acted: set[Any] = set()
+
+        def seen(job: Any) -> None:
+            self.assert_snapshot(job)
+            if not path or path[-1] is not job.status:
+                path.append(job.status)
+
+        job = call("start", component.start, request)
+        deadline = time.monotonic() + self.finish_timeout
+        stopped = job is None
+        if job is not None:
+            seen(job)
+        while not stopped and not job.status.finished:
+            action = scenario.actions.get(job.status)
+            if action is not None and job.status not in acted:
+                acted.add(job.status)
+                method = getattr(component, action, None)
+                assert callable(method), (
+                    f"scenario {name!r} calls {action}() when the job is {job.status.value}, "
+                    f"but the provider has no {action}() method"
+                )
+                answer = call(action, method, job.id)
+                if (
+                    answer is None
+                    and raised
+                    and not isinstance(raised[-1], ProviderUnavailableError)
+                ):
+                    break
+                if answer is not None:
+                    seen(answer)
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"scenario {name!r}: job {job.id} did not finish within "
+                    f"{self.finish_timeout}s; statuses so far {[s.value for s in path]}"
+                )
+            self.advance(component, job.id)
+            polled = call("get", component.get, job.id)
+            if polled is None:
+                break
+            job = polled
+            seen(job)
+        got = tuple(status.value for status in path)
+        want = tuple(status.value for status in scenario.path)
+        assert got == want, f"scenario {name!r}: the job went through {got}, expected {want}"
+        if scenario.raises is not None:
+            assert raised, (
+                f"scenario {name!r}: expected {scenario.raises.__name__} from some call "
+                f"({', '.join(dict.fromkeys(calls))}), none was raised"
+            )
+        if scenario.error is not None:
+            error = None if job is None else job.error
+            assert error is not None and re.search(scenario.error, error), (
+                f"scenario {name!r}: the job's error {error!r} does not match {scenario.error!r}"
+            )
+        if scenario.details:
+            details = {} if job is None else dict(job.details)
+            shown = {key: details.get(key) for key in scenario.details}
+            assert shown == dict(scenario.details), f"scenario {name!r}: details {shown}"
+        return ScenarioRun(name, tuple(path), job, tuple(raised), tuple(calls))
+
+    def test_scenario(self, component: Any, tmp_path: Path, scenario_name: str) -> None:
+        run = self.run_scenario(component, scenario_name, tmp_path)
+        self.check_scenario(component, self.scenarios[scenario_name], run)
+
+    def test_optional_capabilities_have_a_scenario(self, component: Any) -> None:
+        present = [
+            name for name in self.optional_capabilities if callable(getattr(component, name, None))
+        ]
+        if not present:
+            pytest.skip("the provider has none of the optional capabilities")
+        used = {
+            action for scenario in self.scenarios.values() for action in scenario.actions.values()
+        }
+        missing = [name for name in present if name not in used]
+        assert not missing, (
+            f"the provider has {missing} but no declared scenario calls them; add one to "
+            "`scenarios` with actions={...} (e.g. {'running': 'pause', 'paused': 'resume'})"
+        )
