@@ -17,8 +17,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelops_core.features.values import (
     DEFAULT_FEATURE_SET,
@@ -41,6 +40,7 @@ from modelops_core.features.values import (
     schema_of,
 )
 from modelops_core.plugins.kinds import Kind
+from modelops_core.store.facade import Facade, FacadeClosedError
 
 if TYPE_CHECKING:
     from modelops_core.features.vectors import MetadataFilter
@@ -50,7 +50,11 @@ if TYPE_CHECKING:
 Timestamp = float | datetime.datetime
 Duration = float | datetime.timedelta
 
-__all__ = ["FeatureStore"]
+__all__ = ["FeatureStore", "FeatureStoreClosedError"]
+
+
+class FeatureStoreClosedError(FacadeClosedError, FeatureStoreError):
+    """A :class:`FeatureStore` was used after :meth:`FeatureStore.close`."""
 
 
 def _seconds(value: Timestamp | None) -> float | None:
@@ -75,8 +79,11 @@ def _duration(value: Duration | None) -> float | None:
     return seconds
 
 
-class FeatureStore:
+class FeatureStore(Facade):
     """Push and read features per entity; store and search embeddings.
+
+    Close it (or use it in ``with``) to close the backend it opened; a closed store raises
+    :class:`FeatureStoreClosedError` when used.
 
     :param runtime: the runtime whose ``[features]`` choice builds the backend (default: a
         runtime on the configuration found from the working directory).
@@ -84,6 +91,9 @@ class FeatureStore:
     :param ttl: the default time to live of pushed rows, in seconds (None: forever).
     :param clock: the current time in seconds (tests pass a fake clock).
     """
+
+    _component_attributes: ClassVar[tuple[str, ...]] = ("_backend",)
+    _closed_error = FeatureStoreClosedError
 
     def __init__(
         self,
@@ -97,9 +107,9 @@ class FeatureStore:
             from modelops_core.runtime import Runtime
 
             runtime = Runtime()
+        super().__init__()
         self.runtime = runtime
-        self._backend = backend
-        self._owned = False
+        self._backend: FeatureStoreComponent | None = backend
         self.ttl = _duration(ttl)
         self.clock = clock
         self._schemas: dict[tuple[str, int], SchemaCheck] = {}
@@ -111,32 +121,18 @@ class FeatureStore:
     @property
     def backend(self) -> FeatureStoreComponent:
         """The backend (created on first use from ``[features] store``)."""
-        if self._backend is None:
-            assert self.runtime is not None
-            config = self.runtime.config
-            self._backend = self.runtime.create(
-                Kind.FEATURE_STORE, config.features, home=str(config.home)
-            )
-            self._owned = True
-        return self._backend
+        backend = self._backend
+        if backend is None:
+            backend = self._open("_backend", self._build_backend)
+        return backend
 
-    def close(self) -> None:
-        """Close the backend if this store created it."""
-        if self._owned and self._backend is not None:
-            self._backend.close()
-            self._backend = None
-            self._owned = False
-
-    def __enter__(self) -> FeatureStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _build_backend(self) -> FeatureStoreComponent:
+        assert self.runtime is not None
+        config = self.runtime.config
+        built: FeatureStoreComponent = self.runtime.create(
+            Kind.FEATURE_STORE, config.features, home=str(config.home)
+        )
+        return built
 
     # --- feature sets --------------------------------------------------------------------------
 

@@ -10,9 +10,10 @@ on every change: ``job.id``, ``job.provider``, ``job.status``, ``job.raw_status`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelops_core.finetune.errors import JobNotFoundError
+from modelops_core.store.facade import Facade
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
@@ -23,14 +24,32 @@ EXPERIMENT = "fine-tuning"
 _SCAN_LIMIT = 100_000
 
 
-class JobStore:
-    """Read and write fine-tuning jobs in the tracking store of ``runtime``."""
+class JobStore(Facade):
+    """Read and write fine-tuning jobs in the tracking store of ``runtime``.
+
+    :param tracker: a tracker to use (not closed here); default: one on ``runtime``, opened on
+        first use and closed by :meth:`close`.
+    """
+
+    _component_attributes: ClassVar[tuple[str, ...]] = ("_tracker",)
 
     def __init__(self, runtime: Runtime, tracker: ExperimentTracker | None = None) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self._tracker = tracker
+
+    @property
+    def tracker(self) -> ExperimentTracker:
+        """The tracker the jobs are runs of."""
+        tracker = self._tracker
+        if tracker is None:
+            tracker = self._open("_tracker", self._build_tracker)
+        return tracker
+
+    def _build_tracker(self) -> ExperimentTracker:
         from modelops_core.tracking.tracker import ExperimentTracker
 
-        self._owned = tracker is None
-        self.tracker = tracker if tracker is not None else ExperimentTracker(runtime)
+        return ExperimentTracker(self.runtime)
 
     def create(self, params: Mapping[str, Any], tags: Mapping[str, Any]) -> str:
         """A new run for a job about to start; returns the run id."""
@@ -95,8 +114,3 @@ class JobStore:
             for run in self.tracker.list_runs(EXPERIMENT, _SCAN_LIMIT)
             if all(run.tags.get(key) == value for key, value in tags.items())
         ]
-
-    def close(self) -> None:
-        """Close the tracker when this store created it."""
-        if self._owned:
-            self.tracker.close()

@@ -22,6 +22,7 @@ from modelops_core.optimize.values import (
     parse_optimized_model_id,
 )
 from modelops_core.plugins.kinds import Kind
+from modelops_core.store.facade import Facade
 
 if TYPE_CHECKING:
     from modelops_core.config import ComponentChoice
@@ -100,10 +101,13 @@ class ParentCounter:
             self.calls = self.inputs = self.input_tokens = self.output_tokens = 0
 
 
-class ServedModel:
+class ServedModel(Facade):
     """An optimized model ready to serve: ``predict(inputs)`` runs through every technique.
 
-    Thread-safe: micro-batching groups calls made from several threads.
+    Thread-safe: micro-batching groups calls made from several threads. It owns its techniques
+    and parent provider: :meth:`close` (or the end of a ``with`` block) closes them, outermost
+    technique first and the parent last, and ``predict`` raises
+    :class:`~modelops_core.store.facade.FacadeClosedError` afterwards.
     """
 
     def __init__(
@@ -115,24 +119,23 @@ class ServedModel:
         parent: Any,
         counter: ParentCounter,
     ) -> None:
+        super().__init__()
         self.model_id = model_id
         self.record = record
         self._predict = predict
         self._components = list(components)
         self.parent = parent
         self.counter = counter
+        # closed in reverse: the outermost technique first, the parent they wrap last
+        for component in [parent, *self._components]:
+            self._adopt(component)
 
     def predict(self, inputs: Sequence[str]) -> list[Any]:
+        if self._closed:
+            self._check_open("techniques and parent model")
         if isinstance(inputs, str):
             raise TypeError("predict() takes a list of inputs; wrap a single text in [text].")
         return list(self._predict(list(inputs)))
-
-    def close(self) -> None:
-        """Close the techniques and the parent provider (connections, files)."""
-        for component in [*self._components, self.parent]:
-            close = getattr(component, "close", None)
-            if callable(close):
-                close()
 
 
 def assemble(

@@ -20,7 +20,6 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -41,7 +40,7 @@ from modelops_core.store.contract import (
     VersionNotFoundError,
     check_artifact_ref,
 )
-from modelops_core.store.lazy_open import OpenedStores
+from modelops_core.store.lazy_open import StoreFacade
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
@@ -252,8 +251,11 @@ def _evaluation_mapping(evaluation: Any) -> dict[str, Any]:
 # --- the facade --------------------------------------------------------------------------------
 
 
-class ModelRegistry:
+class ModelRegistry(StoreFacade):
     """Register, find, alias, roll back and load model versions.
+
+    Close it (or use it in ``with``) to close the backend and store it opened; a closed
+    registry raises :class:`~modelops_core.store.facade.FacadeClosedError` when used.
 
     :param runtime: the runtime whose configuration chooses the backend and artifact store
         (default: a new :class:`~modelops_core.runtime.Runtime`).
@@ -280,11 +282,8 @@ class ModelRegistry:
             from modelops_core.runtime import Runtime
 
             runtime = Runtime()
-        self.runtime = runtime
+        super().__init__(runtime, "registry", RegistryBackend, backend=backend, artifacts=artifacts)
         self.actor = actor or _default_actor(runtime.environ)
-        self._stores = OpenedStores(
-            runtime, "registry", RegistryBackend, backend=backend, artifacts=artifacts
-        )
         self._serializers: dict[str, Serializer] = {}
         self._valid_names: set[str] = set()
         self._checked_backend: RegistryBackend | None = None
@@ -298,32 +297,17 @@ class ModelRegistry:
     @property
     def backend(self) -> RegistryBackend:
         """The registry backend (created on first use from ``[registry]``)."""
-        backend: RegistryBackend = self._stores.backend()
+        backend: RegistryBackend = self._opened_backend()
         return backend
 
     @property
     def artifacts(self) -> ArtifactStore:
         """The artifact store (created on first use from ``[artifacts]``)."""
-        return self._stores.artifacts()
+        return self._opened_artifacts()
 
     def add_serializer(self, serializer: Serializer) -> None:
         """Make ``serializer`` available for registering and loading in-memory models."""
         self._serializers[serializer.name] = serializer
-
-    def close(self) -> None:
-        """Close the backend and store this registry created."""
-        self._stores.close()
-
-    def __enter__(self) -> ModelRegistry:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- registering ---------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from modelops_core.store.contract import (
     RunRecord,
     TrackingBackend,
 )
-from modelops_core.store.lazy_open import OpenedStores
+from modelops_core.store.lazy_open import StoreFacade
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
@@ -42,8 +42,11 @@ class _StartDescriptor:
         return tracker._start
 
 
-class ExperimentTracker:
+class ExperimentTracker(StoreFacade):
     """Start and query tracking runs.
+
+    Close it (or use it in ``with``) to close the backend and store it opened; a closed
+    tracker raises :class:`~modelops_core.store.facade.FacadeClosedError` when used.
 
     :param runtime: the runtime whose configuration chooses the backend (default: a new one).
     :param backend: a tracking backend object to use instead of ``[tracking] backend``.
@@ -65,23 +68,20 @@ class ExperimentTracker:
             from modelops_core.runtime import Runtime
 
             runtime = Runtime()
-        self.runtime = runtime
+        super().__init__(runtime, "tracking", TrackingBackend, backend=backend, artifacts=artifacts)
         self.capture_environment = capture_environment
-        self._stores = OpenedStores(
-            runtime, "tracking", TrackingBackend, backend=backend, artifacts=artifacts
-        )
         self._environment: dict[str, Any] | None = None
 
     @property
     def backend(self) -> TrackingBackend:
         """The tracking backend (created on first use from ``[tracking]``)."""
-        backend: TrackingBackend = self._stores.backend()
+        backend: TrackingBackend = self._opened_backend()
         return backend
 
     @property
     def artifacts(self) -> ArtifactStore:
         """The artifact store for :meth:`Run.log_artifact`."""
-        return self._stores.artifacts()
+        return self._opened_artifacts()
 
     def _start(self, name: str, *, tags: Mapping[str, Any] | None = None) -> Run:
         """Start a run of experiment ``name``; use it as a context manager."""
@@ -133,10 +133,6 @@ class ExperimentTracker:
                 last[point.key] = point.value
             table[run_id] = {"params": dict(record.params), "metrics": last}
         return table
-
-    def close(self) -> None:
-        """Close the backend and store this tracker created."""
-        self._stores.close()
 
 
 class Run:
