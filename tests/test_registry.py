@@ -6,6 +6,7 @@ These tests need the plugins modelops-store-sql and modelops-artifacts-local; th
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from open_files import closed_underneath, open_files_under
 
 from modelops_core import hookimpl
 from modelops_core.config import ComponentChoice, Config
@@ -33,8 +35,10 @@ from modelops_core.store.contract import (
     DuplicateVersionError,
     InvalidModelNameError,
     ModelNotFoundError,
+    StorageError,
     VersionNotFoundError,
 )
+from modelops_core.store.facade import FacadeClosedError
 from modelops_core.testing import make_runtime
 
 store_plugin = pytest.importorskip(
@@ -384,6 +388,105 @@ def test_the_default_registry_uses_the_working_directory(
         registry.register("test", "1.0", {"a": 1})
     assert (tmp_path / ".modelops" / "modelops.db").is_file()
     assert (tmp_path / ".modelops" / "artifacts" / "blobs").is_dir()
+
+
+# --- lifecycle: close, with, use after close ---------------------------------------------------
+
+OPEN_STORE = [
+    "artifacts/blobs",
+    "modelops.db",
+    "modelops.db-shm",
+    "modelops.db-wal",
+    "modelops.db.writer-lock",
+]
+
+
+def closed_message(facade: str, action: str) -> str:
+    return (
+        f"This {facade} was closed (by close() or the end of its `with` block), so it cannot "
+        f"{action}. Create a new {facade} for more work, or do the work inside "
+        f"`with {facade}(...) as ...:`."
+    )
+
+
+def test_the_with_block_closes_the_backend_and_the_artifact_store(tmp_path: Path) -> None:
+    home = tmp_path / ".modelops"
+    with ModelRegistry(new_runtime(home)) as registry:
+        registry.register("churn", "1", {"w": 1})
+        assert open_files_under(home) == OPEN_STORE
+    assert open_files_under(home) == []
+    assert registry.closed
+
+
+def test_a_closed_registry_refuses_to_be_used_and_nothing_is_written(tmp_path: Path) -> None:
+    home = tmp_path / ".modelops"
+    registry = ModelRegistry(new_runtime(home))
+    registry.register("churn", "1", {"w": 1})
+    registry.close()
+    with pytest.raises(FacadeClosedError) as caught:
+        registry.register("churn", "2", {"w": 2})
+    assert str(caught.value) == closed_message("ModelRegistry", "open its backend")
+    with pytest.raises(FacadeClosedError, match="cannot open its backend"):
+        registry.list_models()
+    with pytest.raises(FacadeClosedError, match="cannot open its artifacts"):
+        registry.artifacts.put_bytes(b"late")
+    assert open_files_under(home) == []  # nothing was opened again behind the caller's back
+    assert isinstance(caught.value, StorageError)
+    with ModelRegistry(new_runtime(home)) as again:
+        assert again.list_versions("churn") == ["1"]
+        assert again.load("churn", "1") == {"w": 1}
+
+
+def test_closing_twice_is_fine_and_given_components_stay_open(tmp_path: Path) -> None:
+    home = tmp_path / ".modelops"
+    runtime = new_runtime(home)
+    with ModelRegistry(runtime) as owner:
+        backend, artifacts = owner.backend, owner.artifacts
+        with ModelRegistry(runtime, backend=backend, artifacts=artifacts) as borrower:
+            borrower.register("churn", "1", {"w": 1})
+        borrower.close()
+        assert borrower.closed
+        assert owner.load("churn", "1") == {"w": 1}  # the borrowed stores were not closed
+    owner.close()
+    assert open_files_under(home) == []
+
+
+@pytest.mark.parametrize("first", ["backend", "artifacts"])
+def test_a_store_whose_close_raises_still_lets_the_other_close(tmp_path: Path, first: str) -> None:
+    """The SQLite store's lock descriptor is closed underneath it, so its close() raises
+    EBADF; the artifact store is closed all the same, whichever was opened first."""
+    home = tmp_path / ".modelops"
+    registry = ModelRegistry(new_runtime(home))
+    getattr(registry, first)  # opened first: closed last
+    registry.register("churn", "1", {"w": 1})
+    with closed_underneath(home / "modelops.db.writer-lock"), pytest.raises(OSError) as caught:
+        registry.close()
+    assert caught.value.errno == errno.EBADF
+    assert open_files_under(home) == []
+    assert registry.closed
+    registry.close()  # the failure is reported once
+    with ModelRegistry(new_runtime(home)) as again:
+        assert again.load("churn", "1") == {"w": 1}
+
+
+def test_the_store_opened_last_is_closed_first(tmp_path: Path) -> None:
+    """Both closes fail: the artifact store's (opened last) is raised, the backend's is a note."""
+    home = tmp_path / ".modelops"
+    registry = ModelRegistry(new_runtime(home))
+    registry.register("churn", "1", {"w": 1})  # opens the backend, then the artifact store
+    backend = registry.backend
+    with (
+        closed_underneath(home / "modelops.db.writer-lock"),
+        closed_underneath(home / "artifacts" / "blobs"),
+        pytest.raises(OSError) as caught,
+    ):
+        registry.close()
+    assert caught.value.errno == errno.EBADF
+    assert caught.value.__notes__ == [
+        f"Closing {backend!r} of this ModelRegistry also failed: "
+        "OSError: [Errno 9] Bad file descriptor"
+    ]
+    assert open_files_under(home) == []
 
 
 # --- concurrency --------------------------------------------------------------------------------

@@ -110,6 +110,8 @@ class ServedModel(Facade):
     :class:`~modelops_core.store.facade.FacadeClosedError` afterwards.
     """
 
+    _reopen_hint = "Serve the model again with InferenceOptimizer(runtime).serve(model_id)."
+
     def __init__(
         self,
         model_id: str,
@@ -132,7 +134,7 @@ class ServedModel(Facade):
 
     def predict(self, inputs: Sequence[str]) -> list[Any]:
         if self._closed:
-            self._check_open("techniques and parent model")
+            self._check_open("predict")
         if isinstance(inputs, str):
             raise TypeError("predict() takes a list of inputs; wrap a single text in [text].")
         return list(self._predict(list(inputs)))

@@ -44,6 +44,8 @@ class Facade:
     _component_attributes: ClassVar[tuple[str, ...]] = ()
     #: The error raised on use after close (a subclass may add its own family to it).
     _closed_error: ClassVar[type[FacadeClosedError]] = FacadeClosedError
+    #: How to get a working one again, said by that error (default: create a new one).
+    _reopen_hint: ClassVar[str] = ""
 
     def __init__(self) -> None:
         self._opened: list[Any] = []  # components this facade built, in order of opening
@@ -59,7 +61,7 @@ class Facade:
 
         :raises FacadeClosedError: the facade was closed.
         """
-        self._check_open(attribute.strip("_"))
+        self._check_open(f"open its {attribute.strip('_')}")
         component = build()
         self._opened.append(component)
         setattr(self, attribute, component)
@@ -69,15 +71,18 @@ class Facade:
         """Close ``component`` (built by someone else for this facade) with the facade."""
         self._opened.append(component)
 
-    def _check_open(self, what: str) -> None:
-        """Raise :class:`FacadeClosedError` when the facade was closed; ``what`` is what the
-        caller wanted (``"backend"``, ``"predict"`` …), named in the message."""
+    def _check_open(self, action: str) -> None:
+        """Raise :class:`FacadeClosedError` when the facade was closed; ``action`` is what
+        the caller wanted (``"open its backend"``, ``"predict"`` …), named in the message."""
         if self._closed:
             name = type(self).__name__
+            hint = self._reopen_hint or (
+                f"Create a new {name} for more work, or do the work inside "
+                f"`with {name}(...) as ...:`."
+            )
             raise self._closed_error(
                 f"This {name} was closed (by close() or the end of its `with` block), so it "
-                f"cannot open its {what} again. Create a new {name} for more work, or do the "
-                f"work inside `with {name}(...) as ...:`."
+                f"cannot {action}. {hint}"
             )
 
     def close(self) -> None:
