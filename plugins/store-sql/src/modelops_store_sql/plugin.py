@@ -1,8 +1,10 @@
 """The ``modelops-store-sql`` plugin: declares the registry and tracking backend ``sql``.
 
-One ``registry_backend`` component named ``sql`` serves both the model registry
-(``[registry] backend = "sql"``) and experiment tracking (``[tracking] backend = "sql"``).
-Importing this module imports neither sqlite3 nor psycopg.
+The core chooses the backend of ``[registry]`` and of ``[tracking]`` among the components of
+one kind, ``registry_backend``, so the one component ``sql`` serves both:
+``modelops_store_sql.store:SqlStore``, the registry backend (``SqlRegistry``) and the tracking
+backend (``SqlTracking``) on one connection. Importing this module imports neither sqlite3 nor
+psycopg.
 """
 
 from __future__ import annotations
