@@ -5,14 +5,19 @@ Skipped (with that reason) when modelops-store-sql / modelops-artifacts-local ar
 
 from __future__ import annotations
 
+import errno
 import time
 from pathlib import Path
 
 import pytest
+from open_files import closed_underneath, open_files_under
 
 from modelops_core.config import Config
+from modelops_core.finetune.job_tracking import JobStore
 from modelops_core.registry.model_registry import ModelRegistry
+from modelops_core.runtime import Runtime
 from modelops_core.store.contract import MetricPoint, RunNotFoundError
+from modelops_core.store.facade import FacadeClosedError
 from modelops_core.testing import make_runtime
 from modelops_core.tracking.tracker import ExperimentTracker, git_commit
 
@@ -25,15 +30,17 @@ artifacts_plugin = pytest.importorskip(
 )
 
 
-@pytest.fixture
-def tracker(tmp_path: Path) -> ExperimentTracker:
-    home = tmp_path / ".modelops"
-    runtime = make_runtime(
+def new_runtime(home: Path) -> Runtime:
+    return make_runtime(
         home,
         [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)],
         config=Config(home=home),
     )
-    opened = ExperimentTracker(runtime, capture_environment=False)
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> ExperimentTracker:
+    opened = ExperimentTracker(new_runtime(tmp_path / ".modelops"), capture_environment=False)
     yield opened
     opened.close()
 
@@ -169,3 +176,86 @@ def test_a_changed_tag_is_found_by_its_new_value_only(tracker: ExperimentTracker
     assert [r.run_id for r in tracker.find_runs(tags={"job.status": "succeeded"})] == [run.id]
     assert tracker.find_runs(tags={"attempt": "1"}) == []  # JSON values: 1 is not "1"
     assert len(tracker.find_runs(tags={"attempt": 1})) == 1
+
+
+# --- lifecycle: close, with, use after close ---------------------------------------------------
+
+OPEN_STORE = [
+    "artifacts/blobs",
+    "modelops.db",
+    "modelops.db-shm",
+    "modelops.db-wal",
+    "modelops.db.writer-lock",
+]
+
+
+def closed_message(facade: str, action: str) -> str:
+    return (
+        f"This {facade} was closed (by close() or the end of its `with` block), so it cannot "
+        f"{action}. Create a new {facade} for more work, or do the work inside "
+        f"`with {facade}(...) as ...:`."
+    )
+
+
+def test_the_with_block_closes_the_tracking_store(tmp_path: Path) -> None:
+    home, report = tmp_path / ".modelops", tmp_path / "report.txt"
+    report.write_text("ok")
+    with ExperimentTracker(new_runtime(home), capture_environment=False) as tracker:
+        with tracker.start("train") as run:
+            run.log_artifact(report)
+        assert open_files_under(home) == OPEN_STORE
+    assert open_files_under(home) == []
+    assert tracker.closed
+    tracker.close()  # twice is fine
+
+
+def test_a_closed_tracker_refuses_to_be_used_and_records_nothing(tmp_path: Path) -> None:
+    home, report = tmp_path / ".modelops", tmp_path / "report.txt"
+    report.write_text("ok")
+    tracker = ExperimentTracker(new_runtime(home), capture_environment=False)
+    run = tracker.start("train")
+    tracker.close()
+    with pytest.raises(FacadeClosedError) as caught:
+        tracker.start("late")
+    assert str(caught.value) == closed_message("ExperimentTracker", "open its backend")
+    with pytest.raises(FacadeClosedError, match="cannot open its backend"):
+        tracker.find_runs("train")
+    with pytest.raises(FacadeClosedError, match="cannot open its artifacts"):
+        run.log_artifact(report)  # a run of a closed tracker cannot open its store either
+    assert open_files_under(home) == []
+    with ExperimentTracker(new_runtime(home), capture_environment=False) as again:
+        assert [(r.experiment, dict(r.artifacts)) for r in again.list_runs()] == [("train", {})]
+
+
+def test_a_backend_whose_close_raises_still_lets_the_artifact_store_close(tmp_path: Path) -> None:
+    home, report = tmp_path / ".modelops", tmp_path / "report.txt"
+    report.write_text("ok")
+    tracker = ExperimentTracker(new_runtime(home), capture_environment=False)
+    tracker.artifacts.put_bytes(b"notes")  # the artifact store is opened first, closed last
+    with tracker.start("train") as run:
+        run.log_artifact(report)
+    with closed_underneath(home / "modelops.db.writer-lock"), pytest.raises(OSError) as caught:
+        tracker.close()
+    assert caught.value.errno == errno.EBADF
+    assert open_files_under(home) == []
+    tracker.close()  # the failure is reported once
+    with ExperimentTracker(new_runtime(home), capture_environment=False) as again:
+        assert list(again.get_run(run.id).artifacts) == ["report.txt"]
+
+
+def test_a_job_store_closes_the_tracker_it_opened_not_a_given_one(tmp_path: Path) -> None:
+    home = tmp_path / ".modelops"
+    runtime = new_runtime(home)
+    with JobStore(runtime) as jobs:
+        run_id = jobs.create({"model": "m"}, {"job.id": "ft-1"})
+        opened = jobs.tracker
+    assert opened.closed and open_files_under(home) == []
+    with pytest.raises(FacadeClosedError) as caught:
+        jobs.find("ft-1")
+    assert str(caught.value) == closed_message("JobStore", "open its tracker")
+    with ExperimentTracker(runtime, capture_environment=False) as given:
+        borrowed = JobStore(runtime, tracker=given)
+        assert borrowed.find("ft-1").run_id == run_id
+        borrowed.close()
+        borrowed.close()
+        assert not given.closed and given.get_run(run_id).params == {"model": "m"}
