@@ -239,3 +239,69 @@ def test_plain_version_ranges_are_checked_like_packaging_does():
         assert _fits_plain_release(specifier, version) is expected, (specifier, version)
     assert _fits_plain_release("~=1.0", "1.0") is None  # left to packaging
     assert _fits_plain_release(">=1.0", "1.0rc1") is None
+
+
+def test_each_plugin_registers_only_its_own_components():
+    def metrics_plugin(*names):
+        plugin = types.SimpleNamespace()
+
+        @hookimpl
+        def modelops_register_metrics(registry):
+            for name in names:
+                registry.add(name, "statistics:mean")
+
+        plugin.modelops_register_metrics = modelops_register_metrics
+        return plugin
+
+    loaded = Runtime(Config(), autoload=False, environ={}, plugins=[
+        ("a", metrics_plugin("a.one", "a.two")), ("b", metrics_plugin("b.one"))])  # fmt: skip
+    loaded.register_plugin(metrics_plugin("c.one"), "c")
+    assert [loaded.components.by_plugin(name) for name in "abc"] == [
+        {"metric": ["a.one", "a.two"]}, {"metric": ["b.one"]}, {"metric": ["c.one"]}]  # fmt: skip
+
+
+def test_a_registration_hook_written_as_a_wrapper_is_refused():
+    class Wrapping:
+        @hookimpl(wrapper=True)
+        def modelops_register_metrics(self, registry):
+            return (yield)
+
+    with pytest.raises(PluginHookError) as caught:
+        Runtime(Config(), plugins=[("wrapping", Wrapping())], autoload=False, environ={})
+    assert str(caught.value) == (
+        "plugin 'wrapping' (registered in code, no distribution) implements "
+        "modelops_register_metrics as a wrapper; registration hooks must be plain functions "
+        "that call registry.add(...)."
+    )
+
+
+def test_registration_hooks_are_called_through_pluggy(capsys):
+    plugin = types.SimpleNamespace()
+
+    @hookimpl
+    def modelops_register_metrics(registry):
+        registry.add("traced.metric", "statistics:mean")
+
+    plugin.modelops_register_metrics = modelops_register_metrics
+    Runtime(Config(), plugins=[("traced", plugin)], autoload=False,
+            environ={"MODELOPS_TRACE_PLUGINS": "1"})  # fmt: skip
+    assert "modelops_register_metrics [hook]" in capsys.readouterr().err
+
+
+def test_the_core_never_reaches_into_pluggy_hook_implementations():
+    """``impl.function`` / ``impl.argnames`` are pluggy internals: call hooks through pluggy
+    (a ``firstresult`` spec, a subset hook caller), never the implementing function itself."""
+    import re
+    from pathlib import Path
+
+    import modelops_core
+
+    internals = re.compile(r"\.(function|argnames|kwargnames)\b|\._(hookimpls|hookexec)\b")
+    root = Path(modelops_core.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if internals.search(line)
+    ]
+    assert found == []

@@ -20,6 +20,7 @@ from modelops_core.plugins.discovery import (
     PluginLoader,
     Selection,
     new_plugin_manager,
+    one_plugin_caller,
 )
 from modelops_core.plugins.kinds import Kind
 
@@ -54,6 +55,7 @@ class Runtime:
             self.manager,
             self.components,
             strict=settings.strict if strict is None else strict,
+            environ=self.environ,
         )
         selection = Selection.from_settings(settings.disable, settings.load, self.environ)
         if autoload:
@@ -81,10 +83,9 @@ class Runtime:
     def register_plugin(self, plugin: object, name: str | None = None) -> None:
         """Register one more plugin object; its components become available at once."""
         self._loader.register(plugin, name)
-        self.manager.subset_hook_caller(
-            "modelops_configure",
-            remove_plugins=[p for p in self.manager.get_plugins() if p is not plugin],
-        )(config=self.config, runtime=self)
+        if self.manager.is_registered(plugin):  # not when lenient mode skipped it
+            configure = one_plugin_caller(self.manager, "modelops_configure", plugin, self.environ)
+            configure(config=self.config, runtime=self)
 
     def create(self, kind: Kind | str, choice: ComponentChoice | str, **options: Any) -> Any:
         """Build a component of ``kind`` from a config choice or a name plus ``options``.
@@ -108,17 +109,64 @@ class Runtime:
         )
 
     def veto(self, hook_name: str, **kwargs: Any) -> None:
-        """Ask each implementation of a ``modelops_before_*`` hook in turn; raise on refusal."""
+        """Ask a ``modelops_before_*`` hook; raise :class:`VetoError` if a plugin refuses.
+
+        The hook is declared ``firstresult=True``, so pluggy asks the implementations in its
+        call order and stops at the first non-None result: the reason to refuse. The error
+        names the plugin that gave it (``runtime`` is passed unless ``kwargs`` has one).
+        """
+        if not hook_name.startswith("modelops_before_"):
+            raise ValueError(
+                f"{hook_name!r} is not a modelops_before_* hook; only those can refuse an "
+                "operation (see docs/hooks.md). Call other hooks with runtime.hook.<name>(...)."
+            )
         caller = getattr(self.hook, hook_name)
+        # get_hookimpls() is public HookCaller API (an implementation's function and argument
+        # names are pluggy's internals, never used here); nobody gating is the common case,
+        # and skipping the call keeps a registration as cheap as before.
+        implementations = caller.get_hookimpls()
+        if not implementations:
+            return
         kwargs.setdefault("runtime", self)
-        for impl in reversed(caller.get_hookimpls()):  # pluggy's call order
-            if impl.hookwrapper or impl.wrapper:
-                continue
-            reason = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            if reason is not None:
-                plugin = self.manager.get_name(impl.plugin) or repr(impl.plugin)
-                raise VetoError(
-                    f"Refused by plugin {plugin!r} ({hook_name}): {reason}",
-                    reason=str(reason),
-                    plugin=plugin,
-                )
+        reason = caller(**kwargs)
+        if reason is None:
+            return
+        names = [
+            self.manager.get_name(plugin) or repr(plugin)
+            for plugin in self._refusers(hook_name, implementations, kwargs)
+        ]
+        if len(names) == 1:
+            message = f"Refused by plugin {names[0]!r} ({hook_name}): {reason}"
+        else:
+            candidates = ", ".join(repr(name) for name in names)
+            message = f"Refused by one of the plugins {candidates} ({hook_name}): {reason}"
+        raise VetoError(message, reason=str(reason), plugin=", ".join(names))
+
+    def _refusers(
+        self, hook_name: str, implementations: list[Any], kwargs: Mapping[str, Any]
+    ) -> list[object]:
+        """The plugin whose implementation refused (a one-item list), else every candidate.
+
+        pluggy returns the first result but not whose it was. With one plugin on the hook it is
+        that one; with several, each plain implementation is asked again on its own in pluggy's
+        call order (a ``before_*`` hook must not change anything, so asking twice is safe) and
+        the first to refuse is named. If none refuses again (an answer that changed, or a
+        wrapper that replaced the result), every plugin on the hook is a candidate.
+        """
+        in_call_order = list(reversed(implementations))  # wrappers first, outermost first
+        candidates: list[object] = []
+        gates: list[object] = []
+        for implementation in in_call_order:
+            plugin = implementation.plugin
+            if not any(plugin is seen for seen in candidates):
+                candidates.append(plugin)
+            is_gate = not (implementation.wrapper or implementation.hookwrapper)
+            if is_gate and not any(plugin is seen for seen in gates):
+                gates.append(plugin)
+        if len(candidates) == 1:
+            return candidates
+        for gate in gates:
+            alone = one_plugin_caller(self.manager, hook_name, gate, self.environ)
+            if alone(**kwargs) is not None:
+                return [gate]
+        return candidates

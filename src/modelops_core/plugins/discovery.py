@@ -127,6 +127,41 @@ def new_plugin_manager(environ: Mapping[str, str]) -> pluggy.PluginManager:
     return manager
 
 
+def one_plugin_caller(
+    manager: pluggy.PluginManager,
+    hook_name: str,
+    plugin: object,
+    environ: Mapping[str, str] | None = None,
+) -> pluggy.HookCaller:
+    """A caller of ``hook_name`` that reaches the implementations of ``plugin`` only.
+
+    Through pluggy's public API, never by calling an implementation's function: the hook's own
+    caller when no other plugin implements it, else
+    :meth:`pluggy.PluginManager.subset_hook_caller` without the others. That one keeps plugins
+    in a set, so when a plugin on the hook cannot be hashed (a ``SimpleNamespace``, a class that
+    compares by value) ``plugin`` is registered alone on a private plugin manager instead
+    (slower, traced like ``manager`` when ``environ`` asks for tracing).
+    """
+    caller: pluggy.HookCaller = getattr(manager.hook, hook_name)
+    others = [impl.plugin for impl in caller.get_hookimpls() if impl.plugin is not plugin]
+    if not others:
+        return caller
+    if _hashable(plugin) and all(_hashable(other) for other in others):
+        return manager.subset_hook_caller(hook_name, remove_plugins=others)
+    alone = new_plugin_manager(environ or {})
+    alone.register(plugin, name=manager.get_name(plugin))
+    hook: pluggy.HookCaller = getattr(alone.hook, hook_name)
+    return hook
+
+
+def _hashable(plugin: object) -> bool:
+    try:
+        hash(plugin)
+    except TypeError:
+        return False
+    return True
+
+
 def _masked_stderr_write(text: str) -> None:
     """Write a trace line to stderr, URL passwords masked (hook arguments hold the config)."""
     from modelops_core.config import mask_urls_in
@@ -304,10 +339,12 @@ class PluginLoader:
         *,
         strict: bool = True,
         report: Callable[[PluginError], None] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.manager = manager
         self.tables = tables
         self.strict = strict
+        self.environ: Mapping[str, str] = environ or {}
         self.loaded: dict[str, PluginInfo] = {}
         self.problems: list[PluginError] = []
         self._report = report
@@ -402,32 +439,35 @@ class PluginLoader:
             )
 
     def _collect_components(self, plugin: object, info: PluginInfo) -> list[Any]:
+        """The components ``plugin`` declares: its registration hooks, called through pluggy
+        with no other plugin taking part, each with a registrar of its own."""
         staged = []
         for kind in Kind:
             caller = getattr(self.manager.hook, kind.hook_name)
-            for impl in caller.get_hookimpls():
-                if impl.plugin is not plugin:
-                    continue
-                if impl.hookwrapper or impl.wrapper:
-                    raise PluginHookError(
-                        f"{info.label} implements {kind.hook_name} as a wrapper; registration "
-                        "hooks must be plain functions that call registry.add(...).",
-                        plugin=info.name,
-                        distribution=info.distribution,
-                    )
-                registrar = ComponentRegistrar(kind, info.name, info.distribution)
-                try:
-                    impl.function(**{arg: registrar for arg in impl.argnames})
-                except PluginError:
-                    raise
-                except Exception as exc:
-                    raise PluginRegistrationError(
-                        f"{info.label} failed in {kind.hook_name}: {type(exc).__name__}: {exc}. "
-                        f"None of its components were registered. {_fix_hint(info)}",
-                        plugin=info.name,
-                        distribution=info.distribution,
-                    ) from exc
-                staged.extend(registrar.staged)
+            impls = [impl for impl in caller.get_hookimpls() if impl.plugin is plugin]
+            if not impls:
+                continue
+            if any(impl.hookwrapper or impl.wrapper for impl in impls):
+                raise PluginHookError(
+                    f"{info.label} implements {kind.hook_name} as a wrapper; registration "
+                    "hooks must be plain functions that call registry.add(...).",
+                    plugin=info.name,
+                    distribution=info.distribution,
+                )
+            registrar = ComponentRegistrar(kind, info.name, info.distribution)
+            only_this_plugin = one_plugin_caller(self.manager, kind.hook_name, plugin, self.environ)
+            try:
+                only_this_plugin(registry=registrar)
+            except PluginError:
+                raise
+            except Exception as exc:
+                raise PluginRegistrationError(
+                    f"{info.label} failed in {kind.hook_name}: {type(exc).__name__}: {exc}. "
+                    f"None of its components were registered. {_fix_hint(info)}",
+                    plugin=info.name,
+                    distribution=info.distribution,
+                ) from exc
+            staged.extend(registrar.staged)
         return staged
 
 

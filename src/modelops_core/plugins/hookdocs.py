@@ -20,6 +20,10 @@ Every hook a `modelops` plugin may implement. This page is generated from
 
 Implement a hook with `from modelops_core import hookimpl` and a function of the same name
 that takes any subset of the documented arguments (arguments are append-only).
+
+Each hook says how the results of its implementations combine: registration and event hooks
+call every implementation (fan-out); `modelops_before_*` hooks are declared
+`firstresult=True` and stop at the first non-None result, the reason to refuse.
 """
 
 

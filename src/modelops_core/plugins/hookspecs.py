@@ -179,14 +179,18 @@ def modelops_configure(config: Config, runtime: Runtime) -> None:
     """
 
 
-@hookspec
+@hookspec(firstresult=True)
 def modelops_before_register(
     name: str, version: str, metadata: Mapping[str, Any], runtime: Runtime
 ) -> str | None:
     """Decide whether a model version may be registered; return a reason to refuse it.
 
-    Called for each plugin in turn; stops at the first non-None result, and the registration
-    is refused with a :class:`~modelops_core.errors.VetoError` naming that plugin and reason.
+    Stops at the first non-None result (``firstresult``): pluggy asks the implementations in
+    its call order (``tryfirst`` ones first, then the most recently registered plugin first),
+    the first reason refuses the registration with a
+    :class:`~modelops_core.errors.VetoError` naming that plugin and reason, and the
+    implementations after it are not asked. A wrapper (``wrapper=True``) sees the answer and
+    may replace it.
 
     :param name: the model name.
     :param version: the version about to be registered.
@@ -194,7 +198,8 @@ def modelops_before_register(
     :param runtime: the runtime doing the registration.
     :returns: None to allow, or a human-readable reason to refuse.
 
-    Use it for policy gates; it must not change anything.
+    Use it for policy gates; it must not change anything. When several plugins implement it
+    and one refuses, the runtime asks them again one at a time to name the plugin that refused.
     """
 
 

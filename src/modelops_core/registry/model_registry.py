@@ -403,7 +403,9 @@ class ModelRegistry(StoreFacade):
                 "(many concurrent registrations). Retry, or give an explicit version."
             )
         after_register = self.runtime.hook.modelops_after_register
-        if after_register.get_hookimpls():  # none: skip pluggy's call (3% of a registration)
+        # Nobody listening: skip pluggy's call (3% of a registration). get_hookimpls() is public
+        # HookCaller API; the implementations are only counted, never called by hand.
+        if after_register.get_hookimpls():
             after_register(
                 name=name, version=stored.version, metadata=stored.metadata, runtime=self.runtime
             )
