@@ -4,6 +4,8 @@ contract suite every feature store plugin runs)."""
 from __future__ import annotations
 
 import datetime
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,13 @@ pytest.importorskip("modelops_featurestore_local")
 
 import numpy as np
 from modelops_featurestore_local import plugin
+from open_files import open_files_under
 
 from modelops_core import FeatureSetVersionError, FeatureStore
-from modelops_core.config import load_config
-from modelops_core.features.values import FeatureValueError
+from modelops_core.config import ComponentChoice, Config, load_config
+from modelops_core.features.store import FeatureStoreClosedError
+from modelops_core.features.values import FeatureStoreError, FeatureValueError
+from modelops_core.store.facade import FacadeClosedError
 from modelops_core.testing.fixtures import make_runtime
 
 
@@ -144,3 +149,100 @@ def test_a_numpy_value_does_not_hide_a_wrong_kind_after_it(store: FeatureStore) 
         store.push_features("u", {"a": np.int64(1), "b": 2}, feature_set="typed")
     store.push_features("u", {"a": np.int64(1), "b": "x"}, feature_set="typed")
     assert store.get_features("u", feature_set="typed") == {"a": 1, "b": "x"}
+
+
+# --- lifecycle: close, with, use after close ---------------------------------------------------
+
+CLOSED = (
+    "This FeatureStore was closed (by close() or the end of its `with` block), so it cannot "
+    "open its backend. Create a new FeatureStore for more work, or do the work inside "
+    "`with FeatureStore(...) as ...:`."
+)
+
+
+def test_the_with_block_closes_the_local_backend(tmp_path: Path) -> None:
+    home = tmp_path / ".modelops"
+    with FeatureStore(make_runtime(home, [("modelops-featurestore-local", plugin)])) as store:
+        store.push_features("u", {"age": 31})
+        assert open_files_under(home) == [
+            "features/features.db",
+            "features/features.db-shm",
+            "features/features.db-wal",
+        ]
+    assert open_files_under(home) == []
+    assert store.closed
+    store.close()  # twice is fine
+
+
+def test_a_closed_feature_store_refuses_to_be_used_and_writes_nothing(tmp_path: Path) -> None:
+    runtime = make_runtime(tmp_path / ".modelops", [("modelops-featurestore-local", plugin)])
+    store = FeatureStore(runtime)
+    store.push_features("u", {"age": 31})
+    store.close()
+    with pytest.raises(FeatureStoreClosedError) as caught:
+        store.push_features("u", {"age": 32})
+    assert str(caught.value) == CLOSED
+    assert isinstance(caught.value, FeatureStoreError)
+    assert isinstance(caught.value, FacadeClosedError)
+    with pytest.raises(FeatureStoreClosedError, match="cannot open its backend"):
+        store.get_features("u")
+    assert open_files_under(tmp_path / ".modelops") == []
+    with FeatureStore(runtime) as again:
+        assert again.get_features("u") == {"age": 31}
+
+
+def test_a_given_backend_is_left_open(tmp_path: Path) -> None:
+    from modelops_featurestore_local.store import LocalFeatureStore
+
+    backend = LocalFeatureStore(home=str(tmp_path))
+    with FeatureStore(backend=backend) as store:
+        store.push_features("u", {"age": 31})
+    with pytest.raises(FeatureStoreClosedError, match="cannot open its backend"):
+        store.get_features("u")
+    with FeatureStore(backend=backend) as again:
+        assert again.get_features("u") == {"age": 31}
+    backend.close()
+
+
+@pytest.fixture
+def redis_home(tmp_path: Path) -> Iterator[tuple[Path, str, str]]:
+    """A home, a unique key prefix and client name on the real Redis server (keys removed)."""
+    redis = pytest.importorskip("redis")
+    pytest.importorskip("modelops_featurestore_redis")
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379 (start redis-server)")
+    tag = f"modelops-facade-{uuid.uuid4().hex[:12]}"
+    yield tmp_path / ".modelops", tag, tag
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    keys = list(client.scan_iter(match=f"{tag}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_the_with_block_closes_the_redis_connection(redis_home: tuple[Path, str, str]) -> None:
+    import redis
+    from modelops_featurestore_redis import plugin as redis_plugin
+
+    home, prefix, client_name = redis_home
+    url = f"redis://127.0.0.1:6379/0?client_name={client_name}"
+    chosen = ComponentChoice("redis", {"url": url, "prefix": prefix}, reserved=("store",))
+    runtime = make_runtime(home, [("modelops-featurestore-redis", redis_plugin)],
+                           config=Config(home=home, features=chosen))  # fmt: skip
+    observer = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+
+    def connected() -> int:
+        return sum(client["name"] == client_name for client in observer.client_list())
+
+    with FeatureStore(runtime) as store:
+        store.push_features("u", {"age": 31})
+        assert connected() == 1
+    assert connected() == 0
+    with pytest.raises(FeatureStoreClosedError, match="cannot open its backend"):
+        store.get_features("u")
+    assert connected() == 0  # nothing connected again behind the caller's back
+    with FeatureStore(runtime) as again:
+        assert again.get_features("u") == {"age": 31}
+    observer.close()
