@@ -94,14 +94,12 @@ def variants(tmp_path) -> list[str]:
 
 @pytest.fixture(params=[None, 64], ids=["one-chunk", "64-byte-chunks"])
 def chunked(request, monkeypatch):
-    """Run with the default chunk and block sizes, and with chunks and blocks that cut nearly
-    every line (the block buffer grows for the longer lines)."""
+    """Run with the default block size, and with blocks that cut nearly every line (the block
+    buffer grows for the longer lines)."""
     if request.param:
-        import modelops_core.datasets.jsonl.blocks as blocks
-        import modelops_core.datasets.jsonl.lines as lines
+        import modelops_core.datasets.jsonl.reader as reader
 
-        monkeypatch.setattr(lines, "CHUNK_BYTES", request.param)
-        monkeypatch.setattr(blocks, "BLOCK_BYTES", request.param)
+        monkeypatch.setattr(reader, "BLOCK_BYTES", request.param)
 
 
 @pytest.mark.usefixtures("provider_plugins")
@@ -165,11 +163,12 @@ def test_mixed_formats_take_both_paths_with_the_same_report(tmp_path, chunked):
 
 
 def test_a_bad_line_does_not_slow_its_neighbours_into_the_line_path(tmp_path):
-    from modelops_core.datasets.jsonl.fast_read import FastRun, split_chunk
+    from modelops_core.datasets.jsonl.reader import Run, iter_runs
+    from modelops_core.datasets.jsonl.structs import CHAT_DECODER
 
-    chunk = "\n".join([chat("a", "b"), "{oops", chat("c", "d"), chat("e", "f")]) + "\n"
-    parts = list(split_chunk(chunk.encode(), 10, 4))
-    assert [part.lines if isinstance(part, FastRun) else part[0] for part in parts] == [
+    lines = [""] * 9 + [chat("a", "b"), "{oops", chat("c", "d"), chat("e", "f")]
+    parts = list(iter_runs(write(tmp_path / "c.jsonl", lines), CHAT_DECODER))
+    assert [list(part.lines) if isinstance(part, Run) else part.number for part in parts] == [
         [10],
         11,
         [12, 13],
@@ -200,15 +199,14 @@ def test_a_line_with_two_records_or_half_of_one_is_invalid_on_both_paths(tmp_pat
 
 
 def test_a_block_of_plain_chat_lines_decodes_as_one_run(tmp_path):
-    from modelops_core.datasets.jsonl.blocks import iter_blocks
-    from modelops_core.datasets.jsonl.fast_checks import ChatRun, split_block
+    from modelops_core.datasets.jsonl.reader import Run, iter_blocks, iter_runs
+    from modelops_core.datasets.jsonl.structs import CHECK_DECODER
 
     for newline in ("\n", "\r\n"):
         path = write(tmp_path / "c.jsonl", [chat(f"q{i}", "a") for i in range(50)], newline=newline)
-        blocks = list(iter_blocks(path))
-        assert len(blocks) == 1
-        parts = list(split_block(blocks[0]))
-        assert len(parts) == 1 and isinstance(parts[0], ChatRun)
+        assert len(list(iter_blocks(path))) == 1
+        parts = list(iter_runs(path, CHECK_DECODER))
+        assert len(parts) == 1 and isinstance(parts[0], Run)
         assert parts[0].lines == range(1, 51)
 
 

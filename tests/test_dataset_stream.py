@@ -72,11 +72,9 @@ def test_validate_file_gives_the_column_within_the_line(tmp_path, newline):
 
 @pytest.mark.parametrize("size", [100, 40])
 def test_validate_file_counts_lines_across_chunks(tmp_path, monkeypatch, size):
-    import modelops_core.datasets.jsonl.blocks as blocks
-    import modelops_core.datasets.jsonl.lines as lines
+    import modelops_core.datasets.jsonl.reader as reader
 
-    monkeypatch.setattr(lines, "CHUNK_BYTES", size)  # many chunks, lines cut across them
-    monkeypatch.setattr(blocks, "BLOCK_BYTES", size)  # 40: every line is longer than a block
+    monkeypatch.setattr(reader, "BLOCK_BYTES", size)  # 40: every line is longer than a block
     rows = [chat(f"q{i}", f"a{i}") for i in range(30)] + [{"messages": []}, chat("q0", "a0")]
     path = tmp_path / "c.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows).rstrip("\n"))

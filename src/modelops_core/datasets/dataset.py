@@ -24,7 +24,7 @@ from modelops_core.datasets.errors import (
 from modelops_core.datasets.formats import FORMATS, Record, convert_record, pair
 
 if TYPE_CHECKING:
-    from modelops_core.datasets.jsonl.lines import LineProblem, ProgressCallback
+    from modelops_core.datasets.jsonl.reader import LineProblem, ProgressCallback
     from modelops_core.datasets.read import Loaded
     from modelops_core.datasets.stats import DatasetStats
     from modelops_core.datasets.validate import ValidationReport

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelops_core.datasets.errors import DatasetFormatError
+from modelops_core.datasets.jsonl.reader import LineProblem
 
 FORMATS: tuple[str, ...] = ("prompt_completion", "chat", "preference")
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
@@ -161,6 +162,19 @@ def normalize(record: Any, where: str = "record") -> tuple[str, Record]:
         "input/preferred_output/non_preferred_output (preference), contents (Vertex) or "
         "schemaVersion/messages (Bedrock)."
     )
+
+
+def normalize_line(value: Any, number: int) -> tuple[str, Record] | LineProblem:
+    """``(format, canonical record)`` of the JSON object on line ``number``, or the problem
+    (its reason without the line, its field such as ``messages[1]``)."""
+    where = f"line {number}"
+    try:
+        return normalize(value, where)
+    except DatasetFormatError as exc:
+        reason = str(exc).removeprefix(where).lstrip(":. ")
+        head = reason.split(":", 1)[0]
+        field = head.lstrip(".") if ":" in reason and " " not in head else ""
+        return LineProblem(number, reason, field=field)
 
 
 def _openai_preference(record: Mapping[str, Any], where: str) -> Record:

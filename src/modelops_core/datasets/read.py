@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -14,15 +15,20 @@ from typing import Any
 
 import attrs
 
-from modelops_core.datasets.errors import DatasetFormatError, DatasetReadError
-from modelops_core.datasets.formats import ROLES, Record, convert_record, normalize
-from modelops_core.datasets.jsonl.lines import (
+from modelops_core.datasets.errors import (
+    DatasetEncodingError,
+    DatasetFormatError,
+    DatasetReadError,
+)
+from modelops_core.datasets.formats import ROLES, Record, convert_record, normalize, normalize_line
+from modelops_core.datasets.jsonl.reader import (
+    Line,
     LineProblem,
     ProgressCallback,
-    decode_line,
-    iter_chunks,
+    Run,
+    encoding_problem,
     iter_lines,
-    line_problem,
+    iter_runs,
     read_error,
 )
 
@@ -37,48 +43,42 @@ class Loaded:
     rejected: tuple[LineProblem, ...] = ()
 
 
-def parse_line(path: str, number: int, line: bytes) -> tuple[str, Record] | LineProblem:
-    """``(format, canonical record)`` of one JSONL line, or the problem with it."""
-    try:
-        value = decode_line(line)
-    except (ValueError, UnicodeDecodeError):
-        return line_problem(path, number, line)
-    try:
-        return normalize(value, f"line {number}")
-    except DatasetFormatError as exc:
-        reason = str(exc).removeprefix(f"line {number}").lstrip(":. ")
-        return LineProblem(number, reason, field=_field_of(reason))
-
-
-def _field_of(reason: str) -> str:
-    """The field path a normalize() message starts with, e.g. ``messages[1]``."""
-    head = reason.split(":", 1)[0]
-    return head.lstrip(".") if ":" in reason and " " not in head else ""
-
-
 def iter_jsonl_records(
     path: str | os.PathLike[str],
     *,
     progress: ProgressCallback | None = None,
     fast: bool = True,
 ) -> Iterator[tuple[int, str, Record] | LineProblem]:
-    """``(line, format, canonical record)`` or a :class:`LineProblem` per non-blank line."""
-    from modelops_core.datasets.jsonl.fast_read import FastRun, split_chunk, to_canonical
+    """``(line, format, canonical record)`` or a :class:`LineProblem` per non-blank line.
 
-    name = str(path)
-    for first_line, chunk, lines in iter_chunks(path, progress=progress):
-        parts = split_chunk(chunk, first_line, lines) if fast else iter_lines(chunk, first_line)
-        for part in parts:
-            if isinstance(part, FastRun):
-                for number, record in zip(part.lines, to_canonical(part.structs), strict=True):
-                    yield number, "chat", record
-                continue
-            number, line = part
-            parsed = parse_line(name, number, line)
-            if isinstance(parsed, LineProblem):
-                yield parsed
-            else:
-                yield number, parsed[0], parsed[1]
+    :param fast: plain chat lines are decoded by msgspec into structs (the records are the
+        same; ``False`` decodes every line as JSON and then recognises its shape).
+    """
+    parts: Iterable[Run | Line]
+    if fast:
+        from modelops_core.datasets.jsonl.structs import CHAT_DECODER
+
+        parts = iter_runs(path, CHAT_DECODER, progress=progress)
+    else:
+        parts = iter_lines(path, progress=progress)
+    for part in parts:
+        if isinstance(part, Run):
+            yield from zip(part.lines, itertools.repeat("chat"), _builtins(part.values))
+            continue
+        number, _, value = part
+        parsed = value if isinstance(value, LineProblem) else normalize_line(value, number)
+        if isinstance(parsed, LineProblem):
+            yield parsed
+        else:
+            yield number, parsed[0], parsed[1]
+
+
+def _builtins(structs: list[Any]) -> list[Record]:
+    """Chat structs as canonical chat dicts."""
+    import msgspec
+
+    records: list[Record] = msgspec.to_builtins(structs)
+    return records
 
 
 def assemble(
@@ -195,12 +195,16 @@ def _read_text(file: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DatasetReadError(
-            f"{file}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            f"re-encode the file as UTF-8, e.g. iconv -f latin1 -t utf-8 {file} > fixed",
+        text = bytes(exc.object)  # without the byte-order mark: it is not part of line 1
+        start = text.rfind(b"\n", 0, exc.start) + 1
+        end = text.find(b"\n", exc.start)
+        line = text.count(b"\n", 0, exc.start) + 1
+        problem = encoding_problem(line, text[start : end if end >= 0 else None], exc.start - start)
+        raise DatasetEncodingError(
+            f"{file}:{line}: {problem.reason} {file} > fixed",
             path=str(file),
             line=line,
+            column=problem.column,
         ) from exc
 
 

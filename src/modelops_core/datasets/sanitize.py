@@ -22,7 +22,7 @@ from modelops_core.errors import UnknownComponentError
 
 if TYPE_CHECKING:
     from modelops_core.config import ComponentChoice
-    from modelops_core.datasets.jsonl.lines import ProgressCallback
+    from modelops_core.datasets.jsonl.reader import ProgressCallback
     from modelops_core.runtime import Runtime
 
 INSTALL_HINT = "pip install modelops-sanitizers (from a checkout: pip install ./plugins/sanitizers)"
@@ -164,14 +164,7 @@ class DatasetSanitizer:
         """
         import msgspec
 
-        from modelops_core.datasets.jsonl.lines import (
-            LineProblem,
-            decode_line,
-            iter_chunks,
-            iter_lines,
-            line_problem,
-            read_error,
-        )
+        from modelops_core.datasets.jsonl.reader import LineProblem, iter_lines, read_error
         from modelops_core.datasets.write import atomic_writer, rejected_path
 
         components = [self._create(choice) for choice in self.pipeline()]
@@ -186,34 +179,24 @@ class DatasetSanitizer:
 
         def records() -> Iterator[Any]:
             nonlocal rejects
-            for first_line, chunk, _ in iter_chunks(source, progress=progress):
-                for number, line in iter_lines(chunk, first_line):
-                    try:
-                        value = decode_line(line)
-                        problem = (
-                            None
-                            if isinstance(value, dict)
-                            else LineProblem(number, "expected a JSON object")
-                        )
-                    except (ValueError, UnicodeDecodeError):
-                        problem = line_problem(name, number, line)
-                    if problem is None:
-                        lines.add(counts["in"], number)
-                        counts["in"] += 1
-                        yield value
-                    elif not skip_invalid:
-                        raise read_error(name, problem)
-                    else:
-                        counts["rejected"] += 1
-                        text = line.decode("utf-8", "replace")
-                        for redact in redactors:
-                            text = redact(text)
-                        if rejects is None:
-                            rejects = files.enter_context(atomic_writer(side, watch=True))
-                        rejects.write(
-                            encoder.encode({"line": number, "reason": problem.reason, "text": text})
-                            + b"\n"
-                        )
+            for number, line, value in iter_lines(source, progress=progress):
+                if not isinstance(value, LineProblem):
+                    lines.add(counts["in"], number)
+                    counts["in"] += 1
+                    yield value
+                elif not skip_invalid:
+                    raise read_error(name, value)
+                else:
+                    counts["rejected"] += 1
+                    text = line.decode("utf-8", "replace")
+                    for redact in redactors:
+                        text = redact(text)
+                    if rejects is None:
+                        rejects = files.enter_context(atomic_writer(side, watch=True))
+                    rejects.write(
+                        encoder.encode({"line": number, "reason": value.reason, "text": text})
+                        + b"\n"
+                    )
 
         stream: Iterable[Any] = records()
         for component in components:

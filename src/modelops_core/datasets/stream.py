@@ -1,10 +1,11 @@
 """Files larger than memory: validate, convert and fingerprint JSONL line by line.
 
-Validation reads blocks of lines (256 KB) into one reused buffer and holds, for duplicate
-detection, 16 bytes per example (a 64-bit key and the line; see
-:class:`~modelops_core.datasets.duplicates.DuplicateLog`). Conversion holds one chunk of lines
-(4 MB). The garbage collector is paused while the file is read: the records are short-lived
-containers it would otherwise scan again and again.
+Both read the file with :mod:`modelops_core.datasets.jsonl.reader`: blocks of whole lines
+(256 KB) in one reused buffer. Validation also holds, for duplicate detection, 16 bytes per
+example (a 64-bit key and the line; see
+:class:`~modelops_core.datasets.duplicates.DuplicateLog`). The garbage collector is paused
+while the file is read: the records are short-lived containers it would otherwise scan again
+and again.
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modelops_core.datasets.errors import DatasetFormatError
-from modelops_core.datasets.jsonl.lines import (
+from modelops_core.datasets.formats import normalize_line
+from modelops_core.datasets.jsonl.reader import (
+    Line,
     LineProblem,
     ProgressCallback,
-    iter_chunks,
+    Run,
     iter_lines,
+    iter_runs,
+    read_error,
 )
 from modelops_core.datasets.validate import Checker, Problem, ValidationReport
 
 if TYPE_CHECKING:
-    from modelops_core.datasets.jsonl.fast_checks import ChatRun
     from modelops_core.finetune.provider_contract import ExportTarget
 
 
@@ -58,9 +62,6 @@ def validate_file(
     :param fast: decode plain chat lines as msgspec structs and check them in blocks (the
         report is the same; ``False`` takes the line-by-line path for every line).
     """
-    from modelops_core.datasets.jsonl.fast_checks import ChatRun
-    from modelops_core.datasets.read import parse_line
-
     name = str(path)
     checker = Checker(
         None,
@@ -72,16 +73,23 @@ def validate_file(
         file_bytes=os.path.getsize(path),
     )
     formats: set[str] = set()
+    parts: Iterator[Run | Line]
+    if fast:
+        from modelops_core.datasets.jsonl.structs import CHECK_DECODER
+
+        parts = iter_runs(path, CHECK_DECODER, progress=progress)
+    else:
+        parts = iter_lines(path, progress=progress)
     with _GcPaused():
-        for part in _parts(path, fast, progress):
-            if isinstance(part, ChatRun):
+        for part in parts:
+            if isinstance(part, Run):
                 if "chat" not in formats:
                     formats.add("chat")
                     checker.check_format("chat")
-                checker.add_fast_run(part.lines, part.structs, part.sizes)
+                checker.add_fast_run(part.lines, part.values, part.sizes)
                 continue
-            number, line = part
-            parsed = parse_line(name, number, line)
+            number, _, value = part
+            parsed = value if isinstance(value, LineProblem) else normalize_line(value, number)
             if isinstance(parsed, LineProblem):
                 checker.add_problem(Problem(parsed.line, parsed.reason, parsed.field, "invalid"))
                 continue
@@ -97,22 +105,6 @@ def validate_file(
             problem = Problem(0, "preference records mixed with other formats", "", "format")
             report = attrs.evolve(report, problems=(*report.problems, problem))
     return report
-
-
-def _parts(
-    path: str | os.PathLike[str], fast: bool, progress: ProgressCallback | None
-) -> Iterator[ChatRun | tuple[int, bytes]]:
-    """The file in line order: runs of chat structs (``fast``) and ``(number, line)`` for the
-    other non-blank lines."""
-    if fast:
-        from modelops_core.datasets.jsonl.blocks import iter_blocks
-        from modelops_core.datasets.jsonl.fast_checks import split_block
-
-        for block in iter_blocks(path, progress=progress):
-            yield from split_block(block)
-    else:
-        for first_line, chunk, _ in iter_chunks(path, progress=progress):
-            yield from iter_lines(chunk, first_line)
 
 
 def fingerprint_file(path: str | os.PathLike[str]) -> str:
@@ -156,8 +148,6 @@ def convert_file(
 
     from modelops_core.datasets.exports import check_export_name, export_record
     from modelops_core.datasets.formats import FORMATS, convert_record
-    from modelops_core.datasets.jsonl.lines import read_error
-    from modelops_core.datasets.read import parse_line
     from modelops_core.datasets.write import atomic_writer, rejected_path
 
     canonical = to if isinstance(to, str) and to in FORMATS else None
@@ -173,18 +163,17 @@ def convert_file(
         return export_record(record, format, target, where)
 
     def rows(reject: Any) -> Iterator[bytes]:
-        for first_line, chunk, _ in iter_chunks(source, progress=progress):
-            for number, line in iter_lines(chunk, first_line):
-                parsed = parse_line(name, number, line)
-                try:
-                    if isinstance(parsed, LineProblem):
-                        raise read_error(name, parsed)
-                    yield encoder.encode(converted(parsed[1], parsed[0], f"{name}:{number}"))
-                except (DatasetFormatError, ValueError) as exc:
-                    if not skip_invalid:
-                        raise
-                    reason = parsed.reason if isinstance(parsed, LineProblem) else _short(str(exc))
-                    reject(number, reason, line)
+        for number, line, value in iter_lines(source, progress=progress):
+            parsed = value if isinstance(value, LineProblem) else normalize_line(value, number)
+            try:
+                if isinstance(parsed, LineProblem):
+                    raise read_error(name, parsed)
+                yield encoder.encode(converted(parsed[1], parsed[0], f"{name}:{number}"))
+            except (DatasetFormatError, ValueError) as exc:
+                if not skip_invalid:
+                    raise
+                reason = parsed.reason if isinstance(parsed, LineProblem) else _short(str(exc))
+                reject(number, reason, line)
 
     with atomic_writer(output) as handle:
         buffer = bytearray()

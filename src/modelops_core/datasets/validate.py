@@ -23,7 +23,7 @@ from modelops_core.finetune.provider_contract import ExportTarget, ProviderCatal
 from modelops_core.plugins.protocols import DatasetLimits
 
 if TYPE_CHECKING:
-    from modelops_core.datasets.jsonl.fast_checks import Sizes
+    from modelops_core.datasets.jsonl.reader import Sizes
     from modelops_core.runtime import Runtime
 
 #: tokens counted per message for the role and separators (OpenAI's published estimate).

@@ -1,2 +1,3 @@
-"""JSON Lines: the record reader, and the msgspec fast path of reading and validation (blocks,
-lines, structs)."""
+"""JSON Lines: the one reader every JSONL file goes through (``reader``: lines, errors, and the
+fast path's decoded runs), the msgspec structs of a plain chat line (``structs``) and the checks
+validation runs over a run of them (``fast_checks``)."""

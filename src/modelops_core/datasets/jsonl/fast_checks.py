@@ -1,60 +1,23 @@
-"""The fast path of validation for chat JSONL: a block of plain chat lines decodes into msgspec
-structs in one call, and the checks run as C-level maps over the whole block.
+"""The checks of the validation fast path for chat JSONL: C-level maps over a run of msgspec
+structs (:class:`~modelops_core.datasets.jsonl.reader.Run`, decoded by the reader with
+:data:`~modelops_core.datasets.jsonl.structs.CHECK_DECODER`).
 
-A block takes it when it holds one plain OpenAI chat record per line (see
-:func:`~modelops_core.datasets.jsonl.blocks.one_object_per_line`: it decodes as a whole, to as many
-records as lines). Any other block is decoded line by line: plain chat lines still become
-structs, the others go to the line-by-line path, which knows every shape and names every problem
-(with the column of invalid JSON). Records are checked as the line-by-line path checks them: the
-maps here only pick the few that may have a problem, and those are checked one by one.
+The maps only pick the few records that may have a problem; those are checked one by one, as
+the line-by-line path checks every record.
 """
 
 from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
-
-import attrs
-
-from modelops_core.datasets.jsonl.lines import decoded_runs
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from modelops_core.datasets.jsonl.blocks import Block
-
-
-#: line lengths in bytes: an array for a whole block, a list for lines decoded one by one.
-Sizes: TypeAlias = "NDArray[np.int64] | Sequence[int]"
-
-
-@attrs.frozen
-class ChatRun:
-    """Consecutive plain chat records: their structs, line numbers and line lengths in bytes."""
-
-    lines: Sequence[int]
-    structs: list[Any]
-    sizes: Sizes
-
-
-def split_block(block: Block) -> Iterator[ChatRun | tuple[int, bytes]]:
-    """The block in line order: runs of chat structs, and ``(line number, line)`` for each
-    non-blank line the fast path does not take."""
-    from modelops_core.datasets.jsonl.structs import CHECK_DECODER
-
-    if block.one_object_per_line():
-        try:
-            structs: list[Any] = CHECK_DECODER.decode_lines(block.data)
-        except ValueError:  # msgspec.DecodeError, UnicodeDecodeError
-            structs = []
-        if len(structs) == block.count:
-            first = block.first_line
-            yield ChatRun(range(first, first + len(structs)), structs, block.sizes())
-            return
-    yield from decoded_runs(bytes(block.data), block.first_line, CHECK_DECODER.decode, ChatRun)
+    from modelops_core.datasets.jsonl.reader import Sizes
 
 
 def run_keys(structs: list[Any], encode: Callable[[Any], bytes]) -> NDArray[np.int64]:
