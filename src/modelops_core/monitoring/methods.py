@@ -1,0 +1,323 @@
+"""The drift methods: one statistic between a reference and a current column profile each.
+
+Every method is a ``drift_tests`` component of the core's own plugin (``builtin/drift_tests``),
+so a plugin can add more with ``modelops_register_drift_tests``. A method offers ``name``,
+``kinds`` (the column kinds it tests), ``threshold``, ``direction`` (``"p_value"``: drift when
+the value is below the threshold; ``"distance"``: drift when it is at or above) and
+``compute(reference, current) -> Statistic``.
+
+Formulas follow Evidently's stattests (so results are comparable) and use scipy: values are
+exactly scipy's while both sketches are exact (at most ``k`` values a side); beyond, they are
+computed from the sketches' weighted items (within the rank error, see ``sketches``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+import attrs
+import numpy as np
+
+from modelops_core.monitoring.profile import CATEGORICAL, NUMERIC, ColumnProfile
+
+if TYPE_CHECKING:
+    from modelops_core.monitoring.sketches import FloatArray
+
+
+@attrs.frozen
+class Statistic:
+    """What a method computed: the value compared with the threshold, an effect size in [0, 1]
+    where the method has one (for the effect-size floor of p-value tests), and notes."""
+
+    value: float
+    effect: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _categories(
+    reference: ColumnProfile, current: ColumnProfile
+) -> tuple[list[str], FloatArray, FloatArray]:
+    keys = sorted(set(reference.frequent.counts) | set(current.frequent.counts))
+    ref = np.array([reference.frequent.counts.get(k, 0) for k in keys], dtype=np.float64)
+    cur = np.array([current.frequent.counts.get(k, 0) for k in keys], dtype=np.float64)
+    return keys, ref, cur
+
+
+def _fill_zeroes(percents: FloatArray) -> FloatArray:
+    """Evidently's ``feel_zeroes``: empty bins get a small share so logarithms stay finite."""
+    nonzero = percents[percents != 0]
+    if len(nonzero) == 0:
+        return percents
+    smallest = float(np.min(nonzero))
+    filled = percents.copy()
+    filled[filled == 0] = smallest / 10**6 if smallest <= 0.0001 else 0.0001
+    return filled
+
+
+def binned(
+    reference: ColumnProfile, current: ColumnProfile, *, fill_zeroes: bool
+) -> tuple[FloatArray, FloatArray]:
+    """The shares of each side per bin, binned as Evidently does: Sturges bins over both sides
+    for numeric columns with more than 20 reference values, one bin per value otherwise."""
+    numeric_values = reference.frequent.counts if not reference.frequent.overflowed else None
+    if reference.kind == NUMERIC and (numeric_values is None or len(numeric_values) > 20):
+        total = reference.values + current.values
+        low = min(reference.minimum, current.minimum)
+        high = max(reference.maximum, current.maximum)
+        bins = int(math.ceil(math.log2(total)) + 1) if total else 1
+        edges = np.linspace(low, high, bins + 1) if high > low else np.array([low - 0.5, low + 0.5])
+        shares = []
+        for side in (reference, current):
+            items, weights = side.quantiles.weighted()
+            shares.append(np.histogram(items, edges, weights=weights)[0] / max(side.values, 1))
+        ref_share, cur_share = shares
+    else:
+        _, ref, cur = _categories(reference, current)
+        ref_share, cur_share = ref / max(reference.values, 1), cur / max(current.values, 1)
+    if fill_zeroes:
+        return _fill_zeroes(ref_share), _fill_zeroes(cur_share)
+    return ref_share, cur_share
+
+
+def _sample(side: ColumnProfile, size: int = 2048) -> FloatArray:
+    """The values (exact sketch) or ``size`` evenly spaced quantiles standing in for them."""
+    if side.quantiles.exact:
+        return side.quantiles.weighted()[0]
+    return side.quantiles.quantiles((np.arange(size) + 0.5) / size)
+
+
+class DriftMethod:
+    """The base of the built-in methods: a threshold, the kinds tested, how to read the value."""
+
+    name: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]] = (NUMERIC, CATEGORICAL)
+    direction: ClassVar[str] = "distance"
+    default_threshold: ClassVar[float] = 0.1
+
+    def __init__(self, threshold: float | None = None) -> None:
+        self.threshold = self.default_threshold if threshold is None else float(threshold)
+
+    def drifted(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        if self.direction == "p_value":
+            return value < self.threshold
+        return value >= self.threshold
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        raise NotImplementedError
+
+
+class KolmogorovSmirnov(DriftMethod):
+    """Two-sample Kolmogorov-Smirnov p-value (scipy ``ks_2samp``); effect: the statistic D."""
+
+    name = "ks"
+    kinds = (NUMERIC,)
+    direction = "p_value"
+    default_threshold = 0.05
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        from scipy import stats
+
+        if reference.quantiles.exact and current.quantiles.exact:
+            result = stats.ks_2samp(
+                reference.quantiles.weighted()[0], current.quantiles.weighted()[0]
+            )
+            return Statistic(float(result.pvalue), float(result.statistic))
+        ref_items, _ = reference.quantiles.weighted()
+        cur_items, _ = current.quantiles.weighted()
+        points = np.concatenate([ref_items, cur_items])
+        statistic = float(
+            np.max(np.abs(reference.quantiles.cdf(points) - current.quantiles.cdf(points)))
+        )
+        n, m = reference.values, current.values
+        p_value = float(stats.kstwo.sf(statistic, round(n * m / (n + m))))
+        return Statistic(p_value, statistic, ("D from the quantile sketches (asymptotic p-value)",))
+
+
+class ChiSquare(DriftMethod):
+    """Chi-square goodness of fit of the current counts to the reference shares (Evidently's
+    ``chisquare``); effect: the total variation distance between the shares."""
+
+    name = "chisquare"
+    kinds = (CATEGORICAL, NUMERIC)
+    direction = "p_value"
+    default_threshold = 0.05
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        from scipy import stats
+
+        _, ref, cur = _categories(reference, current)
+        expected = ref * (current.values / reference.values)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_value = float(stats.chisquare(cur, expected).pvalue)
+        notes = []
+        if np.any(expected < 5):
+            notes.append("some expected counts are below 5: the chi-square p-value is rough")
+        effect = 0.5 * float(np.sum(np.abs(ref / ref.sum() - cur / cur.sum())))
+        return Statistic(p_value, effect, tuple(notes))
+
+
+class ZTest(DriftMethod):
+    """Two-proportion Z-test of a binary column (Evidently's ``z``); effect: |p1 - p2|."""
+
+    name = "z"
+    kinds = (CATEGORICAL, NUMERIC)
+    direction = "p_value"
+    default_threshold = 0.05
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        from scipy import stats
+
+        keys, ref, cur = _categories(reference, current)
+        n1, n2 = float(ref.sum()), float(cur.sum())
+        if len(keys) == 1:
+            return Statistic(1.0, 0.0)
+        # share of the values that are not the first key, as Evidently counts them
+        p1, p2 = 1 - ref[0] / n1, 1 - cur[0] / n2
+        pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (p1 - p2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        notes = () if len(keys) == 2 else (f"{len(keys)} values: the Z-test compares the first",)
+        return Statistic(float(2 * (1 - stats.norm.cdf(abs(z)))), abs(p1 - p2), notes)
+
+
+class PopulationStabilityIndex(DriftMethod):
+    """PSI over Evidently's bins: sum((ref - cur) * ln(ref / cur))."""
+
+    name = "psi"
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        ref, cur = binned(reference, current, fill_zeroes=True)
+        return Statistic(float(np.sum((ref - cur) * np.log(ref / cur))))
+
+
+class Wasserstein(DriftMethod):
+    """Wasserstein distance divided by the reference's standard deviation (at least 0.001)."""
+
+    name = "wasserstein"
+    kinds = (NUMERIC,)
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        from scipy import stats
+
+        ref_items, ref_weights = reference.quantiles.weighted()
+        cur_items, cur_weights = current.quantiles.weighted()
+        distance = stats.wasserstein_distance(ref_items, cur_items, ref_weights, cur_weights)
+        norm = max(reference.std, 0.001)
+        notes = ("constant reference: normed by 0.001",) if reference.std == 0 else ()
+        return Statistic(float(distance / norm), notes=notes)
+
+
+class JensenShannon(DriftMethod):
+    """Jensen-Shannon distance (scipy ``jensenshannon``, natural log) over Evidently's bins."""
+
+    name = "jensenshannon"
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        from scipy.spatial import distance
+
+        ref, cur = binned(reference, current, fill_zeroes=False)
+        return Statistic(float(distance.jensenshannon(ref, cur)))
+
+
+class Hellinger(DriftMethod):
+    """Hellinger distance sqrt(1 - sum(sqrt(p * q))) over Evidently's bins."""
+
+    name = "hellinger"
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        ref, cur = binned(reference, current, fill_zeroes=False)
+        overlap = float(np.clip(np.sum(np.sqrt(ref * cur)), 0, 1))
+        return Statistic(math.sqrt(1 - overlap))
+
+
+class AndersonDarling(DriftMethod):
+    """k-sample Anderson-Darling p-value (scipy ``anderson_ksamp``, capped to [0.001, 0.25])."""
+
+    name = "anderson"
+    kinds = (NUMERIC,)
+    direction = "p_value"
+    default_threshold = 0.05
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        import warnings
+
+        from scipy import stats
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scipy warns when the p-value is capped
+            result = stats.anderson_ksamp([_sample(reference), _sample(current)])
+        exact = reference.quantiles.exact and current.quantiles.exact
+        notes = () if exact else ("on 2048 quantiles of each sketch",)
+        return Statistic(float(result.pvalue), None, notes)
+
+
+class MaximumMeanDiscrepancy(DriftMethod):
+    """MMD with a Gaussian kernel (median bandwidth) on at most 500 values a side, its p-value
+    from 200 seeded permutations. Multivariate use: ``Monitor.mmd`` on rows."""
+
+    name = "mmd"
+    kinds = (NUMERIC,)
+    direction = "p_value"
+    default_threshold = 0.05
+
+    def __init__(self, threshold: float | None = None, seed: int = 0) -> None:
+        super().__init__(threshold)
+        self.seed = seed
+
+    def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
+        p_value, statistic = mmd_test(
+            _sample(reference, 500)[:, None], _sample(current, 500)[:, None], seed=self.seed
+        )
+        return Statistic(p_value, None, (f"MMD^2 = {statistic:.4g}",))
+
+
+def _thin(rows: FloatArray, size: int, rng: np.random.Generator) -> FloatArray:
+    if len(rows) <= size:
+        return rows
+    return rows[np.sort(rng.choice(len(rows), size, replace=False))]
+
+
+def mmd_test(
+    reference: FloatArray, current: FloatArray, *, seed: int = 0, permutations: int = 200
+) -> tuple[float, float]:
+    """(p-value, MMD²) between two samples of rows (at most 500 rows a side are used)."""
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.default_rng(seed)
+    ref, cur = _thin(reference, 500, rng), _thin(current, 500, rng)
+    pooled = np.concatenate([ref, cur])
+    scale = pooled.std(axis=0)
+    pooled = pooled / np.where(scale > 0, scale, 1.0)
+    distances = cdist(pooled, pooled, "sqeuclidean")
+    bandwidth = float(np.median(distances[distances > 0])) if np.any(distances > 0) else 1.0
+    kernel = np.exp(-distances / bandwidth)
+    n = len(ref)
+
+    def statistic(order: Sequence[int] | np.ndarray) -> float:
+        k = kernel[np.ix_(order, order)]
+        return float(k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean())
+
+    observed = statistic(np.arange(len(pooled)))
+    exceed = sum(statistic(rng.permutation(len(pooled))) >= observed for _ in range(permutations))
+    return (exceed + 1) / (permutations + 1), observed
+
+
+#: the built-in methods by name (the ``drift_tests`` components of the core's plugin).
+BUILTIN: dict[str, type[DriftMethod]] = {
+    method.name: method
+    for method in (
+        KolmogorovSmirnov,
+        ChiSquare,
+        ZTest,
+        PopulationStabilityIndex,
+        Wasserstein,
+        JensenShannon,
+        Hellinger,
+        AndersonDarling,
+        MaximumMeanDiscrepancy,
+    )
+}

@@ -1,0 +1,513 @@
+"""Mergeable, serializable profiles of data: one :class:`ColumnProfile` per column.
+
+A profile is built by chunks (:func:`Profile.build` reads CSV, JSONL, Parquet files,
+pandas/polars DataFrames, Arrow tables or mappings of columns), merged with
+:meth:`Profile.merge` (associative and commutative: counts, nulls, min/max, histograms, frequent
+items and distinct registers merge exactly, mean/variance up to float rounding, quantiles within
+the sketch's rank error), and saved as JSON. Drift is computed between two profiles.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from modelops_core.monitoring.errors import ProfileError
+from modelops_core.monitoring.sketches import (
+    DEFAULT_CAP,
+    DEFAULT_K,
+    DistinctSketch,
+    FloatArray,
+    FrequentItems,
+    QuantileSketch,
+    hash_floats,
+    hash_strings,
+)
+
+FORMAT = "modelops.profile/1"
+NUMERIC, CATEGORICAL, EMPTY = "numeric", "categorical", "empty"
+#: distinct values of a numeric column counted exactly (for low-cardinality numeric tests).
+NUMERIC_VALUES_CAP = 32
+#: bins of the fixed-edge histogram a reference gives its windows.
+HISTOGRAM_BINS = 20
+
+
+@attrs.frozen(eq=False)
+class Histogram:
+    """Counts of a numeric column on fixed edges (taken from the reference), with the values
+    below the first and above the last edge."""
+
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+    below: int = 0
+    above: int = 0
+
+    @classmethod
+    def of(cls, edges: Sequence[float], values: FloatArray) -> Histogram:
+        grid = np.asarray(edges, dtype=np.float64)
+        counts = np.histogram(values, grid)[0]
+        return cls(
+            tuple(float(e) for e in grid),
+            tuple(int(c) for c in counts),
+            int(np.sum(values < grid[0])),
+            int(np.sum(values > grid[-1])),
+        )
+
+    def merge(self, other: Histogram, column: str) -> Histogram:
+        if self.edges != other.edges:
+            raise ProfileError(
+                f"column {column!r}: the profiles have histograms on different edges; build "
+                "window profiles against the same reference (Profile.build(data, reference=...))"
+            )
+        return Histogram(
+            self.edges,
+            tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)),
+            self.below + other.below,
+            self.above + other.above,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Histogram) and attrs.astuple(self) == attrs.astuple(other)
+
+
+def _canonical_number(value: float) -> str:
+    return repr(float(value))
+
+
+@attrs.frozen(eq=False)
+class ColumnProfile:
+    """The profile of one column.
+
+    :param kind: ``numeric``, ``categorical`` or ``empty`` (no non-null value seen yet).
+    :param count: rows seen, nulls included. :param nulls: missing values (None, "", NaN).
+    :param infinite: ±inf values (kept out of the moments and the sketch).
+    :param invalid: values of a numeric column that are not numbers (counted, not used).
+    :param mean: mean of the finite values; ``m2``: sum of squared deviations (Chan's merge).
+    :param quantiles: the KLL sketch of the finite values.
+    :param frequent: categories (or, for numeric columns, up to 32 distinct values) with counts.
+    :param distinct: the HyperLogLog sketch of the non-null values.
+    :param histogram: counts on the reference's edges (numeric columns of windows built with a
+        reference), else None.
+    """
+
+    name: str
+    kind: str = EMPTY
+    count: int = 0
+    nulls: int = 0
+    infinite: int = 0
+    invalid: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    quantiles: QuantileSketch = attrs.field(factory=QuantileSketch)
+    frequent: FrequentItems = attrs.field(factory=FrequentItems)
+    distinct: DistinctSketch = attrs.field(factory=DistinctSketch)
+    histogram: Histogram | None = None
+
+    @property
+    def values(self) -> int:
+        """Values that take part in tests: finite numbers, or non-null categories."""
+        if self.kind == NUMERIC:
+            return self.quantiles.count
+        return self.count - self.nulls
+
+    @property
+    def std(self) -> float:
+        """The population standard deviation of the finite values (NaN without values)."""
+        n = self.quantiles.count
+        return math.sqrt(self.m2 / n) if n else math.nan
+
+    def distinct_count(self) -> float:
+        """Exact while the categories fit the cap, else the HyperLogLog estimate."""
+        if not self.frequent.overflowed and (self.kind == CATEGORICAL or self.frequent.counts):
+            return float(len(self.frequent.counts))
+        return self.distinct.estimate()
+
+    def merge(self, other: ColumnProfile) -> ColumnProfile:
+        """One profile of both inputs; the kinds must agree (``empty`` agrees with any)."""
+        if self.kind != other.kind and EMPTY not in (self.kind, other.kind):
+            raise ProfileError(
+                f"column {self.name!r} is {self.kind} in one profile and {other.kind} in the "
+                "other; profile both with the same kinds (kinds={...})"
+            )
+        kind = other.kind if self.kind == EMPTY else self.kind
+        n1, n2 = self.quantiles.count, other.quantiles.count
+        n = n1 + n2
+        delta = other.mean - self.mean
+        mean = self.mean + delta * n2 / n if n else 0.0
+        m2 = self.m2 + other.m2 + (delta * delta * n1 * n2 / n if n else 0.0)
+        histogram = self.histogram
+        if histogram is None:
+            histogram = other.histogram
+        elif other.histogram is not None:
+            histogram = histogram.merge(other.histogram, self.name)
+        return ColumnProfile(
+            name=self.name,
+            kind=kind,
+            count=self.count + other.count,
+            nulls=self.nulls + other.nulls,
+            infinite=self.infinite + other.infinite,
+            invalid=self.invalid + other.invalid,
+            mean=mean,
+            m2=m2,
+            minimum=min(self.minimum, other.minimum),
+            maximum=max(self.maximum, other.maximum),
+            quantiles=self.quantiles.merge(other.quantiles),
+            frequent=self.frequent.merge(other.frequent),
+            distinct=self.distinct.merge(other.distinct),
+            histogram=histogram,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "count": self.count,
+            "nulls": self.nulls,
+            "infinite": self.infinite,
+            "invalid": self.invalid,
+            "mean": self.mean,
+            "m2": self.m2,
+            "min": None if math.isinf(self.minimum) else self.minimum,
+            "max": None if math.isinf(self.maximum) else self.maximum,
+            "quantiles": self.quantiles.to_dict(),
+            "frequent": {
+                "counts": dict(self.frequent.counts),
+                "cap": self.frequent.cap,
+                "dropped": self.frequent.dropped,
+                "overflowed": self.frequent.overflowed,
+            },
+            "distinct": self.distinct.to_dict(),
+            "histogram": None if self.histogram is None else attrs.asdict(self.histogram),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnProfile:
+        frequent = data["frequent"]
+        histogram = data.get("histogram")
+        return cls(
+            name=str(data["name"]),
+            kind=str(data["kind"]),
+            count=int(data["count"]),
+            nulls=int(data["nulls"]),
+            infinite=int(data["infinite"]),
+            invalid=int(data["invalid"]),
+            mean=float(data["mean"]),
+            m2=float(data["m2"]),
+            minimum=math.inf if data["min"] is None else float(data["min"]),
+            maximum=-math.inf if data["max"] is None else float(data["max"]),
+            quantiles=QuantileSketch.from_dict(data["quantiles"]),
+            frequent=FrequentItems(
+                {str(k): int(v) for k, v in frequent["counts"].items()},
+                int(frequent["cap"]),
+                int(frequent["dropped"]),
+                bool(frequent["overflowed"]),
+            ),
+            distinct=DistinctSketch.from_dict(data["distinct"]),
+            histogram=None
+            if histogram is None
+            else Histogram(
+                tuple(histogram["edges"]),
+                tuple(histogram["counts"]),
+                int(histogram["below"]),
+                int(histogram["above"]),
+            ),
+        )
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and value != value)
+
+
+def _numeric_update(
+    column: ColumnProfile, values: FloatArray, invalid: int, edges: Sequence[float] | None
+) -> ColumnProfile:
+    nan = np.isnan(values)
+    infinite = np.isinf(values)
+    finite = values[~(nan | infinite)]
+    chunk = ColumnProfile(
+        name=column.name,
+        kind=NUMERIC,
+        count=len(values) + invalid,
+        nulls=int(np.sum(nan)),
+        infinite=int(np.sum(infinite)),
+        invalid=invalid,
+        mean=float(np.mean(finite)) if len(finite) else 0.0,
+        m2=float(np.sum((finite - np.mean(finite)) ** 2)) if len(finite) else 0.0,
+        minimum=float(np.min(finite)) if len(finite) else math.inf,
+        maximum=float(np.max(finite)) if len(finite) else -math.inf,
+        quantiles=QuantileSketch(column.quantiles.k, seed=column.quantiles.seed).add(finite),
+        frequent=_numeric_values(finite, column.frequent.cap),
+        distinct=DistinctSketch().add_hashes(hash_floats(values[~nan])),
+        histogram=None if edges is None else Histogram.of(edges, finite),
+    )
+    return column.merge(chunk)
+
+
+def _numeric_values(finite: FloatArray, cap: int) -> FrequentItems:
+    if len(np.unique(finite[:1000])) > NUMERIC_VALUES_CAP:  # cheap test before the full one
+        return FrequentItems({}, cap, len(finite), True)
+    unique, counts = np.unique(finite, return_counts=True)
+    if len(unique) > NUMERIC_VALUES_CAP:
+        return FrequentItems({}, cap, len(finite), True)
+    return FrequentItems(
+        {_canonical_number(v): int(c) for v, c in zip(unique, counts, strict=True)}, cap
+    )
+
+
+def _categorical_update(column: ColumnProfile, values: Sequence[Any]) -> ColumnProfile:
+    counts: Counter[str] = Counter()
+    nulls = 0
+    for value, number in _value_counts(values).items():
+        if _is_null(value):
+            nulls += number
+        else:
+            counts[value if isinstance(value, str) else str(value)] += number
+    chunk = ColumnProfile(
+        name=column.name,
+        kind=CATEGORICAL if counts else EMPTY,
+        count=len(values),
+        nulls=nulls,
+        quantiles=QuantileSketch(column.quantiles.k, seed=column.quantiles.seed),
+        frequent=FrequentItems({}, column.frequent.cap).add_counts(counts),
+        distinct=DistinctSketch().add_hashes(hash_strings(counts)),
+    )
+    return column.merge(chunk)
+
+
+def _value_counts(values: Sequence[Any]) -> Mapping[Any, int]:
+    counter = getattr(values, "value_counts", None)  # a pandas Series: its C hash table
+    if counter is not None:
+        result: Mapping[Any, int] = counter(dropna=False).to_dict()
+        return result
+    return Counter(values.tolist() if isinstance(values, np.ndarray) else values)
+
+
+def _parses(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, bool)
+
+
+def _as_numbers(values: Sequence[Any], expect_numbers: bool) -> tuple[FloatArray, int] | None:
+    """Float values of a chunk (nulls as NaN) and the count of values that are not numbers;
+    None when the chunk is not numeric (unless ``expect_numbers``: then every non-null value
+    that is not a number is counted)."""
+    array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+    if array.dtype.kind in "iuf":
+        return array.astype(np.float64), 0
+    if array.dtype.kind == "b":
+        return (np.full(0, math.nan), len(array)) if expect_numbers else None
+    if not expect_numbers:
+        first = next((v for v in array[:1000].tolist() if not _is_null(v)), None)
+        if first is not None and not _parses(first):
+            return None  # a column of words: no need to try every value
+    try:
+        return np.asarray(array, dtype=np.float64), 0
+    except (TypeError, ValueError):
+        pass
+    cleaned = [math.nan if _is_null(v) else v for v in array.tolist()]
+    try:
+        return np.asarray(cleaned, dtype=np.float64), 0
+    except (TypeError, ValueError):
+        pass
+    numbers = [float(v) for v in cleaned if _parses(v)]
+    invalid = len(cleaned) - len(numbers)
+    if not expect_numbers and not numbers:
+        return None
+    return np.asarray(numbers, dtype=np.float64), invalid
+
+
+def update_column(
+    column: ColumnProfile,
+    values: Sequence[Any],
+    *,
+    kind: str | None = None,
+    edges: Sequence[float] | None = None,
+) -> ColumnProfile:
+    """``column`` with one chunk of its values added (the chunk's kind decides an ``empty``
+    column; a numeric column counts strings that are not numbers as ``invalid``)."""
+    wanted = kind or column.kind
+    if wanted == CATEGORICAL:
+        return _categorical_update(column, values)
+    parsed = _as_numbers(values, expect_numbers=wanted == NUMERIC)
+    if parsed is None:
+        return _categorical_update(column, values)
+    numbers, invalid = parsed
+    if wanted == EMPTY and invalid:
+        return _categorical_update(column, values)
+    if wanted == EMPTY and np.all(np.isnan(numbers)):
+        return attrs.evolve(
+            column, count=column.count + len(values), nulls=column.nulls + len(values)
+        )
+    return _numeric_update(column, numbers, invalid, edges)
+
+
+@attrs.frozen(eq=False)
+class Profile:
+    """The profile of a data set: its columns in order, the rows seen and where they came from.
+
+    :param source: what was profiled (a file name, "DataFrame"), kept as lineage.
+    """
+
+    columns: Mapping[str, ColumnProfile] = attrs.field(factory=dict)
+    rows: int = 0
+    source: str = ""
+
+    @classmethod
+    def build(
+        cls,
+        data: Any,
+        *,
+        reference: Profile | None = None,
+        kinds: Mapping[str, str] | None = None,
+        chunk_rows: int = 65_536,
+        k: int = DEFAULT_K,
+        cap: int = DEFAULT_CAP,
+        seed: int = 0,
+    ) -> Profile:
+        """Profile ``data`` by chunks in bounded memory.
+
+        :param data: a CSV, JSONL or Parquet path, a pandas/polars DataFrame, an Arrow table, a
+            mapping of column name to values, or a saved profile's path (returned as loaded).
+        :param reference: numeric columns get histograms on the reference's edges, and columns
+            take the reference's kinds (so windows of one reference merge exactly).
+        :param kinds: column -> ``"numeric"`` or ``"categorical"``, overriding the detection.
+        :param k: the quantile sketch's accuracy (values kept exactly up to ``k``).
+        :param cap: categories counted exactly per column.
+        """
+        from modelops_core.monitoring.reader import describe, is_profile_file, iter_chunks
+
+        if isinstance(data, str | Path) and is_profile_file(Path(data)):
+            return cls.load(data)
+        forced = dict(kinds or {})
+        for name, kind in forced.items():
+            if kind not in (NUMERIC, CATEGORICAL):
+                raise ProfileError(f"kinds[{name!r}] = {kind!r}: use 'numeric' or 'categorical'")
+        columns: dict[str, ColumnProfile] = {}
+        rows = 0
+        for chunk in iter_chunks(data, chunk_rows):
+            width = 0
+            for name, values in chunk.items():
+                width = len(values)
+                column = columns.get(name)
+                if column is None:
+                    column = ColumnProfile(
+                        name,
+                        count=rows,
+                        nulls=rows,  # absent from earlier records: missing there
+                        quantiles=QuantileSketch(k, seed=seed),
+                        frequent=FrequentItems({}, cap),
+                    )
+                ref = None if reference is None else reference.columns.get(name)
+                kind = forced.get(name) or (
+                    ref.kind if ref is not None and ref.kind != EMPTY else None
+                )
+                edges = reference_edges(ref) if ref is not None else None
+                columns[name] = update_column(column, values, kind=kind, edges=edges)
+            for name, column in columns.items():
+                if name not in chunk:
+                    columns[name] = attrs.evolve(
+                        column, count=column.count + width, nulls=column.nulls + width
+                    )
+            rows += width
+        return cls(columns, rows, describe(data))
+
+    def merge(self, other: Profile) -> Profile:
+        """One profile of both inputs (a column missing on one side counts as nulls there)."""
+        columns: dict[str, ColumnProfile] = {}
+        for name in [*self.columns, *(n for n in other.columns if n not in self.columns)]:
+            mine = self.columns.get(name) or _missing(name, self.rows, other.columns[name])
+            theirs = other.columns.get(name) or _missing(name, other.rows, mine)
+            columns[name] = mine.merge(theirs)
+        sources = [s for s in (self.source, other.source) if s]
+        return Profile(columns, self.rows + other.rows, " + ".join(dict.fromkeys(sources)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "rows": self.rows,
+            "source": self.source,
+            "columns": [column.to_dict() for column in self.columns.values()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "profile") -> Profile:
+        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+            raise ProfileError(
+                f'{where}: not a modelops profile (expected "format": {FORMAT!r}); '
+                "make one with `modelops monitor profile DATA --output ref.profile.json`"
+            )
+        try:
+            columns = [ColumnProfile.from_dict(c) for c in data["columns"]]
+            return cls({c.name: c for c in columns}, int(data["rows"]), str(data.get("source", "")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProfileError(
+                f"{where}: a damaged profile ({type(exc).__name__}: {exc}); profile the data again"
+            ) from exc
+
+    def save(self, path: str | Path) -> Path:
+        """Write the profile as JSON (atomically: a temporary file renamed into place)."""
+        import os
+
+        target = Path(path)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(self.to_dict()), encoding="utf-8")
+        os.replace(temporary, target)
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path) -> Profile:
+        source = Path(path)
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ProfileError(f"{source}: cannot read the profile ({exc})") from exc
+        return cls.from_dict(data, where=str(source))
+
+
+def _missing(name: str, rows: int, like: ColumnProfile) -> ColumnProfile:
+    return ColumnProfile(
+        name,
+        count=rows,
+        nulls=rows,
+        quantiles=QuantileSketch(like.quantiles.k, seed=like.quantiles.seed),
+        frequent=FrequentItems({}, like.frequent.cap),
+    )
+
+
+def reference_edges(column: ColumnProfile) -> tuple[float, ...] | None:
+    """The fixed histogram edges a reference column gives its windows (None: not numeric)."""
+    if column.kind != NUMERIC or column.quantiles.count == 0:
+        return None
+    if column.histogram is not None:
+        return column.histogram.edges
+    low, high = column.minimum, column.maximum
+    if high <= low:
+        high = low + 1.0
+    return tuple(float(e) for e in np.linspace(low, high, HISTOGRAM_BINS + 1))
+
+
+def profile_of(data: Any, **options: Any) -> Profile:
+    """``Profile.build(data, **options)``."""
+    return Profile.build(data, **options)
+
+
+def merge_all(profiles: Iterable[Profile]) -> Profile:
+    """The merge of many profiles (left to right; the order does not change the result)."""
+    result: Profile | None = None
+    for profile in profiles:
+        result = profile if result is None else result.merge(profile)
+    if result is None:
+        raise ProfileError("merge_all: no profile given")
+    return result

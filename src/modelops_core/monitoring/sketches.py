@@ -1,0 +1,268 @@
+"""Mergeable sketches of one column: quantiles (KLL), distinct count (HyperLogLog), frequent
+items with exact counts up to a cap. All are frozen values: ``add`` and ``merge`` return new ones.
+
+Rank error of :class:`QuantileSketch`: while a column has at most ``k`` values the sketch keeps
+them all and every quantile, CDF and test computed from it is exact. Beyond, it is a KLL sketch
+(Karnin, Lang, Liberty 2016) with deterministic, seeded compaction; with the default ``k = 2048``
+the normalized rank error measured on 10^6 values is below 0.2 % (``tests/monitoring`` checks
+0.5 %), whatever the order or the merge tree.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+#: values kept before compaction starts, and the top level's capacity.
+DEFAULT_K = 2048
+#: HyperLogLog registers: 2**12, a standard error of 1.04 / 64 = 1.6 %.
+HLL_PRECISION = 12
+#: distinct categories counted exactly; beyond, the most frequent ones are kept.
+DEFAULT_CAP = 10_000
+
+
+def _encode(values: FloatArray) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode("ascii")
+
+
+def _decode(text: str) -> FloatArray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f8").astype(np.float64)
+
+
+def _capacity(level: int, levels: int, k: int) -> int:
+    return max(2, math.ceil(k * (2 / 3) ** (levels - 1 - level)))
+
+
+def _compress(levels: list[FloatArray], k: int, seed: int) -> list[FloatArray]:
+    """Halve the lowest level over its capacity until every level fits (KLL compaction)."""
+    while True:
+        count = len(levels)
+        over = next(
+            (h for h in range(count) if len(levels[h]) > _capacity(h, count, k)),
+            None,
+        )
+        if over is None:
+            return levels
+        items = np.sort(levels[over])
+        keep = items[:0]
+        if len(items) % 2:  # an odd item stays behind, so the weights still add up
+            keep, items = items[-1:], items[:-1]
+        offset = int(np.random.default_rng([seed, over, len(items)]).integers(2))
+        promoted = items[offset::2]
+        levels[over] = keep
+        if over + 1 == count:
+            levels.append(promoted)
+        else:
+            levels[over + 1] = np.concatenate([levels[over + 1], promoted])
+
+
+@attrs.frozen(eq=False)
+class QuantileSketch:
+    """A KLL quantile sketch of finite floats; exact while it holds at most ``k`` values.
+
+    :param k: the capacity of the top level (the accuracy knob).
+    :param levels: level ``h`` holds items of weight ``2**h``.
+    :param count: how many values were added.
+    """
+
+    k: int = DEFAULT_K
+    levels: tuple[FloatArray, ...] = ()
+    count: int = 0
+    seed: int = 0
+
+    @property
+    def exact(self) -> bool:
+        """True while every value is kept (no compaction happened)."""
+        return len(self.levels) <= 1
+
+    def add(self, values: FloatArray) -> QuantileSketch:
+        """The sketch with ``values`` (finite floats) added."""
+        if len(values) == 0:
+            return self
+        levels = [np.asarray(level) for level in self.levels] or [np.empty(0)]
+        levels[0] = np.concatenate([levels[0], np.asarray(values, dtype=np.float64)])
+        levels = _compress(levels, self.k, self.seed + self.count)
+        return attrs.evolve(self, levels=tuple(levels), count=self.count + len(values))
+
+    def merge(self, other: QuantileSketch) -> QuantileSketch:
+        """One sketch of both inputs (the smaller ``k`` wins)."""
+        if other.count == 0:
+            return self
+        if self.count == 0:
+            return other
+        height = max(len(self.levels), len(other.levels))
+        levels = [
+            np.concatenate(
+                [side.levels[h] for side in (self, other) if h < len(side.levels)]
+            ).astype(np.float64)
+            for h in range(height)
+        ]
+        k = min(self.k, other.k)
+        levels = _compress(levels, k, self.seed + self.count + other.count)
+        return QuantileSketch(k, tuple(levels), self.count + other.count, self.seed)
+
+    def weighted(self) -> tuple[FloatArray, FloatArray]:
+        """The kept items, sorted, and their weights (all 1 while the sketch is exact)."""
+        if not self.levels:
+            return np.empty(0), np.empty(0)
+        items = np.concatenate(self.levels)
+        weights = np.concatenate(
+            [np.full(len(level), 2.0**h) for h, level in enumerate(self.levels)]
+        )
+        order = np.argsort(items, kind="stable")
+        return items[order], weights[order]
+
+    def quantiles(self, fractions: npt.ArrayLike) -> FloatArray:
+        """The values at ``fractions`` (0..1) of the ranks; NaN for an empty sketch."""
+        points = np.asarray(fractions, dtype=np.float64)
+        items, weights = self.weighted()
+        if len(items) == 0:
+            return np.full(points.shape, np.nan)
+        cumulative = np.cumsum(weights)
+        ranks = np.clip(points * cumulative[-1], 0, cumulative[-1])
+        index = np.searchsorted(cumulative, ranks, side="left")
+        return items[np.clip(index, 0, len(items) - 1)]
+
+    def cdf(self, points: npt.ArrayLike) -> FloatArray:
+        """The share of values ``<= points``."""
+        items, weights = self.weighted()
+        if len(items) == 0:
+            return np.full(np.shape(points), np.nan)
+        cumulative = np.concatenate([[0.0], np.cumsum(weights)])
+        index = np.searchsorted(items, np.asarray(points, dtype=np.float64), side="right")
+        result: FloatArray = cumulative[index] / cumulative[-1]
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "count": self.count,
+            "seed": self.seed,
+            "levels": [_encode(level) for level in self.levels],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QuantileSketch:
+        return cls(
+            int(data["k"]),
+            tuple(_decode(level) for level in data["levels"]),
+            int(data["count"]),
+            int(data.get("seed", 0)),
+        )
+
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def hash_floats(values: FloatArray) -> npt.NDArray[np.uint64]:
+    """64-bit hashes of float values (splitmix64 of their bits; -0.0 and 0.0 hash alike)."""
+    bits = (np.asarray(values, dtype=np.float64) + 0.0).view(np.uint64).copy()
+    with np.errstate(over="ignore"):
+        z = bits + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def hash_strings(values: Iterable[str]) -> npt.NDArray[np.uint64]:
+    """64-bit hashes of strings, the same in every process (blake2b, not ``hash()``)."""
+    return np.array(
+        [
+            int.from_bytes(
+                hashlib.blake2b(v.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            )
+            for v in values
+        ],
+        dtype=np.uint64,
+    )
+
+
+@attrs.frozen(eq=False)
+class DistinctSketch:
+    """A HyperLogLog distinct count (2**12 registers, about 1.6 % standard error)."""
+
+    registers: npt.NDArray[np.uint8] = attrs.field(
+        factory=lambda: np.zeros(2**HLL_PRECISION, dtype=np.uint8)
+    )
+
+    def add_hashes(self, hashes: npt.NDArray[np.uint64]) -> DistinctSketch:
+        if len(hashes) == 0:
+            return self
+        width = 64 - HLL_PRECISION
+        index = (hashes >> np.uint64(width)).astype(np.intp)
+        rest = hashes & np.uint64((1 << width) - 1)
+        bit_length = np.zeros(len(rest), dtype=np.int64)
+        nonzero = rest > 0
+        bit_length[nonzero] = np.frexp(rest[nonzero].astype(np.float64))[1]
+        rank = (width - bit_length + 1).astype(np.uint8)
+        registers = self.registers.copy()
+        np.maximum.at(registers, index, rank)
+        return DistinctSketch(registers)
+
+    def merge(self, other: DistinctSketch) -> DistinctSketch:
+        return DistinctSketch(np.maximum(self.registers, other.registers))
+
+    def estimate(self) -> float:
+        m = float(len(self.registers))
+        alpha = 0.7213 / (1 + 1.079 / m)
+        raw = alpha * m * m / float(np.sum(np.exp2(-self.registers.astype(np.float64))))
+        zeros = int(np.sum(self.registers == 0))
+        if raw <= 2.5 * m and zeros:
+            return m * math.log(m / zeros)
+        return raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DistinctSketch) and bool(
+            np.array_equal(self.registers, other.registers)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hll": base64.b64encode(self.registers.tobytes()).decode("ascii")}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DistinctSketch:
+        registers = np.frombuffer(base64.b64decode(data["hll"]), dtype=np.uint8).copy()
+        return cls(registers)
+
+
+@attrs.frozen
+class FrequentItems:
+    """Exact counts of each category up to ``cap`` categories; beyond, the ``cap`` most frequent
+    are kept and the rest is counted in ``dropped`` (``overflowed`` is then True and the kept
+    counts are lower bounds)."""
+
+    counts: Mapping[str, int] = attrs.field(factory=dict)
+    cap: int = DEFAULT_CAP
+    dropped: int = 0
+    overflowed: bool = False
+
+    def add_counts(self, counts: Mapping[str, int]) -> FrequentItems:
+        merged = Counter(self.counts)
+        merged.update(counts)
+        return self._capped(merged, self.cap, self.dropped, self.overflowed)
+
+    def merge(self, other: FrequentItems) -> FrequentItems:
+        merged = Counter(self.counts)
+        merged.update(other.counts)
+        cap = min(self.cap, other.cap)
+        return self._capped(
+            merged, cap, self.dropped + other.dropped, self.overflowed or other.overflowed
+        )
+
+    @staticmethod
+    def _capped(counts: Counter[str], cap: int, dropped: int, overflowed: bool) -> FrequentItems:
+        if len(counts) <= cap:
+            return FrequentItems(dict(sorted(counts.items())), cap, dropped, overflowed)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        kept = dict(sorted(ranked[:cap]))
+        return FrequentItems(kept, cap, dropped + sum(c for _, c in ranked[cap:]), True)
