@@ -194,3 +194,29 @@ def test_every_before_hook_stops_at_the_first_result():
     assert "modelops_before_register" in before
     for name in before:
         assert getattr(runtime.hook, name).spec.opts["firstresult"] is True, name
+
+
+def test_plain_namespace_plugins_are_told_apart_too():
+    """Plugins pluggy cannot hash (a SimpleNamespace) are asked alone on a private manager."""
+    configured: list[str] = []
+
+    def plugin(name: str, reason: str | None) -> types.SimpleNamespace:
+        @hookimpl
+        def modelops_configure():
+            configured.append(name)
+
+        @hookimpl
+        def modelops_before_register():
+            return reason
+
+        return types.SimpleNamespace(modelops_configure=modelops_configure,
+                                     modelops_before_register=modelops_before_register)  # fmt: skip
+
+    runtime = Runtime(Config(), plugins=[("strict", plugin("strict", "no")),
+                                         ("lenient", plugin("lenient", None))],
+                      autoload=False, environ={})  # fmt: skip
+    runtime.register_plugin(plugin("late", None), "late")
+    assert configured == ["lenient", "strict", "late"]
+    with pytest.raises(VetoError) as caught:
+        runtime.veto("modelops_before_register", name="churn", version="1.0", metadata={})
+    assert (caught.value.plugin, caught.value.reason) == ("strict", "no")
