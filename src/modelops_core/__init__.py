@@ -82,6 +82,9 @@ if TYPE_CHECKING:
         ProviderRejectedError,
         ProviderUnavailableError,
     )
+    from modelops_core.monitoring.drift import ColumnDrift, DriftReport, Monitor
+    from modelops_core.monitoring.errors import MonitoringError, ProfileError
+    from modelops_core.monitoring.profile import Profile
     from modelops_core.optimize.optimizer import InferenceOptimizer
     from modelops_core.optimize.values import QualityGateError
     from modelops_core.plugins.components import ComponentRegistrar, ComponentSpec
@@ -167,6 +170,12 @@ _LAZY = {
     "DatasetError": "modelops_core.datasets.errors",
     "DatasetFormatError": "modelops_core.datasets.errors",
     "DatasetStats": "modelops_core.datasets.stats",
+    "ColumnDrift": "modelops_core.monitoring.drift",
+    "DriftReport": "modelops_core.monitoring.drift",
+    "Monitor": "modelops_core.monitoring.drift",
+    "MonitoringError": "modelops_core.monitoring.errors",
+    "ProfileError": "modelops_core.monitoring.errors",
+    "Profile": "modelops_core.monitoring.profile",
     "ValidationReport": "modelops_core.datasets.validate",
     "DatasetSanitizer": "modelops_core.datasets.sanitize",
     "FineTuningJob": "modelops_core.finetune.job",
@@ -215,6 +224,7 @@ __all__ = [
     "BalancedAccuracyMetric",
     "BrierScoreMetric",
     "CohenKappaMetric",
+    "ColumnDrift",
     "Comparison",
     "ComponentChoice",
     "ComponentError",
@@ -228,6 +238,7 @@ __all__ = [
     "DatasetFormatError",
     "DatasetSanitizer",
     "DatasetStats",
+    "DriftReport",
     "DuplicateVersionError",
     "EmbeddingDimensionError",
     "EmbeddingValueError",
@@ -262,12 +273,16 @@ __all__ = [
     "ModelOpsError",
     "ModelRegistry",
     "ModelVersion",
+    "Monitor",
+    "MonitoringError",
     "Neighbor",
     "PickleSerializer",
     "PluginError",
     "PluginInfo",
     "PrecisionMetric",
     "PreflightError",
+    "Profile",
+    "ProfileError",
     "ProviderError",
     "ProviderRejectedError",
     "ProviderUnavailableError",

@@ -1,7 +1,8 @@
 """The core's own plugin, registered through its entry point like any other plugin.
 
 It declares the two text metrics of the reference module, ``exact_match`` and
-``length_ratio``, and the pipeline steps (``dataset``, ``sanitize``, ``finetune``,
+``length_ratio``, the drift methods of the monitoring package (``ks``, ``wasserstein`` ...) and
+the pipeline steps (``dataset``, ``sanitize``, ``finetune``,
 ``evaluate``, ``gate``, ``register``, ``promote``). It can be disabled with
 ``[plugins] disable = ["modelops-core"]``.
 
@@ -12,6 +13,7 @@ re-exports their hook implementations, so pluggy registers them as one plugin.
 
 from __future__ import annotations
 
+from modelops_core.builtin.drift_tests import modelops_register_drift_tests
 from modelops_core.builtin.metrics import modelops_register_metrics
 from modelops_core.builtin.steps import modelops_register_steps
 
@@ -19,6 +21,12 @@ from modelops_core.builtin.steps import modelops_register_steps
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "modelops_core.builtin.metrics",
     "modelops_core.builtin.steps",
+    "modelops_core.builtin.drift_tests",
 )
 
-__all__ = ["DEFAULT_PLUGINS", "modelops_register_metrics", "modelops_register_steps"]
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "modelops_register_drift_tests",
+    "modelops_register_metrics",
+    "modelops_register_steps",
+]

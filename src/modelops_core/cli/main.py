@@ -35,6 +35,10 @@ COMMANDS = {
         "Fine-tune: start, watch, status, cancel, list, events.",
     ),
     "features": ("modelops_core.cli.features:features_group", "Features, embeddings."),
+    "monitor": (
+        "modelops_core.cli.monitor:monitor_group",
+        "Profiles and drift: profile, drift (JSON, HTML report).",
+    ),
     "plugins": ("modelops_core.cli.plugins:plugins_group", "List and check plugins."),
     "optimize": (
         "modelops_core.cli.optimize:optimize_group",

@@ -14,11 +14,11 @@ computed from the sketches' weighted items (within the rank error, see ``sketche
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from modelops_core.monitoring.profile import CATEGORICAL, NUMERIC, ColumnProfile
 
@@ -119,7 +119,7 @@ class KolmogorovSmirnov(DriftMethod):
     default_threshold = 0.05
 
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
-        from scipy import stats
+        from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
         if reference.quantiles.exact and current.quantiles.exact:
             result = stats.ks_2samp(
@@ -147,7 +147,7 @@ class ChiSquare(DriftMethod):
     default_threshold = 0.05
 
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
-        from scipy import stats
+        from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
         _, ref, cur = _categories(reference, current)
         expected = ref * (current.values / reference.values)
@@ -169,7 +169,7 @@ class ZTest(DriftMethod):
     default_threshold = 0.05
 
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
-        from scipy import stats
+        from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
         keys, ref, cur = _categories(reference, current)
         n1, n2 = float(ref.sum()), float(cur.sum())
@@ -201,7 +201,7 @@ class Wasserstein(DriftMethod):
     kinds = (NUMERIC,)
 
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
-        from scipy import stats
+        from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
         ref_items, ref_weights = reference.quantiles.weighted()
         cur_items, cur_weights = current.quantiles.weighted()
@@ -217,7 +217,7 @@ class JensenShannon(DriftMethod):
     name = "jensenshannon"
 
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
-        from scipy.spatial import distance
+        from scipy.spatial import distance  # type: ignore[import-untyped,unused-ignore]
 
         ref, cur = binned(reference, current, fill_zeroes=False)
         return Statistic(float(distance.jensenshannon(ref, cur)))
@@ -245,7 +245,7 @@ class AndersonDarling(DriftMethod):
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
         import warnings
 
-        from scipy import stats
+        from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy warns when the p-value is capped
@@ -285,7 +285,7 @@ def mmd_test(
     reference: FloatArray, current: FloatArray, *, seed: int = 0, permutations: int = 200
 ) -> tuple[float, float]:
     """(p-value, MMD²) between two samples of rows (at most 500 rows a side are used)."""
-    from scipy.spatial.distance import cdist
+    from scipy.spatial.distance import cdist  # type: ignore[import-untyped,unused-ignore]
 
     rng = np.random.default_rng(seed)
     ref, cur = _thin(reference, 500, rng), _thin(current, 500, rng)
@@ -297,7 +297,7 @@ def mmd_test(
     kernel = np.exp(-distances / bandwidth)
     n = len(ref)
 
-    def statistic(order: Sequence[int] | np.ndarray) -> float:
+    def statistic(order: npt.NDArray[np.intp]) -> float:
         k = kernel[np.ix_(order, order)]
         return float(k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean())
 

@@ -410,11 +410,11 @@ class Profile:
                         frequent=FrequentItems({}, cap),
                     )
                 ref = None if reference is None else reference.columns.get(name)
-                kind = forced.get(name) or (
-                    ref.kind if ref is not None and ref.kind != EMPTY else None
-                )
+                chosen: str | None = forced.get(name)
+                if chosen is None and ref is not None and ref.kind != EMPTY:
+                    chosen = ref.kind
                 edges = reference_edges(ref) if ref is not None else None
-                columns[name] = update_column(column, values, kind=kind, edges=edges)
+                columns[name] = update_column(column, values, kind=chosen, edges=edges)
             for name, column in columns.items():
                 if name not in chunk:
                     columns[name] = attrs.evolve(

@@ -134,7 +134,7 @@ def _columns(header: Sequence[str], block: list[list[str]]) -> Chunk:
 
 
 def _pandas_csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
     try:
         reader = pd.read_csv(path, sep=delimiter, chunksize=chunk_rows, low_memory=False)
@@ -185,7 +185,7 @@ def _records(block: list[Mapping[str, Any]]) -> Chunk:
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[Chunk]:
     try:
-        import pyarrow.parquet as parquet
+        import pyarrow.parquet as parquet  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError as exc:
         raise ProfileError(
             f"{path}: reading Parquet needs pyarrow; pip install pyarrow (or give CSV/JSONL)"

@@ -131,7 +131,8 @@ class QuantileSketch:
         cumulative = np.cumsum(weights)
         ranks = np.clip(points * cumulative[-1], 0, cumulative[-1])
         index = np.searchsorted(cumulative, ranks, side="left")
-        return items[np.clip(index, 0, len(items) - 1)]
+        result: FloatArray = items[np.clip(index, 0, len(items) - 1)]
+        return result
 
     def cdf(self, points: npt.ArrayLike) -> FloatArray:
         """The share of values ``<= points``."""
