@@ -7,7 +7,32 @@ from pathlib import Path
 
 import pytest
 from modelops_provider_openai.provider import OpenAIProvider
-from modelops_provider_openai.testing import FakeOpenAI, chat_records, dpo_records, write_jsonl
+from modelops_provider_openai.testing import (
+    ExchangeLog,
+    FakeOpenAI,
+    chat_records,
+    dpo_records,
+    write_jsonl,
+)
+
+
+@pytest.fixture(scope="session")
+def exchange_log() -> Iterator[ExchangeLog]:
+    """Every exchange of every fake of the run; at the end none may break OpenAI's spec."""
+    log = ExchangeLog()
+    yield log
+    left = log.unexpected()
+    assert not left, "exchanges outside OpenAI's spec:\n" + "\n".join(map(str, left))
+
+
+@pytest.fixture(autouse=True)
+def strict_openai_fakes(exchange_log: ExchangeLog) -> Iterator[None]:
+    """Strict mode: a test whose fakes saw a request or response outside the spec fails
+    (violations a test provoked on purpose are taken with ``fake.take_violations()``)."""
+    before = len(exchange_log.fakes)
+    yield
+    for fake in exchange_log.fakes[before:]:
+        fake.check()
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +52,8 @@ def no_openai_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fake() -> FakeOpenAI:
-    return FakeOpenAI()
+def fake(exchange_log: ExchangeLog) -> FakeOpenAI:
+    return FakeOpenAI(log=exchange_log)
 
 
 @pytest.fixture

@@ -107,17 +107,21 @@ def test_a_dropped_connection_is_unavailable() -> None:
         provider.get("ftjob-abc")
 
 
-def test_strict_validation_catches_a_fake_that_drifts_from_the_schema(
+def test_strict_mode_catches_a_fake_that_drifts_from_the_spec(
     provider: OpenAIProvider, fake: FakeOpenAI, training_file: str
 ) -> None:
-    """The point of strict validation: a response the real API could not send is an error."""
-    from modelops_core.finetune.provider_contract import ProviderError
+    """The point of strict mode: a response the real API could not send fails the test."""
+    from modelops_provider_openai.testing import SpecViolationError
 
     job = provider.start(TuningRequest(model=MODEL, training_file=training_file))
     fake.jobs[job.id]["status"] = "validating_files_v2"
-    with pytest.raises(ProviderError, match="does not understand"):
-        provider.get(job.id)
-    fake.jobs[job.id]["status"] = "queued"
-    del fake.jobs[job.id]["organization_id"]
-    with pytest.raises(ProviderError, match="organization_id"):
-        provider.get(job.id)
+    fake.jobs[job.id]["usage_metrics"] = None  # a field the spec's FineTuningJob lacks
+    provider.get(job.id)  # the SDK's lenient parsing takes it, as in production
+    with pytest.raises(SpecViolationError, match="validating_files_v2") as caught:
+        fake.check()
+    assert "Unknown parameter: 'usage_metrics'" in str(caught.value)
+    assert [(v.side, v.param, v.code) for v in fake.take_violations()] == [
+        ("response", "usage_metrics", "unknown_parameter"),
+        ("response", "status", "invalid_value"),
+    ]
+    fake.check()  # nothing left once taken

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 from modelops_provider_openai import plugin
-from modelops_provider_openai.testing import FakeOpenAI, chat_records, dpo_records, write_jsonl
+from modelops_provider_openai.testing import (
+    ExchangeLog,
+    FakeOpenAI,
+    chat_records,
+    dpo_records,
+    write_jsonl,
+)
 
 from modelops_core.config import load_config
 from modelops_core.errors import ComponentOptionError
@@ -24,7 +30,7 @@ def test_importing_the_plugin_does_not_import_openai() -> None:
 
 
 def test_the_provider_is_built_from_the_providers_openai_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange_log: ExchangeLog
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     config_file = tmp_path / "modelops.toml"
@@ -46,7 +52,7 @@ def test_the_provider_is_built_from_the_providers_openai_table(
     runtime = make_runtime(
         tmp_path / ".modelops", [("modelops-provider-openai", plugin)], config=config
     )
-    fake = FakeOpenAI()
+    fake = FakeOpenAI(log=exchange_log)
     provider = runtime.create(Kind.PROVIDER, config.provider(), http_client=fake.http_client())
     assert provider.max_tokens == 64 and provider.settings.timeout == 30.0
     assert provider.list_jobs() == []
@@ -60,10 +66,12 @@ def test_a_misspelt_option_names_the_valid_ones(tmp_path: Path) -> None:
         runtime.create(Kind.PROVIDER, "openai", azure_endpoit="https://x.openai.azure.com")
 
 
-def test_validate_needs_no_api_key_and_no_network(tmp_path: Path) -> None:
+def test_validate_needs_no_api_key_and_no_network(
+    tmp_path: Path, exchange_log: ExchangeLog
+) -> None:
     if importlib.util.find_spec("modelops_core.datasets.dataset") is None:
         pytest.skip("validate() delegates to modelops_core.datasets.dataset, not in this core yet")
-    fake = FakeOpenAI()
+    fake = FakeOpenAI(log=exchange_log)
     provider = fake.provider(api_key=None)
     good = write_jsonl(tmp_path / "good.jsonl", chat_records(12))
     assert provider.validate(good, "supervised", MODEL) == []

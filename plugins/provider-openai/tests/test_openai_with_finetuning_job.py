@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from modelops_provider_openai.testing import FakeOpenAI, chat_records
+from modelops_provider_openai.testing import ExchangeLog, FakeOpenAI, chat_records
 
 from modelops_core import hookimpl
 from modelops_core.plugins.components import ComponentRegistrar
@@ -34,12 +34,14 @@ class FakeWiredOpenAI:
         return self.fake.provider(**options)
 
 
-def test_a_fine_tuning_job_on_openai_runs_to_a_model_that_predicts(tmp_path: Path) -> None:
+def test_a_fine_tuning_job_on_openai_runs_to_a_model_that_predicts(
+    tmp_path: Path, exchange_log: ExchangeLog
+) -> None:
     from modelops_core.datasets.dataset import Dataset
     from modelops_core.finetune.job import FineTuningJob
 
     store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
-    fake = FakeOpenAI()
+    fake = FakeOpenAI(log=exchange_log)
     plugins = [("modelops-store-sql", store_sql), ("openai-on-fake", FakeWiredOpenAI(fake))]
     runtime = make_runtime(tmp_path / ".modelops", plugins)
     dataset = Dataset.from_records(chat_records(12))

@@ -13,9 +13,16 @@ from typing import Any
 
 from modelops_core.finetune.provider_contract import (
     ProviderError,
+    ProviderRejectedError,
     ProviderUnavailableError,
     error_for_status,
 )
+
+
+class InvalidHyperparameterError(ProviderRejectedError, ValueError):
+    """A hyperparameter OpenAI would refuse (unknown name, wrong type or out of range), found
+    before anything is uploaded; the message names it and lists the valid ones."""
+
 
 #: 429 codes that will not go away by waiting: the account is out of quota.
 _NOT_TRANSIENT_429 = frozenset({"insufficient_quota", "billing_hard_limit_reached"})

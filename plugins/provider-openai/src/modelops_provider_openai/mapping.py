@@ -17,16 +17,36 @@ STATUSES: Mapping[str, JobStatus] = {
     "succeeded": JobStatus.SUCCEEDED,
     "failed": JobStatus.FAILED,
     "cancelled": JobStatus.CANCELLED,
-    # "pausing"/"paused" (jobs.pause) and anything new fall through to RUNNING: not finished
+    "paused": JobStatus.PAUSED,  # jobs.pause; jobs.resume puts it back in the queue
+    # anything new falls through to RUNNING: not finished
 }
 
-#: Neutral hyperparameter name -> OpenAI's. Anything else is passed through as written.
+#: Neutral hyperparameter name -> OpenAI's.
 HYPERPARAMETERS: Mapping[str, str] = {
     "epochs": "n_epochs",
     "learning_rate": "learning_rate_multiplier",
     "batch_size": "batch_size",
     "beta": "beta",
 }
+
+#: OpenAI's hyperparameters per method and their ranges, from the OpenAPI document's
+#: ``FineTuneSupervisedHyperparameters`` / ``FineTuneDPOHyperparameters`` (each also takes
+#: ``"auto"``): (integer only, lowest, lowest excluded, highest).
+OPENAI_HYPERPARAMETERS: Mapping[str, Mapping[str, tuple[bool, float, bool, float | None]]] = {
+    "supervised": {
+        "n_epochs": (True, 1, False, 50),
+        "batch_size": (True, 1, False, 256),
+        "learning_rate_multiplier": (False, 0, True, None),
+    },
+    "dpo": {
+        "n_epochs": (True, 1, False, 50),
+        "batch_size": (True, 1, False, 256),
+        "learning_rate_multiplier": (False, 0, True, None),
+        "beta": (False, 0, True, 2),
+    },
+}
+#: The top-level ``seed`` of a job: an integer within 0..2**31-1.
+SEED_RANGE = (0, 2**31 - 1)
 
 #: ``Dataset.export`` formats per tuning method.
 EXPORT_FORMATS: Mapping[TuningMethod, str] = {
@@ -65,8 +85,31 @@ def method_body(method: TuningMethod, hyperparameters: Mapping[str, Any]) -> dic
     ``seed`` is left out (a top-level argument). ``beta`` is refused for supervised jobs, which
     the API would reject only after the upload.
     """
+    from modelops_provider_openai.errors import InvalidHyperparameterError
+
     kind = "dpo" if method is TuningMethod.PREFERENCE else "supervised"
     given = {name: value for name, value in hyperparameters.items() if value is not None}
+    rules = OPENAI_HYPERPARAMETERS[kind]
+    valid = sorted({*rules, "seed", *(n for n, o in HYPERPARAMETERS.items() if o in rules)})
+    unknown = sorted(name for name in given if name not in valid)
+    if "beta" in unknown:
+        raise InvalidHyperparameterError(
+            "beta is a DPO hyperparameter: use method 'preference' or drop beta."
+        )
+    if unknown:
+        raise InvalidHyperparameterError(
+            f"OpenAI has no {kind} hyperparameter {', '.join(map(repr, unknown))}; "
+            f"valid ones: {', '.join(valid)}. Nothing was uploaded."
+        )
+    seed = given.get("seed")
+    if seed is not None and not (
+        isinstance(seed, int)
+        and not isinstance(seed, bool)
+        and SEED_RANGE[0] <= seed <= SEED_RANGE[1]
+    ):
+        raise InvalidHyperparameterError(
+            f"seed must be an integer within {SEED_RANGE[0]}..{SEED_RANGE[1]}, got {seed!r}."
+        )
     rate = given.pop("learning_rate", None)
     if isinstance(rate, int | float) and not isinstance(rate, bool) and rate < SMALLEST_MULTIPLIER:
         rate = None
@@ -77,9 +120,29 @@ def method_body(method: TuningMethod, hyperparameters: Mapping[str, Any]) -> dic
     for name, value in given.items():
         if name not in HYPERPARAMETERS and name != "seed":
             mapped[name] = value
-    if kind == "supervised" and "beta" in mapped:
-        raise ValueError("beta is a DPO hyperparameter: use method 'preference' or drop beta.")
+    for name, value in mapped.items():
+        _check_range(name, value, rules[name])
     return {"type": kind, kind: {"hyperparameters": mapped}}
+
+
+def _check_range(name: str, value: Any, rule: tuple[bool, float, bool, float | None]) -> None:
+    from modelops_provider_openai.errors import InvalidHyperparameterError
+
+    integer, lowest, excluded, highest = rule
+    if value == "auto":
+        return
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if integer and not isinstance(value, int):
+        number = False
+    within = number and (value > lowest if excluded else value >= lowest)
+    within = within and (highest is None or value <= highest)
+    if not within:
+        kind = "an integer" if integer else "a number"
+        low = f"above {lowest:g}" if excluded else f"at least {lowest:g}"
+        high = "" if highest is None else f" and at most {highest:g}"
+        raise InvalidHyperparameterError(
+            f"{name} must be 'auto' or {kind} {low}{high}, got {value!r}. Nothing was uploaded."
+        )
 
 
 def job_status(raw: str) -> JobStatus:

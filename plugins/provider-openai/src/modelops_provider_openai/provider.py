@@ -138,6 +138,7 @@ class OpenAIProvider:
     def start(self, request: TuningRequest) -> ProviderJob:
         """Upload the training (and validation) file, then create the job."""
         method = method_body(request.method, request.hyperparameters)  # refuses before upload
+        _check_suffix_and_metadata(request.suffix, request.metadata)
         for path in (request.training_file, request.validation_file):
             if path is not None:
                 _check_file(path)
@@ -200,6 +201,16 @@ class OpenAIProvider:
                 return provider_job(self.client.fine_tuning.jobs.cancel(job_id))
 
         return cancel_unless_finished(ask, lambda: self.get(job_id))
+
+    def pause(self, job_id: str) -> ProviderJob:
+        """Pause a running job (``jobs.pause``): it reports ``paused`` until resumed."""
+        with self._call("fine_tuning.jobs.pause", job_id):
+            return provider_job(self.client.fine_tuning.jobs.pause(job_id))
+
+    def resume(self, job_id: str) -> ProviderJob:
+        """Resume a paused job (``jobs.resume``): it goes back to the queue, then runs on."""
+        with self._call("fine_tuning.jobs.resume", job_id):
+            return provider_job(self.client.fine_tuning.jobs.resume(job_id))
 
     def list_jobs(self, limit: int = 20) -> list[ProviderJob]:
         """The newest ``limit`` jobs, following OpenAI's cursor pages as needed."""
@@ -273,6 +284,38 @@ def _check_file(path: str) -> None:
         )
     if size == 0:
         raise ProviderRejectedError(f"{path} is empty; it needs at least 10 training examples.")
+
+
+#: OpenAI's limits on a job's ``suffix`` and ``metadata`` (the OpenAPI document's rules).
+SUFFIX_LENGTH = (1, 64)
+METADATA_LIMITS = (16, 64, 512)  # keys, key length, value length
+
+
+def _check_suffix_and_metadata(suffix: str | None, metadata: Mapping[str, Any]) -> None:
+    """Refuse what OpenAI would refuse, before anything is uploaded."""
+    if suffix is not None and not SUFFIX_LENGTH[0] <= len(suffix) <= SUFFIX_LENGTH[1]:
+        raise ProviderRejectedError(
+            f"suffix {suffix!r} has {len(suffix)} characters; OpenAI takes 1 to "
+            f"{SUFFIX_LENGTH[1]}. Shorten it (or leave it out). Nothing was uploaded."
+        )
+    most, key_length, value_length = METADATA_LIMITS
+    if len(metadata) > most:
+        raise ProviderRejectedError(
+            f"metadata has {len(metadata)} keys; OpenAI takes at most {most}. Drop "
+            f"{len(metadata) - most} of {sorted(metadata)}. Nothing was uploaded."
+        )
+    for key, value in metadata.items():
+        if len(key) > key_length:
+            raise ProviderRejectedError(
+                f"metadata key {key[:20]!r}... has {len(key)} characters; OpenAI takes keys of "
+                f"at most {key_length}. Nothing was uploaded."
+            )
+        if not isinstance(value, str) or len(value) > value_length:
+            shown = type(value).__name__ if not isinstance(value, str) else f"{len(value)} chars"
+            raise ProviderRejectedError(
+                f"metadata[{key!r}] must be a string of at most {value_length} characters "
+                f"(got {shown}); convert it with str() or shorten it. Nothing was uploaded."
+            )
 
 
 def _problem_text(problem: Any) -> str:

@@ -1,20 +1,38 @@
-"""A stateful fake of the OpenAI API for offline tests, served through the SDK's HTTP transport.
+"""A stateful fake of the OpenAI API for offline tests, as strict as the published spec.
 
-``FakeOpenAI`` answers the endpoints the provider uses (files, fine-tuning jobs with events
-and checkpoints, chat completions) with schema-complete JSON, keeps state between calls and
-advances every job one stage per retrieve::
+``FakeOpenAI`` answers the endpoints the provider uses (files, fine-tuning jobs with events,
+checkpoints, pause and resume, chat completions) through the SDK's HTTP transport, keeps state
+between calls and moves every job one stage on per retrieve::
 
     fake = FakeOpenAI()
-    client = fake.client()            # openai.OpenAI with strict response validation
-    provider = OpenAIProvider(api_key="sk-test", base_url=fake.base_url,
-                              http_client=fake.http_client(), strict_response_validation=True)
+    provider = fake.provider()        # OpenAIProvider wired to the fake, no SDK retries
+    fake.scenario("paused_and_resumed")   # the next job follows a scripted lifecycle
 
-Build clients with ``_strict_response_validation=True`` (``fake.client()`` does): the SDK then
-validates every response against its own models, so the fake cannot drift from the real schema
-without the tests failing. ``fake.requests`` records what the SDK sent, for assertions.
+**Checked against OpenAI's OpenAPI document.** Every request to a files or fine-tuning route is
+checked against ``spec/openapi-finetuning.json`` (extracted from ``openai/openai-openapi``; see
+:mod:`modelops_provider_openai.openapi`): lengths, ranges, patterns, enums, types, unknown fields
+(``warmup_steps``), metadata limits, query parameters (``?limit=abc``). A violation is answered
+the way the service answers it: HTTP 400 with an error object whose ``param``, ``code`` and
+message name the field. The fake also enforces the rules the service states in prose: files
+for fine-tuning are ``.jsonl``, a job's training file has purpose ``fine-tune``, ``beta`` only
+on DPO jobs, pause only a running job, resume only a paused one.
+
+**Strict mode** (``strict=True``, the default): every response the fake produces is checked
+too (only the spec's fields, in its formats); every violation, of a request or of a response,
+is kept in :attr:`FakeOpenAI.violations`. A test that sends a bad request on purpose takes the
+violations it expects with :meth:`FakeOpenAI.take_violations`; :meth:`FakeOpenAI.check` (and
+an :class:`ExchangeLog` shared by many fakes) fails on any left over, so a provider that sends
+something outside the spec fails the test even when the fake's 400 was handled.
+
+**Scenarios** (:data:`SCENARIOS`, armed with :meth:`FakeOpenAI.scenario`) make the next job
+walk a real lifecycle or meet a real failure: pause/resume, ``warn`` events, a failure after
+training started, a cancel while queued, throttling with ``retry-after-ms``/``retry-after``/
+``x-ratelimit-*`` headers, 5xx, timeouts, an exhausted quota. ``fail_next`` injects one-off
+failures.
 
 The fake also answers Azure OpenAI URLs (``{endpoint}/openai/...?api-version=...``,
-``/openai/deployments/{name}/chat/completions``) with the ``api-key`` header.
+``/openai/deployments/{name}/chat/completions``) with the ``api-key`` header. Chat completions
+are not checked against the spec (its schemas are not in the extracted file).
 """
 
 from __future__ import annotations
@@ -34,6 +52,8 @@ import attrs
 # the SDK's HTTP stack: openai >= 3 uses httpx2, an API-identical fork of httpx
 import httpx2 as httpx
 
+from modelops_provider_openai.openapi import OpenAPIRules, Operation, SpecViolation
+
 #: Base models the fake accepts for fine-tuning and chat.
 FINE_TUNABLE_MODELS = (
     "gpt-4o-mini-2024-07-18",
@@ -43,6 +63,12 @@ FINE_TUNABLE_MODELS = (
     "gpt-4.1-nano-2025-04-14",
 )
 STARTED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z: timestamps are deterministic
+#: Purposes whose uploads must be JSON lines (the Files API's rule for these purposes).
+JSONL_PURPOSES = ("fine-tune", "batch")
+
+
+class SpecViolationError(AssertionError):
+    """A strict fake saw an exchange outside OpenAI's published spec (the test fails)."""
 
 
 @attrs.frozen
@@ -59,13 +85,119 @@ class RecordedRequest:
 
 
 @attrs.frozen
-class _Failure:
+class Exchange:
+    """A request, the fake's answer (status, JSON body) and the spec violations found in them."""
+
+    request: RecordedRequest
+    operation: str | None
     status: int
-    message: str
-    type: str
-    code: str | None
-    headers: Mapping[str, str]
-    path: str | None
+    body: Any
+    violations: tuple[SpecViolation, ...]
+
+
+@attrs.define
+class ExchangeLog:
+    """Every exchange of every fake created with ``log=this``; a test session keeps one and
+    checks at its end that no exchange broke the spec (``unexpected() == []``)."""
+
+    fakes: list[FakeOpenAI] = attrs.field(factory=list)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return [exchange for fake in self.fakes for exchange in fake.exchanges]
+
+    def unexpected(self) -> list[SpecViolation]:
+        """Violations no test took (:meth:`FakeOpenAI.take_violations`)."""
+        return [violation for fake in self.fakes for violation in fake.violations]
+
+
+@attrs.frozen
+class Fault:
+    """A failure the fake answers instead of a request: an HTTP error or a timeout."""
+
+    status: int = 500
+    message: str = "The server had an error while processing your request. Sorry about that!"
+    type: str = "server_error"
+    code: str | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    timeout: bool = False
+
+
+def rate_limited(wait_ms: int = 2500) -> Fault:
+    """A 429 as OpenAI sends it: ``retry-after-ms`` (read first by the SDK), ``retry-after``
+    in whole seconds, and the ``x-ratelimit-*`` headers."""
+    return Fault(
+        429,
+        "Rate limit reached for gpt-4o-mini-2024-07-18 in organization org-fake on requests "
+        f"per min (RPM): Limit 60, Used 60, Requested 1. Please try again in {wait_ms}ms.",
+        type="requests",
+        code="rate_limit_exceeded",
+        headers={
+            "retry-after-ms": str(wait_ms),
+            "retry-after": str(math.ceil(wait_ms / 1000)),
+            "x-ratelimit-limit-requests": "60",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": f"{wait_ms / 1000}s",
+            "x-ratelimit-limit-tokens": "250000",
+            "x-ratelimit-remaining-tokens": "249000",
+            "x-ratelimit-reset-tokens": "240ms",
+        },
+    )
+
+
+@attrs.frozen
+class Scenario:
+    """A scripted lifecycle for the next job (and the calls about it).
+
+    :ivar polls_before_failure: running retrieves before the job fails (None: it does not).
+    :ivar failure: ``(code, message)`` of that failure (the job's ``error``).
+    :ivar warning: a ``warn`` event emitted when training starts.
+    :ivar retrieve_faults: retrieve number of the job (1-based) -> the fault answered instead.
+    :ivar upload_fault: a fault answered to the first file upload.
+    :ivar invalid_file: the training file fails validation whatever it holds.
+    """
+
+    polls_before_failure: int | None = None
+    failure: tuple[str, str] = ("server_error", "")
+    warning: str | None = None
+    retrieve_faults: Mapping[int, Fault] = attrs.field(factory=dict)
+    upload_fault: Fault | None = None
+    invalid_file: bool = False
+
+
+#: The scenarios :meth:`FakeOpenAI.scenario` knows, by name.
+SCENARIOS: Mapping[str, Scenario] = {
+    "success": Scenario(),
+    "paused_and_resumed": Scenario(),  # the test pauses and resumes; the fake allows both
+    "cancelled_while_queued": Scenario(),
+    "invalid_training_file": Scenario(invalid_file=True),
+    "fails_while_training": Scenario(
+        polls_before_failure=1,
+        failure=(
+            "server_error",
+            "The job failed due to an internal error. No charges were incurred for this job.",
+        ),
+    ),
+    "warns_then_succeeds": Scenario(
+        warning=(
+            "3 examples in the training file exceed the 65536 token limit for "
+            "gpt-4o-mini-2024-07-18; they will be skipped."
+        ),
+    ),
+    "throttled_while_polling": Scenario(retrieve_faults={2: rate_limited(2500)}),
+    "server_error_while_polling": Scenario(
+        retrieve_faults={1: Fault(503, "The server is overloaded or not ready yet.")}
+    ),
+    "timeout_while_polling": Scenario(retrieve_faults={2: Fault(timeout=True)}),
+    "quota_exhausted": Scenario(
+        upload_fault=Fault(
+            429,
+            "You exceeded your current quota, please check your plan and billing details.",
+            type="insufficient_quota",
+            code="insufficient_quota",
+        )
+    ),
+}
 
 
 class FakeOpenAI:
@@ -74,6 +206,9 @@ class FakeOpenAI:
     :param api_keys: keys accepted in ``Authorization: Bearer`` or ``api-key`` headers.
     :param page_size_cap: the most items one list page returns, whatever ``limit`` asks.
     :param running_polls: how many retrieves a job spends running before it succeeds.
+    :param strict: check the fake's own responses against the spec too, and keep every
+        violation for :meth:`check` (default on).
+    :param log: an :class:`ExchangeLog` this fake reports its exchanges to.
     """
 
     base_url = "http://fake.openai.test/v1"
@@ -86,6 +221,9 @@ class FakeOpenAI:
         page_size_cap: int = 100,
         running_polls: int = 2,
         generalize: Callable[[str, list[tuple[str, str]]], str | None] | None = None,
+        strict: bool = True,
+        log: ExchangeLog | None = None,
+        rules: OpenAPIRules | None = None,
     ) -> None:
         """``generalize(prompt, trained_pairs)`` answers a tuned model's unseen prompts
         (from its ``(prompt, answer)`` training pairs); by default they are echoed."""
@@ -93,16 +231,26 @@ class FakeOpenAI:
         self.generalize = generalize
         self.page_size_cap = page_size_cap
         self.running_polls = running_polls
+        self.strict = strict
+        self.rules = rules or OpenAPIRules.load()
         self.files: dict[str, dict[str, Any]] = {}
         self.file_contents: dict[str, bytes] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[dict[str, Any]]] = {}
         self.checkpoints: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[RecordedRequest] = []
+        self.exchanges: list[Exchange] = []
+        self.violations: list[SpecViolation] = []
         self._progress: dict[str, dict[str, int]] = {}
-        self._failures: list[_Failure] = []
+        self._failures: list[tuple[Fault, str | None]] = []
+        self._armed: Scenario | None = None
+        self._scripts: dict[str, Scenario] = {}
+        self._retrieves: dict[str, int] = {}
+        self._suffixes: dict[str, str | None] = {}
         self._clock = STARTED_AT
         self._counter = 0
+        if log is not None:
+            log.fakes.append(self)
 
     # --- wiring --------------------------------------------------------------------------------
 
@@ -111,7 +259,7 @@ class FakeOpenAI:
         return httpx.Client(transport=httpx.MockTransport(self.handle))
 
     def client(self, **options: Any) -> Any:
-        """An ``openai.OpenAI`` client on this fake with strict response validation."""
+        """An ``openai.OpenAI`` client on this fake (no retries)."""
         import openai
 
         settings: dict[str, Any] = {
@@ -119,13 +267,13 @@ class FakeOpenAI:
             "base_url": self.base_url,
             "http_client": self.http_client(),
             "max_retries": 0,
-            "_strict_response_validation": True,
         }
         settings.update(options)
         return openai.OpenAI(**settings)
 
     def provider(self, **options: Any) -> Any:
-        """An ``OpenAIProvider`` on this fake: strict response validation, no SDK retries."""
+        """An ``OpenAIProvider`` on this fake, configured as in production (the SDK's lenient
+        parsing, which takes a ``paused`` job its own models do not list), no SDK retries."""
         from modelops_provider_openai.provider import OpenAIProvider
 
         settings: dict[str, Any] = {
@@ -133,7 +281,6 @@ class FakeOpenAI:
             "base_url": self.base_url,
             "http_client": self.http_client(),
             "max_retries": 0,
-            "strict_response_validation": True,
         }
         settings.update(options)
         return OpenAIProvider(**settings)
@@ -150,19 +297,38 @@ class FakeOpenAI:
         times: int = 1,
     ) -> None:
         """Answer the next ``times`` requests (to ``path`` when given) with an error."""
-        failure = _Failure(status, message, type, code, dict(headers or {}), path)
-        self._failures.extend([failure] * times)
+        fault = Fault(status, message, type, code, dict(headers or {}))
+        self._failures.extend([(fault, path)] * times)
+
+    def scenario(self, name: str) -> None:
+        """Make the next created job follow :data:`SCENARIOS` ``[name]``."""
+        if name not in SCENARIOS:
+            known = ", ".join(sorted(SCENARIOS))
+            raise KeyError(f"FakeOpenAI has no scenario {name!r}; known: {known}")
+        self._armed = SCENARIOS[name]
 
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         """The recorded requests with this method and path (after the API root)."""
         return [r for r in self.requests if r.method == method and r.path == path]
 
+    def take_violations(self) -> list[SpecViolation]:
+        """The violations seen so far, forgotten (for tests that sent bad requests on purpose)."""
+        taken, self.violations = self.violations, []
+        return taken
+
+    def check(self) -> None:
+        """Raise :class:`SpecViolationError` if an exchange broke the spec (strict mode)."""
+        if self.violations:
+            shown = "\n  ".join(str(v) for v in self.violations)
+            raise SpecViolationError(f"exchanges outside OpenAI's spec:\n  {shown}")
+
     # --- dispatch ------------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """The transport handler: record, authenticate, inject failures, route."""
+        """The transport handler: record, authenticate, check, inject failures, route."""
         path = _api_path(request.url.path)
         body = request.read()
+        content_type = request.headers.get("content-type", "")
         recorded = RecordedRequest(
             method=request.method,
             url=str(request.url),
@@ -175,10 +341,58 @@ class FakeOpenAI:
                 )
             ),
             headers={k.lower(): v for k, v in request.headers.items()},
-            json=_json_or_none(request.headers.get("content-type", ""), body),
-            form=_multipart(request.headers.get("content-type", ""), body),
+            json=_json_or_none(content_type, body),
+            form=_multipart(content_type, body),
         )
         self.requests.append(recorded)
+        operation = self.rules.operation(request.method, path)
+        refused = self._refusal(recorded, operation)
+        if refused is not None:
+            violations = tuple(refused)
+            response = _error(
+                400, violations[0].message, param=violations[0].param, code=violations[0].code
+            )
+        else:
+            violations = ()
+            response = self._answer(request, recorded, path, operation)
+        found = violations + tuple(self._response_problems(operation, response))
+        self.violations.extend(found)
+        self.exchanges.append(
+            Exchange(
+                recorded,
+                operation.name if operation else None,
+                response.status_code,
+                _json_or_none(response.headers.get("content-type", ""), response.content),
+                found,
+            )
+        )
+        return response
+
+    def _refusal(
+        self, recorded: RecordedRequest, operation: Operation | None
+    ) -> list[SpecViolation] | None:
+        if operation is None:
+            return None
+        found = self.rules.request_violations(
+            operation, recorded.query, recorded.json, recorded.form
+        )
+        return found or None
+
+    def _response_problems(
+        self, operation: Operation | None, response: httpx.Response
+    ) -> list[SpecViolation]:
+        if not self.strict or operation is None:
+            return []
+        payload = _json_or_none(response.headers.get("content-type", ""), response.content)
+        return self.rules.response_violations(operation, response.status_code, payload)
+
+    def _answer(
+        self,
+        request: httpx.Request,
+        recorded: RecordedRequest,
+        path: str,
+        operation: Operation | None,
+    ) -> httpx.Response:
         key = _presented_key(recorded.headers)
         if key not in self.api_keys:
             shown = (key[:3] + "*" * 8 + key[-4:]) if key else ""
@@ -188,21 +402,31 @@ class FakeOpenAI:
                 "https://platform.openai.com/account/api-keys.",
                 code="invalid_api_key",
             )
-        for index, failure in enumerate(self._failures):
-            if failure.path is None or failure.path == path:
+        for index, (fault, where) in enumerate(self._failures):
+            if where is None or where == path:
                 del self._failures[index]
-                return _error(
-                    failure.status,
-                    failure.message,
-                    type=failure.type,
-                    code=failure.code,
-                    headers=failure.headers,
-                )
+                return _fault(fault, request)
+        scripted = self._scripted_fault(recorded)
+        if scripted is not None:
+            return _fault(scripted, request)
         for method, pattern, route in self._routes():
             match = re.fullmatch(pattern, path)
             if match and method == request.method:
                 return route(recorded, *match.groups())
         return _error(404, f"Invalid URL ({request.method} {path})")
+
+    def _scripted_fault(self, recorded: RecordedRequest) -> Fault | None:
+        if recorded.method == "POST" and recorded.path == "/files" and self._armed is not None:
+            fault = self._armed.upload_fault
+            if fault is not None:
+                self._armed = None  # the job is never created
+                return fault
+        match = re.fullmatch(r"/fine_tuning/jobs/([^/]+)", recorded.path)
+        if recorded.method == "GET" and match and match.group(1) in self._scripts:
+            job_id = match.group(1)
+            self._retrieves[job_id] = self._retrieves.get(job_id, 0) + 1
+            return self._scripts[job_id].retrieve_faults.get(self._retrieves[job_id])
+        return None
 
     def _routes(self) -> list[tuple[str, str, Callable[..., httpx.Response]]]:
         job = r"/fine_tuning/jobs/([^/]+)"
@@ -214,6 +438,8 @@ class FakeOpenAI:
             ("GET", r"/fine_tuning/jobs", self._list_jobs),
             ("GET", job, self._retrieve_job),
             ("POST", job + "/cancel", self._cancel_job),
+            ("POST", job + "/pause", self._pause_job),
+            ("POST", job + "/resume", self._resume_job),
             ("GET", job + "/events", self._list_events),
             ("GET", job + "/checkpoints", self._list_checkpoints),
             ("POST", r"/chat/completions", self._chat),
@@ -231,13 +457,28 @@ class FakeOpenAI:
     # --- files ---------------------------------------------------------------------------------
 
     def _create_file(self, request: RecordedRequest) -> httpx.Response:
-        purpose = request.form.get("purpose")
-        upload = request.form.get("file")
-        if not isinstance(upload, tuple):
-            return _error(400, "Missing required parameter: 'file'.", param="file")
-        if purpose != "fine-tune":
-            return _error(400, f"Invalid value for 'purpose': {purpose!r}.", param="purpose")
-        filename, content = upload
+        purpose = str(request.form.get("purpose"))
+        filename, content = request.form["file"]
+        if purpose in JSONL_PURPOSES:
+            if not str(filename).endswith(".jsonl"):
+                api = "Fine-Tuning" if purpose == "fine-tune" else "Batch"
+                return _error(
+                    400,
+                    f"Invalid file format for {api} API. Must be .jsonl (got {filename!r}).",
+                    param="file",
+                    code="invalid_file_format",
+                )
+            try:
+                for line in content.decode("utf-8").splitlines():
+                    if line.strip():
+                        json.loads(line)
+            except ValueError as exc:
+                return _error(
+                    400,
+                    f"Invalid file format for {purpose}: {filename} is not JSON lines ({exc}).",
+                    param="file",
+                    code="invalid_file_format",
+                )
         file_id = self._next_id("file-")
         self.file_contents[file_id] = content
         self.files[file_id] = {
@@ -246,10 +487,8 @@ class FakeOpenAI:
             "bytes": len(content),
             "created_at": self._tick(),
             "filename": filename,
-            "purpose": "fine-tune",
+            "purpose": purpose,
             "status": "processed",
-            "status_details": None,
-            "expires_at": None,
         }
         return _json(self.files[file_id])
 
@@ -267,8 +506,8 @@ class FakeOpenAI:
     # --- fine-tuning jobs ----------------------------------------------------------------------
 
     def _create_job(self, request: RecordedRequest) -> httpx.Response:
-        body = request.json or {}
-        model = body.get("model")
+        body = request.json
+        model = body["model"]
         if model not in FINE_TUNABLE_MODELS:
             return _error(
                 400,
@@ -278,12 +517,37 @@ class FakeOpenAI:
             )
         for key in ("training_file", "validation_file"):
             file_id = body.get(key)
-            if (key == "training_file" or file_id is not None) and file_id not in self.files:
-                return _error(400, f"invalid {key}: {file_id}", param=key)
+            if file_id is None:
+                continue
+            if file_id not in self.files:
+                return _error(400, f"invalid {key}: {file_id}", param=key, code="invalid_file")
+            purpose = self.files[file_id]["purpose"]
+            if purpose != "fine-tune":
+                return _error(
+                    400,
+                    f"File {file_id} has purpose {purpose!r}; the {key} of a fine-tuning job "
+                    "must be uploaded with purpose 'fine-tune'.",
+                    param=key,
+                    code="invalid_file_purpose",
+                )
         method = body.get("method") or {"type": "supervised", "supervised": {}}
-        kind = method.get("type")
-        if kind not in ("supervised", "dpo"):
-            return _error(400, f"Invalid value for 'method.type': {kind!r}.", param="method")
+        kind = method["type"]
+        if kind == "reinforcement":
+            return _error(
+                400,
+                f"Reinforcement fine-tuning is not available for {model}.",
+                param="method.type",
+                code="invalid_value",
+            )
+        for other in ("supervised", "dpo", "reinforcement"):
+            if other != kind and other in method:
+                return _error(
+                    400,
+                    f"Invalid 'method.{other}': the method type is {kind!r}; give the "
+                    f"hyperparameters under 'method.{kind}'.",
+                    param=f"method.{other}",
+                    code="invalid_value",
+                )
         given = (method.get(kind) or {}).get("hyperparameters") or {}
         resolved = {
             "n_epochs": given.get("n_epochs", "auto"),
@@ -308,24 +572,28 @@ class FakeOpenAI:
             "hyperparameters": {k: v for k, v in resolved.items() if k != "beta"},
             "trained_tokens": None,
             "error": None,
-            "seed": body.get("seed", 1234),
+            "seed": body.get("seed") if body.get("seed") is not None else 1234,
             "estimated_finish": None,
             "integrations": [],
             "metadata": body.get("metadata"),
             "method": {"type": kind, kind: {"hyperparameters": resolved}},
-            "user_provided_suffix": body.get("suffix"),
-            "usage_metrics": None,
-            "shared_with_openai": False,
-            "eval_id": None,
         }
         self.jobs[job_id] = job
         self.events[job_id] = []
+        self._scripts[job_id] = self._armed or SCENARIOS["success"]
+        self._armed = None
+        self._suffixes[job_id] = body.get("suffix")
         self._event(job_id, f"Validating training file: {body['training_file']}")
         return _json(job)
 
     def _job_or_404(self, job_id: str) -> dict[str, Any] | httpx.Response:
         if job_id not in self.jobs:
-            return _error(404, f"Fine-tuning job {job_id} not found.", param="fine_tuning_job_id")
+            return _error(
+                404,
+                f"Fine-tuning job {job_id} not found.",
+                param="fine_tuning_job_id",
+                code="fine_tuning_job_not_found",
+            )
         return self.jobs[job_id]
 
     def _retrieve_job(self, request: RecordedRequest, job_id: str) -> httpx.Response:
@@ -340,15 +608,62 @@ class FakeOpenAI:
         if isinstance(job, httpx.Response):
             return job
         if job["status"] in ("succeeded", "failed", "cancelled"):
-            return _error(400, f"Job has already completed: {job_id}", param="fine_tuning_job_id")
+            return _error(
+                400,
+                f"Job has already completed: {job_id}",
+                param="fine_tuning_job_id",
+                code="invalid_job_status",
+            )
         job["status"] = "cancelled"
         job["finished_at"] = self._tick()
         job["estimated_finish"] = None
         self._event(job_id, "Fine-tuning job cancelled")
         return _json(job)
 
+    def _pause_job(self, request: RecordedRequest, job_id: str) -> httpx.Response:
+        job = self._job_or_404(job_id)
+        if isinstance(job, httpx.Response):
+            return job
+        if job["status"] != "running":
+            return _error(
+                400,
+                f"Job {job_id} is {job['status']}; only a running job can be paused.",
+                param="fine_tuning_job_id",
+                code="invalid_job_status",
+            )
+        job["status"] = "paused"
+        job["estimated_finish"] = None
+        self._event(job_id, "Fine-tuning job paused")
+        return _json(job)
+
+    def _resume_job(self, request: RecordedRequest, job_id: str) -> httpx.Response:
+        job = self._job_or_404(job_id)
+        if isinstance(job, httpx.Response):
+            return job
+        if job["status"] != "paused":
+            return _error(
+                400,
+                f"Job {job_id} is {job['status']}; only a paused job can be resumed.",
+                param="fine_tuning_job_id",
+                code="invalid_job_status",
+            )
+        job["status"] = "queued"  # the spec's example: a resumed job waits in the queue again
+        self._event(job_id, "Fine-tuning job resumed")
+        return _json(job)
+
     def _list_jobs(self, request: RecordedRequest) -> httpx.Response:
         newest_first = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)
+        wanted = {
+            name[len("metadata[") : -1]: value
+            for name, value in request.query.items()
+            if name.startswith("metadata[")
+        }
+        if wanted:
+            newest_first = [
+                job
+                for job in newest_first
+                if all((job["metadata"] or {}).get(k) == v for k, v in wanted.items())
+            ]
         return self._page(request, newest_first)
 
     def _list_events(self, request: RecordedRequest, job_id: str) -> httpx.Response:
@@ -359,11 +674,21 @@ class FakeOpenAI:
     def _list_checkpoints(self, request: RecordedRequest, job_id: str) -> httpx.Response:
         if job_id not in self.jobs:
             return self._job_or_404(job_id)  # type: ignore[return-value]
-        return self._page(request, list(reversed(self.checkpoints.get(job_id, []))))
+        return self._page(request, list(reversed(self.checkpoints.get(job_id, []))), cursors=True)
 
-    def _page(self, request: RecordedRequest, items: list[dict[str, Any]]) -> httpx.Response:
+    def _page(
+        self, request: RecordedRequest, items: list[dict[str, Any]], *, cursors: bool = False
+    ) -> httpx.Response:
         """A cursor page: ``after`` is the id of the last item of the previous page."""
         limit = min(int(request.query.get("limit", 20)), self.page_size_cap)
+        if limit < 1:
+            return _error(
+                400,
+                f"Invalid 'limit': integer below minimum value. Expected a value >= 1, but got "
+                f"{limit} instead.",
+                param="limit",
+                code="integer_below_min_value",
+            )
         after = request.query.get("after")
         start = 0
         if after is not None:
@@ -372,7 +697,7 @@ class FakeOpenAI:
         chunk = items[start : start + limit]
         page: dict[str, Any] = {"object": "list", "data": chunk}
         page["has_more"] = start + limit < len(items)
-        if items and "fine_tuning_job_id" in items[0]:  # checkpoints pages carry cursors
+        if cursors:  # checkpoints pages carry cursors
             page["first_id"] = chunk[0]["id"] if chunk else None
             page["last_id"] = chunk[-1]["id"] if chunk else None
         return _json(page)
@@ -402,16 +727,16 @@ class FakeOpenAI:
         """One stage per retrieve: validating_files -> queued -> running (n polls) -> done."""
         job_id = job["id"]
         status = job["status"]
+        script = self._scripts.get(job_id, SCENARIOS["success"])
         if status == "validating_files":
             problem = self._training_file_problem(job)
+            if script.invalid_file and problem is None:
+                problem = (
+                    "The job failed due to an invalid training file. Line 3: the assistant "
+                    "message has no content."
+                )
             if problem:
-                job.update(status="failed", finished_at=self._tick())
-                job["error"] = {
-                    "code": "invalid_training_file",
-                    "message": problem,
-                    "param": "training_file",
-                }
-                self._event(job_id, problem, level="error")
+                self._fail(job, "invalid_training_file", problem, param="training_file")
                 return
             job["status"] = "queued"
             self._event(job_id, "Files validated, moving job to queued state")
@@ -419,8 +744,13 @@ class FakeOpenAI:
             job["status"] = "running"
             job["estimated_finish"] = self._clock + 600
             self._event(job_id, f"Fine-tuning job started: {job_id}")
+            if script.warning:
+                self._event(job_id, script.warning, level="warn")
         elif status == "running":
-            state = self._progress.setdefault(job_id, {"step": 0, "total": self._total_steps(job)})
+            state = self._progress.setdefault(
+                job_id, {"step": 0, "total": self._total_steps(job), "polls": 0}
+            )
+            state["polls"] += 1
             stride = math.ceil(state["total"] / max(self.running_polls, 1))
             state["step"] = min(state["step"] + stride, state["total"])
             step, total = state["step"], state["total"]
@@ -436,12 +766,22 @@ class FakeOpenAI:
                 },
                 kind="metrics",
             )
-            if step >= total:
+            if script.polls_before_failure is not None and (
+                state["polls"] >= script.polls_before_failure
+            ):
+                code, message = script.failure
+                self._fail(job, code, message, param=None)
+            elif step >= total:
                 self._succeed(job, total)
+
+    def _fail(self, job: dict[str, Any], code: str, message: str, *, param: str | None) -> None:
+        job.update(status="failed", finished_at=self._tick(), estimated_finish=None)
+        job["error"] = {"code": code, "message": message, "param": param}
+        self._event(job["id"], message, level="error")
 
     def _succeed(self, job: dict[str, Any], total_steps: int) -> None:
         job_id = job["id"]
-        suffix = job.get("user_provided_suffix") or ""
+        suffix = self._suffixes.get(job_id) or ""
         job["fine_tuned_model"] = f"ft:{job['model']}:{self.organization_id}:{suffix}:{job_id[-8:]}"
         job["status"] = "succeeded"
         job["finished_at"] = self._tick()
@@ -456,9 +796,8 @@ class FakeOpenAI:
             "filename": "step_metrics.csv",
             "purpose": "fine-tune-results",
             "status": "processed",
-            "status_details": None,
-            "expires_at": None,
         }
+        self.file_contents[results] = b""
         job["result_files"] = [results]
         self.checkpoints[job_id] = [
             {
@@ -671,9 +1010,20 @@ def _error(
     return _json(body, status, headers)
 
 
+def _fault(fault: Fault, request: httpx.Request) -> httpx.Response:
+    if fault.timeout:
+        raise httpx.ReadTimeout("The read operation timed out (fake)", request=request)
+    return _error(
+        fault.status, fault.message, type=fault.type, code=fault.code, headers=fault.headers
+    )
+
+
 def _json_or_none(content_type: str, body: bytes) -> Any:
     if "json" in content_type and body:
-        return json.loads(body)
+        try:
+            return json.loads(body)
+        except ValueError:
+            return None
     return None
 
 
