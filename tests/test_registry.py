@@ -489,6 +489,42 @@ def test_the_store_opened_last_is_closed_first(tmp_path: Path) -> None:
     assert open_files_under(home) == []
 
 
+def test_the_with_block_closes_the_postgres_connection(tmp_path: Path) -> None:
+    """As the server sees it: the registry's session (tagged by application_name) ends with
+    the block, and a closed registry does not connect again."""
+    import time
+    import uuid
+
+    import psycopg
+
+    from modelops_core.testing import fresh_postgres_schema, postgres_url_or_skip
+
+    url, tag = postgres_url_or_skip(), f"modelops-facade-{uuid.uuid4().hex[:12]}"
+
+    def sessions() -> int:
+        with psycopg.connect(url) as observer:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+            row = observer.execute(query, (tag,)).fetchone()
+            assert row is not None
+            return int(row[0])
+
+    with fresh_postgres_schema(url, prefix="modelops_facade") as schema:
+        options = {"url": f"{url}?application_name={tag}", "schema": schema}
+        runtime = _runtime_with(tmp_path / ".modelops", options)
+        with ModelRegistry(runtime) as registry:
+            registry.register("churn", "1", {"w": 1})
+            assert sessions() == 1
+        deadline = time.monotonic() + 5  # the server process ends just after the client left
+        while sessions() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sessions() == 0
+        with pytest.raises(FacadeClosedError, match="cannot open its backend"):
+            registry.list_models()
+        assert sessions() == 0
+        with ModelRegistry(runtime) as again:
+            assert again.load("churn", "1") == {"w": 1}
+
+
 # --- concurrency --------------------------------------------------------------------------------
 
 
