@@ -5,7 +5,7 @@ operations and schemas this script keeps: files, fine-tuning jobs, events, check
 of the multi-MB document is left out; ``x-oaiMeta`` examples and descriptions are dropped)::
 
     git clone https://github.com/openai/openai-openapi && cd openai-openapi
-    python .../tools/extract_spec.py openapi.yaml $(git rev-parse HEAD) > .../openapi-finetuning.json
+    python tools/extract_spec.py openapi.yaml $(git rev-parse HEAD) > openapi-finetuning.json
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def _json_schema(node: Any) -> Any:
 #: listed in the output's ``source.patches``.
 PATCHES = (
     (
-        "Metadata: at most 16 keys, keys up to 64 and values up to 512 characters (its description)",
+        "Metadata: at most 16 keys, keys up to 64 and values up to 512 characters "
+        "(its description)",
         lambda schemas: schemas["Metadata"]["anyOf"][0].update(
             maxProperties=16,
             propertyNames={"type": "string", "maxLength": 64},
@@ -100,7 +101,8 @@ def main(path: str, commit: str) -> None:
     operations: dict[str, dict[str, Any]] = {}
     for route, method in OPERATIONS:
         operation = document["paths"][route][method]
-        kept = {k: operation[k] for k in ("operationId", "parameters", "requestBody", "responses") if k in operation}
+        parts = ("operationId", "parameters", "requestBody", "responses")
+        kept = {k: operation[k] for k in parts if k in operation}
         operations.setdefault(route, {})[method] = _json_schema(_strip(kept))
     pending: set[str] = set(EXTRA_SCHEMAS)
     _refs(operations, pending)
