@@ -297,7 +297,7 @@ class Monitor:
         notes = list(self._data_notes(ref, "reference") + self._data_notes(cur, "current"))
         chosen = automatic_method(ref, cur) if self.method == "auto" else self.method
         method = self._method(chosen)
-        if ref.kind not in method.kinds:
+        if self.method != "auto" and ref.kind not in method.kinds:
             fallback = automatic_method(ref, cur)
             notes.append(f"{chosen} does not test {ref.kind} columns: {fallback} used")
             method = self._method(fallback)

@@ -144,6 +144,10 @@ class ColumnProfile:
         delta = other.mean - self.mean
         mean = self.mean + delta * n2 / n if n else 0.0
         m2 = self.m2 + other.m2 + (delta * delta * n1 * n2 / n if n else 0.0)
+        frequent = self.frequent.merge(other.frequent)
+        if kind == NUMERIC and (frequent.overflowed or len(frequent.counts) > NUMERIC_VALUES_CAP):
+            # too many distinct numbers to count: the same marker whatever the chunking
+            frequent = FrequentItems({}, frequent.cap, n, True)
         histogram = self.histogram
         if histogram is None:
             histogram = other.histogram
@@ -161,7 +165,7 @@ class ColumnProfile:
             minimum=min(self.minimum, other.minimum),
             maximum=max(self.maximum, other.maximum),
             quantiles=self.quantiles.merge(other.quantiles),
-            frequent=self.frequent.merge(other.frequent),
+            frequent=frequent,
             distinct=self.distinct.merge(other.distinct),
             histogram=histogram,
         )

@@ -3,9 +3,10 @@ items with exact counts up to a cap. All are frozen values: ``add`` and ``merge`
 
 Rank error of :class:`QuantileSketch`: while a column has at most ``k`` values the sketch keeps
 them all and every quantile, CDF and test computed from it is exact. Beyond, it is a KLL sketch
-(Karnin, Lang, Liberty 2016) with deterministic, seeded compaction; with the default ``k = 2048``
-the normalized rank error measured on 10^6 values is below 0.2 % (``tests/monitoring`` checks
-0.5 %), whatever the order or the merge tree.
+(Karnin, Lang, Liberty 2016) with deterministic, seeded compaction. Its normalized rank error is
+at most :func:`rank_error` = 6 / k (measured: at most 4.2 / k over 10^6 values in up to 300
+merged windows, for k = 128, 256 and 2048); the default ``k = 2048`` gives 0.3 %, whatever the
+order of the values or the merge tree.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ DEFAULT_K = 2048
 HLL_PRECISION = 12
 #: distinct categories counted exactly; beyond, the most frequent ones are kept.
 DEFAULT_CAP = 10_000
+
+
+def rank_error(k: int) -> float:
+    """The stated bound on the normalized rank error of a compacted sketch of capacity ``k``."""
+    return 6.0 / k
 
 
 def _encode(values: FloatArray) -> str:

@@ -1,0 +1,163 @@
+"""Profiles: built by chunks from files and frames, merged exactly, saved and loaded; bad input
+is a named error."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelops_core import Profile, ProfileError
+from modelops_core.monitoring.profile import merge_all
+from modelops_core.monitoring.sketches import QuantileSketch, rank_error
+
+
+def _data(rng: np.random.Generator, n: int) -> dict[str, list[object]]:
+    numbers = rng.normal(10, 3, n).round(3).tolist()
+    for index in rng.choice(n, n // 10, replace=False):
+        numbers[index] = None
+    if n > 5:
+        numbers[3] = math.inf
+    return {
+        "amount": numbers,
+        "country": rng.choice(["de", "fr", "it", None], n).tolist(),  # type: ignore[list-item]
+        "clicks": rng.integers(0, 4, n).tolist(),
+    }
+
+
+def _assert_same(left: Profile, right: Profile) -> None:
+    assert left.rows == right.rows and list(left.columns) == list(right.columns)
+    for name, a in left.columns.items():
+        b = right.columns[name]
+        exact = ("kind", "count", "nulls", "infinite", "invalid", "minimum", "maximum")
+        assert [getattr(a, f) for f in exact] == [getattr(b, f) for f in exact], name
+        assert a.frequent == b.frequent and a.distinct == b.distinct and a.histogram == b.histogram
+        assert a.mean == pytest.approx(b.mean, rel=1e-12, abs=1e-12)
+        assert a.m2 == pytest.approx(b.m2, rel=1e-9, abs=1e-9)
+        assert a.quantiles.count == b.quantiles.count
+        grid = np.linspace(0, 1, 41)
+        if a.quantiles.count:
+            # both within the rank error of the exact CDF: at most twice it apart
+            points = a.quantiles.quantiles(grid)
+            bound = 2 * rank_error(a.quantiles.k) + 1 / a.quantiles.count
+            assert np.max(np.abs(a.quantiles.cdf(points) - b.quantiles.cdf(points))) <= bound
+
+
+def test_profile_of_a_union_equals_the_merge_of_the_profiles_seeded_loop() -> None:
+    rng = np.random.default_rng(2026)
+    for _ in range(25):
+        n = int(rng.integers(1, 6000))
+        data = _data(rng, n)
+        cut = int(rng.integers(0, n + 1))
+        first = {k: v[:cut] for k, v in data.items()}
+        second = {k: v[cut:] for k, v in data.items()}
+        whole = Profile.build(data, k=256)
+        parts = [Profile.build(first, k=256), Profile.build(second, k=256)]
+        _assert_same(whole, parts[0].merge(parts[1]))
+        _assert_same(parts[0].merge(parts[1]), parts[1].merge(parts[0]))  # commutative
+
+
+def test_merge_is_associative_and_the_numbers_are_exact() -> None:
+    rng = np.random.default_rng(5)
+    a, b, c = (Profile.build(_data(rng, 700)) for _ in range(3))
+    _assert_same(a.merge(b).merge(c), a.merge(b.merge(c)))
+    amount = a.merge(b).merge(c).columns["amount"]
+    values = np.array(
+        [v for p in (a, b, c) for v in p.columns["amount"].quantiles.weighted()[0]], dtype=float
+    )
+    assert amount.quantiles.exact and amount.quantiles.count == len(values)
+    assert amount.mean == pytest.approx(float(np.mean(values)), rel=1e-12)
+    assert amount.std == pytest.approx(float(np.std(values)), rel=1e-10)
+    assert amount.infinite == 3 and amount.nulls == 3 * 70
+
+
+def test_the_quantile_sketch_keeps_its_rank_error_over_a_million_values_and_merges() -> None:
+    rng = np.random.default_rng(11)
+    values = rng.lognormal(0, 2, 1_000_000)
+    windows = [QuantileSketch().add(part) for part in np.array_split(values, 200)]
+    sketch = windows[0]
+    for window in windows[1:]:
+        sketch = sketch.merge(window)
+    exact = np.sort(values)
+    items, weights = sketch.weighted()
+    estimated = np.cumsum(weights) / weights.sum()
+    true = np.searchsorted(exact, items, side="right") / len(values)
+    assert sketch.count == 1_000_000 and not sketch.exact
+    assert float(np.max(np.abs(estimated - true))) <= rank_error(2048) == 6 / 2048
+
+
+def test_a_saved_profile_loads_back_equal(tmp_path: Path) -> None:
+    profile = Profile.build(_data(np.random.default_rng(1), 5000), k=128)
+    loaded = Profile.load(profile.save(tmp_path / "ref.profile.json"))
+    _assert_same(profile, loaded)
+    assert loaded.columns["amount"].quantiles.weighted()[0].tolist() == (
+        profile.columns["amount"].quantiles.weighted()[0].tolist()
+    )
+
+
+def test_files_are_read_by_chunks_with_the_same_result(tmp_path: Path) -> None:
+    csv = tmp_path / "data.csv"
+    csv.write_text("amount,country\n" + "".join(f"{i * 0.5},{'ab'[i % 2]}\n" for i in range(1000)))
+    jsonl = tmp_path / "data.jsonl"
+    jsonl.write_text(
+        "".join(json.dumps({"amount": i * 0.5, "country": "ab"[i % 2]}) + "\n" for i in range(1000))
+    )
+    from_csv = Profile.build(csv, chunk_rows=64)
+    from_jsonl = Profile.build(jsonl, chunk_rows=999)
+    _assert_same(from_csv, from_jsonl)
+    column = from_csv.columns["amount"]
+    assert (column.kind, column.count, column.minimum, column.maximum) == (
+        "numeric",
+        1000,
+        0,
+        499.5,
+    )
+    assert from_csv.columns["country"].frequent.counts == {"a": 500, "b": 500}
+
+
+def test_windows_built_against_a_reference_share_its_histogram_edges() -> None:
+    reference = Profile.build({"x": list(range(100))})
+    windows = [Profile.build({"x": [5, 50, 150]}, reference=reference) for _ in range(3)]
+    merged = merge_all(windows).columns["x"].histogram
+    assert merged is not None
+    assert merged.edges[0] == 0 and merged.edges[-1] == 99 and len(merged.edges) == 21
+    assert sum(merged.counts) == 6 and merged.above == 3
+
+
+def test_a_numeric_column_counts_words_as_invalid_values() -> None:
+    reference = Profile.build({"x": [1.0, 2.0, 3.0]})
+    window = Profile.build({"x": ["4", "oops", None, "n/a"]}, reference=reference)
+    column = window.columns["x"]
+    assert (column.kind, column.count, column.nulls, column.invalid) == ("numeric", 4, 1, 2)
+
+
+def test_a_categorical_with_more_values_than_the_cap_keeps_the_most_frequent() -> None:
+    values = [f"id-{i}" for i in range(50_000)] + ["common"] * 10
+    column = Profile.build({"user": values}, cap=1000).columns["user"]
+    assert column.frequent.overflowed and len(column.frequent.counts) == 1000
+    assert column.frequent.counts["common"] == 10
+    assert column.distinct_count() == pytest.approx(50_001, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.csv", None, "missing.csv: no such file"),
+        ("bad.jsonl", '{"a": 1}\n{"a": \n', "bad.jsonl, line 2: not valid JSON"),
+        ("list.jsonl", '{"a": 1}\n[1, 2]\n', "list.jsonl, line 2: a JSON list, not an object"),
+        ("data.xlsx", "x", "unknown file type '.xlsx'"),
+        ("empty.csv", "", "empty.csv: the file is empty"),
+        ("damaged.json", '{"format": "modelops.profile/1", "rows": 1}', "a damaged profile"),
+    ],
+)
+def test_unreadable_input_is_a_profile_error_naming_the_file(
+    tmp_path: Path, name: str, content: str | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        Profile.build(path)
