@@ -1,15 +1,21 @@
 """Fixtures: a Cloud Storage emulator (one per session), a stateful fake Vertex AI tuning API,
-and a provider wired to both through the real SDKs."""
+and a provider wired to both through the real SDKs.
+
+Every fake records its exchanges in the session's :class:`ExchangeLog`; the session ends with
+a check that no request or answer broke the Vertex AI rules except where a test asked for it
+(``fake.expect_violations()``)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from modelops_provider_vertex.provider import VertexProvider
 from modelops_provider_vertex.testing import (
+    ExchangeLog,
     FakeVertex,
     GcsEmulator,
     preference_records,
@@ -53,9 +59,37 @@ def bucket(gcs_emulator: GcsEmulator) -> str:
     return gcs_emulator.create_bucket(f"tuning-data-{next(_BUCKETS)}")
 
 
+@pytest.fixture(scope="session")
+def exchange_log() -> Iterator[ExchangeLog]:
+    """Every exchange of the session's fakes; none may break the rules unexpectedly."""
+    log = ExchangeLog()
+    yield log
+    assert log.exchanges, "no exchange was recorded: the fakes are not wired to the log"
+    assert not log.unexpected(), "exchanges outside the Vertex AI rules:\n" + log.report()
+
+
 @pytest.fixture
-def fake(gcs_emulator: GcsEmulator) -> FakeVertex:
-    return FakeVertex(gcs_reader=gcs_emulator.read)
+def make_fake(
+    gcs_emulator: GcsEmulator, exchange_log: ExchangeLog
+) -> Iterator[Callable[..., FakeVertex]]:
+    """``make_fake(**options)``: a strict fake reading the emulator, logged for the session;
+    each one is checked for unexpected violations when the test ends."""
+    made: list[FakeVertex] = []
+
+    def build(**options: Any) -> FakeVertex:
+        options.setdefault("gcs_reader", gcs_emulator.read)
+        fake = FakeVertex(log=exchange_log, **options)
+        made.append(fake)
+        return fake
+
+    yield build
+    for fake in made:
+        assert not fake.violations, [e.violations for e in fake.violations]
+
+
+@pytest.fixture
+def fake(make_fake: Callable[..., FakeVertex]) -> FakeVertex:
+    return make_fake()
 
 
 @pytest.fixture

@@ -67,11 +67,20 @@ def test_403_says_which_roles_are_needed(provider: VertexProvider, fake: FakeVer
 
 
 def test_an_unsupported_base_model_is_refused_and_its_staged_file_removed(
-    provider: VertexProvider, gcs_emulator: GcsEmulator, bucket: str, training_file: str
+    provider: VertexProvider,
+    fake: FakeVertex,
+    gcs_emulator: GcsEmulator,
+    bucket: str,
+    training_file: str,
 ) -> None:
-    with pytest.raises(ProviderRejectedError, match="Base model gemini-0.1 is not supported"):
+    with (
+        fake.expect_violations() as refused,
+        pytest.raises(ProviderRejectedError, match="Base model gemini-0.1 is not supported"),
+    ):
         provider.start(TuningRequest(model="gemini-0.1", training_file=training_file))
+    assert [e.status for e in refused] == [400]
     assert gcs_emulator.objects(bucket) == []
+    assert fake.jobs == {}
 
 
 def test_a_refused_token_names_the_env_var_and_config_key(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from modelops_provider_vertex.provider import VertexProvider
 from modelops_provider_vertex.testing import (
     FakeVertex,
     GcsEmulator,
+    SpecViolation,
     supervised_records,
     write_jsonl,
 )
@@ -61,6 +64,8 @@ def test_supervised_hyperparameters_map_to_the_tuning_spec(
     assert spec["trainingDatasetUri"].endswith("-train.jsonl")
     assert spec["validationDatasetUri"].endswith("-validation.jsonl")
     assert body["tunedModelDisplayName"] == "gemini-2.5-flash-capitals"
+    request_label = body["labels"].pop("modelops-request")
+    assert re.fullmatch(r"[0-9a-f]{32}", request_label)  # finds the job after a lost answer
     assert body["labels"] == {
         "dataset_fingerprint": "sha256_" + "ab" * 28,
         "created_by": "modelops",
@@ -121,7 +126,16 @@ def test_preference_tuning_sends_beta_in_the_preference_spec(
         ({"seed": 7}, TuningMethod.SUPERVISED, "take no seed"),
         ({"adapter_size": 3}, TuningMethod.SUPERVISED, "adapter_size must be one of"),
         ({"epochs": 0}, TuningMethod.SUPERVISED, "epochs must be a whole number"),
-        ({"no_such_knob": 1}, TuningMethod.SUPERVISED, "no_such_knob"),
+        (
+            {"no_such_knob": 1},
+            TuningMethod.SUPERVISED,
+            "hyperparameter\\(s\\) no_such_knob for supervised tuning of Gemini models; valid: "
+            "epochs, learning_rate, adapter_size, epoch_count, learning_rate_multiplier, "
+            "export_last_checkpoint_only.",
+        ),
+        ({"warmup_steps": 10}, TuningMethod.PREFERENCE, "warmup_steps .*valid: .*beta"),
+        ({"batch_size": 8}, TuningMethod.SUPERVISED, "batch_size for supervised"),
+        ({"labels": {"a": "b"}}, TuningMethod.SUPERVISED, "hyperparameter\\(s\\) labels"),
     ],
 )
 def test_bad_hyperparameters_are_refused_before_any_upload(
@@ -168,9 +182,12 @@ def test_a_job_goes_through_validating_and_running_to_succeeded_with_progress(
 
 
 def test_waiting_for_capacity_is_queued(
-    gcs_emulator: GcsEmulator, bucket: str, training_file: str
+    make_fake: Callable[..., FakeVertex],
+    gcs_emulator: GcsEmulator,
+    bucket: str,
+    training_file: str,
 ) -> None:
-    fake = FakeVertex(gcs_reader=gcs_emulator.read, waiting_polls=1, running_polls=1)
+    fake = make_fake(waiting_polls=1, running_polls=1)
     provider = fake.provider(bucket=bucket, storage_endpoint=gcs_emulator.endpoint)
     job = provider.start(TuningRequest(model=MODEL, training_file=training_file))
     assert [status for status, _, _ in run(provider, job.id)] == [
@@ -210,8 +227,11 @@ def test_cancel_goes_through_cancelling_to_cancelled(
 ) -> None:
     job = provider.start(TuningRequest(model=MODEL, training_file=training_file))
     provider.get(job.id)  # now running (processing the dataset)
-    cancelled = provider.cancel(job.id)
+    cancelling = provider.cancel(job.id)
+    assert (cancelling.status, cancelling.raw_status) == (JobStatus.RUNNING, "JOB_STATE_CANCELLING")
+    cancelled = provider.get(job.id)
     assert cancelled.status is JobStatus.CANCELLED and cancelled.raw_status == "JOB_STATE_CANCELLED"
+    assert cancelled.error == "CANCELED" and cancelled.details["error_code"] == 1
     assert len(fake.requests_to("POST", ":cancel")) == 1
     assert provider.events(job.id)[-1].message == "Tuning job cancelled"
 
@@ -253,9 +273,12 @@ def test_get_takes_a_bare_job_id(
 
 
 def test_list_follows_pages_newest_first(
-    gcs_emulator: GcsEmulator, bucket: str, training_file: str
+    make_fake: Callable[..., FakeVertex],
+    gcs_emulator: GcsEmulator,
+    bucket: str,
+    training_file: str,
 ) -> None:
-    fake = FakeVertex(gcs_reader=gcs_emulator.read, page_size_cap=2)
+    fake = make_fake(page_size_cap=2)
     provider = fake.provider(bucket=bucket, storage_endpoint=gcs_emulator.endpoint)
     ids = [
         provider.start(TuningRequest(model=MODEL, training_file=training_file)).id for _ in range(5)
@@ -264,7 +287,7 @@ def test_list_follows_pages_newest_first(
     assert [job.id for job in listed] == list(reversed(ids))[:4]
     assert [r.url.split("?", 1)[-1] for r in fake.requests_to("GET", "/tuningJobs")] == [
         "pageSize=4",
-        "pageSize=4&pageToken=2",
+        "pageSize=4&pageToken=page-1-2",  # the opaque token the fake issued
     ]
     assert provider.list_jobs(limit=0) == []
 
@@ -310,5 +333,5 @@ def test_the_fake_cannot_drift_from_the_sdk_schema(
 ) -> None:
     job = provider.start(TuningRequest(model=MODEL, training_file=training_file))
     fake.jobs[job.id.rsplit("/", 1)[1]]["tunedModelz"] = {"model": "typo"}
-    with pytest.raises(AssertionError, match="google-genai SDK does not accept"):
+    with pytest.raises(SpecViolation, match="google-genai SDK does not accept"):
         provider.get(job.id)

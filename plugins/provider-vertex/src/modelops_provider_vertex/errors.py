@@ -1,8 +1,9 @@
 """Turning Google SDK exceptions (Gen AI SDK, Cloud Storage, google-auth, HTTP transports)
 into the provider-neutral errors of modelops-core.
 
-HTTP 429 and 5xx (and dropped connections) are :class:`ProviderUnavailableError` with the
-``Retry-After`` the API sent; 401 and credentials that cannot refresh are
+HTTP 429 and 5xx (and dropped connections, timeouts) are :class:`ProviderUnavailableError`
+with the wait the API asked for (``Retry-After``, else the ``google.rpc.RetryInfo`` of the
+error's details); 401 and credentials that cannot refresh are
 :class:`MissingCredentialsError` naming ``GOOGLE_APPLICATION_CREDENTIALS``; other 4xx are
 :class:`ProviderRejectedError` carrying Google's message verbatim.
 """
@@ -42,6 +43,37 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 def _headers_of(response: Any) -> Mapping[str, str] | None:
     headers = getattr(response, "headers", None)
     return headers if isinstance(headers, Mapping) or hasattr(headers, "items") else None
+
+
+_RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+
+
+def retry_delay_of(error_body: Any) -> float | None:
+    """Seconds from a ``google.rpc.RetryInfo`` in a Google error's ``details``
+    (``{"@type": ".../google.rpc.RetryInfo", "retryDelay": "7s"}``); None when absent or
+    unreadable."""
+    error = error_body.get("error") if isinstance(error_body, Mapping) else None
+    details = error.get("details") if isinstance(error, Mapping) else None
+    for item in details if isinstance(details, list) else []:
+        if isinstance(item, Mapping) and item.get("@type") == _RETRY_INFO:
+            delay = item.get("retryDelay")
+            if isinstance(delay, str) and delay.endswith("s"):
+                try:
+                    return max(float(delay[:-1]), 0.0)
+                except ValueError:
+                    return None
+    return None
+
+
+def _with_retry_info(headers: Mapping[str, str] | None, body: Any) -> Mapping[str, str] | None:
+    """The headers, with the ``RetryInfo`` delay as ``Retry-After`` when they carry none."""
+    delay = retry_delay_of(body)
+    if delay is None:
+        return headers
+    present = {str(k).lower() for k in (headers or {})}
+    if "retry-after" in present or "retry-after-ms" in present:
+        return headers
+    return {**dict((headers or {}).items()), "retry-after": f"{delay:g}"}
 
 
 #: why a 403 usually happens, appended to its message.
@@ -97,7 +129,7 @@ def translated(call: str, *, job_id: str | None = None) -> Iterator[None]:
             exc.status,
             str(exc.message or exc),
             where=where,
-            headers=_headers_of(getattr(exc, "response", None)),
+            headers=_with_retry_info(_headers_of(getattr(exc, "response", None)), exc.details),
             exc=exc,
         )
     except api_exceptions.GoogleAPICallError as exc:

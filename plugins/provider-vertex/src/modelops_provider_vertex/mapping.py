@@ -41,7 +41,7 @@ STATES: Mapping[str, JobStatus] = {
     "JOB_STATE_QUEUED": JobStatus.QUEUED,
     "JOB_STATE_RUNNING": JobStatus.RUNNING,
     "JOB_STATE_UPDATING": JobStatus.RUNNING,
-    "JOB_STATE_PAUSED": JobStatus.RUNNING,  # paused is not finished
+    "JOB_STATE_PAUSED": JobStatus.PAUSED,  # not finished: Vertex resumes it
     "JOB_STATE_CANCELLING": JobStatus.RUNNING,  # still running until Vertex says cancelled
     "JOB_STATE_SUCCEEDED": JobStatus.SUCCEEDED,
     "JOB_STATE_PARTIALLY_SUCCEEDED": JobStatus.SUCCEEDED,  # only with a tuned model: see below
@@ -68,6 +68,9 @@ HYPERPARAMETERS: Mapping[str, str] = {
     "adapter_size": "adapter_size",
 }
 
+#: Requests a transient failure of ``create`` is looked up by (a label of every job started).
+REQUEST_LABEL = "modelops-request"
+
 #: A ``learning_rate`` below this is an absolute rate (``1e-5``), not a multiplier.
 SMALLEST_MULTIPLIER = 0.01
 
@@ -82,6 +85,8 @@ ADAPTER_SIZES: Mapping[int, str] = {
 
 _LABEL_INVALID = re.compile(r"[^a-z0-9_-]")
 MAX_DISPLAY_NAME = 128
+MAX_LABEL_LENGTH = 63
+MAX_LABELS = 64
 
 
 def tuning_method(method: str | TuningMethod) -> TuningMethod:
@@ -110,15 +115,21 @@ def job_status(raw: str, *, has_model: bool = False) -> JobStatus:
     """The neutral status of a raw status (see :func:`raw_status`).
 
     ``JOB_STATE_PARTIALLY_SUCCEEDED`` counts as succeeded only when a tuned model exists
-    (``has_model``), else failed. A sub-state refines a state that is not finished (dataset
-    processing -> validating, waiting for quota or capacity -> queued). Unknown states and
-    sub-states are running: not finished.
+    (``has_model``), else failed. ``JOB_STATE_PAUSED`` is paused (not finished: Vertex resumes
+    it). A sub-state refines a pending or running state (dataset processing -> validating,
+    waiting for quota or capacity -> queued). Unknown states and sub-states are running: not
+    finished.
     """
     state, _, sub_state = raw.partition(SUB_STATE_SEPARATOR)
     status = STATES.get(state, JobStatus.RUNNING)
     if state == "JOB_STATE_PARTIALLY_SUCCEEDED" and not has_model:
         return JobStatus.FAILED
-    if status.finished or state in ("JOB_STATE_CANCELLING", "JOB_STATE_UPDATING"):
+    if status.finished or state in (
+        "JOB_STATE_CANCELLING",
+        "JOB_STATE_UPDATING",
+        "JOB_STATE_PAUSED",
+        "JOB_STATE_QUEUED",
+    ):
         return status
     return SUB_STATES.get(sub_state, status)
 
@@ -144,8 +155,37 @@ def adapter_size(value: Any) -> str:
 
 
 def label(text: str) -> str:
-    """A Vertex label key or value: lowercase letters, digits, ``_`` and ``-``, 63 at most."""
-    return _LABEL_INVALID.sub("_", text.lower())[:63]
+    """A Vertex label value: lowercase letters, digits, ``_`` and ``-``, 63 at most."""
+    return _LABEL_INVALID.sub("_", text.lower())[:MAX_LABEL_LENGTH]
+
+
+def label_key(text: str) -> str:
+    """A Vertex label key: a label (:func:`label`) that starts with a lowercase letter
+    (``m-`` is put before one that does not); empty for an empty text."""
+    key = label(text)
+    if key and not ("a" <= key[0] <= "z"):
+        key = ("m-" + key)[:MAX_LABEL_LENGTH]
+    return key
+
+
+def labels_of(metadata: Mapping[str, Any], request_id: str | None = None) -> dict[str, str]:
+    """Vertex labels for a job's metadata: keys and values sanitized, at most
+    :data:`MAX_LABELS` (the request label first, then metadata in order)."""
+    labels: dict[str, str] = {}
+    if request_id:
+        labels[REQUEST_LABEL] = label(request_id)
+    for key, value in metadata.items():
+        name = label_key(str(key))
+        if name and name not in labels and len(labels) < MAX_LABELS:
+            labels[name] = label(str(value))
+    return labels
+
+
+def valid_hyperparameters(method: TuningMethod) -> list[str]:
+    """The hyperparameter names the provider sends for ``method`` (the rules data file)."""
+    from modelops_provider_vertex.rules import load_rules
+
+    return list(load_rules()["provider.hyperparameters"][method.value])
 
 
 def tuning_config(
@@ -155,6 +195,7 @@ def tuning_config(
     model: str,
     suffix: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for ``CreateTuningJobConfig`` (without the datasets).
 
@@ -164,13 +205,26 @@ def tuning_config(
     absolute rate (``FineTuningJob``'s default ``1e-5``) and is left to Vertex's default rather
     than sent as a multiplier that would make the job learn nothing. ``beta`` is refused for
     supervised jobs and ``seed`` always (Vertex tuning takes none), before anything is uploaded.
-    ``metadata`` becomes labels (sanitized) and, verbatim, the job's description.
+    ``metadata`` becomes labels (sanitized) and, verbatim, the job's description;
+    ``request_id`` the :data:`REQUEST_LABEL` label. A name the method does not take is refused
+    with the list of the valid ones.
     """
     given = {name: value for name, value in hyperparameters.items() if value is not None}
     if "seed" in given:
         raise ProviderRejectedError(
             "Vertex AI tuning jobs take no seed; drop seed from the hyperparameters (the job "
             "is not reproducible by seed on Vertex)."
+        )
+    if method is TuningMethod.SUPERVISED and "beta" in given:
+        raise ProviderRejectedError(
+            "beta is a preference-tuning hyperparameter: use method 'preference' or drop beta."
+        )
+    valid = valid_hyperparameters(method)
+    unknown = sorted(name for name in given if name not in valid)
+    if unknown:
+        raise ProviderRejectedError(
+            f"The vertex provider does not know the hyperparameter(s) {', '.join(unknown)} "
+            f"for {method.value} tuning of Gemini models; valid: {', '.join(valid)}."
         )
     rate = given.pop("learning_rate", None)
     config: dict[str, Any] = {"method": VERTEX_METHODS[method]}
@@ -191,16 +245,27 @@ def tuning_config(
         config["epoch_count"] = int(epochs)
     if "adapter_size" in config:
         config["adapter_size"] = adapter_size(config["adapter_size"])
-    if method is TuningMethod.SUPERVISED and "beta" in config:
-        raise ProviderRejectedError(
-            "beta is a preference-tuning hyperparameter: use method 'preference' or drop beta."
-        )
     if suffix:
         config["tuned_model_display_name"] = f"{model}-{suffix}"[:MAX_DISPLAY_NAME]
+    if metadata or request_id:
+        config["labels"] = labels_of(metadata or {}, request_id)
     if metadata:
-        config["labels"] = {label(k): label(v) for k, v in metadata.items() if label(k)}
         config["description"] = "; ".join(f"{k}={v}" for k, v in metadata.items())
     return config
+
+
+#: What a finished job that failed says when Vertex sets no ``error`` (only FAILED and
+#: CANCELLED jobs carry one).
+_NO_ERROR_MESSAGES: Mapping[str, str] = {
+    "JOB_STATE_EXPIRED": (
+        "Vertex AI expired the job (JOB_STATE_EXPIRED) before it finished, usually after "
+        "waiting too long for capacity or quota; start it again later or in another region."
+    ),
+    "JOB_STATE_PARTIALLY_SUCCEEDED": (
+        "Vertex AI reports the job partially succeeded (JOB_STATE_PARTIALLY_SUCCEEDED) but "
+        "produced no tuned model; start it again."
+    ),
+}
 
 
 def _timestamp(value: Any) -> float | None:
@@ -301,6 +366,11 @@ def provider_job(job: Any) -> ProviderJob:
     if error is not None and (error.message or error.code):
         message = error.message or f"error code {error.code}"
         details["error_code"] = error.code
+        reasons = [d.get("reason") for d in error.details or [] if isinstance(d, dict)]
+        if any(reasons):
+            details["error_reason"] = next(r for r in reasons if r)
+    if message is None and status is JobStatus.FAILED:
+        message = _NO_ERROR_MESSAGES.get(_enum_value(job.state) or "", None)
     return ProviderJob(
         id=str(job.name),
         provider=PROVIDER,

@@ -10,6 +10,7 @@ The deprecated ``vertexai.tuning`` module of google-cloud-aiplatform is not used
 from __future__ import annotations
 
 import os
+import uuid
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from modelops_core.finetune.provider_contract import (
     ProviderError,
     ProviderJob,
     ProviderRejectedError,
+    ProviderUnavailableError,
     TuningMethod,
     TuningRequest,
     cancel_unless_finished,
@@ -36,6 +38,7 @@ from modelops_provider_vertex.client import (
 from modelops_provider_vertex.errors import translated
 from modelops_provider_vertex.mapping import (
     EXPORT_FORMATS,
+    REQUEST_LABEL,
     checkpoints_of,
     events_of,
     provider_job,
@@ -201,23 +204,35 @@ class VertexProvider:
 
     def start(self, request: TuningRequest) -> ProviderJob:
         """Stage the training (and validation) file in Cloud Storage, then create the job with
-        ``client.tunings.tune``. If Vertex refuses the job, files uploaded for it are removed."""
+        ``client.tunings.tune``. If Vertex refuses the job, files uploaded for it are removed.
+
+        Creating a job is not idempotent: the SDK does not retry it. Every job carries a
+        ``modelops-request`` label; when the create call fails transiently (429, 5xx, a timeout
+        whose answer may be lost), the job is looked up by that label before the call is
+        tried again (up to ``max_retries`` times), so a job is never created twice.
+        """
         from google.genai import types
 
         method = tuning_method(request.method)
+        request_id = uuid.uuid4().hex
         config = tuning_config(  # refuses bad hyperparameters before any upload
             method,
             request.hyperparameters,
             model=request.model,
             suffix=request.suffix,
             metadata=request.metadata,
+            request_id=request_id,
         )
         try:
             tuning_job_config = types.CreateTuningJobConfig(**config)
-        except ValueError as exc:  # pydantic: an unknown or mistyped hyperparameter
+        except ValueError as exc:  # pydantic: a mistyped hyperparameter
             raise ProviderRejectedError(
                 f"The vertex provider cannot send these hyperparameters: {exc}"
             ) from exc
+        # one attempt per call: a retried create could make a second job
+        tuning_job_config.http_options = types.HttpOptions(
+            retry_options=types.HttpRetryOptions(attempts=1)
+        )
         for path in (request.training_file, request.validation_file):
             if path is not None:
                 check_training_file(path)
@@ -237,19 +252,55 @@ class VertexProvider:
                 tuning_job_config.validation_dataset = types.TuningValidationDataset(
                     gcs_uri=validation.uri
                 )
-            with self._call("tunings.tune"), warnings.catch_warnings():
-                # the SDK flags its tuning module as experimental on every call
-                warnings.filterwarnings("ignore", message=".*tuning implementation is experim")
-                job = self.client.tunings.tune(
-                    base_model=request.model,
-                    training_dataset=types.TuningDataset(gcs_uri=training.uri),
-                    config=tuning_job_config,
-                )
+            job = self._create(
+                request.model,
+                types.TuningDataset(gcs_uri=training.uri),
+                tuning_job_config,
+                request_id,
+            )
         except ProviderRejectedError:
             for file in staged:  # nothing refers to them: do not leave them stored
                 remove(self.storage_client, file)
             raise
         return provider_job(job)
+
+    def _create(self, model: str, training: Any, config: Any, request_id: str) -> Any:
+        """``tunings.tune`` at most ``max_retries + 1`` times; after a transient failure the
+        job is first looked up by its request label (the lost answer of a stored job)."""
+        for _retry in range(self.settings.max_retries):
+            try:
+                return self._tune(model, training, config)
+            except ProviderUnavailableError:
+                found = self._find_by_request(request_id)
+                if found is not None:
+                    return found
+        try:
+            return self._tune(model, training, config)
+        except ProviderUnavailableError:
+            found = self._find_by_request(request_id)
+            if found is None:
+                raise
+            return found
+
+    def _tune(self, model: str, training: Any, config: Any) -> Any:
+        with self._call("tunings.tune"), warnings.catch_warnings():
+            # the SDK flags its tuning module as experimental on every call
+            warnings.filterwarnings("ignore", message=".*tuning implementation is experim")
+            return self.client.tunings.tune(
+                base_model=model, training_dataset=training, config=config
+            )
+
+    def _find_by_request(self, request_id: str) -> Any:
+        """The job created by the request ``request_id``, if Vertex stored it; None when it did
+        not, or when the look-up fails too."""
+        query = f'labels.{REQUEST_LABEL}="{request_id}"'
+        try:
+            with self._call("tunings.list"):
+                for job in self.client.tunings.list(config={"filter": query, "page_size": 1}):
+                    return job
+        except ProviderUnavailableError:
+            return None
+        return None
 
     def _stage(self, path: str) -> StagedFile:
         assert self.bucket is not None

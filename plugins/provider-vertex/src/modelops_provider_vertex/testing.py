@@ -9,18 +9,38 @@ a job one stage on per GET::
     fake = FakeVertex(gcs_reader=emulator.read)
     provider = fake.provider(bucket="b", storage_endpoint=emulator.endpoint)
 
-Every JSON body the fake answers with is validated against the SDK's own pydantic models
-(``extra="forbid"``, camelCase aliases) before it is sent, so the fake cannot drift from the
-schema the SDK knows without the tests failing. ``fake.requests`` records what the SDK sent.
+**Requests are checked as the service checks them** (``data/tuning_rules.json``, each rule
+with its source): the body is read as proto3 JSON with the field names and types of the
+installed SDK's models (unknown fields refused, ``"4"`` accepted for an integer), then the
+field rules (display name length, labels, ``gs://`` URIs, one tuning spec, supported base
+model, hyperparameters); list takes an AIP-160 ``filter``, ``pageSize`` and ``pageToken``. A
+request outside the rules is answered with HTTP 400 ``INVALID_ARGUMENT`` and a
+``google.rpc.BadRequest`` naming each field, and nothing is stored. With ``strict=True`` (the
+default) such a request also fails the test (:class:`SpecViolation`), unless it happens
+inside ``with fake.expect_violations():``.
+
+**Answers are checked too**: every JSON body is validated against the SDK's models
+(``extra="forbid"``), may not carry SDK-only fields, and writes int64 values as strings.
+
+**Lifecycles** are scripted by scenario (:data:`SCENARIOS`: queued, waiting for quota or
+capacity, paused, updating, failing during tuning, expired, partially succeeded …), per fake
+(``scenario=``) or for the next job (:meth:`FakeVertex.script`). Cancel shows
+``JOB_STATE_CANCELLING`` before ``JOB_STATE_CANCELLED``. Failures: :meth:`FakeVertex.fail_next`
+(429 ``RESOURCE_EXHAUSTED`` with a ``google.rpc.RetryInfo``, 503 ``UNAVAILABLE``, a timeout,
+or a create whose answer is lost after the job was stored) and, from a ``seed``, random
+transient faults at a ``fault_rate``. ``fake.exchanges`` records every request and answer; an
+:class:`ExchangeLog` shared by several fakes collects them for a whole test session.
 
 ``GcsEmulator`` runs ``gcp-storage-emulator`` (a test dependency) on a free loopback port.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
+import random
 import re
 import socket
 import ssl
@@ -30,19 +50,21 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-#: Base models the fake accepts for tuning.
-TUNABLE_MODELS = (
-    "gemini-2.5-flash",
-    "gemini-2.5-flash-lite",
-    "gemini-2.5-pro",
-    "gemini-2.0-flash-001",
-    "gemini-2.0-flash-lite-001",
+from modelops_provider_vertex.filters import FilterError, parse_filter
+from modelops_provider_vertex.rules import (
+    ProtoJsonReader,
+    Rules,
+    Violation,
+    check_answer,
+    create_problems,
+    load_rules,
 )
+
 MIN_EXAMPLES = 16
 BATCH_SIZE = 4
 STARTED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z: timestamps are deterministic
@@ -60,6 +82,62 @@ _STATUS_NAMES = {
     504: "DEADLINE_EXCEEDED",
 }
 _ROUTE = re.compile(r"/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/(.+)")
+_BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+_RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+_ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+
+#: Named lifecycles: the stages a job walks, one per GET, after ``JOB_STATE_PENDING``.
+#: ``tuning`` repeats stand for progress; the last stage ends the job.
+SCENARIOS: Mapping[str, tuple[str, ...]] = {
+    "succeeded": ("processing_dataset", "tuning", "tuning", "succeeded"),
+    "queued": ("queued", "processing_dataset", "tuning", "succeeded"),
+    "waiting_for_quota": ("processing_dataset", "waiting_for_quota", "tuning", "succeeded"),
+    "waiting_for_capacity": ("processing_dataset", "waiting_for_capacity", "tuning", "succeeded"),
+    "post_processing": ("processing_dataset", "tuning", "post_processing", "succeeded"),
+    "paused": ("processing_dataset", "tuning", "paused", "paused", "tuning", "succeeded"),
+    "updating": ("processing_dataset", "tuning", "updating", "tuning", "succeeded"),
+    "failed_during_tuning": ("processing_dataset", "tuning", "failed_during_tuning"),
+    "expired": ("queued", "expired"),
+    "partially_succeeded": ("processing_dataset", "tuning", "partially_succeeded"),
+    "partially_succeeded_without_model": (
+        "processing_dataset",
+        "tuning",
+        "partially_succeeded_without_model",
+    ),
+}
+_FINAL_STAGES = {
+    "succeeded",
+    "failed_during_tuning",
+    "expired",
+    "partially_succeeded",
+    "partially_succeeded_without_model",
+}
+_SUB_STATES = {
+    "processing_dataset": "TUNING_JOB_STATE_PROCESSING_DATASET",
+    "waiting_for_quota": "TUNING_JOB_STATE_WAITING_FOR_QUOTA",
+    "waiting_for_capacity": "TUNING_JOB_STATE_WAITING_FOR_CAPACITY",
+    "tuning": "TUNING_JOB_STATE_TUNING",
+    "post_processing": "TUNING_JOB_STATE_POST_PROCESSING",
+}
+#: What a job that fails during tuning reports (``google.rpc.Status``).
+TUNING_FAILURE = {
+    "code": 13,
+    "message": "Internal error occurred while tuning at step {step}. Retry the tuning job; "
+    "if it fails again, contact Vertex AI support.",
+    "details": [
+        {
+            "@type": _ERROR_INFO,
+            "reason": "TUNING_JOB_INTERNAL_ERROR",
+            "domain": "aiplatform.googleapis.com",
+            "metadata": {"step": "{step}"},
+        }
+    ],
+}
+
+
+class SpecViolation(AssertionError):
+    """An exchange outside the Vertex AI rules, in strict mode: a request the service refuses
+    (the test's code sent it) or an answer the fake should never give (the fake is wrong)."""
 
 
 @attrs.frozen
@@ -74,12 +152,43 @@ class RecordedRequest:
 
 
 @attrs.frozen
+class Exchange:
+    """A request and the fake's answer (``status`` 0: a timeout), with the rules it broke."""
+
+    request: RecordedRequest
+    status: int
+    body: Any
+    violations: tuple[str, ...] = ()
+    expected: bool = False
+
+
+@attrs.define
+class ExchangeLog:
+    """Every exchange of the fakes that share it (a test session's); :meth:`unexpected`
+    lists the ones outside the rules that no test asked for."""
+
+    exchanges: list[Exchange] = attrs.field(factory=list)
+
+    def unexpected(self) -> list[Exchange]:
+        return [e for e in self.exchanges if e.violations and not e.expected]
+
+    def report(self) -> str:
+        return "\n".join(
+            f"{e.request.method} {e.request.path} -> {e.status}: {'; '.join(e.violations)}"
+            for e in self.unexpected()
+        )
+
+
+@attrs.frozen
 class _Failure:
     status: int
     message: str
     status_name: str
     headers: Mapping[str, str]
     path: str | None
+    retry_delay: float | None = None
+    timeout: bool = False
+    after_processing: bool = False
 
 
 @functools.cache
@@ -92,14 +201,34 @@ def _rfc3339(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".000000Z"
 
 
+def _duration(seconds: float) -> str:
+    """A ``google.protobuf.Duration`` in JSON: ``"7s"``, ``"0.250s"``."""
+    return f"{seconds:g}s" if seconds == int(seconds) else f"{seconds:.3f}s"
+
+
 def _error(
-    status: int, message: str, status_name: str | None = None, headers: Mapping[str, str] = {}
+    status: int,
+    message: str,
+    status_name: str | None = None,
+    headers: Mapping[str, str] = {},
+    details: Sequence[Mapping[str, Any]] = (),
 ) -> Any:
     import httpx2
 
     name = status_name or _STATUS_NAMES.get(status, "UNKNOWN")
-    body = {"error": {"code": status, "message": message, "status": name}}
-    return httpx2.Response(status, json=body, headers=dict(headers))
+    error: dict[str, Any] = {"code": status, "message": message, "status": name}
+    if details:
+        error["details"] = [dict(d) for d in details]
+    return httpx2.Response(status, json={"error": error}, headers=dict(headers))
+
+
+def _bad_request(violations: Sequence[Violation]) -> Any:
+    """HTTP 400 INVALID_ARGUMENT with a ``google.rpc.BadRequest`` listing every violation."""
+    message = "\n".join(v.description for v in violations)
+    if len(violations) > 1 or not message.startswith("Invalid"):
+        message = "Request contains an invalid argument.\n" + message
+    details = [{"@type": _BAD_REQUEST, "fieldViolations": [v.as_json() for v in violations]}]
+    return _error(400, message, "INVALID_ARGUMENT", details=details)
 
 
 class FakeVertex:
@@ -107,12 +236,19 @@ class FakeVertex:
 
     :param project: the project id the fake serves; names it returns use ``project_number``,
         as Vertex AI does.
-    :param running_polls: how many GETs a job spends tuning before it succeeds.
-    :param waiting_polls: GETs spent waiting for capacity before tuning (sub-state).
+    :param scenario: the lifecycle of every job (a :data:`SCENARIOS` name or a tuple of
+        stages); :meth:`script` sets it for the next job only.
+    :param running_polls: how many GETs a job spends tuning in the default scenario.
+    :param waiting_polls: GETs spent waiting for capacity before tuning (default scenario).
+    :param cancelling_polls: GETs that show ``JOB_STATE_CANCELLING`` after a cancel.
     :param page_size_cap: the most jobs one list page returns.
     :param gcs_reader: ``uri -> bytes`` to read training files (e.g. ``GcsEmulator.read``);
         without it the fake cannot see the data and assumes 16 examples.
-    :param strict: validate every answer against the SDK's models (default on).
+    :param strict: a request outside the rules raises :class:`SpecViolation` (after it is
+        recorded) unless expected; an answer outside them always does.
+    :param seed: with ``fault_rate``, random transient faults (429 with a retry delay, 503,
+        a timeout) drawn from this seed, the same every run.
+    :param log: an :class:`ExchangeLog` shared with other fakes (a test session's).
     """
 
     base_url = "http://fake.vertex.test/"
@@ -124,15 +260,21 @@ class FakeVertex:
         project_number: str = "123456789012",
         location: str = "us-central1",
         tokens: tuple[str, ...] = (FAKE_TOKEN,),
+        scenario: str | Sequence[str] | None = None,
         running_polls: int = 2,
         waiting_polls: int = 0,
+        cancelling_polls: int = 1,
         page_size_cap: int = 100,
         gcs_reader: Callable[[str], bytes] | None = None,
         strict: bool = True,
+        seed: int | None = None,
+        fault_rate: float = 0.0,
+        log: ExchangeLog | None = None,
         generalize: Callable[[str, list[tuple[str, str]]], str | None] | None = None,
     ) -> None:
         """``generalize(prompt, trained_pairs)`` answers a tuned endpoint's unseen prompts
         (from its ``(prompt, answer)`` training pairs); by default they are echoed."""
+        self.rules: Rules = load_rules()
         self.project = project
         self.generalize = generalize
         self.project_number = project_number
@@ -140,16 +282,26 @@ class FakeVertex:
         self.tokens = tokens
         self.running_polls = running_polls
         self.waiting_polls = waiting_polls
+        self.cancelling_polls = cancelling_polls
         self.page_size_cap = page_size_cap
         self.gcs_reader = gcs_reader
         self.strict = strict
+        self.scenario = None if scenario is None else self._stages(scenario)
+        self.fault_rate = fault_rate
+        self._random = random.Random(seed)
+        self.log = log if log is not None else ExchangeLog()
         self.jobs: dict[str, dict[str, Any]] = {}
         self.requests: list[RecordedRequest] = []
+        self.exchanges: list[Exchange] = []
         self.endpoints: dict[str, dict[str, str]] = {}  # endpoint id -> prompt -> answer
         self._plans: dict[str, list[str]] = {}
         self._positions: dict[str, int] = {}
+        self._cancelling: dict[str, int] = {}
         self._answers: dict[str, dict[str, str]] = {}
         self._failures: list[_Failure] = []
+        self._scripted: list[tuple[str, ...]] = []
+        self._page_tokens: dict[str, tuple[int, str]] = {}
+        self._expecting = 0
         self._clock = STARTED_AT
         self._counter = 0
 
@@ -194,20 +346,78 @@ class FakeVertex:
 
         return VertexProvider(**self.provider_options(**options))
 
+    def script(self, scenario: str | Sequence[str]) -> None:
+        """The next job created follows ``scenario`` (a :data:`SCENARIOS` name or stages)."""
+        self._scripted.append(self._stages(scenario))
+
+    def _stages(self, scenario: str | Sequence[str]) -> tuple[str, ...]:
+        if isinstance(scenario, str):
+            if scenario not in SCENARIOS:
+                raise ValueError(
+                    f"FakeVertex has no scenario {scenario!r}; use one of "
+                    f"{', '.join(sorted(SCENARIOS))} or a tuple of stages."
+                )
+            return SCENARIOS[scenario]
+        stages = tuple(scenario)
+        known = set(_SUB_STATES) | _FINAL_STAGES | {"queued", "paused", "updating"}
+        unknown = [stage for stage in stages if stage not in known]
+        if unknown or not stages or stages[-1] not in _FINAL_STAGES:
+            raise ValueError(
+                f"A FakeVertex scenario is stages from {sorted(known)} ending with one of "
+                f"{sorted(_FINAL_STAGES)}; got {stages!r}."
+            )
+        return stages
+
     def fail_next(
         self,
-        status: int,
-        message: str,
+        status: int = 503,
+        message: str = "The service is currently unavailable.",
         *,
         status_name: str | None = None,
         headers: Mapping[str, str] | None = None,
         path: str | None = None,
         times: int = 1,
+        retry_delay: float | None = None,
+        timeout: bool = False,
+        after_processing: bool = False,
     ) -> None:
-        """Answer the next ``times`` requests (whose path contains ``path``) with an error."""
+        """Answer the next ``times`` requests (whose path contains ``path``) with an error.
+
+        :param retry_delay: seconds sent as ``google.rpc.RetryInfo`` in the error's details.
+        :param timeout: the request times out instead (``httpx2.ReadTimeout``).
+        :param after_processing: with ``timeout``, the request is carried out first (a create
+            stores its job) and only the answer is lost.
+        """
         name = status_name or _STATUS_NAMES.get(status, "UNKNOWN")
-        failure = _Failure(status, message, name, dict(headers or {}), path)
+        failure = _Failure(
+            status,
+            message,
+            name,
+            dict(headers or {}),
+            path,
+            retry_delay,
+            timeout,
+            after_processing,
+        )
         self._failures.extend([failure] * times)
+
+    @contextlib.contextmanager
+    def expect_violations(self) -> Iterator[list[Exchange]]:
+        """Requests outside the rules inside the block are answered (400) without failing the
+        test; the list yielded holds the exchanges that broke a rule."""
+        start = len(self.exchanges)
+        seen: list[Exchange] = []
+        self._expecting += 1
+        try:
+            yield seen
+        finally:
+            self._expecting -= 1
+            seen.extend(e for e in self.exchanges[start:] if e.violations)
+
+    @property
+    def violations(self) -> list[Exchange]:
+        """Exchanges outside the rules that no ``expect_violations`` block allowed."""
+        return [e for e in self.exchanges if e.violations and not e.expected]
 
     def requests_to(self, method: str, path_suffix: str) -> list[RecordedRequest]:
         """The recorded requests with this method whose path ends with ``path_suffix``."""
@@ -216,18 +426,100 @@ class FakeVertex:
     def job_name(self, job_id: str) -> str:
         return f"projects/{self.project_number}/locations/{self.location}/tuningJobs/{job_id}"
 
+    def raw(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        """Send a request as any client could (``path`` after ``projects/…/locations/…/``);
+        the ``httpx2.Response``."""
+        url = f"{self.base_url}v1beta1/projects/{self.project}/locations/{self.location}/{path}"
+        with self.http_client() as client:
+            return client.request(
+                method,
+                url,
+                json=body,
+                params=params or None,
+                headers={"authorization": f"Bearer {self.tokens[0]}"},
+            )
+
     # --- dispatch ------------------------------------------------------------------------------
 
     def handle(self, request: Any) -> Any:
-        """The transport handler: record, authenticate, inject failures, route."""
+        """The transport handler: record, authenticate, inject failures, check, route."""
+        import httpx2
+
         body = request.read()
         match = _ROUTE.fullmatch(request.url.path)
         path = request.url.path.split("/", 2)[-1] if match else request.url.path
-        payload = json.loads(body) if body else None
         headers = {k.lower(): v for k, v in request.headers.items()}
-        self.requests.append(
-            RecordedRequest(request.method, str(request.url), path, headers, payload)
-        )
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            payload = body.decode("utf-8", "replace")
+        recorded = RecordedRequest(request.method, str(request.url), path, headers, payload)
+        self.requests.append(recorded)
+        violations: list[Violation] = []
+        failure = self._next_failure(path)
+        if failure is not None and failure.timeout and failure.after_processing:
+            self._dispatch(request, match, payload, violations)
+            self._record(recorded, 0, None, violations)
+            raise httpx2.ReadTimeout("The read operation timed out", request=request)
+        if failure is not None and failure.timeout:
+            self._record(recorded, 0, None, [])
+            raise httpx2.ReadTimeout("The read operation timed out", request=request)
+        if failure is not None:
+            details: list[dict[str, Any]] = []
+            if failure.retry_delay is not None:
+                details.append({"@type": _RETRY_INFO, "retryDelay": _duration(failure.retry_delay)})
+            response = _error(
+                failure.status, failure.message, failure.status_name, failure.headers, details
+            )
+        else:
+            response = self._dispatch(request, match, payload, violations)
+        answer = json.loads(response.content) if response.content else None
+        self._record(recorded, response.status_code, answer, violations)
+        return response
+
+    def _next_failure(self, path: str) -> _Failure | None:
+        for index, failure in enumerate(self._failures):
+            if failure.path is None or failure.path in path:
+                del self._failures[index]
+                return failure
+        if self.fault_rate and self._random.random() < self.fault_rate:
+            kind = self._random.choice(("throttled", "unavailable", "timeout"))
+            if kind == "throttled":
+                delay = self._random.choice((0.5, 1.0, 2.0))
+                return _Failure(
+                    429,
+                    "Resource exhausted. Please try again later. Please refer to "
+                    "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 "
+                    "for more details.",
+                    "RESOURCE_EXHAUSTED",
+                    {},
+                    None,
+                    retry_delay=delay,
+                )
+            if kind == "unavailable":
+                return _Failure(
+                    503, "The service is currently unavailable.", "UNAVAILABLE", {}, None
+                )
+            return _Failure(0, "", "", {}, None, timeout=True)
+        return None
+
+    def _record(
+        self, request: RecordedRequest, status: int, body: Any, violations: Sequence[Violation]
+    ) -> None:
+        texts = tuple(f"{v.field}: {v.description}" for v in violations)
+        exchange = Exchange(request, status, body, texts, expected=bool(self._expecting))
+        self.exchanges.append(exchange)
+        self.log.exchanges.append(exchange)
+        if texts and self.strict and not self._expecting:
+            raise SpecViolation(
+                f"{request.method} {request.path} breaks the Vertex AI rules (the service "
+                "answers HTTP 400); fix the request, or wrap the call in "
+                "fake.expect_violations() when the refusal is what the test checks:\n"
+                + "\n".join(texts)
+            )
+
+    def _dispatch(self, request: Any, match: Any, payload: Any, violations: list[Violation]) -> Any:
+        headers = {k.lower(): v for k, v in request.headers.items()}
         if headers.get("authorization", "") not in {f"Bearer {t}" for t in self.tokens}:
             return _error(
                 401,
@@ -235,10 +527,6 @@ class FakeVertex:
                 "login cookie or other valid authentication credential. See "
                 "https://developers.google.com/identity/sign-in/web/devconsole-project.",
             )
-        for index, failure in enumerate(self._failures):
-            if failure.path is None or failure.path in path:
-                del self._failures[index]
-                return _error(failure.status, failure.message, failure.status_name, failure.headers)
         if match is None:
             return _error(404, f"The requested URL {request.url.path} was not found.")
         _, project, location, rest = match.groups()
@@ -249,13 +537,20 @@ class FakeVertex:
                 f"'//aiplatform.googleapis.com/projects/{project}/locations/{location}' "
                 "(or it may not exist).",
             )
-        return self._route(request.method, rest, request.url.params, payload)
+        if isinstance(payload, str):
+            violations.append(
+                Violation("", f"Invalid JSON payload received. Unexpected token.\n{payload[:40]}")
+            )
+            return _bad_request(violations)
+        return self._route(request.method, rest, request.url.params, payload, violations)
 
-    def _route(self, method: str, rest: str, params: Any, payload: Any) -> Any:
+    def _route(
+        self, method: str, rest: str, params: Any, payload: Any, violations: list[Violation]
+    ) -> Any:
         if rest == "tuningJobs" and method == "POST":
-            return self._create(payload or {})
+            return self._create(payload or {}, violations)
         if rest == "tuningJobs" and method == "GET":
-            return self._list(params)
+            return self._list(params, violations)
         found = re.fullmatch(r"tuningJobs/([^/:]+)(:cancel)?", rest)
         if found and method == "GET" and not found.group(2):
             return self._get(found.group(1))
@@ -279,88 +574,105 @@ class FakeVertex:
     def _respond(self, body: Any, model: str | None) -> Any:
         import httpx2
 
-        if self.strict and model is not None:
-            _check_schema(body, model)
+        if model is not None:
+            problems = check_answer(body, model, self.rules)
+            if problems:
+                raise SpecViolation(
+                    f"FakeVertex answered with a {model} outside the rules; fix the fake:\n"
+                    + "\n".join(problems)
+                )
         return httpx2.Response(200, json=body)
 
     # --- tuning jobs ---------------------------------------------------------------------------
 
-    def _create(self, body: Mapping[str, Any]) -> Any:
-        base = body.get("baseModel")
-        if base not in TUNABLE_MODELS:
-            return _error(
-                400,
-                f"Base model {base} is not supported for tuning. Supported base models: "
-                + ", ".join(TUNABLE_MODELS)
-                + ".",
-            )
-        specs = [k for k in ("supervisedTuningSpec", "preferenceOptimizationSpec") if k in body]
-        if len(specs) != 1:
-            return _error(400, "Exactly one tuning spec must be set.")
-        spec = body[specs[0]]
-        uri = spec.get("trainingDatasetUri", "")
-        if not str(uri).startswith("gs://"):
-            return _error(400, f"Training dataset uri must be a Cloud Storage uri: {uri!r}.")
-        hyper = dict(spec.get("hyperParameters") or {})
-        epochs = hyper.get("epochCount", 3)
-        if not isinstance(epochs, int) or not 1 <= epochs <= 100:
-            return _error(400, f"Invalid epoch count {epochs}: must be between 1 and 100.")
-        multiplier = hyper.get("learningRateMultiplier")
-        if multiplier is not None and not multiplier > 0:
-            return _error(400, f"Invalid learning rate multiplier {multiplier}: must be > 0.")
+    def _create(self, body: Mapping[str, Any], violations: list[Violation]) -> Any:
+        from google.genai import types
+
+        reader = ProtoJsonReader(self.rules)
+        job_in = reader.read(body, types.TuningJob, "tuning_job")
+        violations += reader.violations
+        if not violations and job_in is not None:
+            violations += create_problems(job_in, self.rules)
+        if violations or job_in is None:
+            return _bad_request(violations)
         job_id = self._next_id()
         now = self._tick()
-        echoed_spec = {**spec, "hyperParameters": {**hyper, "epochCount": str(epochs)}}
+        output_only = set(self.rules["request.output_only"])
         job: dict[str, Any] = {
-            "name": self.job_name(job_id),
-            "tunedModelDisplayName": body.get("tunedModelDisplayName") or f"{base}-tuned-{job_id}",
-            "baseModel": base,
-            specs[0]: echoed_spec,
-            "state": "JOB_STATE_PENDING",
-            "createTime": now,
-            "updateTime": now,
+            key: value for key, value in job_in.items() if key not in output_only and value
         }
-        for key in ("description", "labels"):
-            if body.get(key):
-                job[key] = body[key]
-        self.jobs[job_id] = job
-        self._plans[job_id] = (
-            ["TUNING_JOB_STATE_PROCESSING_DATASET"]
-            + ["TUNING_JOB_STATE_WAITING_FOR_CAPACITY"] * self.waiting_polls
-            + ["TUNING_JOB_STATE_TUNING"] * self.running_polls
-            + ["JOB_STATE_SUCCEEDED"]
+        spec_key = next(
+            k for k in ("supervisedTuningSpec", "preferenceOptimizationSpec") if k in job
         )
+        spec = {k: v for k, v in job[spec_key].items() if v is not None}
+        hyper = {k: v for k, v in (spec.get("hyperParameters") or {}).items() if v}
+        hyper["epochCount"] = hyper.get("epochCount") or 3  # the service's default
+        spec["hyperParameters"] = self._int64_as_strings(hyper)
+        base = job["baseModel"]
+        job.update(
+            {
+                "name": self.job_name(job_id),
+                "tunedModelDisplayName": job.get("tunedModelDisplayName")
+                or f"{base}-tuned-{job_id}",
+                spec_key: spec,
+                "state": "JOB_STATE_PENDING",
+                "createTime": now,
+                "updateTime": now,
+            }
+        )
+        self.jobs[job_id] = job
+        if self._scripted:
+            stages = list(self._scripted.pop(0))
+        elif self.scenario is not None:
+            stages = list(self.scenario)
+        else:
+            stages = (
+                ["processing_dataset"]
+                + ["waiting_for_capacity"] * self.waiting_polls
+                + ["tuning"] * self.running_polls
+                + ["succeeded"]
+            )
+        self._plans[job_id] = stages
         self._positions[job_id] = 0
         return self._respond(job, "TuningJob")
+
+    def _int64_as_strings(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        int64 = set(self.rules["response.int64_fields"])
+        return {k: str(v) if k in int64 and isinstance(v, int) else v for k, v in values.items()}
 
     def _get(self, job_id: str) -> Any:
         job = self.jobs.get(job_id)
         if job is None:
-            return _error(404, f'TuningJob "{self.job_name(job_id)}" not found.')
+            return _error(404, f'TuningJob "{self.job_name(job_id)}" not found.', "NOT_FOUND")
         self._advance(job_id)
         return self._respond(job, "TuningJob")
 
     def _advance(self, job_id: str) -> None:
         job = self.jobs[job_id]
         if job["state"] == "JOB_STATE_CANCELLING":
+            self._cancelling[job_id] -= 1
+            if self._cancelling[job_id] >= 0:
+                job["updateTime"] = self._tick()
+                return
             now = self._tick()
             job.pop("tuningJobState", None)
             job.update(
                 state="JOB_STATE_CANCELLED",
                 endTime=now,
                 updateTime=now,
-                error={"code": 1, "message": "CANCELED"},
+                error=dict(self.rules["cancel.result"]),
             )
             return
-        if job["state"] not in ("JOB_STATE_PENDING", "JOB_STATE_RUNNING"):
+        if job["state"] in self.rules["states.ended"]:
             return
         plan, position = self._plans[job_id], self._positions[job_id]
-        stage = plan[position]
+        stage = plan[min(position, len(plan) - 1)]
         self._positions[job_id] = position + 1
         now = self._tick()
         job["updateTime"] = now
-        if stage == "TUNING_JOB_STATE_PROCESSING_DATASET":
-            job.update(state="JOB_STATE_RUNNING", tuningJobState=stage, startTime=now)
+        if stage == "processing_dataset":
+            job.update(state="JOB_STATE_RUNNING", tuningJobState=_SUB_STATES[stage])
+            job.setdefault("startTime", now)
             problem = self._read_dataset(job_id)
             if problem is not None:
                 code, message = problem
@@ -369,20 +681,49 @@ class FakeVertex:
                     state="JOB_STATE_FAILED", endTime=now, error={"code": code, "message": message}
                 )
             return
-        if stage == "TUNING_JOB_STATE_WAITING_FOR_CAPACITY":
-            job["tuningJobState"] = stage
+        if stage == "queued":
+            job.pop("tuningJobState", None)
+            job["state"] = "JOB_STATE_QUEUED"
+            return
+        if stage in ("paused", "updating"):
+            job.pop("tuningJobState", None)
+            job["state"] = f"JOB_STATE_{stage.upper()}"
+            return
+        if "tuningDataStats" not in job:  # a plan that skips dataset processing
+            job.setdefault("startTime", now)
+            if self._read_dataset(job_id) is not None:
+                job["tuningDataStats"] = {}
+        if stage in ("waiting_for_quota", "waiting_for_capacity", "post_processing"):
+            job.update(state="JOB_STATE_RUNNING", tuningJobState=_SUB_STATES[stage])
             return
         epochs = int(self._spec(job)["hyperParameters"]["epochCount"])
-        steps = int(self._stats(job)["tuningStepCount"])
-        if stage == "TUNING_JOB_STATE_TUNING":
-            done = plan[: position + 1].count(stage)
-            job["tuningJobState"] = stage
+        steps = int(self._stats(job).get("tuningStepCount", 1))
+        tunings = plan.count("tuning")
+        done = plan[: position + 1].count("tuning")
+        if stage == "tuning":
+            job.update(state="JOB_STATE_RUNNING", tuningJobState=_SUB_STATES[stage])
             job["tuningJobMetadata"] = {
-                "completedStepCount": str(steps * done // (self.running_polls + 1)),
-                "completedEpochCount": str(epochs * done // (self.running_polls + 1)),
+                "completedStepCount": str(steps * done // (tunings + 1)),
+                "completedEpochCount": str(epochs * done // (tunings + 1)),
             }
             return
+        job.pop("tuningJobState", None)
+        if stage == "failed_during_tuning":
+            step = job.get("tuningJobMetadata", {}).get("completedStepCount", "0")
+            error = json.loads(json.dumps(TUNING_FAILURE).replace("{step}", str(step)))
+            job.update(state="JOB_STATE_FAILED", endTime=now, error=error)
+            return
+        if stage == "expired":
+            job.update(state="JOB_STATE_EXPIRED", endTime=now)
+            return
+        if stage == "partially_succeeded_without_model":
+            job.update(state="JOB_STATE_PARTIALLY_SUCCEEDED", endTime=now)
+            return
         self._succeed(job_id, job, epochs, steps, now)
+        if stage == "partially_succeeded":
+            job["state"] = "JOB_STATE_PARTIALLY_SUCCEEDED"
+            checkpoints = job["tunedModel"]["checkpoints"]
+            job["tunedModel"]["checkpoints"] = checkpoints[-1:]  # earlier ones were lost
 
     def _succeed(self, job_id: str, job: dict[str, Any], epochs: int, steps: int, now: str) -> None:
         prefix = f"projects/{self.project_number}/locations/{self.location}"
@@ -394,7 +735,6 @@ class FakeVertex:
             for epoch in range(1, epochs + 1)
         ]
         checkpoints[-1]["endpoint"] = endpoint
-        job.pop("tuningJobState", None)
         job.update(
             state="JOB_STATE_SUCCEEDED",
             endTime=now,
@@ -415,9 +755,11 @@ class FakeVertex:
 
     @staticmethod
     def _stats(job: Mapping[str, Any]) -> dict[str, Any]:
-        stats = job["tuningDataStats"]
+        stats = job.get("tuningDataStats") or {}
         return dict(
-            stats.get("supervisedTuningDataStats") or stats["preferenceOptimizationDataStats"]
+            stats.get("supervisedTuningDataStats")
+            or stats.get("preferenceOptimizationDataStats")
+            or {}
         )
 
     def _read_dataset(self, job_id: str) -> tuple[int, str] | None:
@@ -464,8 +806,8 @@ class FakeVertex:
 
         job = self.jobs.get(job_id)
         if job is None:
-            return _error(404, f'TuningJob "{self.job_name(job_id)}" not found.')
-        if job["state"] not in ("JOB_STATE_PENDING", "JOB_STATE_RUNNING"):
+            return _error(404, f'TuningJob "{self.job_name(job_id)}" not found.', "NOT_FOUND")
+        if job["state"] not in self.rules["cancel.states"]:
             return _error(
                 400,
                 f"TuningJob {self.job_name(job_id)} is in state {job['state']} and cannot be "
@@ -473,16 +815,71 @@ class FakeVertex:
                 "FAILED_PRECONDITION",
             )
         job.update(state="JOB_STATE_CANCELLING", updateTime=self._tick())
+        job.pop("tuningJobState", None)
+        self._cancelling[job_id] = self.cancelling_polls
         return httpx2.Response(200, json={})
 
-    def _list(self, params: Any) -> Any:
-        size = min(int(params.get("pageSize") or 100), self.page_size_cap)
-        start = int(params.get("pageToken") or 0)
-        newest_first = list(reversed(list(self.jobs.values())))
+    def _list(self, params: Any, violations: list[Violation]) -> Any:
+        allowed = set(self.rules["list.query_parameters"])
+        for name in params:
+            if name not in allowed:
+                violations.append(
+                    Violation(
+                        name,
+                        f'Invalid JSON payload received. Unknown name "{name}": Cannot bind '
+                        f"query parameter. Field '{name}' could not be found in request message.",
+                    )
+                )
+        paging = self.rules["list.page_size"]
+        raw_size = params.get("pageSize", params.get("page_size", "0"))
+        try:
+            size = int(raw_size)
+        except ValueError:
+            violations.append(
+                Violation("page_size", f"Invalid value at 'page_size' (TYPE_INT32), \"{raw_size}\"")
+            )
+            size = 0
+        if size < 0:
+            violations.append(
+                Violation("page_size", f"page_size must not be negative, got {size}.")
+            )
+        text = params.get("filter", "")
+        fields = dict(self.rules["list.filter"]["fields"])
+        predicate = None
+        try:
+            predicate = parse_filter(text, fields, self.rules["states.job"])
+        except FilterError as exc:
+            violations.append(Violation("filter", str(exc)))
+        token = params.get("pageToken", params.get("page_token", ""))
+        start = 0
+        if token:
+            known = self._page_tokens.get(token)
+            if known is None:
+                violations.append(
+                    Violation(
+                        "page_token", f'Invalid page token "{token}": not one this API issued.'
+                    )
+                )
+            elif known[1] != text:
+                violations.append(
+                    Violation(
+                        "page_token",
+                        f'The page token was issued for filter "{known[1]}"; a request with '
+                        f'filter "{text}" must start from the first page.',
+                    )
+                )
+            else:
+                start = known[0]
+        if violations or predicate is None:
+            return _bad_request(violations)
+        size = min(size or int(paging["default"]), int(paging["maximum"]), self.page_size_cap)
+        newest_first = [job for job in reversed(list(self.jobs.values())) if predicate(job)]
         page = newest_first[start : start + size]
         body: dict[str, Any] = {"tuningJobs": page}
         if start + size < len(newest_first):
-            body["nextPageToken"] = str(start + size)
+            next_token = f"page-{len(self._page_tokens) + 1}-{start + size}"
+            self._page_tokens[next_token] = (start + size, text)
+            body["nextPageToken"] = next_token
         return self._respond(body, "ListTuningJobsResponse")
 
     # --- inference -----------------------------------------------------------------------------
@@ -566,20 +963,6 @@ def _parse_dataset(data: bytes, preference: bool) -> tuple[int, int, dict[str, s
         characters += sum(len(_texts(c)) for c in contents) + len(answer)
         examples += 1
     return examples, characters, answers
-
-
-def _check_schema(body: Any, model: str) -> None:
-    """Validate ``body`` (REST JSON, camelCase) against the SDK model named ``model``."""
-    import pydantic
-    from google.genai import types
-
-    try:
-        getattr(types, model).model_validate(body)
-    except pydantic.ValidationError as exc:
-        raise AssertionError(
-            f"FakeVertex answered with a {model} the google-genai SDK does not accept; fix the "
-            f"fake:\n{exc}"
-        ) from exc
 
 
 # --- Cloud Storage emulator ---------------------------------------------------------------------
