@@ -198,7 +198,7 @@ class OpenAPIRules:
         return closed
 
     def _validator(self, schema: Any) -> Any:
-        import jsonschema
+        import jsonschema  # type: ignore[import-untyped,unused-ignore]
 
         root = {**_close_copy(schema), "components": {"schemas": self._closed_schemas}}
         return jsonschema.Draft202012Validator(root)
