@@ -273,6 +273,19 @@ class Monitor:
                 True,
                 notes=(f"{ref.kind} in the reference, {cur.kind} now",),
             )
+        if ref.kind == NUMERIC and cur.invalid > cur.values:
+            return ColumnDrift(
+                name,
+                CATEGORICAL,
+                "schema",
+                None,
+                None,
+                True,
+                notes=(
+                    f"numeric in the reference, categorical now ({cur.invalid} of "
+                    f"{cur.count} values are not numbers)",
+                ),
+            )
         if ref.values == 0 or cur.values == 0:
             if ref.values == cur.values:
                 return ColumnDrift(

@@ -1,0 +1,221 @@
+"""Drift: the values are scipy's (as Evidently computes them), the automatic rule is
+Evidently's, and what Evidently lacks (effect floor, Benjamini-Hochberg, schema findings,
+notes on bad input) works; drifted columns raise ``modelops_on_alert``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from modelops_core import Monitor, Profile, hookimpl
+from modelops_core.monitoring.drift import automatic_method, benjamini_hochberg
+from modelops_core.monitoring.errors import DriftMethodError
+from modelops_core.testing.fixtures import make_runtime
+
+RNG = np.random.default_rng(20261207)
+REF_SMALL = RNG.normal(0, 1, 800)
+CUR_SMALL = RNG.normal(0.2, 1.1, 600)
+REF_LARGE = RNG.normal(5, 2, 2000)  # over 1,000: distances; up to k = 2048: exact sketches
+CUR_LARGE = RNG.normal(5.5, 2, 1500)
+CATS_REF = RNG.choice(list("abcd"), 900, p=[0.4, 0.3, 0.2, 0.1])
+CATS_CUR = RNG.choice(list("abcde"), 700, p=[0.3, 0.3, 0.2, 0.1, 0.1])
+
+
+def _drift(reference: Any, current: Any, **options: Any) -> Any:
+    return Monitor({"x": list(reference)}, **options).drift({"x": list(current)})["x"]
+
+
+def test_ks_is_scipys_ks_2samp() -> None:
+    finding = _drift(REF_SMALL, CUR_SMALL)
+    expected = stats.ks_2samp(REF_SMALL, CUR_SMALL)
+    assert (finding.method, finding.threshold) == ("ks", 0.05)
+    assert finding.value == expected.pvalue and finding.effect == expected.statistic
+    assert finding.drifted is bool(expected.pvalue < 0.05)
+
+
+def test_wasserstein_is_scipys_distance_normed_by_the_reference_std() -> None:
+    finding = _drift(REF_LARGE, CUR_LARGE)
+    expected = stats.wasserstein_distance(REF_LARGE, CUR_LARGE) / np.std(REF_LARGE)
+    assert (finding.method, finding.threshold) == ("wasserstein", 0.1)
+    assert finding.value == pytest.approx(expected, rel=1e-12)
+    assert finding.drifted is bool(expected >= 0.1)
+
+
+def test_sketched_columns_stay_within_half_a_percent_of_scipy() -> None:
+    rng = np.random.default_rng(4)
+    reference, current = rng.normal(0, 1, 100_000), rng.normal(0.3, 1.2, 80_000)
+    finding = _drift(reference, current)
+    expected = stats.wasserstein_distance(reference, current) / np.std(reference)
+    assert finding.method == "wasserstein" and finding.value != expected
+    assert finding.value == pytest.approx(expected, rel=5e-3)
+    ks = _drift(reference, current, method="ks")
+    assert ks.effect == pytest.approx(stats.ks_2samp(reference, current).statistic, abs=0.005)
+
+
+def test_chi_square_is_scipys_with_evidentlys_expected_counts() -> None:
+    finding = _drift(CATS_REF, CATS_CUR)
+    keys = sorted(set(CATS_REF) | set(CATS_CUR))
+    observed = [int(np.sum(CATS_CUR == k)) for k in keys]
+    expected = [int(np.sum(CATS_REF == k)) * len(CATS_CUR) / len(CATS_REF) for k in keys]
+    assert finding.method == "chisquare"
+    assert finding.value == stats.chisquare(observed, expected).pvalue == 0.0
+    assert finding.drifted is True  # "e" is new: an infinite statistic
+
+
+def test_jensen_shannon_of_categories_is_scipys() -> None:
+    reference = np.concatenate([CATS_REF, CATS_REF])  # 1,800 values: the large-sample rule
+    finding = _drift(reference, CATS_CUR)
+    keys = sorted(set(reference) | set(CATS_CUR))
+    ref = [np.mean(reference == k) for k in keys]
+    cur = [np.mean(CATS_CUR == k) for k in keys]
+    assert finding.method == "jensenshannon"
+    assert finding.value == pytest.approx(distance.jensenshannon(ref, cur), rel=1e-12)
+
+
+def test_a_binary_column_uses_the_two_proportion_z_test() -> None:
+    reference, current = ["y"] * 60 + ["n"] * 40, ["y"] * 45 + ["n"] * 55
+    finding = _drift(reference, current)
+    p1, p2, pooled = 0.6, 0.45, 105 / 200  # shares of "y" (not the first key "n")
+    z = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1 / 100 + 1 / 100))
+    assert finding.method == "z"
+    assert finding.value == pytest.approx(2 * (1 - stats.norm.cdf(abs(z))), rel=1e-12)
+    assert finding.effect == pytest.approx(0.15)
+
+
+def test_anderson_darling_psi_and_hellinger_by_name() -> None:
+    anderson = _drift(REF_SMALL, CUR_SMALL, method="anderson")
+    expected = stats.anderson_ksamp([REF_SMALL, CUR_SMALL]).pvalue
+    assert anderson.value == pytest.approx(expected, rel=1e-12)
+    bins = np.histogram_bin_edges(np.concatenate([REF_LARGE, CUR_LARGE]), bins="sturges")
+    ref = np.histogram(REF_LARGE, bins)[0] / len(REF_LARGE)
+    cur = np.histogram(CUR_LARGE, bins)[0] / len(CUR_LARGE)
+    hellinger = _drift(REF_LARGE, CUR_LARGE, method="hellinger")
+    assert hellinger.value == pytest.approx(np.sqrt(1 - np.sum(np.sqrt(ref * cur))), rel=1e-9)
+    ref[ref == 0], cur[cur == 0] = 0.0001, 0.0001
+    psi = _drift(REF_LARGE, CUR_LARGE, method="psi")
+    assert psi.value == pytest.approx(float(np.sum((ref - cur) * np.log(ref / cur))), rel=1e-9)
+
+
+def test_mmd_is_seeded_and_finds_a_shift() -> None:
+    first = _drift(REF_SMALL, REF_SMALL + 1, method="mmd", seed=3)
+    again = _drift(REF_SMALL, REF_SMALL + 1, method="mmd", seed=3)
+    assert first == again and first.value == pytest.approx(1 / 201) and first.drifted
+
+
+@pytest.mark.parametrize(
+    ("reference", "current", "expected"),
+    [
+        (list(range(1000)), list(range(10)), "ks"),
+        ([1, 2, 3, 4] * 250, [1, 2] * 5, "chisquare"),
+        ([0, 1] * 500, [0] * 10, "z"),
+        (list(range(1001)), list(range(10)), "wasserstein"),
+        ([1, 2, 3] * 400, [1] * 10, "jensenshannon"),
+        (["a", "b", "c"] * 400, ["a"] * 10, "jensenshannon"),
+        (["a", "b", "c"] * 300, ["a"] * 10, "chisquare"),
+    ],
+)
+def test_the_automatic_rule_is_evidentlys(
+    reference: list[Any], current: list[Any], expected: str
+) -> None:
+    ref = Profile.build({"x": reference}).columns["x"]
+    cur = Profile.build({"x": current}).columns["x"]
+    assert automatic_method(ref, cur) == expected
+
+
+def test_a_huge_sample_does_not_flag_a_negligible_effect() -> None:
+    rng = np.random.default_rng(1)
+    reference, current = rng.normal(0, 1, 200_000), rng.normal(0.03, 1, 200_000)
+    floored = _drift(reference, current, method="ks")
+    assert floored.value < 1e-10 and floored.effect < 0.05 and not floored.drifted
+    assert any("below min_effect 0.05" in note for note in floored.notes)
+    assert _drift(reference, current, method="ks", min_effect=0).drifted
+
+
+def test_benjamini_hochberg_adjusts_across_columns() -> None:
+    p_values = [0.01, 0.04, 0.03, 0.2]
+    assert benjamini_hochberg(p_values) == pytest.approx(
+        list(stats.false_discovery_control(p_values))
+    )
+    rng = np.random.default_rng(8)
+    reference = {f"c{i}": rng.normal(0, 1, 300).tolist() for i in range(10)}
+    current = {f"c{i}": rng.normal(0.25 if i == 0 else 0, 1, 300).tolist() for i in range(10)}
+    plain = Monitor(reference).drift(current)
+    corrected = Monitor(reference, correction="bh").drift(current)
+    raw = [plain[f"c{i}"].value for i in range(10)]
+    assert [c.p_adjusted for c in corrected.columns] == pytest.approx(benjamini_hochberg(raw))
+    assert [c.drifted for c in corrected.columns] == [p < 0.05 for p in benjamini_hochberg(raw)]
+
+
+def test_schema_drift_is_a_finding_not_a_crash() -> None:
+    reference = {"kept": [1.0, 2.0, 3.0], "gone": ["a", "b", "c"], "retyped": [1, 2, 3]}
+    current = {"kept": [1.0, 2.0, 3.0], "retyped": ["x", "y", "z"], "new": [1, 2, 3]}
+    report = Monitor(reference).drift(current)
+    summary = [(c.column, c.method, c.drifted, c.notes[-1]) for c in report.columns]
+    assert summary[1:] == [
+        ("gone", "schema", True, "missing from the current data"),
+        (
+            "retyped",
+            "schema",
+            True,
+            "numeric in the reference, categorical now (3 of 3 values are not numbers)",
+        ),
+        ("new", "schema", True, "a new column: not in the reference"),
+    ]
+    assert report.share_drifted == 0.75 and report.drifted
+
+
+def test_bad_values_are_findings_with_notes() -> None:
+    reference = {
+        "all_null": [None] * 50,
+        "emptied": list(range(50)),
+        "constant": [7.0] * 50,
+    }
+    current = {"all_null": [None], "emptied": [None], "constant": [7.0]}
+    report = Monitor(reference).drift(current)
+    assert (report["all_null"].method, report["all_null"].drifted) == ("none", False)
+    assert report["all_null"].notes == ("no values on either side: not tested",)
+    assert (report["emptied"].method, report["emptied"].drifted) == ("values", True)
+    constant = report["constant"]
+    assert (constant.method, constant.value, constant.drifted) == ("z", 1.0, False)
+    assert "only 1 values in the current data: the test has little power" in constant.notes
+    with_inf = Monitor({"x": [*range(48), float("inf"), float("nan")]}).drift(
+        {"x": [float("-inf"), float("-inf"), 1.0]}
+    )["x"]
+    assert with_inf.method == "ks" and with_inf.value == pytest.approx(
+        stats.ks_2samp(range(48), [1.0]).pvalue
+    )
+    assert "2 infinite values in the current data were left out" in with_inf.notes
+    assert "1 infinite values in the reference data were left out" in with_inf.notes
+
+
+def test_an_unknown_method_is_a_named_error() -> None:
+    with pytest.raises(DriftMethodError, match="unknown drift method 'kss'; use one of: auto"):
+        Monitor({"x": [1.0]}, method="kss", runtime=make_runtime(Path("."), []))
+
+
+def test_a_method_that_cannot_test_a_kind_falls_back_with_a_note() -> None:
+    finding = _drift(CATS_REF, CATS_CUR, method="ks")
+    assert finding.method == "chisquare"
+    assert "ks does not test categorical columns: chisquare used" in finding.notes
+
+
+def test_drifted_columns_raise_alerts(tmp_path: Path) -> None:
+    heard: list[tuple[str, str, str]] = []
+
+    class Listener:
+        @hookimpl
+        def modelops_on_alert(self, name: str, severity: str, details: Any) -> None:
+            heard.append((name, severity, details["column"]))
+
+    from modelops_core import builtin
+
+    runtime = make_runtime(tmp_path, [("modelops-core", builtin), ("listener", Listener())])
+    Monitor({"a": REF_SMALL.tolist(), "b": REF_SMALL.tolist()}, runtime=runtime).drift(
+        {"a": (REF_SMALL + 1).tolist(), "b": REF_SMALL.tolist()}
+    )
+    assert heard == [("drift.ks", "warning", "a")]
