@@ -62,9 +62,7 @@ class TestVertexProvider(ProviderContract):
         "waiting_for_capacity": ProviderScenario(
             path=("pending", "validating", "queued", "running", "succeeded")
         ),
-        "post_processing": ProviderScenario(
-            path=("pending", "validating", "running", "succeeded")
-        ),
+        "post_processing": ProviderScenario(path=("pending", "validating", "running", "succeeded")),
         "paused": ProviderScenario(
             path=("pending", "validating", "running", "paused", "running", "succeeded")
         ),

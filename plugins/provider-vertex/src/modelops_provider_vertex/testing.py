@@ -875,7 +875,7 @@ class FakeVertex:
         size = min(size or int(paging["default"]), int(paging["maximum"]), self.page_size_cap)
         newest_first = [job for job in reversed(list(self.jobs.values())) if predicate(job)]
         page = newest_first[start : start + size]
-        body: dict[str, Any] = {"tuningJobs": page}
+        body: dict[str, Any] = {"tuningJobs": page} if page else {}  # proto3 JSON omits []
         if start + size < len(newest_first):
             next_token = f"page-{len(self._page_tokens) + 1}-{start + size}"
             self._page_tokens[next_token] = (start + size, text)
