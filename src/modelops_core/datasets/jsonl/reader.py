@@ -140,11 +140,14 @@ class Run:
 @attrs.frozen
 class Block:
     """Whole lines of a file: the number of the first, the bytes, the number of lines (blank
-    ones included). ``data`` is a view of the reader's buffer: valid until the next block."""
+    ones included) and, when asked for, where each line starts and ends (see
+    :func:`line_bounds`). ``data`` is a view of the reader's buffer: valid until the next
+    block."""
 
     first_line: int
     data: memoryview
     count: int
+    bounds: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """``(line number, line)`` of the non-blank lines (a line keeps a CRLF's ``\\r``)."""
@@ -258,7 +261,7 @@ def iter_runs(
 
     :raises DatasetReadError: the file cannot be opened, is empty or is UTF-16.
     """
-    for block in iter_blocks(path, progress=progress):
+    for block in iter_blocks(path, bounds=True, progress=progress):
         yield from _runs(block, decoder)
 
 
@@ -268,7 +271,7 @@ def _line(number: int, line: bytes) -> Line:
 
 
 def _runs(block: Block, decoder: Any) -> Iterator[Run | Line]:
-    starts, ends = line_bounds(block.data)
+    starts, ends = block.bounds or line_bounds(block.data)
     if one_object_per_line(block.data, starts, ends):
         try:
             values: list[Any] = decoder.decode_lines(block.data)
@@ -337,11 +340,14 @@ def iter_blocks(
     path: str | os.PathLike[str],
     *,
     block_bytes: int | None = None,
+    bounds: bool = False,
     progress: ProgressCallback | None = None,
 ) -> Iterator[Block]:
     """The file's blocks of whole lines, streaming; a UTF-8 byte-order mark is skipped.
 
     :param block_bytes: the buffer size (default :data:`BLOCK_BYTES`); a longer line grows it.
+    :param bounds: also find where each line starts and ends (numpy; one pass over the block
+        that also counts the lines).
     :raises DatasetReadError: the file cannot be opened, is empty or is UTF-16.
     """
     name = str(path)
@@ -360,11 +366,16 @@ def iter_blocks(
             if not cut:  # a line longer than the buffer
                 buffer = _grown(buffer, filled)
             else:
-                count = buffer.count(b"\n", 0, cut) + (buffer[cut - 1] != ord("\n"))
-                block = Block(line, memoryview(buffer)[:cut], count)
+                data = memoryview(buffer)[:cut]
+                if bounds:
+                    starts, ends = line_bounds(data)
+                    block = Block(line, data, len(ends), (starts, ends))
+                else:
+                    count = buffer.count(b"\n", 0, cut) + (buffer[cut - 1] != ord("\n"))
+                    block = Block(line, data, count)
                 seen_data = seen_data or not buffer[:cut].isspace()
                 yield block
-                line += count
+                line += block.count
                 rest = filled - cut
                 buffer[:rest] = buffer[cut:filled]  # same length: allowed while views are alive
                 filled = rest
