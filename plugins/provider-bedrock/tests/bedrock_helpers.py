@@ -9,7 +9,7 @@ from typing import Any
 
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/BedrockCustomization"
-MOTO_ACCOUNT = "123456789012"
+ACCOUNT = "123456789012"
 NOVA = "amazon.nova-micro-v1:0:128k"
 TITAN = "amazon.titan-text-express-v1:0:8k"
 
@@ -30,7 +30,7 @@ def make_client(service: str, endpoint_url: str | None = None) -> Any:
     from botocore.config import Config
 
     return shared_session().client(
-        service, endpoint_url=endpoint_url, config=Config(retries={"max_attempts": 1})
+        service, endpoint_url=endpoint_url, config=Config(retries={"total_max_attempts": 1})
     )
 
 
@@ -43,13 +43,6 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> str:
 def bucket_keys(s3: Any, bucket: str) -> list[str]:
     """Every key in ``bucket``."""
     return [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-
-
-def set_moto_job_status(job_name: str, status: str) -> None:
-    """Move a job of the in-process moto server on (moto never advances one by itself)."""
-    from moto.bedrock.models import bedrock_backends
-
-    bedrock_backends[MOTO_ACCOUNT][REGION].model_customization_jobs[job_name].status = status
 
 
 def nova_records(count: int = 32) -> list[dict[str, Any]]:

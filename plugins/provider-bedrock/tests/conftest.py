@@ -1,10 +1,14 @@
-"""Fixtures for the bedrock provider: fake AWS credentials, a moto server, a bucket.
+"""Fixtures for the bedrock provider: fake AWS credentials, strict mode, the fakes.
 
-The moto server (``ThreadedMotoServer`` on 127.0.0.1, a free port) serves S3 and the Bedrock
-customization API over real HTTP; it runs in this process so a test can move a job on
-(``bedrock_helpers.set_moto_job_status``), which moto never does by itself. botocore's
-``Stubber`` serves the status lifecycle and errors: it checks our requests against the real
-service model.
+- **Strict mode** (``strict``, on for every test): an ``ExchangeRecorder`` on the shared boto3
+  session checks every request and answer of every client built from it (bedrock and S3)
+  against botocore's models; a test that makes or gets one outside the model fails, and the
+  session asserts at the end that the whole run recorded none.
+- ``fake``: a ``FakeBedrock`` (the customization API at the transport, following the model,
+  scripted by scenarios); ``fake_bedrock`` is a client it answers.
+- ``stub``: a ``StrictStubber`` (patterns, enums, status codes and headers enforced) for the
+  tests that script single answers.
+- a moto server (``ThreadedMotoServer`` on 127.0.0.1, a free port) for S3 only.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bedrock_helpers import REGION, make_client
-from botocore.stub import Stubber
+from bedrock_helpers import REGION, make_client, shared_session
 from modelops_provider_bedrock.provider import BedrockProvider
+from modelops_provider_bedrock.testing import ExchangeRecorder, FakeBedrock, StrictStubber
 
 from modelops_core.testing import moto_server
 
@@ -36,6 +40,40 @@ def fake_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pyt
     return monkeypatch
 
 
+@pytest.fixture(scope="session", autouse=True)
+def strict() -> Iterator[ExchangeRecorder]:
+    """Strict mode for the whole run: every exchange of the shared session's clients checked
+    against botocore's models; none may break them."""
+    recorder = ExchangeRecorder()
+    recorder.attach(shared_session())
+    yield recorder
+    assert recorder.exchanges, "strict mode saw no exchange: is it attached?"
+    assert not recorder.violations, "\n".join(str(v) for v in recorder.violations)
+
+
+@pytest.fixture(autouse=True)
+def no_spec_violations(strict: ExchangeRecorder) -> Iterator[None]:
+    """Fail the test that made or received an exchange outside the model."""
+    before = len(strict.violations)
+    yield
+    new = strict.violations[before:]
+    assert not new, "exchanges outside the model:\n" + "\n".join(str(v) for v in new)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBedrock]:
+    """A fresh fake Bedrock; its own answers must all follow the model."""
+    built = FakeBedrock()
+    yield built
+    assert not built.violations, built.violations
+
+
+@pytest.fixture
+def fake_bedrock(fake: FakeBedrock) -> Any:
+    """A ``bedrock`` client of the shared session answered by ``fake`` (no retries)."""
+    return fake.client(shared_session())
+
+
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     """``http://127.0.0.1:<port>`` of a moto server, started once and stopped at the end."""
@@ -45,14 +83,14 @@ def moto_url() -> Iterator[str]:
 
 @pytest.fixture
 def bedrock() -> Any:
-    """A ``bedrock`` client for botocore's Stubber (no moto behind it)."""
+    """A ``bedrock`` client for the StrictStubber (nothing behind it)."""
     return make_client("bedrock")
 
 
 @pytest.fixture
 def stub(bedrock: Any) -> Iterator[Any]:
-    """A Stubber on ``bedrock``; every response a test scripts must have been asked for."""
-    with Stubber(bedrock) as stubber:
+    """A StrictStubber on ``bedrock``; every response a test scripts must have been asked for."""
+    with StrictStubber(bedrock) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
 

@@ -1,9 +1,10 @@
-"""The bedrock provider passes the provider contract against a moto server.
+"""The bedrock provider passes the provider contract against the strict fake Bedrock.
 
-S3 and the customization API (create/get/list/stop) are moto's, over HTTP on 127.0.0.1;
-``advance`` completes the job in moto (which never advances it by itself); ``predict`` goes
-to a ``bedrock-runtime`` client whose Converse answers come from botocore's Stubber (moto does
-not implement Converse).
+The customization API (create/get/list/stop) is ``FakeBedrock``'s, answered at the transport;
+S3 is moto's, over HTTP on 127.0.0.1; ``advance`` moves the job one step of its lifecycle;
+``predict`` goes to a ``bedrock-runtime`` client whose Converse answers come from a
+StrictStubber (no fake implements Converse). Each scenario the fake can produce
+(``FakeBedrock.arm``) is run through the provider by the contract's ``test_scenario``.
 """
 
 from __future__ import annotations
@@ -13,26 +14,25 @@ from typing import Any, ClassVar
 
 import modelops_provider_bedrock.plugin
 import pytest
-from bedrock_helpers import (
-    NOVA,
-    REGION,
-    ROLE_ARN,
-    make_client,
-    nova_records,
-    set_moto_job_status,
-    shared_session,
-)
-from botocore.stub import Stubber
+from bedrock_helpers import NOVA, REGION, ROLE_ARN, make_client, nova_records, shared_session
 from modelops_provider_bedrock.status import to_job_status
+from modelops_provider_bedrock.testing import SCENARIOS, FakeBedrock, StrictStubber
 
-from modelops_core.finetune.provider_contract import JobStatus
-from modelops_core.testing import ProviderContract
+from modelops_core.finetune.provider_contract import (
+    JobStatus,
+    ProviderRejectedError,
+    ProviderUnavailableError,
+)
+from modelops_core.testing import ProviderContract, ProviderScenario
+
+SUCCESS = ("validating", "queued", "running", "succeeded")
+PROVISIONED = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt7x2k9q4m1z"
 
 
 def stubbed_runtime(answers: int) -> Any:
     """A bedrock-runtime client that answers ``answers`` Converse calls with "Paris"."""
     client = make_client("bedrock-runtime")
-    stubber = Stubber(client)
+    stubber = StrictStubber(client)
     for _ in range(answers):
         stubber.add_response(
             "converse",
@@ -68,11 +68,59 @@ class TestBedrockProvider(ProviderContract):
         "Stopped": JobStatus.CANCELLED,
     }
     credential_names = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "profile")
+    scenarios: ClassVar[dict[str, ProviderScenario]] = {
+        "succeeds": ProviderScenario(path=SUCCESS),
+        "fails_validation": ProviderScenario(
+            path=("validating", "failed"), error="^Data validation failed: line 3"
+        ),
+        "fails_data_processing": ProviderScenario(
+            path=("validating", "failed"), error="AccessDenied on s3:GetObject"
+        ),
+        "fails_while_training": ProviderScenario(
+            path=("validating", "queued", "running", "failed"),
+            error="^Internal error during training",
+        ),
+        "stopped_while_training": ProviderScenario(
+            path=("validating", "queued", "running", "cancelled"), actions={"running": "cancel"}
+        ),
+        "throttled": ProviderScenario(
+            path=SUCCESS,
+            raises=ProviderUnavailableError,
+            match=r"ThrottlingException, HTTP 429",
+            retry_after=1.5,
+        ),
+        "server_error": ProviderScenario(
+            path=SUCCESS, raises=ProviderUnavailableError, match=r"InternalServerException, HTTP 500"
+        ),
+        "service_unavailable": ProviderScenario(
+            path=SUCCESS,
+            raises=ProviderUnavailableError,
+            match=r"ServiceUnavailableException, HTTP 503",
+        ),
+        "timeout": ProviderScenario(
+            path=SUCCESS, raises=ProviderUnavailableError, match="Read timeout"
+        ),
+        "quota_exceeded": ProviderScenario(
+            raises=ProviderRejectedError, match=r"ServiceQuotaExceededException, HTTP 400.*quota"
+        ),
+        "conflict": ProviderScenario(
+            raises=ProviderRejectedError, match=r"ConflictException, HTTP 400"
+        ),
+        "too_many_tags": ProviderScenario(
+            raises=ProviderRejectedError, match=r"TooManyTagsException, HTTP 400.*at most 50 tags"
+        ),
+        "access_denied": ProviderScenario(
+            raises=ProviderRejectedError, match=r"AccessDeniedException, HTTP 403.*trust policy"
+        ),
+    }
 
     @pytest.fixture(autouse=True)
-    def _moto(self, moto_url: str, bucket: str, fake_aws_environment: pytest.MonkeyPatch) -> None:
+    def _backends(
+        self, moto_url: str, bucket: str, fake: FakeBedrock, fake_aws_environment: pytest.MonkeyPatch
+    ) -> None:
         self.moto_url = moto_url
         self.bucket = bucket
+        self.fake = fake
         self.environment = fake_aws_environment
 
     def component_options(self, tmp_path: Path) -> dict[str, Any]:
@@ -80,7 +128,7 @@ class TestBedrockProvider(ProviderContract):
             "region": REGION,
             "role_arn": ROLE_ARN,
             "bucket": self.bucket,
-            "endpoint_url": self.moto_url,
+            "bedrock_client": self.fake.client(shared_session()),
             "s3_endpoint_url": self.moto_url,
             "runtime_client": stubbed_runtime(len(self.predict_inputs)),
             "max_attempts": 1,
@@ -91,11 +139,21 @@ class TestBedrockProvider(ProviderContract):
         return to_job_status(raw_status)
 
     def advance(self, component: Any, job_id: str) -> None:
-        set_moto_job_status(job_id, "Completed")
+        if self.fake.advance(job_id) == "Completed":
+            # what a user does next: buy provisioned throughput and map the model to it
+            custom = self.fake.jobs[job_id].custom_model_arn
+            component.provisioned_models[custom] = PROVISIONED
+
+    def arm_scenario(self, component: Any, name: str) -> None:
+        self.fake.arm(name)
 
     def options_without_credentials(self, tmp_path: Path) -> dict[str, Any] | None:
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             self.environment.delenv(name)
         options = self.component_options(tmp_path)
-        del options["runtime_client"], options["session"]
+        del options["runtime_client"], options["session"], options["bedrock_client"]
         return options
+
+
+def test_every_scenario_of_the_fake_is_run_by_the_contract() -> None:
+    assert sorted(TestBedrockProvider.scenarios) == sorted(SCENARIOS)

@@ -1,5 +1,5 @@
 """End to end: the core's FineTuningJob drives the bedrock provider, configured as in
-modelops.toml, against the moto server."""
+modelops.toml, against the fake Bedrock served over HTTP and moto's S3."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import modelops_provider_bedrock.plugin
 import pytest
-from bedrock_helpers import NOVA, ROLE_ARN, bucket_keys, set_moto_job_status
+from bedrock_helpers import NOVA, ROLE_ARN, bucket_keys
+from modelops_provider_bedrock.testing import FakeBedrock
 
 from modelops_core.config import parse_config
 from modelops_core.testing.fixtures import make_runtime
@@ -25,12 +26,14 @@ pytestmark = [
 
 
 def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
-    tmp_path: Path, moto_url: str, bucket: str, s3: object
+    tmp_path: Path, moto_url: str, bucket: str, s3: object, fake: FakeBedrock
 ) -> None:
     from modelops_core.datasets.dataset import Dataset
     from modelops_core.finetune.job import FineTuningJob
 
     store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
+    served = fake.serve()
+    url = served.__enter__()
     config = parse_config(
         {
             "home": str(tmp_path / ".modelops"),
@@ -39,7 +42,7 @@ def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
                     "region": "us-east-1",
                     "role_arn": ROLE_ARN,
                     "bucket": bucket,
-                    "endpoint_url": moto_url,
+                    "endpoint_url": url,
                     "s3_endpoint_url": moto_url,
                     "max_attempts": 1,
                 }
@@ -67,6 +70,12 @@ def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
     assert key.endswith(f"{job.id}/train.jsonl")
     first = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()[0])
     assert first["schemaVersion"] == "bedrock-conversation-2024"  # Nova reads conversations
-    set_moto_job_status(job.id, "Completed")
+    fake.finish(job.id)
     assert job.wait(timeout=30, poll_interval=0.001) == "succeeded"
-    assert ":custom-model/" in job.result
+    assert job.result == fake.jobs[job.id].custom_model_arn
+    served.__exit__(None, None, None)
+    assert [r.operation for r in fake.received][:2] == [
+        "CreateModelCustomizationJob",
+        "GetModelCustomizationJob",
+    ]
+    assert all(r.error_code is None for r in fake.received), fake.received

@@ -105,7 +105,9 @@ class ClientFactory:
                 "s3": self.settings.s3_endpoint_url,
             }[service]
             config = Config(
-                retries={"max_attempts": self.settings.max_attempts, "mode": "standard"},
+                # total attempts, the first one included (botocore's max_attempts counts
+                # retries only: max_attempts=1 would make two attempts)
+                retries={"total_max_attempts": self.settings.max_attempts, "mode": "standard"},
                 connect_timeout=self.settings.timeout,
                 read_timeout=self.settings.timeout,
             )

@@ -1,7 +1,8 @@
 """Turning botocore / boto3 exceptions into the provider-neutral errors of modelops-core.
 
-Throttling, 5xx and dropped connections are :class:`ProviderUnavailableError` (with the
-``Retry-After`` AWS sent, when it sent one); refused or unknown credentials are
+Throttling, 5xx and dropped connections are :class:`ProviderUnavailableError` (with the wait
+AWS asked for in ``x-amz-retry-after``, in milliseconds, the header botocore's retry handler
+reads; ``Retry-After`` is not read, as botocore does not); refused or unknown credentials are
 :class:`MissingCredentialsError`; every other client error (ValidationException,
 ResourceNotFoundException, AccessDeniedException …) is :class:`ProviderRejectedError` carrying
 AWS's message verbatim, the job name, and a hint when the IAM role is the likely cause.
@@ -18,7 +19,6 @@ from modelops_core.finetune.provider_contract import (
     ProviderError,
     ProviderRejectedError,
     ProviderUnavailableError,
-    retry_after_seconds,
 )
 
 #: where credentials come from, named when they are missing or refused.
@@ -57,6 +57,38 @@ ROLE_HINT = (
 )
 
 
+#: what to do about the sender-fault errors whose fix is not in AWS's message.
+HINTS = {
+    "ServiceQuotaExceededException": (
+        "Wait for a running customization job to finish, or request a higher quota in "
+        "Service Quotas (Amazon Bedrock)."
+    ),
+    "TooManyTagsException": (
+        "A resource takes at most 50 tags: send fewer metadata entries with the job."
+    ),
+    "ConflictException": (
+        "Another request changed the job at the same time, or the name is taken: check "
+        "`modelops finetune list`, then retry or pick another name."
+    ),
+}
+#: botocore's retry header: a wait in whole milliseconds (botocore.retries.standard).
+RETRY_AFTER_HEADER = "x-amz-retry-after"
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds to wait from ``x-amz-retry-after`` (milliseconds), read as botocore reads it:
+    an integer of at least 0, else ignored (None)."""
+    lowered = {str(name).lower(): str(value) for name, value in dict(headers or {}).items()}
+    value = lowered.get(RETRY_AFTER_HEADER)
+    if value is None:
+        return None
+    try:
+        milliseconds = int(value)
+    except ValueError:
+        return None
+    return milliseconds / 1000.0 if milliseconds >= 0 else None
+
+
 def _mentions_role(code: str, message: str) -> bool:
     lowered = message.lower()
     return code == "AccessDeniedException" or any(
@@ -74,12 +106,12 @@ def client_error(exc: Any, where: str) -> ProviderError:
     request_id = f", request id {metadata['RequestId']}" if metadata.get("RequestId") else ""
     detail = f"{code}" + (f", HTTP {status}" if status else "") + request_id
     if code in _TRANSIENT_CODES or status >= 500 or status == 429:
-        retry_after = retry_after_seconds(metadata.get("HTTPHeaders", {}) or {})
-        wait = f"retry after {retry_after:g} s" if retry_after is not None else "retry later"
+        wait_for = retry_after(metadata.get("HTTPHeaders", {}) or {})
+        wait = f"retry after {wait_for:g} s" if wait_for is not None else "retry later"
         return ProviderUnavailableError(
             f"Bedrock is unavailable or throttling ({where}, {detail}): {message} "
             f"[transient: {wait}]",
-            retry_after=retry_after,
+            retry_after=wait_for,
         )
     if code in _CREDENTIAL_CODES:
         return MissingCredentialsError(
@@ -87,6 +119,8 @@ def client_error(exc: Any, where: str) -> ProviderError:
             f"Set valid credentials: {CREDENTIAL_NAMES}."
         )
     hint = f" {ROLE_HINT}" if _mentions_role(code, message) else ""
+    if code in HINTS:
+        hint += f" {HINTS[code]}"
     return ProviderRejectedError(
         f"Bedrock rejected the request ({where}, {detail}): {message}{hint}"
     )

@@ -1,9 +1,10 @@
 """Model families, their training-file format, and neutral -> Bedrock hyperparameters.
 
 Bedrock takes every hyperparameter as a **string** (``{"epochCount": "2"}``); an int is refused
-by the service model. Ranges are checked here, before anything is uploaded, where they are
-documented for the family (Amazon Nova); other families are checked by Bedrock itself, whose
-``ValidationException`` is reported verbatim.
+by the service model. The names each family takes are checked here, before anything is
+uploaded (:data:`FAMILY_HYPERPARAMETERS`, from the "Custom model hyperparameters" pages of the
+Bedrock user guide), and the ranges where they are documented for the family (Amazon Nova);
+other ranges are checked by Bedrock itself, whose ``ValidationException`` is reported verbatim.
 """
 
 from __future__ import annotations
@@ -43,6 +44,29 @@ NOVA_RANGES: dict[str, tuple[float, float, bool]] = {
     "learningRate": (1e-6, 1e-4, False),
     "learningRateWarmupSteps": (0, 100, True),
 }
+#: base-model prefix -> the hyperparameters (Bedrock's names) the family takes, as the Bedrock
+#: user guide lists them ("Custom model hyperparameters": cm-hp-nova-mm, cm-hp-titan-text,
+#: cm-hp-cohere-command, cm-hp-meta-llama, cm-hp-anth-claude-3).
+FAMILY_HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
+    "amazon.nova-": ("epochCount", "learningRate", "learningRateWarmupSteps"),
+    "amazon.titan-text-": ("epochCount", "batchSize", "learningRate", "learningRateWarmupSteps"),
+    "cohere.command": (
+        "epochCount",
+        "batchSize",
+        "learningRate",
+        "earlyStoppingThreshold",
+        "earlyStoppingPatience",
+        "evalPercentage",
+    ),
+    "meta.llama": ("epochCount", "batchSize", "learningRate"),
+    "anthropic.claude-3-haiku": (
+        "epochCount",
+        "batchSize",
+        "learningRateMultiplier",
+        "earlyStoppingThreshold",
+        "earlyStoppingPatience",
+    ),
+}
 #: Bedrock names that must be whole numbers for every family.
 _INTEGERS = frozenset({"epochCount", "batchSize", "learningRateWarmupSteps"})
 
@@ -64,6 +88,27 @@ def is_nova(model: str) -> bool:
 def format_for_model(model: str) -> str:
     """The training-file format ``model`` reads: conversations for Nova, else prompt/completion."""
     return CONVERSATION_FORMAT if is_nova(model) else PROMPT_COMPLETION_FORMAT
+
+
+def family_hyperparameters(model: str) -> tuple[str, ...]:
+    """The Bedrock hyperparameter names ``model``'s family takes; for a model of no family
+    listed in :data:`FAMILY_HYPERPARAMETERS` (a custom-model ARN, say), every listed name."""
+    name = base_model_name(model)
+    if ":custom-model/" in name:
+        name = name.split(":custom-model/", 1)[1]
+    for prefix, names in FAMILY_HYPERPARAMETERS.items():
+        if name.startswith(prefix):
+            return names
+    return tuple(dict.fromkeys(n for names in FAMILY_HYPERPARAMETERS.values() for n in names))
+
+
+def _valid_names(model: str) -> str:
+    """``epochs (epochCount), learning_rate (learningRate), …`` for the model's family."""
+    neutral = {bedrock: name for name, bedrock in NEUTRAL_NAMES.items()}
+    return ", ".join(
+        f"{neutral[name]} ({name})" if name in neutral else name
+        for name in family_hyperparameters(model)
+    )
 
 
 def _number(name: str, value: Any, model: str) -> float:
@@ -111,10 +156,25 @@ def bedrock_hyperparameters(neutral: Mapping[str, Any], model: str) -> dict[str,
     """Bedrock's ``hyperParameters`` (all strings) for the neutral ``neutral`` values.
 
     Neutral names (``epochs``, ``learning_rate``, ``batch_size``, ``warmup_steps``) are
-    renamed; any other name is passed through as Bedrock spells it (``earlyStoppingPatience``).
-    Raises :class:`ProviderRejectedError` for a name Bedrock has no equivalent for, a value that
-    is not a number, or a value out of the documented range of the model's family.
+    renamed; other names are taken as Bedrock spells them (``earlyStoppingPatience``).
+    Raises :class:`ProviderRejectedError` for a name Bedrock has no equivalent for, a name the
+    model's family does not take (listing the ones it takes), a value that is not a number, or
+    a value out of the documented range of the model's family.
     """
+    allowed = family_hyperparameters(model)
+    unknown = [
+        name
+        for name, value in neutral.items()
+        if value is not None
+        and name not in UNSUPPORTED
+        and NEUTRAL_NAMES.get(name, name) not in allowed
+    ]
+    if unknown:
+        raise ProviderRejectedError(
+            f"bedrock provider: {base_model_name(model)} takes no hyperparameter "
+            f"{', '.join(repr(name) for name in unknown)}; valid: {_valid_names(model)}. "
+            "Nothing was uploaded; remove or rename it."
+        )
     result: dict[str, str] = {}
     for name, value in neutral.items():
         if value is None:
@@ -122,8 +182,8 @@ def bedrock_hyperparameters(neutral: Mapping[str, Any], model: str) -> dict[str,
         if name in UNSUPPORTED:
             raise ProviderRejectedError(
                 f"bedrock provider: hyperparameter {name!r} is not supported "
-                f"({UNSUPPORTED[name]}); remove it. Supported: {', '.join(NEUTRAL_NAMES)}, "
-                "or Bedrock's own names."
+                f"({UNSUPPORTED[name]}); remove it. Valid for {base_model_name(model)}: "
+                f"{_valid_names(model)}."
             )
         bedrock_name = NEUTRAL_NAMES.get(name, name)
         if bedrock_name in result:

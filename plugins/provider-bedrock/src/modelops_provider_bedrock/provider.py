@@ -105,7 +105,8 @@ class BedrockProvider:
     :param max_tokens: the most tokens ``predict`` generates per input.
     :param system_prompt: a system prompt ``predict`` sends with each input.
     :param multipart_threshold: bytes from which uploads go up in parts.
-    :param max_attempts: botocore's own attempts per call (standard retry mode).
+    :param max_attempts: botocore's attempts per call, the first included (standard retry
+        mode, which waits as ``x-amz-retry-after`` asks); 1 makes no retry.
     :param timeout: connect and read timeout per HTTP request, in seconds.
     :param bedrock_client: an injected ``bedrock`` client (tests: stubbed or moto-backed).
     :param runtime_client: an injected ``bedrock-runtime`` client.
@@ -364,6 +365,13 @@ class BedrockProvider:
         """One Converse call per input; a custom model is called through its provisioned
         throughput (``provisioned_models``), since Bedrock serves custom models only so."""
         target = self.provisioned_models.get(model_id, model_id)
+        if ":custom-model/" in target:
+            raise ProviderRejectedError(
+                f"bedrock provider: {model_id} is a custom model, which Bedrock serves only "
+                "through provisioned throughput or a custom model deployment (Converse refuses "
+                "a custom-model ARN); create one, then map it in [providers.bedrock] "
+                f'provisioned_models = {{ "{model_id}" = "arn:aws:bedrock:…:provisioned-model/…" }}.'
+            )
         client = self.clients.client("bedrock-runtime")
         outputs: list[Any] = []
         for text in inputs:
