@@ -124,11 +124,12 @@ def modelops_register_drift_tests(registry: ComponentRegistrar) -> None:
 
     :param registry: call ``registry.add(name, factory)`` for each drift test.
 
-    Use it in plugin modules only; tests are chosen with ``[monitoring] drift_tests = [...]``.
-
-    Nothing in the core creates a drift test yet: the monitoring package (drift between a model
-    version's reference profile and windows of the request log) will, and ``modelops monitor``
-    with it. Components declared today are listed by ``modelops plugins list``.
+    Use it in plugin modules only. A drift test offers ``name``, ``kinds``, ``threshold``,
+    ``direction`` and ``compute(reference, current)`` on two column profiles (the contract:
+    :class:`modelops_core.testing.DriftTestContract`); ``Monitor(method=name)`` and
+    ``modelops monitor drift --method NAME`` use it. The core's own plugin declares ``ks``,
+    ``chisquare``, ``z``, ``psi``, ``wasserstein``, ``jensenshannon``, ``hellinger``,
+    ``anderson`` and ``mmd``.
     """
 
 
@@ -268,7 +269,8 @@ def modelops_on_alert(
 
     Use it to route alerts to pagers, chat or tickets.
 
-    Nothing fires it yet: the monitoring package will (drift, degraded estimated performance,
-    latency SLA and error-spike checks), and so will the rollout controller (a failed analysis,
-    an automatic rollback).
+    ``Monitor(runtime=...)`` and ``modelops monitor drift`` fire it once per drifted column
+    (name ``"drift.<method>"``, severity ``"warning"``, details: the column's finding). Later
+    monitors (degraded estimated performance, latency SLA, error spikes) and the rollout
+    controller will fire it too.
     """
