@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from bedrock_helpers import NOVA, TITAN, make_client, nova_records, prompt_records, write_jsonl
-from botocore.stub import Stubber
+from modelops_provider_bedrock.testing import StrictStubber
 from modelops_provider_bedrock.hyperparameters import format_for_model
 from modelops_provider_bedrock.provider import BedrockProvider
 
+from modelops_core.finetune.provider_contract import ProviderRejectedError
 from modelops_core.testing import packages_imported_by
 
 
@@ -73,8 +74,8 @@ def test_an_unknown_data_format_is_refused_at_build() -> None:
 
 
 def test_predict_calls_converse_through_the_provisioned_throughput() -> None:
-    custom = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-micro-v1:0:128k/x1"
-    served = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123"
+    custom = f"arn:aws:bedrock:us-east-1:123456789012:custom-model/{NOVA}/p9d3w6r2t5y8"
+    served = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt7x2k9q4m1z"
     runtime = make_client("bedrock-runtime")
     provider = BedrockProvider(
         region="us-east-1",
@@ -83,7 +84,7 @@ def test_predict_calls_converse_through_the_provisioned_throughput() -> None:
         system_prompt="Answer with the capital city.",
         max_tokens=16,
     )
-    with Stubber(runtime) as stub:
+    with StrictStubber(runtime) as stub:
         for question, answer in (("France?", "Paris"), ("Italy?", "Rome")):
             stub.add_response(
                 "converse",
@@ -97,6 +98,16 @@ def test_predict_calls_converse_through_the_provisioned_throughput() -> None:
             )
         assert provider.predict(custom, ["France?", "Italy?"]) == ["Paris", "Rome"]
         stub.assert_no_pending_responses()
+
+
+def test_predict_refuses_a_custom_model_without_provisioned_throughput() -> None:
+    """Converse's model refuses a custom-model ARN as modelId: say what to configure."""
+    custom = f"arn:aws:bedrock:us-east-1:123456789012:custom-model/{NOVA}/p9d3w6r2t5y8"
+    runtime = make_client("bedrock-runtime")
+    provider = BedrockProvider(region="us-east-1", runtime_client=runtime)
+    with StrictStubber(runtime), pytest.raises(ProviderRejectedError) as caught:
+        provider.predict(custom, ["France?"])
+    assert f'provisioned_models = {{ "{custom}" = ' in str(caught.value)
 
 
 def _converse_answer(text: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from bedrock_helpers import NOVA, ROLE_ARN, make_client, nova_records, write_jsonl
+from modelops_provider_bedrock.errors import retry_after
 from modelops_provider_bedrock.provider import BedrockProvider
 
 from modelops_core.finetune.provider_contract import (
@@ -19,24 +20,38 @@ from modelops_core.finetune.provider_contract import (
 JOB = "modelops-demo-20261122090000-abc123"
 
 
-def test_throttling_is_transient_and_keeps_retry_after(
+def test_throttling_is_transient_and_keeps_the_wait_botocore_reads(
     provider: BedrockProvider, stub: Any
 ) -> None:
+    """ThrottlingException is HTTP 429 in the model; the wait is x-amz-retry-after, in ms."""
     stub.add_client_error(
-        "get_model_customization_job",
-        "ThrottlingException",
-        "Rate exceeded",
-        400,
-        response_meta={"HTTPHeaders": {"Retry-After": "7"}},
+        "get_model_customization_job", "ThrottlingException", "Rate exceeded", retry_after_ms=7250
     )
     with pytest.raises(ProviderUnavailableError, match="Rate exceeded") as caught:
         provider.get(JOB)
-    assert caught.value.retry_after == 7.0
-    assert JOB in str(caught.value)
+    assert caught.value.retry_after == 7.25
+    assert JOB in str(caught.value) and "ThrottlingException, HTTP 429" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"x-amz-retry-after": "1500"}, 1.5),
+        ({"X-Amz-Retry-After": "0"}, 0.0),
+        ({"x-amz-retry-after": "-5"}, None),  # botocore ignores a negative wait
+        ({"x-amz-retry-after": "1.5"}, None),  # and anything but whole milliseconds
+        ({"Retry-After": "7"}, None),  # which botocore never reads
+        ({}, None),
+    ],
+)
+def test_the_retry_wait_is_read_as_botocore_reads_it(
+    headers: dict[str, str], expected: float | None
+) -> None:
+    assert retry_after(headers) == expected
 
 
 def test_a_5xx_is_transient_without_retry_after(provider: BedrockProvider, stub: Any) -> None:
-    stub.add_client_error("list_model_customization_jobs", "InternalServerException", "oops", 500)
+    stub.add_client_error("list_model_customization_jobs", "InternalServerException", "oops")
     with pytest.raises(ProviderUnavailableError) as caught:
         provider.list_jobs()
     assert caught.value.retry_after is None
@@ -46,7 +61,7 @@ def test_an_unknown_job_is_rejected_with_aws_message_and_the_job_name(
     provider: BedrockProvider, stub: Any
 ) -> None:
     message = "Could not find job with identifier no-such-job-4242"
-    stub.add_client_error("get_model_customization_job", "ResourceNotFoundException", message, 404)
+    stub.add_client_error("get_model_customization_job", "ResourceNotFoundException", message)
     with pytest.raises(ProviderRejectedError) as caught:
         provider.get("no-such-job-4242")
     text = str(caught.value)
@@ -58,7 +73,7 @@ def test_cancelling_a_finished_job_is_rejected_verbatim(
     provider: BedrockProvider, stub: Any
 ) -> None:
     message = "The job is in Completed state and cannot be stopped."
-    stub.add_client_error("stop_model_customization_job", "ValidationException", message, 400)
+    stub.add_client_error("stop_model_customization_job", "ValidationException", message)
     with pytest.raises(ProviderRejectedError, match=message):
         provider.cancel(JOB)
 
@@ -68,7 +83,6 @@ def test_refused_credentials_name_what_to_set(provider: BedrockProvider, stub: A
         "get_model_customization_job",
         "UnrecognizedClientException",
         "The security token included in the request is invalid.",
-        403,
     )
     with pytest.raises(MissingCredentialsError, match="AWS_ACCESS_KEY_ID"):
         provider.get(JOB)
@@ -98,7 +112,7 @@ def test_iam_role_mistakes_get_a_hint(
         s3_client=make_client("s3", moto_url),
     )
     training = write_jsonl(tmp_path / "train.jsonl", nova_records())
-    stub.add_client_error("create_model_customization_job", code, message, 400)
+    stub.add_client_error("create_model_customization_job", code, message)
     with pytest.raises(ProviderRejectedError) as caught:
         provider.start(TuningRequest(model=NOVA, training_file=training))
     text = str(caught.value)
@@ -109,7 +123,7 @@ def test_iam_role_mistakes_get_a_hint(
 
 def test_a_plain_validation_error_gets_no_iam_hint(provider: BedrockProvider, stub: Any) -> None:
     stub.add_client_error(
-        "get_model_customization_job", "ValidationException", "1 validation error detected", 400
+        "get_model_customization_job", "ValidationException", "1 validation error detected"
     )
     with pytest.raises(ProviderRejectedError) as caught:
         provider.get(JOB)
@@ -122,7 +136,7 @@ def test_a_missing_bucket_is_rejected_with_a_hint(moto_url: str, tmp_path: Path)
         role_arn=ROLE_ARN,
         bucket="no-such-bucket-modelops",
         s3_client=make_client("s3", moto_url),
-        bedrock_client=make_client("bedrock", moto_url),
+        bedrock_client=make_client("bedrock", "http://bedrock.fake.invalid"),
     )
     training = write_jsonl(tmp_path / "train.jsonl", nova_records())
     with pytest.raises(ProviderRejectedError, match="NoSuchBucket") as caught:

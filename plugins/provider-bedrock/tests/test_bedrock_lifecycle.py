@@ -1,11 +1,14 @@
-"""The job lifecycle through Bedrock's sub-statuses, and the requests we send, via Stubber.
+"""The job lifecycle through Bedrock's sub-statuses, and the requests we send, via the
+StrictStubber.
 
-botocore's Stubber checks every request we make against the real Bedrock service model (a
-missing roleArn or an int hyperparameter raises), and serves the responses we script.
+The StrictStubber checks every request we make against the real Bedrock service model with
+its patterns, enums and lengths (a missing roleArn, an int hyperparameter or a job name with
+an underscore raises), and every response we script (ARNs must match the model's patterns).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,16 +24,17 @@ from bedrock_helpers import (
     write_jsonl,
 )
 from botocore.exceptions import ParamValidationError
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 from modelops_provider_bedrock.provider import BedrockProvider
 from modelops_provider_bedrock.status import to_job_status
+from modelops_provider_bedrock.testing import SpecViolationError, StrictStubber
 
 from modelops_core.finetune.provider_contract import JobStatus, ProviderRejectedError, TuningRequest
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 JOB = "modelops-demo-20261122090000-abc123"
-JOB_ARN = f"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/{JOB}"
-MODEL_ARN = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-micro-v1:0:128k/x1"
+JOB_ARN = f"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/{NOVA}/k2m4x8q1z7c3"
+MODEL_ARN = f"arn:aws:bedrock:us-east-1:123456789012:custom-model/{NOVA}/p9d3w6r2t5y8"
 
 
 def stage(status: str, start: int = 0, changed: int | None = None) -> dict[str, Any]:
@@ -196,7 +200,7 @@ def test_list_jobs_follows_pages_and_stops_at_the_limit(
 ) -> None:
     def summary(name: str) -> dict[str, Any]:
         return {
-            "jobArn": f"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/{name}",
+            "jobArn": JOB_ARN.replace("k2m4x8q1z7c3", f"{name}00000000000"),
             "baseModelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{NOVA}",
             "jobName": name,
             "status": "InProgress",
@@ -252,7 +256,6 @@ def test_start_sends_hyperparameters_as_strings_with_the_role_and_s3_uris(
         "hyperParameters": {
             "epochCount": "2",
             "learningRate": "0.00001",
-            "batchSize": "1",
             "learningRateWarmupSteps": "10",
         },
         "jobTags": [{"key": "dataset", "value": "sha256:abc"}],
@@ -264,12 +267,7 @@ def test_start_sends_hyperparameters_as_strings_with_the_role_and_s3_uris(
             model=f"us.{NOVA}",
             training_file=training,
             validation_file=validation,
-            hyperparameters={
-                "epochs": 2,
-                "learning_rate": 1e-5,
-                "batch_size": 1,
-                "warmup_steps": 10,
-            },
+            hyperparameters={"epochs": 2, "learning_rate": 1e-5, "warmup_steps": 10},
             suffix="demo",
             metadata={"dataset": "sha256:abc"},
         )
@@ -277,23 +275,32 @@ def test_start_sends_hyperparameters_as_strings_with_the_role_and_s3_uris(
     assert job.status is JobStatus.VALIDATING  # the stub fixture checks both calls were made
 
 
-def test_the_stubber_refuses_an_int_hyperparameter_or_a_missing_role(bedrock: Any) -> None:
-    """Why the test above proves something: the real service model refuses our mistakes."""
+def test_the_stubber_refuses_what_the_service_refuses(bedrock: Any, strict: Any) -> None:
+    """Why the tests above prove something: the real service model refuses our mistakes,
+    patterns and enums included (botocore's own Stubber lets the last three through)."""
     arguments = {
         "jobName": "j",
         "customModelName": "m",
         "roleArn": ROLE_ARN,
         "baseModelIdentifier": NOVA,
-        "trainingDataConfig": {"s3Uri": "s3://b/t.jsonl"},
-        "outputDataConfig": {"s3Uri": "s3://b/out/"},
+        "trainingDataConfig": {"s3Uri": "s3://bucket-a/t.jsonl"},
+        "outputDataConfig": {"s3Uri": "s3://bucket-a/out/"},
     }
-    with Stubber(bedrock) as stubber:
+    missing_role = {k: v for k, v in arguments.items() if k != "roleArn"}
+    with strict.expected(), StrictStubber(bedrock) as stubber:
         stubber.add_response("create_model_customization_job", {"jobArn": JOB_ARN})
-        with pytest.raises(ParamValidationError, match="epochCount"):
+        refused = (ParamValidationError, SpecViolationError)
+        with pytest.raises(refused, match="epochCount"):
             bedrock.create_model_customization_job(**arguments, hyperParameters={"epochCount": 2})
-        missing_role = {k: v for k, v in arguments.items() if k != "roleArn"}
-        with pytest.raises(ParamValidationError, match="roleArn"):
+        with pytest.raises(refused, match="roleArn"):
             bedrock.create_model_customization_job(**missing_role)
+        for change, named in (
+            ({"jobName": "my_job"}, "'my_job' at 'jobName'"),
+            ({"roleArn": "arn:aws:iam::123:role/x"}, "at 'roleArn'"),
+            ({"customizationType": "FINETUNING"}, "enum value set: [FINE_TUNING,"),
+        ):
+            with pytest.raises(SpecViolationError, match=re.escape(named)):
+                bedrock.create_model_customization_job(**{**arguments, **change})
 
 
 def test_start_names_the_uploaded_files_under_the_job_folder(
@@ -316,6 +323,13 @@ def test_start_names_the_uploaded_files_under_the_job_folder(
         ({"learning_rate": 1e-3}, "learningRate=0.001 (allowed 1e-06 to 0.0001)"),
         ({"warmup_steps": 101}, "learningRateWarmupSteps=101 (allowed 0 to 100)"),
         ({"seed": 7}, "'seed' is not supported"),
+        # Nova takes no batch size, and no Cohere/Claude early stopping
+        (
+            {"batch_size": 8},
+            "takes no hyperparameter 'batch_size'; valid: epochs (epochCount), learning_rate "
+            "(learningRate), warmup_steps (learningRateWarmupSteps)",
+        ),
+        ({"earlyStoppingPatience": 3}, "takes no hyperparameter 'earlyStoppingPatience'"),
         ({"epochs": 1.5}, "whole number"),
     ],
 )

@@ -32,50 +32,48 @@ def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
     from modelops_core.finetune.job import FineTuningJob
 
     store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
-    served = fake.serve()
-    url = served.__enter__()
-    config = parse_config(
-        {
-            "home": str(tmp_path / ".modelops"),
-            "providers": {
-                "bedrock": {
-                    "region": "us-east-1",
-                    "role_arn": ROLE_ARN,
-                    "bucket": bucket,
-                    "endpoint_url": url,
-                    "s3_endpoint_url": moto_url,
-                    "max_attempts": 1,
-                }
+    with fake.serve() as url:
+        config = parse_config(
+            {
+                "home": str(tmp_path / ".modelops"),
+                "providers": {
+                    "bedrock": {
+                        "region": "us-east-1",
+                        "role_arn": ROLE_ARN,
+                        "bucket": bucket,
+                        "endpoint_url": url,
+                        "s3_endpoint_url": moto_url,
+                        "max_attempts": 1,
+                    }
+                },
             },
-        },
-        base=tmp_path,
-    )
-    plugins = [
-        ("modelops-store-sql", store_sql),
-        ("modelops-provider-bedrock", modelops_provider_bedrock.plugin),
-    ]
-    runtime = make_runtime(tmp_path / ".modelops", plugins, config=config)
-    records = [
-        {"prompt": f"What is the capital of country {i}?", "completion": f"City {i}"}
-        for i in range(40)
-    ]
-    job = FineTuningJob(
-        model=NOVA, dataset=Dataset.from_records(records), epochs=2, learning_rate=1e-5,
-        runtime=runtime,
-    )  # fmt: skip
-    assert job.provider == "bedrock"
-    job.start()
-    assert not job.status.finished
-    (key,) = bucket_keys(s3, bucket)
-    assert key.endswith(f"{job.id}/train.jsonl")
-    first = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()[0])
-    assert first["schemaVersion"] == "bedrock-conversation-2024"  # Nova reads conversations
-    fake.finish(job.id)
-    assert job.wait(timeout=30, poll_interval=0.001) == "succeeded"
-    assert job.result == fake.jobs[job.id].custom_model_arn
-    served.__exit__(None, None, None)
-    assert [r.operation for r in fake.received][:2] == [
-        "CreateModelCustomizationJob",
-        "GetModelCustomizationJob",
-    ]
-    assert all(r.error_code is None for r in fake.received), fake.received
+            base=tmp_path,
+        )
+        plugins = [
+            ("modelops-store-sql", store_sql),
+            ("modelops-provider-bedrock", modelops_provider_bedrock.plugin),
+        ]
+        runtime = make_runtime(tmp_path / ".modelops", plugins, config=config)
+        records = [
+            {"prompt": f"What is the capital of country {i}?", "completion": f"City {i}"}
+            for i in range(40)
+        ]
+        job = FineTuningJob(
+            model=NOVA, dataset=Dataset.from_records(records), epochs=2, learning_rate=1e-5,
+            runtime=runtime,
+        )  # fmt: skip
+        assert job.provider == "bedrock"
+        job.start()
+        assert not job.status.finished
+        (key,) = bucket_keys(s3, bucket)
+        assert key.endswith(f"{job.id}/train.jsonl")
+        first = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()[0])
+        assert first["schemaVersion"] == "bedrock-conversation-2024"  # Nova reads conversations
+        fake.finish(job.id)
+        assert job.wait(timeout=30, poll_interval=0.001) == "succeeded"
+        assert job.result == fake.jobs[job.id].custom_model_arn
+        assert [r.operation for r in fake.received][:2] == [
+            "CreateModelCustomizationJob",
+            "GetModelCustomizationJob",
+        ]
+        assert all(r.error_code is None for r in fake.received), fake.received
