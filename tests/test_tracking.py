@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,12 @@ from modelops_core.registry.model_registry import ModelRegistry
 from modelops_core.runtime import Runtime
 from modelops_core.store.contract import MetricPoint, RunNotFoundError
 from modelops_core.store.facade import FacadeClosedError
-from modelops_core.testing import make_runtime
+from modelops_core.testing import (
+    DEFAULT_POSTGRES_URL,
+    fresh_postgres_schema,
+    make_runtime,
+    postgres_url_or_skip,
+)
 from modelops_core.tracking.tracker import ExperimentTracker, git_commit
 
 store_plugin = pytest.importorskip(
@@ -50,11 +56,55 @@ def test_a_run_records_params_and_metrics(tracker: ExperimentTracker) -> None:
         run.log_params({"learning_rate": 0.01, "epochs": 3})
         for step in range(3):
             run.log_metrics({"loss": 1.0 / (step + 1), "accuracy": 0.5 + step / 10}, step=step)
-    metrics = run.get_metrics()
-    assert [p.value for p in metrics["loss"]] == [1.0, 0.5, 1.0 / 3]
-    assert [p.step for p in metrics["accuracy"]] == [0, 1, 2]
+    assert run.get_metrics() == {"loss": 1.0 / 3, "accuracy": 0.7}
+    assert [p.value for p in run.get_metric_history("loss")] == [1.0, 0.5, 1.0 / 3]
+    assert [p.step for p in run.get_metric_history("accuracy")] == [0, 1, 2]
     assert run.get_params() == {"learning_rate": "0.01", "epochs": "3"}
     assert run.record().status == "finished"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_tracker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ExperimentTracker]:
+    """A tracker on the SQLite store, or on a fresh schema of the PostgreSQL server."""
+    runtime = new_runtime(tmp_path / ".modelops")
+    if request.param == "sqlite":
+        opened = ExperimentTracker(runtime, capture_environment=False)
+        yield opened
+        opened.close()
+        return
+    from modelops_store_sql.store import SqlStore
+
+    postgres_url_or_skip()
+    with fresh_postgres_schema(DEFAULT_POSTGRES_URL, prefix="modelops_tracking") as schema:
+        backend = SqlStore(url=DEFAULT_POSTGRES_URL, schema=schema)
+        opened = ExperimentTracker(runtime, backend=backend, capture_environment=False)
+        yield opened
+        opened.close()
+        backend.close()
+
+
+def test_get_metrics_is_the_latest_value_of_each_key(any_tracker: ExperimentTracker) -> None:
+    with any_tracker.start("test") as exp:
+        exp.log_metrics({"acc": 0.9})
+        assert exp.get_metrics()["acc"] == 0.9
+        exp.log_metrics({"acc": 0.7, "loss": 0.5}, step=2)
+        exp.log_metric("acc", 0.8, step=1)  # logged last, but an earlier step
+        exp.log_metric("loss", 0.4, step=2, timestamp=1.0)  # same step, older timestamp
+        exp.log_metric("loss", 0.3, step=2, timestamp=time.time() + 60)  # same step, newest
+    assert exp.get_metrics() == {"acc": 0.7, "loss": 0.3}
+    assert [(p.value, p.step) for p in exp.get_metric_history("acc")] == [
+        (0.9, 0),
+        (0.8, 1),
+        (0.7, 2),
+    ]
+    assert [p.value for p in exp.get_metric_history("loss")] == [0.4, 0.5, 0.3]
+    assert exp.get_metric_history("never-logged") == []
+    assert any_tracker.compare([exp.id])[exp.id]["metrics"] == {"acc": 0.7, "loss": 0.3}
+    again = ExperimentTracker(any_tracker.runtime, backend=any_tracker.backend)
+    assert again.list_runs("test")[0].run_id == exp.id
+    with again.start("empty") as empty:
+        pass
+    assert empty.get_metrics() == {}
 
 
 def test_a_failing_block_marks_the_run_failed(tracker: ExperimentTracker) -> None:
@@ -71,7 +121,8 @@ def test_ten_thousand_points_in_one_batch_take_well_under_a_second(
         started = time.perf_counter()
         run.log_batch(points)
         elapsed = time.perf_counter() - started
-    assert len(run.get_metrics("loss")["loss"]) == 10_000
+    assert len(run.get_metric_history("loss")) == 10_000
+    assert run.get_metrics() == {"loss": 1.0 / 10_000}
     assert elapsed < 0.5, f"10,000 points took {elapsed:.3f} s"
 
 
@@ -146,9 +197,12 @@ def test_start_works_on_the_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         pytest.skip("modelops-store-sql is importable but not installed as an entry point")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
-    with ExperimentTracker.start("name") as run:
-        run.log_metrics({"accuracy": 0.9})
-    assert run.get_metrics()["accuracy"][0].value == 0.9
+    with ExperimentTracker.start("test") as exp:
+        exp.log_metrics({"acc": 0.9})
+        assert exp.get_metrics()["acc"] == 0.9  # the seed example, as written
+    assert exp.get_metrics() == {"acc": 0.9}
+    assert [(p.key, p.value, p.step) for p in exp.get_metric_history("acc")] == [("acc", 0.9, 0)]
+    exp.tracker.close()
 
 
 def test_runs_are_found_by_tags_from_a_new_tracker(tracker: ExperimentTracker) -> None:

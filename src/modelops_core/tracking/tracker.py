@@ -3,7 +3,8 @@
     with ExperimentTracker.start("churn-baseline") as run:
         run.log_params({"learning_rate": 0.01})
         run.log_metrics({"loss": 0.42}, step=1)
-    run.get_metrics()  # {"loss": [MetricPoint(...)]}
+    run.get_metrics()  # {"loss": 0.42}: the latest value of each key (MLflow's run.data.metrics)
+    run.get_metric_history("loss")  # [MetricPoint("loss", 0.42, 1, ...)]: every point, step order
 
 The backend is ``[tracking] backend`` (a ``registry_backend`` component that implements
 :class:`~modelops_core.store.contract.TrackingBackend`; the first-party ``sql`` does).
@@ -128,9 +129,7 @@ class ExperimentTracker(StoreFacade):
         table: dict[str, dict[str, Any]] = {}
         for run_id in run_ids:
             record = self.backend.get_run(run_id)
-            last: dict[str, float] = {}
-            for point in self.backend.get_metrics(run_id):
-                last[point.key] = point.value
+            last = latest_values(self.backend.get_metrics(run_id))
             table[run_id] = {"params": dict(record.params), "metrics": last}
         return table
 
@@ -207,12 +206,18 @@ class Run:
         """Record that this run produced the model version."""
         self._backend.link_model(self.id, name, version)
 
-    def get_metrics(self, key: str | None = None) -> dict[str, list[MetricPoint]]:
-        """Logged metric points by key, in step order."""
-        metrics: dict[str, list[MetricPoint]] = {}
-        for point in self._backend.get_metrics(self.id, key):
-            metrics.setdefault(point.key, []).append(point)
-        return metrics
+    def get_metrics(self) -> dict[str, float]:
+        """The latest value of every logged metric, by key (as MLflow's ``run.data.metrics``).
+
+        The latest point of a key is the one at its highest step; of several at that step, the
+        one with the newest timestamp, then the one logged last. Every point of a key:
+        :meth:`get_metric_history`.
+        """
+        return latest_values(self._backend.get_metrics(self.id))
+
+    def get_metric_history(self, key: str) -> list[MetricPoint]:
+        """Every logged point of metric ``key``, by step then time (empty if never logged)."""
+        return list(self._backend.get_metrics(self.id, key))
 
     def get_params(self) -> dict[str, str]:
         """The logged parameters."""
@@ -221,6 +226,17 @@ class Run:
     def record(self) -> RunRecord:
         """The stored run."""
         return self._backend.get_run(self.id)
+
+
+def latest_values(points: Sequence[MetricPoint]) -> dict[str, float]:
+    """The value of each key's latest point: highest step, then newest timestamp, then the
+    last in ``points`` (backends return points by key, step, time and insertion)."""
+    latest: dict[str, MetricPoint] = {}
+    for point in points:
+        seen = latest.get(point.key)
+        if seen is None or (point.step, point.timestamp) >= (seen.step, seen.timestamp):
+            latest[point.key] = point
+    return {key: point.value for key, point in latest.items()}
 
 
 def _number(key: str, value: Any) -> float:
