@@ -87,6 +87,34 @@ def _sample(side: ColumnProfile, size: int = 2048) -> FloatArray:
     return side.quantiles.quantiles((np.arange(size) + 0.5) / size)
 
 
+def wasserstein_distance(
+    u_values: FloatArray, u_weights: FloatArray, v_values: FloatArray, v_weights: FloatArray
+) -> float:
+    """The 1-Wasserstein distance of two weighted samples sorted by value: scipy's
+    ``wasserstein_distance`` (its ``_cdf_distance`` with p = 1) without importing scipy.stats,
+    which costs a command-line run about half a second."""
+    values = np.sort(np.concatenate([u_values, v_values]), kind="mergesort")
+    deltas = np.diff(values)
+    cdfs = []
+    for items, weights in ((u_values, u_weights), (v_values, v_weights)):
+        cumulative = np.concatenate([[0.0], np.cumsum(weights)])
+        cdfs.append(cumulative[np.searchsorted(items, values[:-1], "right")] / cumulative[-1])
+    return float(np.sum(np.abs(cdfs[0] - cdfs[1]) * deltas))
+
+
+def jensen_shannon_distance(p: FloatArray, q: FloatArray) -> float:
+    """scipy's ``jensenshannon(p, q)`` (natural log), in numpy alone."""
+    p, q = p / np.sum(p), q / np.sum(q)
+    middle = (p + q) / 2.0
+
+    def relative_entropy(x: FloatArray) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(x > 0, x * np.log(x / middle), 0.0)
+        return float(np.sum(terms))
+
+    return float(np.sqrt((relative_entropy(p) + relative_entropy(q)) / 2.0))
+
+
 class DriftMethod:
     """The base of the built-in methods: a threshold, the kinds tested, how to read the value."""
 
@@ -202,11 +230,9 @@ class Wasserstein(DriftMethod):
     kinds = (NUMERIC,)
 
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
-        from scipy import stats  # type: ignore[import-untyped,unused-ignore]
-
-        ref_items, ref_weights = reference.quantiles.weighted()
-        cur_items, cur_weights = current.quantiles.weighted()
-        distance = stats.wasserstein_distance(ref_items, cur_items, ref_weights, cur_weights)
+        distance = wasserstein_distance(
+            *reference.quantiles.weighted(), *current.quantiles.weighted()
+        )
         norm = max(reference.std, 0.001)
         notes = ("constant reference: normed by 0.001",) if reference.std == 0 else ()
         return Statistic(float(distance / norm), notes=notes)
@@ -218,10 +244,8 @@ class JensenShannon(DriftMethod):
     name = "jensenshannon"
 
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
-        from scipy.spatial import distance  # type: ignore[import-untyped,unused-ignore]
-
         ref, cur = binned(reference, current, fill_zeroes=False)
-        return Statistic(float(distance.jensenshannon(ref, cur)))
+        return Statistic(jensen_shannon_distance(ref, cur))
 
 
 class Hellinger(DriftMethod):

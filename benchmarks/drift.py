@@ -1,0 +1,184 @@
+"""Drift of 20 columns (10 numeric, 10 categorical) against Evidently's DataDriftPreset, same run.
+
+Run: python benchmarks/drift.py [--rows 100000] [--repeat 5] [--evidently-python PATH]
+
+Evidently 0.7.23 needs ``pandas<3``, so it runs in its own virtual environment (never in the
+project's dependencies)::
+
+    python3 -m venv /tmp/peers/evidently
+    /tmp/peers/evidently/bin/pip install evidently==0.7.23 'pandas<3'
+
+Measured, each the wall-clock median of ``--repeat`` runs:
+
+- ours, Python API: ``Monitor(reference_frame).drift(current_frame)`` on in-memory pandas
+  DataFrames (profiling both included);
+- ours, CLI: ``python -m modelops_core monitor drift ref.csv cur.csv --json`` as a whole process
+  (interpreter start, imports, reading the files);
+- Evidently: ``Report([DataDriftPreset()]).run(current, reference)`` in its interpreter on the
+  same DataFrames, already in memory (read from the same CSV files before timing);
+- merging 1,000 window profiles (100 rows each) into one.
+
+It prints the ratios, whether the drifted columns agree, and for the methods both use the
+largest relative difference of the values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EVIDENTLY_SCRIPT = r"""
+import json, statistics, sys, time
+import pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
+
+reference = pd.read_csv(sys.argv[1])
+current = pd.read_csv(sys.argv[2])
+repeat = int(sys.argv[3])
+times = []
+for _ in range(repeat):
+    start = time.perf_counter()
+    snapshot = Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
+    times.append(time.perf_counter() - start)
+columns = {}
+for metric in snapshot.dict()["metrics"]:
+    config = metric["config"]
+    if config.get("type", "").endswith("ValueDrift"):
+        columns[config["column"]] = {
+            "method": config["method"], "value": metric["value"], "threshold": config["threshold"]
+        }
+print(json.dumps({"seconds": statistics.median(times), "columns": columns}))
+"""
+
+#: Evidently's display names of the methods we share.
+SHARED = {
+    "Wasserstein distance (normed)": "wasserstein",
+    "Jensen-Shannon distance": "jensenshannon",
+    "K-S p_value": "ks",
+    "chi-square p_value": "chisquare",
+    "Z-test p_value": "z",
+}
+
+
+def make_data(rows: int, seed: int = 0) -> tuple[Any, Any]:
+    """Reference and current frames: columns 0-4 of each kind drift, 5-9 do not."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    categories = [f"cat{i}" for i in range(12)]
+    base = np.linspace(1, 2, len(categories))
+    base /= base.sum()
+    skewed = base[::-1].copy()
+
+    def frame(drift: bool) -> Any:
+        columns: dict[str, Any] = {}
+        for i in range(10):
+            shift = 0.3 * (i + 1) / 5 if drift and i < 5 else 0.0
+            columns[f"num{i}"] = rng.normal(10 * i + shift, 1 + i / 10, rows).round(5)
+        for i in range(10):
+            p = (0.5 * base + 0.5 * skewed) if drift and i < 5 else base
+            if drift and i < 2:
+                p = skewed
+            columns[f"cat{i}"] = rng.choice(categories, rows, p=p)
+        return pd.DataFrame(columns)
+
+    return frame(False), frame(True)
+
+
+def median_seconds(action: Any, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def merge_benchmark(repeat: int) -> float:
+    from modelops_core.monitoring.profile import Profile, merge_all
+
+    windows = [Profile.build(make_data(100, seed=s)[1]) for s in range(1000)]
+    return median_seconds(lambda: merge_all(windows), repeat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--evidently-python", default="/tmp/peers/evidently/bin/python")
+    args = parser.parse_args()
+
+    from modelops_core import Monitor
+
+    reference, current = make_data(args.rows)
+    ours = Monitor(reference).drift(current)
+    api = median_seconds(lambda: Monitor(reference).drift(current), args.repeat)
+    with tempfile.TemporaryDirectory() as folder:
+        ref_csv, cur_csv = Path(folder, "ref.csv"), Path(folder, "cur.csv")
+        reference.to_csv(ref_csv, index=False)
+        current.to_csv(cur_csv, index=False)
+        command = [sys.executable, "-m", "modelops_core", "monitor", "drift"]
+        command += [str(ref_csv), str(cur_csv), "--json"]
+        subprocess.run(command, check=True, capture_output=True)  # warm the bytecode cache
+        cli = median_seconds(
+            lambda: subprocess.run(command, check=True, capture_output=True), args.repeat
+        )
+        evidently: dict[str, Any] | None = None
+        if Path(args.evidently_python).exists():
+            result = subprocess.run(
+                [args.evidently_python, "-c", EVIDENTLY_SCRIPT, str(ref_csv), str(cur_csv),
+                 str(args.repeat)],
+                check=True, capture_output=True, text=True,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            )  # fmt: skip
+            evidently = json.loads(result.stdout.strip().splitlines()[-1])
+    merge = merge_benchmark(args.repeat)
+
+    load = os.getloadavg()[0]
+    print(f"rows: {args.rows:,} x 20 columns, median of {args.repeat}, load {load:.1f}")
+    print(f"ours, Python API (in-memory DataFrames): {api * 1000:9.1f} ms")
+    print(f"ours, CLI (whole process, CSV files):    {cli * 1000:9.1f} ms")
+    print(f"merge 1,000 window profiles:              {merge * 1000:9.1f} ms")
+    if evidently is None:
+        print(f"Evidently not found at {args.evidently_python}: no ratios")
+        return
+    seconds = evidently["seconds"]
+    print(f"Evidently DataDriftPreset (in memory):   {seconds * 1000:9.1f} ms")
+    print(f"ratio Evidently / ours: API {seconds / api:.1f}x, CLI {seconds / cli:.1f}x")
+    agree, worst, shared = 0, 0.0, 0
+    for finding in ours.columns:
+        theirs = evidently["columns"][finding.column]
+        their_drift = (
+            theirs["value"] < theirs["threshold"]
+            if "p_value" in theirs["method"]
+            else theirs["value"] >= theirs["threshold"]
+        )
+        agree += their_drift == finding.drifted
+        if SHARED.get(theirs["method"]) == finding.method and finding.value is not None:
+            shared += 1
+            relative = abs(finding.value - theirs["value"]) / max(abs(theirs["value"]), 1e-12)
+            worst = max(worst, relative)
+            print(
+                f"  {finding.column:6s} {finding.method:13s} ours {finding.value:.6g}  "
+                f"evidently {theirs['value']:.6g}  rel.diff {relative:.2e}  "
+                f"drift {finding.drifted}/{their_drift}"
+            )
+        else:
+            print(f"  {finding.column:6s} ours {finding.method}, evidently {theirs['method']}")
+    print(f"same drift verdict on {agree} of {len(ours.columns)} columns")
+    print(f"shared methods on {shared} columns: largest relative difference {worst:.2%}")
+
+
+if __name__ == "__main__":
+    main()
