@@ -117,6 +117,26 @@ def test_a_run_killed_after_the_job_was_created_resumes_the_same_job(project: Pa
         assert registry.lineage(MODEL, "1").training_job == job
 
 
+def test_a_run_killed_before_the_tracking_store_learned_the_job_id_resumes_the_same_job(
+    project: Path, capsys
+):
+    # The provider created the job; the process died before FineTuningJob recorded its id.
+    killed = run_killed_at(project, "job:provider-created")
+    assert killed.returncode == 137, killed.stderr
+    (job,) = fine_tuning_jobs(project)
+    tracker = ExperimentTracker(Runtime())
+    assert [run.tags.get("job.id") for run in tracker.find_runs("fine-tuning")] == [None]
+    tracker.close()
+
+    assert main(["run", "pipeline.toml", "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert fine_tuning_jobs(project) == [job]  # found at the provider by its attempt metadata
+    assert f"job_id: {job}" in out
+    with ModelRegistry(Runtime()) as registry:
+        assert registry.list_versions(MODEL) == ["1"]
+        assert registry.lineage(MODEL, "1").training_job == job
+
+
 @pytest.mark.parametrize("point", ["register:registered", "register:finished"])
 def test_a_run_killed_after_the_registry_commit_registers_once(project: Path, capsys, point: str):
     killed = run_killed_at(project, point)

@@ -475,6 +475,10 @@ class FineTuningJob:
             self.store.end(self._run_id, succeeded=False)
             self._run_ended = True
             raise
+        # Test hook (MODELOPS_TEST_CRASH_AT=job:provider-created): stop where the provider has
+        # the job and the tracking store does not know its id yet.
+        if os.environ.get("MODELOPS_TEST_CRASH_AT") == "job:provider-created":
+            os._exit(137)
         self._apply(snapshot)
         return self
 

@@ -88,6 +88,8 @@ class ProviderJob:
     :param fine_tuned_model: the id to call ``predict`` with, once the job succeeded.
     :param error: the provider's failure message, verbatim.
     :param trained_tokens: tokens billed, when the provider reports them.
+    :param metadata: the request's metadata as the provider keeps it with the job, where it
+        does (empty otherwise); a resumed pipeline finds the job an interrupted run created by it.
     """
 
     id: str
@@ -101,6 +103,7 @@ class ProviderJob:
     trained_tokens: int | None = None
     created_at: float | None = None
     details: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
+    metadata: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_mapping)
 
 
 @attrs.frozen

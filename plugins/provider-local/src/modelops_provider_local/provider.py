@@ -332,6 +332,7 @@ class LocalProvider:
             error=status.get("error"),
             created_at=request.get("created_at"),
             details=details,
+            metadata={str(k): str(v) for k, v in (request.get("metadata") or {}).items()},
         )
 
 

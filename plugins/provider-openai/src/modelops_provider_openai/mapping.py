@@ -206,6 +206,7 @@ def provider_job(job: Any, *, progress: float | None = None) -> ProviderJob:
         trained_tokens=job.trained_tokens,
         created_at=float(job.created_at) if job.created_at is not None else None,
         details=details,
+        metadata={str(k): str(v) for k, v in (getattr(job, "metadata", None) or {}).items()},
     )
 
 

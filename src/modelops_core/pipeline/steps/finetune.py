@@ -103,7 +103,6 @@ class FinetuneStep:
 
         dataset = Dataset.from_jsonl(context.latest("train"))
         attempt = uuid.uuid4().hex
-        context.record(attempt=attempt)
         job = FineTuningJob(
             model=self.model,
             dataset=dataset,
@@ -118,6 +117,7 @@ class FinetuneStep:
             metadata={ATTEMPT_KEY: attempt},
         )
         try:
+            context.record(attempt=attempt, provider=job.provider)  # before the job exists
             job.start()
             context.checkpoint("job-started")
             context.record(job_id=job.id, provider=job.provider)
@@ -134,7 +134,12 @@ class FinetuneStep:
         journal = context.journal
         job_id, provider = journal.get("job_id"), journal.get("provider")
         if job_id is None and journal.get("attempt"):
-            job_id, provider = _tracked_job(context, str(journal["attempt"]))
+            job_id, tracked_provider = _tracked_job(context, str(journal["attempt"]))
+            provider = tracked_provider or provider
+        if job_id is None and journal.get("attempt") and provider:
+            job_id = _provider_job(context, str(provider), str(journal["attempt"]))
+            if job_id is not None:
+                _track_job_id(context, str(journal["attempt"]), job_id)
         if job_id is None:
             return None
         job = FineTuningJob.attach(str(job_id), context.runtime, provider=provider)
@@ -151,6 +156,37 @@ class FinetuneStep:
         context.record(job_id=job.id, provider=job.provider)
         context.say(f"job {job_id} (started by the interrupted run) re-attached")
         return job
+
+
+def _provider_job(context: StepContext, provider: str, attempt: str) -> str | None:
+    """The job the provider keeps with ``attempt`` in its metadata (the run may have stopped
+    after the provider created the job and before the tracking store learned its id).
+    Providers that keep no metadata with their jobs (empty ``ProviderJob.metadata``) find none."""
+    from modelops_core.plugins.kinds import Kind
+
+    component = context.runtime.create(Kind.PROVIDER, provider)
+    try:
+        for job in component.list_jobs(limit=100):
+            if job.metadata.get(ATTEMPT_KEY) == attempt:
+                return str(job.id)
+    finally:
+        close = getattr(component, "close", None)
+        if callable(close):
+            close()
+    return None
+
+
+def _track_job_id(context: StepContext, attempt: str, job_id: str) -> None:
+    """Write ``job_id`` on the tracking run the interrupted attempt created before its job."""
+    from modelops_core.finetune.job_tracking import EXPERIMENT
+    from modelops_core.tracking.tracker import ExperimentTracker
+
+    tracker = ExperimentTracker(context.runtime)
+    try:
+        for run in tracker.find_runs(EXPERIMENT, {f"job.metadata.{ATTEMPT_KEY}": attempt}):
+            tracker.backend.set_tags(run.run_id, {"job.id": job_id})
+    finally:
+        tracker.close()
 
 
 def _tracked_job(context: StepContext, attempt: str) -> tuple[str | None, str | None]:
