@@ -405,3 +405,30 @@ def test_evaluate_components_keeps_a_metric_listed_twice_apart(runtime):
     assert result == {"exact_match": 0.5, "length_ratio": pytest.approx((6 / 5 + 1) / 2)}
     with pytest.raises(EvaluationInputError, match="listed twice with the same options"):
         evaluate_components(runtime, ["exact_match", ComponentChoice("exact_match")], records)
+
+
+# --- the public Metric base ---------------------------------------------------------------------
+
+
+def test_every_built_in_metric_class_is_a_metric(runtime: Runtime) -> None:
+    import modelops_core
+    from modelops_core.plugins.kinds import Kind
+
+    exported = [
+        getattr(modelops_core, name)
+        for name in modelops_core.__all__
+        if (name.endswith("Metric") and name != "Metric") or name == "ConfusionMatrix"
+    ]
+    assert len(exported) == 17  # AccuracyMetric … AUCROCMetric, ConfusionMatrix
+    registered = [
+        spec.load()
+        for spec in runtime.components[Kind.METRIC]
+        if spec.factory_path.startswith("modelops_metrics.")
+    ]
+    assert len(registered) >= 30
+    not_metrics = [cls.__name__ for cls in exported + registered if not issubclass(cls, Metric)]
+    assert not_metrics == []
+    from modelops_core import AccuracyMetric, AUCROCMetric
+
+    assert issubclass(AccuracyMetric, Metric) and isinstance(AUCROCMetric(), Metric)
+    assert AccuracyMetric()([1, 0, 1, 1], [1, 0, 0, 1]) == 0.75  # a Metric is callable

@@ -27,6 +27,7 @@ from modelops_core.evaluation.inputs import (
     check_ndim,
     check_probabilities,
 )
+from modelops_core.evaluation.metrics import Metric
 
 Strategy = Literal["uniform", "quantile"]
 _STRATEGIES = ("uniform", "quantile")
@@ -205,7 +206,7 @@ class BinnedCalibrationState:
 # --- metrics -------------------------------------------------------------------------------------
 
 
-class _BinnedCalibrationMetric:
+class _BinnedCalibrationMetric(Metric):
     """Shared binning and state of the calibration metrics."""
 
     # predictions are probabilities: the evaluator passes scores and checks they are in [0, 1]

@@ -30,6 +30,7 @@ from modelops_core.evaluation.inputs import (
     check_same_length,
     check_weighted_total,
 )
+from modelops_core.evaluation.metrics import Metric
 from modelops_metrics._labels import count_pairs, encode, union_labels
 from modelops_metrics._validation import MetricOptionError, as_label_arrays
 
@@ -141,7 +142,7 @@ class ConfusionState:
         return self.finish(self.labels, self.counts, self.seen)
 
 
-class _LabelMetric:
+class _LabelMetric(Metric):
     """Shared plumbing: ``compute`` is ``state().update(...).compute()``, so both agree."""
 
     name: ClassVar[str]
@@ -628,7 +629,7 @@ def _class_columns(labels: np.ndarray, columns: int, declared: bool, metric: str
 
 
 @attrs.frozen
-class LogLossMetric:
+class LogLossMetric(Metric):
     """Cross-entropy of predicted probabilities (lower is better).
 
     ``predictions`` are probabilities: the positive-class probability (1-D, the positive class
@@ -669,7 +670,7 @@ class LogLossMetric:
 
 
 @attrs.frozen
-class BrierScoreMetric:
+class BrierScoreMetric(Metric):
     """Mean squared error of predicted probabilities (lower is better).
 
     ``predictions`` are probabilities. Binary (1-D, the probability of ``pos_label``):

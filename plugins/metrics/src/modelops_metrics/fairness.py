@@ -37,6 +37,7 @@ from modelops_core.evaluation.inputs import (
     check_ndim,
     check_not_empty,
 )
+from modelops_core.evaluation.metrics import Metric
 from modelops_metrics.calibration import ExpectedCalibrationErrorMetric, Strategy
 
 Method = Literal["between_groups", "to_overall"]
@@ -374,7 +375,7 @@ def disparity(by_group: np.ndarray, overall: float, method: str) -> tuple[float,
         return difference, float(np.nanmin(ratios)) if not np.isnan(ratios).all() else np.nan
 
 
-class _GroupedCountMetric:
+class _GroupedCountMetric(Metric):
     """A fairness metric computed from a per-group table of (weighted) cell counts."""
 
     name: str
@@ -734,7 +735,7 @@ class PerGroupStates:
         return _group_result(labels, values, self.overall.compute(), self.group_metric.method)
 
 
-class GroupMetric:
+class GroupMetric(Metric):
     """Per-group values of any metric, with their difference and ratio (fairlearn's MetricFrame).
 
     Returns ``{"overall": v, "by_group": {label: v_a}, "difference": d, "ratio": r}`` where

@@ -29,6 +29,7 @@ from modelops_core.evaluation.inputs import (
     check_ndim,
     check_same_length,
 )
+from modelops_core.evaluation.metrics import Metric
 from modelops_metrics._labels import encode
 from modelops_metrics._validation import MetricOptionError
 
@@ -111,7 +112,7 @@ class ScoreState:
         return self.finish(scores, actual, weights)
 
 
-class _ScoreMetric:
+class _ScoreMetric(Metric):
     """``compute`` validates and calls the same ``_finish`` the state calls."""
 
     name: ClassVar[str]

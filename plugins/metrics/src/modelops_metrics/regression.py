@@ -24,6 +24,7 @@ from modelops_core.evaluation.inputs import (
     check_same_length,
     check_weighted_total,
 )
+from modelops_core.evaluation.metrics import Metric
 
 
 def _validated(
@@ -162,7 +163,7 @@ def _weighted_sum(values: np.ndarray, weights: np.ndarray | None) -> float:
     return float(values.sum()) if weights is None else float(np.dot(weights, values))
 
 
-class _RegressionMetric:
+class _RegressionMetric(Metric):
     """``compute`` is ``state().update(...).compute()``, so both paths agree."""
 
     name: ClassVar[str]

@@ -24,6 +24,7 @@ from modelops_core.evaluation.inputs import (
     check_not_empty,
     check_texts,
 )
+from modelops_core.evaluation.metrics import Metric
 
 # --- input checks --------------------------------------------------------------------------------
 
@@ -99,7 +100,7 @@ class WeightedMeanState:
         return self.total / self.weight
 
 
-class _PerItemTextMetric:
+class _PerItemTextMetric(Metric):
     """A text metric averaged over pairs, the best over several references of an item."""
 
     takes_arrays = True  # the evaluator passes numpy arrays
@@ -356,7 +357,7 @@ class BleuState:
         return brevity_penalty * math.exp(sum(log_precisions) / _MAX_ORDER)
 
 
-class BleuMetric:
+class BleuMetric(Metric):
     """Corpus BLEU-4 with the brevity penalty, in [0, 1]; higher is better.
 
     ``BLEU = BP * exp(mean_{n=1..4} log p_n)``, where ``p_n`` is the clipped n-gram precision
@@ -470,7 +471,7 @@ class PerplexityState:
         return math.exp(-self.log_probability / self.tokens)
 
 
-class PerplexityMetric:
+class PerplexityMetric(Metric):
     """Perplexity from per-token log-probabilities; lower is better.
 
     ``predictions`` is one sequence of natural-log token probabilities per generated text (what
