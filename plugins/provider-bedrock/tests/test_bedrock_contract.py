@@ -90,7 +90,9 @@ class TestBedrockProvider(ProviderContract):
             retry_after=1.5,
         ),
         "server_error": ProviderScenario(
-            path=SUCCESS, raises=ProviderUnavailableError, match=r"InternalServerException, HTTP 500"
+            path=SUCCESS,
+            raises=ProviderUnavailableError,
+            match=r"InternalServerException, HTTP 500",
         ),
         "service_unavailable": ProviderScenario(
             path=SUCCESS,
@@ -116,7 +118,11 @@ class TestBedrockProvider(ProviderContract):
 
     @pytest.fixture(autouse=True)
     def _backends(
-        self, moto_url: str, bucket: str, fake: FakeBedrock, fake_aws_environment: pytest.MonkeyPatch
+        self,
+        moto_url: str,
+        bucket: str,
+        fake: FakeBedrock,
+        fake_aws_environment: pytest.MonkeyPatch,
     ) -> None:
         self.moto_url = moto_url
         self.bucket = bucket

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from bedrock_helpers import NOVA, TITAN, make_client, nova_records, prompt_records, write_jsonl
-from modelops_provider_bedrock.testing import StrictStubber
 from modelops_provider_bedrock.hyperparameters import format_for_model
 from modelops_provider_bedrock.provider import BedrockProvider
+from modelops_provider_bedrock.testing import StrictStubber
 
 from modelops_core.finetune.provider_contract import ProviderRejectedError
 from modelops_core.testing import packages_imported_by

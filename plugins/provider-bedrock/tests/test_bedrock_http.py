@@ -67,7 +67,10 @@ def test_start_uploads_both_files_and_the_job_is_found_by_name(
     ]
     assert job.details["hyperparameters"] == {"epochCount": "2", "learningRate": "0.00002"}
     assert job.details["output_s3_uri"] == f"s3://{bucket}/team/a/{job.id}/output/"
-    assert (job.status, job.raw_status) == (JobStatus.VALIDATING, "InProgress/validation:InProgress")
+    assert (job.status, job.raw_status) == (
+        JobStatus.VALIDATING,
+        "InProgress/validation:InProgress",
+    )
     assert job.id in [listed.id for listed in provider.list_jobs(limit=100)]
     create = fake.received[0]
     assert (create.operation, create.status) == ("CreateModelCustomizationJob", 201)
@@ -115,9 +118,7 @@ def test_an_unknown_job_is_a_404_naming_it(provider: BedrockProvider) -> None:
     assert "ResourceNotFoundException, HTTP 404" in str(caught.value)
 
 
-def test_a_dropped_connection_is_transient(
-    provider: BedrockProvider, fake: FakeBedrock
-) -> None:
+def test_a_dropped_connection_is_transient(provider: BedrockProvider, fake: FakeBedrock) -> None:
     fake.fail("ListModelCustomizationJobs", "drop")
     with pytest.raises(ProviderUnavailableError, match="can be retried"):
         provider.list_jobs()

@@ -73,7 +73,11 @@ def test_a_valid_create_request_has_no_violation(spec: ServiceSpec) -> None:
             "jobTags.1.member.key",
             "Member must have length greater than or equal to 1",
         ),
-        ({"hyperParameters": {"epochCount": 2}}, "hyperParameters.epochCount", "Member must be a string"),
+        (
+            {"hyperParameters": {"epochCount": 2}},
+            "hyperParameters.epochCount",
+            "Member must be a string",
+        ),
         ({"roleArn": None}, "roleArn", "Member must not be null"),
     ],
 )
@@ -125,7 +129,12 @@ def test_responses_are_checked_for_arns_unknown_members_and_timestamps(spec: Ser
 @pytest.mark.parametrize(
     ("operation", "status", "code", "problem"),
     [
-        ("CreateModelCustomizationJob", 200, None, "the answer is HTTP 201 in the bedrock model, not 200"),
+        (
+            "CreateModelCustomizationJob",
+            200,
+            None,
+            "the answer is HTTP 201 in the bedrock model, not 200",
+        ),
         ("GetModelCustomizationJob", 400, "ResourceNotFoundException", "is HTTP 404"),
         ("GetModelCustomizationJob", 400, "ThrottlingException", "is HTTP 429"),
         ("GetModelCustomizationJob", 400, "AccessDeniedException", "is HTTP 403"),

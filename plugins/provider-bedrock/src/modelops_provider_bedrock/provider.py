@@ -370,7 +370,8 @@ class BedrockProvider:
                 f"bedrock provider: {model_id} is a custom model, which Bedrock serves only "
                 "through provisioned throughput or a custom model deployment (Converse refuses "
                 "a custom-model ARN); create one, then map it in [providers.bedrock] "
-                f'provisioned_models = {{ "{model_id}" = "arn:aws:bedrock:…:provisioned-model/…" }}.'
+                f'provisioned_models = {{ "{model_id}" = '
+                '"arn:aws:bedrock:…:provisioned-model/…" }.'
             )
         client = self.clients.client("bedrock-runtime")
         outputs: list[Any] = []

@@ -43,7 +43,7 @@ from typing import Any
 
 import attrs
 
-from modelops_provider_bedrock.hyperparameters import family_hyperparameters, NOVA_RANGES, is_nova
+from modelops_provider_bedrock.hyperparameters import NOVA_RANGES, family_hyperparameters, is_nova
 from modelops_provider_bedrock.testing.spec import (
     ServiceSpec,
     SpecViolationError,
@@ -124,7 +124,10 @@ SCENARIOS: Mapping[str, tuple[str, tuple[tuple[str, str, int, int | None], ...]]
     "fails_while_training": ("fails_while_training", ()),
     "stopped_while_training": ("succeeds", ()),
     "throttled": ("succeeds", (("GetModelCustomizationJob", "ThrottlingException", 1, 1500),)),
-    "server_error": ("succeeds", (("GetModelCustomizationJob", "InternalServerException", 1, None),)),
+    "server_error": (
+        "succeeds",
+        (("GetModelCustomizationJob", "InternalServerException", 1, None),),
+    ),
     "service_unavailable": (
         "succeeds",
         (("GetModelCustomizationJob", "ServiceUnavailableException", 1, None),),
@@ -303,7 +306,9 @@ class FakeBedrock:
 
     def attach(self, client: Any) -> Any:
         """Answer ``client``'s bedrock calls in-process (a ``before-send`` hook); returns it."""
-        client.meta.events.register("before-send.bedrock", self._on_send, unique_id=f"fake-{id(self)}")
+        client.meta.events.register(
+            "before-send.bedrock", self._on_send, unique_id=f"fake-{id(self)}"
+        )
         return client
 
     def client(self, session: Any = None, *, max_attempts: int = 1) -> Any:
@@ -316,7 +321,9 @@ class FakeBedrock:
             import boto3
 
             session = boto3.session.Session(
-                aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.region
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                region_name=self.region,
             )
         client = session.client(
             "bedrock",
@@ -399,7 +406,9 @@ class FakeBedrock:
             params: dict[str, Any] = {}
             try:
                 if operation is None:
-                    raise _Answer("UnknownOperationException", f"No operation {method} {parts.path}")
+                    raise _Answer(
+                        "UnknownOperationException", f"No operation {method} {parts.path}"
+                    )
                 params = self._params(operation, label, parts.query, body)
                 fault = self._take_fault(operation)
                 if fault is not None:
@@ -411,8 +420,14 @@ class FakeBedrock:
                         self.received.append(Received(operation, params, 0, "drop"))
                         return None
                     extra = {"x-amz-retry-after": str(retry_after_ms)} if retry_after_ms else {}
-                    fields = {"resourceName": params.get("jobName", "job")} if code == "TooManyTagsException" else {}
-                    raise _Answer(code, message or MESSAGES.get(code, code), _headers=extra, **fields)
+                    fields = (
+                        {"resourceName": self._job_arn(params)}
+                        if code == "TooManyTagsException"
+                        else {}
+                    )
+                    raise _Answer(
+                        code, message or MESSAGES.get(code, code), _headers=extra, **fields
+                    )
                 violations = self.spec.check_request(operation, params)
                 if violations:
                     raise _Answer("ValidationException", validation_message(violations))
@@ -423,7 +438,9 @@ class FakeBedrock:
             except _Answer as error:
                 extra_headers = error.fields.pop("_headers", {})
                 document = {"message": error.message, **error.fields}
-                status = int(self.spec.status_for(operation, error.code) or 400) if operation else 404
+                status = (
+                    int(self.spec.status_for(operation, error.code) or 400) if operation else 404
+                )
                 headers_out = {
                     "x-amzn-errortype": f"{error.code}:http://internal.amazon.com/coral/com.amazon.bedrock/",
                     **extra_headers,
@@ -433,7 +450,11 @@ class FakeBedrock:
                 return answer
 
     def _encode(
-        self, operation: str | None, status: int, document: Mapping[str, Any], headers: dict[str, str]
+        self,
+        operation: str | None,
+        status: int,
+        document: Mapping[str, Any],
+        headers: dict[str, str],
     ) -> tuple[int, dict[str, str], bytes]:
         payload = json.dumps(document).encode("utf-8")
         out = {
@@ -455,10 +476,12 @@ class FakeBedrock:
 
     def _route(self, method: str, segments: list[str]) -> tuple[str | None, str | None]:
         for verb, shape, operation in _ROUTES:
-            if verb == method and len(shape) == len(segments):
-                if all(s == "*" or s == got for s, got in zip(shape, segments, strict=True)):
-                    label = segments[1] if len(segments) > 1 else None
-                    return operation, label
+            if (
+                verb == method
+                and len(shape) == len(segments)
+                and all(s == "*" or s == got for s, got in zip(shape, segments, strict=True))
+            ):
+                return operation, (segments[1] if len(segments) > 1 else None)
         return None, None
 
     def _params(self, operation: str, label: str | None, query: str, body: bytes) -> dict[str, Any]:
@@ -470,7 +493,9 @@ class FakeBedrock:
             member = next(
                 (m for n, m in shape.members.items() if m.serialization.get("name") == name), None
             )
-            key = next((n for n, m in shape.members.items() if m.serialization.get("name") == name), name)
+            key = next(
+                (n for n, m in shape.members.items() if m.serialization.get("name") == name), name
+            )
             value: Any = values[-1]
             if member is not None and member.type_name == "integer":
                 try:
@@ -495,7 +520,9 @@ class FakeBedrock:
             try:
                 document = json.loads(body)
             except ValueError:
-                raise _Answer("SerializationException", "The request body is not valid JSON.") from None
+                raise _Answer(
+                    "SerializationException", "The request body is not valid JSON."
+                ) from None
             if not isinstance(document, dict):
                 raise _Answer("SerializationException", "The request body must be a JSON object.")
             params.update(document)
@@ -563,6 +590,14 @@ class FakeBedrock:
                     f"{_suffix()}"
                 )
 
+    def _job_arn(self, params: Mapping[str, Any]) -> str:
+        """A new job ARN for the request ``params`` (the resource a tag error names)."""
+        model_id = self._model_id(str(params.get("baseModelIdentifier") or "amazon.nova-micro-v1"))
+        return (
+            f"arn:aws:bedrock:{self.region}:{self.account}:model-customization-job/{model_id}/"
+            f"{_suffix()}"
+        )
+
     def _model_id(self, identifier: str) -> str:
         if "foundation-model/" in identifier:
             return identifier.rsplit("foundation-model/", 1)[1]
@@ -589,7 +624,9 @@ class FakeBedrock:
         problems = []
         for name, value in (params.get("hyperParameters") or {}).items():
             if name not in allowed:
-                problems.append(f"{name} is not a hyperparameter of {model_id} ({', '.join(allowed)})")
+                problems.append(
+                    f"{name} is not a hyperparameter of {model_id} ({', '.join(allowed)})"
+                )
                 continue
             try:
                 number = float(value)
@@ -610,24 +647,25 @@ class FakeBedrock:
         if existing is not None:
             token = params.get("clientRequestToken")
             if token is not None and token == existing.request.get("clientRequestToken"):
-                return self.spec.status_for("CreateModelCustomizationJob") or 201, {"jobArn": existing.arn}
+                return self.spec.status_for("CreateModelCustomizationJob") or 201, {
+                    "jobArn": existing.arn
+                }
             raise _Answer("ConflictException", MESSAGES["ConflictException"])
         if len(params.get("jobTags") or []) > MAX_TAGS:
             raise _Answer(
                 "TooManyTagsException",
                 f"{len(params['jobTags'])} tags given; a job takes at most {MAX_TAGS}.",
-                resourceName=params["jobName"],
+                resourceName=self._job_arn(params),
             )
         running = sum(job.status in ("InProgress", "Stopping") for job in self.jobs.values())
         if self.max_in_progress is not None and running >= self.max_in_progress:
-            raise _Answer("ServiceQuotaExceededException", MESSAGES["ServiceQuotaExceededException"])
+            raise _Answer(
+                "ServiceQuotaExceededException", MESSAGES["ServiceQuotaExceededException"]
+            )
         now = self._clock()
         job = _Job(
             name=params["jobName"],
-            arn=(
-                f"arn:aws:bedrock:{self.region}:{self.account}:model-customization-job/"
-                f"{model_id}/{_suffix()}"
-            ),
+            arn=self._job_arn(params),
             model_id=model_id,
             request=dict(params),
             created=now,
@@ -693,14 +731,18 @@ class FakeBedrock:
             try:
                 start = int(base64.urlsafe_b64decode(params["nextToken"]).decode().split(":")[1])
             except (ValueError, IndexError, UnicodeDecodeError):
-                raise _Answer("ValidationException", "The provided pagination token is invalid.") from None
+                raise _Answer(
+                    "ValidationException", "The provided pagination token is invalid."
+                ) from None
         size = int(params.get("maxResults") or 100)
         page = jobs[start : start + size]
         document: dict[str, Any] = {
             "modelCustomizationJobSummaries": [self._summary(job) for job in page]
         }
         if start + size < len(jobs):
-            document["nextToken"] = base64.urlsafe_b64encode(f"page:{start + size}".encode()).decode()
+            document["nextToken"] = base64.urlsafe_b64encode(
+                f"page:{start + size}".encode()
+            ).decode()
         return 200, document
 
     def _StopModelCustomizationJob(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:

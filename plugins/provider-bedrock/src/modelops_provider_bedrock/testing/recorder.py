@@ -52,8 +52,12 @@ class ExchangeRecorder:
         """Hook a ``boto3.session.Session`` (clients built later inherit the hooks) or a client.
         Returns ``target``."""
         events = target.meta.events if hasattr(target, "meta") else target.events
-        events.register("before-parameter-build", self._on_request, unique_id=f"strict-request-{id(self)}")
-        events.register("response-received", self._on_response, unique_id=f"strict-response-{id(self)}")
+        events.register(
+            "before-parameter-build", self._on_request, unique_id=f"strict-request-{id(self)}"
+        )
+        events.register(
+            "response-received", self._on_response, unique_id=f"strict-response-{id(self)}"
+        )
         return target
 
     @contextmanager
@@ -101,7 +105,10 @@ class ExchangeRecorder:
         code = str(error.get("Code")) if error.get("Code") else None
         if model.service_model.resolved_protocol == "rest-json" and not model.has_streaming_output:
             found = spec.check_wire_response(
-                model.name, status, response_dict.get("headers") or {}, response_dict.get("body") or b""
+                model.name,
+                status,
+                response_dict.get("headers") or {},
+                response_dict.get("body") or b"",
             )
         else:
             found = spec.check_status(model.name, status, code if status >= 300 else None)

@@ -106,7 +106,10 @@ class SpecSource:
     models: Mapping[str, Mapping[str, str]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"botocore": self.botocore_version, "models": {k: dict(v) for k, v in self.models.items()}}
+        return {
+            "botocore": self.botocore_version,
+            "models": {k: dict(v) for k, v in self.models.items()},
+        }
 
 
 def spec_source(services: Iterable[str] = ("bedrock", "s3")) -> SpecSource:
@@ -186,7 +189,9 @@ class ServiceSpec:
             return found
         if wire:
             body_members = {
-                name for name, member in shape.members.items() if not member.serialization.get("location")
+                name
+                for name, member in shape.members.items()
+                if not member.serialization.get("location")
             }
             required = [name for name in shape.required_members if name in body_members]
         else:
@@ -260,7 +265,11 @@ class ServiceSpec:
         except ValueError:
             return [Violation(self.name, operation, "response", "", "Body must be JSON", body[:80])]
         if not isinstance(document, dict):
-            return [Violation(self.name, operation, "response", "", "Body must be a JSON object", document)]
+            return [
+                Violation(
+                    self.name, operation, "response", "", "Body must be a JSON object", document
+                )
+            ]
         if 200 <= status < 300:
             found = self.check_status(operation, status)
             return found + self.check_response(operation, document, wire=True)
@@ -272,13 +281,22 @@ class ServiceSpec:
         )
         if shape is not None:
             members = {k: v for k, v in document.items() if k not in ("__type", "code")}
-            self._structure(shape, members, "", found, operation, "response", True, list(shape.required_members))
+            self._structure(
+                shape, members, "", found, operation, "response", True, list(shape.required_members)
+            )
         return found
 
     # --- the value walk ---------------------------------------------------------------------
 
     def _value(
-        self, shape: Any, value: Any, path: str, found: list[Violation], operation: str, where: str, wire: bool
+        self,
+        shape: Any,
+        value: Any,
+        path: str,
+        found: list[Violation],
+        operation: str,
+        where: str,
+        wire: bool,
     ) -> None:
         from botocore.stub import ANY
 
@@ -293,14 +311,18 @@ class ServiceSpec:
             if not isinstance(value, Mapping):
                 bad(f"Member must be a structure ({shape.name})")
                 return
-            self._structure(shape, value, path, found, operation, where, wire, list(shape.required_members))
+            self._structure(
+                shape, value, path, found, operation, where, wire, list(shape.required_members)
+            )
         elif kind == "list":
             if not isinstance(value, list | tuple):
                 bad("Member must be a list")
                 return
             self._length(shape, len(value), value, path, found, operation, where)
             for index, item in enumerate(value, start=1):
-                self._value(shape.member, item, f"{path}.{index}.member", found, operation, where, wire)
+                self._value(
+                    shape.member, item, f"{path}.{index}.member", found, operation, where, wire
+                )
         elif kind == "map":
             if not isinstance(value, Mapping):
                 bad("Member must be a map")
@@ -335,9 +357,10 @@ class ServiceSpec:
                 bad("Member must be a boolean")
         elif kind == "timestamp":
             self._timestamp(shape, value, wire, bad)
-        elif kind == "blob":
-            if not (isinstance(value, bytes | bytearray | str) or hasattr(value, "read")):
-                bad("Member must be a blob (bytes or a file)")
+        elif kind == "blob" and not (
+            isinstance(value, bytes | bytearray | str) or hasattr(value, "read")
+        ):
+            bad("Member must be a blob (bytes or a file)")
 
     def _structure(
         self,
@@ -388,29 +411,70 @@ class ServiceSpec:
                 )
 
     def _length(
-        self, shape: Any, length: int, value: Any, path: str, found: list[Violation], operation: str, where: str
+        self,
+        shape: Any,
+        length: int,
+        value: Any,
+        path: str,
+        found: list[Violation],
+        operation: str,
+        where: str,
     ) -> None:
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
         if low is not None and length < low:
             found.append(
-                Violation(self.name, operation, where, path, f"Member must have length greater than or equal to {low}", value)
+                Violation(
+                    self.name,
+                    operation,
+                    where,
+                    path,
+                    f"Member must have length greater than or equal to {low}",
+                    value,
+                )
             )
         if high is not None and length > high:
             found.append(
-                Violation(self.name, operation, where, path, f"Member must have length less than or equal to {high}", value)
+                Violation(
+                    self.name,
+                    operation,
+                    where,
+                    path,
+                    f"Member must have length less than or equal to {high}",
+                    value,
+                )
             )
 
     def _range(
-        self, shape: Any, value: float, path: str, found: list[Violation], operation: str, where: str
+        self,
+        shape: Any,
+        value: float,
+        path: str,
+        found: list[Violation],
+        operation: str,
+        where: str,
     ) -> None:
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
         if low is not None and value < low:
             found.append(
-                Violation(self.name, operation, where, path, f"Member must have value greater than or equal to {low}", value)
+                Violation(
+                    self.name,
+                    operation,
+                    where,
+                    path,
+                    f"Member must have value greater than or equal to {low}",
+                    value,
+                )
             )
         if high is not None and value > high:
             found.append(
-                Violation(self.name, operation, where, path, f"Member must have value less than or equal to {high}", value)
+                Violation(
+                    self.name,
+                    operation,
+                    where,
+                    path,
+                    f"Member must have value less than or equal to {high}",
+                    value,
+                )
             )
 
     @staticmethod
@@ -427,9 +491,10 @@ class ServiceSpec:
         elif form == "iso8601":
             if not (isinstance(value, str) and ISO_8601.fullmatch(value)):
                 bad("Member must be an ISO-8601 timestamp such as 2026-11-22T09:00:00Z")
-        elif form == "unixTimestamp":
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                bad("Member must be epoch seconds")
+        elif form == "unixTimestamp" and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            bad("Member must be epoch seconds")
 
     # --- rules the model's documentation states --------------------------------------------
 
@@ -446,19 +511,22 @@ class ServiceSpec:
                 jobs.append((f"modelCustomizationJobSummaries.{index}.member.", item))
         found = []
         for prefix, job in jobs:
-            if isinstance(job, Mapping) and job.get("status") in ("InProgress", "Stopping"):
-                if job.get("endTime") is not None:
-                    found.append(
-                        Violation(
-                            self.name,
-                            operation,
-                            "response",
-                            prefix + "endTime",
-                            f"Member must be null while the job is {job['status']} (endTime is "
-                            "the time the job reached a terminal state)",
-                            job["endTime"],
-                        )
+            if (
+                isinstance(job, Mapping)
+                and job.get("status") in ("InProgress", "Stopping")
+                and job.get("endTime") is not None
+            ):
+                found.append(
+                    Violation(
+                        self.name,
+                        operation,
+                        "response",
+                        prefix + "endTime",
+                        f"Member must be null while the job is {job['status']} (endTime is "
+                        "the time the job reached a terminal state)",
+                        job["endTime"],
                     )
+                )
         return found
 
 

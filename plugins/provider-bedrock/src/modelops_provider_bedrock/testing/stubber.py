@@ -62,14 +62,13 @@ class StrictStubber(Stubber):
     def _check_request(self, params: Any, model: Any, **_: Any) -> None:
         self._refuse(f"the request to {model.name}", self.spec.check_request(model.name, params))
 
-    def add_response(
-        self, method: str, service_response: Any, expected_params: Any = None
-    ) -> None:
+    def add_response(self, method: str, service_response: Any, expected_params: Any = None) -> None:
         """Script ``service_response`` for the next ``method`` call, with the model's success
         status (201 for CreateModelCustomizationJob)."""
         operation = self._operation(method)
         self._refuse(
-            f"the scripted {operation} response", self.spec.check_response(operation, service_response)
+            f"the scripted {operation} response",
+            self.spec.check_response(operation, service_response),
         )
         if expected_params is not None:
             self._refuse(
@@ -144,7 +143,11 @@ class StrictStubber(Stubber):
             shape = self.client.meta.service_model.shape_for_error_code(service_error_code)
             self._validate_response(shape, modeled_fields)
         parsed: dict[str, Any] = {
-            "Error": {"Message": service_message, "Code": service_error_code, **(service_error_meta or {})},
+            "Error": {
+                "Message": service_message,
+                "Code": service_error_code,
+                **(service_error_meta or {}),
+            },
             "ResponseMetadata": {
                 "RequestId": REQUEST_ID,
                 "HTTPStatusCode": status,
