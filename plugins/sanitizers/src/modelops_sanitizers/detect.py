@@ -364,21 +364,21 @@ class _HyperscanScanner:
     """
 
     def __init__(self, rules: Sequence[Rule], rank: dict[str, int]) -> None:
-        import hyperscan
         import numpy
+
+        from modelops_sanitizers.dbcache import load_or_compile
 
         if len(rules) > _RULE_SLOTS:
             raise SanitizerOptionError(f"at most {_RULE_SLOTS} pii rules fit one scan")
         self._numpy = numpy
         self._rules = tuple(rules)
         self._rank = rank
-        self._database: Any = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._database.compile(
-            expressions=[rule.loose_pattern.encode("ascii") for rule in self._rules],
-            ids=list(range(len(self._rules))),
-            elements=len(self._rules),
-            flags=0,
+        # Compiled once per machine: later processes load it from the user cache directory.
+        self.loaded = load_or_compile(
+            [rule.loose_pattern.encode("ascii") for rule in self._rules],
+            list(range(len(self._rules))),
         )
+        self._database: Any = self.loaded.database
         self._before = numpy.array(
             [
                 -1 if before is None else before
