@@ -40,6 +40,7 @@ __all__ = [
     "MetricInputError",
     "as_array",
     "as_column",
+    "as_labels",
     "as_numbers",
     "as_weights",
     "check_comparable",
@@ -48,6 +49,7 @@ __all__ = [
     "check_length",
     "check_lengths",
     "check_ndim",
+    "check_no_missing_labels",
     "check_not_empty",
     "check_probabilities",
     "check_same_length",
@@ -302,6 +304,65 @@ def as_weights(
 
 
 # --- labels ------------------------------------------------------------------------------------
+
+
+def as_labels(values: Any, argument: str) -> NDArray[Any]:
+    """``values`` as a 1-D array of labels; missing labels (NaN, None) are refused.
+
+    A missing label is not a class: counting it as one would change accuracy, recall, MCC and
+    the confusion matrix without a word (scikit-learn refuses it too).
+    """
+    array = as_array(values, argument)
+    check_ndim(
+        array,
+        argument,
+        hint="pass one label per example; for scores or probabilities use a score-based metric.",
+    )
+    check_no_missing_labels(array, argument, values)
+    return array
+
+
+def check_no_missing_labels(array: NDArray[Any], argument: str, original: Any = None) -> None:
+    """Refuse NaN or None among the 1-D labels ``array``, naming the first and how many.
+
+    One ``isnan`` pass for float labels, none for integer, boolean or string labels. ``original``
+    (the values ``array`` was made from) is looked at only when numpy turned a NaN among strings
+    into the text ``"nan"``: a list ``["a", nan]`` becomes the array ``["a", "nan"]``.
+    """
+    import numpy as np
+
+    kind = array.dtype.kind
+    if kind in "fc":
+        missing = np.isnan(array)
+    elif kind == "O":
+        missing = np.frompyfunc(_is_missing, 1, 1)(array).astype(bool)
+    elif kind == "U" and original is not None and not hasattr(original, "dtype"):
+        if not (array == "nan").any():
+            return
+        missing = np.fromiter(
+            (_is_missing(value) for value in original), dtype=bool, count=array.shape[0]
+        )
+    else:
+        return
+    if missing.any():
+        positions = np.flatnonzero(missing)
+        where, count = int(positions[0]), int(positions.shape[0])
+        value = original[where] if kind == "U" else _python(array.flat[where])
+        raise MetricInputError(
+            f"{argument}[{where}] is {value!r}: {argument} contains {count} missing label"
+            f"{'' if count == 1 else 's'} (NaN or None) among {array.size} values; a missing "
+            "label is not a class. Drop those examples, or fill them with a label, first.",
+            argument=argument,
+        )
+
+
+def _is_missing(value: Any) -> bool:
+    """None, a NaN of any number type, or pandas' NA / NaT."""
+    from numbers import Number
+
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, Number) and value != value
 
 
 def check_comparable(predictions: NDArray[Any], references: NDArray[Any]) -> None:

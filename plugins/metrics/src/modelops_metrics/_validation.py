@@ -20,6 +20,7 @@ from modelops_core.evaluation.inputs import (
     as_weights,
     check_finite,
     check_ndim,
+    check_no_missing_labels,
     check_probabilities,
     check_same_length,
     check_weighted_total,
@@ -47,11 +48,14 @@ class MetricOptionError(MetricInputError):
 
 
 def as_label_arrays(predictions: Any, references: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Predictions and references as 1-D label arrays of the same, non-zero length."""
+    """Predictions and references as 1-D label arrays of the same, non-zero length, with no
+    missing label (NaN or None)."""
     predicted = as_array(predictions, "predictions")
     actual = as_array(references, "references")
     check_same_length(predicted, actual)
     hint = "pass one label per example; for scores or probabilities use a score-based metric."
     check_ndim(predicted, "predictions", hint=hint)
     check_ndim(actual, "references", hint=hint)
+    check_no_missing_labels(predicted, "predictions", predictions)
+    check_no_missing_labels(actual, "references", references)
     return predicted, actual

@@ -35,6 +35,7 @@ from modelops_core.evaluation.inputs import (
     check_length,
     check_lengths,
     check_ndim,
+    check_no_missing_labels,
     check_not_empty,
 )
 from modelops_core.evaluation.metrics import Metric
@@ -287,6 +288,7 @@ def _python(value: Any) -> Hashable:
 def _labels_array(values: Any, argument: str) -> np.ndarray:
     array = np.asarray(values)
     check_ndim(array, argument, hint="pass one label per item (a 1-D sequence).")
+    check_no_missing_labels(array, argument, values)
     return array
 
 

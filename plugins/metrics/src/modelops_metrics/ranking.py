@@ -27,6 +27,7 @@ from modelops_core.evaluation.inputs import (
     as_numbers,
     as_weights,
     check_ndim,
+    check_no_missing_labels,
     check_same_length,
 )
 from modelops_core.evaluation.metrics import Metric
@@ -51,6 +52,7 @@ def _validated(
     actual = as_array(references, "references")
     length = check_same_length(scores, actual)
     check_ndim(actual, "references", hint="pass one label per example (1-D).")
+    check_no_missing_labels(actual, "references", references)
     check_ndim(
         scores, "predictions", allowed=(1, 2), hint="pass 1-D scores or an (n, classes) matrix."
     )
