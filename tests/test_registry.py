@@ -260,7 +260,7 @@ def test_nothing_is_unpickled_unless_pickle_was_chosen(tmp_path: Path) -> None:
     home = tmp_path / ".modelops"
     with (
         ModelRegistry(new_runtime(home)) as plain,
-        pytest.raises(SerializerError, match="No serializer accepts"),
+        pytest.raises(SerializerError, match="No model flavor accepts a builtins.set"),
     ):
         plain.register("obj", "1", {1, 2})
     with ModelRegistry(new_runtime(home), serializers=[PickleSerializer()]) as trusting:

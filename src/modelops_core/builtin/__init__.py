@@ -2,7 +2,8 @@
 
 It declares the two text metrics of the reference module, ``exact_match`` and
 ``length_ratio``, the drift methods of the monitoring package (``ks``, ``wasserstein`` ...) and
-the pipeline steps (``dataset``, ``sanitize``, ``finetune``,
+the model flavors ``json``, ``bytes`` and ``numpy``, the pipeline steps (``dataset``,
+``sanitize``, ``finetune``,
 ``evaluate``, ``gate``, ``register``, ``promote``). It can be disabled with
 ``[plugins] disable = ["modelops-core"]``.
 
@@ -14,6 +15,7 @@ re-exports their hook implementations, so pluggy registers them as one plugin.
 from __future__ import annotations
 
 from modelops_core.builtin.drift_tests import modelops_register_drift_tests
+from modelops_core.builtin.flavors import modelops_register_model_flavors
 from modelops_core.builtin.metrics import modelops_register_metrics
 from modelops_core.builtin.steps import modelops_register_steps
 
@@ -22,11 +24,13 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "modelops_core.builtin.metrics",
     "modelops_core.builtin.steps",
     "modelops_core.builtin.drift_tests",
+    "modelops_core.builtin.flavors",
 )
 
 __all__ = [
     "DEFAULT_PLUGINS",
     "modelops_register_drift_tests",
     "modelops_register_metrics",
+    "modelops_register_model_flavors",
     "modelops_register_steps",
 ]

@@ -164,6 +164,25 @@ def modelops_register_steps(registry: ComponentRegistrar) -> None:
     """
 
 
+@hookspec
+def modelops_register_model_flavors(registry: ComponentRegistrar) -> None:
+    """Declare model flavors (sklearn, onnx, the local provider's models …).
+
+    Called once per plugin when the runtime loads it; results are ignored. A flavor offers
+    ``name``, ``accepts(model)``, and either ``dumps(model) -> bytes`` / ``loads(data)`` or
+    ``save(model, path) -> details`` / ``load(path, details)``; optionally ``libraries()`` and
+    ``describe(model)`` (the contract: :class:`modelops_core.testing.ModelFlavorContract`).
+
+    :param registry: call ``registry.add(name, factory)`` for each flavor.
+
+    Use it in plugin modules only. ``ModelRegistry.register(name, model=obj)`` stores ``obj``
+    with the first flavor that accepts it (or ``flavor="name"``) and records the flavor, the
+    input/output schema and the library versions; ``ModelRegistry.load`` and serving load the
+    model through the same flavor. The core's own plugin declares ``json``, ``bytes`` and
+    ``numpy``.
+    """
+
+
 # --- lifecycle and event hooks -----------------------------------------------------------------
 
 

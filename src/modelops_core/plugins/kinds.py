@@ -18,6 +18,7 @@ class Kind(enum.StrEnum):
     DRIFT_TEST = "drift_test"
     ENGINE = "engine"
     STEP = "step"
+    MODEL_FLAVOR = "model_flavor"
 
     @property
     def hook_name(self) -> str:

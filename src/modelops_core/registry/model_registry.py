@@ -14,10 +14,11 @@ never leaves a version pointing to a missing or partial artifact.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -25,6 +26,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from modelops_core.errors import ModelOpsError
+from modelops_core.flavors.builtin import BytesModelFlavor, JsonFlavor, NumpyFlavor, PickleFlavor
+from modelops_core.flavors.contract import FlavorError
+from modelops_core.flavors.resolve import METADATA_KEY, Flavors, describe, wrap
 from modelops_core.registry.versions import Version, next_version, parse_version
 from modelops_core.store.contract import (
     AliasEvent,
@@ -68,16 +72,17 @@ class EvaluationRequiredError(RegistryPolicyError):
     """``require_evaluation = true`` and the version carries no evaluation results."""
 
 
-class SerializerError(StorageError):
-    """No serializer accepts the in-memory model, or the one it was stored with is unknown."""
+#: the error of a model no flavor stores or loads (the flavors' error, under its old name)
+SerializerError = FlavorError
 
 
-# --- serializers -------------------------------------------------------------------------------
+# --- serializers (the built-in model flavors, under their old names) ---------------------------
 
 
 @runtime_checkable
 class Serializer(Protocol):
-    """Turns an in-memory model into bytes and back. ``name`` is stored with the version."""
+    """Turns an in-memory model into bytes and back: a model flavor that stores one byte string
+    (see :mod:`modelops_core.flavors.contract`). ``name`` is stored with the version."""
 
     name: str
 
@@ -88,90 +93,10 @@ class Serializer(Protocol):
     def loads(self, data: bytes) -> Any: ...
 
 
-class JsonSerializer:
-    """Dicts and lists of JSON values (strings, numbers, booleans, None)."""
-
-    name = "json"
-
-    def accepts(self, model: Any) -> bool:
-        return isinstance(model, dict | list)
-
-    def dumps(self, model: Any) -> bytes:
-        try:
-            return json.dumps(model, sort_keys=True, separators=(",", ":")).encode()
-        except (TypeError, ValueError) as exc:
-            raise SerializerError(
-                f"The model is a {type(model).__name__} but not JSON-serializable ({exc}). "
-                "Convert its values to JSON types, or register a serializer for them."
-            ) from exc
-
-    def loads(self, data: bytes) -> Any:
-        return json.loads(data)
-
-
-class BytesSerializer:
-    """Raw bytes, stored as they are."""
-
-    name = "bytes"
-
-    def accepts(self, model: Any) -> bool:
-        return isinstance(model, bytes | bytearray | memoryview)
-
-    def dumps(self, model: Any) -> bytes:
-        return bytes(model)
-
-    def loads(self, data: bytes) -> Any:
-        return data
-
-
-class NumpySerializer:
-    """numpy arrays in the ``.npy`` format, never pickled (object arrays are refused)."""
-
-    name = "numpy"
-
-    def accepts(self, model: Any) -> bool:
-        kind = type(model)
-        return kind.__module__ == "numpy" and kind.__name__ == "ndarray"
-
-    def dumps(self, model: Any) -> bytes:
-        import numpy
-
-        buffer = io.BytesIO()
-        try:
-            numpy.save(buffer, model, allow_pickle=False)
-        except ValueError as exc:
-            raise SerializerError(
-                f"Cannot store a numpy array of dtype {model.dtype} without pickling ({exc}). "
-                "Convert it to a numeric or string dtype."
-            ) from exc
-        return buffer.getvalue()
-
-    def loads(self, data: bytes) -> Any:
-        import numpy
-
-        return numpy.load(io.BytesIO(data), allow_pickle=False)
-
-
-class PickleSerializer:
-    """Any picklable object. Never used unless added explicitly: unpickling runs code.
-
-    ``registry.add_serializer(PickleSerializer())`` then ``register(..., serializer="pickle")``.
-    """
-
-    name = "pickle"
-
-    def accepts(self, model: Any) -> bool:
-        return True
-
-    def dumps(self, model: Any) -> bytes:
-        import pickle
-
-        return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def loads(self, data: bytes) -> Any:
-        import pickle
-
-        return pickle.loads(data)
+JsonSerializer = JsonFlavor
+BytesSerializer = BytesModelFlavor
+NumpySerializer = NumpyFlavor
+PickleSerializer = PickleFlavor
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -266,7 +191,9 @@ class ModelRegistry(StoreFacade):
     :param backend: a registry backend object to use instead of ``[registry] backend``.
     :param artifacts: an artifact store object to use instead of ``[artifacts] store``.
     :param serializers: serializers for in-memory models, tried in order after the built-in
-        ``json``, ``bytes`` and ``numpy``.
+        ``json``, ``bytes`` and ``numpy`` (model flavors that store one byte string).
+    :param flavors: model flavors to use before the ones the plugins declare (e.g.
+        ``SklearnFlavor(allow_pickle=True)``, ``PickleFlavor()``); see docs/models.md.
     """
 
     def __init__(
@@ -277,6 +204,7 @@ class ModelRegistry(StoreFacade):
         backend: RegistryBackend | None = None,
         artifacts: ArtifactStore | None = None,
         serializers: Iterable[Serializer] = (),
+        flavors: Iterable[Any] = (),
     ) -> None:
         if runtime is None:
             from modelops_core.runtime import Runtime
@@ -284,13 +212,10 @@ class ModelRegistry(StoreFacade):
             runtime = Runtime()
         super().__init__(runtime, "registry", RegistryBackend, backend=backend, artifacts=artifacts)
         self.actor = actor or _default_actor(runtime.environ)
-        self._serializers: dict[str, Serializer] = {}
         self._valid_names: set[str] = set()
         self._checked_backend: RegistryBackend | None = None
         self._release_index: ReleaseIndex | None = None  # the backend, if it offers one
-        builtin: list[Serializer] = [JsonSerializer(), BytesSerializer(), NumpySerializer()]
-        for serializer in (*builtin, *serializers):
-            self.add_serializer(serializer)
+        self._flavors = Flavors((*serializers, *flavors), runtime)
 
     # --- components ----------------------------------------------------------------------------
 
@@ -307,7 +232,16 @@ class ModelRegistry(StoreFacade):
 
     def add_serializer(self, serializer: Serializer) -> None:
         """Make ``serializer`` available for registering and loading in-memory models."""
-        self._serializers[serializer.name] = serializer
+        self._flavors.add(serializer)
+
+    def add_flavor(self, flavor: Any) -> None:
+        """Use the model flavor ``flavor`` (before the plugins' flavors of the same name)."""
+        self._flavors.add(flavor)
+
+    @property
+    def flavors(self) -> Flavors:
+        """The model flavors this registry stores and loads with."""
+        return self._flavors
 
     # --- registering ---------------------------------------------------------------------------
 
@@ -333,6 +267,8 @@ class ModelRegistry(StoreFacade):
         lineage: Mapping[str, Any] | None = None,
         evaluation: Any = None,
         serializer: str | None = None,
+        flavor: Any = None,
+        sample: Any = None,
     ) -> ModelVersion:
         """Register a version of ``name`` from a path or an in-memory model.
 
@@ -348,7 +284,13 @@ class ModelRegistry(StoreFacade):
         :param evaluation: evaluation results (an ``EvaluationResult`` or a mapping), stored
             as ``metadata["evaluation"]``; required when ``require_evaluation = true``.
         :param serializer: the serializer name for an in-memory model (default: the first that
-            accepts it).
+            accepts it); the same as ``flavor``.
+        :param flavor: the model flavor (a name or a flavor object) for an in-memory model
+            (default: the first that accepts it: ``json``, ``bytes``, ``numpy``, then the
+            plugins' flavors such as ``sklearn`` and ``onnx``).
+        :param sample: input data (a DataFrame, an array …) the input and output schemas are
+            taken from (``predict`` runs on its first rows); recorded with the flavor and
+            library versions in ``metadata["model_flavor"]``.
         :raises DuplicateVersionError: the version (or an equal one) exists.
         :raises VetoError: a ``modelops_before_register`` hook refused it.
         """
@@ -373,7 +315,34 @@ class ModelRegistry(StoreFacade):
             )
         explicit = parse_version(version) if version is not None else None
         # Serialize (cheap checks) before anything is stored or any hook is asked.
-        payload, serializer_name, source = self._prepare(model, model_path, serializer)
+        if flavor is not None and serializer is not None:
+            raise TypeError("Pass either flavor or serializer (its old name), not both.")
+        workdir: list[str] = []  # the folder a path flavor wrote into, removed at the end
+        try:
+            payload, serializer_name, source, record = self._prepare(
+                model, model_path, flavor if flavor is not None else serializer, sample, workdir
+            )
+            if record is not None:
+                stored_metadata[METADATA_KEY] = record
+            return self._register(
+                name, explicit, payload, serializer_name, source, stored_metadata, stored_tags,
+                stored_lineage,
+            )  # fmt: skip
+        finally:
+            for folder in workdir:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _register(
+        self,
+        name: str,
+        explicit: Version | None,
+        payload: bytes | None,
+        serializer_name: str,
+        source: str | os.PathLike[str] | None,
+        stored_metadata: dict[str, Any],
+        stored_tags: dict[str, Any],
+        stored_lineage: dict[str, Any],
+    ) -> ModelVersion:
         wanted = explicit if explicit is not None else self._predict_version(name)
         artifact: ArtifactRef | None = None
         backend = self.backend
@@ -420,10 +389,16 @@ class ModelRegistry(StoreFacade):
             self._valid_names.add(name)
 
     def _prepare(
-        self, model: Any, model_path: str | os.PathLike[str] | None, serializer: str | None
-    ) -> tuple[bytes | None, str, str | os.PathLike[str] | None]:
+        self,
+        model: Any,
+        model_path: str | os.PathLike[str] | None,
+        flavor: Any,
+        sample: Any,
+        workdir: list[str],
+    ) -> tuple[bytes | None, str, str | os.PathLike[str] | None, dict[str, Any] | None]:
+        """(bytes or a path to store, flavor name, the flavor record for the metadata)."""
         path = model_path if model_path is not None else model
-        if isinstance(path, (str, os.PathLike)):
+        if isinstance(path, (str, os.PathLike)) and flavor is None:
             source = os.fspath(path)
             # Path() also finds "model.bin/" (a file written with a trailing slash)
             if not (os.path.exists(source) or Path(source).exists()):
@@ -433,33 +408,32 @@ class ModelRegistry(StoreFacade):
                     f"Cannot register {str(path)!r}: no such file or folder. Check the path; to "
                     "store a string itself, put it in a dict or pass it as bytes."
                 )
-            return None, "", path
-        chosen = self._serializer_for(model, serializer)
-        return chosen.dumps(model), chosen.name, None
-
-    def _serializer_for(self, model: Any, name: str | None) -> Serializer:
-        if name is not None:
-            found = self._serializers.get(name)
-            if found is None:
-                hint = (
-                    " Add it with registry.add_serializer(PickleSerializer()) if you trust "
-                    "every artifact it will load."
-                    if name == "pickle"
-                    else ""
-                )
-                raise SerializerError(
-                    f"No serializer named {name!r}. Available: "
-                    f"{', '.join(self._serializers)}.{hint}"
-                )
-            return found
-        for candidate in self._serializers.values():
-            if candidate.name != "pickle" and candidate.accepts(model):
-                return candidate
-        raise SerializerError(
-            f"No serializer accepts a {type(model).__module__}.{type(model).__qualname__}. "
-            "Save it to a file and register the path, or add a serializer with "
-            "registry.add_serializer(...) and pass serializer=<its name>."
-        )
+            return None, "", path, None
+        if isinstance(flavor, str):
+            chosen = self._flavors.named(flavor, purpose="to store the model with")
+        elif flavor is not None:
+            chosen = flavor
+        else:
+            chosen = self._flavors.for_model(model)
+        if not chosen.accepts(model):
+            kind = f"{type(model).__module__}.{type(model).__qualname__}"
+            raise FlavorError(
+                f"The model flavor {chosen.name!r} does not store a {kind}. Leave flavor= out "
+                f"to choose one by the model (available: {', '.join(self._flavors.names())})."
+            )
+        recorded = chosen.name not in ("json", "bytes", "numpy", "pickle") or sample is not None
+        if callable(getattr(chosen, "dumps", None)):
+            payload: bytes | None = chosen.dumps(model)
+            written: str | None = None
+            details: dict[str, Any] = {}
+        else:
+            workdir.append(tempfile.mkdtemp(prefix="modelops-flavor-"))
+            written = os.path.join(workdir[0], "model")
+            os.mkdir(written)
+            details = dict(chosen.save(model, Path(written)) or {})
+            payload = None
+        record = describe(chosen, model, sample, details) if recorded else None
+        return payload, chosen.name, written, record
 
     def _store(self, payload: bytes | None, source: str | os.PathLike[str] | None) -> ArtifactRef:
         if source is not None:
@@ -533,19 +507,20 @@ class ModelRegistry(StoreFacade):
         artifact = self._artifact_of(record)
         if not record.serializer:
             return self.artifacts.local_path(artifact)
-        serializer = self._serializers.get(record.serializer)
-        if serializer is None:
-            hint = (
-                " Unpickling runs code: add registry.add_serializer(PickleSerializer()) only "
-                "if you trust this artifact."
-                if record.serializer == "pickle"
-                else " Add it with registry.add_serializer(...)."
+        flavor = self._flavors.named(
+            record.serializer,
+            purpose=f"in this registry: {name} {record.version} was stored with it",
+        )
+        stored = record.metadata.get(METADATA_KEY)
+        stored = stored if isinstance(stored, Mapping) else {}
+        if callable(getattr(flavor, "loads", None)):
+            loaded = flavor.loads(self.artifacts.get_bytes(artifact))
+        else:
+            details = stored.get("details")
+            loaded = flavor.load(
+                self.artifacts.local_path(artifact), dict(details) if details else {}
             )
-            raise SerializerError(
-                f"{name} {record.version} was stored with the serializer "
-                f"{record.serializer!r}, which this registry does not have.{hint}"
-            )
-        return serializer.loads(self.artifacts.get_bytes(artifact))
+        return wrap(loaded, flavor, stored, f"{record.name}:{record.version}")
 
     def _artifact_of(self, record: ModelVersion) -> ArtifactRef:
         """The version's artifact, its digest, kind and name checked before any store sees
