@@ -11,6 +11,7 @@ also attributes (``result.accuracy``). It serializes to a stable, versioned JSON
      "values": {metric: value}, "higher_is_better": {metric: bool | null},
      "intervals": {metric: {"low", "high", "level", "method", "resamples"}},
      "per_group": {metric: {group: value}}, "group_sizes": {group: int},
+     "group_intervals": {metric: {group: {"low", "high", "level", "method", "resamples"}}},
      "timings": {metric or "total": seconds},
      "metric_choices": {metric: {"component": name, "options": {...}}},
      "curves": {"roc": {...}, "pr": {...}, "calibration": {...}, "confusion": {...}},
@@ -71,6 +72,8 @@ class EvaluationResult(Mapping[str, Any]):
     :param metrics: metric name -> value (a number, or a structure such as a curve).
     :param intervals: metric name -> :class:`Interval`, for scalar metrics when bootstrapped.
     :param per_group: metric name -> group -> value, when groups were given.
+    :param group_intervals: metric name -> group -> :class:`Interval`, when groups were given
+        and bootstrap was requested (each group resampled on its own).
     :param per_example: aligned per-example columns (``prediction``, ``reference``,
         ``score``, ``group``), kept so that two results can be compared pairwise.
     """
@@ -84,6 +87,9 @@ class EvaluationResult(Mapping[str, Any]):
     intervals: Mapping[str, Interval] = attrs.field(factory=dict, converter=_metrics)
     per_group: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, converter=_metrics)
     group_sizes: Mapping[str, int] = attrs.field(factory=dict, converter=_metrics)
+    group_intervals: Mapping[str, Mapping[str, Interval]] = attrs.field(
+        factory=dict, converter=_metrics, repr=False
+    )
     higher_is_better: Mapping[str, bool | None] = attrs.field(factory=dict, converter=_metrics)
     timings: Mapping[str, float] = attrs.field(factory=dict, converter=_metrics)
     curves: Mapping[str, Any] = attrs.field(factory=dict, converter=_metrics, repr=False)
@@ -148,6 +154,10 @@ class EvaluationResult(Mapping[str, Any]):
             "intervals": {name: _jsonable(i.as_dict()) for name, i in self.intervals.items()},
             "per_group": _jsonable({k: dict(v) for k, v in self.per_group.items()}),
             "group_sizes": dict(self.group_sizes),
+            "group_intervals": {
+                name: {group: _jsonable(i.as_dict()) for group, i in groups.items()}
+                for name, groups in self.group_intervals.items()
+            },
             "timings": _jsonable(dict(self.timings)),
             "curves": _jsonable(dict(self.curves)),
             "metric_choices": _jsonable({k: dict(v) for k, v in self.metric_choices.items()}),
@@ -213,6 +223,10 @@ class EvaluationResult(Mapping[str, Any]):
                 name: _from_json(values) for name, values in document.get("per_group", {}).items()
             },
             group_sizes=document.get("group_sizes", {}),
+            group_intervals={
+                name: {group: Interval(**_from_json(value)) for group, value in groups.items()}
+                for name, groups in document.get("group_intervals", {}).items()
+            },
             higher_is_better=document.get("higher_is_better", {}),
             timings=document.get("timings", {}),
             curves=document.get("curves", {}),

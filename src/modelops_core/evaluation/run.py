@@ -143,10 +143,12 @@ def evaluate_predictions(
         timings[spec.name] = time.perf_counter() - tick
     scalar = [spec for spec in specs if is_scalar(values[spec.name])]
     per_group, group_sizes = _per_group(scalar, data, values)
-    intervals = {}
+    intervals: dict[str, Interval] = {}
+    group_intervals: dict[str, dict[str, Interval]] = {}
     if bootstrap:
         tick = time.perf_counter()
         intervals = _intervals(scalar, data, values, bootstrap, seed, level, method)
+        group_intervals = _group_intervals(scalar, data, per_group, bootstrap, seed, level, method)
         timings["bootstrap"] = time.perf_counter() - tick
     curves = _curves(data, pos_label)
     timings["total"] = time.perf_counter() - started
@@ -160,6 +162,7 @@ def evaluate_predictions(
         intervals=intervals,
         per_group=per_group,
         group_sizes=group_sizes,
+        group_intervals=group_intervals,
         higher_is_better={spec.name: spec.higher_is_better for spec in specs},
         timings=timings,
         curves=curves,
@@ -255,8 +258,40 @@ def _intervals(
     return intervals
 
 
+def _group_intervals(
+    scalar: Sequence[MetricSpec],
+    columns: Columns,
+    per_group: Mapping[str, Mapping[str, Any]],
+    resamples: int,
+    seed: int | None,
+    level: float,
+    method: str,
+) -> dict[str, dict[str, Interval]]:
+    """Intervals of each metric within each group (the group's rows resampled on their own);
+    a group where a metric cannot be computed (e.g. AUC of one class) gets none."""
+    if columns.groups is None or not per_group:
+        return {}
+    names, codes = np.unique(columns.groups.astype(str), return_inverse=True)
+    found: dict[str, dict[str, Interval]] = {}
+    for index, name in enumerate(names.tolist()):
+        subset = columns.take(np.flatnonzero(codes == index))
+        for spec in scalar:
+            value = per_group.get(spec.name, {}).get(name)
+            if not is_scalar(value) or value != value:
+                continue  # not computed per group, or NaN in this group
+            try:
+                interval = _intervals([spec], subset, {spec.name: value}, resamples, seed,
+                                      level, method)[spec.name]  # fmt: skip
+            except ValueError:  # e.g. a resample of one class
+                continue
+            found.setdefault(spec.name, {})[name] = interval
+    return found
+
+
 def _curves(columns: Columns, pos_label: Any) -> dict[str, Any]:
-    """ROC, PR and reliability points (binary scores) and the confusion matrix (labels)."""
+    """ROC, PR and reliability points (binary scores), one-vs-rest curves (multiclass scores)
+    and the confusion matrix (labels)."""
+    from modelops_core.evaluation.report.curves import one_vs_rest, summary
     from modelops_core.evaluation.stats.thresholds import downsample, sweep
 
     curves: dict[str, Any] = {}
@@ -277,8 +312,16 @@ def _curves(columns: Columns, pos_label: Any) -> dict[str, Any]:
         table["thresholds"] = [float(t) for t in points.thresholds]
         curves["roc"] = {key: [table[key][i] for i in keep] for key in ("fpr", "tpr")}
         curves["pr"] = {key: [table[key][i] for i in keep] for key in ("recall", "precision")}
+        areas = summary(points)  # the report's legends and PR baseline, from every point
+        curves["roc"]["auc"] = areas["auc"]
+        curves["pr"].update(average_precision=areas["average_precision"],
+                            prevalence=areas["prevalence"])  # fmt: skip
         if scores.min() >= 0 and scores.max() <= 1:
             curves["calibration"] = _reliability(scores, actual == positive)
+    elif scores is not None and scores.ndim == 2 and actual.ndim == 1:
+        ovr = one_vs_rest(scores, actual, predicted)
+        if ovr is not None:
+            curves["one_vs_rest"] = ovr
     return curves
 
 
