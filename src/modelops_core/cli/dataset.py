@@ -65,33 +65,65 @@ def progress_bar(path: Path, label: str) -> Iterator[Any]:
     help="Check the rules of this export format too (declared by an installed provider plugin).",
 )
 @click.option("--model", default=None, help="The model, for its token limit.")
+@click.option(
+    "--tokenizer",
+    default="auto",
+    show_default=True,
+    metavar="auto|estimate|tiktoken|tiktoken:ENCODING|MODULE:CALLABLE",
+    help="What counts tokens against the provider's limit: auto (the tokenizer the provider "
+    "declares for the model, e.g. tiktoken o200k_base for gpt-4o, when installed; else the "
+    "estimate), estimate (offline, approximate), tiktoken (the declared encoding), "
+    "tiktoken:ENCODING, or MODULE:CALLABLE (a function text -> int). The output says which "
+    "counted.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--limit", default=200, show_default=True, help="Problems shown in the table.")
 def validate_command(
-    file: Path, provider: str | None, model: str | None, as_json: bool, limit: int
+    file: Path,
+    provider: str | None,
+    model: str | None,
+    tokenizer: str,
+    as_json: bool,
+    limit: int,
 ) -> None:
-    """Report every problem of FILE with its line; exit code 2 when there is one."""
+    """Report every problem of FILE with its line; exit code 2 when there is one. Warnings
+    (e.g. a message key no provider takes, without --provider) are shown but do not fail."""
     from modelops_core.cli.render import print_json, print_table
     from modelops_core.datasets.stream import validate_file
     from modelops_core.finetune.provider_contract import ProviderCatalogue
 
     rules = ProviderCatalogue.of(state().runtime()).target(provider) if provider else None
-    with progress_bar(file, "validating") as progress:
-        report = validate_file(file, rules, model, progress=progress)
+    if _is_table_file(file):  # .csv / .parquet: read as a table, checked the same way
+        import attrs
+
+        from modelops_core.datasets.dataset import Dataset
+        from modelops_core.datasets.tokens import resolve_counter
+
+        dataset = Dataset.from_file(file)
+        checked = dataset.validate(rules, model, resolve_counter(tokenizer).count)
+        report = attrs.evolve(checked, fingerprint=dataset.fingerprint())
+    else:
+        with progress_bar(file, "validating") as progress:
+            report = validate_file(file, rules, model, tokenizer=tokenizer, progress=progress)
     if as_json:
         print_json({**report.to_dict(), "fingerprint": report.fingerprint})
     else:
-        if report.problems:
+        for title, found in (("Problems", report.problems), ("Warnings", report.warnings)):
+            if not found:
+                continue
             rows = [
                 (problem.line or "-", problem.field or "-", problem.reason)
-                for problem in report.problems[:limit]
+                for problem in found[:limit]
             ]
-            print_table(f"Problems in {file}", ["line", "field", "problem"], rows)
-            if len(report.problems) > limit:
-                click.echo(f"… and {len(report.problems) - limit} more (--limit to see them)")
+            print_table(f"{title} in {file}", ["line", "field", title.lower()[:-1]], rows)
+            if len(found) > limit:
+                click.echo(f"… and {len(found) - limit} more (--limit to see them)")
         target = f" for {provider}" + (f" ({model})" if model else "") if provider else ""
         verdict = "valid" if report.ok else f"{len(report.problems)} problem(s)"
-        click.echo(f"{file}: {report.examples} examples, {verdict}{target}.")
+        warned = f", {len(report.warnings)} warning(s)" if report.warnings else ""
+        click.echo(f"{file}: {report.examples} examples, {verdict}{warned}{target}.")
+        if report.tokenizer:
+            click.echo(f"tokens counted with {report.tokenizer}")
         if report.fingerprint:
             click.echo(f"fingerprint: {report.fingerprint}")
     if not report.ok:
@@ -123,6 +155,16 @@ def convert_command(source: Path, output: Path, to: str, skip_invalid: bool) -> 
     target: str | ExportTarget = (
         to if to in FORMATS else ProviderCatalogue.of(state().runtime()).target(to)
     )
+    if _is_table_file(source):
+        from modelops_core.datasets.dataset import Dataset
+
+        dataset = Dataset.from_file(source)
+        if isinstance(target, str):
+            dataset.convert(target).save(output)
+        else:
+            dataset.export(output, target)
+        click.echo(f"wrote {len(dataset)} examples to {output} ({to}).")
+        return
     with progress_bar(source, "converting") as progress:
         result = convert_file(source, output, target, skip_invalid=skip_invalid, progress=progress)
     click.echo(f"wrote {result.examples} examples to {result.output} ({to}).")
@@ -162,9 +204,9 @@ def sanitize_command(
     if raw_rejected and not skip_invalid:
         raise click.UsageError("--raw-rejected only applies with --skip-invalid.")
     sanitizer = DatasetSanitizer(state().runtime())
-    with progress_bar(source, "sanitizing") as progress:
+    with _as_jsonl(source) as readable, progress_bar(readable, "sanitizing") as progress:
         report = sanitizer.sanitize_file(
-            source,
+            readable,
             output,
             report=report_path,
             skip_invalid=skip_invalid,
@@ -208,16 +250,53 @@ def sanitize_command(
 @dataset_group.command("stats")
 @click.argument("file", type=EXISTING_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-def stats_command(file: Path, as_json: bool) -> None:
-    """Examples, characters, tokens (estimated) and turns per example, role counts."""
+@click.option(
+    "--tokenizer",
+    default="estimate",
+    show_default=True,
+    metavar="estimate|tiktoken|tiktoken:ENCODING|MODULE:CALLABLE",
+    help="What counts the tokens (tiktoken: o200k_base).",
+)
+def stats_command(file: Path, as_json: bool, tokenizer: str) -> None:
+    """Examples, characters, tokens and turns per example, role counts."""
     from modelops_core.cli.render import print_json, print_table
     from modelops_core.datasets.dataset import Dataset
+    from modelops_core.datasets.tokens import resolve_counter
 
-    with progress_bar(file, "reading") as progress:
-        dataset = Dataset.from_jsonl(file, progress=progress)
-    stats = dataset.stats()
+    counting = resolve_counter(tokenizer)
+    if _is_table_file(file):
+        dataset = Dataset.from_file(file)
+    else:
+        with progress_bar(file, "reading") as progress:
+            dataset = Dataset.from_jsonl(file, progress=progress)
+    stats = dataset.stats(counting.count)
     if as_json:
-        print_json({**stats.to_dict(), "fingerprint": dataset.fingerprint()})
+        print_json(
+            {**stats.to_dict(), "fingerprint": dataset.fingerprint(), "tokenizer": counting.name}
+        )
         return
     print_table(f"Statistics of {file}", ["", "value"], stats.rows())
+    click.echo(f"tokens counted with {counting.name}")
     click.echo(f"fingerprint: {dataset.fingerprint()}")
+
+
+def _is_table_file(path: Path) -> bool:
+    """A .csv or .parquet file (read as a table), not JSONL."""
+    from modelops_core.datasets.tables import TABLE_SUFFIXES
+
+    return path.suffix.lower() in TABLE_SUFFIXES
+
+
+@contextlib.contextmanager
+def _as_jsonl(path: Path) -> Iterator[Path]:
+    """``path`` itself, or for a .csv/.parquet file its records as a temporary JSONL file."""
+    if not _is_table_file(path):
+        yield path
+        return
+    import tempfile
+
+    from modelops_core.datasets.dataset import Dataset
+
+    dataset = Dataset.from_file(path)
+    with tempfile.TemporaryDirectory(prefix="modelops-table-") as folder:
+        yield dataset.save(Path(folder) / f"{path.stem}.jsonl")

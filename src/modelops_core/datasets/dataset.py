@@ -21,7 +21,7 @@ from modelops_core.datasets.errors import (
     DatasetReadError,
     UnknownProviderError,
 )
-from modelops_core.datasets.formats import FORMATS, Record, convert_record, pair
+from modelops_core.datasets.formats import FORMATS, Note, Record, convert_record, pair
 
 if TYPE_CHECKING:
     from modelops_core.datasets.jsonl.reader import LineProblem, ProgressCallback
@@ -56,6 +56,7 @@ class Dataset:
         lines: Sequence[int] | None = None,
         rejected: Sequence[LineProblem] = (),
         source: str = "",
+        notes: Sequence[tuple[int, Note]] = (),
     ) -> None:
         if format not in FORMATS:
             raise DatasetFormatError(
@@ -68,6 +69,9 @@ class Dataset:
         )
         self.rejected: tuple[LineProblem, ...] = tuple(rejected)
         self.source = source
+        #: ``(line, note)``: what reading dropped (message keys no message takes), reported by
+        #: :meth:`validate`.
+        self.notes: tuple[tuple[int, Note], ...] = tuple(notes)
 
     # --- readers ---------------------------------------------------------------------------
 
@@ -79,6 +83,7 @@ class Dataset:
             lines=loaded.lines,
             rejected=loaded.rejected,
             source=source,
+            notes=loaded.notes,
         )
 
     @classmethod
@@ -132,6 +137,59 @@ class Dataset:
         from modelops_core.datasets.read import read_markdown
 
         return cls._from_loaded(read_markdown(path), str(path))
+
+    @classmethod
+    def from_pandas(cls, frame: Any, mapping: Mapping[str, str] | None = None) -> Dataset:
+        """A pandas DataFrame whose rows are records (``mapping``: field -> column)."""
+        from modelops_core.datasets.tables import read_table
+
+        return cls._from_loaded(read_table(frame, "DataFrame", mapping), "DataFrame")
+
+    @classmethod
+    def from_polars(cls, frame: Any, mapping: Mapping[str, str] | None = None) -> Dataset:
+        """A polars DataFrame whose rows are records (``mapping``: field -> column)."""
+        from modelops_core.datasets.tables import read_table
+
+        return cls._from_loaded(read_table(frame, "polars.DataFrame", mapping), "polars")
+
+    @classmethod
+    def from_arrow(cls, table: Any, mapping: Mapping[str, str] | None = None) -> Dataset:
+        """A pyarrow Table whose rows are records (``mapping``: field -> column)."""
+        from modelops_core.datasets.tables import read_table
+
+        return cls._from_loaded(read_table(table, "pyarrow.Table", mapping), "arrow")
+
+    @classmethod
+    def from_parquet(
+        cls, path: str | os.PathLike[str], mapping: Mapping[str, str] | None = None
+    ) -> Dataset:
+        """A Parquet file whose rows are records (``mapping``: field -> column)."""
+        from modelops_core.datasets.tables import read_parquet
+
+        return cls._from_loaded(read_parquet(path, mapping), str(path))
+
+    @classmethod
+    def from_hf(cls, dataset: Any, mapping: Mapping[str, str] | None = None) -> Dataset:
+        """A Hugging Face ``datasets.Dataset``, or the folder one was saved to
+        (``save_to_disk``)."""
+        from modelops_core.datasets.tables import read_hf
+
+        source = os.fspath(dataset) if isinstance(dataset, str | os.PathLike) else "hf"
+        return cls._from_loaded(read_hf(dataset, mapping), source)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Dataset:
+        """A file by its suffix: ``.jsonl``, ``.json``, ``.md``, ``.csv``, ``.parquet``."""
+        suffix = Path(path).suffix.lower()
+        if suffix == ".json":
+            return cls.from_json(path)
+        if suffix in (".md", ".markdown"):
+            return cls.from_markdown(path)
+        if suffix in (".csv", ".parquet", ".pq"):
+            from modelops_core.datasets.tables import read_file
+
+            return cls._from_loaded(read_file(path), str(path))
+        return cls.from_jsonl(path)
 
     # --- the container ---------------------------------------------------------------------
 
@@ -197,6 +255,24 @@ class Dataset:
         """Same as :meth:`save`."""
         return self.save(path)
 
+    def to_pandas(self) -> Any:
+        """The canonical records as a pandas DataFrame (one column per field)."""
+        from modelops_core.tabular.frames import to_pandas
+
+        return to_pandas(list(self.records))
+
+    def to_parquet(self, path: str | os.PathLike[str]) -> Path:
+        """Write the canonical records to a Parquet file, atomically; returns the path."""
+        from modelops_core.datasets.tables import write_parquet
+
+        return write_parquet(self.records, path)
+
+    def to_hf(self) -> Any:
+        """The canonical records as a Hugging Face ``datasets.Dataset``."""
+        from modelops_core.datasets.tables import _need
+
+        return _need("datasets", "hf").Dataset.from_list([dict(r) for r in self.records])
+
     # --- checks and summaries --------------------------------------------------------------
 
     def validate(
@@ -206,11 +282,15 @@ class Dataset:
         tokenizer: Any = None,
     ) -> ValidationReport:
         """Every problem at once: lines set aside when reading, empty contents, missing
-        assistant turns, duplicates, and with ``provider`` its minimum examples, token limit
-        (for ``model``) and format.
+        assistant turns, duplicates, message keys no message takes (errors for a provider
+        that refuses them, e.g. openai; else warnings), and with ``provider`` its minimum
+        examples, token limit (for ``model``) and format.
 
-        :param tokenizer: see :func:`modelops_core.datasets.tokens.token_counter` (default:
-            estimator).
+        :param tokenizer: what counts tokens: None or ``"auto"`` (the tokenizer the provider
+            declares for ``model`` when installed, else the estimate), ``"estimate"``,
+            ``"tiktoken"``, ``"tiktoken:<encoding>"``, ``"module:callable"`` or a counter; see
+            :func:`modelops_core.datasets.tokens.resolve_counter`. The report's ``tokenizer``
+            says which counted.
         """
         from modelops_core.datasets.validate import Checker, Problem
 
@@ -218,8 +298,11 @@ class Dataset:
         checker.check_format(self.format)
         for problem in self.rejected:
             checker.add_problem(Problem(problem.line, problem.reason, problem.field, "invalid"))
+        notes: dict[int, list[Note]] = {}
+        for line, note in self.notes:
+            notes.setdefault(line, []).append(note)
         for line, record in zip(self.lines, self.records, strict=True):
-            checker.add(line, record, self.format)
+            checker.add(line, record, self.format, notes=notes.get(line, ()))
         return checker.report(self.source)
 
     def fingerprint(self) -> str:

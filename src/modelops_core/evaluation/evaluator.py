@@ -95,6 +95,7 @@ class Evaluator:
         defaults = {"exact_match": exact_match_metric, "length_ratio": length_ratio_metric}
         self._metrics: dict[str, MetricFunction] = {}
         self._requests: list[MetricRequest] = []
+        self._default_metrics = not metrics  # the task's metrics when a model is evaluated
         if isinstance(metrics, Mapping):
             self._metrics = dict(metrics)
         elif metrics:
@@ -137,24 +138,47 @@ class Evaluator:
 
     def evaluate(
         self,
-        predictions: Sequence[Any] | None = None,
-        references: Sequence[Any] | None = None,
+        predictions: Sequence[Any] | str | None = None,
+        references: Sequence[Any] | str | None = None,
         *,
         model: Any = None,
         dataset: EvaluationDataset | None = None,
+        data: Any = None,
         metrics: Sequence[MetricRequest] | None = None,
         provider: str | None = None,
-        scores: Sequence[Any] | None = None,
-        groups: Sequence[Any] | None = None,
+        scores: Sequence[Any] | str | None = None,
+        groups: Sequence[Any] | str | None = None,
     ) -> Any:
-        """Evaluate, in one of two forms:
+        """Evaluate, in one of three forms:
 
         - ``evaluate(predictions, references)`` returns ``{metric: value}`` (a plain dict);
+          both may be lists, numpy arrays, pandas/polars Series or pyarrow arrays;
+        - ``evaluate(model=..., data=frame, references="label")`` runs the model on the
+          table's other columns (a pandas/polars DataFrame, a pyarrow Table, a mapping of
+          columns) and returns an :class:`EvaluationResult`; a model with ``predict_proba``
+          (or ``decision_function``) gives the scores of ``auc_roc``, ``log_loss`` …; without
+          ``metrics`` the task's metrics are chosen from the references (binary, multiclass or
+          regression);
         - ``evaluate(model=..., dataset=..., metrics=["accuracy", "f1"])`` runs the model on
-          the dataset's inputs and returns an :class:`EvaluationResult`. ``model`` is a model
-          id served by ``provider`` (default: the configured provider), an object with
-          ``predict(inputs)``, or a function of the inputs.
+          the dataset's inputs. ``model`` is a model id served by ``provider`` (default: the
+          configured provider), an object with ``predict(inputs)``, or a function of the
+          inputs.
+
+        With ``data=``, ``predictions``, ``references``, ``scores`` and ``groups`` may name
+        columns of it (``evaluate("pred", "label", data=frame)``).
         """
+        if data is not None and model is not None:
+            if dataset is not None:
+                raise EvaluationError("pass data= or dataset=, not both.")
+            return self._evaluate_on_table(model, data, references, metrics, scores, groups)
+        if data is not None:
+            predictions, references, scores, groups = (
+                _named_column(data, value, argument)
+                for value, argument in (
+                    (predictions, "predictions"), (references, "references"),
+                    (scores, "scores"), (groups, "groups"),
+                )
+            )  # fmt: skip
         if model is not None or dataset is not None:
             if model is None or dataset is None:
                 raise EvaluationError(
@@ -208,6 +232,53 @@ class Evaluator:
             dataset_fingerprint=dataset_fingerprint,
             task=self.task,
         )
+
+    def _evaluate_on_table(
+        self,
+        model: Any,
+        data: Any,
+        references: Any,
+        metrics: Sequence[MetricRequest] | None,
+        scores: Any,
+        groups: Any,
+    ) -> EvaluationResult:
+        from modelops_core.tabular.frames import column, drop_columns, is_table, library_of
+
+        if not is_table(data):
+            raise EvaluationError(
+                f"data= is a {type(data).__name__}; pass a table (a pandas or polars DataFrame, "
+                "a pyarrow Table or a mapping of columns) holding the inputs and the "
+                "references column."
+            )
+        if not isinstance(references, str):
+            raise EvaluationError(
+                "evaluate(model=..., data=...) needs references='<column>': the column of "
+                "data holding the true labels or values (it is not given to the model)."
+            )
+        predict = _method(model, "predict")
+        actual = column(data, references, "data")
+        named = [name for name in (groups, scores) if isinstance(name, str)]
+        group_column = _named_column(data, groups, "groups")
+        score_column = _named_column(data, scores, "scores")
+        inputs = drop_columns(data, [references, *named], "data")
+        if library_of(inputs) in ("polars", "pyarrow"):
+            from modelops_core.tabular.frames import to_pandas
+
+            inputs = to_pandas(inputs)  # what scikit-learn and most models take
+        source = f"model {getattr(model, 'model_id', None) or type(model).__name__}"
+        predicted = _values(predict(inputs))
+        _check_outputs(predicted, range(_length(actual)), source)
+        if score_column is None:
+            score_column = _scores_of(model, inputs)
+        chosen = metrics
+        if chosen is None and self._default_metrics:
+            chosen = _task_metrics(_values(actual), score_column)
+        model_id = getattr(model, "model_id", None) or getattr(model, "name", None)
+        return self.evaluate_result(
+            predicted, _values(actual), metrics=chosen, scores=score_column,
+            groups=None if group_column is None else _values(group_column),
+            model_id=None if model_id is None else str(model_id),
+        )  # fmt: skip
 
     def _evaluate_model(
         self,
@@ -319,6 +390,92 @@ def create_evaluator(
     )  # fmt: skip
 
 
+def _method(model: Any, name: str) -> Any:
+    method = getattr(model, name, None)
+    if callable(method):
+        return method
+    offered = sorted(
+        attr
+        for attr in ("predict", "predict_proba", "decision_function", "transform", "__call__")
+        if callable(getattr(model, attr, None))
+    )
+    raise EvaluationError(
+        f"model={type(model).__module__}.{type(model).__qualname__} has no {name}() "
+        f"(it offers: {', '.join(offered) or 'none of predict, predict_proba, transform'}). "
+        "Pass a fitted estimator, a model loaded from the registry, or an object with "
+        "predict(inputs)."
+    )
+
+
+def _named_column(data: Any, value: Any, argument: str) -> Any:
+    """The column ``value`` names in ``data`` (a string), else ``value`` as given."""
+    if not isinstance(value, str):
+        return value
+    from modelops_core.tabular.frames import column, is_table
+
+    if not is_table(data):
+        raise EvaluationError(
+            f"{argument}={value!r} names a column, but data= is a {type(data).__name__}, not "
+            "a table (a DataFrame, a pyarrow Table or a mapping of columns)."
+        )
+    return column(data, value, "data")
+
+
+def _values(values: Any) -> Any:
+    """A column of any table library as a numpy array (lists stay lists)."""
+    from modelops_core.tabular.frames import library_of, to_numpy
+
+    if library_of(values) in ("pandas", "polars", "pyarrow"):
+        return to_numpy(values)
+    return values
+
+
+def _length(values: Any) -> int:
+    shape = getattr(values, "shape", None)
+    return int(shape[0]) if shape is not None else len(values)
+
+
+def _scores_of(model: Any, inputs: Any) -> Any:
+    """The model's probabilities (positive class for two classes), else its decision scores."""
+    proba = getattr(model, "predict_proba", None)
+    if callable(proba):
+        import numpy as np
+
+        values = np.asarray(proba(inputs), dtype=np.float64)
+        if values.ndim == 2 and values.shape[1] == 2:
+            return values[:, 1]
+        return values
+    decision = getattr(model, "decision_function", None)
+    if callable(decision):
+        import numpy as np
+
+        return np.asarray(decision(inputs), dtype=np.float64)
+    return None
+
+
+def _task_metrics(references: Any, scores: Any) -> list[MetricRequest]:
+    """The metrics of the task the references show: binary, multiclass or regression."""
+    import numpy as np
+
+    from modelops_core.config import ComponentChoice
+
+    actual = np.asarray(references)
+    distinct = np.unique(actual).shape[0]
+    if actual.dtype.kind == "f" and distinct > 20:
+        return list(TASK_METRICS["regression"])
+    if distinct <= 2:
+        chosen: list[MetricRequest] = list(TASK_METRICS["binary"])
+        if scores is not None and np.asarray(scores).ndim == 1:
+            chosen += ["auc_roc", "average_precision"]
+            if float(np.min(scores)) >= 0 and float(np.max(scores)) <= 1:
+                chosen += ["log_loss", "brier"]
+        return chosen
+    return [
+        item if isinstance(item, str) else ComponentChoice(item[0], item[1], where="code")
+        for item in TASK_METRICS["multiclass"]
+    ]
+
+
 def _split_pairs(dataset: EvaluationDataset) -> tuple[list[str], list[str]]:
     pairs = list(dataset.pairs())
     if not pairs:
@@ -326,7 +483,7 @@ def _split_pairs(dataset: EvaluationDataset) -> tuple[list[str], list[str]]:
     return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
 
 
-def _check_outputs(outputs: list[Any], inputs: Sequence[str], source: str) -> list[Any]:
+def _check_outputs(outputs: Any, inputs: Sequence[Any], source: str) -> Any:
     if len(outputs) != len(inputs):
         raise EvaluationError(
             f"{source} returned {len(outputs)} predictions for {len(inputs)} inputs; a model "
