@@ -126,7 +126,10 @@ def test_the_tricky_file_reports_what_each_line_trips(tmp_path):
     assert (15, "duplicate") in by_line  # tool-call keys in another order
     assert (29, "invalid") in by_line and (30, "too_many_tokens") in by_line
     assert (31, "duplicate") in by_line
-    assert not {line for line, _ in by_line} & {8, 9, 18, 21, 22, 23, 24, 25, 26, 27, 28}
+    # a weight on a user turn, a message key no message takes: OpenAI's checks refuse both
+    assert (8, "weight_not_on_assistant") in by_line
+    assert (24, "message_unrecognized_key") in by_line
+    assert not {line for line, _ in by_line} & {9, 18, 21, 22, 23, 25, 26, 27, 28}
     assert report.fingerprint is not None
 
 

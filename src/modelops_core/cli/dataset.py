@@ -71,7 +71,7 @@ def progress_bar(path: Path, label: str) -> Iterator[Any]:
     show_default=True,
     metavar="auto|estimate|tiktoken|tiktoken:ENCODING|MODULE:CALLABLE",
     help="What counts tokens against the provider's limit: auto (the tokenizer the provider "
-    "declares for the model, e.g. tiktoken o200k_base for gpt-4o, when installed; else the "
+    "declares for the model, e.g. a tiktoken encoding, when it is installed; else the "
     "estimate), estimate (offline, approximate), tiktoken (the declared encoding), "
     "tiktoken:ENCODING, or MODULE:CALLABLE (a function text -> int). The output says which "
     "counted.",

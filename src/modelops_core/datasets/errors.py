@@ -52,3 +52,8 @@ class DatasetFormatError(DatasetError):
 
 class UnknownProviderError(DatasetError):
     """A provider or export format name that is not known; the message lists the known ones."""
+
+
+class TokenizerError(DatasetError):
+    """A tokenizer cannot be used: not installed, its vocabulary cannot be loaded, or a
+    ``--tokenizer`` value that names nothing; the message says what to install, set or pass."""

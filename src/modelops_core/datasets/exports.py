@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from modelops_core.datasets.errors import DatasetFormatError
-from modelops_core.datasets.formats import Record, convert_record
+from modelops_core.datasets.formats import Record, convert_record, record_images
 from modelops_core.errors import ComponentError
 from modelops_core.finetune.provider_contract import ExportTarget, ProviderCatalogue
 
@@ -45,6 +45,12 @@ def export_record(
     convert = target.converter()
     if convert is None:
         return canonical
+    if record_images(canonical, target.shape.base):
+        raise DatasetFormatError(
+            f"{where}: holds images (image_url content parts), which the {target.name} export "
+            "does not take; export to a chat shape that takes images (openai), or drop the "
+            "image parts."
+        )
     result = convert(canonical, where)
     if not isinstance(result, dict):
         raise ComponentError(

@@ -4,7 +4,10 @@ Canonical shapes (plain dicts):
 
 - ``prompt_completion``: ``{"prompt": str, "completion": str}``;
 - ``chat``: ``{"messages": [{"role": "system"|"user"|"assistant"|"tool", "content": str,
-  "weight": 0|1 (optional)}]}``;
+  "weight": 0|1 (optional; it belongs on assistant turns)}]}``; a content holding images (OpenAI's
+  vision fine-tuning) stays a list of parts, ``{"type": "text", "text": str}`` and
+  ``{"type": "image_url", "image_url": {"url": str, "detail": "auto"|"low"|"high"}}``; a
+  content of text parts only is their text joined;
 - ``preference`` (the OpenAI DPO shape): ``{"input": {"messages": [...]},
   "preferred_output": [{"role": "assistant", "content": ...}], "non_preferred_output": [...]}``.
 
@@ -15,50 +18,126 @@ and ``{"prompt", "chosen", "rejected"}`` preference pairs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import attrs
 
 from modelops_core.datasets.errors import DatasetFormatError
 from modelops_core.datasets.jsonl.reader import LineProblem
 
 FORMATS: tuple[str, ...] = ("prompt_completion", "chat", "preference")
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
-#: message keys kept besides role, content and weight (tool calling in the OpenAI shape).
-PASSTHROUGH_KEYS: tuple[str, ...] = ("name", "tool_call_id", "tool_calls")
+#: message keys kept besides role, content and weight (tool and function calling in the
+#: OpenAI shape).
+PASSTHROUGH_KEYS: tuple[str, ...] = ("name", "tool_call_id", "tool_calls", "function_call")
+#: every key a message may have (``parts``: the Vertex shape); other keys are dropped and
+#: reported (``message_unrecognized_key``).
+MESSAGE_KEYS: tuple[str, ...] = ("role", "content", "weight", *PASSTHROUGH_KEYS)
+#: ``detail`` values of an image part.
+IMAGE_DETAILS: tuple[str, ...] = ("auto", "low", "high")
+_IMAGE_DATA = re.compile(r"data:image/(jpeg|jpg|png|webp|gif);base64,", re.IGNORECASE)
 
 Record = dict[str, Any]
 Message = dict[str, Any]
+Content = str | list[dict[str, Any]]
 
 
-def _text_of(value: Any, where: str) -> str:
-    """The text of a content value: a string, or a list of text parts joined."""
+@attrs.frozen
+class Note:
+    """Something normalizing dropped from a record: the field (``messages[1].timestamp``),
+    a reason, and a code (``message_unrecognized_key``)."""
+
+    field: str
+    reason: str
+    code: str
+
+
+def content_text(content: Any) -> str:
+    """The text of a canonical content: the string, or its text parts joined (images have none)."""
+    if isinstance(content, str):
+        return content
+    return "".join(part["text"] for part in content if part.get("type") == "text")
+
+
+def content_images(content: Any) -> int:
+    """How many image parts a canonical content holds."""
+    return 0 if isinstance(content, str) else sum(p.get("type") == "image_url" for p in content)
+
+
+def _content_of(value: Any, where: str) -> Content:
+    """The canonical content of a content value: a string; a list of text parts joined; a list
+    of text and image parts kept as OpenAI's parts."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        texts: list[str] = []
-        for part in value:
-            if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                texts.append(part["text"])
-            elif isinstance(part, str):
-                texts.append(part)
-            else:
-                raise DatasetFormatError(
-                    f"{where}: a content part without text ({_describe(part)}); only text "
-                    'parts such as {"text": "..."} are supported.'
-                )
-        return "".join(texts)
+        parts = [_part(part, f"{where}[{index}]") for index, part in enumerate(value)]
+        if not any(part["type"] == "image_url" for part in parts):
+            return "".join(part["text"] for part in parts)
+        return parts
     if value is None:
         raise DatasetFormatError(f"{where}: content is missing (null); give a string.")
     raise DatasetFormatError(f"{where}: content must be a string, not {_describe(value)}.")
+
+
+def _part(part: Any, where: str) -> dict[str, Any]:
+    """One content part as ``{"type": "text", "text": ...}`` or ``{"type": "image_url", ...}``."""
+    if isinstance(part, str):
+        return {"type": "text", "text": part}
+    if isinstance(part, Mapping):
+        kind = part.get("type")
+        if kind in (None, "text") and isinstance(part.get("text"), str):
+            return {"type": "text", "text": part["text"]}
+        if kind == "image_url":
+            return {"type": "image_url", "image_url": _image(part.get("image_url"), where)}
+    raise DatasetFormatError(
+        f'{where}: a content part must be text ({{"type": "text", "text": "..."}}) or '
+        f'an image ({{"type": "image_url", "image_url": {{"url": "https://..."}}}}), not '
+        f"{_describe_part(part)}."
+    )
+
+
+def _image(value: Any, where: str) -> dict[str, Any]:
+    if isinstance(value, str):  # the short form some writers use
+        value = {"url": value}
+    url = value.get("url") if isinstance(value, Mapping) else None
+    if not isinstance(url, str):
+        raise DatasetFormatError(
+            f'{where}.image_url: needs {{"url": "https://..." or "data:image/png;base64,..."}}.'
+        )
+    if not (url.startswith(("https://", "http://")) or _IMAGE_DATA.match(url)):
+        raise DatasetFormatError(
+            f"{where}.image_url.url: {url[:40]!r} is neither an http(s) URL nor a base64 data "
+            "URL of a JPEG, PNG, WEBP or GIF image (data:image/png;base64,...)."
+        )
+    image: dict[str, Any] = {"url": url}
+    detail = value.get("detail")
+    if detail is not None:
+        if detail not in IMAGE_DETAILS:
+            raise DatasetFormatError(
+                f"{where}.image_url.detail: {detail!r}; use one of {', '.join(IMAGE_DETAILS)}."
+            )
+        image["detail"] = detail
+    return image
+
+
+def _describe_part(part: Any) -> str:
+    if isinstance(part, Mapping) and "type" in part:
+        return f"a part of type {part['type']!r}"
+    return _describe(part)
 
 
 def _describe(value: Any) -> str:
     return "an object" if isinstance(value, Mapping) else f"a {type(value).__name__}"
 
 
-def canonical_message(message: Any, where: str, *, model_role: bool = False) -> Message:
+def canonical_message(
+    message: Any, where: str, *, model_role: bool = False, notes: list[Note] | None = None
+) -> Message:
     """A canonical message from an OpenAI/Bedrock message (or a Vertex content when
-    ``model_role``: role ``model`` and ``parts``)."""
+    ``model_role``: role ``model`` and ``parts``). Keys no message takes are dropped and
+    noted in ``notes``."""
     if not isinstance(message, Mapping):
         raise DatasetFormatError(f"{where}: a message must be an object, not {_describe(message)}.")
     role = message.get("role")
@@ -71,11 +150,13 @@ def canonical_message(message: Any, where: str, *, model_role: bool = False) -> 
             f"{where}: unknown role {role!r}; known roles: {', '.join(ROLES)}"
             + (" (and 'model' in the Vertex shape)." if model_role else ".")
         )
-    if "parts" in message and "content" not in message:
-        content = _text_of(message["parts"], where)
+    vertex = "parts" in message and "content" not in message
+    if vertex:
+        content: Content = _content_of(message["parts"], where)
     elif "content" in message:
         raw = message["content"]
-        content = "" if raw is None and "tool_calls" in message else _text_of(raw, where)
+        calls = "tool_calls" in message or "function_call" in message
+        content = "" if raw is None and calls else _content_of(raw, where)
     else:
         raise DatasetFormatError(f"{where}: missing content (a string).")
     result: Message = {"role": role, "content": content}
@@ -83,18 +164,32 @@ def canonical_message(message: Any, where: str, *, model_role: bool = False) -> 
     if weight is not None:
         if weight not in (0, 1) or isinstance(weight, bool):
             raise DatasetFormatError(f"{where}: weight must be 0 or 1, not {weight!r}.")
-        result["weight"] = int(weight)
+        result["weight"] = int(weight)  # on another turn than the assistant's: see validate
     for key in PASSTHROUGH_KEYS:
         if key in message:
             result[key] = message[key]
+    if notes is not None:
+        known = (*MESSAGE_KEYS, "parts") if vertex else MESSAGE_KEYS
+        for key in message:
+            if key not in known:
+                notes.append(
+                    Note(
+                        f"{where}.{key}",
+                        f"unknown message key {str(key)!r} (dropped): a message takes "
+                        f"{', '.join(MESSAGE_KEYS)}; remove it or move it out of the message",
+                        "message_unrecognized_key",
+                    )
+                )
     return result
 
 
-def _messages(value: Any, where: str, *, model_role: bool = False) -> list[Message]:
+def _messages(
+    value: Any, where: str, *, model_role: bool = False, notes: list[Note] | None = None
+) -> list[Message]:
     if not isinstance(value, list):
         raise DatasetFormatError(f"{where}: expected a list of messages, not {_describe(value)}.")
     return [
-        canonical_message(item, f"{where}[{index}]", model_role=model_role)
+        canonical_message(item, f"{where}[{index}]", model_role=model_role, notes=notes)
         for index, item in enumerate(value)
     ]
 
@@ -106,7 +201,15 @@ def _system_texts(value: Any, where: str) -> list[Message]:
     parts = value.get("parts") if isinstance(value, Mapping) else value
     if parts == []:
         return []
-    return [{"role": "system", "content": _text_of(parts, where)}]
+    return [{"role": "system", "content": _text(parts, where)}]
+
+
+def _text(value: Any, where: str) -> str:
+    """A content that must be text (system instructions, Vertex answers of preference pairs)."""
+    content = _content_of(value, where)
+    if not isinstance(content, str):
+        raise DatasetFormatError(f"{where}: images are only taken in chat messages; give text.")
+    return content
 
 
 def _string(record: Mapping[str, Any], key: str, where: str) -> str:
@@ -120,15 +223,27 @@ def _string(record: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
-def normalize(record: Any, where: str = "record") -> tuple[str, Record]:
-    """``(format, canonical record)`` of a record in any supported shape.
+def normalize(
+    record: Any, where: str = "record", notes: list[Note] | None = None
+) -> tuple[str, Record]:
+    """``(format, canonical record)`` of a record in any supported shape; what it drops (keys
+    no message takes) is added to ``notes`` when given.
 
     :raises DatasetFormatError: naming ``where`` and the offending key.
     """
+    if notes is None:
+        return _normalize(record, where, None)
+    found: list[Note] = []
+    result = _normalize(record, where, found)
+    notes += [attrs.evolve(n, field=n.field.removeprefix(where).lstrip(".")) for n in found]
+    return result
+
+
+def _normalize(record: Any, where: str, notes: list[Note] | None) -> tuple[str, Record]:
     if not isinstance(record, Mapping):
         raise DatasetFormatError(f"{where}: expected a JSON object, got {_describe(record)}.")
     if "input" in record and "preferred_output" in record:
-        return "preference", _openai_preference(record, where)
+        return "preference", _openai_preference(record, where, notes)
     if "contents" in record and "completions" in record:
         return "preference", _vertex_preference(record, where)
     if "prompt" in record and "chosen" in record and "rejected" in record:
@@ -144,12 +259,12 @@ def normalize(record: Any, where: str = "record") -> tuple[str, Record]:
     if "contents" in record:
         system = record.get("systemInstruction", record.get("system_instruction"))
         messages = _system_texts(system, f"{where}.systemInstruction")
-        messages += _messages(record["contents"], f"{where}.contents", model_role=True)
+        messages += _messages(record["contents"], f"{where}.contents", model_role=True, notes=notes)
         return "chat", {"messages": messages}
     if "messages" in record:
         # the conversation shape with a "schemaVersion" keeps its system text apart
         messages = _system_texts(record.get("system"), f"{where}.system")
-        messages += _messages(record["messages"], f"{where}.messages")
+        messages += _messages(record["messages"], f"{where}.messages", notes=notes)
         return "chat", {"messages": messages}
     if "prompt" in record or "completion" in record:
         return "prompt_completion", {
@@ -164,12 +279,15 @@ def normalize(record: Any, where: str = "record") -> tuple[str, Record]:
     )
 
 
-def normalize_line(value: Any, number: int) -> tuple[str, Record] | LineProblem:
+def normalize_line(
+    value: Any, number: int, notes: list[Note] | None = None
+) -> tuple[str, Record] | LineProblem:
     """``(format, canonical record)`` of the JSON object on line ``number``, or the problem
-    (its reason without the line, its field such as ``messages[1]``)."""
+    (its reason without the line, its field such as ``messages[1]``); see :func:`normalize`
+    for ``notes``."""
     where = f"line {number}"
     try:
-        return normalize(value, where)
+        return normalize(value, where, notes)
     except DatasetFormatError as exc:
         reason = str(exc).removeprefix(where).lstrip(":. ")
         head = reason.split(":", 1)[0]
@@ -177,15 +295,18 @@ def normalize_line(value: Any, number: int) -> tuple[str, Record] | LineProblem:
         return LineProblem(number, reason, field=field)
 
 
-def _openai_preference(record: Mapping[str, Any], where: str) -> Record:
+def _openai_preference(
+    record: Mapping[str, Any], where: str, notes: list[Note] | None = None
+) -> Record:
     source = record["input"]
     if not isinstance(source, Mapping) or "messages" not in source:
         raise DatasetFormatError(f"{where}.input: expected an object with 'messages'.")
-    result: Record = {"input": {"messages": _messages(source["messages"], f"{where}.input")}}
+    messages = _messages(source["messages"], f"{where}.input", notes=notes)
+    result: Record = {"input": {"messages": messages}}
     for key in ("preferred_output", "non_preferred_output"):
         if key not in record:
             raise DatasetFormatError(f"{where}: missing {key!r} (a list of assistant messages).")
-        result[key] = _messages(record[key], f"{where}.{key}")
+        result[key] = _messages(record[key], f"{where}.{key}", notes=notes)
     return result
 
 
@@ -221,8 +342,10 @@ def render_turns(messages: Sequence[Mapping[str, Any]]) -> str:
     """The text of a conversation prefix: a lone user turn is its text; otherwise one
     ``role: content`` line per turn."""
     if len(messages) == 1 and messages[0]["role"] == "user":
-        return str(messages[0]["content"])
-    return "\n".join(f"{message['role']}: {message['content']}" for message in messages)
+        return content_text(messages[0]["content"])
+    return "\n".join(
+        f"{message['role']}: {content_text(message['content'])}" for message in messages
+    )
 
 
 def chat_pair(messages: Sequence[Mapping[str, Any]], where: str = "record") -> tuple[str, str]:
@@ -230,7 +353,7 @@ def chat_pair(messages: Sequence[Mapping[str, Any]], where: str = "record") -> t
     and that turn's content."""
     for index in range(len(messages) - 1, -1, -1):
         if messages[index]["role"] == "assistant":
-            return render_turns(messages[:index]), str(messages[index]["content"])
+            return render_turns(messages[:index]), content_text(messages[index]["content"])
     raise DatasetFormatError(
         f"{where}: no assistant turn, so there is no target; add the expected assistant reply."
     )
@@ -275,5 +398,28 @@ def convert_record(record: Mapping[str, Any], source: str, target: str, where: s
                 ]
             }
         return {"messages": [*record["input"]["messages"], *record["preferred_output"]]}
+    if record_images(record, source):
+        raise DatasetFormatError(
+            f"{where}: holds images, and prompt/completion takes text only; keep the chat "
+            "format (or export to a shape that takes images, such as openai)."
+        )
     prompt, completion = pair(record, source, where)
     return {"prompt": prompt, "completion": completion}
+
+
+def record_messages(record: Mapping[str, Any], format: str) -> list[Mapping[str, Any]]:
+    """Every message of a canonical chat or preference record (none for prompt/completion)."""
+    if format == "chat":
+        return list(record["messages"])
+    if format == "preference":
+        return [
+            *record["input"]["messages"],
+            *record["preferred_output"],
+            *record["non_preferred_output"],
+        ]
+    return []
+
+
+def record_images(record: Mapping[str, Any], format: str) -> int:
+    """How many image parts a canonical record holds."""
+    return sum(content_images(m["content"]) for m in record_messages(record, format))

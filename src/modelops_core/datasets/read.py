@@ -20,7 +20,14 @@ from modelops_core.datasets.errors import (
     DatasetFormatError,
     DatasetReadError,
 )
-from modelops_core.datasets.formats import ROLES, Record, convert_record, normalize, normalize_line
+from modelops_core.datasets.formats import (
+    ROLES,
+    Note,
+    Record,
+    convert_record,
+    normalize,
+    normalize_line,
+)
 from modelops_core.datasets.jsonl.reader import (
     Line,
     LineProblem,
@@ -35,12 +42,14 @@ from modelops_core.datasets.jsonl.reader import (
 
 @attrs.frozen
 class Loaded:
-    """Canonical records of one format, their source lines, and the lines set aside."""
+    """Canonical records of one format, their source lines, the lines set aside, and what
+    normalizing dropped (``(line, note)``: message keys no message takes)."""
 
     format: str
     records: tuple[Record, ...]
     lines: tuple[int, ...]
     rejected: tuple[LineProblem, ...] = ()
+    notes: tuple[tuple[int, Note], ...] = ()
 
 
 def iter_jsonl_records(
@@ -48,11 +57,13 @@ def iter_jsonl_records(
     *,
     progress: ProgressCallback | None = None,
     fast: bool = True,
+    notes: list[tuple[int, Note]] | None = None,
 ) -> Iterator[tuple[int, str, Record] | LineProblem]:
     """``(line, format, canonical record)`` or a :class:`LineProblem` per non-blank line.
 
     :param fast: plain chat lines are decoded by msgspec into structs (the records are the
         same; ``False`` decodes every line as JSON and then recognises its shape).
+    :param notes: gets ``(line, note)`` for what normalizing dropped (unknown message keys).
     """
     parts: Iterable[Run | Line]
     if fast:
@@ -66,10 +77,13 @@ def iter_jsonl_records(
             yield from zip(part.lines, itertools.repeat("chat"), _builtins(part.values))
             continue
         number, _, value = part
-        parsed = value if isinstance(value, LineProblem) else normalize_line(value, number)
+        found: list[Note] = []
+        parsed = value if isinstance(value, LineProblem) else normalize_line(value, number, found)
         if isinstance(parsed, LineProblem):
             yield parsed
         else:
+            if notes is not None:
+                notes += [(number, note) for note in found]
             yield number, parsed[0], parsed[1]
 
 
@@ -82,7 +96,10 @@ def _builtins(structs: list[Any]) -> list[Record]:
 
 
 def assemble(
-    items: Iterable[tuple[int, str, Record]], source: str, rejected: Iterable[LineProblem] = ()
+    items: Iterable[tuple[int, str, Record]],
+    source: str,
+    rejected: Iterable[LineProblem] = (),
+    notes: Iterable[tuple[int, Note]] = (),
 ) -> Loaded:
     """One dataset from records of possibly mixed formats: prompt/completion records join chat
     records as two-turn chats; preference records mix with nothing."""
@@ -111,6 +128,7 @@ def assemble(
         records=tuple(records),
         lines=tuple(lines),
         rejected=tuple(rejected),
+        notes=tuple(notes),
     )
 
 
@@ -127,10 +145,11 @@ def read_jsonl(
     name = str(path)
     good: list[tuple[int, str, Record]] = []
     rejected: list[LineProblem] = []
+    notes: list[tuple[int, Note]] = []
     enabled = gc.isenabled()
     gc.disable()  # millions of small containers: the collector would scan them for nothing
     try:
-        for item in iter_jsonl_records(path, progress=progress):
+        for item in iter_jsonl_records(path, progress=progress, notes=notes):
             if isinstance(item, LineProblem):
                 if not skip_invalid:
                     raise read_error(name, item)
@@ -140,16 +159,19 @@ def read_jsonl(
     finally:
         if enabled:
             gc.enable()
-    return assemble(good, name, rejected)
+    return assemble(good, name, rejected, notes)
 
 
 def read_records(records: Iterable[Any], source: str = "records") -> Loaded:
     """Records given in code (dicts in any supported shape); lines are 1-based indexes."""
     items = []
+    notes: list[tuple[int, Note]] = []
     for index, record in enumerate(records, start=1):
-        format, canonical = normalize(record, f"{source}[{index - 1}]")
+        found: list[Note] = []
+        format, canonical = normalize(record, f"{source}[{index - 1}]", found)
         items.append((index, format, canonical))
-    return assemble(items, source)
+        notes += [(index, note) for note in found]
+    return assemble(items, source, notes=notes)
 
 
 def read_json(path: str | os.PathLike[str]) -> Loaded:

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from modelops_core.datasets.formats import Record
+from modelops_core.datasets.formats import Record, content_text
 from modelops_core.datasets.tokens import token_counter
 from modelops_core.datasets.validate import record_tokens
 
@@ -97,7 +97,7 @@ def compute_stats(records: Iterable[Record], format: str, tokenizer: Any = None)
     roles: Counter[str] = Counter()
     for record in records:
         messages = _messages(record, format)
-        characters.append(sum(len(m["content"]) for m in messages))
+        characters.append(sum(len(content_text(m["content"])) for m in messages))
         tokens.append(record_tokens(record, format, count))
         turns.append(len(messages))
         roles.update(m["role"] for m in messages)

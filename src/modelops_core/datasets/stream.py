@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modelops_core.datasets.errors import DatasetFormatError
-from modelops_core.datasets.formats import normalize_line
+from modelops_core.datasets.formats import Note, normalize_line
 from modelops_core.datasets.jsonl.reader import (
     Line,
     LineProblem,
@@ -61,6 +61,9 @@ def validate_file(
 
     :param fast: decode plain chat lines as msgspec structs and check them in blocks (the
         report is the same; ``False`` takes the line-by-line path for every line).
+    :param tokenizer: what counts tokens against the provider's limit (see
+        :class:`~modelops_core.datasets.validate.Checker`); the report's ``tokenizer`` says
+        which counter counted.
     """
     name = str(path)
     checker = Checker(
@@ -89,7 +92,10 @@ def validate_file(
                 checker.add_fast_run(part.lines, part.values, part.sizes)
                 continue
             number, _, value = part
-            parsed = value if isinstance(value, LineProblem) else normalize_line(value, number)
+            notes: list[Note] = []
+            parsed = (
+                value if isinstance(value, LineProblem) else normalize_line(value, number, notes)
+            )
             if isinstance(parsed, LineProblem):
                 checker.add_problem(Problem(parsed.line, parsed.reason, parsed.field, "invalid"))
                 continue
@@ -97,7 +103,7 @@ def validate_file(
             if format not in formats:
                 formats.add(format)
                 checker.check_format(format)
-            checker.add(number, record, format)
+            checker.add(number, record, format, notes=notes)
     report = checker.report(name)
     if len(formats) > 1:
         report = attrs.evolve(report, fingerprint=None)

@@ -18,7 +18,8 @@ import attrs
 
 from modelops_core.datasets.duplicates import DuplicateLog
 from modelops_core.datasets.errors import DatasetFormatError
-from modelops_core.datasets.tokens import count_tokens, token_counter
+from modelops_core.datasets.formats import Note, content_images, content_text, record_messages
+from modelops_core.datasets.tokens import Counting, count_tokens, resolve_counter
 from modelops_core.finetune.provider_contract import ExportTarget, ProviderCatalogue
 from modelops_core.plugins.protocols import DatasetLimits
 
@@ -26,8 +27,17 @@ if TYPE_CHECKING:
     from modelops_core.datasets.jsonl.reader import Sizes
     from modelops_core.runtime import Runtime
 
-#: tokens counted per message for the role and separators (OpenAI's published estimate).
-TOKENS_PER_MESSAGE = 4
+#: the codes of message keys a provider with ``strict_message_keys`` refuses; warnings for
+#: the others (the names of OpenAI's cookbook checks where it has one).
+KEY_CODES = frozenset({"message_unrecognized_key", "weight_not_on_assistant"})
+
+#: tokens per message besides the tokens of its values (OpenAI's count for chat fine-tuning,
+#: ``num_tokens_from_messages`` of its cookbook: role and content are counted as text).
+TOKENS_PER_MESSAGE = 3
+#: tokens added for a message's ``name``, besides the name's own.
+TOKENS_PER_NAME = 1
+#: tokens per example for the reply priming (once per example).
+TOKENS_PER_REPLY = 3
 
 
 #: the dataset rules of a provider, declared in its profile (the name of earlier releases).
@@ -57,7 +67,12 @@ class Problem:
 
 @attrs.frozen
 class ValidationReport:
-    """The result of a validation: ``ok`` when there is no problem; all problems, in order."""
+    """The result of a validation: ``ok`` when there is no problem; all problems, in order;
+    ``warnings`` (in order too) do not make it fail.
+
+    :param tokenizer: what counted the tokens against the provider's limit (``"tiktoken
+        o200k_base"``, or the estimate and why it stood in); empty when no limit applied.
+    """
 
     examples: int
     problems: tuple[Problem, ...] = ()
@@ -65,21 +80,32 @@ class ValidationReport:
     model: str | None = None
     source: str = ""
     fingerprint: str | None = None
+    warnings: tuple[Problem, ...] = ()
+    tokenizer: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_text(self, limit: int = 100) -> str:
-        """A readable summary: one line per problem (the first ``limit``), then a count."""
+        """A readable summary: one line per problem (the first ``limit``), then a count, the
+        warnings, and the token counter."""
         target = f" for {self.provider}" + (f" ({self.model})" if self.model else "")
         head = f"{self.source or 'dataset'}: {self.examples} examples"
         if self.ok:
-            return f"{head}, valid{target if self.provider else ''}."
-        lines = [f"{head}, {len(self.problems)} problem(s){target if self.provider else ''}:"]
-        lines += [f"  {problem.to_text()}" for problem in self.problems[:limit]]
-        if len(self.problems) > limit:
-            lines.append(f"  … and {len(self.problems) - limit} more")
+            lines = [f"{head}, valid{target if self.provider else ''}."]
+        else:
+            lines = [f"{head}, {len(self.problems)} problem(s){target if self.provider else ''}:"]
+            lines += [f"  {problem.to_text()}" for problem in self.problems[:limit]]
+            if len(self.problems) > limit:
+                lines.append(f"  … and {len(self.problems) - limit} more")
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning(s):")
+            lines += [f"  {warning.to_text()}" for warning in self.warnings[:limit]]
+            if len(self.warnings) > limit:
+                lines.append(f"  … and {len(self.warnings) - limit} more")
+        if self.tokenizer:
+            lines.append(f"tokens counted with {self.tokenizer}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +115,8 @@ class ValidationReport:
             "provider": self.provider,
             "model": self.model,
             "problems": [attrs.asdict(problem) for problem in self.problems],
+            "warnings": [attrs.asdict(warning) for warning in self.warnings],
+            "tokenizer": self.tokenizer,
         }
 
 
@@ -100,12 +128,38 @@ def _blank(text: Any) -> bool:
 
 
 def message_problems(messages: Any, line: int, field: str) -> list[Problem]:
-    """Empty contents of a list of canonical messages (a turn with tool calls may be empty)."""
-    return [
-        Problem(line, "empty content", f"{field}[{index}].content", "empty_content")
-        for index, message in enumerate(messages)
-        if _blank(message.get("content")) and "tool_calls" not in message
-    ]
+    """Empty contents of a list of canonical messages (a turn with tool calls may be empty;
+    a content with an image is not empty), and images outside user and system turns."""
+    problems = []
+    for index, message in enumerate(messages):
+        content = message.get("content")
+        images = content_images(content)
+        calls = "tool_calls" in message or "function_call" in message
+        if not images and _blank(content_text(content)) and not calls:
+            problems.append(
+                Problem(line, "empty content", f"{field}[{index}].content", "empty_content")
+            )
+        if "weight" in message and message["role"] != "assistant":
+            problems.append(
+                Problem(
+                    line,
+                    f"weight on a {message['role']} message: only assistant turns are trained "
+                    "on, so weight belongs on assistant messages only; remove it",
+                    f"{field}[{index}].weight",
+                    "weight_not_on_assistant",
+                )
+            )
+        if images and message["role"] not in ("user", "system"):
+            problems.append(
+                Problem(
+                    line,
+                    f"{images} image(s) in a {message['role']} message: images are inputs, "
+                    "taken in user (or system) messages only; move them to a user message",
+                    f"{field}[{index}].content",
+                    "image_not_input",
+                )
+            )
+    return problems
 
 
 def record_problems(record: Mapping[str, Any], format: str, line: int) -> list[Problem]:
@@ -141,19 +195,36 @@ def record_problems(record: Mapping[str, Any], format: str, line: int) -> list[P
 
 
 def record_tokens(record: Mapping[str, Any], format: str, count: Any = count_tokens) -> int:
-    """Tokens of one canonical record: contents plus :data:`TOKENS_PER_MESSAGE` per message."""
+    """Tokens of one canonical record as OpenAI counts a chat example: per message
+    :data:`TOKENS_PER_MESSAGE` plus the tokens of its role, its content's text (image parts
+    are not counted) and its other values (``name`` plus :data:`TOKENS_PER_NAME`; tool calls
+    as compact JSON; ``weight`` is not counted), then :data:`TOKENS_PER_REPLY` per example. A
+    prompt/completion record counts as a user and an assistant message; a preference record
+    as its input, preferred and non-preferred messages."""
     if format == "prompt_completion":
-        total = int(count(record["prompt"])) + int(count(record["completion"]))
-        return total + 2 * TOKENS_PER_MESSAGE
-    if format == "chat":
-        messages = record["messages"]
-    else:
-        messages = [
-            *record["input"]["messages"],
-            *record["preferred_output"],
-            *record["non_preferred_output"],
+        messages: list[Mapping[str, Any]] = [
+            {"role": "user", "content": record["prompt"]},
+            {"role": "assistant", "content": record["completion"]},
         ]
-    return sum(int(count(m["content"])) + TOKENS_PER_MESSAGE for m in messages)
+    else:
+        messages = record_messages(record, format)
+    total = TOKENS_PER_REPLY
+    for message in messages:
+        total += TOKENS_PER_MESSAGE
+        for key, value in message.items():
+            if key == "weight":
+                continue
+            if key == "content":
+                total += int(count(content_text(value)))
+            elif isinstance(value, str):
+                total += int(count(value)) + (TOKENS_PER_NAME if key == "name" else 0)
+            elif value is not None:
+                total += int(count(canonical_bytes(value).decode()))
+    return total
+
+
+def _utf8_bytes(text: str) -> int:
+    return len(text.encode())
 
 
 def canonical_bytes(record: Any) -> bytes:
@@ -175,9 +246,12 @@ class Checker:
     :param provider: an export name (looked up among the installed providers), its
         :class:`~modelops_core.finetune.provider_contract.ExportTarget`, or None for the general
             checks only.
-    :param model: the model, for its token limit.
+    :param model: the model, for its token limit (and the tokenizer it is counted with).
     :param file_bytes: the size of the file checked, for the provider's file-size limit.
-    :param tokenizer: see :func:`modelops_core.datasets.tokens.token_counter`.
+    :param tokenizer: what counts tokens: None or ``"auto"`` (the tokenizer the provider
+        declares for the model when it can be used, else the estimate), ``"estimate"``,
+        ``"tiktoken"``, ``"tiktoken:<encoding>"``, ``"module:callable"`` or a counter object;
+        see :func:`modelops_core.datasets.tokens.resolve_counter`.
     :param fingerprint: also compute the dataset fingerprint while checking.
     :param struct_keys: find duplicates by hashing records as chat structs (no canonical
         encoding of each record; see :func:`modelops_core.datasets.jsonl.fast_checks.run_keys`) when
@@ -207,11 +281,18 @@ class Checker:
         self.file_bytes = file_bytes
         self.limits = self.target.limits if self.target is not None else None
         self.max_tokens = self.limits.tokens_for(model) if self.limits else 0
-        self.count = token_counter(tokenizer)
-        # the estimator never counts more tokens than characters: short records are skipped
-        self._count_always = tokenizer is not None
+        self.counting: Counting | None = None
+        if self.max_tokens or tokenizer not in (None, "auto"):
+            declared = self.limits.tokenizer_for(model) if self.limits else ""
+            self.counting = resolve_counter(tokenizer, declared)
+        self.count = self.counting.count if self.counting is not None else count_tokens
+        # the estimate and tiktoken never count more tokens than UTF-8 bytes: records shorter
+        # than the limit in bytes are not counted; any other counter counts every record
+        self._count_always = self.counting is not None and not self.counting.within_bytes
+        self._strict_keys = self.limits is not None and self.limits.strict_message_keys
         self.examples = 0
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self._places: list[int] = []  # per problem, its place in the order of finding: _note
         self._duplicates = DuplicateLog()
         self._hash = hashlib.sha256() if fingerprint else None
@@ -243,8 +324,19 @@ class Checker:
         except DatasetFormatError as exc:
             self._note([Problem(0, str(exc).removeprefix("dataset: "), "", "format")])
 
-    def add(self, line: int, record: Any, format: str, *, blob: bytes | None = None) -> None:
-        """Check one canonical record (a dict)."""
+    def add(
+        self,
+        line: int,
+        record: Any,
+        format: str,
+        *,
+        blob: bytes | None = None,
+        notes: Iterable[Note] = (),
+    ) -> None:
+        """Check one canonical record (a dict); ``notes`` are what normalizing it dropped
+        (:func:`~modelops_core.datasets.formats.normalize`): errors when the provider's
+        ``strict_message_keys`` says so, else warnings."""
+        self._note([Problem(line, n.reason, n.field, n.code) for n in notes], self.examples)
         self.examples += 1
         size: int | None = None
         if self._struct_keys and blob is None:
@@ -308,6 +400,9 @@ class Checker:
         at the end, takes the place between the two."""
         place = 3 * self.examples if example is None else 3 * example + 2
         for problem in problems:
+            if problem.code in KEY_CODES and not self._strict_keys:
+                self.warnings.append(problem)
+                continue
             self.problems.append(problem)
             self._places.append(place)
 
@@ -320,7 +415,7 @@ class Checker:
         if not self.max_tokens:
             return
         if not self._count_always:
-            bound = size if size is not None else record_tokens(record, format, len)
+            bound = size if size is not None else record_tokens(record, format, _utf8_bytes)
             if bound <= self.max_tokens:
                 return
         tokens = record_tokens(record, format, self.count)
@@ -372,4 +467,6 @@ class Checker:
             model=self.model,
             source=source,
             fingerprint=fingerprint,
+            warnings=tuple(sorted(self.warnings, key=lambda warning: warning.line)),
+            tokenizer=self.counting.name if self.counting is not None and self.max_tokens else "",
         )

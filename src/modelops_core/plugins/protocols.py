@@ -85,6 +85,21 @@ def _frozen_ints(value: Mapping[str, int]) -> Mapping[str, int]:
     return MappingProxyType(dict(value))
 
 
+def _frozen_strs(value: Mapping[str, str]) -> Mapping[str, str]:
+    from types import MappingProxyType
+
+    return MappingProxyType(dict(value))
+
+
+def _by_prefix(table: Mapping[str, Any], model: str | None) -> Any:
+    """The value of the longest key of ``table`` that ``model`` (without ``ft:``) starts with."""
+    if not model:
+        return None
+    name = model.removeprefix("ft:")
+    matches = [prefix for prefix in table if name.startswith(prefix)]
+    return table[max(matches, key=len)] if matches else None
+
+
 @attrs.frozen
 class DatasetLimits:
     """The dataset rules of a provider, checked by ``Dataset.validate``, ``modelops dataset
@@ -96,6 +111,14 @@ class DatasetLimits:
     :param models: model-name prefix -> tokens per example (the longest matching prefix wins).
     :param max_file_bytes: the largest training file the provider takes; 0 leaves it unchecked.
     :param source: where the numbers come from (shown in the docs and errors).
+    :param tokenizer: what the token limit is counted with for models not in ``tokenizers``:
+        ``"tiktoken:<encoding>"`` (used when ``tiktoken`` is installed) or
+        ``"module:callable"``; empty: the core's estimate (see
+        :mod:`modelops_core.datasets.tokens`).
+    :param tokenizers: model-name prefix -> tokenizer (the longest matching prefix wins).
+    :param strict_message_keys: a message key the core does not know (``timestamp``), or a
+        ``weight`` on a message that is not the assistant's, is an error (the provider refuses
+        the file) rather than a warning.
     """
 
     min_examples: int = 1
@@ -103,14 +126,20 @@ class DatasetLimits:
     models: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_ints)
     max_file_bytes: int = 0
     source: str = ""
+    tokenizer: str = ""
+    tokenizers: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_strs)
+    strict_message_keys: bool = False
 
     def tokens_for(self, model: str | None) -> int:
-        """The token limit for ``model`` (the longest matching prefix), else the default."""
-        if model:
-            matches = [prefix for prefix in self.models if model.startswith(prefix)]
-            if matches:
-                return self.models[max(matches, key=len)]
-        return self.max_tokens
+        """The token limit for ``model`` (the longest matching prefix; a fine-tuned
+        ``ft:<base>:...`` name counts as its base), else the default."""
+        found = _by_prefix(self.models, model)
+        return self.max_tokens if found is None else found
+
+    def tokenizer_for(self, model: str | None) -> str:
+        """The tokenizer the limit of ``model`` is counted with (see ``tokenizers``)."""
+        found = _by_prefix(self.tokenizers, model)
+        return self.tokenizer if found is None else found
 
 
 @attrs.frozen

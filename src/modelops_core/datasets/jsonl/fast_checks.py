@@ -61,26 +61,33 @@ def record_key(record: dict[str, Any], format: str, encode: Callable[[Any], byte
 _MESSAGES = operator.attrgetter("messages")
 _CONTENT = operator.attrgetter("content")
 _ROLE = operator.attrgetter("role")
+_WEIGHT = operator.attrgetter("weight")
 _LAST = operator.itemgetter(-1)
 
 
 def suspects(structs: list[Any], sizes: Sizes, max_chars: int) -> list[int]:
     """Indexes of the structs that may have a problem: a blank content, no assistant as the last
-    turn, or (with ``max_chars``) a line longer than ``max_chars`` bytes.
+    turn, a weight on a turn that is not the assistant's, or (with ``max_chars``) a line longer
+    than ``max_chars`` bytes.
 
-    A line is never shorter than its contents' characters plus ``TOKENS_PER_MESSAGE`` per
-    message (each message spends more bytes than that on its keys), and the token estimator
-    never counts more tokens than characters: only longer lines can be over a token limit. The
-    common case, no suspect, runs as C-level maps.
+    A line is never shorter in bytes than the tokens :func:`~modelops_core.datasets.validate.
+    record_tokens` counts with the estimate or tiktoken (neither counts more tokens than UTF-8
+    bytes, and each message spends more bytes on its keys than the per-message tokens): only
+    longer lines can be over a token limit. The common case, no suspect, runs as C-level maps.
     """
     import numpy as np
+    from msgspec import UNSET
 
     messages = list(map(_MESSAGES, structs))
     roles = list(map(_ROLE, map(_LAST, messages)))
     suspicious = roles.count("assistant") != len(roles)
-    suspicious = suspicious or "" in map(
-        str.strip, map(_CONTENT, itertools.chain.from_iterable(messages))
-    )
+    every = list(itertools.chain.from_iterable(messages))
+    suspicious = suspicious or "" in map(str.strip, map(_CONTENT, every))
+    weights = list(map(_WEIGHT, every))
+    if weights.count(UNSET) != len(weights):  # a weight somewhere: is it on a non-assistant?
+        suspicious = suspicious or any(
+            turn.role != "assistant" for turn in every if turn.weight is not UNSET
+        )
     if max_chars and not suspicious:
         long: list[int] = np.flatnonzero(np.asarray(sizes) > max_chars).tolist()
         return long
@@ -91,5 +98,6 @@ def suspects(structs: list[Any], sizes: Sizes, max_chars: int) -> list[int]:
         for index, turns in enumerate(messages)
         if turns[-1].role != "assistant"
         or any(not turn.content.strip() for turn in turns)
+        or any(turn.weight is not UNSET and turn.role != "assistant" for turn in turns)
         or (max_chars and sizes[index] > max_chars)
     ]

@@ -14,9 +14,13 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 
-class ChatMessageToCheck(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+class ChatMessageToCheck(
+    msgspec.Struct, frozen=True, gc=False, omit_defaults=True, forbid_unknown_fields=True
+):
     """A message as validation decodes it: an empty or blank content decodes too (no Python
-    call per message); the checks find it afterwards, over a whole block at once."""
+    call per message); the checks find it afterwards, over a whole block at once. A message
+    with a key not declared here (``timestamp``), or whose content is a list of parts, fails
+    to decode: its line takes the line-by-line path, which reports the key or reads the parts."""
 
     role: Literal["system", "user", "assistant", "tool"]
     content: str
@@ -26,7 +30,9 @@ class ChatMessageToCheck(msgspec.Struct, frozen=True, gc=False, omit_defaults=Tr
     tool_calls: list[Any] | UnsetType = UNSET
 
 
-class ChatMessage(ChatMessageToCheck, frozen=True, gc=False, omit_defaults=True):
+class ChatMessage(
+    ChatMessageToCheck, frozen=True, gc=False, omit_defaults=True, forbid_unknown_fields=True
+):
     """A message whose role, weight and content msgspec checks while decoding: an empty or
     blank content (without tool calls) fails, so its line takes the line-by-line path, which
     reports it."""
