@@ -217,7 +217,93 @@ class PiiSanitizer:
         texts = self._flat_texts(batch)
         if texts is not None:
             return self._apply_flat_batch(batch, texts)
+        chat = self._chat_texts(batch)
+        if chat is not None:
+            return self._apply_chat_batch(batch, *chat)
         return self._apply_nested_batch(batch)
+
+    def _chat_texts(
+        self, batch: list[Mapping[str, Any]]
+    ) -> tuple[list[str], list[tuple[int, str, int, str | None]]] | None:
+        """Every string of a batch of chat-like records, and where each one sits.
+
+        Chat-like: each record is a dict whose values are scalars or lists of scalars and of
+        dicts of scalars (``{"messages": [{"role": ..., "content": ...}], "id": 3}``), and no
+        ``fields``. A string's place is ``(record, key, item, inner key)``; ``item`` is ``-1``
+        for a top-level string, ``inner key`` ``None`` for a string item of a list. ``None``
+        for any other batch (it goes record by record).
+        """
+        if self.fields is not None:
+            return None
+        texts: list[str] = []
+        places: list[tuple[int, str, int, str | None]] = []
+        add_text, add_place = texts.append, places.append
+        scalars = _FLAT_VALUE_TYPES
+        for index, record in enumerate(batch):
+            if type(record) is not dict:
+                return None
+            for key, value in record.items():
+                kind = type(value)
+                if kind is str:
+                    add_text(value)
+                    add_place((index, key, -1, None))
+                elif kind is list:
+                    for position, item in enumerate(value):
+                        item_kind = type(item)
+                        if item_kind is dict:
+                            for inner, text in item.items():
+                                if type(text) is str:
+                                    add_text(text)
+                                    add_place((index, key, position, inner))
+                                elif type(text) not in scalars:
+                                    return None
+                        elif item_kind is str:
+                            add_text(item)
+                            add_place((index, key, position, None))
+                        elif item_kind not in scalars:
+                            return None
+                elif kind not in scalars:
+                    return None
+        return texts, places
+
+    def _apply_chat_batch(
+        self,
+        batch: list[Mapping[str, Any]],
+        texts: list[str],
+        places: list[tuple[int, str, int, str | None]],
+    ) -> Iterator[dict[str, Any]]:
+        """A batch of chat-like records (see :meth:`_chat_texts`): detected, counted and
+        redacted in whole-batch passes, like a flat batch; the same output and report as the
+        record-by-record walk."""
+        found = self.redactor.detector.find_batch(texts)
+        first_index, count = self._records_in, len(batch)
+        self._records_in += count
+        if self.redactor.strategy == "drop":
+            dropped = {places[index][0] for index in found.text_index}
+        else:
+            dropped = set()
+        if found:
+            span_places = list(map(places.__getitem__, found.text_index))
+            self._count_findings(
+                first_index,
+                [place[0] for place in span_places],
+                map(_field_path, span_places),
+                found.pii_type,
+            )
+        outputs = [
+            _copy_chat_record(record) for index, record in enumerate(batch) if index not in dropped
+        ]
+        self._records_out += len(outputs)
+        if found and not dropped:
+            for index, text in zip(*self._redact_batch(texts, found), strict=True):
+                record, key, item, inner = places[index]
+                if item < 0:
+                    outputs[record][key] = text
+                elif inner is None:
+                    outputs[record][key][item] = text
+                else:
+                    outputs[record][key][item][inner] = text
+        return iter(outputs)
 
     def _flat_texts(self, batch: list[Mapping[str, Any]]) -> list[str] | None:
         """Every value of the batch, when every record is a dict of strings and no ``fields``.
@@ -456,6 +542,23 @@ class PiiSanitizer:
             "samples_per_type": self.samples,
             "by_record": {index: dict(sorted(c.items())) for index, c in self._by_record.items()},
         }
+
+
+def _field_path(place: tuple[int, str, int, str | None]) -> str:
+    """The report's field path of a string's place in a chat-like record."""
+    _, key, item, inner = place
+    if item < 0:
+        return str(key)
+    return f"{key}[]" if inner is None else f"{key}[].{inner}"
+
+
+def _copy_chat_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a chat-like record with new lists and new dicts inside them."""
+    copied = dict(record)
+    for key, value in copied.items():
+        if type(value) is list:
+            copied[key] = [dict(item) if type(item) is dict else item for item in value]
+    return copied
 
 
 def redact_pii(
