@@ -1,9 +1,10 @@
 """Two-sample tests for A/B comparison of models, and the power of the comparison.
 
-Paired (the same examples scored by both models): McNemar (exact and mid-p) on per-example
-correctness, Wilcoxon signed-rank on per-example scores. Unpaired: the two-proportion z-test
-and Welch's t-test. Each returns a :class:`TestResult` with the effect (A minus B), its
-interval and a two-sided p-value; formulas follow scipy.stats and statsmodels.
+Paired (the same examples scored by both models): McNemar (exact, mid-p, chi-square with or
+without continuity correction) on per-example correctness, Wilcoxon signed-rank and the paired
+t-test on per-example scores. Unpaired: the two-proportion z-test and Welch's t-test. Each
+returns a :class:`TestResult` with the effect (A minus B), its interval and a two-sided p-value;
+formulas follow scipy.stats and statsmodels.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class TestResult:
     :param low: lower end of the effect's confidence interval; ``high`` the upper.
     :param standard_error: the effect's standard error (used for power).
     :param standardized: a scale-free effect size (Cohen's h for proportions, d for means).
+    :param note: how the p-value was obtained when it differs from what was asked (e.g. the
+        normal approximation instead of an exact distribution too large to count).
     """
 
     __test__ = False  # not a pytest test class
@@ -43,6 +46,7 @@ class TestResult:
     high: float
     standard_error: float
     standardized: float | None = None
+    note: str | None = None
 
 
 def _z(level: float) -> float:
@@ -58,18 +62,40 @@ def _as_bool(values: Any, argument: str) -> NDArray[np.bool_]:
     return array.astype(bool)
 
 
+#: McNemar's variants: ``exact`` (binomial), ``mid-p``, ``chi2`` and ``chi2-corrected``
+MCNEMAR_METHODS = ("exact", "mid-p", "chi2", "chi2-corrected")
+
+
 def mcnemar(
-    correct_a: Any, correct_b: Any, *, mid_p: bool = False, level: float = 0.95
+    correct_a: Any,
+    correct_b: Any,
+    *,
+    mid_p: bool = False,
+    level: float = 0.95,
+    method: str | None = None,
 ) -> TestResult:
-    """McNemar's exact test on paired correctness (binomial test on the discordant pairs).
+    """McNemar's test on paired correctness (the discordant pairs).
 
-    ``b`` = A right and B wrong, ``c`` = A wrong and B right;
-    ``p = min(1, 2 * BinomCDF(min(b, c); b + c, 1/2))``; the mid-p variant subtracts
-    ``BinomPMF(min(b, c))``. The effect is the accuracy difference ``(b - c) / n`` with a
-    Wald interval for paired proportions.
+    ``b`` = A right and B wrong, ``c`` = A wrong and B right. ``method``:
+
+    - ``exact`` (default): ``p = min(1, 2 * BinomCDF(min(b, c); b + c, 1/2))``, statsmodels'
+      ``mcnemar(table, exact=True)``;
+    - ``mid-p`` (or ``mid_p=True``): ``p = min(1, 2 * BinomCDF(min(b, c)) - BinomPMF(min(b, c)))``
+      (Fagerland, Lydersen & Laake 2013), so ``b == c`` gives 1;
+    - ``chi2``: ``(b - c)**2 / (b + c)`` against chi-square with 1 degree of freedom;
+    - ``chi2-corrected``: with Edwards' continuity correction ``(|b - c| - 1)**2 / (b + c)``,
+      statsmodels' ``mcnemar(table, exact=False, correction=True)``.
+
+    No discordant pair gives p = 1. The effect is the accuracy difference ``(b - c) / n`` with
+    a Wald interval for paired proportions.
     """
-    from scipy.stats import binom  # type: ignore[import-untyped,unused-ignore]
+    from scipy.stats import binom, chi2  # type: ignore[import-untyped,unused-ignore]
 
+    chosen = method or ("mid-p" if mid_p else "exact")
+    if chosen not in MCNEMAR_METHODS:
+        raise SignificanceError(
+            f"McNemar method={chosen!r} is not one of {', '.join(MCNEMAR_METHODS)}."
+        )
     a = _as_bool(correct_a, "correct_a")
     b_ = _as_bool(correct_b, "correct_b")
     if a.shape != b_.shape:
@@ -82,20 +108,26 @@ def mcnemar(
     only_b = int((~a & b_).sum())
     discordant = only_a + only_b
     smaller = min(only_a, only_b)
-    if discordant == 0:
-        p = 1.0
+    statistic = float(smaller)
+    if chosen.startswith("chi2"):
+        gap = abs(only_a - only_b) - (1 if chosen == "chi2-corrected" else 0)
+        statistic = gap**2 / discordant if discordant else 0.0
+        p = float(chi2.sf(statistic, 1)) if discordant else 1.0
+    elif discordant == 0 or (chosen == "mid-p" and only_a == only_b):
+        p = 1.0  # b == c: 2 * CDF(b) - PMF(b) is 1 exactly (symmetry); float sums give 1 - 2e-16
     else:
-        p = min(1.0, 2 * float(binom.cdf(smaller, discordant, 0.5)))
-        if mid_p:
-            p = max(0.0, p - float(binom.pmf(smaller, discordant, 0.5)))
+        p = 2 * float(binom.cdf(smaller, discordant, 0.5))
+        if chosen == "mid-p":
+            p -= float(binom.pmf(smaller, discordant, 0.5))
+        p = min(1.0, p)
     effect = (only_a - only_b) / n
     variance = max(discordant - (only_a - only_b) ** 2 / n, 0.0) / n**2
     se = math.sqrt(variance)
     z = _z(level)
     p_a, p_b = float(a.mean()), float(b_.mean())
     return TestResult(
-        test="mcnemar-mid-p" if mid_p else "mcnemar-exact",
-        statistic=float(smaller),
+        test=f"mcnemar-{chosen}",
+        statistic=statistic,
         p_value=p,
         effect=effect,
         low=effect - z * se,
@@ -112,11 +144,12 @@ def _cohen_h(p_a: float, p_b: float) -> float:
 def wilcoxon(scores_a: Any, scores_b: Any, *, method: str = "auto") -> TestResult:
     """Wilcoxon signed-rank test on paired per-example scores (zero differences dropped).
 
-    ``method``: ``exact`` (the null distribution of T+ by counting), ``approx`` (normal, with
-    the tie correction, no continuity correction), ``auto`` (exact when at most 50 nonzero
-    differences and no ties, as scipy does). The effect is the median difference A - B; low
-    and high are the 2.5% and 97.5% quantiles of its Walsh averages (Hodges-Lehmann), for
-    n <= 2000 (NaN above).
+    ``method``: ``exact`` (the null distribution of T+, scipy's ``method="exact"``; above
+    :data:`EXACT_WILCOXON_LIMIT` nonzero differences the normal approximation is used instead
+    and ``note`` says so), ``approx`` (normal, with the tie correction, no continuity
+    correction), ``auto`` (exact when at most 50 nonzero differences and no ties, as scipy
+    does). The effect is the median difference A - B; low and high are the 2.5% and 97.5%
+    quantiles of its Walsh averages (Hodges-Lehmann), for n <= 2000 (NaN above).
     """
     from scipy.stats import norm, rankdata  # type: ignore[import-untyped,unused-ignore]
 
@@ -139,26 +172,53 @@ def wilcoxon(scores_a: Any, scores_b: Any, *, method: str = "auto") -> TestResul
     _, tie_counts = np.unique(ranks, return_counts=True)
     has_ties = bool((tie_counts > 1).any())
     use_exact = method == "exact" or (method == "auto" and n <= 50 and not has_ties)
+    note = None
+    if use_exact and n > EXACT_WILCOXON_LIMIT:
+        use_exact = False
+        note = (
+            f"wilcoxon: the exact distribution is not computed for {n} nonzero differences "
+            f"(more than {EXACT_WILCOXON_LIMIT}); the normal approximation was used (its "
+            "p-value differs from the exact one by less than 1e-3 at this size)."
+        )
     mean = n * (n + 1) / 4
     variance = n * (n + 1) * (2 * n + 1) / 24 - float((tie_counts**3 - tie_counts).sum()) / 48
     z = (t_plus - mean) / math.sqrt(variance) if variance > 0 else 0.0
     p = _signed_rank_exact_p(t_plus, n) if use_exact else float(2 * norm.sf(abs(z)))
     se = (high - low) / (2 * _z(0.95)) if math.isfinite(high - low) else float("nan")
-    return TestResult("wilcoxon", t_plus, min(1.0, p), effect, low, high, se, z / math.sqrt(n))
+    standardized = z / math.sqrt(n)
+    return TestResult("wilcoxon", t_plus, min(1.0, p), effect, low, high, se, standardized, note)
+
+
+#: the most nonzero differences for which the exact signed-rank distribution is computed
+#: (about a second at 2000; its cost grows as n**3)
+EXACT_WILCOXON_LIMIT = 2000
 
 
 def _signed_rank_exact_p(t_plus: float, n: int) -> float:
-    """Two-sided exact p of T+ = ``t_plus``: counts of subsets of {1..n} by rank sum."""
+    """Two-sided exact p of T+ = ``t_plus`` under H0, as scipy's ``method="exact"``.
+
+    The distribution of T+ (the sum of a random subset of the ranks 1..n) is built rank by
+    rank, ``P_k(s) = (P_{k-1}(s) + P_{k-1}(s - k)) / 2``, as counts rescaled by an exact power
+    of two every 512 ranks, so nothing overflows at any n (counting subsets in float64
+    overflows past n = 1024). Only ``s <= min(t, top - t)`` is needed: T+ is symmetric.
+    """
     top = n * (n + 1) // 2
-    counts = np.zeros(top + 1)
-    counts[0] = 1
-    for rank in range(1, n + 1):
-        counts[rank:] = counts[rank:] + counts[:-rank].copy()
-    probabilities = counts / counts.sum()
     t = round(t_plus)
-    lower = float(probabilities[: t + 1].sum())
-    upper = float(probabilities[t:].sum())
-    return min(1.0, 2 * min(lower, upper))
+    if 2 * t == top:
+        return 1.0
+    tail = min(t, top - t)  # P(T+ <= tail) is the smaller one-sided p
+    counts = np.zeros(tail + 1)
+    counts[0] = 1.0
+    pending = 0  # halvings owed: counts * 2**-pending are the probabilities
+    for rank in range(1, n + 1):
+        if rank <= tail:
+            counts[rank:] += counts[:-rank]
+        pending += 1
+        if pending == 512:
+            counts *= 2.0**-512
+            pending = 0
+    lower = math.ldexp(float(counts.sum()), -pending)
+    return min(1.0, 2 * lower)
 
 
 def _hodges_lehmann(difference: NDArray[np.float64]) -> tuple[float, float, float]:
@@ -223,6 +283,42 @@ def welch_t(values_a: Any, values_b: Any, *, level: float = 0.95) -> TestResult:
     pooled = math.sqrt(((n_a - 1) * var_a + (n_b - 1) * var_b) / (n_a + n_b - 2))
     d = effect / pooled if pooled > 0 else 0.0
     return TestResult("welch-t", statistic, p, effect, effect - margin, effect + margin, se, d)
+
+
+def paired_t(values_a: Any, values_b: Any, *, level: float = 0.95) -> TestResult:
+    """Paired t-test on per-example values (``scipy.stats.ttest_rel``).
+
+    ``t = mean(d) / (sd(d) / sqrt(n))`` with ``d = a - b`` and n - 1 degrees of freedom. The
+    effect is the mean difference with its t interval; the standardized effect is Cohen's
+    ``d_z = mean(d) / sd(d)``. Identical differences (sd 0) give p = 1 when they are all 0 and
+    p = 0 otherwise.
+    """
+    from scipy.stats import t as student  # type: ignore[import-untyped,unused-ignore]
+
+    a = np.asarray(values_a, dtype=np.float64)
+    b = np.asarray(values_b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise SignificanceError(
+            f"values_a has shape {a.shape} but values_b has {b.shape}; the paired t-test needs "
+            "one value per example from each model, the same examples in the same order."
+        )
+    if a.shape[0] < 2:
+        raise SignificanceError("values_a and values_b need at least two paired values.")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise SignificanceError("values_a or values_b contains NaN or infinity.")
+    difference = a - b
+    n = difference.shape[0]
+    effect = float(difference.mean())
+    sd = float(difference.std(ddof=1))
+    se = sd / math.sqrt(n)
+    if se == 0:
+        return TestResult("paired-t", 0.0, 1.0 if effect == 0 else 0.0, effect, effect, effect,
+                          0.0)  # fmt: skip
+    statistic = effect / se
+    p = float(2 * student.sf(abs(statistic), n - 1))
+    margin = float(student.ppf(1 - (1 - level) / 2, n - 1)) * se
+    return TestResult("paired-t", statistic, p, effect, effect - margin, effect + margin, se,
+                      effect / sd)  # fmt: skip
 
 
 @attrs.frozen
