@@ -11,14 +11,18 @@ from fairlearn.metrics import (
     demographic_parity_difference,
     demographic_parity_ratio,
     equal_opportunity_difference,
+    equal_opportunity_ratio,
     equalized_odds_difference,
+    equalized_odds_ratio,
 )
 from modelops_metrics import plugin
 from modelops_metrics.fairness import (
     DemographicParityDifference,
     DemographicParityRatio,
     EqualizedOddsDifference,
+    EqualizedOddsRatio,
     EqualOpportunityDifference,
+    EqualOpportunityRatio,
     GroupCalibrationError,
     GroupMetric,
 )
@@ -91,6 +95,26 @@ class TestEqualOpportunityDifference(_FairnessContract):
         expected = equal_opportunity_difference(
             DATA["r"], DATA["p"], sensitive_features=DATA["age"]
         )
+        return [
+            MetricExample(DATA["p"].tolist(), DATA["r"].tolist(), expected, {"groups": DATA["age"]})
+        ]
+
+
+class TestEqualizedOddsRatio(_FairnessContract):
+    component_name = "equalized_odds_ratio"
+
+    def examples(self) -> list[MetricExample]:
+        expected = equalized_odds_ratio(DATA["r"], DATA["p"], sensitive_features=DATA["sex"])
+        return [
+            MetricExample(DATA["p"].tolist(), DATA["r"].tolist(), expected, {"groups": DATA["sex"]})
+        ]
+
+
+class TestEqualOpportunityRatio(_FairnessContract):
+    component_name = "equal_opportunity_ratio"
+
+    def examples(self) -> list[MetricExample]:
+        expected = equal_opportunity_ratio(DATA["r"], DATA["p"], sensitive_features=DATA["age"])
         return [
             MetricExample(DATA["p"].tolist(), DATA["r"].tolist(), expected, {"groups": DATA["age"]})
         ]
@@ -169,6 +193,8 @@ def test_disparities_equal_fairlearn(grouping: str, weighted: bool, method: str)
         (DemographicParityRatio, demographic_parity_ratio),
         (EqualizedOddsDifference, equalized_odds_difference),
         (EqualOpportunityDifference, equal_opportunity_difference),
+        (EqualizedOddsRatio, equalized_odds_ratio),
+        (EqualOpportunityRatio, equal_opportunity_ratio),
     ]
     for metric_class, fairlearn_function in pairs:
         expected = fairlearn_function(data["r"], data["p"], **peer)
@@ -184,6 +210,65 @@ def test_equalized_odds_mean_aggregation_equals_fairlearn() -> None:
     metric = EqualizedOddsDifference(agg="mean")
     actual = metric.compute(data["p"], data["r"], groups=data["sex"], sample_weight=data["w"])
     assert_close(actual, expected)
+
+
+def test_equalized_odds_ratio_mean_aggregation_equals_fairlearn() -> None:
+    data = random_data(7)
+    expected = equalized_odds_ratio(
+        data["r"], data["p"], sensitive_features=data["sex"], agg="mean", sample_weight=data["w"]
+    )
+    metric = EqualizedOddsRatio(agg="mean")
+    actual = metric.compute(data["p"], data["r"], groups=data["sex"], sample_weight=data["w"])
+    assert_close(actual, expected)
+
+
+# groups a (first three) and b; (predictions, references, TPR ratio, FPR ratio); None: 0/0
+ZERO_RATES = {
+    # a: TPR 0, FPR 1; b: TPR 1, FPR 1/2
+    "a group with no true positive": ([0, 0, 1, 1, 1, 0], [1, 1, 0, 1, 0, 0], 0.0, 0.5),
+    # a: TPR 1/2, FPR 0; b: TPR 1, FPR 1/2
+    "a group with no false positive": ([1, 0, 0, 1, 1, 0], [1, 1, 0, 1, 0, 0], 0.5, 0.0),
+    # a: TPR 0, FPR 1/2; b: TPR 0, FPR 1
+    "no true positive in any group": ([0, 1, 0, 0, 1, 1], [1, 0, 0, 1, 0, 0], None, 0.5),
+    # a: TPR 1/2, FPR 0; b: TPR 1, FPR 0
+    "no false positive in any group": ([1, 0, 0, 1, 1, 0], [1, 1, 0, 1, 1, 0], 0.5, None),
+    # a: no positive reference (TPR 0 by convention), FPR 1/3; b: TPR 1/2, FPR 1
+    "no positive reference in group a": ([1, 0, 0, 1, 1, 0], [0, 0, 0, 1, 0, 1], 0.0, 1 / 3),
+}
+
+
+@pytest.mark.parametrize("case", list(ZERO_RATES))
+@pytest.mark.parametrize("agg", ["worst_case", "mean"])
+def test_ratios_with_a_zero_rate_equal_fairlearn(case: str, agg: str) -> None:
+    predictions, references, tpr_ratio, fpr_ratio = ZERO_RATES[case]
+    groups = ["a", "a", "a", "b", "b", "b"]
+    expected = equalized_odds_ratio(references, predictions, sensitive_features=groups, agg=agg)
+    actual = EqualizedOddsRatio(agg=agg).compute(predictions, references, groups=groups)
+    assert_close(actual, expected)
+    opportunity = EqualOpportunityRatio().compute(predictions, references, groups=groups)
+    assert_close(opportunity, equal_opportunity_ratio(references, predictions,
+                                                      sensitive_features=groups))  # fmt: skip
+    nan = float("nan")
+    tpr, fpr = (nan if r is None else r for r in (tpr_ratio, fpr_ratio))
+    assert_close(opportunity, tpr)
+    if agg == "mean":
+        defined = [r for r in (tpr_ratio, fpr_ratio) if r is not None]
+        assert_close(actual, sum(defined) / len(defined))
+    else:
+        worst = tpr if fpr_ratio is None else min(tpr, fpr)  # NaN when the TPR ratio is
+        assert_close(actual, nan if tpr_ratio is None else worst)
+
+
+def test_the_ratios_are_registered_with_their_direction() -> None:
+    from modelops_core import Runtime
+    from modelops_core.config import parse_config
+    from modelops_core.plugins.kinds import Kind
+
+    runtime = Runtime(parse_config({}, source="test"), environ={})
+    for name, cls in (("equalized_odds_ratio", EqualizedOddsRatio),
+                      ("equal_opportunity_ratio", EqualOpportunityRatio)):  # fmt: skip
+        (spec,) = [s for s in runtime.components[Kind.METRIC] if s.name == name]
+        assert spec.load() is cls and cls.higher_is_better is True
 
 
 def test_a_two_dimensional_array_is_one_column_per_feature() -> None:

@@ -22,6 +22,7 @@ Reference: Hardt, Price and Srebro, "Equality of Opportunity in Supervised Learn
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any, Literal
@@ -607,6 +608,59 @@ class EqualOpportunityDifference(_ErrorRateDisparity):
 
     def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> float:
         return disparity(*self.true_positive_rates(table), self.method)[0]
+
+
+class EqualizedOddsRatio(EqualizedOddsDifference):
+    """Equalized odds ratio: the smaller of the TPR and FPR ratios (smallest over largest group).
+
+    ``min(min_a TPR_a / max_a TPR_a, min_a FPR_a / max_a FPR_a)`` (``agg="worst_case"``) or
+    their mean (``agg="mean"``), equal to ``fairlearn.metrics.equalized_odds_ratio``; 1 is
+    parity, 0 means some group never gets a true (or false) positive while another does. A
+    rate that is 0 in every group makes its ratio 0/0: as fairlearn, worst_case is then NaN
+    when the TPR ratio is the undefined one and the TPR ratio when the FPR ratio is, and
+    ``mean`` averages the defined ratios. Reference: Hardt, Price and Srebro, NeurIPS 2016.
+
+    :param pos_label: the label that counts as positive (default 1).
+    :param method: ``"between_groups"`` or ``"to_overall"`` (see the module docstring).
+    :param agg: ``"worst_case"`` (default) or ``"mean"`` of the two ratios.
+
+    >>> predictions, references = [1, 0, 1, 1, 1, 0], [1, 1, 0, 1, 0, 0]
+    >>> EqualizedOddsRatio().compute(predictions, references, groups=[0, 0, 0, 1, 1, 1])
+    0.5
+    """
+
+    name = "equalized_odds_ratio"
+    higher_is_better = True
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> float:
+        tpr_ratio = disparity(*self.true_positive_rates(table), self.method)[1]
+        fpr_ratio = disparity(*self.false_positive_rates(table), self.method)[1]
+        if self.agg == "mean":
+            defined = [ratio for ratio in (tpr_ratio, fpr_ratio) if not math.isnan(ratio)]
+            return sum(defined) / len(defined) if defined else math.nan
+        return min(tpr_ratio, fpr_ratio)  # Python's min keeps a NaN first value, as fairlearn
+
+
+class EqualOpportunityRatio(_ErrorRateDisparity):
+    """Equal opportunity ratio: smallest over largest group true positive rate; 1 is parity.
+
+    ``min_a TPR_a / max_a TPR_a`` with ``TPR_a = P(h(X) = pos_label | Y = pos_label, A = a)``,
+    equal to ``fairlearn.metrics.equal_opportunity_ratio``: 0 when some group has no true
+    positive while another has, NaN when no group has any. Reference: Hardt, Price and Srebro,
+    NeurIPS 2016.
+
+    :param pos_label: the label that counts as positive (default 1).
+    :param method: ``"between_groups"`` or ``"to_overall"`` (see the module docstring).
+
+    >>> EqualOpportunityRatio().compute([1, 0, 1, 1], [1, 1, 1, 0], groups=[0, 0, 1, 1])
+    0.5
+    """
+
+    name = "equal_opportunity_ratio"
+    higher_is_better = True
+
+    def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> float:
+        return disparity(*self.true_positive_rates(table), self.method)[1]
 
 
 # --- per-group values of any metric --------------------------------------------------------------

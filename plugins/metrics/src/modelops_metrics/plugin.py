@@ -123,6 +123,16 @@ def modelops_register_metrics(registry: ComponentRegistrar) -> None:
         description="largest minus smallest group true positive rate (needs groups=)",
     )
     registry.add(
+        "equalized_odds_ratio",
+        "modelops_metrics.fairness:EqualizedOddsRatio",
+        description="smaller of the TPR and FPR ratios (smallest / largest group; needs groups=)",
+    )
+    registry.add(
+        "equal_opportunity_ratio",
+        "modelops_metrics.fairness:EqualOpportunityRatio",
+        description="smallest over largest group true positive rate (needs groups=)",
+    )
+    registry.add(
         "group_metric",
         "modelops_metrics.fairness:GroupMetric",
         description="per-group values of any metric with difference and ratio (needs groups=)",
