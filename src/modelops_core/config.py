@@ -94,6 +94,11 @@ class Config:
     sanitize: tuple[ComponentChoice, ...] = ()
     optimizers: tuple[ComponentChoice, ...] = ()
     drift_tests: tuple[ComponentChoice, ...] = ()
+    #: ``[alerts] sinks``: where ``modelops_on_alert`` calls go (log file, webhook, Slack …).
+    alert_sinks: tuple[ComponentChoice, ...] = ()
+    #: ``[alerts] window``: seconds in which a repeated alert (same name and subject) is
+    #: suppressed.
+    alert_window: float = 3600.0
     prices: Mapping[str, Mapping[str, float]] = attrs.field(factory=dict, converter=frozen_mapping)
     secret_keys: frozenset[str] = frozenset()
     raw: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping, repr=False)
@@ -283,6 +288,7 @@ OWNED_SECTIONS = ("finetune", "pipeline", "deploy")
 _TOP_KEYS = (
     "home", "plugins", "registry", "tracking", "artifacts", "features", "engine",
     "providers", "evaluation", "sanitizers", "sanitize", "optimize", "monitoring", "prices",
+    "alerts",
     *OWNED_SECTIONS,
 )  # fmt: skip
 
@@ -338,6 +344,15 @@ def parse_config(
     reader.check_keys(optimize, ("optimizers",), "optimize")
     monitoring = reader.table(resolved, "monitoring")
     reader.check_keys(monitoring, ("drift_tests",), "monitoring")
+    alerts = reader.table(resolved, "alerts")
+    reader.check_keys(alerts, ("sinks", "window"), "alerts")
+    alert_window = alerts.get("window", 3600.0)
+    if (
+        not isinstance(alert_window, int | float)
+        or isinstance(alert_window, bool)
+        or not (0 < alert_window < float("inf"))
+    ):
+        raise reader.type_error("alerts.window", "a positive number of seconds", alert_window)
 
     home = Path(reader.value(resolved, "home", str, "", ".modelops"))
     if not home.is_absolute():
@@ -363,6 +378,8 @@ def parse_config(
         sanitize=reader.choice_list(sanitize, "pipeline", sanitize_key),
         optimizers=reader.choice_list(optimize, "optimizers", "optimize"),
         drift_tests=reader.choice_list(monitoring, "drift_tests", "monitoring"),
+        alert_sinks=reader.choice_list(alerts, "sinks", "alerts"),
+        alert_window=float(alert_window),
         prices=_prices(reader, reader.table(resolved, "prices")),
         secret_keys=frozenset(secret_keys),
         raw=resolved,

@@ -183,6 +183,24 @@ def modelops_register_model_flavors(registry: ComponentRegistrar) -> None:
     """
 
 
+@hookspec
+def modelops_register_alert_sinks(registry: ComponentRegistrar) -> None:
+    """Declare alert sinks (a log file, a webhook, Slack, Prometheus exposition …).
+
+    Called once per plugin when the runtime loads it; results are ignored. An alert sink
+    offers ``name``, ``send(alert)`` (an :class:`~modelops_core.monitoring.alerts.Alert`; raise
+    :class:`~modelops_core.monitoring.alerts.AlertSinkError` when it cannot deliver) and may
+    offer ``publish(values)`` (monitor values such as latency quantiles and burn rates). The
+    contract: :class:`modelops_core.testing.AlertSinkContract`.
+
+    :param registry: call ``registry.add(name, factory)`` for each sink.
+
+    Use it in plugin modules only; sinks are chosen with ``[alerts] sinks = [...]``. The core's
+    own plugin hands every ``modelops_on_alert`` call to the chosen sinks; the first-party
+    sinks come with the ``modelops-alerts`` distribution.
+    """
+
+
 # --- lifecycle and event hooks -----------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ class Kind(enum.StrEnum):
     DRIFT_TEST = "drift_test"
     ENGINE = "engine"
     STEP = "step"
+    ALERT_SINK = "alert_sink"
     MODEL_FLAVOR = "model_flavor"
 
     @property

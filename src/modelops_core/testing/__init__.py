@@ -23,6 +23,7 @@ that modelops-core installs (entry point ``pytest11``).
 from __future__ import annotations
 
 from modelops_core.testing.contracts import (
+    AlertSinkContract,
     ArtifactStoreContract,
     ComponentContract,
     DriftTestContract,
@@ -52,6 +53,7 @@ from modelops_core.testing.servers import (
 
 __all__ = [
     "DEFAULT_POSTGRES_URL",
+    "AlertSinkContract",
     "ArtifactStoreContract",
     "ComponentContract",
     "DriftTestContract",

@@ -9,6 +9,7 @@ One module per kind; every suite is importable from here and from :mod:`modelops
 
 from __future__ import annotations
 
+from modelops_core.testing.contracts.alert_sinks import AlertSinkContract
 from modelops_core.testing.contracts.artifact_stores import ArtifactStoreContract
 from modelops_core.testing.contracts.backends import RegistryBackendContract
 from modelops_core.testing.contracts.base import ComponentContract
@@ -25,6 +26,7 @@ from modelops_core.testing.contracts.providers import (
 from modelops_core.testing.contracts.sanitizers import SanitizerContract, SanitizerExample
 
 __all__ = [
+    "AlertSinkContract",
     "ArtifactStoreContract",
     "ComponentContract",
     "DriftTestContract",

@@ -1,0 +1,1 @@
+"""Alert sinks for modelops-core (``log``, ``webhook``, ``slack``, ``prometheus``)."""
