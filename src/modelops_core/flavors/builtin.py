@@ -35,7 +35,13 @@ class JsonFlavor:
             ) from exc
 
     def loads(self, data: bytes) -> Any:
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise FlavorError(
+                f"The stored json model is not valid JSON ({exc}); the artifact is damaged or "
+                "was not written by the json flavor."
+            ) from exc
 
 
 class BytesModelFlavor:
@@ -78,7 +84,13 @@ class NumpyFlavor:
     def loads(self, data: bytes) -> Any:
         import numpy
 
-        return numpy.load(io.BytesIO(data), allow_pickle=False)
+        try:
+            return numpy.load(io.BytesIO(data), allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise FlavorError(
+                f"The stored numpy model is not a .npy array without pickles ({exc}); the "
+                "artifact is damaged or was not written by the numpy flavor."
+            ) from exc
 
     def libraries(self) -> dict[str, str]:
         import numpy

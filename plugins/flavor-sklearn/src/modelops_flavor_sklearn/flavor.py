@@ -106,12 +106,23 @@ class SklearnFlavor:
             )
         import pickle
 
-        return pickle.loads(target.read_bytes())
+        try:
+            return pickle.loads(target.read_bytes())
+        except Exception as exc:  # a damaged pickle raises anything
+            raise FlavorError(
+                f"sklearn flavor: {target} is not a readable pickle ({type(exc).__name__}: {exc})."
+            ) from exc
 
     def _load_skops(self, target: Path) -> Any:
         import skops.io
 
-        untrusted = skops.io.get_untrusted_types(file=target)
+        try:
+            untrusted = skops.io.get_untrusted_types(file=target)
+        except Exception as exc:  # zipfile.BadZipFile, KeyError, JSON errors: a damaged file
+            raise FlavorError(
+                f"sklearn flavor: {target} is not a readable skops file ({type(exc).__name__}: "
+                f"{exc}); the artifact is damaged or was not written by this flavor."
+            ) from exc
         refused = [t for t in untrusted if t not in self.trusted and not _sklearn_class(t)]
         if refused:
             raise UntrustedModelError(

@@ -16,6 +16,7 @@ from modelops_core.testing.contracts.base import ComponentContract
 from modelops_core.testing.contracts.drift_tests import DriftTestContract
 from modelops_core.testing.contracts.engines import EngineContract
 from modelops_core.testing.contracts.features import FeatureStoreContract
+from modelops_core.testing.contracts.flavors import ModelFlavorContract
 from modelops_core.testing.contracts.metrics import MetricContract, MetricExample, assert_close
 from modelops_core.testing.contracts.optimizers import OptimizerContract
 from modelops_core.testing.contracts.providers import (
@@ -34,6 +35,7 @@ __all__ = [
     "FeatureStoreContract",
     "MetricContract",
     "MetricExample",
+    "ModelFlavorContract",
     "OptimizerContract",
     "ProviderContract",
     "ProviderScenario",
