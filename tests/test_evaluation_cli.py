@@ -121,6 +121,13 @@ def test_eval_compare_prints_a_table_and_a_decision(capsys, in_project, monkeypa
     assert json.loads(out)["decision"] == "A wins"
     code, out, _ = run(capsys, "eval", "compare", "a.json", "b.json", "--level", "0.9")
     assert code == 0 and "A - B [90% CI]" in out
+    code, out, err = run(capsys, "eval", "compare", "a.json", "b.json", "--json", "--test",
+                         "mcnemar-chi2-corrected", "--test", "paired-t")  # fmt: skip
+    assert code == 0, err
+    rows = {row["metric"]: row for row in json.loads(out)["rows"]}
+    assert rows["accuracy"]["test"] == "mcnemar-chi2-corrected"
+    code, _, err = run(capsys, "eval", "compare", "a.json", "b.json", "--test", "chi2")
+    assert code == 2 and "'chi2' is not one of" in err
 
 
 def scored(path: Path, n: int = 400) -> Path:

@@ -122,3 +122,54 @@ def test_comparing_a_metric_one_result_lacks_is_an_error(runtime):
     with pytest.raises(EvaluationError, match="cannot compare auc_roc"):
         compare(evaluate(runtime, a, references, "a"), evaluate(runtime, b, references, "b"),
                 metrics=["auc_roc"])  # fmt: skip
+
+
+def test_chosen_paired_tests_replace_the_defaults(runtime):
+    references, a, b = two_models(seed=8)
+    result_a = evaluate(runtime, a, references, "a", metrics=["accuracy"])
+    result_b = evaluate(runtime, b, references, "b", metrics=["accuracy"])
+    only_a = int(((a == references) & (b != references)).sum())
+    only_b = int(((a != references) & (b == references)).sum())
+    for test, statistic in (
+        ("mcnemar-chi2", (only_a - only_b) ** 2 / (only_a + only_b)),
+        ("mcnemar-chi2-corrected", (abs(only_a - only_b) - 1) ** 2 / (only_a + only_b)),
+    ):
+        row = compare(result_a, result_b, runtime=runtime, tests=[test])["accuracy"]
+        assert row.test == test
+        assert row.p_value == pytest.approx(scipy.stats.chi2.sf(statistic, 1), rel=1e-12)
+    mid = compare(result_a, result_b, runtime=runtime, tests=["mcnemar-mid-p"])["accuracy"]
+    smaller, n = min(only_a, only_b), only_a + only_b
+    expected = 2 * scipy.stats.binom.cdf(smaller, n, 0.5) - scipy.stats.binom.pmf(smaller, n, 0.5)
+    assert mid.test == "mcnemar-mid-p" and mid.p_value == pytest.approx(min(1.0, expected))
+
+
+def test_the_paired_t_test_on_losses(runtime):
+    rng = np.random.default_rng(2)
+    references = rng.normal(size=300)
+    close = references + rng.normal(0, 0.3, 300)
+    far = references + rng.normal(0, 1.0, 300)
+    result_a = evaluate(runtime, close, references, "close", metrics=["mse"])
+    result_b = evaluate(runtime, far, references, "far", metrics=["mse"])
+    row = compare(result_a, result_b, runtime=runtime, tests=["paired-t"])["mse"]
+    expected = scipy.stats.ttest_rel((close - references) ** 2, (far - references) ** 2)
+    assert row.test == "paired-t"
+    assert row.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_unknown_or_clashing_tests_are_refused(runtime):
+    references, a, b = two_models(n=50, seed=9)
+    result_a = evaluate(runtime, a, references, "a", metrics=["accuracy"])
+    result_b = evaluate(runtime, b, references, "b", metrics=["accuracy"])
+    with pytest.raises(EvaluationError, match="test 'mcnemar' is not one of mcnemar-exact"):
+        compare(result_a, result_b, runtime=runtime, tests=["mcnemar"])
+    with pytest.raises(EvaluationError, match="mcnemar-chi2 and mcnemar-exact apply to the same"):
+        compare(result_a, result_b, runtime=runtime, tests=["mcnemar-exact", "mcnemar-chi2"])
+    with pytest.raises(EvaluationError, match=r"mid_p=True \(--mid-p\) contradicts"):
+        compare(result_a, result_b, runtime=runtime, tests=["mcnemar-chi2"], mid_p=True)
+
+
+def test_the_cli_offers_every_paired_test():
+    from modelops_core.cli.eval import PAIRED_TEST_CHOICES
+    from modelops_core.evaluation.compare import PAIRED_TESTS
+
+    assert PAIRED_TEST_CHOICES == PAIRED_TESTS

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 _DATA_FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 #: a probability strictly between 0 and 1 (a confidence level, a significance level).
 _OPEN_UNIT_INTERVAL = click.FloatRange(0, 1, min_open=True, max_open=True)
+# modelops_core.evaluation.compare.PAIRED_TESTS, spelled out: importing it would import numpy
+PAIRED_TEST_CHOICES = (
+    "mcnemar-exact",
+    "mcnemar-mid-p",
+    "mcnemar-chi2",
+    "mcnemar-chi2-corrected",
+    "wilcoxon",
+    "paired-t",
+)
 
 
 def _input_files(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -184,6 +193,14 @@ def run_command(
 )
 @click.option("--mid-p", is_flag=True, help="McNemar mid-p instead of the exact test.")
 @click.option(
+    "--test",
+    "tests",
+    multiple=True,
+    type=click.Choice(PAIRED_TEST_CHOICES),
+    help="Paired test instead of the default (repeatable): a McNemar variant for accuracy-type "
+    "metrics (default mcnemar-exact), wilcoxon (default) or paired-t for per-example losses.",
+)
+@click.option(
     "--bootstrap",
     default=1000,
     show_default=True,
@@ -200,6 +217,7 @@ def compare_command(
     adjust: str,
     level: float,
     mid_p: bool,
+    tests: tuple[str, ...],
     bootstrap: int,
     seed: int,
     as_json: bool,
@@ -214,7 +232,7 @@ def compare_command(
     names = [name.strip() for name in metrics.split(",") if name.strip()] or None
     comparison = compare(
         first, second, metrics=names, alpha=alpha, adjust=adjust, mid_p=mid_p,
-        resamples=bootstrap, seed=seed, level=level, runtime=state().runtime(),
+        resamples=bootstrap, seed=seed, level=level, runtime=state().runtime(), tests=tests,
     )  # fmt: skip
     if as_json:
         print_json(comparison.to_dict())

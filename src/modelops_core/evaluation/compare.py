@@ -3,8 +3,11 @@
 Paired when both results hold per-example data on the same examples (same references, same
 dataset fingerprint when known):
 
-- accuracy / exact match: McNemar's exact test (``mid_p=True`` for the mid-p variant);
-- MSE / MAE / RMSE / log loss / Brier: Wilcoxon signed-rank on per-example losses;
+- accuracy / exact match: McNemar's exact test (``tests=["mcnemar-mid-p"]`` or ``mid_p=True``
+  for the mid-p variant, ``"mcnemar-chi2"`` / ``"mcnemar-chi2-corrected"`` for chi-square
+  without / with continuity correction);
+- MSE / MAE / RMSE / log loss / Brier: Wilcoxon signed-rank on per-example losses
+  (``tests=["paired-t"]`` for the paired t-test);
 - any other scalar metric: a paired bootstrap of the difference (shared resamples).
 
 Unpaired otherwise: the two-proportion z-test for accuracy-type metrics, Welch's t-test on
@@ -32,6 +35,16 @@ if TYPE_CHECKING:
     from modelops_core.evaluation.evaluator import EvaluationDataset
     from modelops_core.runtime import Runtime
 
+#: the tests ``compare(tests=...)`` and ``modelops eval compare --test`` can choose: one McNemar
+#: variant for accuracy-type metrics, one paired test for per-example losses
+PAIRED_TESTS = (
+    "mcnemar-exact",
+    "mcnemar-mid-p",
+    "mcnemar-chi2",
+    "mcnemar-chi2-corrected",
+    "wilcoxon",
+    "paired-t",
+)
 A_WINS = "A wins"
 B_WINS = "B wins"
 NO_DIFFERENCE = "no significant difference"
@@ -125,10 +138,15 @@ def compare(
     level: float = 0.95,
     runtime: Runtime | None = None,
     primary: str | None = None,
+    tests: Sequence[str] = (),
 ) -> Comparison:
     """Compare every scalar metric the two results share (or ``metrics``).
 
     :param adjust: ``holm`` (family-wise), ``bh`` (false discovery rate) or ``none``.
+    :param tests: paired tests to use instead of the defaults, from :data:`PAIRED_TESTS`: at
+        most one McNemar variant (accuracy-type metrics; default ``mcnemar-exact``, or
+        ``mcnemar-mid-p`` with ``mid_p=True``) and one of ``wilcoxon`` (default) and
+        ``paired-t`` (per-example losses).
     :param runtime: rebuilds metrics chosen by name from the plugins, for the paired bootstrap
         of metrics other than accuracy and the losses (default: one from the configuration).
     :param primary: the metric that decides the overall winner (default: the first).
@@ -151,11 +169,14 @@ def compare(
     if not shared:
         raise EvaluationError("the two results share no scalar metric to compare.")
     paired = is_paired(result_a, result_b)
-    context = _Context(result_a, result_b, paired, mid_p, resamples, seed, level, runtime)
-    tests = [context.test(name) for name in shared]
-    adjusted = adjust_p([t.p_value if not math.isnan(t.p_value) else 1.0 for t in tests], adjust)
+    mcnemar_method, loss_test = _chosen_tests(tests, mid_p)
+    context = _Context(result_a, result_b, paired, mcnemar_method, loss_test, resamples, seed,
+                       level, runtime)  # fmt: skip
+    results = [context.test(name) for name in shared]
+    p_values = [t.p_value if not math.isnan(t.p_value) else 1.0 for t in results]
+    adjusted = adjust_p(p_values, adjust)
     rows = []
-    for name, test, p_adjusted in zip(shared, tests, adjusted, strict=True):
+    for name, test, p_adjusted in zip(shared, results, adjusted, strict=True):
         rows.append(_row(name, test, p_adjusted, result_a, result_b, alpha, paired))
     chosen = primary or shared[0]
     if chosen not in shared:
@@ -172,6 +193,28 @@ def compare(
         model_b=result_b.model_id,
         warnings=tuple(row.warning for row in rows if row.warning),
     )
+
+
+def _chosen_tests(tests: Sequence[str], mid_p: bool) -> tuple[str, str]:
+    """(McNemar method, paired test of losses) from ``tests``; unknown or clashing refused."""
+    unknown = [test for test in tests if test not in PAIRED_TESTS]
+    if unknown:
+        raise EvaluationError(
+            f"test {unknown[0]!r} is not one of {', '.join(PAIRED_TESTS)}; choose at most one "
+            "McNemar variant and one of wilcoxon and paired-t."
+        )
+    mcnemar = sorted({test for test in tests if test.startswith("mcnemar-")})
+    losses = sorted({test for test in tests if not test.startswith("mcnemar-")})
+    for chosen in (mcnemar, losses):
+        if len(chosen) > 1:
+            raise EvaluationError(
+                f"tests {' and '.join(chosen)} apply to the same metrics; choose one of them."
+            )
+    if mcnemar and mid_p and mcnemar[0] != "mcnemar-mid-p":
+        raise EvaluationError(f"mid_p=True (--mid-p) contradicts the test {mcnemar[0]!r}; "
+                              "choose one.")  # fmt: skip
+    method = mcnemar[0].removeprefix("mcnemar-") if mcnemar else ("mid-p" if mid_p else "exact")
+    return method, losses[0] if losses else "wilcoxon"
 
 
 def _row(
@@ -225,7 +268,8 @@ class _Context:
     result_a: EvaluationResult
     result_b: EvaluationResult
     paired: bool
-    mid_p: bool
+    mcnemar_method: str
+    loss_test: str
     resamples: int
     seed: int | None
     level: float
@@ -265,16 +309,19 @@ class _Context:
     # --- paired --------------------------------------------------------------------------------
 
     def _paired(self, name: str, component: str, a: Columns, b: Columns) -> TestResult:
-        from modelops_core.evaluation.stats.significance import mcnemar, wilcoxon
+        from modelops_core.evaluation.stats.significance import mcnemar, paired_t, wilcoxon
 
         bootstrap = self._paired_bootstrap(name, a, b)
         if component in CORRECTNESS:
-            test = mcnemar(_hits(a, component), _hits(b, component), mid_p=self.mid_p,
+            test = mcnemar(_hits(a, component), _hits(b, component), method=self.mcnemar_method,
                            level=self.level)  # fmt: skip
             return _with_interval(test, bootstrap, self.level)
         losses_a, losses_b = _losses(component, a), _losses(component, b)
         if losses_a is not None and losses_b is not None:
-            test = wilcoxon(losses_a, losses_b)
+            if self.loss_test == "paired-t":
+                test = paired_t(losses_a, losses_b, level=self.level)
+            else:
+                test = wilcoxon(losses_a, losses_b)
             # the test is on losses (B - A is an improvement of A): report the metric difference
             effect = float(self.result_a[name]) - float(self.result_b[name])
             result = attrs.evolve(test, effect=effect, standardized=test.standardized)
