@@ -114,3 +114,18 @@ def build_cache(cache: Path) -> Path:
                 os.replace(part, cache / hashlib.sha1(url.encode()).hexdigest())
     assert ready()
     return cache
+
+
+@pytest.fixture(scope="session")
+def tiktoken_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tiktoken's vocabularies built from js-tiktoken, kept next to the session's tmp dirs so
+    later sessions reuse them (import this fixture and :func:`vocab` into a test module)."""
+    pytest.importorskip("tiktoken", reason="the openai provider's tiktoken extra")
+    return build_cache(tmp_path_factory.getbasetemp().parent / "tiktoken-cache")
+
+
+@pytest.fixture
+def vocab(tiktoken_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``TIKTOKEN_CACHE_DIR`` pointing at :func:`tiktoken_dir` for the test."""
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tiktoken_dir))
+    return tiktoken_dir

@@ -1,5 +1,7 @@
 """Texts in several scripts for measuring token counters (written for these tests)."""
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 ENGLISH = (

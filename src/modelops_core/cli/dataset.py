@@ -97,10 +97,9 @@ def validate_command(
         import attrs
 
         from modelops_core.datasets.dataset import Dataset
-        from modelops_core.datasets.tokens import resolve_counter
 
         dataset = Dataset.from_file(file)
-        checked = dataset.validate(rules, model, resolve_counter(tokenizer).count)
+        checked = dataset.validate(rules, model, tokenizer)
         report = attrs.evolve(checked, fingerprint=dataset.fingerprint())
     else:
         with progress_bar(file, "validating") as progress:
