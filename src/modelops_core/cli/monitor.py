@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -152,3 +153,125 @@ def _print_table(result: dict[str, object]) -> None:
     assert isinstance(share, float)
     verdict = "drifted" if result["drifted"] else "not drifted"
     click.echo(f"{share:.0%} of columns drifted: the data set is {verdict}")
+
+
+# --- modelops monitor health (service health: latency, errors, burn-rate alerts) ----------------
+
+if TYPE_CHECKING:
+    from modelops_core.monitoring.alerts import Delivery
+    from modelops_core.monitoring.health import HealthReport
+
+
+@monitor_group.command("health")
+@click.argument("log", type=_INPUT)
+@click.option(
+    "--slo",
+    "slos",
+    multiple=True,
+    help="An objective, repeatable: availability=99.9 or latency<=300ms=99 (percent).",
+)
+@click.option("--window", default="5m", show_default=True, help="The span of each window.")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Evaluate at this time (ISO 8601 or Unix seconds; default: the last request).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--no-alerts", is_flag=True, help="Do not fire modelops_on_alert or publish values.")
+@click.option("--fail-on-alert", is_flag=True, help="Exit 1 when a burn-rate rule fires.")
+def health_command(
+    log: Path,
+    slos: tuple[str, ...],
+    window: str,
+    at: str | None,
+    as_json: bool,
+    no_alerts: bool,
+    fail_on_alert: bool,
+) -> None:
+    """Latency p50/p95/p99 and error rate per window of the request LOG (JSONL or Parquet),
+    and multi-window burn-rate alerts on each --slo (the SRE workbook's 1h/5m 14.4x, 6h/30m
+    6x, 3d/6h 1x rules)."""
+    import warnings
+
+    from modelops_core.monitoring.health import HealthLogError, health, parse_timestamp
+
+    when = None
+    if at is not None:
+        try:
+            when = parse_timestamp(float(at))
+        except ValueError:
+            when = parse_timestamp(at)
+        if when is None:
+            raise HealthLogError(
+                f"--at {at!r}: use ISO 8601 (2026-01-05T10:00:00Z) or Unix seconds"
+            )
+    report = health(log, window=window, slos=slos, at=when)
+    deliveries: tuple[Delivery, ...] = ()
+    if not no_alerts:
+        from modelops_core.monitoring.alerts import AlertManager
+
+        runtime = state().runtime()
+        manager = AlertManager(runtime, state=runtime.config.home / "monitoring" / "alerts.json")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            deliveries = manager.fire(report.alerts())
+            manager.publish(report.values())
+        for entry in caught:
+            click.echo(f"warning: {entry.message}", err=True)
+    if as_json:
+        document = report.to_dict()
+        document["deliveries"] = [
+            {"name": d.alert.name, "subject": d.alert.subject, "fired": d.fired,
+             "reason": d.reason, "failed": list(d.failed)}
+            for d in deliveries
+        ]  # fmt: skip
+        click.echo(json.dumps(document, indent=2))
+    else:
+        _print_health(report, deliveries)
+    if fail_on_alert and report.alerts():
+        raise click.exceptions.Exit(EXIT_DRIFT)
+
+
+def _print_health(report: HealthReport, deliveries: tuple[Delivery, ...]) -> None:
+    from modelops_core.monitoring.health import format_duration
+
+    def number(value: float | None, spec: str) -> str:
+        return "n/a" if value is None else format(value, spec)
+
+    overall = report.overall
+    click.echo(
+        f"{report.path}: {overall.requests} requests, error rate "
+        f"{number(overall.error_rate, '.4%')}, p50 {number(overall.p50, '.4g')} ms, "
+        f"p95 {number(overall.p95, '.4g')} ms, p99 {number(overall.p99, '.4g')} ms"
+    )
+    header = ("window", "requests", "errors", "error_rate", "p50_ms", "p95_ms", "p99_ms")
+    rows = [
+        (w.to_dict()["start"], str(w.requests), str(w.errors), number(w.error_rate, ".4%"),
+         number(w.p50, ".4g"), number(w.p95, ".4g"), number(w.p99, ".4g"))
+        for w in report.windows[-12:]
+    ]  # fmt: skip
+    click.echo(
+        f"last {len(rows)} of {len(report.windows)} windows of {format_duration(report.window)}:"
+    )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    for name, stats in report.groups.items():
+        if name != "all":
+            click.echo(
+                f"{name}: {stats.requests} requests, error rate {number(stats.error_rate, '.4%')}, "
+                f"p95 {number(stats.p95, '.4g')} ms"
+            )
+    for rate in report.burn_rates:
+        long_rate, short_rate = number(rate.long_rate, ".2f"), number(rate.short_rate, ".2f")
+        verdict = "FIRING" if rate.firing else "ok"
+        click.echo(
+            f"burn {rate.slo.label} {rate.subject} {rate.rule.label}: {long_rate}x / "
+            f"{short_rate}x {verdict}" + "".join(f" ({note})" for note in rate.notes)
+        )
+    for delivery in deliveries:
+        outcome = "fired" if delivery.fired else delivery.reason
+        click.echo(f"alert {delivery.alert.name} [{delivery.alert.subject}]: {outcome}")
+    for finding in report.findings:
+        click.echo(f"finding: {finding.message}")

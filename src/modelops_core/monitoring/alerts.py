@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 SEVERITIES = ("info", "warning", "critical")
 #: The layout of the state file.
 STATE_VERSION = 1
-#: Windows of state kept per alert key (older entries are dropped when the file is written).
+#: Windows of state kept before the newest one (older entries are dropped when the file is
+#: written; counted from the newest entry, not the clock, so replaying an old log works).
 KEEP_WINDOWS = 2
 #: Test hook: ``after-send`` stops the process with ``os._exit(137)`` after the hook was called
 #: and before the state is written, the way a kill would. Only the crash tests set it.
@@ -332,7 +333,8 @@ class AlertManager:
 
     def _write_state(self, seen: dict[str, dict[str, Any]]) -> None:
         assert self.state is not None
-        oldest = window_of(self.clock(), self.window)[0] - KEEP_WINDOWS * self.window
+        newest = max((float(entry["window"]) for entry in seen.values()), default=0.0)
+        oldest = newest - KEEP_WINDOWS * self.window
         kept = {key: entry for key, entry in seen.items() if entry["window"] >= oldest}
         temporary = self.state.with_name(f".{self.state.name}.{os.getpid()}.tmp")
         with temporary.open("w", encoding="utf-8") as handle:

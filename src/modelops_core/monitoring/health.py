@@ -264,7 +264,7 @@ class _Problems:
         return tuple(found)
 
 
-def _timestamp(value: Any) -> float | None:
+def parse_timestamp(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -341,7 +341,7 @@ def read_request_log(path: str | Path) -> RequestLog:
             continue
         rows += 1
         has_timestamp = has_timestamp or "timestamp" in record
-        stamp = _timestamp(record.get("timestamp"))
+        stamp = parse_timestamp(record.get("timestamp"))
         if stamp is None:
             problems.add("bad_timestamp", line, record.get("timestamp"))
             continue
@@ -655,9 +655,9 @@ def health(
     """
     import numpy as np
 
-    loaded = log if isinstance(log, RequestLog) else read_request_log(log)
     span = parse_duration(window, what="--window")
     objectives = [slo if isinstance(slo, SLO) else SLO.parse(slo) for slo in slos]
+    loaded = log if isinstance(log, RequestLog) else read_request_log(log)
     requests = loaded.select(np.argsort(loaded.timestamp, kind="stable"))
     when = float(requests.timestamp[-1]) if at is None else float(at)
     stop = int(np.searchsorted(requests.timestamp, when, side="right"))
