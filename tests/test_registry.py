@@ -599,4 +599,4 @@ def test_the_registry_cli_lists_moves_aliases_and_audits(
     assert "alias.rollback" in run("audit", "churn")
     assert "production" in run("versions", "churn")
     failed = runner.invoke(registry_group, ["show", "ghost", "1"])
-    assert failed.exit_code == 1 and "No model named 'ghost'" in failed.output
+    assert failed.exit_code == 2 and "No model named 'ghost'" in failed.output

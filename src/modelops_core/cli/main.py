@@ -1,18 +1,148 @@
-"""The ``modelops`` command: ``modelops --help`` imports no plugin and no heavy library."""
+"""The ``modelops`` command: ``modelops --help`` imports no plugin and no heavy library.
+
+Exit codes (one place: :func:`exit_code_for`):
+
+* 0: it worked;
+* 1: a check failed (an evaluation gate, ``plugins doctor``, a drift check);
+* 2: bad usage or bad input (an unknown option, model, version or key; a malformed file);
+* 3: a backend or provider failed (a store that cannot be reached or is damaged, a provider
+  that refused or failed a call, a plugin that cannot load).
+"""
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from modelops_core._version import __version__
 from modelops_core.cli.context import CliState
-from modelops_core.cli.lazy import LazyGroup
+from modelops_core.cli.lazy import HintingGroup, LazyGroup
 from modelops_core.errors import ModelOpsError
 
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
 EXIT_USAGE_OR_INPUT = 2
+EXIT_BACKEND_FAILED = 3
+
+#: error classes (``module.QualName``, matched along the error's MRO, most specific first) whose
+#: exit code is not :data:`EXIT_USAGE_OR_INPUT`, the code of every other ModelOpsError.
+#: Names, not imports: mapping an error must not import the modules that could raise it.
+EXIT_CODES: dict[str, int] = {
+    # a check failed
+    "modelops_core.pipeline.steps.gate.GateFailedError": EXIT_CHECK_FAILED,
+    "modelops_core.optimize.values.QualityGateError": EXIT_CHECK_FAILED,
+    # providers: a refusal (bad data, unknown model) and missing credentials are the input's
+    "modelops_core.finetune.provider_contract.MissingCredentialsError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.finetune.provider_contract.ProviderRejectedError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.finetune.provider_contract.ProviderError": EXIT_BACKEND_FAILED,
+    # stores: what was asked for does not exist or is invalid (input), else the store failed
+    # (unreachable, locked, damaged, newer schema, corrupted or missing artifact)
+    "modelops_core.store.contract.InvalidModelNameError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.store.contract.ModelNotFoundError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.store.contract.VersionNotFoundError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.store.contract.DuplicateVersionError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.store.contract.AliasNotFoundError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.store.contract.RunNotFoundError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.store.contract.UnsafeArtifactNameError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.store.contract.ArtifactNotFoundError": EXIT_USAGE_OR_INPUT,  # a path given
+    "modelops_core.flavors.contract.UntrustedModelError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.flavors.schema.SchemaMismatchError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.store.contract.StorageError": EXIT_BACKEND_FAILED,
+    # plugins that cannot load, alert sinks that cannot deliver
+    "modelops_core.errors.PluginError": EXIT_BACKEND_FAILED,
+    "modelops_core.errors.ComponentImportError": EXIT_BACKEND_FAILED,
+    "modelops_core.monitoring.alerts.AlertSinkError": EXIT_BACKEND_FAILED,
+}
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The documented exit code of ``error``; a pipeline step's failure takes its cause's."""
+    if _qualified(type(error)) == "modelops_core.pipeline.runner.StepFailedError":
+        cause = error.__cause__
+        return exit_code_for(cause) if isinstance(cause, ModelOpsError) else EXIT_BACKEND_FAILED
+    for kind in type(error).__mro__:
+        code = EXIT_CODES.get(_qualified(kind))
+        if code is not None:
+            return code
+    return EXIT_USAGE_OR_INPUT
+
+
+def _qualified(kind: type) -> str:
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _push_embeddings_hint(match: re.Match[str]) -> str:
+    index = match.group("index")
+    return f"Push some with `modelops features push-embeddings FILE --index {index}`."
+
+
+#: library messages that name a Python call, and the CLI command a terminal user runs instead.
+#: The library keeps its messages (they are right for Python users); the CLI rewrites them.
+CLI_HINTS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(
+            r"index '(?P<index>[^']*)'(?P<between>.*?)Push some with "
+            r"push_embeddings\(ids, matrix, index=\.\.\.\)\.",
+            re.DOTALL,
+        ),
+        lambda m: f"index '{m.group('index')}'{m.group('between')}" + _push_embeddings_hint(m),
+    ),
+    (
+        re.compile(r"re-attach with FineTuningJob\.attach\((?P<job>'[^']*')\) or "),
+        "re-attach with ",
+    ),
+    (re.compile(r" or pass wait\(timeout=\.\.\.\)"), " or pass --timeout SECONDS"),
+    (
+        re.compile(r"load it with Dataset\.from_jsonl\(\.\.\.\)\.fingerprint\(\)"),
+        "convert it to one format first with `modelops dataset convert`",
+    ),
+    (
+        re.compile(r"For one record per line use Dataset\.from_jsonl\."),
+        "For one record per line, name the file .jsonl.",
+    ),
+    (re.compile(r" \(or Dataset\.from_jsonl for \.jsonl\)"), " (or .jsonl)"),
+    (
+        re.compile(
+            r"Pass evaluation=<EvaluationResult or \{metric: value\}> to register\(\), or "
+            r"metadata=\{'evaluation': \{\.\.\.\}\}\."
+        ),
+        "Pass --evaluation '{\"accuracy\": 0.91}' (a JSON object, or a .json file such as "
+        "the one `modelops eval run --output` writes).",
+    ),
+)
+
+
+def cli_message(error: BaseException) -> str:
+    """The message of ``error`` as the CLI shows it: Python calls replaced by the CLI command
+    (or the error's own ``cli_hint``), passwords in URLs masked."""
+    from modelops_core.config import mask_urls_in
+
+    text = str(error)
+    for pattern, replacement in CLI_HINTS:
+        text = pattern.sub(replacement, text)
+    hint = getattr(error, "cli_hint", None)
+    if isinstance(hint, str) and hint:
+        text = f"{text} {hint}"
+    return mask_urls_in(text)
+
+
+class CommandError(click.ClickException):
+    """A ModelOpsError shown as one line, with its documented exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE_OR_INPUT) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def fail(error: BaseException) -> NoReturn:
+    """Stop the command with ``error``'s CLI message and exit code."""
+    raise CommandError(cli_message(error), exit_code_for(error)) from error
+
 
 #: command name -> (``module:attr`` of the click command, one-line help shown by ``--help``).
 #: A command's module is imported only when that command runs, so ``modelops --help`` stays light.
@@ -40,6 +170,10 @@ COMMANDS = {
         "Profiles and drift: profile, drift (JSON, HTML report).",
     ),
     "plugins": ("modelops_core.cli.plugins:plugins_group", "List and check plugins."),
+    "predict": (
+        "modelops_core.cli.predict:predict_command",
+        "Predictions of a registered or tuned model over a JSONL/CSV file.",
+    ),
     "optimize": (
         "modelops_core.cli.optimize:optimize_group",
         "Optimize a model (cache, batching, int8); benchmark.",
@@ -76,21 +210,39 @@ def cli(context: click.Context, config_path: Path | None, lenient: bool) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; a :class:`ModelOpsError` is shown as one readable message, exit code 2."""
+    """Run the CLI; an error is shown as one readable message with its exit code
+    (:func:`exit_code_for`)."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        result = cli.main(args=argv, prog_name="modelops", standalone_mode=False)
+        result = cli.main(args=arguments, prog_name="modelops", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
+    except click.exceptions.NoSuchCommand as exc:
+        _with_command_hint(exc, arguments).show()
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except ModelOpsError as exc:
-        click.secho(f"Error: {exc}", fg="red", err=True)
-        return EXIT_USAGE_OR_INPUT
+        click.secho(f"Error: {cli_message(exc)}", fg="red", err=True)
+        return exit_code_for(exc)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     return result if isinstance(result, int) else 0
+
+
+def _with_command_hint(
+    error: click.exceptions.NoSuchCommand, argv: Sequence[str]
+) -> click.exceptions.UsageError:
+    """An unknown subcommand of a group that is not a :class:`HintingGroup` (a command group
+    of a plugin or of another module) gets the same hint from the words typed after it."""
+    group = error.ctx.command if error.ctx is not None else None
+    if not isinstance(group, click.Group) or isinstance(group, HintingGroup):
+        return error
+    words = list(argv)
+    start = words.index(error.command_name) if error.command_name in words else len(words)
+    return HintingGroup.no_such_command(group, error.ctx, words[start:]) or error
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from modelops_core.cli.context import state
+from modelops_core.cli.lazy import HintingGroup
 
 if TYPE_CHECKING:
     from modelops_core.registry.model_registry import ModelRegistry
@@ -40,20 +41,90 @@ def _when(timestamp: float | None) -> str:
     return datetime.datetime.fromtimestamp(timestamp).isoformat(sep=" ", timespec="seconds")
 
 
-def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def _table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    prose: Sequence[str] = (),
+) -> None:
     from modelops_core.cli.render import print_table
 
-    print_table(title, columns, [["" if cell is None else cell for cell in row] for row in rows])
+    cells = [["" if cell is None else cell for cell in row] for row in rows]
+    print_table(title, columns, cells, prose=prose)
+
+
+def _json(value: Any) -> None:
+    from modelops_core.cli.render import print_json
+
+    print_json(value)
+
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
 def _cell(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, float):
+        from modelops_core.cli.render import significant
+
+        return significant(value)
     return json.dumps(value, sort_keys=True, default=str)
 
 
 def _fail(exc: Exception) -> NoReturn:
-    raise click.ClickException(str(exc)) from exc
+    from modelops_core.cli.main import fail
+
+    fail(exc)
+
+
+#: lists longer than this are summarized by ``registry show`` (``[1000 values, 0.01 .. 0.99]``).
+_LIST_SHOWN = 8
+
+
+def summarize(value: Any, key: str = "") -> list[tuple[str, str]]:
+    """``(dotted key, text)`` rows of a nested value: tables flattened, floats to 4 significant
+    digits, lists of more than 8 items (curves, per-example arrays) as their length and range."""
+    from modelops_core.cli.render import significant
+
+    if isinstance(value, dict) and value:
+        rows: list[tuple[str, str]] = []
+        for name, item in value.items():
+            rows += summarize(item, f"{key}.{name}" if key else str(name))
+        return rows
+    if isinstance(value, list | tuple) and len(value) > _LIST_SHOWN:
+        numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(numbers) == len(value):
+            low, high = significant(min(numbers)), significant(max(numbers))
+            return [(key, f"[{len(value)} values, {low} .. {high}] (--full shows them)")]
+        return [(key, f"[{len(value)} items] (--full shows them)")]
+    if isinstance(value, list | tuple):
+        return [(key, "[" + ", ".join(_short(item) for item in value) + "]")]
+    return [(key, _short(value))]
+
+
+def _short(value: Any) -> str:
+    from modelops_core.cli.render import significant
+
+    if isinstance(value, float):
+        return significant(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def _read_as(name: str, typed: str, found: str) -> None:
+    """Say when the version typed is read as another text (``v1`` is version ``1``)."""
+    if typed != found:
+        click.secho(
+            f"note: version {typed!r} of {name} is read as {found!r} (versions are dotted "
+            "numbers; a leading 'v' and trailing '.0' parts are ignored). An alias is "
+            "given with --alias.",
+            fg="yellow",
+            err=True,
+        )
 
 
 def _pairs(items: Sequence[str], option: str) -> dict[str, Any]:
@@ -87,27 +158,46 @@ def _json_option(text: str | None, option: str) -> dict[str, Any] | None:
     return value
 
 
-@click.group("registry")
+@click.group("registry", cls=HintingGroup)
 def registry() -> None:
     """Model registry: versions, aliases, rollback, lineage and the audit log."""
 
 
 @registry.command("list")
-def list_models() -> None:
+@_JSON
+def list_models(as_json: bool) -> None:
     """List registered models with their latest version and aliases."""
     with _registry() as opened:
-        rows = []
+        models = []
         for name in opened.list_models():
             versions = opened.list_versions(name)
-            aliases = opened.aliases(name)
-            shown = ", ".join(f"{a}={v}" for a, v in sorted(aliases.items()))
-            rows.append([name, len(versions), versions[-1] if versions else "", shown])
-    _table("models", ["name", "versions", "latest", "aliases"], rows)
+            models.append(
+                {
+                    "name": name,
+                    "versions": len(versions),
+                    "latest": versions[-1] if versions else None,
+                    "aliases": dict(sorted(opened.aliases(name).items())),
+                }
+            )
+    if as_json:
+        _json(models)
+        return
+    rows = [
+        [
+            m["name"],
+            m["versions"],
+            m["latest"],
+            ", ".join(f"{a}={v}" for a, v in m["aliases"].items()),
+        ]
+        for m in models
+    ]
+    _table("models", ["name", "versions", "latest", "aliases"], rows, prose=["aliases"])
 
 
 @registry.command("versions")
 @click.argument("name")
-def versions(name: str) -> None:
+@_JSON
+def versions(name: str, as_json: bool) -> None:
     """List the versions of NAME in version order."""
     with _registry() as opened:
         aliases = opened.aliases(name)
@@ -115,6 +205,21 @@ def versions(name: str) -> None:
     by_version: dict[str, list[str]] = {}
     for alias, version in aliases.items():
         by_version.setdefault(version, []).append(alias)
+    if as_json:
+        _json(
+            [
+                {
+                    "version": r.version,
+                    "status": r.status,
+                    "aliases": sorted(by_version.get(r.version, [])),
+                    "artifact": r.artifact.digest if r.artifact else None,
+                    "created_at": _when(r.created_at),
+                    "created_by": r.created_by,
+                }
+                for r in records
+            ]
+        )
+        return
     rows = [
         [
             r.version,
@@ -133,13 +238,21 @@ def versions(name: str) -> None:
 @click.argument("name")
 @click.argument("version", required=False)
 @click.option("--alias", "alias_name", help="show the version this alias points to")
-@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
-def show(name: str, version: str | None, alias_name: str | None, as_json: bool) -> None:
-    """Show one version (default: the latest): artifact, metadata, tags, lineage."""
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON (every value, unrounded) instead of a table.")  # fmt: skip
+@click.option("--full", is_flag=True, help="Show curves and arrays in full, floats unrounded.")
+def show(name: str, version: str | None, alias_name: str | None, as_json: bool, full: bool) -> None:
+    """Show one version (default: the latest): artifact, metadata, tags, lineage.
+
+    Curves and arrays are summarized as their length and range, floats shown to 4 significant
+    digits; --full shows every value.
+    """
     import attrs
 
     with _registry() as opened:
         record = opened.get_version(name, version, alias=alias_name)
+        if version is not None:
+            _read_as(name, version, record.version)
         lineage = opened.lineage(name, record.version)
         aliases = sorted(a for a, v in opened.aliases(name).items() if v == record.version)
     document: dict[str, Any] = {
@@ -156,10 +269,14 @@ def show(name: str, version: str | None, alias_name: str | None, as_json: bool) 
         "lineage": {k: v for k, v in attrs.asdict(lineage).items() if k not in ("name", "version")},
     }
     if as_json:
-        click.echo(json.dumps(document, indent=2, default=str))
+        _json(document)
         return
-    rows = [[key, _cell(value)] for key, value in document.items() if value not in (None, {}, [])]
-    _table(f"{record.name} {record.version}", ["field", "value"], rows)
+    shown = {key: value for key, value in document.items() if value not in (None, {}, [])}
+    if full:
+        rows = [[key, _cell(value)] for key, value in shown.items()]
+    else:
+        rows = [list(row) for key, value in shown.items() for row in summarize(value, key)]
+    _table(f"{record.name} {record.version}", ["field", "value"], rows, prose=["value"])
 
 
 @registry.command("register")
@@ -217,6 +334,7 @@ def alias() -> None:
 def alias_set(name: str, alias_name: str, version: str) -> None:
     """Point ALIAS of NAME at VERSION."""
     with _registry() as opened:
+        _read_as(name, version, opened.get_version(name, version).version)
         previous = opened.set_alias(name, alias_name, version)
     moved = f" (was {previous})" if previous else ""
     click.echo(f"{name}@{alias_name} -> {version}{moved}")
@@ -225,10 +343,15 @@ def alias_set(name: str, alias_name: str, version: str) -> None:
 @alias.command("get")
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
-def alias_get(name: str, alias_name: str) -> None:
+@_JSON
+def alias_get(name: str, alias_name: str, as_json: bool) -> None:
     """Print the version ALIAS of NAME points to."""
     with _registry() as opened:
-        click.echo(opened.get_by_alias(name, alias_name).version)
+        version = opened.get_by_alias(name, alias_name).version
+    if as_json:
+        _json({"name": name, "alias": alias_name, "version": version})
+    else:
+        click.echo(version)
 
 
 @alias.command("delete")
@@ -244,10 +367,16 @@ def alias_delete(name: str, alias_name: str) -> None:
 @alias.command("history")
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
-def alias_history(name: str, alias_name: str) -> None:
+@_JSON
+def alias_history(name: str, alias_name: str, as_json: bool) -> None:
     """Show every move of ALIAS of NAME, oldest first."""
+    import attrs
+
     with _registry() as opened:
         events = opened.alias_history(name, alias_name)
+    if as_json:
+        _json([{**attrs.asdict(e), "at": _when(e.at)} for e in events])
+        return
     rows = [[_when(e.at), e.by, e.action, e.previous, e.version] for e in events]
     _table(f"{name}@{alias_name}", ["when", "who", "action", "from", "to"], rows)
 
@@ -265,10 +394,17 @@ def rollback(name: str, alias_name: str) -> None:
 @registry.command("lineage")
 @click.argument("name")
 @click.argument("version")
-def lineage(name: str, version: str) -> None:
+@_JSON
+def lineage(name: str, version: str, as_json: bool) -> None:
     """Where VERSION of NAME came from: dataset, job, base model, provider, evaluation."""
+    import attrs
+
     with _registry() as opened:
         found = opened.lineage(name, version)
+    _read_as(name, version, found.version)
+    if as_json:
+        _json(attrs.asdict(found))
+        return
     rows: list[list[Any]] = [
         ["dataset fingerprint", found.dataset_fingerprint],
         ["training job", found.training_job],
@@ -278,20 +414,27 @@ def lineage(name: str, version: str) -> None:
         ["run", found.run_id],
     ]
     for metric, value in sorted((found.evaluation or {}).items()):
-        rows.append([f"evaluation: {metric}", _cell(value)])
+        rows += [[f"evaluation: {key}", text] for key, text in summarize(value, metric)]
     rows += [[key, _cell(value)] for key, value in sorted(found.extra.items())]
-    _table(f"lineage of {found.name} {found.version}", ["", "value"], rows)
+    _table(f"lineage of {found.name} {found.version}", ["", "value"], rows, prose=["value"])
 
 
 @registry.command("audit")
 @click.argument("name", required=False)
 @click.option("--limit", default=50, show_default=True, help="newest entries to show")
-def audit(name: str | None, limit: int) -> None:
+@_JSON
+def audit(name: str | None, limit: int, as_json: bool) -> None:
     """Show who changed what and when (of model NAME, or of every model)."""
+    import attrs
+
     with _registry() as opened:
         entries = opened.audit(name, limit)
+    if as_json:
+        _json([{**attrs.asdict(e), "at": _when(e.at)} for e in entries])
+        return
     rows = [
         [_when(e.at), e.actor, e.action, e.name, e.version, json.dumps(dict(e.details))]
         for e in entries
     ]
-    _table("audit log", ["when", "who", "action", "model", "version", "details"], rows)
+    columns = ["when", "who", "action", "model", "version", "details"]
+    _table("audit log", columns, rows, prose=["details"])

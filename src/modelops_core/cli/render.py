@@ -1,29 +1,132 @@
-"""Terminal output: tables with rich (imported only when a table is printed)."""
+"""Terminal output: tables (rich, imported only when a table is printed) and JSON.
+
+A table never breaks an identifier:
+
+* piped or redirected (not a terminal), it is plain text: a ``# title`` line, a header line,
+  then one line per row with the cells separated by tabs (``| grep ID`` finds the row,
+  ``| cut -f1`` takes a column);
+* on a terminal, identifier columns are never wrapped or cut (``no_wrap``); only the columns
+  named in ``prose`` (free text such as tags, metadata, messages) wrap; when even that does
+  not fit the terminal width, each row is printed as ``column  value`` lines instead.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Collection, Sequence
 from typing import Any
 
+#: columns between two cells of a rich table (padding and rule) and around the table.
+_CELL_PADDING = 3
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a table to stdout."""
+
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    prose: Collection[str] = (),
+) -> None:
+    """Print a table to stdout; ``prose`` names the columns whose text may wrap."""
     from rich.console import Console
+
+    console = Console(soft_wrap=False)
+    cells = [[_text(cell) for cell in row] for row in rows]
+    if not console.is_terminal:
+        _print_plain(title, columns, cells)
+        return
+    if _narrowest_width(columns, cells, prose) > console.width:
+        _print_records(console, title, columns, cells)
+        return
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))  # cells are text, never markup
-    Console(soft_wrap=False).print(table)
+        if column in prose:
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, no_wrap=True, overflow="ignore")
+    for row in cells:
+        table.add_row(*(Text(cell) for cell in row))  # cells are text, never markup
+    console.print(table)
+
+
+def _text(cell: Any) -> str:
+    return "" if cell is None else str(cell)
+
+
+def _width(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def _narrowest_width(
+    columns: Sequence[str], cells: Sequence[Sequence[str]], prose: Collection[str]
+) -> int:
+    """The narrowest rich table that keeps every identifier and every word whole."""
+    total = 1
+    for index, column in enumerate(columns):
+        texts = [row[index] for row in cells if index < len(row)]
+        if column in prose:
+            words = [word for text in texts for word in text.split()]
+            widest = max((_width(word) for word in [*words, *column.split()]), default=0)
+        else:
+            widest = max((_width(text) for text in [*texts, column]), default=0)
+        total += widest + _CELL_PADDING
+    return total
+
+
+def _print_plain(title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
+    """One line per row, cells separated by tabs (tabs and line breaks inside become spaces)."""
+    lines = [f"# {_flat(title)}", "\t".join(_flat(c) or "field" for c in columns)]
+    lines += ["\t".join(_flat(cell) for cell in row) for row in cells]
+    print("\n".join(lines))
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("\t", " ").splitlines())
+
+
+def _print_records(
+    console: Any, title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]
+) -> None:
+    """Each row as ``column  value`` lines: for a terminal too narrow for the table."""
+    from rich.text import Text
+
+    console.print(Text(title, style="bold"))
+    names = [c or "field" for c in columns]
+    pad = max((len(name) for name in names), default=0) + 2
+    for number, row in enumerate(cells, start=1):
+        console.print(Text(f"-- {number} --", style="dim"))
+        for name, cell in zip(names, row, strict=False):
+            console.print(Text(f"{name:<{pad}}{_flat(cell)}"), soft_wrap=True)
 
 
 def print_json(value: Any) -> None:
-    """Print ``value`` as indented JSON."""
-    print(json.dumps(value, indent=2, sort_keys=False, default=str))
+    """Print ``value`` as indented JSON (NaN and infinity as null, which JSON lacks)."""
+    print(json.dumps(_finite(value), indent=2, sort_keys=False, default=str))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def significant(value: Any, digits: int = 4) -> str:
+    """A number to ``digits`` significant digits (``0.8123``, ``1235``, ``1.2e-05``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}g}"
 
 
 def error_console() -> Any:
