@@ -313,3 +313,30 @@ class TestBytesFlavor(ModelFlavorContract):
 
     def example(self) -> tuple[Any, Any]:
         return b"\x00weights\xff", None
+
+
+# --- results in pandas and Jupyter -------------------------------------------------------------
+
+
+def test_results_and_comparisons_as_dataframes_and_html() -> None:
+    from modelops_core import Evaluator
+    from modelops_core.evaluation.compare import compare
+
+    references = [1, 0, 1, 1, 0, 1, 0, 0]
+    evaluator = Evaluator(["accuracy"], bootstrap=200, seed=0)
+    a = evaluator.evaluate_result([1, 0, 1, 1, 0, 1, 0, 1], references, model_id="a<b>")
+    b = evaluator.evaluate_result([0, 0, 1, 0, 0, 1, 1, 1], references, model_id="b")
+    table = a.to_pandas()
+    assert list(table.columns) == ["metric", "value", "low", "high", "level", "higher_is_better"]
+    assert table.to_dict("records") == [{
+        "metric": "accuracy", "value": 0.875, "low": a.interval("accuracy").low,
+        "high": a.interval("accuracy").high, "level": 0.95, "higher_is_better": True,
+    }]  # fmt: skip
+    html = a._repr_html_()
+    assert html.startswith('<table class="modelops"><caption>Evaluation of a&lt;b&gt; on 8')
+    assert "<td>accuracy</td><td>0.875</td>" in html and "<script" not in html
+    comparison = compare(a, b)
+    rows = comparison.to_pandas()
+    assert rows["metric"].tolist() == ["accuracy"]
+    assert rows["difference"].tolist() == [pytest.approx(0.875 - 0.5)]
+    assert "a&lt;b&gt; vs b: " in comparison._repr_html_()

@@ -107,6 +107,18 @@ class Comparison:
             return self.model_b or "B"
         return None
 
+    def to_pandas(self) -> Any:
+        """One row per compared metric as a pandas DataFrame (``pip install pandas``)."""
+        from modelops_core.evaluation.report.notebook import comparison_frame
+
+        return comparison_frame(self)
+
+    def _repr_html_(self) -> str:
+        """The comparison as a table in Jupyter."""
+        from modelops_core.evaluation.report.notebook import comparison_html
+
+        return comparison_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         from modelops_core.evaluation.result import _jsonable
 

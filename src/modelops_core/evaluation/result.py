@@ -239,6 +239,19 @@ class EvaluationResult(Mapping[str, Any]):
 
     # --- report -----------------------------------------------------------------------------
 
+    def to_pandas(self) -> Any:
+        """One row per scalar metric (``metric``, ``value``, ``low``, ``high``, ``level``,
+        ``higher_is_better``) as a pandas DataFrame (``pip install pandas``)."""
+        from modelops_core.evaluation.report.notebook import result_frame
+
+        return result_frame(self)
+
+    def _repr_html_(self) -> str:
+        """The scalar metrics as a table in Jupyter."""
+        from modelops_core.evaluation.report.notebook import result_html
+
+        return result_html(self)
+
     def to_html(self, path: str | Path | None = None, *, title: str | None = None) -> str:
         """A self-contained HTML report (inline SVG plots); also written to ``path``."""
         from modelops_core.evaluation.report.html import render_report
