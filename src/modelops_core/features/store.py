@@ -244,6 +244,84 @@ class FeatureStore(Facade):
             self.backend.write_rows(name, version, stored)
         return len(stored)
 
+    def push_frame(
+        self,
+        frame: Any,
+        *,
+        entity: str = "entity",
+        feature_set: str | None = None,
+        version: int = 1,
+        timestamp: Timestamp | None = None,
+        ttl: Duration | None = None,
+    ) -> int:
+        """Store the rows of a DataFrame (pandas, polars), a pyarrow Table or a mapping of
+        columns: the ``entity`` column names each row's entity, the other columns are its
+        features. One transaction, as :meth:`push_many`; a missing cell (NaN, null) is stored
+        as None.
+        """
+        from modelops_core.tabular.frames import column_names, is_table, rows
+
+        if not is_table(frame):
+            raise FeatureValueError(
+                f"push_frame takes a table (a pandas or polars DataFrame, a pyarrow Table or a "
+                f"mapping of columns), got {type(frame).__name__}; use push_many for "
+                "{entity: features}."
+            )
+        if entity not in column_names(frame):
+            raise FeatureValueError(
+                f"The table has no entity column {entity!r}; it has: "
+                f"{', '.join(map(repr, column_names(frame))) or 'no columns'}. Pass "
+                "entity='<the column naming each row>'."
+            )
+        pairs = []
+        for row in rows(frame):
+            key = row.pop(entity)
+            pairs.append((key, {name: _cell(value) for name, value in row.items()}))
+        return self.push_many(
+            pairs, feature_set=feature_set, version=version, timestamp=timestamp, ttl=ttl
+        )
+
+    def get_frame(
+        self,
+        entities: Iterable[str] | Any,
+        *,
+        feature_set: str | None = None,
+        version: int = 1,
+        as_of: Timestamp | None = None,
+        entity: str = "entity",
+        library: str = "pandas",
+    ) -> Any:
+        """The features of ``entities`` (a list, a Series, an array) as a DataFrame: one row
+        per entity in the order asked, the ``entity`` column first, one column per feature
+        (missing for an entity: None/NaN; an unknown entity gives a row of missing values).
+
+        :param library: ``pandas`` or ``polars``.
+        """
+        from modelops_core.tabular.frames import library_of, to_numpy
+
+        if library not in ("pandas", "polars"):
+            raise FeatureValueError(f"library={library!r}: choose 'pandas' or 'polars'.")
+        if library_of(entities) in ("pandas", "polars", "pyarrow", "numpy"):
+            entities = to_numpy(entities).tolist()
+        asked = list(entities)
+        found = self.get_many(asked, feature_set=feature_set, version=version, as_of=as_of)
+        names = list(dict.fromkeys(name for features in found.values() for name in features))
+        if entity in names:
+            raise FeatureValueError(
+                f"A feature is named {entity!r}, like the entity column; pass entity='<another "
+                "name>' to get_frame."
+            )
+        columns: dict[str, list[Any]] = {entity: asked}
+        for name in names:
+            columns[name] = [found[key].get(name) for key in asked]
+        if library == "polars":
+            import polars
+
+            return polars.DataFrame(columns)
+        from modelops_core.tabular.frames import to_pandas
+
+        return to_pandas(columns)
+
     def get_features(
         self,
         entity: str,
@@ -511,3 +589,10 @@ class FeatureStore(Facade):
                 "Push some with push_embeddings(ids, matrix, index=...)."
             )
         return info
+
+
+def _cell(value: Any) -> Any:
+    """A table cell as a feature value: a missing one (NaN, NaT, null) as None."""
+    if isinstance(value, float) and value != value:
+        return None
+    return value
