@@ -180,7 +180,8 @@ def resolve_counter(choice: Any = None, declared: str = "") -> Counting:
         return _imported(declared, exact=True)
     if not isinstance(choice, str):
         name = _describe(choice)
-        return Counting(name, token_counter(choice), exact=name == f"tiktoken {declared[9:]}")
+        exact = declared.startswith("tiktoken:") and name == declared.replace(":", " ", 1)
+        return Counting(name, token_counter(choice), exact=exact)
     if choice == "estimate":
         return estimate()
     if choice == "tiktoken":
