@@ -1,4 +1,5 @@
-"""The ``modelops-provider-local`` plugin: declares the provider ``local``."""
+"""The ``modelops-provider-local`` plugin: declares the provider ``local`` and the model
+flavor ``local`` (its trained models in the registry)."""
 
 from __future__ import annotations
 
@@ -25,4 +26,13 @@ def modelops_register_providers(registry: ComponentRegistrar) -> None:
             "TF-IDF retrieval (free text), jobs under <home>/providers/local"
         ),
         profile=PROFILE,
+    )
+
+
+@hookimpl
+def modelops_register_model_flavors(registry: ComponentRegistrar) -> None:
+    registry.add(
+        "local",
+        "modelops_provider_local.flavor:LocalModelFlavor",
+        description="the local provider's models (hashed n-gram classifier, TF-IDF retrieval)",
     )
