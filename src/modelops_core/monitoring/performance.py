@@ -73,7 +73,7 @@ def _scores(values: Any, what: str) -> NDArray[np.float64]:
     if bad.size:
         raise PerformanceError(
             f"{what}: {bad.size} scores are not probabilities in [0, 1] (first at row "
-            f"{int(bad[0])}: {array[bad[0]]!r}); pass the positive-class probability"
+            f"{int(bad[0])}: {float(array[bad[0]])!r}); pass the positive-class probability"
         )
     return array
 
@@ -94,7 +94,7 @@ def _labels(values: Any, rows: int, what: str) -> NDArray[np.float64]:
     if bad.size:
         raise PerformanceError(
             f"{what}: {bad.size} labels are not 0 or 1 (first at row {int(bad[0])}: "
-            f"{array[bad[0]]!r}); encode the positive class as 1"
+            f"{array[bad[0]].item()!r}); encode the positive class as 1"
         )
     return numbers
 
