@@ -71,6 +71,13 @@ optimizers = []
 [monitoring]
 drift_tests = []
 
+[alerts]
+# Where alerts go (modelops-alerts: "log", "webhook", "slack", "prometheus"), e.g.
+# { name = "slack", url = { env = "SLACK_WEBHOOK_URL" } }.
+sinks = []
+# Seconds in which a repeated alert (same name and subject) is suppressed.
+window = 3600
+
 # [prices."<base model name>"]
 # training_per_million_tokens = 3.0
 """
@@ -148,6 +155,10 @@ def config_document(config: Config) -> dict[str, Any]:
         "sanitize": {"pipeline": listed(config.sanitize, "sanitize.pipeline")},
         "optimize": {"optimizers": listed(config.optimizers, "optimize.optimizers")},
         "monitoring": {"drift_tests": listed(config.drift_tests, "monitoring.drift_tests")},
+        "alerts": {
+            "sinks": listed(config.alert_sinks, "alerts.sinks"),
+            "window": config.alert_window,
+        },
         "prices": {model: dict(rates) for model, rates in config.prices.items()},
     }
 

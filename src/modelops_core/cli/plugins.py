@@ -134,6 +134,7 @@ def _configured_components(config: Config) -> list[tuple[str, ComponentChoice, K
     chosen += [("[sanitize] pipeline", c, Kind.SANITIZER) for c in config.sanitize]
     chosen += [("[optimize] optimizers", c, Kind.OPTIMIZER) for c in config.optimizers]
     chosen += [("[monitoring] drift_tests", c, Kind.DRIFT_TEST) for c in config.drift_tests]
+    chosen += [("[alerts] sinks", c, Kind.ALERT_SINK) for c in config.alert_sinks]
     return chosen
 
 
