@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modelops_core.cli.context import state
+from modelops_core.cli.lazy import HintingGroup
 
 if TYPE_CHECKING:
     from modelops_core.config import ComponentChoice, Config
@@ -78,12 +79,18 @@ sinks = []
 # Seconds in which a repeated alert (same name and subject) is suppressed.
 window = 3600
 
-# [prices."<base model name>"]
-# training_per_million_tokens = 3.0
+# Dollars per 1M tokens, for cost estimates; a key matches its model or every model whose name
+# starts with it. training: fine-tuning (`finetune start`); input, output (per 1M tokens) and
+# request (per call): `optimize benchmark`.
+# [prices."gpt-4o-mini"]
+# training = 3.0
+# input = 0.15
+# output = 0.6
+# request = 0.0
 """
 
 
-@click.group("config")
+@click.group("config", cls=HintingGroup)
 def config_group() -> None:
     """Show or create the configuration."""
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modelops_core.cli.context import state
+from modelops_core.cli.lazy import HintingGroup
 
 if TYPE_CHECKING:
     from modelops_core.config import ComponentChoice
@@ -47,7 +48,7 @@ def _input_files(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
     return lambda command: predictions(references(command))
 
 
-@click.group("eval")
+@click.group("eval", cls=HintingGroup)
 def eval_group() -> None:
     """Evaluate predictions with metric plugins; compare two results."""
 
@@ -111,7 +112,13 @@ def eval_group() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write a self-contained HTML report with plots.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON values instead of a table.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON (values, intervals, per-group values and intervals, group sizes) instead "
+    "of tables; --output also has the per-example data and curves.",
+)
 def run_command(
     predictions_path: Path,
     references_path: Path | None,
@@ -165,9 +172,14 @@ def run_command(
     if report_path is not None:
         result.to_html(report_path)
     if as_json:
-        print_json(dict(result))
+        document = result.to_dict()
+        print_json({k: v for k, v in document.items() if k not in _LARGE_PARTS})
     else:
         print_metric_table(f"Metrics over {len(records)} examples", result)
+
+
+#: parts of a result that ``eval run --json`` leaves to ``--output`` (one value per example).
+_LARGE_PARTS = ("per_example", "curves")
 
 
 @eval_group.command("compare")
@@ -439,15 +451,58 @@ def choose_metrics(
 
 
 def read_table(path: Path) -> list[dict[str, Any]]:
-    """Records of a JSONL file, or of a CSV file (``.csv``; numbers parsed, header required)."""
+    """Records of a JSONL file, or of a CSV file (``.csv``; numbers parsed, header required).
+
+    :raises DatasetFormatError: a file not named ``.csv`` holds CSV (or Parquet): says so and
+        how to pass it, instead of "invalid JSON" on every line.
+    """
     if path.suffix.lower() != ".csv":
         from modelops_core.datasets.jsonl.reader import read_jsonl
 
+        _refuse_other_formats(path)
         return read_jsonl(path)
     import csv
 
     with path.open(encoding="utf-8", newline="") as handle:
         return [{key: _cell(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def _refuse_other_formats(path: Path) -> None:
+    """Refuse a Parquet file or a CSV file whose name does not say so (JSONL is expected)."""
+    from modelops_core.datasets.errors import DatasetFormatError
+
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return  # the JSONL reader names the problem
+    if head.startswith(b"PAR1"):
+        raise DatasetFormatError(
+            f"{path} is a Parquet file; eval run reads JSONL or CSV. Write it as CSV (e.g. "
+            f"pandas.read_parquet({str(path)!r}).to_csv({path.stem + '.csv'!r}, index=False)) "
+            "and pass that."
+        )
+    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip().split("\n")[0]
+    first = first.rstrip("\r")
+    if not first or first[0] in "{[":
+        return
+    import csv
+
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+    except csv.Error:
+        return
+    columns = first.split(dialect.delimiter)
+    if len(columns) < 2:
+        return
+    renamed = path.with_suffix(".csv")
+    separated = "tab" if dialect.delimiter == "\t" else repr(dialect.delimiter)
+    raise DatasetFormatError(
+        f"{path}:1: this file holds CSV ({separated}-separated columns "
+        f"{', '.join(columns[:5])}{' ...' if len(columns) > 5 else ''}), not JSONL. eval run "
+        f"reads CSV from a file named .csv: rename it ({renamed}) and pass that"
+        + (", with commas between columns." if dialect.delimiter != "," else ".")
+    )
 
 
 def _cell(text: str | None) -> Any:
@@ -514,10 +569,19 @@ def print_metric_table(title: str, result: Any) -> None:
             row.append("" if interval is None else f"[{interval.low:.4f}, {interval.high:.4f}]")
         rows.append(row)
     print_table(title, columns, rows)
+    group_intervals = getattr(result, "group_intervals", {})
     for metric, groups in getattr(result, "per_group", {}).items():
+        bounds = group_intervals.get(metric, {})
         print_table(
-            f"{metric} by group", ["group", "value"], [[g, _format(v)] for g, v in groups.items()]
-        )
+            f"{metric} by group",
+            ["group", "value"] + (["interval"] if bounds else []),
+            [
+                [g, _format(v)]
+                + ([f"[{bounds[g].low:.4f}, {bounds[g].high:.4f}]" if g in bounds else ""]
+                   if bounds else [])
+                for g, v in groups.items()
+            ],
+        )  # fmt: skip
 
 
 def _format(value: Any) -> str:

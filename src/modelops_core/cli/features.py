@@ -1,4 +1,5 @@
-"""``modelops features …``: push, get, list, nearest (tables via rich, imported when printing)."""
+"""``modelops features …``: push, get, list, push-embeddings, nearest (tables via rich,
+imported when printing)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modelops_core.cli.context import state
+from modelops_core.cli.lazy import HintingGroup
 
 if TYPE_CHECKING:
     from modelops_core.features.store import FeatureStore
@@ -61,9 +63,12 @@ _SET = click.option("--feature-set", "-s", default=None, help="feature set (defa
 _VERSION = click.option("--version", "-v", "version", default=1, show_default=True, type=int)
 
 
-@click.group("features")
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@click.group("features", cls=HintingGroup)
 def features_group() -> None:
-    """Feature store: push and read features, search embeddings."""
+    """Feature store: push and read features, push and search embeddings."""
 
 
 @features_group.command("push")
@@ -114,26 +119,96 @@ def get(
 @_SET
 @_VERSION
 @click.option("--limit", default=50, show_default=True, help="entities to show")
-def list_command(feature_set: str | None, version: int, limit: int) -> None:
+@_JSON
+def list_command(feature_set: str | None, version: int, limit: int, as_json: bool) -> None:
     """List feature sets and embedding indexes, or the entities of --feature-set."""
-    from modelops_core.cli.render import print_table
+    from modelops_core.cli.render import print_json, print_table
 
     with _store() as store:
         if feature_set is not None:
             entities = store.entities(feature_set, version, limit)
+            if as_json:
+                print_json({"feature_set": feature_set, "version": version, "entities": entities})
+                return
             print_table(f"{feature_set} v{version}", ["entity"], [[e] for e in entities])
             return
         sets = store.feature_sets()
         indexes = store.indexes()
+    if as_json:
+        print_json(
+            {
+                "feature_sets": [
+                    {"name": s.name, "version": s.version, "entities": s.entities,
+                     "schema": dict(s.schema)}
+                    for s in sets
+                ],
+                "indexes": [
+                    {"name": i.name, "dim": i.dim, "metric": i.metric, "vectors": i.count,
+                     "method": i.method}
+                    for i in indexes
+                ],
+            }
+        )  # fmt: skip
+        return
     print_table(
         "feature sets",
         ["name", "version", "entities", "schema"],
         [[s.name, s.version, s.entities, _cell(dict(s.schema))] for s in sets],
+        prose=["schema"],
     )
     print_table(
         "embedding indexes",
         ["name", "dim", "metric", "vectors", "method"],
         [[i.name, i.dim, i.metric, i.count, i.method] for i in indexes],
+    )
+    if not indexes:
+        click.echo(
+            "no embedding indexes: push some with `modelops features push-embeddings FILE`",
+            err=True,
+        )
+
+
+@features_group.command("push-embeddings")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--index", default="default", show_default=True, help="the index to push to")
+@click.option("--metric", type=click.Choice(["cosine", "ip", "l2"]), default="cosine",
+              show_default=True, help="fixed by an index's first push")  # fmt: skip
+@click.option("--ids", "ids_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="for .npy: a text file of one id per line, in row order")  # fmt: skip
+@click.option("--id-key", default="id", show_default=True, help="JSONL key / Parquet column")
+@click.option("--vector-key", default="vector", show_default=True,
+              help="JSONL key / Parquet column of the vectors")  # fmt: skip
+def push_embeddings_command(
+    file: Path,
+    index: str,
+    metric: str,
+    ids_path: Path | None,
+    id_key: str,
+    vector_key: str,
+) -> None:
+    """Store the vectors of FILE (an existing id is replaced) in --index.
+
+    \b
+    FILE is one of:
+      .jsonl    one {"id": "doc-1", "vector": [0.1, ...], ...} per line (other keys: metadata)
+      .parquet  columns id and vector (a list of numbers); other columns: metadata
+      .npz      arrays ids and vectors
+      .npy      a 2-D array, with --ids FILE (one id per line)
+    """
+    from modelops_core.features.files import read_embeddings
+
+    embeddings = read_embeddings(file, ids_path=ids_path, id_key=id_key, vector_key=vector_key)
+    with _store() as store:
+        info = store.push_embeddings(
+            list(embeddings.ids),
+            embeddings.matrix,
+            list(embeddings.metadata),
+            index=index,
+            metric=metric,
+        )
+    click.echo(
+        f"pushed {len(embeddings.ids)} vector(s) of dimension {embeddings.matrix.shape[1]} to "
+        f"index {index!r} ({info.count} in total, {info.metric})"
     )
 
 
@@ -148,9 +223,13 @@ def list_command(feature_set: str | None, version: int, limit: int) -> None:
 @click.option("-k", default=10, show_default=True, help="neighbours to return")
 @click.option("--index", default="default", show_default=True)
 @click.option("--exact", is_flag=True, help="exact search even when the index is approximate")
-def nearest(vector_path: Path | None, item: str | None, k: int, index: str, exact: bool) -> None:
-    """Show the K nearest embeddings to a vector (--vector FILE or --id ID)."""
-    from modelops_core.cli.render import print_table
+@_JSON
+def nearest(
+    vector_path: Path | None, item: str | None, k: int, index: str, exact: bool, as_json: bool
+) -> None:
+    """Show the K nearest embeddings to a vector (--vector FILE or --id ID); push them first
+    with `modelops features push-embeddings FILE`."""
+    from modelops_core.cli.render import print_json, print_table
 
     if (vector_path is None) == (item is None):
         raise click.UsageError("Give exactly one of --vector FILE or --id ID.")
@@ -158,15 +237,27 @@ def nearest(vector_path: Path | None, item: str | None, k: int, index: str, exac
         if item is not None:
             found = store.get_embeddings([item], index=index)
             if item not in found:
-                raise click.ClickException(f"No embedding with id {item!r} in index {index!r}.")
+                raise click.UsageError(
+                    f"No embedding with id {item!r} in index {index!r}; push it with "
+                    f"`modelops features push-embeddings FILE --index {index}`."
+                )
             query = found[item]
         else:
             assert vector_path is not None
             query = _read_vector(vector_path)
         neighbours = store.nearest(query, k=k, index=index, exact=exact)
+    if as_json:
+        print_json(
+            [
+                {"rank": rank, "id": n.id, "distance": n.distance, "metadata": dict(n.metadata)}
+                for rank, n in enumerate(neighbours, start=1)
+            ]
+        )
+        return
     print_table(
         f"nearest in {index}",
         ["rank", "id", "distance", "metadata"],
         [[rank, n.id, f"{n.distance:.6f}", _cell(dict(n.metadata))]
          for rank, n in enumerate(neighbours, start=1)],
+        prose=["metadata"],
     )  # fmt: skip

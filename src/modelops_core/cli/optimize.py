@@ -9,9 +9,10 @@ from typing import Any
 import click
 
 from modelops_core.cli.context import state
+from modelops_core.cli.lazy import HintingGroup
 
 
-class _RunByDefault(click.Group):
+class _RunByDefault(HintingGroup):
     """``modelops optimize MODEL_ID`` means ``modelops optimize run MODEL_ID``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modelops_core.cli.context import state
+from modelops_core.cli.lazy import HintingGroup
 
 if TYPE_CHECKING:
     from modelops_core.config import ComponentChoice, Config
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
 
 
-@click.group("plugins")
+@click.group("plugins", cls=HintingGroup)
 def plugins_group() -> None:
     """Inspect installed plugins."""
 
@@ -55,13 +56,16 @@ def list_command(as_json: bool) -> None:
             ]
             for row in rows
         ],
+        prose=["components"],
     )
 
 
 @plugins_group.command("doctor")
-def doctor_command() -> None:
-    """Load every plugin, check every configured component, and report every problem."""
-    from modelops_core.cli.render import print_table
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def doctor_command(as_json: bool) -> None:
+    """Load every plugin, check every configured component, and report every problem
+    (exit code 1 when there is one)."""
+    from modelops_core.cli.render import print_json, print_table
 
     cli_state = state()
     config = cli_state.config()
@@ -83,6 +87,20 @@ def doctor_command() -> None:
         for where, choice, kind in _default_components(config)
         if (message := _check_choice(runtime, choice, kind))
     ]
+    if as_json:
+        print_json(
+            {
+                "plugins": [
+                    {"plugin": i.name, "distribution": i.distribution, "version": i.version}
+                    for i in runtime.plugins
+                ],
+                "unavailable_defaults": [{"where": w, "problem": m} for w, m in unavailable],
+                "problems": [{"where": w, "problem": m} for w, m in problems],
+            }
+        )
+        if problems:
+            raise click.exceptions.Exit(1)
+        return
     print_table(
         "Plugins loaded",
         ["plugin", "distribution", "version"],
@@ -93,9 +111,10 @@ def doctor_command() -> None:
             "Embedded defaults not available (a problem only for the commands that use them)",
             ["where", "problem"],
             unavailable,
+            prose=["problem"],
         )
     if problems:
-        print_table("Problems", ["where", "problem"], problems)
+        print_table("Problems", ["where", "problem"], problems, prose=["problem"])
         raise click.exceptions.Exit(1)
     click.secho("No problems found.", fg="green")
 
