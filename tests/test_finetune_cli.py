@@ -81,9 +81,12 @@ def test_status_list_events_cancel_from_new_processes(
     assert "validating_files" in capsys.readouterr().out
     assert main(["finetune", "status", "job-1"]) == 0
     assert "queued" in capsys.readouterr().out
-    assert main(["finetune", "list"]) == 0
+    assert main(["finetune", "list", "--offline"]) == 0
     listed = capsys.readouterr().out
-    assert "job-1" in listed and "gpt-4o-mini" in listed and "25.0%" in listed
+    assert "job-1\tscripted\tgpt-4o-mini\tqueued\tqueued\t25.0%" in listed
+    assert main(["finetune", "list"]) == 0  # asks the provider about the unfinished job
+    listed = capsys.readouterr().out
+    assert "job-1\tscripted\tgpt-4o-mini\trunning\trunning\t50.0%" in listed
     assert main(["finetune", "events", "job-1"]) == 0
     assert "created job for gpt-4o-mini" in capsys.readouterr().out
     assert main(["finetune", "cancel", "job-1"]) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from modelops_core.cli.context import state
-from modelops_core.cli.registry import _cell, _fail, _pairs, _table
+from modelops_core.cli.lazy import HintingGroup
+from modelops_core.cli.registry import _JSON, _cell, _fail, _json, _pairs, _table
 
 if TYPE_CHECKING:
     from modelops_core.store.contract import RunRecord
@@ -43,7 +43,7 @@ def _duration(run: RunRecord) -> str:
     return f"{run.ended_at - run.started_at:.1f} s" if run.ended_at else ""
 
 
-@click.group("runs")
+@click.group("runs", cls=HintingGroup)
 def runs() -> None:
     """Experiment tracking runs: list, show, compare."""
 
@@ -51,14 +51,32 @@ def runs() -> None:
 @runs.command("list")
 @click.option("--experiment", "-e", help="only runs of this experiment")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="repeatable")
-@click.option("--status", type=click.Choice(["running", "finished", "failed"]))
+@click.option("--status", type=click.Choice(["running", "finished", "failed", "cancelled"]))
 @click.option("--limit", default=50, show_default=True)
+@_JSON
 def list_runs(
-    experiment: str | None, tags: tuple[str, ...], status: str | None, limit: int
+    experiment: str | None, tags: tuple[str, ...], status: str | None, limit: int, as_json: bool
 ) -> None:
     """List the newest runs, optionally by experiment, tag and status."""
     with _tracker() as tracker:
         found = tracker.find_runs(experiment, _pairs(tags, "--tag"), status=status, limit=limit)
+    if as_json:
+        _json(
+            [
+                {
+                    "run_id": run.run_id,
+                    "experiment": run.experiment,
+                    "status": run.status,
+                    "started_at": _when(run.started_at),
+                    "ended_at": _when(run.ended_at),
+                    "seconds": run.ended_at - run.started_at if run.ended_at else None,
+                    "tags": dict(run.tags),
+                    "models": [list(pair) for pair in run.models],
+                }
+                for run in found
+            ]
+        )
+        return
     rows = [
         [
             run.run_id,
@@ -71,7 +89,8 @@ def list_runs(
         ]
         for run in found
     ]
-    _table("runs", ["run", "experiment", "status", "started", "took", "tags", "models"], rows)
+    columns = ["run", "experiment", "status", "started", "took", "tags", "models"]
+    _table("runs", columns, rows, prose=["tags", "models"])
 
 
 @runs.command("show")
@@ -98,7 +117,7 @@ def show(run_id: str, as_json: bool) -> None:
             "artifacts": {label: ref.digest for label, ref in run.artifacts.items()},
             "environment": dict(run.environment),
         }
-        click.echo(json.dumps(document, indent=2, default=str))
+        _json(document)
         return
     summary: list[list[Any]] = [
         ["experiment", run.experiment],
@@ -116,10 +135,10 @@ def show(run_id: str, as_json: bool) -> None:
             summary.append([f"env {key}", environment[key]])
     if "packages" in environment:
         summary.append(["env packages", f"{len(environment['packages'])} installed"])
-    _table(f"run {run.run_id}", ["", "value"], summary)
+    _table(f"run {run.run_id}", ["", "value"], summary, prose=["value"])
     rows = [
-        [key, len(points), points[-1].step, points[-1].value, min(p.value for p in points),
-         max(p.value for p in points)]
+        [key, len(points), points[-1].step, _cell(points[-1].value),
+         _cell(min(p.value for p in points)), _cell(max(p.value for p in points))]
         for key, points in sorted(metrics.items())
     ]  # fmt: skip
     _table("metrics", ["metric", "points", "last step", "last", "min", "max"], rows)

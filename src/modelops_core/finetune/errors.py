@@ -22,9 +22,18 @@ class PreflightError(FineTuningError):
     """The dataset failed the provider's rules; nothing was uploaded. ``report`` has it all."""
 
     def __init__(self, report: PreflightReport) -> None:
+        # the cause first: the first problem, with who found it, then the whole report
+        if report.provider_problems and not report.dataset_problems:
+            cause = f"{report.provider}: {report.provider_problems[0]}"
+            fix = "Fix the request (model, method, hyperparameters) or the data as it says"
+        else:
+            cause = f"dataset: {report.problems[0]}" if report.problems else "no details"
+            fix = "Fix the dataset"
+        more = len(report.problems) - 1
         super().__init__(
-            "Preflight failed; nothing was uploaded. Fix the dataset and start again.\n"
-            + report.to_text()
+            f"{cause}\n"
+            f"Preflight failed{f' ({more} more problem(s) below)' if more > 0 else ''}; "
+            f"nothing was uploaded. {fix} and start again.\n" + report.to_text(shown=5)
         )
         self.report = report
 

@@ -1,6 +1,6 @@
 """FineTuningJob: one provider-neutral state machine for every fine-tuning provider.
 
-    job = FineTuningJob(model="gpt-4o-mini", dataset=ds, epochs=3, learning_rate=1e-5)
+    job = FineTuningJob(model="gpt-4o-mini", dataset=ds, epochs=3)
     job.start()                 # preflight (validation + cost), upload, create; tracked
     while job.status == "running":
         print(f"{job.progress:.1%}")
@@ -48,6 +48,7 @@ from modelops_core.finetune.provider_contract import (
     ExportTarget,
     JobEvent,
     JobStatus,
+    MetricPoint,
     ProviderCatalogue,
     ProviderJob,
     ProviderRejectedError,
@@ -157,7 +158,10 @@ class FineTuningJob:
         ``amazon.nova-micro-v1:0``, ``local:logreg``).
     :param dataset: a :class:`~modelops_core.datasets.dataset.Dataset` or the path of a JSONL file.
     :param epochs: passes over the training data.
-    :param learning_rate: the learning rate (hosted providers take it as their multiplier).
+    :param learning_rate: the learning rate (hosted providers take it as their multiplier);
+        default: the provider's own default (``auto`` at OpenAI and Vertex, 0.05 for
+        ``local``), which trains: a rate too small for the provider leaves the loss where it
+        started, and the job then warns (:attr:`learning_warning`).
     :param provider: the provider name; default: ``[providers] default`` when set, else the
         provider whose profile claims the model name (:func:`infer_provider`).
     :param method: ``"supervised"`` or ``"preference"``.
@@ -177,7 +181,7 @@ class FineTuningJob:
         model: str,
         dataset: Any = None,
         epochs: int = 3,
-        learning_rate: float = 1e-5,
+        learning_rate: float | None = None,
         provider: str | None = None,
         method: str = "supervised",
         batch_size: int | None = None,
@@ -210,10 +214,17 @@ class FineTuningJob:
             raise FineTuningError(f"Unknown method {method!r}; choose one of: {choices}.") from None
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise FineTuningError(f"epochs must be a whole number >= 1, got {epochs!r}.")
-        if not isinstance(learning_rate, int | float) or not learning_rate > 0:
-            raise FineTuningError(f"learning_rate must be a number above 0, got {learning_rate!r}.")
+        if learning_rate is not None and (
+            isinstance(learning_rate, bool)
+            or not isinstance(learning_rate, int | float)
+            or not learning_rate > 0
+        ):
+            raise FineTuningError(
+                f"learning_rate must be a number above 0 (or None for the provider's default), "
+                f"got {learning_rate!r}."
+            )
         self.epochs = epochs
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = None if learning_rate is None else float(learning_rate)
         self.batch_size = batch_size
         self.seed = seed
         self.suffix = suffix
@@ -234,6 +245,8 @@ class FineTuningJob:
         self._artifact_path: str | None = None
         self._last_refresh = -math.inf
         self._step = 0
+        self._logged_metrics: set[tuple[str, int]] | None = None
+        self._warning: str | None = None
 
     def __repr__(self) -> str:
         status = self._snapshot.status.value if self._snapshot else "not started"
@@ -261,7 +274,9 @@ class FineTuningJob:
 
     def hyperparameters(self) -> dict[str, Any]:
         """The provider-neutral hyperparameters sent with the request."""
-        values: dict[str, Any] = {"epochs": self.epochs, "learning_rate": self.learning_rate}
+        values: dict[str, Any] = {"epochs": self.epochs}
+        if self.learning_rate is not None:
+            values["learning_rate"] = self.learning_rate
         if self.batch_size is not None:
             values["batch_size"] = self.batch_size
         if self.seed is not None:
@@ -472,7 +487,7 @@ class FineTuningJob:
             snapshot = self.provider_component.start(request)
         except ModelOpsError as exc:
             self.store.update(self._run_id, {"job.status": "failed", "job.error": str(exc)})
-            self.store.end(self._run_id, succeeded=False)
+            self.store.end(self._run_id, "failed")
             self._run_ended = True
             raise
         # Test hook (MODELOPS_TEST_CRASH_AT=job:provider-created): stop where the provider has
@@ -545,6 +560,21 @@ class FineTuningJob:
     def events(self) -> list[JobEvent]:
         """The provider's event log of the job, oldest first."""
         return self.provider_component.events(self._require_started())
+
+    def training_metrics(self) -> list[MetricPoint]:
+        """The training curves the provider reports (``train_loss``, ``validation_loss``,
+        ``tokens_seen``, ``learning_rate`` … at their steps); empty for a provider without
+        ``metrics(job_id)``. The job records them in its tracking run as it follows the job."""
+        reader = getattr(self.provider_component, "metrics", None)
+        if not callable(reader):
+            return []
+        return list(reader(self._require_started()))
+
+    @property
+    def learning_warning(self) -> str | None:
+        """Set once the job finished when its ``train_loss`` barely fell (``loss fell 0.5%
+        …: raise the learning rate``); kept as the run's tag ``job.warning``."""
+        return self._warning
 
     def register(self, name: str) -> ModelVersion:
         """Register the tuned model as a new version of ``name`` with its lineage (dataset
@@ -634,7 +664,7 @@ class FineTuningJob:
         job = cls(
             model=params["model"],
             epochs=int(hyper.pop("epochs", 3)),
-            learning_rate=float(hyper.pop("learning_rate", 1e-5)),
+            learning_rate=_optional_float(hyper.pop("learning_rate", None)),
             provider=str(record.tags.get("job.provider") or params["provider"]),
             method=params.get("method", "supervised"),
             batch_size=hyper.pop("batch_size", None),
@@ -655,6 +685,7 @@ class FineTuningJob:
         self._run_id = record.run_id
         self._run_ended = record.status != "running"
         self._registered = str(tags.get("job.registered") or "") or None
+        self._warning = str(tags.get("job.warning") or "") or None
         self._artifact_path = str(tags.get("job.artifact_path") or "") or None
         self._known_status = str(tags.get("job.status") or JobStatus.PENDING.value)
         progress = tags.get("job.progress")
@@ -694,6 +725,7 @@ class FineTuningJob:
             ):
                 self._step += 1
                 self.store.log_progress(self._run_id, snapshot.progress, self._step)
+            self._record_metrics(snapshot)
         if snapshot.status.value != self._known_status:
             before, self._known_status = self._known_status, snapshot.status.value
             self.runtime.hook.modelops_on_job_status(
@@ -723,15 +755,50 @@ class FineTuningJob:
             tags["job.artifact_path"] = self._artifact_path
         return tags
 
+    def _record_metrics(self, snapshot: ProviderJob) -> None:
+        """Log the provider's training curves not yet in the run (each key and step once);
+        a provider that cannot answer now is asked again at the next change."""
+        assert self._run_id is not None
+        try:
+            points = self.training_metrics()
+        except (ProviderUnavailableError, ProviderRejectedError):
+            return
+        if not points:
+            return
+        if self._logged_metrics is None:
+            self._logged_metrics = self.store.logged_steps(self._run_id)
+        fresh = [p for p in points if (p.key, p.step) not in self._logged_metrics]
+        if fresh:
+            self.store.log_metrics(self._run_id, fresh)
+            self._logged_metrics.update((p.key, p.step) for p in fresh)
+        if snapshot.status is JobStatus.SUCCEEDED and self._warning is None:
+            from modelops_core.finetune.curves import learning_warning
+
+            self._warning = learning_warning(points, self.learning_rate)
+            if self._warning is not None:
+                self.store.update(self._run_id, {"job.warning": self._warning})
+
     def _after_finish(self) -> None:
         snapshot = self._snapshot
         assert snapshot is not None and self._run_id is not None
         succeeded = snapshot.status is JobStatus.SUCCEEDED
         if not self._run_ended:
-            self.store.end(self._run_id, succeeded=succeeded)
+            self.store.end(self._run_id, _RUN_STATUS.get(snapshot.status, "failed"))
             self._run_ended = True
         if succeeded and self.register_as and self._registered is None:
             self.register(self.register_as)
+
+
+#: the tracking run's status for a finished job (runs list shows it).
+_RUN_STATUS = {
+    JobStatus.SUCCEEDED: "finished",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "cancelled",
+}
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _visible(snapshot: ProviderJob) -> tuple[Any, ...]:

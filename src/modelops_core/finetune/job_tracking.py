@@ -4,20 +4,25 @@ Each job is a run of the experiment ``"fine-tuning"``: its parameters are the re
 provider, method, hyperparameters, dataset fingerprint); its tags are the live state, written
 on every change: ``job.id``, ``job.provider``, ``job.status``, ``job.raw_status``,
 ``job.progress``, ``job.fine_tuned_model``, ``job.error``, ``job.register_as``,
-``job.registered``. The run ends ``finished`` when the job succeeded, ``failed`` otherwise.
+``job.registered``, ``job.warning`` (the loss barely fell). Its metrics are ``progress`` and
+the training curves the provider reports (``train_loss``, ``validation_loss``, ``tokens_seen``,
+``learning_rate`` … at the provider's steps). The run ends ``finished`` when the job succeeded,
+``cancelled`` when it was cancelled, ``failed`` otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
 
 from modelops_core.finetune.errors import JobNotFoundError
 from modelops_core.store.facade import Facade
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
-    from modelops_core.store.contract import RunRecord
+    from modelops_core.store.contract import MetricPoint, RunRecord
     from modelops_core.tracking.tracker import ExperimentTracker
 
 EXPERIMENT = "fine-tuning"
@@ -70,9 +75,24 @@ class JobStore(Facade):
         point = MetricPoint("progress", float(progress), step, time.time())
         self.tracker.backend.log_metrics(run_id, (point,))
 
-    def end(self, run_id: str, succeeded: bool) -> None:
-        """Close the run: ``finished`` for a succeeded job, ``failed`` for the rest."""
-        self.tracker.backend.end_run(run_id, "finished" if succeeded else "failed")
+    def log_metrics(self, run_id: str, points: Sequence[MetricPoint]) -> None:
+        """Record training-curve points (the provider's, with their steps) in one call."""
+        import time
+
+        now = time.time()
+        stamped = tuple(
+            point if point.timestamp else attrs.evolve(point, timestamp=now) for point in points
+        )
+        self.tracker.backend.log_metrics(run_id, stamped)
+
+    def logged_steps(self, run_id: str) -> set[tuple[str, int]]:
+        """The ``(key, step)`` pairs already recorded (so a re-attached job adds only new
+        points)."""
+        return {(point.key, point.step) for point in self.tracker.backend.get_metrics(run_id)}
+
+    def end(self, run_id: str, status: str) -> None:
+        """Close the run as ``finished`` (succeeded), ``cancelled`` or ``failed``."""
+        self.tracker.backend.end_run(run_id, status)
 
     def get(self, run_id: str) -> RunRecord:
         """The run with this id."""

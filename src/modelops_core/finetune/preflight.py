@@ -105,8 +105,12 @@ class PreflightReport:
         """Every problem found, dataset checks first."""
         return [*self.dataset_problems, *self.provider_problems]
 
-    def to_text(self) -> str:
-        """A readable summary: what would be trained, where, for how much, and what is wrong."""
+    def to_text(self, shown: int | None = None) -> str:
+        """A readable summary: what would be trained, where, for how much, and what is wrong.
+
+        :param shown: at most this many warnings of each kind are listed (duplicates as one
+            line: their count and first line numbers); None lists every warning.
+        """
         lines = [
             f"provider: {self.provider}   model: {self.model}   method: {self.method}",
             f"examples: {self.examples}   training file: {self.training_file}",
@@ -114,7 +118,7 @@ class PreflightReport:
         ]
         if self.warnings:
             lines.append(f"warnings ({len(self.warnings)}):")
-            lines += [f"  - dataset: {w}" for w in self.warnings]
+            lines += [f"  - dataset: {w}" for w in summarize_warnings(self.warnings, shown)]
         if self.ok:
             lines.append("checks: passed")
         else:
@@ -122,6 +126,53 @@ class PreflightReport:
             lines += [f"  - dataset: {p}" for p in self.dataset_problems]
             lines += [f"  - {self.provider}: {p}" for p in self.provider_problems]
         return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, every warning and problem in full (``finetune start --report``)."""
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "method": self.method,
+            "examples": self.examples,
+            "training_file": self.training_file,
+            "validation_file": self.validation_file,
+            "cost": {
+                "tokens": self.cost.tokens,
+                "epochs": self.cost.epochs,
+                "trained_tokens": self.cost.trained_tokens,
+                "price_per_million": self.cost.price_per_million,
+                "total": self.cost.total,
+            },
+            "ok": self.ok,
+            "dataset_problems": list(self.dataset_problems),
+            "provider_problems": list(self.provider_problems),
+            "warnings": list(self.warnings),
+        }
+
+
+_DUPLICATE = re.compile(r"^(?:validation set: )?line (\d+): duplicate of line \d+")
+
+
+def summarize_warnings(warnings: tuple[str, ...], shown: int | None) -> list[str]:
+    """``warnings`` for a terminal: duplicates as one line (count, the first ``shown`` line
+    numbers), the other warnings up to ``shown`` and a count of the rest."""
+    if shown is None:
+        return list(warnings)
+    duplicates = [int(m.group(1)) for w in warnings if (m := _DUPLICATE.match(w))]
+    others = [w for w in warnings if not _DUPLICATE.match(w)]
+    lines: list[str] = []
+    if duplicates:
+        first = ", ".join(str(number) for number in duplicates[:shown])
+        rest = len(duplicates) - shown
+        lines.append(
+            f"{len(duplicates)} duplicate example(s) at line(s) {first}"
+            + (f" and {rest} more" if rest > 0 else "")
+            + " (accepted; each repeat weighs that example more)"
+        )
+    lines += others[:shown]
+    if len(others) > shown:
+        lines.append(f"... and {len(others) - shown} more warnings")
+    return lines
 
 
 def total_tokens(dataset: Any, exported: Path) -> int:

@@ -17,6 +17,21 @@ import attrs
 from modelops_core.config import frozen_mapping
 from modelops_core.errors import ComponentImportError, DuplicateComponentError, ModelOpsError
 from modelops_core.plugins.protocols import DatasetLimits, ExportShape
+from modelops_core.store.contract import MetricPoint as MetricPoint  # what metrics() returns
+
+#: The names of the training curves a provider's optional ``metrics(job_id)`` returns (as
+#: :class:`~modelops_core.store.contract.MetricPoint` values, ``step`` the provider's training
+#: step, or the epoch where it reports per epoch); they become metric series of the job's
+#: tracking run. A provider returns those it has and may add its own (``perplexity`` …).
+TRAINING_METRICS = (
+    "train_loss",
+    "validation_loss",
+    "train_accuracy",
+    "validation_accuracy",
+    "tokens_seen",
+    "learning_rate",
+    "epoch",
+)
 
 if TYPE_CHECKING:
     from modelops_core.plugins.components import ComponentSpec
@@ -90,6 +105,9 @@ class ProviderJob:
     :param trained_tokens: tokens billed, when the provider reports them.
     :param metadata: the request's metadata as the provider keeps it with the job, where it
         does (empty otherwise); a resumed pipeline finds the job an interrupted run created by it.
+    :param details: provider-specific values; the core reads ``step`` and ``total_steps``,
+        ``epoch`` and ``epochs`` there (where the provider reports them) to show progress as
+        the provider counts it (``epoch 2/5``, ``step 40/120``).
     """
 
     id: str

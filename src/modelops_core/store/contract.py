@@ -532,7 +532,8 @@ class TrackingBackend(Protocol):
         ...
 
     def end_run(self, run_id: str, status: str) -> None:
-        """Mark the run ``"finished"`` or ``"failed"``."""
+        """Mark the run ``"finished"``, ``"failed"`` or ``"cancelled"`` (a fine-tuning job
+        cancelled at its provider)."""
         ...
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:

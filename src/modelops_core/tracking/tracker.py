@@ -119,7 +119,8 @@ class ExperimentTracker(StoreFacade):
         The backend answers with one indexed query, so a new process finds e.g. the fine-tuning
         job ``{"job.id": "ft-42"}`` among thousands of runs without reading them all.
 
-        :param status: only runs with this status (``running``, ``finished``, ``failed``).
+        :param status: only runs with this status (``running``, ``finished``, ``failed``,
+            ``cancelled``).
         :param limit: at most this many runs (default: all).
         """
         return self.backend.find_runs(experiment, dict(tags or {}), status=status, limit=limit)

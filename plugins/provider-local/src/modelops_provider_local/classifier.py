@@ -46,6 +46,10 @@ class EpochReport:
     loss: float
     train_accuracy: float
     validation_accuracy: float | None = None
+    #: mean cross-entropy on the validation rows whose label was trained (no L2 term).
+    validation_loss: float | None = None
+    #: optimizer steps taken so far (adam: mini-batches; lbfgs: evaluations).
+    steps: int = 0
 
 
 @attrs.frozen
@@ -128,14 +132,28 @@ def train_logistic_regression(
         compact_validation = (select_columns(validation[0], columns), validation[1])
 
     def report(
-        epoch: int, weights: Any, intercepts: Any, measured: tuple[float, float] | None = None
+        epoch: int,
+        weights: Any,
+        intercepts: Any,
+        measured: tuple[float, float] | None = None,
+        steps: int = 0,
     ) -> None:
         loss, accuracy = measured or problem.loss_and_accuracy(weights, intercepts)
-        validation_accuracy = None
+        validation_accuracy = validation_loss = None
         if compact_validation is not None:
             scores = np.asarray(compact_validation[0] @ weights) + intercepts
             validation_accuracy = float(np.mean(np.argmax(scores, 1) == compact_validation[1]))
-        on_epoch(EpochReport(epoch, loss, accuracy, validation_accuracy))
+            known = compact_validation[1] >= 0  # labels the training data never had: -1
+            if known.any():
+                log_probabilities = _log_softmax(scores[known])
+                rows = np.arange(int(known.sum()))
+                validation_loss = -float(
+                    np.mean(log_probabilities[rows, compact_validation[1][known]])
+                )
+        on_epoch(
+            EpochReport(epoch, loss, accuracy, validation_accuracy, validation_loss, steps or epoch)
+        )
+
 
     if optimizer == "adam":
         weights, intercepts = _adam(
@@ -252,7 +270,7 @@ def _adam(
                     * (first[index] / correction1)
                     / (np.sqrt(second[index] / correction2) + epsilon)
                 )
-        report(epoch, weights, intercepts)
+        report(epoch, weights, intercepts, steps=step)
     return weights, intercepts
 
 
@@ -279,7 +297,7 @@ def _lbfgs(
         evaluations += 1
         if best is None or loss < best[0]:
             best = (loss, flat.copy())
-        report(evaluations, flat[:-k].reshape(-1, k), flat[-k:], (loss, accuracy))
+        report(evaluations, flat[:-k].reshape(-1, k), flat[-k:], (loss, accuracy), evaluations)
         return loss, gradient
 
     start = np.zeros(problem.n_columns * k + k)

@@ -88,6 +88,7 @@ class JobFiles:
         self.request = directory / "request.json"
         self.status = directory / "status.json"
         self.events = directory / "events.jsonl"
+        self.metrics = directory / "metrics.jsonl"
         self.cancel_flag = directory / "cancel"
         self.pid = directory / "worker.pid"
         self.log = directory / "worker.log"
@@ -145,6 +146,25 @@ class JobFiles:
                 )
             )
         return events
+
+    def add_metrics(self, row: dict[str, Any]) -> None:
+        """Append one row of training metrics (``step``, ``epoch`` and the values)."""
+        with self.metrics.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        """The rows written so far, oldest first (a line being written is skipped)."""
+        if not self.metrics.exists():
+            return []
+        rows = []
+        for line in self.metrics.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+        return rows
 
     def worker_pid(self) -> int | None:
         try:

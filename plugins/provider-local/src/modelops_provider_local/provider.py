@@ -22,6 +22,7 @@ from typing import Any
 
 from modelops_core.finetune.provider_contract import (
     JobEvent,
+    MetricPoint,
     ProviderJob,
     ProviderRejectedError,
     TuningMethod,
@@ -229,6 +230,19 @@ class LocalProvider:
         """The job's events, oldest first."""
         return self._files(job_id).read_events()
 
+    def metrics(self, job_id: str) -> list[MetricPoint]:
+        """The job's training curves so far, per epoch at the optimizer's step count:
+        ``train_loss`` (step 0 is the loss before training), ``train_accuracy``,
+        ``validation_loss`` and ``validation_accuracy`` (with a validation file),
+        ``tokens_seen`` (word tokens of the inputs), ``learning_rate`` (adam) and ``epoch``."""
+        points = []
+        for row in self._files(job_id).read_metrics():
+            step = int(row.get("step", 0))
+            for key, value in row.items():
+                if key != "step" and isinstance(value, int | float):
+                    points.append(MetricPoint(key, float(value), step))
+        return points
+
     # --- inference -----------------------------------------------------------------------------
 
     def predict(self, model_id: str, inputs: Sequence[str]) -> list[Any]:
@@ -318,7 +332,9 @@ class LocalProvider:
             "job_dir": str(files.directory),
             "hyperparameters": request.get("hyperparameters", {}),
         }
-        for key in ("artifact_path", "kind", "epoch", "epochs", "metrics", "seconds"):
+        for key in (
+            "artifact_path", "kind", "epoch", "epochs", "step", "total_steps", "metrics", "seconds"
+        ):  # fmt: skip
             if key in status:
                 details[key] = status[key]
         return ProviderJob(

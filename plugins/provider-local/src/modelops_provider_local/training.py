@@ -6,6 +6,8 @@ and the ``inline = true`` mode both call, so the two paths are the same code.
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +22,8 @@ from modelops_provider_local.jobstore import JobFiles, read_json
 BASE_MODELS = {"auto": "auto", "logreg": "logreg", "retrieval": "retrieval"}
 MAX_CLASSES = 50
 MAX_DISTINCT_SHARE = 0.2
+#: what ``tokens_seen`` counts: the word tokens of the inputs (as the featurizer splits words)
+_WORD = re.compile(r"\w+")
 
 
 class JobRejected(ValueError):
@@ -181,6 +185,9 @@ def _run(files: JobFiles, should_stop: Callable[[], bool]) -> None:
         position = {label: index for index, label in enumerate(classes)}
         labels = np.array([position[target] for target in examples.targets], dtype=np.int64)
         batch = settings.batch_for(n)
+        total_steps = (
+            settings.epochs * -(-n // batch) if settings.optimizer == "adam" else settings.epochs
+        )
         files.add_event(
             f"training a logistic regression: {n} examples, {len(classes)} classes, "
             f"{settings.optimizer}, {settings.epochs} epochs"
@@ -210,10 +217,34 @@ def _run(files: JobFiles, should_stop: Callable[[], bool]) -> None:
             )
             validation_pair = (validation_features, validation_labels)
 
+        tokens_per_epoch = sum(len(_WORD.findall(text)) for text in examples.inputs)
+
+        # step 0: the loss before training (weights start at zero: every class 1/K), so the
+        # curve shows where it started
+        start: dict[str, Any] = {"step": 0, "epoch": 0, "train_loss": math.log(len(classes))}
+        if validation_pair is not None and (validation_pair[1] >= 0).any():
+            start["validation_loss"] = math.log(len(classes))
+        files.add_metrics({**start, "tokens_seen": 0})
+
         def on_epoch(report: Any) -> None:
+            row: dict[str, Any] = {
+                "step": report.steps,
+                "epoch": report.epoch,
+                "train_loss": report.loss,
+                "train_accuracy": report.train_accuracy,
+                "tokens_seen": tokens_per_epoch * report.epoch,
+            }
+            if settings.optimizer == "adam":
+                row["learning_rate"] = settings.learning_rate
+            if report.validation_loss is not None:
+                row["validation_loss"] = report.validation_loss
+            if report.validation_accuracy is not None:
+                row["validation_accuracy"] = report.validation_accuracy
+            files.add_metrics(row)
             data = {
                 "epoch": report.epoch,
                 "epochs": settings.epochs,
+                "step": report.steps,
                 "loss": report.loss,
                 "train_accuracy": report.train_accuracy,
             }
@@ -221,15 +252,22 @@ def _run(files: JobFiles, should_stop: Callable[[], bool]) -> None:
                 f"epoch {report.epoch}/{settings.epochs}: loss {report.loss:.4f}, "
                 f"train accuracy {report.train_accuracy:.3f}"
             )
+            if report.validation_loss is not None:
+                data["validation_loss"] = report.validation_loss
+                message += f", validation loss {report.validation_loss:.4f}"
             if report.validation_accuracy is not None:
                 data["validation_accuracy"] = report.validation_accuracy
                 message += f", validation accuracy {report.validation_accuracy:.3f}"
             files.add_event(message, data=data)
             metrics.update(
-                {key: float(data[key]) for key in data if key not in ("epoch", "epochs")}
+                {key: float(data[key]) for key in data if key not in ("epoch", "epochs", "step")}
             )
             files.update_status(
-                progress=report.epoch / settings.epochs, epoch=report.epoch, metrics=metrics
+                progress=report.epoch / settings.epochs,
+                epoch=report.epoch,
+                step=report.steps,
+                total_steps=total_steps,
+                metrics=metrics,
             )
 
         try:
