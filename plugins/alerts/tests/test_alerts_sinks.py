@@ -193,3 +193,60 @@ def test_an_unknown_key_of_the_alerts_table_is_refused(tmp_path: Path) -> None:
     config_file.write_text('[alerts]\nsink = ["log"]\n', encoding="utf-8")
     with pytest.raises(UnknownConfigKeyError, match="'alerts.sink'.*Did you mean 'sinks'"):
         load_config(config_file)
+
+
+def test_monitor_health_publishes_values_and_alerts_to_the_configured_sinks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from modelops_core.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
+    (tmp_path / "modelops.toml").write_text('[alerts]\nsinks = ["log", "prometheus"]\n')
+    start = 1_767_225_600
+    rows = [
+        {"timestamp": start + i, "latency_ms": i % 100 + 1, "status": 500 if i % 20 == 0 else 200}
+        for i in range(600)
+    ]
+    (tmp_path / "requests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["monitor", "health", "requests.jsonl", "--slo", "availability=99.9"]) == 0
+    capsys.readouterr()
+    text = (tmp_path / ".modelops" / "metrics" / "modelops.prom").read_text()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    p99 = {
+        (s.labels["subject"], s.labels["window"]): s.value
+        for s in families["modelops_monitor_latency_p99_ms"].samples
+    }
+    assert p99[("all", "log")] == pytest.approx(99.01, abs=1e-9)
+    rates = families["modelops_monitor_error_rate"].samples
+    assert {s.labels["window"]: s.value for s in rates if s.labels["subject"] == "all"} == {
+        "log": 0.05,
+        "5m": 0.05,
+    }
+    logged = (tmp_path / ".modelops" / "alerts.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["subject"] for line in logged) == [
+        "all|1h/5m>14.4x|availability",
+        "all|3d/6h>1x|availability",
+        "all|6h/30m>6x|availability",
+    ]
+
+
+def test_drift_alerts_of_a_monitor_reach_the_sinks(tmp_path: Path) -> None:
+    import modelops_alerts.plugin
+
+    from modelops_core import builtin
+    from modelops_core.config import ComponentChoice, Config
+    from modelops_core.monitoring.drift import Monitor
+    from modelops_core.testing import make_runtime
+
+    config = Config(home=tmp_path, alert_sinks=(ComponentChoice("log"),))
+    runtime = make_runtime(
+        tmp_path,
+        [("modelops-core", builtin), ("modelops-alerts", modelops_alerts.plugin)],
+        config=config,
+    )
+    reference = {"age": [float(i % 50) for i in range(500)]}
+    current = {"age": [float(i % 50) + 30 for i in range(500)]}
+    Monitor(reference, runtime=runtime).drift(current)
+    (line,) = (tmp_path / "alerts.jsonl").read_text().splitlines()
+    assert (json.loads(line)["name"], json.loads(line)["subject"]) == ("drift.ks", "age")
