@@ -143,13 +143,15 @@ class _ScoreMetric(Metric):
 def binary_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | None) -> float:
     """Area under the ROC curve of 1-D ``scores`` for the boolean ``positive``; NaN if one class.
 
-    ``AUC = U / (P N)`` with ``U`` the Mann-Whitney statistic, ties counted half (equal to the
-    trapezoidal area under the ROC curve): ``U = sum over score groups g of P_g (N_<g + N_g/2)``.
+    The value is scikit-learn's, bit for bit: the same curve points (counts at each distinct
+    score, descending; collinear points dropped as ``roc_curve(drop_intermediate=True)`` does),
+    the same rates and the same trapezoid sum, so ``roc_auc_score`` and this agree exactly,
+    ties (counted half) and weights included. Only the way to the counts differs: without
+    weights, each class is sorted on its own and the two sorted runs are merged (a stable
+    argsort of two runs is a linear merge), far cheaper than one stable argsort of every score.
     """
     if weights is not None:
         return _weighted_auc(positive, scores, weights)
-    # Sorting the two classes apart and merging the two sorted runs (a stable argsort of two
-    # runs is a linear merge) costs far less than one argsort of every score.
     positive_scores = np.compress(positive, scores)
     negative_scores = np.compress(~positive, scores)
     total_positive, total_negative = positive_scores.shape[0], negative_scores.shape[0]
@@ -159,42 +161,120 @@ def binary_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | N
     negative_scores.sort()
     merged = np.concatenate([negative_scores, positive_scores])
     order = np.argsort(merged, kind="stable")
-    is_positive = order >= total_negative
+    # Negatives below each positive: its place in the merged order minus the positives before.
+    below = np.flatnonzero(order >= total_negative)
+    below -= np.arange(total_positive)
+    if not _any_tie(positive_scores, negative_scores, below):
+        return _area(*_corners_without_ties(below, total_negative))
     ordered = merged[order]
-    tied = ordered[1:] == ordered[:-1]
-    if not tied.any():
-        # Rank sum: each positive at 0-based position k has k - (positives before it) negatives
-        # below it, so U = sum of the positives' positions - P (P - 1) / 2 (integers, exact).
-        positions = int(np.flatnonzero(is_positive).sum(dtype=np.int64))
-        twice_u = 2 * positions - total_positive * (total_positive - 1)
-        return twice_u / (2 * total_positive * total_negative)
-    ends = np.append(np.flatnonzero(~tied), ordered.shape[0] - 1)
-    cumulative_positive = np.cumsum(is_positive, dtype=np.int64)[ends]
-    cumulative_negative = ends + 1 - cumulative_positive
-    positive_in_group = np.diff(cumulative_positive, prepend=0)
-    negative_in_group = np.diff(cumulative_negative, prepend=0)
-    negative_below = cumulative_negative - negative_in_group
-    # integer arithmetic: twice the U statistic, exact up to 2**63
-    twice_u = int(np.dot(positive_in_group, 2 * negative_below + negative_in_group))
-    return twice_u / (2 * total_positive * total_negative)
+    # Ascending groups of equal scores start at ``starts``; the positives below a group are
+    # the positives before its start.
+    starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    positive_before = np.cumsum(order >= total_negative, dtype=np.int64)
+    positive_below = np.concatenate(([0], positive_before[starts - 1]))
+    starts = np.concatenate(([0], starts))
+    # Counts at or above each threshold, thresholds descending (scikit-learn's order).
+    true_positives = (total_positive - positive_below)[::-1].astype(np.float64)
+    false_positives = (total_negative - (starts - positive_below))[::-1].astype(np.float64)
+    return _area(*_corners(false_positives, true_positives))
+
+
+def _any_tie(positive_scores: np.ndarray, negative_scores: np.ndarray, below: np.ndarray) -> bool:
+    """Whether two scores are equal. Each class is sorted; ``below`` counts the negatives
+    merged before each positive, equal ones included (they come first in the merge)."""
+    if (positive_scores[1:] == positive_scores[:-1]).any():
+        return True
+    if (negative_scores[1:] == negative_scores[:-1]).any():
+        return True
+    after_one = below > 0
+    return bool((negative_scores[below[after_one] - 1] == positive_scores[after_one]).any())
+
+
+def _corners_without_ties(below: np.ndarray, total_negative: int) -> tuple[np.ndarray, np.ndarray]:
+    """The points :func:`_corners` keeps, built from the runs of each class when no two scores
+    are equal: going down the scores, each example is a step (1, 0) or (0, 1), and the points
+    kept are the first one and the end of every run of one class."""
+    total_positive = below.shape[0]
+    # Runs of positives: positives with the same number of negatives below them (ascending).
+    run_start = np.concatenate(([0], np.flatnonzero(below[1:] != below[:-1]) + 1))
+    run_below = below[run_start]
+    # Going down: the run of positives r ends with (N - below_r, P - start_r); the run of
+    # negatives after it (down to the next run of positives) ends with (N - below_{r-1}, same).
+    false_ends = np.empty(2 * run_start.shape[0] - 1, dtype=np.int64)
+    true_ends = np.empty_like(false_ends)
+    false_ends[0::2] = (total_negative - run_below)[::-1]
+    true_ends[0::2] = (total_positive - run_start)[::-1]
+    false_ends[1::2] = (total_negative - run_below[:-1])[::-1]
+    true_ends[1::2] = true_ends[0:-1:2]
+    parts_false, parts_true = [false_ends], [true_ends]
+    top_negatives = total_negative - int(run_below[-1])
+    first_run = top_negatives if top_negatives else total_positive - int(run_start[-1])
+    if top_negatives:  # negatives above every positive: their run ends first
+        parts_false.insert(0, np.array([top_negatives]))
+        parts_true.insert(0, np.array([0]))
+    if first_run > 1:  # the first point is kept even inside a run
+        parts_false.insert(0, np.array([1 if top_negatives else 0]))
+        parts_true.insert(0, np.array([0 if top_negatives else 1]))
+    if run_below[0]:  # negatives below every positive: their run ends last
+        parts_false.append(np.array([total_negative]))
+        parts_true.append(np.array([total_positive]))
+    return (
+        np.concatenate(parts_false).astype(np.float64),
+        np.concatenate(parts_true).astype(np.float64),
+    )
+
+
+def _corners(
+    false_positives: np.ndarray, true_positives: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points ``roc_curve(drop_intermediate=True)`` keeps of cumulative counts at
+    descending thresholds: the first, the last, and each whose next step differs."""
+    if false_positives.shape[0] <= 2:
+        return false_positives, true_positives
+    kept = np.flatnonzero(
+        np.concatenate(
+            (
+                [True],
+                np.logical_or(np.diff(false_positives, 2), np.diff(true_positives, 2)),
+                [True],
+            )
+        )
+    )
+    return false_positives[kept], true_positives[kept]
+
+
+def _area(false_positives: np.ndarray, true_positives: np.ndarray) -> float:
+    """The area under the ROC curve through the kept points, with scikit-learn's operations
+    (``roc_curve``'s rates from (0, 0), then ``auc``: scipy's trapezoid)."""
+    false_positives = np.concatenate(([0.0], false_positives))
+    true_positives = np.concatenate(([0.0], true_positives))
+    false_rate = false_positives / false_positives[-1]
+    true_rate = true_positives / true_positives[-1]
+    terms = true_rate[1:] + true_rate[:-1]
+    terms *= false_rate[1:] - false_rate[:-1]
+    terms /= 2.0
+    return float(np.sum(terms))
 
 
 def _weighted_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> float:
-    """:func:`binary_auc` with sample weights: weighted counts per score group."""
-    order = np.argsort(scores)
-    ordered = scores[order]
-    is_positive = positive[order]
-    group_ends = np.flatnonzero(ordered[1:] != ordered[:-1])
-    ordered_weights = weights[order]
-    starts = np.concatenate([[0], group_ends + 1])
-    positive_in_group = np.add.reduceat(np.where(is_positive, ordered_weights, 0.0), starts)
-    negative_in_group = np.add.reduceat(np.where(is_positive, 0.0, ordered_weights), starts)
-    total_positive, total_negative = positive_in_group.sum(), negative_in_group.sum()
-    if total_positive == 0 or total_negative == 0:
+    """:func:`binary_auc` with sample weights, summed in scikit-learn's order (zero weights
+    dropped, scores in a stable descending order) so the floating-point sums are the same."""
+    keep = weights != 0
+    positive, scores, weights = positive[keep], scores[keep], weights[keep]
+    if not positive.any() or positive.all():
         return math.nan
-    negative_below = np.cumsum(negative_in_group) - negative_in_group
-    area = np.dot(positive_in_group, negative_below + 0.5 * negative_in_group)
-    return float(area / (total_positive * total_negative))
+    last = scores.shape[0] - 1
+    # a stable descending argsort (equal scores keep their input order), as scikit-learn's
+    order = last - np.argsort(scores[::-1], kind="stable")[::-1]
+    ordered = scores[order]
+    is_positive = positive[order].astype(np.float64)
+    ordered_weights = weights[order]
+    ends = np.append(np.flatnonzero(np.diff(ordered)), last)
+    true_positives = np.cumsum(is_positive * ordered_weights)[ends]
+    false_positives = np.cumsum((1 - is_positive) * ordered_weights)[ends]
+    if true_positives[-1] <= 0 or false_positives[-1] <= 0:
+        return math.nan
+    return _area(*_corners(false_positives, true_positives))
 
 
 def binary_curve_counts(
