@@ -161,7 +161,7 @@ def test_config_show_output_is_valid_toml_that_loads_back(tmp_path):
     original = parse_config(
         {"registry": {"backend": "sql", "url": "postgresql://db/x", "require_evaluation": True},
          "evaluation": {"metrics": ["accuracy", {"name": "f1", "average": "macro"}]},
-         "prices": {"gpt-4o-mini": {"training_per_million_tokens": 3.0}}},
+         "prices": {"gpt-4o-mini": {"training": 3.0}}},
         source="inline", base=tmp_path,
     )  # fmt: skip
     reloaded = load_config(write(tmp_path / "modelops.toml", to_toml(config_document(original))))

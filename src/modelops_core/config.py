@@ -386,11 +386,17 @@ def parse_config(
     )
 
 
+#: the keys of a ``[prices."<model>"]`` table: dollars per 1M training tokens (fine-tuning's
+#: cost estimate), per 1M input and output tokens and per request (``optimize benchmark``).
+PRICE_KEYS = ("training", "input", "output", "request")
+
+
 def _prices(reader: _Reader, table: Mapping[str, Any]) -> dict[str, Mapping[str, float]]:
     prices: dict[str, Mapping[str, float]] = {}
     for model, rates in table.items():
         if not isinstance(rates, Mapping):
             raise reader.type_error(f"prices.{model}", "a table of prices", rates)
+        reader.check_keys(rates, PRICE_KEYS, f'prices."{model}"')
         for unit, price in rates.items():
             if not isinstance(price, int | float) or isinstance(price, bool):
                 raise reader.type_error(f"prices.{model}.{unit}", "a number", price)
