@@ -70,7 +70,8 @@ def test_a_tuned_model_registered_by_alias_predicts_and_eval_run_reads_it(
 
     document = {"provider": "local", "model_id": tuned["model_id"], "base_model": "local:logreg"}
     with ModelRegistry() as registry:  # what `finetune start --register-as` stores
-        registry.register("router", model=document, metadata={"fine_tuned_model": tuned["model_id"]})
+        metadata = {"fine_tuned_model": tuned["model_id"]}
+        registry.register("router", model=document, metadata=metadata)
         registry.set_alias("router", "production", "1")
     code, out, err = run(capsys, "predict", "router@production", "--input", "test.jsonl",
                          "--output", "predictions.jsonl")  # fmt: skip
@@ -93,7 +94,10 @@ def test_a_version_and_a_provider_model_id_predict_the_same(
 
     with ModelRegistry() as registry:
         registry.register("router", model={"provider": "local", "model_id": tuned["model_id"]})
-    assert run(capsys, "predict", "router/1", "--input", "test.jsonl", "--output", "a.jsonl")[0] == 0
+    code, _, err = run(
+        capsys, "predict", "router/1", "--input", "test.jsonl", "--output", "a.jsonl"
+    )
+    assert code == 0, err
     code, _, err = run(capsys, "predict", tuned["model_id"], "--input", "test.jsonl",
                        "--output", "b.jsonl")  # fmt: skip
     assert code == 0, err
@@ -114,9 +118,8 @@ def test_a_registered_sklearn_model_predicts_through_its_flavor(
     estimator = LogisticRegression().fit(features, labels)
     with ModelRegistry() as registry:
         registry.register("churn", model=estimator, sample=features[:2])
-    (project / "rows.csv").write_text(
-        "a,b,label\n" + "".join(f"{a},{b},{y}\n" for (a, b), y in zip(features, labels, strict=True))
-    )
+    lines = [f"{a},{b},{y}\n" for (a, b), y in zip(features, labels, strict=True)]
+    (project / "rows.csv").write_text("a,b,label\n" + "".join(lines))
     code, _, err = run(capsys, "predict", "churn/1", "--input", "rows.csv", "--output", "p.jsonl")
     assert code == 0, err
     expected = estimator.predict(features).tolist()
