@@ -40,8 +40,11 @@ def registry_at(home: Path, *extra: Any, **options: Any) -> ModelRegistry:
 
 @pytest.fixture(scope="module")
 def cancer() -> tuple[Any, Any, Any]:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     X, y = sklearn_datasets.load_breast_cancer(return_X_y=True, as_frame=True)
-    return X, y, LogisticRegression(max_iter=5000).fit(X, y)
+    return X, y, make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
 
 
 # --- the acceptance code of the issue, as written ----------------------------------------------

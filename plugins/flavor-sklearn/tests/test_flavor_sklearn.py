@@ -3,6 +3,7 @@ opt-in, skops files naming types nobody trusted, damaged files, models ONNX cann
 
 from __future__ import annotations
 
+import functools
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,23 @@ from modelops_core.testing.contracts.flavors import ModelFlavorContract
 X, Y = load_breast_cancer(return_X_y=True, as_frame=True)
 
 
+@functools.cache
+def fitted(kind: str) -> Any:
+    """Each model fitted once per session (the tests only store and load them)."""
+    if kind == "pipeline":
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    if kind == "forest":
+        return RandomForestClassifier(n_estimators=3, random_state=0).fit(X, Y)
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(X.to_numpy(), Y)
+
+
 class TestSkopsPipeline(ModelFlavorContract):
     plugin = sklearn_plugin
     component_name = "sklearn"
     distribution = "modelops-flavor-sklearn"
 
     def example(self) -> tuple[Any, Any]:
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
-        return model, X
+        return fitted("pipeline"), X
 
 
 class TestSkopsForest(TestSkopsPipeline):
@@ -38,7 +48,7 @@ class TestSkopsForest(TestSkopsPipeline):
     trusted by the flavor, so it loads without options."""
 
     def example(self) -> tuple[Any, Any]:
-        return RandomForestClassifier(n_estimators=3, random_state=0).fit(X, Y), X
+        return fitted("forest"), X
 
 
 class TestOnnxPersistence(TestSkopsPipeline):
@@ -46,7 +56,7 @@ class TestOnnxPersistence(TestSkopsPipeline):
         return {"persistence": "onnx"}
 
     def example(self) -> tuple[Any, Any]:
-        return LogisticRegression(max_iter=5000).fit(X.to_numpy(), Y), X.to_numpy()[:50]
+        return fitted("numpy"), X.to_numpy()[:50]
 
     def test_a_loaded_model_predicts_like_the_original(self, component: Any, tmp_path: Path):
         # float32 arithmetic: labels equal, probabilities within 1e-4

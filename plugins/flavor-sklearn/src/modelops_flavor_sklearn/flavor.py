@@ -189,10 +189,11 @@ def _to_onnx(model: Any) -> bytes:
             f"sklearn flavor: cannot convert an unfitted {type(model).__name__} to ONNX; fit "
             "it first."
         )
+    final = model.steps[-1][1] if hasattr(model, "steps") else model  # a pipeline's classifier
     try:
         converted = to_onnx(
             model, np.zeros((1, int(width)), dtype=np.float32),
-            options={id(model): {"zipmap": False}} if hasattr(model, "predict_proba") else None,
+            options={id(final): {"zipmap": False}} if hasattr(final, "predict_proba") else None,
             target_opset=None,
         )  # fmt: skip
     except Exception as exc:  # skl2onnx raises RuntimeError, NotImplementedError, MissingShape…
