@@ -70,13 +70,13 @@ def test_nearest_by_id_and_by_file(capsys: pytest.CaptureFixture[str], in_projec
         store.push_embeddings(["a", "b", "c"], np.eye(3, 4), [{"n": 1}, {"n": 2}, {"n": 3}])
     code, out, _ = run(capsys, "features", "nearest", "--id", "b", "-k", "2")
     assert code == 0
-    assert out.index(" b ") < out.index(" a ") or out.index(" b ") < out.index(" c ")
+    assert out.splitlines()[2].split("\t")[:2] == ["1", "b"]
     np.save(in_project / "q.npy", np.array([0, 0, 1, 0], dtype=np.float32))
     code, out, _ = run(capsys, "features", "nearest", "--vector", "q.npy", "-k", "1")
-    assert code == 0 and " c " in out
+    assert code == 0 and out.splitlines()[2].startswith("1\tc\t")
     (in_project / "q.txt").write_text("1, 0, 0, 0")
     code, out, _ = run(capsys, "features", "nearest", "--vector", "q.txt", "-k", "1")
-    assert code == 0 and " a " in out
+    assert code == 0 and out.splitlines()[2].startswith("1\ta\t")
 
 
 def test_nearest_with_a_wrong_dimension_names_the_index(
@@ -89,3 +89,71 @@ def test_nearest_with_a_wrong_dimension_names_the_index(
     assert code == 2 and "'default'" in err and "4-dimensional" in err
     code, _, err = run(capsys, "features", "nearest", "--id", "zzz")
     assert code != 0 and "zzz" in err
+
+
+def test_nearest_on_an_empty_store_points_to_the_cli_command(
+    capsys: pytest.CaptureFixture[str], in_project: Path
+) -> None:
+    (in_project / "q.json").write_text("[1, 0, 0]")
+    code, _, err = run(capsys, "features", "nearest", "--vector", "q.json", "--index", "docs")
+    assert code == 2
+    assert "Push some with `modelops features push-embeddings FILE --index docs`." in err
+    assert "push_embeddings(" not in err
+
+
+def test_push_embeddings_from_jsonl_npz_npy_and_parquet_then_nearest_json(
+    capsys: pytest.CaptureFixture[str], in_project: Path
+) -> None:
+    rows = [{"id": "a", "vector": [1, 0, 0], "lang": "en"},
+            {"id": "b", "vector": [0, 1, 0], "lang": "fr"}]  # fmt: skip
+    (in_project / "v.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, out, err = run(capsys, "features", "push-embeddings", "v.jsonl")
+    assert code == 0, err
+    assert (
+        out.strip() == "pushed 2 vector(s) of dimension 3 to index 'default' (2 in total, cosine)"
+    )
+    np.savez(in_project / "v.npz", ids=np.array(["c"]), vectors=np.array([[0.0, 0.0, 1.0]]))
+    assert run(capsys, "features", "push-embeddings", "v.npz")[0] == 0
+    np.save(in_project / "v.npy", np.array([[1.0, 1.0, 0.0]]))
+    (in_project / "ids.txt").write_text("d\n")
+    assert run(capsys, "features", "push-embeddings", "v.npy", "--ids", "ids.txt")[0] == 0
+    pyarrow = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pyarrow.table({"id": ["e"], "vector": [[0.0, 1.0, 1.0]], "lang": ["de"]})
+    pq.write_table(table, in_project / "v.parquet")
+    assert run(capsys, "features", "push-embeddings", "v.parquet")[0] == 0
+    (in_project / "q.json").write_text("[1, 0.1, 0]")
+    code, out, _ = run(capsys, "features", "nearest", "--vector", "q.json", "-k", "5",
+                       "--exact", "--json")  # fmt: skip
+    found = json.loads(out)
+    assert code == 0 and [n["id"] for n in found] == ["a", "d", "b", "e", "c"]
+    assert found[0]["metadata"] == {"lang": "en"} and found[3]["metadata"] == {"lang": "de"}
+    query = np.array([1, 0.1, 0]) / np.linalg.norm([1, 0.1, 0])
+    assert found[0]["distance"] == pytest.approx(1 - query[0], abs=1e-6)
+    listed = json.loads(run(capsys, "features", "list", "--json")[1])
+    assert listed["indexes"][0]["name"] == "default" and listed["indexes"][0]["vectors"] == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.jsonl", '{"id": "a", "vector": [1, 2]}\n{"id": "b", "vector": [1]}\n',
+         "bad.jsonl:2: 'vector' has 1 numbers but the first vector of the file has 2"),
+        ("bad.jsonl", '{"id": "a", "vector": [1, "x"]}\n', "bad.jsonl:1: 'vector'[1] is 'x'"),
+        ("bad.jsonl", '{"key": "a", "vector": [1]}\n', "bad.jsonl:1: no 'id' key (it has: key"),
+        ("v.npy", None, "a .npy file holds no ids; pass --ids FILE"),
+        ("v.csv", "id,vector\n", ".csv is not a file of embeddings; use .jsonl"),
+    ],
+)  # fmt: skip
+def test_a_bad_file_of_embeddings_is_named_and_nothing_is_stored(
+    capsys: pytest.CaptureFixture[str], in_project: Path, name: str, content: str | None,
+    message: str,
+) -> None:  # fmt: skip
+    if content is None:
+        np.save(in_project / name, np.ones((2, 3)))
+    else:
+        (in_project / name).write_text(content)
+    code, _, err = run(capsys, "features", "push-embeddings", name)
+    assert code == 2 and message in err, err
+    assert json.loads(run(capsys, "features", "list", "--json")[1])["indexes"] == []

@@ -164,3 +164,100 @@ def test_a_damaged_database_makes_the_cli_fail_naming_the_file(
     assert f"The SQLite database {str(database)!r} is damaged" in out
     assert '".recover"' in out and "backup" in out
     assert database.read_bytes() == content  # left as found for recovery
+
+
+# --- what a person sees: piped rows, narrow terminals, JSON, summaries, versions as typed -------
+
+
+def test_runs_list_piped_is_one_line_per_run_and_json_has_every_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from modelops_core.tracking.tracker import ExperimentTracker
+
+    tracker = ExperimentTracker(capture_environment=False)
+    ids = []
+    for index in range(15):
+        tags = {"job.id": f"ft-{index:04d}-" + "x" * 40, "team": "search-relevance"}
+        with tracker.start("ticket-router-long-experiment-name", tags=tags) as a_run:
+            a_run.log_param("lr", 0.01)
+        ids.append(a_run.id)
+    tracker.close()
+    listed = run(capsys, "runs", "list").splitlines()
+    assert len(listed) == 17  # the title, the header, 15 rows
+    for run_id in ids:
+        (row,) = [line for line in listed if line.startswith(run_id + "\t")]
+        assert row.split("\t")[1:3] == ["ticket-router-long-experiment-name", "finished"]
+    document = json.loads(run(capsys, "runs", "list", "--json"))
+    assert sorted(r["run_id"] for r in document) == sorted(ids)
+    assert {r["tags"]["team"] for r in document} == {"search-relevance"}
+
+
+def test_runs_list_in_a_narrow_terminal_keeps_run_ids_whole(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from modelops_core.tracking.tracker import ExperimentTracker
+
+    tracker = ExperimentTracker(capture_environment=False)
+    with tracker.start("sweep", tags={"owner": "ana"}) as a_run:
+        pass
+    tracker.close()
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal, as rich sees it
+    text = re.sub(r"\x1b\[[0-9;]*m", "", run(capsys, "runs", "list"))
+    assert a_run.id in text and "\t" not in text
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert any(line.split()[-1] == a_run.id for line in lines)  # whole, on one line
+
+
+def test_registry_show_summarizes_curves_and_rounds_floats(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    curve = [i / 199 for i in range(200)]
+    evaluation = {"accuracy": 0.912345678, "roc": {"fpr": curve, "auc": 0.87654321}}
+    run(capsys, "registry", "register", "churn", "model.bin", "--evaluation",
+        json.dumps(evaluation))  # fmt: skip
+    shown = run(capsys, "registry", "show", "churn").splitlines()
+    assert "metadata.evaluation.accuracy\t0.9123" in shown
+    assert "metadata.evaluation.roc.auc\t0.8765" in shown
+    assert "metadata.evaluation.roc.fpr\t[200 values, 0 .. 1] (--full shows them)" in shown
+    full = run(capsys, "registry", "show", "churn", "--full")
+    assert json.dumps(curve[:3])[1:-1] in full and "0.912345678" in full
+    document = json.loads(run(capsys, "registry", "show", "churn", "--json"))
+    assert document["metadata"]["evaluation"] == evaluation
+
+
+def test_registry_list_versions_lineage_audit_and_history_print_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run(capsys, "registry", "register", "churn", "model.bin", "--lineage", "training_job=ft-7",
+        "--alias", "production")  # fmt: skip
+    run(capsys, "registry", "register", "churn", "model.bin")
+    assert json.loads(run(capsys, "registry", "list", "--json")) == [
+        {"name": "churn", "versions": 2, "latest": "2", "aliases": {"production": "1"}}
+    ]
+    versions = json.loads(run(capsys, "registry", "versions", "churn", "--json"))
+    assert [(v["version"], v["aliases"]) for v in versions] == [("1", ["production"]), ("2", [])]
+    assert versions[0]["artifact"].startswith("sha256:") and len(versions[0]["artifact"]) == 71
+    lineage = json.loads(run(capsys, "registry", "lineage", "churn", "1", "--json"))
+    assert lineage["training_job"] == "ft-7" and lineage["version"] == "1"
+    audit = json.loads(run(capsys, "registry", "audit", "churn", "--json"))
+    assert sorted(e["action"] for e in audit) == ["alias.set", "register", "register"]
+    history = json.loads(run(capsys, "registry", "alias", "history", "churn", "production",
+                             "--json"))  # fmt: skip
+    assert [(e["action"], e["version"]) for e in history] == [("set", "1")]
+    got = json.loads(run(capsys, "registry", "alias", "get", "churn", "production", "--json"))
+    assert got == {"name": "churn", "alias": "production", "version": "1"}
+
+
+def test_a_version_typed_as_v1_is_said_to_be_read_as_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run(capsys, "registry", "register", "ticket-router", "model.bin")
+    assert main(["registry", "lineage", "ticket-router", "v1"]) == 0
+    out, err = capsys.readouterr()
+    assert "lineage of ticket-router 1" in out
+    assert "note: version 'v1' of ticket-router is read as '1'" in err
+    assert main(["registry", "lineage", "ticket-router", "1"]) == 0
+    assert "note:" not in capsys.readouterr().err

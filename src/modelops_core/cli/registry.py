@@ -145,8 +145,12 @@ def _json_option(text: str | None, option: str) -> dict[str, Any] | None:
     """A JSON object given inline or as the path of a ``.json`` file."""
     if text is None:
         return None
-    source = Path(text)
-    raw = source.read_text(encoding="utf-8") if source.is_file() else text
+    raw = text
+    if not text.lstrip().startswith("{"):  # a path (a long inline object is no file name)
+        try:
+            raw = Path(text).read_text(encoding="utf-8")
+        except OSError:  # not a readable file: parsed as JSON below, which names the problem
+            raw = text
     try:
         value = json.loads(raw)
     except ValueError as exc:
