@@ -82,6 +82,8 @@ if TYPE_CHECKING:
         ProviderRejectedError,
         ProviderUnavailableError,
     )
+    from modelops_core.flavors.contract import FlavorError
+    from modelops_core.flavors.model import FlavorModel
     from modelops_core.monitoring.drift import ColumnDrift, DriftReport, Monitor
     from modelops_core.monitoring.errors import MonitoringError, ProfileError
     from modelops_core.monitoring.profile import Profile
@@ -198,6 +200,8 @@ _LAZY = {
     "Lineage": "modelops_core.registry.model_registry",
     "PickleSerializer": "modelops_core.registry.model_registry",
     "Serializer": "modelops_core.registry.model_registry",
+    "FlavorModel": "modelops_core.flavors.model",
+    "FlavorError": "modelops_core.flavors.contract",
     "EvaluationRequiredError": "modelops_core.registry.model_registry",
     "ExperimentTracker": "modelops_core.tracking.tracker",
     "Run": "modelops_core.tracking.tracker",
@@ -253,6 +257,8 @@ __all__ = [
     "FeatureStoreError",
     "FineTuningError",
     "FineTuningJob",
+    "FlavorError",
+    "FlavorModel",
     "InferenceOptimizer",
     "Interval",
     "InvalidVersionError",
