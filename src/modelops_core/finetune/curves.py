@@ -52,6 +52,12 @@ def learning_warning(
     drop = (first - last) / first
     if drop >= threshold:
         return None
+    if drop < 0:  # diverging: the steps overshoot
+        lower = f", e.g. --learning-rate {learning_rate / 10:g}" if learning_rate else ""
+        return (
+            f"loss rose {-drop:.1%} ({first:.4g} -> {last:.4g}): the model did not learn; "
+            f"lower the learning rate{lower}."
+        )
     if learning_rate is not None:
         advice = (
             f"raise the learning rate, e.g. --learning-rate {learning_rate * 10:g} (10x the "
@@ -59,11 +65,7 @@ def learning_warning(
         )
     else:
         advice = "raise the learning rate (--learning-rate) or train more epochs (--epochs)"
-    verb = "fell" if drop >= 0 else "rose"
-    return (
-        f"loss {verb} {abs(drop):.1%} ({first:.4g} -> {last:.4g}): the model barely learned; "
-        f"{advice}."
-    )
+    return f"loss fell {drop:.1%} ({first:.4g} -> {last:.4g}): the model barely learned; {advice}."
 
 
 @attrs.frozen

@@ -698,6 +698,7 @@ class FineTuningJob:
             progress=float(progress) if isinstance(progress, int | float) else None,
             fine_tuned_model=str(tags.get("job.fine_tuned_model") or "") or None,
             error=str(tags.get("job.error") or "") or None,
+            details={key: tags[f"job.{key}"] for key in _COUNT_DETAILS if f"job.{key}" in tags},
         )
 
     # --- recording -----------------------------------------------------------------------------
@@ -751,6 +752,10 @@ class FineTuningJob:
             tags["job.progress"] = snapshot.progress
         if snapshot.trained_tokens is not None:
             tags["job.trained_tokens"] = snapshot.trained_tokens
+        for key in _COUNT_DETAILS:  # the provider's own count (step 30/30), kept for `status`
+            value = snapshot.details.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                tags[f"job.{key}"] = value
         if self._artifact_path:
             tags["job.artifact_path"] = self._artifact_path
         return tags
@@ -788,6 +793,9 @@ class FineTuningJob:
         if succeeded and self.register_as and self._registered is None:
             self.register(self.register_as)
 
+
+#: ``details`` a provider reports its count in (kept as ``job.<key>`` tags).
+_COUNT_DETAILS = ("step", "total_steps", "epoch", "epochs")
 
 #: the tracking run's status for a finished job (runs list shows it).
 _RUN_STATUS = {

@@ -211,9 +211,13 @@ WARNING_CODES = frozenset({"duplicate"})
 
 
 def report_warnings(report: Any) -> tuple[str, ...]:
-    """The problems of a ``Dataset.validate`` report that do not block a job, as text."""
+    """What a ``Dataset.validate`` report says that does not block a job, as text: its
+    ``warnings`` and the problems a job accepts (duplicates), in line order."""
     problems = getattr(report, "problems", None) or []
-    return tuple(_problem_text(p) for p in problems if getattr(p, "code", "") in WARNING_CODES)
+    found = [p for p in problems if getattr(p, "code", "") in WARNING_CODES]
+    found += list(getattr(report, "warnings", None) or ())
+    found.sort(key=lambda p: getattr(p, "line", 0) or 0)
+    return tuple(_problem_text(p) for p in found)
 
 
 def report_problems(report: Any) -> tuple[str, ...]:

@@ -119,6 +119,9 @@ class DatasetLimits:
     :param strict_message_keys: a message key the core does not know (``timestamp``), or a
         ``weight`` on a message that is not the assistant's, is an error (the provider refuses
         the file) rather than a warning.
+    :param refuses_duplicates: a training file with an example repeated is refused by the
+        provider: duplicates are errors. Otherwise (every first-party provider) they are
+        warnings: worth a look, but the job runs.
     """
 
     min_examples: int = 1
@@ -129,6 +132,7 @@ class DatasetLimits:
     tokenizer: str = ""
     tokenizers: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_strs)
     strict_message_keys: bool = False
+    refuses_duplicates: bool = False
 
     def tokens_for(self, model: str | None) -> int:
         """The token limit for ``model`` (the longest matching prefix; a fine-tuned
@@ -204,6 +208,18 @@ class ProviderComponent(Protocol):
     - ``start(request)``: uploads the training file and creates the job; returns its snapshot.
     - ``get(job_id)``, ``cancel(job_id)``, ``list_jobs(limit)``, ``events(job_id)``.
     - ``predict(model_id, inputs)``: one output per input (a label or generated text).
+
+    Optional (looked up with ``getattr``; the contract suite checks them when present):
+
+    - ``metrics(job_id) -> list[MetricPoint]``: the job's training curves so far, one
+      :class:`~modelops_core.store.contract.MetricPoint` per name and step, named as in
+      :data:`modelops_core.finetune.provider_contract.TRAINING_METRICS` (``train_loss``,
+      ``validation_loss``, ``tokens_seen``, ``learning_rate`` …). ``FineTuningJob`` logs the
+      new points to the job's tracking run whenever the job's state changes, and warns when
+      ``train_loss`` barely fell.
+    - ``export_format_for(method, model=...)``, ``pause(job_id)``, ``resume(job_id)``.
+    - ``details`` of a snapshot may carry ``step``/``total_steps`` and ``epoch``/``epochs``:
+      progress is shown in the provider's own count.
     """
 
     name: str

@@ -26,7 +26,8 @@ class FinetuneStep:
     :param model: the base model (``local:logreg``, ``gpt-4o-mini-2024-07-18`` …).
     :param provider: default: inferred from the model name or ``[providers] default``.
     :param epochs: passes over the training data.
-    :param learning_rate: the learning rate (a multiplier for hosted providers).
+    :param learning_rate: the learning rate (a multiplier for hosted providers); default: the
+        provider's own.
     :param method: ``supervised`` or ``preference``.
     :param seed: the provider's seed, where it takes one.
     :param timeout: seconds to wait for the job (default: ``[finetune] timeout``).
@@ -41,7 +42,7 @@ class FinetuneStep:
         model: str,
         provider: str | None = None,
         epochs: int = 3,
-        learning_rate: float = 1e-5,
+        learning_rate: float | None = None,
         method: str = "supervised",
         batch_size: int | None = None,
         seed: int | None = None,

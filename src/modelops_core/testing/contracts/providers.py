@@ -185,7 +185,9 @@ class ProviderContract(ComponentContract):
                 component.client.server.script(name)  # the next job follows this script
 
     The scenario's ``path`` uses :class:`~modelops_core.finetune.provider_contract.JobStatus`
-    values (``"paused"`` is :attr:`JobStatus.PAUSED`). Optional capabilities: a provider with
+    values (``"paused"`` is :attr:`JobStatus.PAUSED`). A provider with ``metrics(job_id)``
+    returns its training curves (``test_metrics_are_training_curves_when_offered``). Optional
+    capabilities: a provider with
     ``pause(job_id)`` and ``resume(job_id)`` methods must declare a scenario whose actions use
     both (``test_optional_capabilities_have_a_scenario``); both return a ``ProviderJob``.
     Override :meth:`check_scenario` for checks only your provider can make (the requests the
@@ -412,6 +414,28 @@ class ProviderContract(ComponentContract):
         assert all(isinstance(e, JobEvent) for e in events)
         times = [e.created_at for e in events]
         assert times == sorted(times), "events come oldest first"
+
+    def test_metrics_are_training_curves_when_offered(self, component: Any, tmp_path: Path) -> None:
+        """A provider with ``metrics(job_id)`` returns ``MetricPoint`` values: known names
+        are numbers at integer steps >= 0, and a succeeded job reports its training loss."""
+        import math
+
+        from modelops_core.finetune.provider_contract import TRAINING_METRICS, MetricPoint
+
+        if not callable(getattr(component, "metrics", None)):
+            pytest.skip("the provider reports no training curves (no metrics(job_id))")
+        job = component.start(self.request(tmp_path))
+        self.run_to_completion(component, job.id)
+        points = component.metrics(job.id)
+        assert isinstance(points, list) and points, "a finished job has training curves"
+        for point in points:
+            assert isinstance(point, MetricPoint), point
+            assert isinstance(point.step, int) and point.step >= 0, point
+            assert isinstance(point.value, float) and math.isfinite(point.value), point
+        keys = {point.key for point in points}
+        assert keys & set(TRAINING_METRICS), f"none of {TRAINING_METRICS} among {sorted(keys)}"
+        assert "train_loss" in keys, f"a succeeded job reports train_loss: {sorted(keys)}"
+        assert len({(p.key, p.step) for p in points}) == len(points), "one value per key and step"
 
     def test_cancel_ends_in_cancelled(self, component: Any, tmp_path: Path) -> None:
         from modelops_core.finetune.provider_contract import JobStatus
