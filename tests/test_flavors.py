@@ -343,3 +343,23 @@ def test_results_and_comparisons_as_dataframes_and_html() -> None:
     assert rows["metric"].tolist() == ["accuracy"]
     assert rows["difference"].tolist() == [pytest.approx(0.875 - 0.5)]
     assert "a&lt;b&gt; vs b: " in comparison._repr_html_()
+
+
+def test_metric_classes_take_series_arrays_and_one_column_tables() -> None:
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    from modelops_core import AccuracyMetric, AUCROCMetric
+    from modelops_core.errors import MetricInputError
+
+    accuracy = AccuracyMetric()
+    assert accuracy.compute(pl.Series([1, 0, 1]), pa.chunked_array([[1, 0, 0]])) == 2 / 3
+    assert accuracy.compute(pd.DataFrame({"p": [1, 0, 1]}), pl.DataFrame({"l": [1, 0, 0]})) == (
+        2 / 3
+    )
+    assert AUCROCMetric().compute(pa.array([0.1, 0.9, 0.4]), pd.Series([0, 1, 1])) == 1.0
+    with pytest.raises(MetricInputError) as caught:
+        accuracy.compute(pd.DataFrame({"p": [1, 0, 1], "q": [1, 1, 1]}), [1, 0, 0])
+    assert str(caught.value) == (
+        "predictions is a table with 2 columns ('p', 'q'); pass one column, e.g. "
+        "predictions=frame['p'], or evaluate(..., data=frame) with column names."
+    )

@@ -179,6 +179,8 @@ def as_array(values: Any, argument: str, *, ragged: bool = False) -> NDArray[Any
         raise MetricInputError(
             f"{argument} is missing; pass one value per example.", argument=argument
         )
+    if type(values).__name__ in ("DataFrame", "Table") and hasattr(values, "columns"):
+        values = _single_column(values, argument)
     try:
         array = np.asarray(values)
     except ValueError:  # nested sequences of different lengths
@@ -400,6 +402,23 @@ def undeclared_label_error(
         "to labels or drop those examples.",
         argument=argument,
     )
+
+
+def _single_column(table: Any, argument: str) -> Any:
+    """The one column of a pandas/polars DataFrame or pyarrow Table; more are refused by name."""
+    from modelops_core.tabular.frames import column, column_names, to_numpy
+
+    names = column_names(table)
+    if not names:
+        raise _empty(argument)
+    if len(names) > 1:
+        raise MetricInputError(
+            f"{argument} is a table with {len(names)} columns "
+            f"({', '.join(map(repr, names[:10]))}); pass one column, e.g. "
+            f"{argument}=frame[{names[0]!r}], or evaluate(..., data=frame) with column names.",
+            argument=argument,
+        )
+    return to_numpy(column(table, names[0], argument))
 
 
 # --- messages ----------------------------------------------------------------------------------
