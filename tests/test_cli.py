@@ -329,13 +329,14 @@ def test_config_init_writes_only_keys_that_are_read(capsys, in_project, monkeypa
     for index in commented:  # every commented-out setting, switched on alone, is accepted
         (in_project / "modelops.toml").write_text(switch_on(lines, index))
         load_config(in_project / "modelops.toml")
-    prices = "\n".join(line[2:] for line in lines[lines.index('# [prices."gpt-4o-mini"]') :])
+    start = lines.index('# [prices."<base model name>"]')
+    prices = "\n".join(line[2:] for line in lines[start:]).replace("<base model name>", "m-1")
     (in_project / "modelops.toml").write_text(prices + "\n")
     config = load_config(in_project / "modelops.toml")
-    assert dict(config.prices["gpt-4o-mini"]) == {
+    assert dict(config.prices["m-1"]) == {
         "training": 3.0, "input": 0.15, "output": 0.6, "request": 0.0
     }  # fmt: skip
-    assert estimate_cost("gpt-4o-mini", 1_000_000, 2, config.prices).total == 6.0
+    assert estimate_cost("m-1-2025", 1_000_000, 2, config.prices).total == 6.0
 
 
 def switch_on(lines: list[str], index: int) -> str:

@@ -65,7 +65,7 @@ def test_eval_run_reads_csv(capsys, in_project):
     (in_project / "p.csv").write_text("prediction,reference\n1,1\n0,1\n1,1\n0,0\n")
     code, out, _ = run(capsys, "eval", "run", "--predictions", "p.csv", "--metrics", "accuracy",
                        "--json")  # fmt: skip
-    assert code == 0 and json.loads(out) == {"accuracy": 0.75}
+    assert code == 0 and json.loads(out)["values"] == {"accuracy": 0.75}
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ window = 3600
 # Dollars per 1M tokens, for cost estimates; a key matches its model or every model whose name
 # starts with it. training: fine-tuning (`finetune start`); input, output (per 1M tokens) and
 # request (per call): `optimize benchmark`.
-# [prices."gpt-4o-mini"]
+# [prices."<base model name>"]
 # training = 3.0
 # input = 0.15
 # output = 0.6

@@ -132,16 +132,33 @@ def cli_message(error: BaseException) -> str:
 
 
 class CommandError(click.ClickException):
-    """A ModelOpsError shown as one line, with its documented exit code."""
+    """A ModelOpsError shown as one line: bad usage or input (exit code 2)."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE_OR_INPUT) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = EXIT_USAGE_OR_INPUT
+
+
+class CheckFailedError(CommandError):
+    """A check failed (exit code 1)."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+class BackendFailedError(CommandError):
+    """A backend or provider failed (exit code 3)."""
+
+    exit_code = EXIT_BACKEND_FAILED
+
+
+_BY_CODE: dict[int, type[CommandError]] = {
+    EXIT_CHECK_FAILED: CheckFailedError,
+    EXIT_USAGE_OR_INPUT: CommandError,
+    EXIT_BACKEND_FAILED: BackendFailedError,
+}
 
 
 def fail(error: BaseException) -> NoReturn:
     """Stop the command with ``error``'s CLI message and exit code."""
-    raise CommandError(cli_message(error), exit_code_for(error)) from error
+    raise _BY_CODE[exit_code_for(error)](cli_message(error)) from error
 
 
 #: command name -> (``module:attr`` of the click command, one-line help shown by ``--help``).

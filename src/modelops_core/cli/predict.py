@@ -97,7 +97,7 @@ def predict_command(
 
 
 def _inputs(
-    records: Sequence[Mapping[str, Any]], key: str | None, source: Path
+    records: Sequence[dict[str, Any]], key: str | None, source: Path
 ) -> tuple[list[Any], list[Any] | None]:
     """The model inputs of every row and, when the rows carry them, the references."""
     from modelops_core.cli.eval import column

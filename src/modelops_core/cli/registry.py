@@ -172,7 +172,7 @@ def registry() -> None:
 def list_models(as_json: bool) -> None:
     """List registered models with their latest version and aliases."""
     with _registry() as opened:
-        models = []
+        models: list[dict[str, Any]] = []
         for name in opened.list_models():
             versions = opened.list_versions(name)
             models.append(
