@@ -61,3 +61,36 @@ def test_a_fine_tuning_job_on_openai_runs_to_a_model_that_predicts(
     provider = job.provider_component
     assert provider.predict(model, ["capital of country 7?"]) == ["city 7"]
     assert [e.message for e in job.events()][-1] == "The job has successfully completed"
+
+
+def test_the_tracking_run_gets_the_loss_per_step_from_events_and_checkpoints(
+    tmp_path: Path, exchange_log: ExchangeLog
+) -> None:
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.finetune.job import FineTuningJob
+
+    store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
+    fake = FakeOpenAI(log=exchange_log)
+    plugins = [("modelops-store-sql", store_sql), ("openai-on-fake", FakeWiredOpenAI(fake))]
+    runtime = make_runtime(tmp_path / ".modelops", plugins)
+    job = FineTuningJob(
+        model="gpt-4o-mini-2024-07-18", dataset=Dataset.from_records(chat_records(12)),
+        epochs=2, provider="openai", runtime=runtime,
+    )  # fmt: skip
+    job.start()
+    counts = []
+    while not job.refresh().status.finished:  # one poll at a time, as `finetune watch` does
+        details = job.snapshot.details if job.snapshot else {}
+        counts.append((details.get("step"), details.get("total_steps")))
+    assert job.status == "succeeded"
+    assert job.run_id is not None
+    points = job.store.tracker.backend.get_metrics(job.run_id)
+    losses = {p.step: p.value for p in points if p.key == "train_loss"}
+    # the fake reports training loss 2 / (1 + step) at every step it reaches: 24 in all
+    # (2 epochs of 12 examples, batch 1), and its checkpoints at steps 12 and 24
+    assert max(losses) == 24 and 12 in losses
+    assert losses == {step: round(2.0 / (1 + step), 4) for step in losses}
+    accuracy = {p.step: p.value for p in points if p.key == "train_accuracy"}
+    assert set(accuracy) == set(losses)
+    assert job.learning_warning is None
+    assert (12, 24) in counts, counts  # `finetune watch` shows "step 12/24"

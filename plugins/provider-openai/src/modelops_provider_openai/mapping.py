@@ -6,7 +6,13 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modelops_core.finetune.provider_contract import JobEvent, JobStatus, ProviderJob, TuningMethod
+from modelops_core.finetune.provider_contract import (
+    JobEvent,
+    JobStatus,
+    MetricPoint,
+    ProviderJob,
+    TuningMethod,
+)
 
 PROVIDER = "openai"
 
@@ -167,6 +173,56 @@ def progress_from_events(events: Iterable[Any]) -> float | None:
         if match and int(match.group(2)) > 0:
             return min(int(match.group(1)) / int(match.group(2)), 1.0)
     return None
+
+
+def position_from_events(events: Iterable[Any]) -> dict[str, int]:
+    """``step`` and ``total_steps`` of the newest metrics event (events newest first)."""
+    for event in events:
+        data = _dump(getattr(event, "data", None))
+        if isinstance(data, Mapping):
+            step, total = data.get("step"), data.get("total_steps")
+            if isinstance(step, int | float) and isinstance(total, int | float) and total > 0:
+                return {"step": int(step), "total_steps": int(total)}
+    return {}
+
+
+#: OpenAI's metric names (metrics events and checkpoints) -> the provider-neutral names.
+METRIC_NAMES = {
+    "train_loss": "train_loss",
+    "valid_loss": "validation_loss",
+    "full_valid_loss": "full_validation_loss",
+    "train_mean_token_accuracy": "train_accuracy",
+    "valid_mean_token_accuracy": "validation_accuracy",
+    "full_valid_mean_token_accuracy": "full_validation_accuracy",
+}
+
+
+def metric_points(
+    events: Iterable[JobEvent], checkpoints: Iterable[Mapping[str, Any]] = ()
+) -> list[MetricPoint]:
+    """Training curves from the job's ``metrics`` events (one per step) and its checkpoints
+    (their ``metrics`` fill steps the events no longer list); one point per name and step."""
+    found: dict[tuple[str, int], MetricPoint] = {}
+
+    def add(data: Mapping[str, Any], step: Any, when: float) -> None:
+        if not isinstance(step, int | float) or isinstance(step, bool):
+            return
+        for name, neutral in METRIC_NAMES.items():
+            value = data.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found.setdefault(
+                    (neutral, int(step)), MetricPoint(neutral, float(value), int(step), when)
+                )
+
+    for event in events:
+        add(event.data, event.data.get("step"), event.created_at)
+    for checkpoint in checkpoints:
+        add(
+            checkpoint.get("metrics") or {},
+            checkpoint.get("step"),
+            checkpoint.get("created_at", 0.0),
+        )
+    return sorted(found.values(), key=lambda point: (point.step, point.key))
 
 
 def provider_job(job: Any, *, progress: float | None = None) -> ProviderJob:

@@ -12,8 +12,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from modelops_core.finetune.provider_contract import (
     JobEvent,
+    MetricPoint,
     ProviderError,
     ProviderJob,
     ProviderRejectedError,
@@ -28,6 +31,8 @@ from modelops_provider_openai.mapping import (
     EXPORT_FORMATS,
     job_event,
     method_body,
+    metric_points,
+    position_from_events,
     progress_from_events,
     provider_job,
     tuning_method,
@@ -187,11 +192,16 @@ class OpenAIProvider:
         with self._call("fine_tuning.jobs.retrieve", job_id):
             job = self.client.fine_tuning.jobs.retrieve(job_id)
         progress = None
+        position: dict[str, int] = {}
         if job.status not in ("validating_files", "queued", "succeeded"):
             with self._call("fine_tuning.jobs.list_events", job_id):
                 page = self.client.fine_tuning.jobs.list_events(job_id, limit=PROGRESS_EVENTS)
             progress = progress_from_events(page.data)
-        return provider_job(job, progress=progress)
+            position = position_from_events(page.data)
+        snapshot = provider_job(job, progress=progress)
+        if position:  # the step count as OpenAI reports it (`finetune watch`: step 40/120)
+            snapshot = attrs.evolve(snapshot, details={**snapshot.details, **position})
+        return snapshot
 
     def cancel(self, job_id: str) -> ProviderJob:
         """Ask OpenAI to cancel; a job that already finished is returned as it is."""
@@ -229,6 +239,13 @@ class OpenAIProvider:
         with self._call("fine_tuning.jobs.list_events", job_id):
             events = list(self.client.fine_tuning.jobs.list_events(job_id, limit=100))
         return [job_event(event) for event in reversed(events)]
+
+    def metrics(self, job_id: str) -> list[MetricPoint]:
+        """The job's training curves: ``train_loss``, ``validation_loss``,
+        ``full_validation_loss``, ``train_accuracy``, ``validation_accuracy`` (mean token
+        accuracy) per step, from its ``metrics`` events, and from its checkpoints once it has
+        them (events are kept for a limited time; checkpoints carry the same metrics)."""
+        return metric_points(self.events(job_id), self.checkpoints(job_id))
 
     def checkpoints(self, job_id: str) -> list[dict[str, Any]]:
         """The job's checkpoints, oldest first: ``step``, ``model`` (callable id), ``metrics``."""
