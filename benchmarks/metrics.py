@@ -1,16 +1,30 @@
 """Benchmark modelops-metrics (classification, ranking, regression) against scikit-learn.
 
-Run: ``python benchmarks/metrics.py [--quick]`` (needs modelops-metrics and scikit-learn installed).
-Prints the best-of-N CPU time of each metric for both libraries at n = 1e5 and 1e6 (``--quick``: 1e5
-only) and the ratio scikit-learn / ours measured in the same run (> 1 means we are faster).
+Run: ``python benchmarks/metrics.py [--quick] [--runs N]`` (needs modelops-metrics and
+scikit-learn installed).
+
+User path (printed first): at n = 1e6 (``--quick``: 1e5), the public call as a user writes it,
+``Metric(...).compute(predictions, references)`` against ``sklearn.metrics.<function>(references,
+predictions)``, wall-clock median of ``--runs`` (>= 5) calls run alternately in this process
+(input checks and label handling included; both libraries already imported). Then whole
+processes for AUC-ROC on 1e6 continuous scores read from a ``.npy`` file: ``python -c`` that
+imports the library and computes the value (interpreter start and imports included), median of
+``--runs`` processes each. Ratios are scikit-learn / ours (> 1: we are faster).
+
+Inner loop (beside it): the best-of-N CPU time of each metric for both libraries at n = 1e5
+and 1e6 (``--quick``: 1e5 only).
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +32,9 @@ import sklearn.metrics as sk
 from modelops_metrics import classification as c
 from modelops_metrics import ranking as r
 from modelops_metrics import regression as g
+
+sys.path.insert(0, str(Path(__file__).parent))
+import userpath
 
 
 def best_ms(function: Callable[[], Any], repeats: int) -> float:
@@ -98,12 +115,55 @@ def cases(size: int) -> list[tuple[str, str, Callable[[], Any], Callable[[], Any
     return found
 
 
+OURS_AUC = """
+import sys, numpy as np
+data = np.load(sys.argv[1])
+from modelops_core import AUCROCMetric
+print(AUCROCMetric().compute(data["scores"], data["labels"]))
+"""
+THEIRS_AUC = """
+import sys, numpy as np
+data = np.load(sys.argv[1])
+from sklearn.metrics import roc_auc_score
+print(roc_auc_score(data["labels"], data["scores"]))
+"""
+
+
+def user_path(size: int, runs: int) -> None:
+    rows = []
+    for _, name, ours, theirs in cases(size):
+        ours(), theirs()  # imports, caches
+        ours_s, theirs_s = userpath.median_pair(ours, theirs, runs)
+        rows.append(userpath.Row(f"{name}, n={size:.0e}", ours_s, "scikit-learn", theirs_s, runs))
+    with tempfile.TemporaryDirectory(prefix="modelops-metrics-") as folder:
+        data = Path(folder) / "auc.npz"
+        rng = np.random.default_rng(0)
+        np.savez(data, scores=rng.random(size), labels=rng.integers(0, 2, size))
+        answers = [
+            subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True,
+                           text=True, check=True).stdout.strip()
+            for script in (OURS_AUC, THEIRS_AUC)
+        ]  # fmt: skip
+        ours_s = userpath.median_process([sys.executable, "-c", OURS_AUC, str(data)], runs)
+        theirs_s = userpath.median_process([sys.executable, "-c", THEIRS_AUC, str(data)], runs)
+        rows.append(userpath.Row(
+            f"python -c: import + AUCROCMetric().compute, n={size:.0e}", ours_s,
+            "scikit-learn", theirs_s, runs,
+            f"the values printed: ours {answers[0]}, scikit-learn {answers[1]} "
+            f"({'equal' if answers[0] == answers[1] else 'DIFFERENT'})",
+        ))  # fmt: skip
+    userpath.print_rows("public metric calls", rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n = 1e5 only (under 30 s)")
+    parser.add_argument("--runs", type=int, default=5, help="user-path runs (>= 5)")
     arguments = parser.parse_args()
     sizes = [100_000] if arguments.quick else [100_000, 1_000_000]
     warnings.simplefilter("ignore")
+    user_path(sizes[-1], arguments.runs)
+    print("\ninner loop (best-of-N CPU time of this thread, both libraries imported):")
     print(f"{'n':>9}  {'metric':<24} {'ours ms':>9} {'sklearn ms':>11} {'ratio':>7}")
     for size in sizes:
         repeats = 5 if size <= 100_000 else 3
