@@ -147,8 +147,6 @@ PRINT_NO_DATA = {
     "registry register",
     "registry rollback",
     "run",  # runs a pipeline, then its step summary
-    # another helper is reworking `runs compare` (differences, directions) with its --json
-    "runs compare",
 }
 
 

@@ -144,16 +144,99 @@ def show(run_id: str, as_json: bool) -> None:
     _table("metrics", ["metric", "points", "last step", "last", "min", "max"], rows)
 
 
+#: words of a metric's name that make lower values better (losses, errors, costs, time).
+_LOWER = {"loss", "error", "errors", "perplexity", "latency", "mae", "mse", "rmse", "mape",
+          "brier", "ece", "calibration", "seconds", "duration", "cost", "ms", "wer",
+          "cer"}  # fmt: skip
+#: words that make higher values better (scores of quality).
+_HIGHER = {"accuracy", "f1", "auc", "roc", "precision", "recall", "bleu", "rouge", "exact",
+           "r2", "mcc", "kappa", "ap", "ndcg", "map", "mrr", "hit", "score", "throughput",
+           "speedup", "rouge_l"}  # fmt: skip
+#: bookkeeping series with no better direction.
+_NEUTRAL = {"progress", "epoch", "step", "tokens_seen", "learning_rate", "trained_tokens"}
+
+
+def metric_direction(name: str) -> str | None:
+    """``"higher"`` or ``"lower"`` (is better) from the words of the metric's name
+    (``validation_loss``: lower; ``eval.f1``: higher); None when it has no direction
+    (``progress``, ``epoch``, ``learning_rate`` …) or its name does not say."""
+    import re
+
+    lowered = name.lower()
+    if lowered.rsplit(".", 1)[-1] in _NEUTRAL:
+        return None
+    words = set(re.split(r"[^a-z0-9]+", lowered))
+    if words & _LOWER:
+        return "lower"
+    if words & _HIGHER:
+        return "higher"
+    return None
+
+
+def _best(values: list[Any], direction: str | None) -> set[int]:
+    """The positions of the best value (all of them on a tie); none without a direction or
+    when every run has the same value."""
+    numbers = [
+        (index, float(value))
+        for index, value in enumerate(values)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    if direction is None or len(numbers) < 2 or len({value for _, value in numbers}) < 2:
+        return set()
+    chosen = max if direction == "higher" else min
+    best = chosen(value for _, value in numbers)
+    return {index for index, value in numbers if value == best}
+
+
 @runs.command("compare")
 @click.argument("run_ids", nargs=-1, required=True, metavar="RUN_ID...")
-def compare(run_ids: tuple[str, ...]) -> None:
-    """Compare runs side by side: parameters and the last value of each metric."""
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def compare(run_ids: tuple[str, ...], as_json: bool) -> None:
+    """Compare runs side by side: parameters (those that differ first, marked) and the last
+    value of each metric, with its direction and the best run marked."""
+    import json
+
     with _tracker() as tracker:
         table = tracker.compare(list(run_ids))
     params = sorted({key for entry in table.values() for key in entry["params"]})
     metrics = sorted({key for entry in table.values() for key in entry["metrics"]})
-    rows = [[f"param {key}", *(table[r]["params"].get(key, "") for r in run_ids)] for key in params]
-    rows += [
-        [f"metric {key}", *(table[r]["metrics"].get(key, "") for r in run_ids)] for key in metrics
-    ]
-    _table("comparison", ["", *(r[:12] for r in run_ids)], rows)
+    param_values = {key: [table[r]["params"].get(key) for r in run_ids] for key in params}
+    differing = [key for key in params if len({json.dumps(v) for v in param_values[key]}) > 1]
+    metric_values = {key: [table[r]["metrics"].get(key) for r in run_ids] for key in metrics}
+    directions = {key: metric_direction(key) for key in metrics}
+    best = {key: _best(metric_values[key], directions[key]) for key in metrics}
+    if as_json:
+        from modelops_core.cli.render import print_json
+
+        print_json(
+            {
+                "runs": list(run_ids),
+                "params": {key: param_values[key] for key in params},
+                "differing_params": differing,
+                "metrics": {
+                    key: {
+                        "values": metric_values[key],
+                        "direction": directions[key],
+                        "best": [run_ids[i] for i in sorted(best[key])],
+                    }
+                    for key in metrics
+                },
+            }
+        )
+        return
+    ordered = differing + [key for key in params if key not in differing]
+    rows = [
+        [f"param {key}", "differs" if key in differing else "same",
+         *("" if v is None else _cell(v) for v in param_values[key])]
+        for key in ordered
+    ]  # fmt: skip
+    for key in metrics:
+        direction = directions[key]
+        cells = [
+            ("" if value is None else _cell(value)) + (" (best)" if index in best[key] else "")
+            for index, value in enumerate(metric_values[key])
+        ]
+        label = {"higher": "higher is better", "lower": "lower is better"}.get(direction or "", "")
+        rows.append([f"metric {key}", label, *cells])
+    title = f"comparison: {len(differing)} of {len(params)} params differ"
+    _table(title, ["", "", *(r[:12] for r in run_ids)], rows)
