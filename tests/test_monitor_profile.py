@@ -161,3 +161,74 @@ def test_unreadable_input_is_a_profile_error_naming_the_file(
         path.write_text(content)
     with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace(".", r"\.")):
         Profile.build(path)
+
+
+def _rank_error(sketch: QuantileSketch, values: np.ndarray) -> float:
+    exact = np.sort(values)
+    points = np.concatenate([sketch.weighted()[0], np.quantile(values, np.linspace(0, 1, 501))])
+    true = np.searchsorted(exact, points, "right") / len(exact)
+    return float(np.max(np.abs(sketch.cdf(points) - true)))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(3).normal(0, 1, 100_000).round(5),  # bucket order
+        np.random.default_rng(3).lognormal(0, 3, 100_000),  # heavy buckets: sorted exactly
+        np.concatenate([np.random.default_rng(3).normal(0, 1, 99_999), [1e300]]),  # outlier
+        np.full(50_000, 7.5),  # constant
+        np.random.default_rng(3).integers(0, 3, 100_000).astype(float),  # three values
+    ],
+    ids=["normal", "lognormal", "outlier", "constant", "three-values"],
+)
+def test_a_large_chunk_is_sketched_in_one_pass_within_the_rank_error(values: np.ndarray) -> None:
+    sketch = QuantileSketch().add(values)
+    items, weights = sketch.weighted()
+    assert sketch.count == len(values) == weights.sum() and not sketch.exact
+    assert len(items) <= 2 * 2048 and set(items.tolist()) <= set(values.tolist())
+    assert _rank_error(sketch, values) <= 3 / 2048  # half the stated 6 / k
+    assert np.array_equal(QuantileSketch().add(values).weighted()[0], items)  # seeded
+
+
+def test_histograms_on_even_edges_count_as_numpy_does_at_every_edge() -> None:
+    from modelops_core.monitoring.profile import Histogram
+
+    rng = np.random.default_rng(9)
+    for _ in range(50):
+        low, high = sorted(rng.normal(0, 100, 2))
+        edges = np.linspace(low, high, 21)
+        values = np.concatenate(
+            [
+                rng.uniform(low - 5, high + 5, 2000),
+                edges,
+                np.nextafter(edges, np.inf),
+                np.nextafter(edges, -np.inf),
+            ]
+        )
+        histogram = Histogram.of(tuple(edges), values)
+        expected = np.histogram(values[(values >= low) & (values <= high)], edges)[0]
+        assert histogram.counts == tuple(expected.tolist())
+        assert (histogram.below, histogram.above) == (
+            int(np.sum(values < low)),
+            int(np.sum(values > high)),
+        )
+
+
+def test_a_word_late_in_a_numeric_csv_column_is_an_invalid_value(tmp_path: Path) -> None:
+    """Arrow infers a column's type from the first block; a word 40,000 rows later is counted
+    as an invalid value of the numeric column (as the other readers do), every row once."""
+    rows = [f"{i * 0.25},{'ab'[i % 2]}" for i in range(50_000)]
+    rows[40_000] = "oops,a"
+    path = tmp_path / "mixed.csv"
+    path.write_text("x,tag\n" + "\n".join(rows) + "\n")
+    column = Profile.build(path, chunk_rows=7_000).columns["x"]
+    assert (column.kind, column.count, column.invalid, column.nulls) == ("numeric", 50_000, 1, 0)
+    assert column.mean == pytest.approx((sum(i * 0.25 for i in range(50_000)) - 10_000) / 49_999)
+    assert Profile.build(path).columns["tag"].frequent.counts == {"a": 25_000, "b": 25_000}
+
+
+def test_a_csv_line_with_too_many_fields_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n1,2\n3,4,5\n")
+    with pytest.raises(ProfileError, match=r"bad\.csv, line 3: 3 fields, the header has 2"):
+        Profile.build(path)

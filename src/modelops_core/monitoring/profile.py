@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from modelops_core.monitoring.errors import ProfileError
 from modelops_core.monitoring.sketches import (
@@ -51,13 +52,22 @@ class Histogram:
 
     @classmethod
     def of(cls, edges: Sequence[float], values: FloatArray) -> Histogram:
+        """Counts of ``values`` on ``edges``: ``np.histogram(values, edges)``, computed in a few
+        passes when the edges are evenly spaced (as a reference's are)."""
         grid = np.asarray(edges, dtype=np.float64)
-        counts = np.histogram(values, grid)[0]
+        bins = len(grid) - 1
+        low, high = float(grid[0]), float(grid[-1])
+        from_low, to_high = values >= low, values <= high
+        inside = values[from_low & to_high]
+        if high > low and np.array_equal(grid, np.linspace(low, high, bins + 1)):
+            counts = _even_bins(inside, grid)
+        else:
+            counts = np.histogram(inside, grid)[0]
         return cls(
             tuple(float(e) for e in grid),
             tuple(int(c) for c in counts),
-            int(np.sum(values < grid[0])),
-            int(np.sum(values > grid[-1])),
+            len(values) - int(np.count_nonzero(from_low)),  # values are finite here
+            len(values) - int(np.count_nonzero(to_high)),
         )
 
     def merge(self, other: Histogram, column: str) -> Histogram:
@@ -75,6 +85,22 @@ class Histogram:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Histogram) and attrs.astuple(self) == attrs.astuple(other)
+
+
+def _even_bins(inside: FloatArray, grid: FloatArray) -> npt.NDArray[np.intp]:
+    """Counts per bin of values within evenly spaced edges, as ``np.histogram`` assigns them
+    (its own arithmetic and edge corrections: a value on an inner edge goes to the bin on
+    its right, the last edge belongs to the last bin)."""
+    bins = len(grid) - 1
+    position = inside - grid[0]
+    position *= bins / (grid[-1] - grid[0])
+    index = position.astype(np.intp)
+    np.minimum(index, bins - 1, out=index)
+    index -= inside < grid[index]
+    upper = grid[1:].copy()
+    upper[-1] = np.inf  # the last bin holds its right edge
+    index += inside >= upper[index]
+    return np.bincount(index, minlength=bins)
 
 
 def _canonical_number(value: float) -> str:
@@ -234,23 +260,32 @@ def _is_null(value: Any) -> bool:
 def _numeric_update(
     column: ColumnProfile, values: FloatArray, invalid: int, edges: Sequence[float] | None
 ) -> ColumnProfile:
-    nan = np.isnan(values)
-    infinite = np.isinf(values)
-    finite = values[~(nan | infinite)]
+    finite_mask = np.isfinite(values)
+    if bool(finite_mask.all()):
+        finite, nulls, infinite = values, 0, 0
+    else:
+        finite = values[finite_mask]
+        nulls = int(np.count_nonzero(np.isnan(values)))
+        infinite = len(values) - len(finite) - nulls
+    mean = float(np.mean(finite)) if len(finite) else 0.0
+    deviations = finite - mean
+    hashes = hash_floats(finite)
+    if infinite:
+        hashes = np.concatenate([hashes, hash_floats(values[np.isinf(values)])])
     chunk = ColumnProfile(
         name=column.name,
         kind=NUMERIC,
         count=len(values) + invalid,
-        nulls=int(np.sum(nan)),
-        infinite=int(np.sum(infinite)),
+        nulls=nulls,
+        infinite=infinite,
         invalid=invalid,
-        mean=float(np.mean(finite)) if len(finite) else 0.0,
-        m2=float(np.sum((finite - np.mean(finite)) ** 2)) if len(finite) else 0.0,
+        mean=mean,
+        m2=float(np.sum(deviations * deviations)),
         minimum=float(np.min(finite)) if len(finite) else math.inf,
         maximum=float(np.max(finite)) if len(finite) else -math.inf,
         quantiles=QuantileSketch(column.quantiles.k, seed=column.quantiles.seed).add(finite),
         frequent=_numeric_values(finite, column.frequent.cap),
-        distinct=DistinctSketch().add_hashes(hash_floats(values[~nan])),
+        distinct=DistinctSketch().add_hashes(hashes),
         histogram=None if edges is None else Histogram.of(edges, finite),
     )
     return column.merge(chunk)
@@ -288,11 +323,45 @@ def _categorical_update(column: ColumnProfile, values: Sequence[Any]) -> ColumnP
 
 
 def _value_counts(values: Sequence[Any]) -> Mapping[Any, int]:
+    arrow = _arrow_array(values)
+    if arrow is not None:  # Arrow strings (pandas' str dtype, Arrow tables): Arrow's kernel
+        import pyarrow.compute as pc  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+        table = pc.value_counts(arrow)
+        keys = table.field("values").to_pylist()
+        return dict(zip(keys, table.field("counts").to_pylist(), strict=True))
     counter = getattr(values, "value_counts", None)  # a pandas Series: its C hash table
     if counter is not None:
         result: Mapping[Any, int] = counter(dropna=False).to_dict()
         return result
     return Counter(values.tolist() if isinstance(values, np.ndarray) else values)
+
+
+def _arrow_array(values: Any) -> Any:
+    """The Arrow string array behind ``values`` (an Arrow array, or a pandas Series of an
+    Arrow-backed string dtype), else None. Only when pyarrow is already imported."""
+    import sys
+
+    if "pyarrow" not in sys.modules:
+        return None
+    import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        array = values
+    else:
+        inner = getattr(values, "array", None)
+        if inner is None or not hasattr(inner, "__arrow_array__"):
+            return None
+        if str(getattr(values, "dtype", "")) not in ("str", "string"):
+            return None
+        try:
+            array = pa.array(inner)
+        except (TypeError, ValueError, pa.ArrowException):
+            return None
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return array
+    return None
 
 
 def _parses(value: Any) -> bool:
@@ -307,7 +376,19 @@ def _as_numbers(values: Sequence[Any], expect_numbers: bool) -> tuple[FloatArray
     """Float values of a chunk (nulls as NaN) and the count of values that are not numbers;
     None when the chunk is not numeric (unless ``expect_numbers``: then every non-null value
     that is not a number is counted)."""
-    array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+    strings: Any = _arrow_array(values)
+    if strings is not None and not expect_numbers:
+        head = strings[:1000].to_pylist()
+        first = next((v for v in head if not _is_null(v)), None)
+        if first is not None and not _parses(first):
+            return None  # a column of words: no conversion of the whole chunk
+    array: np.ndarray[Any, Any]
+    if isinstance(values, np.ndarray):
+        array = values
+    elif strings is not None:
+        array = np.array(strings.to_pylist(), dtype=object)  # Arrow strings
+    else:
+        array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
     if array.dtype.kind in "iuf":
         return array.astype(np.float64), 0
     if array.dtype.kind == "b":

@@ -9,6 +9,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from modelops_core.monitoring.errors import ProfileError
 
 Chunk = dict[str, Any]
@@ -101,9 +103,126 @@ def _file_chunks(path: Path, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def _csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
-    if importlib.util.find_spec("pandas") is not None:
+    """CSV by chunks: with pyarrow when installed (no pandas import, Arrow strings that the
+    profile counts with Arrow's kernels), else pandas, else the csv module."""
+    if importlib.util.find_spec("pyarrow") is not None:
+        yield from _arrow_csv_chunks(path, chunk_rows, delimiter)
+    elif importlib.util.find_spec("pandas") is not None:
         yield from _pandas_csv_chunks(path, chunk_rows, delimiter)
-        return
+    else:
+        yield from _plain_csv_chunks(path, chunk_rows, delimiter)
+
+
+#: bytes pyarrow parses at a time (its batches are regrouped into chunks of ``chunk_rows``).
+ARROW_BLOCK_BYTES = 256 << 10
+
+
+def _arrow_csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
+    import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle, delimiter=delimiter), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ProfileError(f"{path}: cannot read the CSV file ({exc})") from exc
+    if header is None:
+        raise ProfileError(f"{path}: the file is empty; a CSV needs a header line")
+    # Arrow infers each column's type from the first block; a later value that does not fit
+    # (a word in a numeric column) fails that block. The column is then read again as text
+    # from the start, the rows already given skipped, so a mixed column is profiled as the
+    # other readers do (numbers counted, words as invalid values), never read twice.
+    text_columns: set[str] = set()
+    given = 0
+    while True:
+        try:
+            for chunk in _arrow_csv_pass(path, chunk_rows, delimiter, text_columns, given):
+                given += len(next(iter(chunk.values()), ()))
+                yield chunk
+            return
+        except pa.ArrowInvalid as exc:
+            column = _failed_column(str(exc), header)
+            if column is None or column in text_columns:
+                for _ in _plain_csv_chunks(path, chunk_rows, delimiter):  # names the line
+                    pass
+                raise ProfileError(f"{path}: cannot read the CSV file ({exc})") from exc
+            text_columns.add(column)
+        except OSError as exc:
+            raise ProfileError(f"{path}: cannot read the CSV file ({exc})") from exc
+
+
+def _failed_column(message: str, header: Sequence[str]) -> str | None:
+    """The column of an Arrow conversion error ("In CSV column #3: CSV conversion error")."""
+    import re
+
+    found = re.search(r"CSV column #(\d+): (?:Row #\d+: )?CSV conversion error", message)
+    if found is None or int(found.group(1)) >= len(header):
+        return None
+    return header[int(found.group(1))]
+
+
+def _arrow_csv_pass(
+    path: Path, chunk_rows: int, delimiter: str, text_columns: set[str], skip: int
+) -> Iterator[Chunk]:
+    import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    import pyarrow.csv as pcsv  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    # a plain file stream: a memory-mapped file would count every page read in the RSS
+    with path.open("rb") as stream:
+        reader = pcsv.open_csv(
+            stream,
+            read_options=pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter),
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: pa.string() for name in text_columns},
+                strings_can_be_null=True,
+            ),
+        )
+        pending: list[Any] = []
+        rows = 0
+        for batch in reader:
+            if skip:  # rows an earlier pass already gave
+                dropped = min(skip, batch.num_rows)
+                batch, skip = batch.slice(dropped), skip - dropped
+            pending.append(batch)
+            rows += batch.num_rows
+            while rows >= chunk_rows:
+                table = pa.Table.from_batches(pending, reader.schema)
+                yield _arrow_columns(table.slice(0, chunk_rows), text_columns)
+                rest = table.slice(chunk_rows)
+                pending, rows = rest.to_batches(), rest.num_rows
+        if rows:
+            yield _arrow_columns(pa.Table.from_batches(pending, reader.schema), text_columns)
+
+
+def _arrow_columns(table: Any, text_columns: set[str]) -> Chunk:
+    """Numbers as float arrays (nulls as NaN), strings as Arrow arrays (the profile counts
+    their categories with Arrow's kernels); a column read as text is converted to floats
+    where every value of the chunk is a number."""
+    import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    import pyarrow.compute as pc  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    chunk: Chunk = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        array = column.combine_chunks()
+        kind = array.type
+        if name in text_columns:
+            try:
+                array = pc.cast(array, pa.float64())
+            except pa.ArrowInvalid:
+                chunk[name] = array
+                continue
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind) or name in text_columns:
+            chunk[name] = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        elif pa.types.is_null(kind):
+            chunk[name] = np.full(len(array), np.nan)
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            chunk[name] = array
+        else:  # booleans, dates, times: their text, as the other readers give categories
+            chunk[name] = array.cast(pa.string())
+    return chunk
+
+
+def _plain_csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = csv.reader(handle, delimiter=delimiter)

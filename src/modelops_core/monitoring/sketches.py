@@ -72,6 +72,55 @@ def _compress(levels: list[FloatArray], k: int, seed: int) -> list[FloatArray]:
             levels[over + 1] = np.concatenate([levels[over + 1], promoted])
 
 
+#: buckets of the one-pass ordering of a large chunk (a 16-bit key: numpy's radix sort).
+_BUCKETS = 65_536
+
+
+def _ordered(values: FloatArray, block: int) -> FloatArray:
+    """``values`` ordered by bucket of a 65,536-bucket grid over their range (a radix sort of
+    16-bit keys, about ten times faster than sorting floats): exactly sorted between buckets,
+    in arrival order within one. When a bucket holds more than ``block // 2`` values (a skewed
+    or heavy-tailed column), the values are sorted exactly instead, so an item picked from
+    this order is never more than half a block away from its true rank."""
+    low, high = float(np.min(values)), float(np.max(values))
+    span = high - low
+    if span == 0:
+        return values
+    if not math.isfinite(span):
+        return np.sort(values)
+    keys = ((values - low) * ((_BUCKETS - 1) / span)).astype(np.uint16)
+    if int(np.bincount(keys, minlength=_BUCKETS).max()) > block // 2:
+        return np.sort(values)
+    ordered: FloatArray = values[np.argsort(keys, kind="stable")]
+    return ordered
+
+
+def _one_pass_levels(values: FloatArray, k: int, seed: int) -> list[FloatArray]:
+    """KLL levels of a chunk of more than ``k`` values in one pass: the values in (bucket)
+    order, one item of each block of ``2**h`` consecutive values kept at level ``h`` (the
+    lowest ``h`` with at most ``k`` blocks), the remainder split into blocks of its binary
+    digits, one item each on the lower levels, so the weights add up to the count. Rank error:
+    under one block from the block cut plus under half a block from the bucket order, less
+    than 3 / k of the count (the sketch's stated bound is 6 / k)."""
+    count = len(values)
+    height = max(1, math.ceil(math.log2(count / k)))
+    while count >> height > k:
+        height += 1
+    block = 1 << height
+    ordered = _ordered(values, block)
+    offset = int(np.random.default_rng([seed, count, height]).integers(block))
+    whole = (count // block) * block
+    levels = [np.empty(0) for _ in range(height + 1)]
+    levels[height] = ordered[offset:whole:block].copy()
+    start = whole
+    for level in range(height - 1, -1, -1):
+        size = 1 << level
+        if (count - whole) & size:
+            levels[level] = ordered[start + offset % size : start + offset % size + 1].copy()
+            start += size
+    return levels
+
+
 @attrs.frozen(eq=False)
 class QuantileSketch:
     """A KLL quantile sketch of finite floats; exact while it holds at most ``k`` values.
@@ -95,6 +144,12 @@ class QuantileSketch:
         """The sketch with ``values`` (finite floats) added."""
         if len(values) == 0:
             return self
+        if len(values) > self.k:  # one pass instead of repeated sorts of the bottom level
+            chunk = _one_pass_levels(
+                np.asarray(values, dtype=np.float64), self.k, self.seed + self.count
+            )
+            other = QuantileSketch(self.k, tuple(chunk), len(values), self.seed)
+            return other if self.count == 0 else self.merge(other)
         levels = [np.asarray(level) for level in self.levels] or [np.empty(0)]
         levels[0] = np.concatenate([levels[0], np.asarray(values, dtype=np.float64)])
         levels = _compress(levels, self.k, self.seed + self.count)
@@ -172,13 +227,18 @@ _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def hash_floats(values: FloatArray) -> npt.NDArray[np.uint64]:
-    """64-bit hashes of float values (splitmix64 of their bits; -0.0 and 0.0 hash alike)."""
-    bits = (np.asarray(values, dtype=np.float64) + 0.0).view(np.uint64).copy()
+    """64-bit hashes of float values (splitmix64 of their bits; -0.0 and 0.0 hash alike),
+    computed in place on one array."""
+    z = (np.asarray(values, dtype=np.float64) + 0.0).view(np.uint64)
+    shifted = np.empty_like(z)
     with np.errstate(over="ignore"):
-        z = bits + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+        z += np.uint64(0x9E3779B97F4A7C15)
+        z ^= np.right_shift(z, np.uint64(30), out=shifted)
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= np.right_shift(z, np.uint64(27), out=shifted)
+        z *= np.uint64(0x94D049BB133111EB)
+        z ^= np.right_shift(z, np.uint64(31), out=shifted)
+    return z
 
 
 def hash_strings(values: Iterable[str]) -> npt.NDArray[np.uint64]:
@@ -207,11 +267,13 @@ class DistinctSketch:
             return self
         width = 64 - HLL_PRECISION
         index = (hashes >> np.uint64(width)).astype(np.intp)
-        rest = hashes & np.uint64((1 << width) - 1)
-        bit_length = np.zeros(len(rest), dtype=np.int64)
-        nonzero = rest > 0
-        bit_length[nonzero] = np.frexp(rest[nonzero].astype(np.float64))[1]
-        rank = (width - bit_length + 1).astype(np.uint8)
+        # rank = width + 1 - bit_length(rest), the bit length read from the biased exponent of
+        # rest as a float (exact: rest < 2**52): 1075 - exponent, and width + 1 for rest = 0
+        exponent = (hashes & np.uint64((1 << width) - 1)).astype(np.float64).view(np.uint64)
+        exponent >>= np.uint64(52)
+        np.subtract(np.uint64(1023 + width), exponent, out=exponent)
+        np.minimum(exponent, np.uint64(width + 1), out=exponent)
+        rank = exponent.astype(np.uint8)
         registers = self.registers.copy()
         np.maximum.at(registers, index, rank)
         return DistinctSketch(registers)
