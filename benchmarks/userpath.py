@@ -122,11 +122,14 @@ def peer_python(name: str, install: str) -> str | None:
 def print_rows(title: str, rows: Sequence[Row]) -> None:
     """The user-path table: ours, the peer, peer/ours, with the machine's load."""
     print(f"\nuser path: {title} (wall-clock medians, set-up included; load {load_average()})")
-    print(f"  {'call or command':58} {'ours s':>9} {'peer':>22} {'peer s':>9} {'ratio':>8}  runs")
+    width = max([len("call or command"), *(len(row.what) for row in rows)])
+    print(
+        f"  {'call or command':{width}} {'ours s':>9} {'peer':>22} {'peer s':>9} {'ratio':>8}  runs"
+    )
     for row in rows:
         ours = "-" if row.ours is None else f"{row.ours:.4g}"
         theirs = "-" if row.theirs is None else f"{row.theirs:.4g}"
         ratio = "-" if row.ratio is None else f"{row.ratio:.1f}x"
-        print(f"  {row.what:58} {ours:>9} {row.peer:>22} {theirs:>9} {ratio:>8}  {row.runs}")
+        print(f"  {row.what:{width}} {ours:>9} {row.peer:>22} {theirs:>9} {ratio:>8}  {row.runs}")
         if row.note:
             print(f"      {row.note}")
