@@ -283,7 +283,7 @@ class _Reader:
 
 #: Top-level tables read (and checked key by key) by the module that owns them, not here:
 #: ``Config.section(name)`` hands them over as read-only mappings.
-OWNED_SECTIONS = ("finetune", "pipeline", "deploy")
+OWNED_SECTIONS = ("finetune", "pipeline", "deploy", "serving")
 
 _TOP_KEYS = (
     "home", "plugins", "registry", "tracking", "artifacts", "features", "engine",

@@ -53,6 +53,9 @@ EXIT_CODES: dict[str, int] = {
     "modelops_core.flavors.contract.UntrustedModelError": EXIT_USAGE_OR_INPUT,
     "modelops_core.flavors.schema.SchemaMismatchError": EXIT_USAGE_OR_INPUT,
     "modelops_core.store.contract.StorageError": EXIT_BACKEND_FAILED,
+    # serving: an unknown model or alias and a bad split are the input's
+    "modelops_core.serving.errors.UnknownModelError": EXIT_USAGE_OR_INPUT,
+    "modelops_core.serving.errors.TrafficError": EXIT_USAGE_OR_INPUT,
     # plugins that cannot load, alert sinks that cannot deliver
     "modelops_core.errors.PluginError": EXIT_BACKEND_FAILED,
     "modelops_core.errors.ComponentImportError": EXIT_BACKEND_FAILED,
@@ -204,6 +207,14 @@ COMMANDS = {
         "Model versions, aliases, lineage.",
     ),
     "runs": ("modelops_core.cli.runs:runs", "Experiment runs: list, show, compare."),
+    "serve": (
+        "modelops_core.cli.serve:serve_command",
+        "Serve registered models over HTTP (OIP v2, OpenAI chat).",
+    ),
+    "traffic": (
+        "modelops_core.cli.traffic:traffic_group",
+        "Split a model's traffic between aliases.",
+    ),
 }
 
 
