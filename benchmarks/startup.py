@@ -1,5 +1,8 @@
 """Start-up cost: `import modelops_core` and `modelops plugins list` against `import mlflow`.
 
+Every figure here is a user-path figure (whole processes, wall-clock medians); the table at
+the end puts each beside its MLflow peer, run from /tmp/peers/mlflow when it exists.
+
 Run: python benchmarks/startup.py [--quick] [--mlflow-python PATH]
 
 Each figure is the median wall time of fresh interpreter processes (so it includes Python's
@@ -24,6 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+import userpath
+
 
 def cached_bytecode_environment(pycache: str) -> dict[str, str]:
     """The environment with bytecode read from and written to ``pycache``."""
@@ -46,7 +52,11 @@ def median_seconds(command: list[str], runs: int, environment: dict[str, str]) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="5 runs instead of 15")
-    parser.add_argument("--mlflow-python", default=sys.executable)
+    parser.add_argument(
+        "--mlflow-python",
+        default=userpath.peer_python("mlflow", "mlflow") or sys.executable,
+        help="MLflow's interpreter (default: /tmp/peers/mlflow, else this one)",
+    )
     args = parser.parse_args()
     runs = 5 if args.quick else 15
     with tempfile.TemporaryDirectory(prefix="modelops-pycache-") as pycache:
@@ -88,6 +98,24 @@ def measure(mlflow_python: str, runs: int, environment: dict[str, str]) -> None:
     print(f"({plugins} plugins loaded; {runs} runs each, bytecode cached; 150 ms target for "
           f"`plugins list`; load average {load_before:.2f} before, "
           f"{os.getloadavg()[0]:.2f} after)")  # fmt: skip
+    mlflow_cli = Path(mlflow_python).parent / "mlflow"
+    mlflow_help = (
+        median_seconds([str(mlflow_cli), "--help"], runs, environment)
+        if has_mlflow and mlflow_cli.exists()
+        else None
+    )
+    by_name = dict(rows)
+    userpath.print_rows(
+        "start-up",
+        [
+            userpath.Row("python -c 'import modelops_core'", by_name["import modelops_core"],
+                         "import mlflow", mlflow_time, runs),
+            userpath.Row("modelops --help", by_name["modelops --help"], "mlflow --help",
+                         mlflow_help, runs),
+            userpath.Row("modelops plugins list", by_name["modelops plugins list"],
+                         "import mlflow", mlflow_time, runs),
+        ],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
