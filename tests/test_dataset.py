@@ -172,7 +172,8 @@ def test_validate_reports_every_problem_at_once_with_lines():
     ]
     report = Dataset.from_records(records).validate(provider="openai")
     found = {(p.line, p.code, p.field) for p in report.problems}
-    assert (2, "duplicate", "") in found
+    # a repeated example is a warning: OpenAI takes the file
+    assert [(w.line, w.code) for w in report.warnings] == [(2, "duplicate")]
     assert (3, "no_assistant", "messages") in found
     assert (4, "empty_content", "messages[0].content") in found
     assert (0, "too_few_examples", "") in found

@@ -110,7 +110,7 @@ def test_validate_file_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
                 fast = validate_file(path, provider, model, fingerprint=fingerprint)
                 slow = validate_file(path, provider, model, fingerprint=fingerprint, fast=False)
                 assert fast == slow
-    codes = {problem.code for problem in fast.problems}
+    codes = {problem.code for problem in (*fast.problems, *fast.warnings)}
     assert codes >= {"invalid", "duplicate", "empty_content", "no_assistant", "no_messages"}
     assert "too_many_tokens" in codes
 
@@ -118,7 +118,7 @@ def test_validate_file_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
 @pytest.mark.usefixtures("provider_plugins")
 def test_the_tricky_file_reports_what_each_line_trips(tmp_path):
     report = validate_file(write(tmp_path / "c.jsonl", CHAT_LINES), "openai", "gpt-3.5-turbo")
-    by_line = {(problem.line, problem.code) for problem in report.problems}
+    by_line = {(problem.line, problem.code) for problem in (*report.problems, *report.warnings)}
     assert {(2, "duplicate"), (3, "invalid"), (10, "empty_content")} <= by_line
     assert {(11, "empty_content"), (12, "empty_content"), (13, "empty_content")} <= by_line
     assert (16, "no_assistant") in by_line and (17, "no_messages") in by_line
@@ -146,7 +146,9 @@ def test_dataset_fingerprint_and_validate_agree_with_the_streaming_report(tmp_pa
     path = write(tmp_path / "c.jsonl", CHAT_LINES)
     dataset = Dataset.from_jsonl(path, skip_invalid=True)
     streamed = validate_file(path, "openai", "gpt-3.5-turbo")
-    assert dataset.validate("openai", "gpt-3.5-turbo").problems == streamed.problems
+    in_memory = dataset.validate("openai", "gpt-3.5-turbo")
+    assert in_memory.problems == streamed.problems
+    assert in_memory.warnings == streamed.warnings
     assert dataset.fingerprint() == streamed.fingerprint
 
 
@@ -161,7 +163,8 @@ def test_mixed_formats_take_both_paths_with_the_same_report(tmp_path, chunked):
     path = write(tmp_path / "mixed.jsonl", lines)
     fast, slow = validate_file(path), validate_file(path, fast=False)
     assert fast == slow and fast.fingerprint is None
-    assert [(p.line, p.code) for p in fast.problems] == [(3, "duplicate"), (4, "empty_content")]
+    assert [(p.line, p.code) for p in fast.problems] == [(4, "empty_content")]
+    assert [(w.line, w.code) for w in fast.warnings] == [(3, "duplicate")]
     assert list(iter_jsonl_records(path)) == list(iter_jsonl_records(path, fast=False))
 
 
@@ -213,13 +216,34 @@ def test_a_block_of_plain_chat_lines_decodes_as_one_run(tmp_path):
         assert parts[0].lines == range(1, 51)
 
 
-def test_duplicates_name_the_first_example_seen_and_come_first_on_their_line():
+def test_duplicates_name_the_first_example_seen_and_are_warnings():
     record = {"messages": [{"role": "user", "content": " "}, {"role": "assistant", "content": "a"}]}
     other = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "b"}]}
     dataset = Dataset([other, record, record], "chat", lines=[3, 9, 2])
-    found = [(p.line, p.code, p.reason) for p in dataset.validate().problems]
-    assert found == [
-        (2, "duplicate", "duplicate of line 9"),
+    report = dataset.validate()
+    assert [(p.line, p.code, p.reason) for p in report.problems] == [
         (2, "empty_content", "empty content"),
         (9, "empty_content", "empty content"),
     ]
+    assert [(w.line, w.code, w.reason) for w in report.warnings] == [
+        (2, "duplicate", "duplicate of line 9")
+    ]
+
+
+def test_duplicates_are_errors_for_a_provider_that_refuses_them():
+    from modelops_core.finetune.provider_contract import ExportTarget
+    from modelops_core.plugins.protocols import DatasetLimits, ExportShape
+
+    chats = [chat(q, "a") for q in ("q", "r", "q")]
+    cases = ((True, [(3, "duplicate")], []), (False, [], [(3, "duplicate")]))
+    for refuses, problems, warnings in cases:
+        target = ExportTarget(
+            name="strict",
+            provider="strict",
+            plugin="test",
+            limits=DatasetLimits(refuses_duplicates=refuses),
+            shape=ExportShape("strict", base="chat"),
+        )
+        report = Dataset.from_records([json.loads(line) for line in chats]).validate(target)
+        assert [(p.line, p.code) for p in report.problems] == problems
+        assert [(w.line, w.code) for w in report.warnings] == warnings

@@ -38,7 +38,9 @@ def test_validate_file_equals_dataset_validate_on_the_fast_path(tmp_path):
     streamed = validate_file(path, "openai")
     in_memory = Dataset.from_jsonl(path).validate("openai")
     assert streamed.problems == in_memory.problems
-    assert {p.code for p in streamed.problems} == {"duplicate", "no_assistant", "empty_content"}
+    assert streamed.warnings == in_memory.warnings
+    assert {p.code for p in streamed.problems} == {"no_assistant", "empty_content"}
+    assert {w.code for w in streamed.warnings} == {"duplicate"}
     assert streamed.fingerprint == Dataset.from_jsonl(path).fingerprint()
 
 
@@ -80,7 +82,8 @@ def test_validate_file_counts_lines_across_chunks(tmp_path, monkeypatch, size):
     path.write_text("".join(json.dumps(row) + "\n" for row in rows).rstrip("\n"))
     report = validate_file(path)
     assert report.examples == 32
-    assert [(p.line, p.code) for p in report.problems] == [(31, "no_messages"), (32, "duplicate")]
+    assert [(p.line, p.code) for p in report.problems] == [(31, "no_messages")]
+    assert [(w.line, w.code) for w in report.warnings] == [(32, "duplicate")]
     assert report == validate_file(path, fast=False)
 
 
@@ -152,6 +155,14 @@ def test_cli_validate_ok_exits_0_and_prints_the_fingerprint(tmp_path, capsys):
     path = write(tmp_path / "c.jsonl", [chat(f"q{i}", f"a{i}") for i in range(10)])
     assert main(["dataset", "validate", path, "--provider", "openai"]) == 0
     assert "valid for openai" in capsys.readouterr().out
+
+
+def test_cli_validate_warns_of_duplicates_and_exits_0(tmp_path, capsys):
+    rows = [chat(f"q{i}", f"a{i}") for i in range(10)] + [chat("q3", "a3")]
+    path = write(tmp_path / "c.jsonl", rows)
+    assert main(["dataset", "validate", path]) == 0  # a repeated example does not fail the file
+    out = capsys.readouterr().out
+    assert "11 examples, valid, 1 warning(s)" in out and "duplicate of line 4" in out
 
 
 @pytest.mark.usefixtures("provider_plugins")

@@ -432,10 +432,16 @@ class Checker:
     def report(self, source: str = "") -> ValidationReport:
         """The report: record problems in line order, then dataset-level ones."""
         found = list(zip(self.problems, self._places, strict=True))
-        found += [
+        duplicates = [
             (Problem(line, f"duplicate of line {first}", "", "duplicate"), 3 * example + 1)
             for example, line, first in self._duplicates.duplicates()
         ]
+        # A repeated example is an error only for a provider that refuses the file for it.
+        refused = self.limits is not None and self.limits.refuses_duplicates
+        if refused:
+            found += duplicates
+        else:
+            self.warnings.extend(problem for problem, _ in duplicates)
         found.sort(key=lambda item: (item[0].line, item[1]))
         problems = [problem for problem, _ in found]
         if self.limits is not None and self.examples < self.limits.min_examples:
