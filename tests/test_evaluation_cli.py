@@ -179,3 +179,20 @@ def test_eval_threshold_table_and_missing_target(capsys, in_project, monkeypatch
     code, _, err = run(capsys, "eval", "threshold", "--predictions", "scores.jsonl",
                        "--scores", "probability")  # fmt: skip
     assert code != 0 and "'probability'" in err
+
+
+def test_eval_run_says_why_bleu_is_zero_next_to_the_value(capsys, in_project):
+    # the demo's answers are queue names: one word each, so BLEU-4 has nothing to count
+    rows = [{"prediction": p, "reference": r} for p, r in
+            [("billing", "billing"), ("returns", "sales"), ("shipping", "shipping")]]  # fmt: skip
+    write_jsonl(in_project / "answers.jsonl", rows)
+    code, out, _ = run(
+        capsys, "eval", "run", "--predictions", "answers.jsonl", "--metrics", "bleu,exact_match"
+    )
+    assert code == 0
+    lines = {line.split("\t")[0]: line.split("\t")[1] for line in out.splitlines()[2:]}
+    assert lines["bleu"] == (
+        "0.0000 (no prediction has 2 tokens, so BLEU-4 has no 2-grams to match; for short "
+        "answers use exact_match or token_f1)"
+    )
+    assert lines["exact_match"] == "0.6667"

@@ -297,3 +297,22 @@ def test_bad_options_are_refused() -> None:
         BleuMetric(tokenize="intl")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="aggregate is 'sum'"):
         PerplexityMetric(aggregate="sum")  # type: ignore[arg-type]
+
+
+def test_bleu_says_why_it_is_zero() -> None:
+    labels, answers = ["billing", "returns", "shipping"], ["billing", "sales", "shipping"]
+    assert BleuMetric().compute(labels, answers) == 0.0  # one-word answers: no 4-grams at all
+    assert BleuMetric().explain(labels, answers) == (
+        "no prediction has 2 tokens, so BLEU-4 has no 2-grams to match; for short answers use "
+        "exact_match or token_f1"
+    )
+    swapped = (["the mat sat on the cat"], ["the cat sat on the mat"])
+    assert BleuMetric().explain(*swapped) == (
+        "no 4-gram of the predictions is in the references; BleuMetric(smooth='exp') gives "
+        "partial credit when only the longer orders miss"
+    )
+    assert BleuMetric(smooth="exp").explain(*swapped) is None  # smoothed: above 0
+    assert BleuMetric().explain(["a b c d"], ["x y z w"]) == (
+        "no 1-gram of the predictions is in the references"
+    )
+    assert BleuMetric().explain(["the cat sat on the mat"], ["the cat sat on the mat"]) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,7 +175,8 @@ def run_command(
         document = result.to_dict()
         print_json({k: v for k, v in document.items() if k not in _LARGE_PARTS})
     else:
-        print_metric_table(f"Metrics over {len(records)} examples", result)
+        notes = zero_notes(runtime, chosen, result, records, prediction_key, reference_key)
+        print_metric_table(f"Metrics over {len(records)} examples", result, notes)
 
 
 #: parts of a result that ``eval run --json`` leaves to ``--output`` (one value per example).
@@ -555,15 +556,43 @@ def _parse_labels(text: str, records: Sequence[dict[str, Any]], reference_key: s
     return labels
 
 
-def print_metric_table(title: str, result: Any) -> None:
-    """Metric values as a table (with intervals when bootstrapped); structures compactly."""
+def zero_notes(
+    runtime: Runtime,
+    chosen: Sequence[Any],
+    result: Any,
+    records: Sequence[Mapping[str, Any]],
+    prediction_key: str,
+    reference_key: str,
+) -> dict[str, str]:
+    """Why a metric is exactly 0.0, for the metrics that can say (``explain(predictions,
+    references)``, as BLEU does: ``no prediction has 4 tokens …``)."""
+    notes: dict[str, str] = {}
+    for choice in chosen:
+        name = choice if isinstance(choice, str) else choice.name
+        if result.get(name) != 0.0 or name not in runtime.components["metric"]:
+            continue
+        explain = getattr(runtime.create("metric", choice), "explain", None)
+        if callable(explain):
+            note = explain(
+                [str(r.get(prediction_key, "")) for r in records],
+                [r.get(reference_key, "") for r in records],
+            )
+            if note:
+                notes[name] = str(note)
+    return notes
+
+
+def print_metric_table(title: str, result: Any, notes: Mapping[str, str] | None = None) -> None:
+    """Metric values as a table (with intervals when bootstrapped); structures compactly;
+    ``notes`` say why a value is what it is, next to it."""
     from modelops_core.cli.render import print_table
 
     intervals = getattr(result, "intervals", {})
     columns = ["metric", "value"] + (["interval"] if intervals else [])
     rows = []
     for name, value in result.items():
-        row = [name, _format(value)]
+        note = (notes or {}).get(name)
+        row = [name, _format(value) + (f" ({note})" if note else "")]
         if intervals:
             interval = intervals.get(name)
             row.append("" if interval is None else f"[{interval.low:.4f}, {interval.high:.4f}]")

@@ -330,6 +330,27 @@ class BleuState:
         self.items += other.items
         return self
 
+    def zero_reason(self) -> str | None:
+        """Why the corpus BLEU is 0.0, in words a user can act on; None when it is not 0."""
+        if self.items == 0 or self.compute() > 0.0:
+            return None
+        if self.prediction_length == 0:
+            return "every prediction is empty"
+        for order, (matches, total) in enumerate(zip(self.matches, self.totals, strict=True), 1):
+            if total == 0:
+                return (
+                    f"no prediction has {order} tokens, so BLEU-{_MAX_ORDER} has no {order}-grams "
+                    "to match; for short answers use exact_match or token_f1"
+                )
+            if matches == 0 and (order == 1 or self.metric.smooth == "none"):
+                return f"no {order}-gram of the predictions is in the references" + (
+                    "; BleuMetric(smooth='exp') gives partial credit when only the longer "
+                    "orders miss"
+                    if order > 1
+                    else ""
+                )
+        return None
+
     def compute(self) -> float:
         """Corpus BLEU over every chunk seen so far, in [0, 1]."""
         if self.items == 0:
@@ -409,6 +430,15 @@ class BleuMetric(Metric):
     def state(self) -> BleuState:
         """An empty mergeable state."""
         return BleuState(self)
+
+    def explain(self, predictions: Sequence[str], references: Sequence[Any]) -> str | None:
+        """Why :meth:`compute` gives 0.0 on these pairs (``no prediction has 4 tokens …``);
+        None when it does not. ``modelops eval run`` prints it next to the value.
+
+        >>> BleuMetric().explain(["billing", "returns"], ["billing", "shipping"])[:41]
+        'no prediction has 2 tokens, so BLEU-4 has'
+        """
+        return self.state().update(predictions, references).zero_reason()
 
 
 # --- perplexity ----------------------------------------------------------------------------------
