@@ -1,6 +1,11 @@
 """JSONL read + validate throughput on a generated chat file, against its peers in the same run.
 
-    python benchmarks/jsonl.py [--size-mb 300] [--path /tmp/modelops-bench-chat.jsonl]
+    python benchmarks/jsonl.py [--quick] [--size-mb 300] [--path /tmp/modelops-bench-chat.jsonl]
+
+User path (printed first): whole processes, wall-clock median of ``--runs`` (>= 5):
+``modelops dataset validate FILE`` and ``Dataset.from_jsonl(FILE)`` in ``python -c``, against a
+``python -c`` script calling ``json.loads`` per line (parse only) and ``pandas.read_json(lines=
+True)``. ``--quick``: a 30 MB file. The inner-loop figures below call the readers in-process.
 
 - ours: ``modelops_core.datasets.stream.validate_file`` (256 KB blocks read into one reused
   buffer, decoded as msgspec typed structs in one call per block, GC paused; checks JSON,
@@ -24,10 +29,14 @@ import gc
 import json
 import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+import userpath
 
 WORDS = [
     "the",
@@ -112,6 +121,49 @@ def pandas_read(path: Path) -> int:
     return len(pandas.read_json(path, lines=True))
 
 
+OURS_DATASET = """
+import sys
+from modelops_core import Dataset
+print(len(Dataset.from_jsonl(sys.argv[1])))
+"""
+PEER_JSON = """
+import json, sys
+with open(sys.argv[1], "rb") as handle:
+    print(sum(1 for line in handle if line.strip() and json.loads(line) is not None))
+"""
+PEER_PANDAS = """
+import sys
+import pandas
+print(len(pandas.read_json(sys.argv[1], lines=True)))
+"""
+
+
+def user_path(path: Path, megabytes: float, runs: int, with_pandas: bool) -> None:
+    """Whole processes, as a user runs them: our CLI and Python API against a json.loads
+    script (parse only, no checks) and pandas.read_json."""
+    python = sys.executable
+    validate = userpath.median_process(
+        [python, "-m", "modelops_core", "dataset", "validate", str(path)], runs
+    )
+    dataset = userpath.median_process([python, "-c", OURS_DATASET, str(path)], runs)
+    peer_json = userpath.median_process([python, "-c", PEER_JSON, str(path)], runs)
+    rows = [
+        userpath.Row("modelops dataset validate FILE", validate, "json.loads per line",
+                     peer_json, runs, f"{megabytes / validate:.0f} MB/s"),
+        userpath.Row("Dataset.from_jsonl(FILE)", dataset, "json.loads per line", peer_json,
+                     runs, f"{megabytes / dataset:.0f} MB/s"),
+    ]  # fmt: skip
+    if with_pandas:
+        try:
+            pandas = userpath.median_process([python, "-c", PEER_PANDAS, str(path)], runs)
+        except RuntimeError as exc:
+            print(f"pandas peer not run: {str(exc)[-200:]}")
+        else:
+            rows.append(userpath.Row("modelops dataset validate FILE", validate,
+                                     "pandas.read_json", pandas, runs))  # fmt: skip
+    userpath.print_rows(f"read and check a {megabytes:,.0f} MB chat JSONL file", rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=300)
@@ -119,12 +171,18 @@ def main() -> None:
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--with-dataset", action="store_true", help="also time Dataset.from_jsonl")
     parser.add_argument("--repeat", type=int, default=3, help="runs per reader (best kept)")
+    parser.add_argument("--quick", action="store_true", help="a 30 MB file (under a minute)")
+    parser.add_argument("--runs", type=int, default=5, help="user-path runs (>= 5)")
     args = parser.parse_args()
+    if args.quick:
+        args.size_mb = min(args.size_mb, 30)
     path = args.path or Path(f"/tmp/modelops-bench-chat-{args.size_mb}mb.jsonl")
     if not path.exists():
         print(f"generating {path} ({args.size_mb} MB) …")
         generate(path, args.size_mb)
     megabytes = os.path.getsize(path) / (1024 * 1024)
+    user_path(path, megabytes, args.runs, not args.skip_pandas)
+    print("\ninner loop (readers called in this process, imports done):")
 
     from modelops_core.datasets.dataset import Dataset
     from modelops_core.datasets.stream import validate_file
