@@ -3,6 +3,10 @@
 Run: ``python benchmarks/metrics_scale.py [--quick] [--rows 1e8]`` (needs modelops-metrics and
 scikit-learn). ``--quick``: n = 1e5 and 1e6, and 1e7 chunked rows.
 
+0. User path (printed first): at n = 1e7 (``--quick``: 1e6) each public call,
+   ``Metric().compute(predictions, references)`` against the scikit-learn function, wall-clock
+   median of ``--runs`` (>= 5) calls run alternately.
+
 1. For each n, the best-of-N CPU time (this thread) of our metric and of scikit-learn's in the
    same run, and their ratio (> 1 means we are faster).
 2. In a fresh subprocess (so its peak memory is its own): ``--rows`` rows generated chunk by
@@ -21,9 +25,13 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import userpath
 
 CHUNK = 1_000_000
 
@@ -99,6 +107,25 @@ def compare(sizes: list[int]) -> None:
                   f"{theirs_ms / ours_ms:>6.1f}x")  # fmt: skip
 
 
+def user_path(size: int, runs: int) -> None:
+    """The public calls at ``size`` rows, wall-clock medians, run alternately."""
+    data = chunk(0, size)
+    rows = []
+    for name, metric, predicted, actual, theirs, extra in metrics():
+        if theirs is None:
+            continue
+        columns = {key: data[value] for key, value in extra.items()}
+        p, t = data[predicted], data[actual]
+        ours_s, theirs_s = userpath.median_pair(
+            lambda m=metric, p=p, t=t, c=columns: m.compute(p, t, **c),
+            lambda f=theirs, p=p, t=t: f(t, p),
+            runs,
+        )
+        rows.append(userpath.Row(f"{name}.compute, n={size:.0e}", ours_s, "scikit-learn",
+                                 theirs_s, runs))  # fmt: skip
+    userpath.print_rows("public metric calls at scale", rows)
+
+
 def fold(rows: int) -> Iterator[tuple[str, Any]]:
     """Fold ``rows`` generated rows chunk by chunk into every mergeable state."""
     states = [(name, metric.state(), p, t, extra) for name, metric, p, t, _, extra in metrics()
@@ -146,12 +173,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1e5, 1e6; 1e7 chunked rows")
     parser.add_argument("--rows", type=float, default=None, help="rows for the chunked run")
     parser.add_argument("--chunked", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=5, help="user-path runs (>= 5)")
     arguments = parser.parse_args()
     warnings.simplefilter("ignore")
     if arguments.chunked is not None:
         chunked(int(arguments.chunked))
         return
     rows = int(arguments.rows or (1e7 if arguments.quick else 1e8))
+    user_path(1_000_000 if arguments.quick else 10_000_000, arguments.runs)
+    print("\ninner loop (best-of-N CPU time of this thread) and the chunked run:")
     subprocess.run([sys.executable, __file__, "--chunked", str(rows)], check=True)
     compare([100_000, 1_000_000] if arguments.quick else [100_000, 1_000_000, 10_000_000])
     check_chunked_equals_one_shot(2 * CHUNK if arguments.quick else 10 * CHUNK)
