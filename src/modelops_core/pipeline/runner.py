@@ -133,6 +133,8 @@ class StepResult:
     outputs: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     error: str | None = None
     detail: str = ""
+    #: what the step raised (not saved; the CLI maps it to the documented exit code)
+    exception: BaseException | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -448,7 +450,7 @@ class Pipeline:
                 f"{self.spec.source} --resume",
                 step=failed.id,
                 result=outcome,
-            )
+            ) from failed.exception
         return outcome
 
     def _run_step(
@@ -490,7 +492,14 @@ class Pipeline:
             seconds = time.perf_counter() - began
             message = str(exc) if isinstance(exc, ModelOpsError) else f"{type(exc).__name__}: {exc}"
             failed = StepResult(
-                step.id, step.uses, StepStatus.FAILED, seconds, key, error=message, detail=why
+                step.id,
+                step.uses,
+                StepStatus.FAILED,
+                seconds,
+                key,
+                error=message,
+                detail=why,
+                exception=exc,
             )
             state.fail_step(step.id, key, message)
             observer.step_finished(failed)
