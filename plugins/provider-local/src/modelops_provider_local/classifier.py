@@ -154,7 +154,6 @@ def train_logistic_regression(
             EpochReport(epoch, loss, accuracy, validation_accuracy, validation_loss, steps or epoch)
         )
 
-
     if optimizer == "adam":
         weights, intercepts = _adam(
             problem, epochs, learning_rate, batch_size, seed, report, should_stop
