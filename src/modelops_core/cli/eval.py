@@ -483,6 +483,8 @@ def _refuse_other_formats(path: Path) -> None:
             f"pandas.read_parquet({str(path)!r}).to_csv({path.stem + '.csv'!r}, index=False)) "
             "and pass that."
         )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16: the JSONL reader names it and says how to convert it
     first = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip().split("\n")[0]
     first = first.rstrip("\r")
     if not first or first[0] in "{[":
