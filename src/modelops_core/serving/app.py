@@ -211,6 +211,8 @@ class ServingApp:
                         "(the token modelops serve was started with)."
                     )
             body = await _body(receive) if method == "POST" else b""
+            if not self.router.routes.read and not path.startswith("/v2/health"):
+                await self._routes_read()
             answer = await self._route(method, path, headers, body, started, send)
         except ServingError as exc:
             answer = _error(exc, openai)
@@ -294,6 +296,12 @@ class ServingApp:
                 f"alias: modelops registry alias set {name} {alias[:64]} VERSION."
             )
         return route, found, alias
+
+    async def _routes_read(self) -> None:
+        """Wait (up to 10 s) for the first read of the registry after start-up."""
+        deadline = time.monotonic() + 10.0
+        while not self.router.routes.read and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def _served(self, name: str, version: str) -> ServedVersion:
         ready = self.loader.ready(name, version)
@@ -498,7 +506,7 @@ class ServingApp:
         shadow: bool = False,
     ) -> None:
         seconds = time.perf_counter() - started
-        model = answer.model if route is not None else ""
+        model = answer.model if answer.model in self.router.routes.models else ""
         answer.headers = _version_headers(answer.model, answer.version, answer.variant)
         answer.headers.append((b"x-request-id", request_id.encode()))
         label = f"shadow:{answer.variant}" if shadow else answer.variant

@@ -71,7 +71,7 @@ def decode(body: bytes, kind: type[Any]) -> tuple[Any, dict[str, Any]]:
     try:
         raw = _DECODER.decode(body)
     except msgspec.DecodeError as exc:
-        raise RequestBodyError(f"The body is not valid JSON: {exc}.", field="$") from exc
+        raise RequestBodyError(f"The body ($) is not valid JSON: {exc}.", field="$") from exc
     if not isinstance(raw, dict):
         raise RequestBodyError(
             f"The body must be a JSON object, got {type(raw).__name__}.", field="$"

@@ -70,7 +70,7 @@ class ParquetSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         columns = {name: [row[i] for row in rows] for i, name in enumerate(REQUEST_COLUMNS)}
         types = {"timestamp": pa.float64(), "latency_ms": pa.float64(), "status": pa.int32(),
-                 "shadow": pa.bool_()}  # fmt: skip
+                 "shadow": pa.int8()}  # fmt: skip
         table = pa.table(
             {name: pa.array(values, type=types.get(name, pa.string()))
              for name, values in columns.items()}
@@ -176,7 +176,7 @@ class RequestLog:
             values[_INPUT] = values[_OUTPUT] = None
         else:
             for index in (_INPUT, _OUTPUT):
-                if values[index] is not None and not isinstance(values[index], str):
+                if values[index] is not None:
                     values[index] = encoder.encode(values[index]).decode()
         return tuple(values)
 
@@ -264,6 +264,8 @@ def read_requests(
         rows: list[dict[str, Any]] = []
         for path in sorted(Path(settings.parquet_dir).glob("requests-*.parquet")):
             rows += pq.read_table(path).to_pylist()
+        for row in rows:
+            row["shadow"] = bool(row["shadow"])
     else:
         with ServingDatabase(settings.database, settings.schema) as database:
             found = database.execute(

@@ -1,10 +1,11 @@
 """Which version answers: the routes of the served models, re-read in the background.
 
 Every ``[serving] poll_interval`` seconds (0.5 by default) a thread reads the registry's models
-and aliases and the traffic table, asks the loader for every version a split names (weighted
-aliases and shadows), and swaps in a new :class:`Routes` snapshot. Requests only read the
-snapshot: no I/O and no lock on the request path. A damaged traffic row keeps the model's last
-good split (and the problem shows in readiness and on stderr).
+and aliases and the traffic table, asks the loader for every version an alias points to (a
+version asked for as ``NAME/VERSION`` loads on its first request), and swaps in a new
+:class:`Routes` snapshot. Requests only read the snapshot: no I/O and no lock on the request
+path. A damaged traffic row keeps the model's last good split (and the problem shows in
+readiness and on stderr).
 """
 
 from __future__ import annotations
@@ -133,8 +134,7 @@ class Router:
                     f"the traffic split names {', '.join(missing)}, which {name} has no alias "
                     f"for (aliases: {', '.join(sorted(aliases)) or 'none'})"
                 )
-            for alias in split.aliases():
-                if alias in aliases:
-                    self.loader.load(name, aliases[alias])
+            for version in sorted(set(aliases.values())):  # every aliased version, once
+                self.loader.load(name, version)
             models[name] = Route(name, split, dict(aliases), versions)
         return Routes(models, problems, read=True)
