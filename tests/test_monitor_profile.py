@@ -186,7 +186,7 @@ def test_a_large_chunk_is_sketched_in_one_pass_within_the_rank_error(values: np.
     items, weights = sketch.weighted()
     assert sketch.count == len(values) == weights.sum() and not sketch.exact
     assert len(items) <= 2 * 2048 and set(items.tolist()) <= set(values.tolist())
-    assert _rank_error(sketch, values) <= 3 / 2048  # half the stated 6 / k
+    assert _rank_error(sketch, values) <= 4 / 2048  # the one-pass bound (stated: 6 / k)
     assert np.array_equal(QuantileSketch().add(values).weighted()[0], items)  # seeded
 
 

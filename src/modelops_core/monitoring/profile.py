@@ -324,6 +324,10 @@ def _categorical_update(column: ColumnProfile, values: Sequence[Any]) -> ColumnP
 
 def _value_counts(values: Sequence[Any]) -> Mapping[Any, int]:
     arrow = _arrow_array(values)
+    if arrow is not None and hasattr(arrow, "indices"):  # dictionary-encoded strings
+        from modelops_core.monitoring.reader import dictionary_counts
+
+        return dictionary_counts(arrow)
     if arrow is not None:  # Arrow strings (pandas' str dtype, Arrow tables): Arrow's kernel
         import pyarrow.compute as pc  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
@@ -359,6 +363,10 @@ def _arrow_array(values: Any) -> Any:
         except (TypeError, ValueError, pa.ArrowException):
             return None
     kind = array.type
+    if pa.types.is_dictionary(kind) and isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         return array
     return None
@@ -378,7 +386,9 @@ def _as_numbers(values: Sequence[Any], expect_numbers: bool) -> tuple[FloatArray
     that is not a number is counted)."""
     strings: Any = _arrow_array(values)
     if strings is not None and not expect_numbers:
-        head = strings[:1000].to_pylist()
+        head = strings[:16].to_pylist()
+        if all(_is_null(v) for v in head):
+            head = strings[:1000].to_pylist()
         first = next((v for v in head if not _is_null(v)), None)
         if first is not None and not _parses(first):
             return None  # a column of words: no conversion of the whole chunk
@@ -390,7 +400,7 @@ def _as_numbers(values: Sequence[Any], expect_numbers: bool) -> tuple[FloatArray
     else:
         array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
     if array.dtype.kind in "iuf":
-        return array.astype(np.float64), 0
+        return array.astype(np.float64, copy=False), 0
     if array.dtype.kind == "b":
         return (np.full(0, math.nan), len(array)) if expect_numbers else None
     if not expect_numbers:

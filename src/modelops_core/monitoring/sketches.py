@@ -76,12 +76,12 @@ def _compress(levels: list[FloatArray], k: int, seed: int) -> list[FloatArray]:
 _BUCKETS = 65_536
 
 
-def _ordered(values: FloatArray, block: int) -> FloatArray:
+def _ordered(values: FloatArray, most: int) -> FloatArray:
     """``values`` ordered by bucket of a 65,536-bucket grid over their range (a radix sort of
     16-bit keys, about ten times faster than sorting floats): exactly sorted between buckets,
-    in arrival order within one. When a bucket holds more than ``block // 2`` values (a skewed
-    or heavy-tailed column), the values are sorted exactly instead, so an item picked from
-    this order is never more than half a block away from its true rank."""
+    in arrival order within one. When a bucket holds more than ``most`` values (a skewed or
+    heavy-tailed column), the values are sorted exactly instead, so an item picked from this
+    order is never more than ``most`` ranks away from its true rank."""
     low, high = float(np.min(values)), float(np.max(values))
     span = high - low
     if span == 0:
@@ -89,7 +89,7 @@ def _ordered(values: FloatArray, block: int) -> FloatArray:
     if not math.isfinite(span):
         return np.sort(values)
     keys = ((values - low) * ((_BUCKETS - 1) / span)).astype(np.uint16)
-    if int(np.bincount(keys, minlength=_BUCKETS).max()) > block // 2:
+    if int(np.bincount(keys, minlength=_BUCKETS).max()) > most:
         return np.sort(values)
     ordered: FloatArray = values[np.argsort(keys, kind="stable")]
     return ordered
@@ -100,14 +100,14 @@ def _one_pass_levels(values: FloatArray, k: int, seed: int) -> list[FloatArray]:
     order, one item of each block of ``2**h`` consecutive values kept at level ``h`` (the
     lowest ``h`` with at most ``k`` blocks), the remainder split into blocks of its binary
     digits, one item each on the lower levels, so the weights add up to the count. Rank error:
-    under one block from the block cut plus under half a block from the bucket order, less
-    than 3 / k of the count (the sketch's stated bound is 6 / k)."""
+    under one block (< 2 / k of the count) from the block cut plus at most 2 / k of the count
+    from the bucket order: less than 4 / k (the sketch's stated bound is 6 / k)."""
     count = len(values)
     height = max(1, math.ceil(math.log2(count / k)))
     while count >> height > k:
         height += 1
     block = 1 << height
-    ordered = _ordered(values, block)
+    ordered = _ordered(values, max(1, 2 * count // k))
     offset = int(np.random.default_rng([seed, count, height]).integers(block))
     whole = (count // block) * block
     levels = [np.empty(0) for _ in range(height + 1)]
