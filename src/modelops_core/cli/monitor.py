@@ -27,20 +27,70 @@ def monitor_group() -> None:
     "--output",
     "-o",
     "output",
-    required=True,
     type=click.Path(path_type=Path, dir_okay=False),
     help="Where to write the profile (JSON), e.g. ref.profile.json.",
 )
 @click.option("--reference", type=_INPUT, help="Profile windows against this reference.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the sketches.")
-def profile_command(data: Path, output: Path, reference: Path | None, seed: int) -> None:
-    """Profile DATA (CSV, JSONL or Parquet) by chunks into a mergeable profile."""
+@click.option(
+    "--register",
+    "register_name",
+    metavar="NAME",
+    help="Register --model as a new version of NAME with this profile as its reference.",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path, exists=True),
+    help="The model file or folder to register (with --register).",
+)
+@click.option("--version", "version", help="The version to register (default: the next one).")
+@click.option(
+    "--role",
+    type=click.Choice(["training", "evaluation"]),
+    default="training",
+    show_default=True,
+    help="Which data DATA is, recorded in the version's lineage.",
+)
+@click.option("--alias", "alias_name", help="Point this alias at the registered version.")
+def profile_command(
+    data: Path,
+    output: Path | None,
+    reference: Path | None,
+    seed: int,
+    register_name: str | None,
+    model_path: Path | None,
+    version: str | None,
+    role: str,
+    alias_name: str | None,
+) -> None:
+    """Profile DATA (CSV, JSONL or Parquet) by chunks into a mergeable profile; write it
+    (--output) and/or register a model version with it as its reference (--register)."""
     from modelops_core.monitoring.profile import Profile
 
+    if output is None and register_name is None:
+        raise click.UsageError("give --output FILE, --register NAME --model PATH, or both")
+    if (register_name is None) != (model_path is None):
+        raise click.UsageError("--register NAME and --model PATH go together")
     reference_profile = None if reference is None else Profile.build(reference, seed=seed)
     profile = Profile.build(data, reference=reference_profile, seed=seed)
-    profile.save(output)
-    click.echo(f"profiled {profile.rows} rows, {len(profile.columns)} columns -> {output}")
+    if output is not None:
+        profile.save(output)
+        click.echo(f"profiled {profile.rows} rows, {len(profile.columns)} columns -> {output}")
+    if register_name is not None and model_path is not None:
+        from modelops_core.registry.model_registry import ModelRegistry
+
+        with ModelRegistry(state().runtime()) as registry:
+            stored = registry.register_with_profile(
+                register_name, version, model_path=model_path, data=data, profile=profile, role=role
+            )  # fmt: skip
+            if alias_name:
+                registry.set_alias(register_name, alias_name, stored.version)
+        moved = f", {register_name}@{alias_name} -> {stored.version}" if alias_name else ""
+        click.echo(
+            f"registered {register_name} {stored.version} with the profile of its {role} data "
+            f"({profile.rows} rows, {len(profile.columns)} columns){moved}"
+        )
 
 
 @monitor_group.command("drift")
@@ -98,13 +148,15 @@ def drift_command(
     min_effect: float,
     seed: int,
 ) -> None:
-    """Drift of CURRENT against REFERENCE; each a CSV, JSONL or Parquet file or a profile."""
+    """Drift of CURRENT against REFERENCE; each a CSV, JSONL or Parquet file or a profile.
+    REFERENCE may also be NAME@ALIAS or NAME@VERSION of a registered model: the reference
+    profile stored with that version."""
     from modelops_core.monitoring.drift import Monitor
     from modelops_core.monitoring.profile import Profile
 
     runtime = state().runtime()
     thresholds = {} if threshold is None or method == "auto" else {method: threshold}
-    reference_profile = Profile.build(reference, seed=seed)
+    reference_profile = _reference(reference, seed)
     monitor = Monitor(
         reference_profile,
         method=method,
@@ -126,6 +178,21 @@ def drift_command(
             click.echo(f"report: {report}")
     if fail_on_drift and result.drifted:
         raise click.exceptions.Exit(EXIT_DRIFT)
+
+
+def _reference(reference: Path, seed: int) -> Profile:
+    """The reference: a file or saved profile, or ``NAME@ALIAS`` / ``NAME@VERSION`` of a
+    registered model (the reference profile stored with that version)."""
+    from modelops_core.monitoring.profile import Profile
+    from modelops_core.monitoring.reference import parse_model_reference, profile_of_model
+
+    model = None if reference.exists() else parse_model_reference(str(reference))
+    if model is None:
+        return Profile.build(reference, seed=seed)
+    from modelops_core.registry.model_registry import ModelRegistry
+
+    with ModelRegistry(state().runtime()) as registry:
+        return profile_of_model(registry, *model)
 
 
 def _print_table(result: dict[str, object]) -> None:
@@ -160,6 +227,7 @@ def _print_table(result: dict[str, object]) -> None:
 if TYPE_CHECKING:
     from modelops_core.monitoring.alerts import Delivery
     from modelops_core.monitoring.health import HealthReport
+    from modelops_core.monitoring.profile import Profile
 
 
 @monitor_group.command("health")

@@ -15,3 +15,7 @@ class ProfileError(MonitoringError, ValueError):
 
 class DriftMethodError(MonitoringError, ValueError):
     """A drift method is unknown or cannot test a column of that kind."""
+
+
+class ReferenceProfileNotFoundError(MonitoringError, LookupError):
+    """A model version has no reference profile stored with it."""

@@ -47,6 +47,7 @@ from modelops_core.store.contract import (
 from modelops_core.store.lazy_open import StoreFacade
 
 if TYPE_CHECKING:
+    from modelops_core.monitoring.profile import Profile
     from modelops_core.runtime import Runtime
 
 # used with fullmatch: "$" would also match before a trailing newline ("m\n")
@@ -521,6 +522,37 @@ class ModelRegistry(StoreFacade):
                 self.artifacts.local_path(artifact), dict(details) if details else {}
             )
         return wrap(loaded, flavor, stored, f"{record.name}:{record.version}")
+
+    # --- the reference profile (monitoring) -----------------------------------------------------
+
+    def register_with_profile(
+        self,
+        name: str,
+        version: str | None = None,
+        model: Any = None,
+        *,
+        data: Any = None,
+        profile: Profile | None = None,
+        role: str = "training",
+        **options: Any,
+    ) -> ModelVersion:
+        """:meth:`register` with the reference profile of the version's ``role`` data
+        (``"training"`` or ``"evaluation"``): ``data`` is profiled (or ``profile`` given), stored
+        as an artifact, pointed to by ``metadata["reference_profile"]``, and the lineage says
+        which data it was. See :mod:`modelops_core.monitoring.reference`."""
+        from modelops_core.monitoring.reference import register_with_profile
+
+        return register_with_profile(
+            self, name, version, model, data=data, profile=profile, role=role, **options
+        )
+
+    def reference_profile(
+        self, name: str, version: str | None = None, *, alias: str | None = None
+    ) -> Profile:
+        """The reference profile stored with a version (default: the latest active one)."""
+        from modelops_core.monitoring.reference import reference_profile
+
+        return reference_profile(self, name, version, alias=alias)
 
     def _artifact_of(self, record: ModelVersion) -> ArtifactRef:
         """The version's artifact, its digest, kind and name checked before any store sees
