@@ -3,6 +3,11 @@
     python benchmarks/registry.py [--quick] [--no-postgres] [--no-mlflow]
         [--mlflow-python /tmp/venv-mlflow/bin/python]
 
+User path (printed first): a script that registers a model, sets an alias and reads it back on
+a new store, as a whole process (``ModelRegistry()``: imports, plugin loading, schema), against
+the same with MLflow's client on SQLite (``/tmp/peers/mlflow`` when it exists), wall-clock
+medians of 5 processes each.
+
 Both sides run in the same run on the same machine; each figure is printed with the ratio
 MLflow time / modelops time (higher is better for modelops). Registration includes storing
 and hashing a 64 KiB file for modelops (MLflow only records the source path).
@@ -34,6 +39,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+import userpath
 
 POSTGRES_URL = os.environ.get(
     "MODELOPS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -392,6 +400,47 @@ def mlflow_worker(request: str) -> None:
     print(json.dumps(bench_mlflow(root, [Path(f) for f in job["files"]], job["sizes"])))
 
 
+OURS_REGISTER = """
+import os, sys, tempfile
+os.chdir(tempfile.mkdtemp(dir=sys.argv[1]))  # a new, empty folder per run
+from modelops_core import ModelRegistry
+registry = ModelRegistry()
+registry.register_model("churn", sys.argv[2], "1")
+registry.set_alias("churn", "production", "1")
+print(registry.get_by_alias("churn", "production"))
+"""
+MLFLOW_REGISTER = """
+import os, sys, tempfile
+os.chdir(tempfile.mkdtemp(dir=sys.argv[1]))  # a new, empty folder per run
+from mlflow.tracking import MlflowClient
+uri = "sqlite:///" + os.path.join(os.getcwd(), "mlflow.db")
+client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+client.create_registered_model("churn")
+client.create_model_version("churn", source=sys.argv[2])
+client.set_registered_model_alias("churn", "production", "1")
+print(client.get_model_version_by_alias("churn", "production"))
+"""
+
+
+def user_path(root: Path, model_file: Path, mlflow_python: str | None, runs: int) -> None:
+    """A script that registers a model, sets an alias and reads it back on a new store, as a
+    whole process (imports, plugin loading, schema creation), each run in a new folder."""
+    ours = userpath.median_process(
+        [sys.executable, "-c", OURS_REGISTER, str(root), str(model_file)], runs
+    )
+    theirs = None
+    if mlflow_python:
+        theirs = userpath.median_process(
+            [mlflow_python, "-c", MLFLOW_REGISTER, str(root), str(model_file)], runs
+        )
+    userpath.print_rows(
+        "register a model, set an alias, read it back (new store, whole process)",
+        [userpath.Row("python -c: ModelRegistry().register_model + set_alias + get_by_alias",
+                      ours, "MLflow client (SQLite)", theirs, runs,
+                      "ours stores and hashes the file; MLflow records its path")],
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (under 60 s)")
@@ -422,6 +471,14 @@ def main() -> None:
         }
     )
     rounds = args.rounds or (1 if args.quick else 3)
+    mlflow_python = args.mlflow_python or userpath.peer_python("mlflow", "mlflow")
+    if mlflow_python and not args.mlflow_python and not args.no_mlflow:
+        args.mlflow_python = mlflow_python
+    with tempfile.TemporaryDirectory(prefix="modelops-user-path-") as temp:
+        model_file = Path(temp) / "model.bin"
+        model_file.write_bytes(os.urandom(64 * 1024))
+        user_path(Path(temp), model_file, None if args.no_mlflow else mlflow_python, 5)
+    print("\ninner loop (calls on an open store, best round):")
     from modelops_core.testing import fresh_postgres_schema, postgres_unavailable_reason
 
     with tempfile.TemporaryDirectory(prefix="modelops-bench-") as temp:
