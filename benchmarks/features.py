@@ -1,6 +1,11 @@
 """Feature store benchmark: ours (local, redis) vs Feast's SQLite online store, same run.
 
-    python benchmarks/features.py --feast-python /tmp/venv-feast/bin/python
+    python benchmarks/features.py [--quick] --feast-python /tmp/venv-feast/bin/python
+
+User path (printed first): whole processes writing and reading back the entities with the
+public API (``FeatureStore`` on the local backend) against the same with Feast (its repo
+config, ``apply``, ``write_to_online_store``, ``get_online_features``), wall-clock medians of
+``--runs`` (>= 5). Feast comes from ``--feast-python`` or ``/tmp/peers/feast``.
 
 Rows: 10,000 entities x 3 features (int, float, str) in a named feature set — batch write,
 batch read, single-entity read p50. Feast runs in its own virtualenv (its pins differ), as a
@@ -28,6 +33,9 @@ from typing import Any
 import numpy as np
 
 from modelops_core.features.store import FeatureStore
+
+sys.path.insert(0, str(Path(__file__).parent))
+import userpath
 
 DEFAULT_EF = 128  # LocalFeatureStore's default ef_search
 
@@ -82,6 +90,45 @@ single.sort()
 print(json.dumps({"write": write, "read": read, "single_p50": single[len(single) // 2],
                   "write_cpu": write_cpu, "read_cpu": read_cpu}))
 """
+
+OURS_USER = """
+import sys, tempfile
+from modelops_core.features.store import FeatureStore
+from modelops_featurestore_local.store import LocalFeatureStore
+n = int(sys.argv[1])
+rows = {f"user-{i}": {"age": i, "score": i * 0.5, "country": "FR"} for i in range(n)}
+with FeatureStore(backend=LocalFeatureStore(home=tempfile.mkdtemp())) as store:
+    store.push_many(rows, feature_set="user_profile")
+    found = store.get_many(list(rows), feature_set="user_profile")
+assert found["user-5"] == {"age": 5, "score": 2.5, "country": "FR"}
+"""
+
+FEAST_USER = (
+    FEAST_SCRIPT.split("def best(fn):")[0]
+    + """
+store.write_to_online_store("user_profile", df)
+rows = [{"user_id": f"user-{i}"} for i in range(n)]
+feats = ["user_profile:age", "user_profile:score", "user_profile:country"]
+out = store.get_online_features(features=feats, entity_rows=rows).to_dict()
+assert out["age"][5] == 5 and out["country"][7] == "FR"
+"""
+)
+
+
+def user_path(feast_python: str | None, count: int, runs: int) -> None:
+    """Whole processes: define, write and read back ``count`` entities, ours and Feast's."""
+    ours = userpath.median_process([sys.executable, "-c", OURS_USER, str(count)], runs)
+    theirs = None
+    if feast_python:
+        theirs = userpath.median_process([feast_python, "-c", FEAST_USER, str(count)], runs)
+    userpath.print_rows(
+        f"write and read back {count:,} entities x 3 features (whole process)",
+        [userpath.Row("python -c: FeatureStore push_many + get_many (local)", ours,
+                      "Feast sqlite", theirs, runs,
+                      "Feast: feature_store.yaml, apply, write_to_online_store, "
+                      "get_online_features")],
+    )  # fmt: skip
+
 
 FAISS_SCRIPT = r"""
 import json, sys, time
@@ -168,7 +215,17 @@ def main() -> None:
     parser.add_argument("--ef", type=int, nargs="*", default=[64, DEFAULT_EF])
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--skip", nargs="*", default=[], choices=["rows", "nearest", "redis"])
+    parser.add_argument("--quick", action="store_true", help="2,000 entities, 10,000 vectors")
+    parser.add_argument("--runs", type=int, default=5, help="user-path runs (>= 5)")
     args = parser.parse_args()
+    if args.quick:
+        args.entities, args.vectors = min(args.entities, 2_000), min(args.vectors, 10_000)
+    feast_python = args.feast_python if Path(args.feast_python).exists() else None
+    feast_python = feast_python or userpath.peer_python("feast", "feast pandas")
+    if feast_python:
+        args.feast_python = feast_python
+    user_path(feast_python, args.entities, args.runs)
+    print("\ninner loop (calls on an open store):")
     work = Path(tempfile.mkdtemp(prefix="modelops-features-bench-"))
     print("load average at start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     from modelops_featurestore_local.store import LocalFeatureStore
