@@ -8,7 +8,8 @@ is recorded, so a test can check that a failed preflight uploaded nothing.
 Options (``[providers.scripted]``): ``state_file``, ``script`` (raw statuses), ``unavailable_on``
 (1-based numbers of the ``get`` calls that fail transiently), ``retry_after``, ``reject_with``
 (``start`` raises ``ProviderRejectedError`` with that message), ``api_key`` (empty: missing
-credentials), ``min_examples``.
+credentials), ``min_examples``, ``get_blocks`` (seconds every ``get`` waits before answering:
+a provider that hangs).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class ScriptedProvider:
         reject_with: str | None = None,
         api_key: str = "test-key",
         min_examples: int = 2,
+        get_blocks: float = 0.0,
     ) -> None:
         if not script:
             raise ValueError("script must name at least one raw status")
@@ -72,6 +74,7 @@ class ScriptedProvider:
         self.reject_with = reject_with
         self.api_key = api_key
         self.min_examples = min_examples
+        self.get_blocks = get_blocks
 
     # -- state on disk ----------------------------------------------------------------------
 
@@ -157,6 +160,8 @@ class ScriptedProvider:
         return self._snapshot(job_id, state["jobs"][job_id])
 
     def get(self, job_id: str) -> ProviderJob:
+        if self.get_blocks:
+            time.sleep(self.get_blocks)  # a provider whose API never answers
         state = self._load()
         state["get_calls"] += 1
         self._save(state)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,3 +109,46 @@ def test_watch_reattaches_and_follows_to_the_end(
 def test_an_unknown_job_is_a_clear_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["finetune", "status", "job-404"]) == 2
     assert "No fine-tuning job 'job-404'" in capsys.readouterr().err
+
+
+def test_list_shows_a_hanging_provider_as_not_refreshed_within_its_time_limit(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A provider whose ``get`` never answers costs ``finetune list`` its refresh time limit,
+    not the life of the process: a real ``modelops`` process lists and exits."""
+    assert main([*START, "--yes"]) == 0
+    capsys.readouterr()
+    config = project / "modelops.toml"  # from now on every get() blocks for an hour
+    config.write_text(config.read_text().replace("[finetune]", "get_blocks = 3600\n[finetune]"))
+    path = [str(project / "site"), str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
+    command = [sys.executable, "-m", "modelops_core", "finetune", "list", "--json",
+               "--refresh-timeout", "0.5"]  # fmt: skip
+    began = time.monotonic()
+    with subprocess.Popen(
+        command,
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        try:
+            out, err = child.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate()
+            pytest.fail(f"finetune list was still waiting for the provider after 20 s: {err}")
+    took = time.monotonic() - began
+    assert child.returncode == 0, err
+    assert took < 10, f"finetune list took {took:.1f} s with a 0.5 s refresh limit"
+    (listed,) = json.loads(out)
+    assert (listed["job"], listed["status"], listed["raw_status"]) == (
+        "job-1", "validating", "validating_files"
+    )  # fmt: skip
+    assert listed["not_refreshed"] == "no answer within 0.5s"
+    assert "job-1: not refreshed (no answer within 0.5s); showing the stored state" in err
+
+    assert main(["finetune", "list", "--offline"]) == 0  # by choice: stored, nothing marked
+    assert "job-1\tscripted\tgpt-4o-mini\tvalidating\tvalidating_files\t0.0%" in (
+        capsys.readouterr().out
+    )

@@ -3,7 +3,9 @@ list and events. Jobs live in the tracking store, so every command works from a 
 
 ``list``, ``status`` and ``events`` print JSON with ``--json``; ``list`` asks the providers for
 the jobs that are not finished yet (at most :data:`REFRESH_LIMIT`, in parallel, within
-:data:`REFRESH_SECONDS`) unless ``--offline``.
+:data:`REFRESH_SECONDS` or ``--refresh-timeout``) unless ``--offline``; a job whose provider
+has not answered by then is shown with its stored state, marked not refreshed, and the command
+does not wait for the unanswered call to end.
 """
 
 from __future__ import annotations
@@ -353,11 +355,16 @@ REFRESH_WORKERS = 4
 REFRESH_SECONDS = 10.0
 
 
-def _refresh_unfinished(runs: list[Any], runtime: Any) -> dict[str, str]:
+def _refresh_unfinished(runs: list[Any], runtime: Any, seconds: float) -> dict[str, str]:
     """Ask the providers for the newest unfinished jobs, in parallel and bounded; the new
     state is recorded in the tracking store (as ``finetune status`` does). Returns, per run
-    id, why a job kept its stored state."""
-    from concurrent.futures import ThreadPoolExecutor, wait
+    id, why a job kept its stored state.
+
+    The askers are daemon threads and nobody waits for them after ``seconds``: a provider
+    that never answers costs the listing its time limit, not the life of the process (at exit
+    an unanswered call is abandoned; a store write it had not committed is rolled back)."""
+    import queue
+    import threading
 
     from modelops_core.errors import ModelOpsError
     from modelops_core.finetune.job import FineTuningJob
@@ -371,27 +378,52 @@ def _refresh_unfinished(runs: list[Any], runtime: Any) -> dict[str, str]:
     ][:REFRESH_LIMIT]
     if not due:
         return {}
+    todo: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    for run in due:
+        todo.put(run)
+    answers: queue.SimpleQueue[tuple[str, BaseException | None]] = queue.SimpleQueue()
+    stop = threading.Event()  # set at the deadline: ask nobody new
 
-    def refresh(run: Any) -> None:
-        job = FineTuningJob.attach(
-            str(run.tags["job.id"]), runtime, provider=str(run.tags.get("job.provider") or "")
-        )
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                run = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                job = FineTuningJob.attach(
+                    str(run.tags["job.id"]),
+                    runtime,
+                    provider=str(run.tags.get("job.provider") or ""),
+                )
+                try:
+                    job.refresh()
+                finally:
+                    job.close()
+            except BaseException as exc:  # handed to the listing thread, which decides
+                answers.put((run.run_id, exc))
+            else:
+                answers.put((run.run_id, None))
+
+    for number in range(min(REFRESH_WORKERS, len(due))):
+        threading.Thread(target=ask, name=f"finetune-list-{number}", daemon=True).start()
+    deadline = time.monotonic() + seconds
+    answered: dict[str, BaseException | None] = {}
+    while len(answered) < len(due):
         try:
-            job.refresh()
-        finally:
-            job.close()
-
+            run_id, error = answers.get(timeout=max(deadline - time.monotonic(), 0.0))
+        except queue.Empty:
+            break
+        answered[run_id] = error
+    stop.set()
     stale: dict[str, str] = {}
-    pool = ThreadPoolExecutor(max_workers=REFRESH_WORKERS, thread_name_prefix="finetune-list")
-    futures = {pool.submit(refresh, run): run for run in due}
-    done, pending = wait(futures, timeout=REFRESH_SECONDS)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for future in pending:
-        stale[futures[future].run_id] = f"no answer within {REFRESH_SECONDS:g}s"
-    for future in done:
-        error = future.exception()
+    for run in due:
+        if run.run_id not in answered:
+            stale[run.run_id] = f"no answer within {seconds:g}s"
+            continue
+        error = answered[run.run_id]
         if isinstance(error, ModelOpsError):
-            stale[futures[future].run_id] = str(error).splitlines()[0]
+            stale[run.run_id] = str(error).splitlines()[0]
         elif error is not None:
             raise error
     return stale
@@ -401,7 +433,15 @@ def _refresh_unfinished(runs: list[Any], runtime: Any) -> dict[str, str]:
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--offline", is_flag=True, help="Show the stored states; do not ask the providers.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_command(limit: int, offline: bool, as_json: bool) -> None:
+@click.option(
+    "--refresh-timeout",
+    type=click.FloatRange(min=0),
+    default=REFRESH_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Show the stored state of a job whose provider has not answered by then.",
+)
+def list_command(limit: int, offline: bool, as_json: bool, refresh_timeout: float) -> None:
     """List the tracked jobs, newest first; unfinished jobs are refreshed from their provider
     (the newest 10, in parallel) unless --offline."""
     from modelops_core.cli.render import print_json, print_table
@@ -413,13 +453,15 @@ def list_command(limit: int, offline: bool, as_json: bool) -> None:
         runs = store.recent(limit)
         stale: dict[str, str] = {}
         if not offline:
-            stale = _refresh_unfinished(runs, runtime)
+            stale = _refresh_unfinished(runs, runtime, refresh_timeout)
             runs = store.recent(limit)  # with what the providers said
     finally:
         store.close()
     for run_id, reason in stale.items():
         job_id = next((r.tags.get("job.id") for r in runs if r.run_id == run_id), run_id)
-        click.secho(f"{job_id}: showing the stored state ({reason})", fg="yellow", err=True)
+        click.secho(
+            f"{job_id}: not refreshed ({reason}); showing the stored state", fg="yellow", err=True
+        )
     documents = []
     for run in runs:
         tags, params = run.tags, run.params
@@ -436,6 +478,7 @@ def list_command(limit: int, offline: bool, as_json: bool) -> None:
                 "started": _when(run.started_at),
                 "tracking_run": run.run_id,
                 "warning": tags.get("job.warning") or None,
+                "not_refreshed": stale.get(run.run_id),
             }
         )
     if as_json:
@@ -446,7 +489,7 @@ def list_command(limit: int, offline: bool, as_json: bool) -> None:
             d["job"] or "(not started)",
             d["provider"],
             d["model"],
-            d["status"],
+            f"{d['status']} (not refreshed)" if d["not_refreshed"] else d["status"],
             d["raw_status"],
             f"{d['progress']:.1%}" if d["progress"] is not None else "",
             d["fine_tuned_model"] or "",
