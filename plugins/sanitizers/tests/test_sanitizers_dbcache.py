@@ -21,7 +21,7 @@ CHILD = f"""
 import json
 from modelops_sanitizers.pii import PiiRedactor
 redactor = PiiRedactor(engine="hyperscan")
-loaded = redactor.detector._scanner.loaded
+loaded = redactor.detector.database
 print(json.dumps({{
     "source": loaded.source,
     "seconds": loaded.seconds,

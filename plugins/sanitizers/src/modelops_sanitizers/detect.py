@@ -19,11 +19,14 @@ import itertools
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
 from modelops_sanitizers.errors import SanitizerOptionError
+
+if TYPE_CHECKING:
+    from modelops_sanitizers.dbcache import LoadedDatabase
 from modelops_sanitizers.patterns import PII_TYPES, SPECIFICITY, Rule, build_rules
 
 ENGINES: tuple[str, ...] = ("auto", "re", "hyperscan")
@@ -200,6 +203,12 @@ class PiiDetector:
 
     def __repr__(self) -> str:
         return f"PiiDetector(types={list(self.types)!r}, engine={self.engine!r})"
+
+    @property
+    def database(self) -> LoadedDatabase | None:
+        """The hyperscan engine's compiled patterns and where they came from (``source``:
+        ``"cache"`` or ``"compiled"``); ``None`` for the ``re`` engine."""
+        return None if self._scanner is None else self._scanner.loaded
 
     def find(self, text: str) -> list[Finding]:
         """The validated findings of ``text``, non-overlapping, ordered by position."""
