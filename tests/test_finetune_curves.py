@@ -101,6 +101,9 @@ def test_after_the_demo_a_default_local_finetune_halves_the_loss_and_runs_show_h
     table = capsys.readouterr().out
     (row,) = [line for line in table.splitlines() if line.startswith("train_loss\t")]
     assert row.split("\t")[1:3] == ["4", "30"]  # four points, up to step 30
+    (chart,) = [line for line in table.splitlines() if line.startswith("train_loss  ")]
+    assert chart.split()[1][0] == "█" and chart.split()[1][-1] == "▁"  # drawn, falling
+    assert chart.endswith("4 points, steps 0-30")
 
 
 def test_a_run_that_does_not_learn_is_a_warning_in_watch_and_in_the_run(

@@ -8,13 +8,16 @@ A table never breaks an identifier:
 * on a terminal, identifier columns are never wrapped or cut (``no_wrap``); only the columns
   named in ``prose`` (free text such as tags, metadata, messages) wrap; when even that does
   not fit the terminal width, each row is printed as ``column  value`` lines instead.
+
+A metric series is drawn as a one-line chart (:func:`print_curves`): a sparkline of eight
+block heights between the series' min and max, with those and the steps they were reached at.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 #: columns between two cells of a rich table (padding and rule) and around the table.
@@ -127,6 +130,86 @@ def significant(value: Any, digits: int = 4) -> str:
     if isinstance(value, int):
         return str(value)
     return f"{value:.{digits}g}"
+
+
+#: the eight heights of a sparkline, lowest first.
+SPARKS = "▁▂▃▄▅▆▇█"
+#: the most columns a sparkline takes; a longer series is averaged into this many.
+CURVE_WIDTH = 48
+
+
+def sparkline(values: Sequence[float], width: int = CURVE_WIDTH) -> str:
+    """``values`` as block heights between their min (``▁``) and max (``█``), one column per
+    value, or per run of values averaged when there are more than ``width``; a value that is
+    not finite is a space, a flat series sits at mid height.
+
+    >>> sparkline([1.0, 0.5, 0.25, 0.0])
+    '█▅▃▁'
+    >>> sparkline([3.0, 3.0])
+    '▄▄'
+    """
+    columns = _columns(list(values), max(width, 1))
+    finite = [v for v in columns if math.isfinite(v)]
+    if not finite:
+        return " " * len(columns)
+    low, high = min(finite), max(finite)
+    spread = high - low
+    marks = []
+    for value in columns:
+        if not math.isfinite(value):
+            marks.append(" ")
+        elif spread <= 0:
+            marks.append(SPARKS[3])
+        else:
+            level = int((value - low) / spread * len(SPARKS))
+            marks.append(SPARKS[min(level, len(SPARKS) - 1)])
+    return "".join(marks)
+
+
+def _columns(values: list[float], width: int) -> list[float]:
+    """At most ``width`` values: the means of consecutive, nearly equal runs of ``values``."""
+    if len(values) <= width:
+        return values
+    out = []
+    for column in range(width):
+        chunk = values[column * len(values) // width : (column + 1) * len(values) // width]
+        finite = [v for v in chunk if math.isfinite(v)]
+        out.append(math.fsum(finite) / len(finite) if finite else math.nan)
+    return out
+
+
+def curve_line(points: Sequence[tuple[int, float]], width: int = CURVE_WIDTH) -> str:
+    """One series, ``(step, value)`` in step order, as ``sparkline  first -> last  min … max
+    …  N points, steps a-b``.
+
+    >>> curve_line([(0, 1.7918), (10, 0.9), (20, 0.61), (30, 0.52)])
+    '█▃▁▁  1.792 -> 0.52  min 0.52 (step 30)  max 1.792 (step 0)  4 points, steps 0-30'
+    """
+    finite = [(step, value) for step, value in points if math.isfinite(value)]
+    line = sparkline([value for _, value in points], width)
+    if not finite:
+        return f"{line}  no finite value  {len(points)} points"
+    low = min(finite, key=lambda point: point[1])
+    high = max(finite, key=lambda point: point[1])
+    return (
+        f"{line}  {significant(finite[0][1])} -> {significant(finite[-1][1])}  "
+        f"min {significant(low[1])} (step {low[0]})  max {significant(high[1])} "
+        f"(step {high[0]})  {len(points)} points, steps {points[0][0]}-{points[-1][0]}"
+    )
+
+
+def print_curves(
+    title: str, series: Mapping[str, Sequence[tuple[int, float]]], width: int = CURVE_WIDTH
+) -> None:
+    """Print each series of more than one point as a :func:`curve_line` after its name (in
+    name order), under a ``# title`` line; nothing when no series has two points."""
+    drawn = {key: points for key, points in sorted(series.items()) if len(points) > 1}
+    if not drawn:
+        return
+    pad = max(len(key) for key in drawn) + 2
+    lines = [f"# {_flat(title)}"]
+    lines += [f"{key:<{pad}}{curve_line(points, width)}" for key, points in drawn.items()]
+    print("\n".join(lines))
 
 
 def error_console() -> Any:

@@ -97,7 +97,8 @@ def list_runs(
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of tables")
 def show(run_id: str, as_json: bool) -> None:
-    """Show a run: parameters, last metric values, tags, models, artifacts, environment."""
+    """Show a run: parameters, last metric values, tags, models, artifacts, environment, and
+    a one-line chart of each metric series with more than one point (a loss curve)."""
     with _tracker() as tracker:
         run = tracker.get_run(run_id)
         metrics: dict[str, list[Any]] = {}
@@ -142,6 +143,15 @@ def show(run_id: str, as_json: bool) -> None:
         for key, points in sorted(metrics.items())
     ]  # fmt: skip
     _table("metrics", ["metric", "points", "last step", "last", "min", "max"], rows)
+    from modelops_core.cli.render import print_curves
+
+    print_curves(
+        "curves",
+        {
+            key: [(p.step, p.value) for p in sorted(points, key=lambda p: (p.step, p.timestamp))]
+            for key, points in metrics.items()
+        },
+    )
 
 
 #: words of a metric's name that make lower values better (losses, errors, costs, time).
