@@ -14,6 +14,10 @@ from modelops_core.cli.context import state
 
 _INPUT = click.Path(path_type=Path, dir_okay=False)
 EXIT_DRIFT = 1
+_LENGTH_HELP = (
+    "A text column (an LLM's answers ...) whose length in characters is profiled too, as "
+    "COLUMN.length; repeatable."
+)
 
 
 @click.group("monitor")
@@ -53,6 +57,7 @@ def monitor_group() -> None:
     help="Which data DATA is, recorded in the version's lineage.",
 )
 @click.option("--alias", "alias_name", help="Point this alias at the registered version.")
+@click.option("--length", "lengths", multiple=True, metavar="COLUMN", help=_LENGTH_HELP)
 def profile_command(
     data: Path,
     output: Path | None,
@@ -63,6 +68,7 @@ def profile_command(
     version: str | None,
     role: str,
     alias_name: str | None,
+    lengths: tuple[str, ...],
 ) -> None:
     """Profile DATA (CSV, JSONL or Parquet) by chunks into a mergeable profile; write it
     (--output) and/or register a model version with it as its reference (--register)."""
@@ -73,7 +79,7 @@ def profile_command(
     if (register_name is None) != (model_path is None):
         raise click.UsageError("--register NAME and --model PATH go together")
     reference_profile = None if reference is None else Profile.build(reference, seed=seed)
-    profile = Profile.build(data, reference=reference_profile, seed=seed)
+    profile = Profile.build(data, reference=reference_profile, seed=seed, lengths=lengths)
     if output is not None:
         profile.save(output)
         click.echo(f"profiled {profile.rows} rows, {len(profile.columns)} columns -> {output}")
@@ -135,6 +141,7 @@ def profile_command(
     help="Effect size p-value tests need on samples over 1,000 values (0: off).",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--length", "lengths", multiple=True, metavar="COLUMN", help=_LENGTH_HELP)
 def drift_command(
     reference: Path,
     current: Path,
@@ -147,6 +154,7 @@ def drift_command(
     correction: str,
     min_effect: float,
     seed: int,
+    lengths: tuple[str, ...],
 ) -> None:
     """Drift of CURRENT against REFERENCE; each a CSV, JSONL or Parquet file or a profile.
     REFERENCE may also be NAME@ALIAS or NAME@VERSION of a registered model: the reference
@@ -156,7 +164,7 @@ def drift_command(
 
     runtime = state().runtime()
     thresholds = {} if threshold is None or method == "auto" else {method: threshold}
-    reference_profile = _reference(reference, seed)
+    reference_profile = _reference(reference, seed, lengths)
     monitor = Monitor(
         reference_profile,
         method=method,
@@ -166,6 +174,7 @@ def drift_command(
         min_effect=min_effect,
         seed=seed,
         runtime=runtime,
+        lengths=lengths,
     )
     result = monitor.drift(Profile.build(current, reference=reference_profile, seed=seed))
     if report is not None:
@@ -180,7 +189,7 @@ def drift_command(
         raise click.exceptions.Exit(EXIT_DRIFT)
 
 
-def _reference(reference: Path, seed: int) -> Profile:
+def _reference(reference: Path, seed: int, lengths: tuple[str, ...]) -> Profile:
     """The reference: a file or saved profile, or ``NAME@ALIAS`` / ``NAME@VERSION`` of a
     registered model (the reference profile stored with that version)."""
     from modelops_core.monitoring.profile import Profile
@@ -188,7 +197,7 @@ def _reference(reference: Path, seed: int) -> Profile:
 
     model = None if reference.exists() else parse_model_reference(str(reference))
     if model is None:
-        return Profile.build(reference, seed=seed)
+        return Profile.build(reference, seed=seed, lengths=lengths)
     from modelops_core.registry.model_registry import ModelRegistry
 
     with ModelRegistry(state().runtime()) as registry:

@@ -162,6 +162,9 @@ class Monitor:
     :param seed: the seed of sampled methods (MMD) and of the sketches.
     :param runtime: the runtime whose ``modelops_on_alert`` hooks hear of drifted columns, and
         whose ``drift_tests`` components supply methods the core does not have.
+    :param lengths: text columns (model outputs such as an LLM's answers) whose length in
+        characters is tested too, as ``<column>.length`` (a reference given as data; a
+        reference profile carries its own).
     """
 
     def __init__(
@@ -175,14 +178,22 @@ class Monitor:
         min_effect: float = 0.05,
         seed: int = 0,
         runtime: Runtime | None = None,
+        lengths: Sequence[str] = (),
     ) -> None:
         if correction not in (None, "bh"):
             raise DriftMethodError(f"correction={correction!r}: use None or 'bh'")
         if not 0 < drift_share <= 1:
             raise DriftMethodError(f"drift_share={drift_share}: use a share in (0, 1]")
-        self.reference = (
-            reference if isinstance(reference, Profile) else Profile.build(reference, seed=seed)
-        )
+        if isinstance(reference, Profile):
+            missing = [name for name in lengths if name not in reference.lengths]
+            if missing:
+                raise DriftMethodError(
+                    f"lengths={missing}: the reference profile has no text lengths of these "
+                    "columns; build it with Profile.build(data, lengths=[...])"
+                )
+            self.reference = reference
+        else:
+            self.reference = Profile.build(reference, seed=seed, lengths=lengths)
         self.method = method
         self.thresholds = dict(thresholds or {})
         self.drift_share = drift_share

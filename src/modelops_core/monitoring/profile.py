@@ -458,6 +458,8 @@ class Profile:
     columns: Mapping[str, ColumnProfile] = attrs.field(factory=dict)
     rows: int = 0
     source: str = ""
+    #: text columns whose lengths are profiled as ``<column>.length`` (numeric, characters).
+    lengths: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -470,6 +472,7 @@ class Profile:
         k: int = DEFAULT_K,
         cap: int = DEFAULT_CAP,
         seed: int = 0,
+        lengths: Sequence[str] = (),
     ) -> Profile:
         """Profile ``data`` by chunks in bounded memory.
 
@@ -480,11 +483,15 @@ class Profile:
         :param kinds: column -> ``"numeric"`` or ``"categorical"``, overriding the detection.
         :param k: the quantile sketch's accuracy (values kept exactly up to ``k``).
         :param cap: categories counted exactly per column.
+        :param lengths: text columns (an LLM's answers ...) whose length in characters is
+            profiled too, as the numeric column ``<column>.length`` (a reference's lengths are
+            taken by the windows built against it).
         """
         from modelops_core.monitoring.reader import describe, is_profile_file, iter_chunks
 
         if isinstance(data, str | Path) and is_profile_file(Path(data)):
             return cls.load(data)
+        texts = tuple(dict.fromkeys([*lengths, *(reference.lengths if reference else ())]))
         forced = dict(kinds or {})
         for name, kind in forced.items():
             if kind not in (NUMERIC, CATEGORICAL):
@@ -492,6 +499,8 @@ class Profile:
         columns: dict[str, ColumnProfile] = {}
         rows = 0
         for chunk in iter_chunks(data, chunk_rows):
+            if texts:
+                chunk = _with_lengths(chunk, texts)
             width = 0
             for name, values in chunk.items():
                 width = len(values)
@@ -516,7 +525,13 @@ class Profile:
                         column, count=column.count + width, nulls=column.nulls + width
                     )
             rows += width
-        return cls(columns, rows, describe(data))
+        unknown = [name for name in texts if name not in columns]
+        if unknown and columns:
+            raise ProfileError(
+                f"lengths={unknown}: no such column in {describe(data)}; its columns are "
+                f"{', '.join(columns)}"
+            )
+        return cls(columns, rows, describe(data), texts)
 
     def merge(self, other: Profile) -> Profile:
         """One profile of both inputs (a column missing on one side counts as nulls there)."""
@@ -526,13 +541,15 @@ class Profile:
             theirs = other.columns.get(name) or _missing(name, other.rows, mine)
             columns[name] = mine.merge(theirs)
         sources = [s for s in (self.source, other.source) if s]
-        return Profile(columns, self.rows + other.rows, " + ".join(dict.fromkeys(sources)))
+        lengths = tuple(dict.fromkeys([*self.lengths, *other.lengths]))
+        return Profile(columns, self.rows + other.rows, " + ".join(dict.fromkeys(sources)), lengths)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "rows": self.rows,
             "source": self.source,
+            "lengths": list(self.lengths),
             "columns": [column.to_dict() for column in self.columns.values()],
         }
 
@@ -545,7 +562,12 @@ class Profile:
             )
         try:
             columns = [ColumnProfile.from_dict(c) for c in data["columns"]]
-            return cls({c.name: c for c in columns}, int(data["rows"]), str(data.get("source", "")))
+            return cls(
+                {c.name: c for c in columns},
+                int(data["rows"]),
+                str(data.get("source", "")),
+                tuple(str(name) for name in data.get("lengths", ())),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(
                 f"{where}: a damaged profile ({type(exc).__name__}: {exc}); profile the data again"
@@ -569,6 +591,38 @@ class Profile:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ProfileError(f"{source}: cannot read the profile ({exc})") from exc
         return cls.from_dict(data, where=str(source))
+
+
+#: the suffix of a derived text-length column.
+LENGTH_SUFFIX = ".length"
+
+
+def text_lengths(values: Any) -> FloatArray:
+    """Lengths in characters of a chunk of text values (NaN for a null; other values count
+    the characters of their text)."""
+    arrow = _arrow_array(values)
+    if arrow is not None and hasattr(arrow, "indices"):  # dictionary-encoded: per code
+        from modelops_core.monitoring.reader import dictionary_lengths
+
+        return dictionary_lengths(arrow)
+    items = arrow.to_pylist() if arrow is not None else values
+    if hasattr(items, "tolist"):
+        items = items.tolist()
+    return np.fromiter(
+        (math.nan if _is_null(v) else len(v if isinstance(v, str) else str(v)) for v in items),
+        dtype=np.float64,
+        count=len(items),
+    )
+
+
+def _with_lengths(chunk: Mapping[str, Any], texts: Sequence[str]) -> dict[str, Any]:
+    """The chunk with ``<column>.length`` after each text column that it has."""
+    result: dict[str, Any] = {}
+    for name, values in chunk.items():
+        result[name] = values
+        if name in texts:
+            result[name + LENGTH_SUFFIX] = text_lengths(values)
+    return result
 
 
 def _missing(name: str, rows: int, like: ColumnProfile) -> ColumnProfile:

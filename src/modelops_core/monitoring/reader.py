@@ -256,9 +256,8 @@ def _floats(numbers: Any) -> FloatArray:
     return values
 
 
-def dictionary_counts(array: Any) -> dict[Any, int]:
-    """Counts of the values of an Arrow dictionary array (None: its nulls), from its index
-    buffer and dictionary."""
+def _codes(array: Any) -> tuple[npt.NDArray[np.integer[Any]], npt.NDArray[np.bool_] | None]:
+    """The index buffer of an Arrow dictionary array, and its validity (None: no nulls)."""
     indices = array.indices
     width = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64}
     dtype = width[str(indices.type)]
@@ -266,7 +265,25 @@ def dictionary_counts(array: Any) -> dict[Any, int]:
     codes = np.frombuffer(
         indices.buffers()[1], dtype=dtype, count=len(indices), offset=indices.offset * size
     )
-    valid = _valid(indices)
+    return codes, _valid(indices)
+
+
+def dictionary_lengths(array: Any) -> FloatArray:
+    """Lengths in characters of the values of an Arrow dictionary array (NaN: null)."""
+    codes, valid = _codes(array)
+    per_code = np.array([len(v) for v in array.dictionary.to_pylist()] or [0], dtype=np.float64)
+    if valid is None:
+        lengths: FloatArray = per_code[codes]
+    else:  # a null's slot may hold any code
+        lengths = per_code[np.where(valid, codes, 0)]
+        lengths[~valid] = math.nan
+    return lengths
+
+
+def dictionary_counts(array: Any) -> dict[Any, int]:
+    """Counts of the values of an Arrow dictionary array (None: its nulls), from its index
+    buffer and dictionary."""
+    codes, valid = _codes(array)
     nulls = 0
     if valid is not None:
         codes, nulls = codes[valid], int(len(codes) - np.count_nonzero(valid))
