@@ -233,6 +233,10 @@ class ServingApp:
         if method == "POST":
             if path == "/v1/chat/completions":
                 return await self._chat(headers, body, started, send)
+            if path == "/v1/feedback":  # A/B experiments: serving/experiments/feedback.py
+                from modelops_core.serving.experiments.feedback import handle_feedback
+
+                return await handle_feedback(self._runtime, self.settings, body)
             if parts[:2] == ["v2", "models"] and parts[-1] == "infer":
                 if len(parts) == 4:
                     return await self._infer(parts[2], None, headers, body, started)
@@ -258,7 +262,7 @@ class ServingApp:
         raise UnknownModelError(
             f"No endpoint {method} {path}. Endpoints: GET /v2/health/live, /v2/health/ready, "
             "/v2/models/NAME, /v1/models, /metrics; POST /v2/models/NAME/infer, "
-            "/v2/models/NAME/versions/VERSION/infer, /v1/chat/completions."
+            "/v2/models/NAME/versions/VERSION/infer, /v1/chat/completions, /v1/feedback."
         )
 
     # --- choosing the version ------------------------------------------------------------------
