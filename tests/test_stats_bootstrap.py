@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
+import attrs
 import numpy as np
 import pytest
 import scipy.stats
 
 from modelops_core.evaluation.stats.bootstrap import (
+    BLOCK_ENTRIES,
+    JACKKNIFE_GROUPS,
     BootstrapError,
+    BootstrapEstimate,
     bootstrap_generic,
     bootstrap_means,
     bootstrap_table,
+    check_request,
+    index_blocks,
 )
 from modelops_core.evaluation.stats.counts import PRFStatistic, encode_pairs, share_of_ones
 
@@ -110,3 +118,145 @@ def test_bad_requests_name_the_argument():
         estimate.interval(0.95, "studentized")
     with pytest.raises(BootstrapError, match="empty"):
         bootstrap_means(np.array([]))
+
+
+# Exact agreement on the same resamples: scipy.stats.bootstrap draws its index matrix with
+# rng.integers(0, n, (n_resamples, n)) like index_blocks, so with the same seed (and batch=None)
+# both see the very same resamples and every interval must agree to rounding.
+
+
+METHOD_NAMES = [("percentile", "percentile"), ("basic", "basic"), ("bca", "BCa")]
+
+
+def scipy_result(data, statistic, method, level, seed):
+    return scipy.stats.bootstrap(
+        (data,),
+        statistic,
+        n_resamples=500,
+        method=method,
+        confidence_level=level,
+        random_state=np.random.default_rng(seed),
+    )
+
+
+@pytest.mark.parametrize("level", [0.95, 0.8])
+@pytest.mark.parametrize(("method", "scipy_method"), METHOD_NAMES)
+def test_mean_intervals_equal_scipy_on_the_same_resamples(method, scipy_method, level):
+    errors = np.random.default_rng(11).exponential(size=40)  # skewed: BCa != percentile
+    ours = bootstrap_means(errors, resamples=500, seed=3)
+    theirs = scipy_result(errors, np.mean, scipy_method, level, 3)
+    np.testing.assert_allclose(ours.replicates, theirs.bootstrap_distribution, rtol=1e-13)
+    assert ours.statistic == pytest.approx(errors.mean(), rel=1e-13)
+    interval = theirs.confidence_interval
+    assert ours.interval(level, method) == pytest.approx((interval.low, interval.high), rel=1e-12)
+
+
+def test_bca_and_percentile_differ_on_skewed_data():
+    errors = np.random.default_rng(11).exponential(size=40)
+    ours = bootstrap_means(errors, resamples=500, seed=3)
+    bca, percentile = ours.interval(0.95, "bca"), ours.interval(0.95, "percentile")
+    assert abs(bca[0] - percentile[0]) > 0.01 and abs(bca[1] - percentile[1]) > 0.01
+
+
+@pytest.mark.parametrize(("method", "scipy_method"), METHOD_NAMES)
+def test_table_jackknife_gives_scipys_intervals_on_scipys_resamples(method, scipy_method):
+    hits = (np.random.default_rng(12).random(60) < 0.85).astype(int)
+    table = bootstrap_table(hits, 2, share_of_ones, resamples=500, seed=0)
+    theirs = scipy_result(hits.astype(float), np.mean, scipy_method, 0.9, 4)
+    # the table's cell-weighted jackknife is scipy's leave-one-out jackknife of the 0/1 values
+    same = attrs.evolve(table, replicates=theirs.bootstrap_distribution)
+    interval = theirs.confidence_interval
+    assert same.interval(0.9, method) == pytest.approx((interval.low, interval.high), rel=1e-12)
+    assert table.statistic == hits.mean()
+    assert table.replicates.shape == (500,)
+
+
+def test_generic_statistic_equals_scipy_bca_and_jackknife_false_is_observed():
+    values = np.random.default_rng(13).lognormal(size=31)
+
+    def mean(indices):
+        return float(np.mean(values[indices]))
+
+    with_jackknife = bootstrap_generic(31, mean, resamples=500, seed=5, jackknife=True)
+    theirs = scipy_result(values, np.mean, "BCa", 0.95, 5)
+    np.testing.assert_allclose(with_jackknife.replicates, theirs.bootstrap_distribution, rtol=1e-13)
+    expected = (theirs.confidence_interval.low, theirs.confidence_interval.high)
+    assert with_jackknife.interval(0.95, "bca") == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_array_equal(with_jackknife.jackknife_weights, np.ones(31))
+    without = bootstrap_generic(31, mean, resamples=500, seed=5)
+    assert (without.jackknife, without.jackknife_weights) == (None, None)
+    # no jackknife: no acceleration, only the bias correction
+    assert without.interval(0.95, "bca") != pytest.approx(expected, rel=1e-6)
+
+
+def test_generic_jackknife_in_groups_above_the_limit():
+    n = JACKKNIFE_GROUPS + 500
+    values = np.arange(n, dtype=np.float64)
+    estimate = bootstrap_generic(n, lambda idx: float(values[idx].mean()), resamples=2, seed=0,
+                                 jackknife=True)  # fmt: skip
+    assert estimate.jackknife.shape == (JACKKNIFE_GROUPS,)
+    # np.array_split: 500 groups of 2 examples, then 500 of 1
+    assert estimate.jackknife_weights.tolist() == [2.0] * 500 + [1.0] * 500
+    assert estimate.jackknife[0] == pytest.approx((values.sum() - 1) / (n - 2))
+    assert estimate.statistic == pytest.approx((n - 1) / 2)
+
+
+def test_two_resamples_are_enough_and_fewer_or_a_closed_level_are_refused():
+    check_request(2, 0.5, "basic")
+    with pytest.raises(BootstrapError, match="resamples=1 must be at least 2"):
+        check_request(1, 0.95, "percentile")
+    for level in (0.0, 1.0):
+        with pytest.raises(BootstrapError, match=f"level={level} must be between 0 and 1"):
+            check_request(1000, level, "percentile")
+    two = BootstrapEstimate(0.5, np.array([0.2, 0.6]))
+    # numpy's linear quantiles of [0.2, 0.6] at 0.025 and 0.975
+    assert two.interval(0.95) == pytest.approx((0.21, 0.59), rel=1e-12)
+    assert two.interval(0.95, "basic") == pytest.approx((2 * 0.5 - 0.59, 2 * 0.5 - 0.21))
+
+
+def test_undefined_replicates_are_left_out():
+    some = BootstrapEstimate(0.5, np.array([np.nan, 0.2, 0.6, np.nan]))
+    assert some.interval(0.95) == pytest.approx((0.21, 0.59), rel=1e-12)
+    none = BootstrapEstimate(0.5, np.array([np.nan, np.nan]))
+    assert all(math.isnan(end) for end in none.interval(0.95, "bca"))
+
+
+def test_a_statistic_undefined_on_a_resample_gives_nan_there():
+    def strict_mean(indices):
+        if len(set(indices.tolist())) < 2:
+            raise ZeroDivisionError("one example drawn only")
+        return float(indices.mean())
+
+    estimate = bootstrap_generic(2, strict_mean, resamples=40, seed=0, jackknife=True)
+    rows = np.random.default_rng(0).integers(0, 2, size=(40, 2))
+    expected = [r.mean() if r[0] != r[1] else np.nan for r in rows]
+    np.testing.assert_array_equal(estimate.replicates, expected)
+    np.testing.assert_array_equal(estimate.jackknife, [np.nan, np.nan])
+
+
+def test_single_examples_have_no_jackknife():
+    table = bootstrap_table(np.array([1]), 2, share_of_ones, resamples=10, seed=0)
+    means = bootstrap_means(np.array([2.5]), resamples=10, seed=0)
+    assert (table.jackknife, means.jackknife, means.jackknife_weights) == (None, None, None)
+    np.testing.assert_array_equal(means.replicates, np.full(10, 2.5))
+    with pytest.raises(BootstrapError, match="empty"):
+        bootstrap_table(np.array([], dtype=int), 2, share_of_ones)
+    with pytest.raises(BootstrapError, match="empty"):
+        bootstrap_generic(0, float)
+
+
+def test_paired_columns_are_resampled_together():
+    data = np.column_stack([np.arange(10.0), np.arange(10.0) * 2])
+    estimate = bootstrap_means(data, transform=lambda m: m[:, 1] - m[:, 0], resamples=50, seed=1)
+    single = bootstrap_means(np.arange(10.0), resamples=50, seed=1)
+    # column 2 - column 1 = column 1 on every resample
+    np.testing.assert_allclose(estimate.replicates, single.replicates, rtol=1e-13)
+    assert estimate.statistic == pytest.approx(4.5)
+    np.testing.assert_allclose(estimate.jackknife, (45 - np.arange(10.0)) / 9, rtol=1e-13)
+
+
+def test_index_blocks_cover_every_resample_in_bounded_blocks():
+    n = BLOCK_ENTRIES // 3  # three rows per block
+    blocks = list(index_blocks(n, 7, np.random.default_rng(0)))
+    assert [block.shape for block in blocks] == [(3, n), (3, n), (1, n)]
+    assert all(block.min() >= 0 and block.max() < n for block in blocks)

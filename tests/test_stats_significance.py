@@ -234,3 +234,159 @@ def test_power_is_low_for_a_small_effect_on_few_examples():
     assert big.power > 0.99
     # 80% power at alpha 0.05: |effect| / se = 1.96 + 0.84
     assert power_for_effect(2.8016, 1.0, 50).power == pytest.approx(0.8, abs=1e-3)
+
+
+def test_mcnemar_interval_is_the_wald_interval_of_paired_proportions():
+    # 12 pairs only A got right, 5 only B, 40 examples (Agresti, Categorical Data Analysis,
+    # 10.1.1: var = ((b + c) - (b - c)**2 / n) / n**2)
+    a, b = paired_correctness(12, 5, both=15, neither=8)
+    se = math.sqrt((12 + 5) - (12 - 5) ** 2 / 40) / 40
+    for level in (0.95, 0.9):
+        z = scipy.stats.norm.ppf(1 - (1 - level) / 2)
+        result = mcnemar(a, b, level=level)
+        assert result.effect == pytest.approx(7 / 40, rel=1e-12)
+        assert result.standard_error == pytest.approx(se, rel=1e-12)
+        assert (result.low, result.high) == pytest.approx((7 / 40 - z * se, 7 / 40 + z * se),
+                                                          rel=1e-12)  # fmt: skip
+        assert result.statistic == 5.0  # exact: the smaller discordant count
+
+
+def test_mcnemar_exact_p_when_only_one_model_is_ever_right_alone():
+    # b = 0, c = 6: p = 2 * 0.5**6 (statsmodels' mcnemar(exact=True) gives 0.03125)
+    assert mcnemar(*paired_correctness(0, 6)).p_value == pytest.approx(0.03125, rel=1e-12)
+    # b = c = 3, exact: 2 * CDF(3; 6, 1/2) = 1.3125, capped at 1
+    assert mcnemar(*paired_correctness(3, 3)).p_value == 1.0
+
+
+def test_mcnemar_refuses_samples_of_different_lengths_or_empty():
+    with pytest.raises(SignificanceError, match="correct_a has 3 items but correct_b has 2"):
+        mcnemar([1, 0, 1], [1, 0])
+    with pytest.raises(SignificanceError, match="correct_a must be a non-empty 1-D sequence"):
+        mcnemar([], [])
+    with pytest.raises(SignificanceError, match="correct_b must be a non-empty 1-D sequence"):
+        mcnemar([1, 0], [[1, 0]])
+
+
+def test_cohens_h_equals_statsmodels_proportion_effectsize():
+    proportion = pytest.importorskip("statsmodels.stats.proportion")
+    a, b = paired_correctness(12, 5, both=15, neither=8)  # A: 27/40 right, B: 20/40
+    assert mcnemar(a, b).standardized == pytest.approx(
+        proportion.proportion_effectsize(27 / 40, 20 / 40), rel=1e-12
+    )
+    assert two_proportion_z(45, 60, 30, 60).standardized == pytest.approx(
+        proportion.proportion_effectsize(45 / 60, 30 / 60), rel=1e-12
+    )
+
+
+def test_two_proportion_z_equals_statsmodels_test_and_wald_interval():
+    proportion = pytest.importorskip("statsmodels.stats.proportion")
+    z, p = proportion.proportions_ztest([45, 30], [60, 60])
+    low, high = proportion.confint_proportions_2indep(45, 60, 30, 60, method="wald",
+                                                      compare="diff")  # fmt: skip
+    result = two_proportion_z(45, 60, 30, 60)
+    assert (result.statistic, result.p_value) == pytest.approx((z, p), rel=1e-12)
+    assert (result.low, result.high) == pytest.approx((low, high), rel=1e-12)
+    assert result.standard_error == pytest.approx(math.sqrt(0.75 * 0.25 / 60 + 0.25 / 60))
+    # nothing but successes on both sides: no variance, p = 1
+    same = two_proportion_z(10, 10, 20, 20)
+    assert (same.statistic, same.p_value, same.effect) == (0.0, 1.0, 0.0)
+    with pytest.raises(SignificanceError, match="n_a and n_b must be positive"):
+        two_proportion_z(0, 0, 1, 2)
+    with pytest.raises(SignificanceError, match="n_a and n_b must be positive"):
+        two_proportion_z(1, 2, 0, 0)
+
+
+def test_power_at_effect_zero_is_alpha_and_needs_infinitely_many_examples():
+    for alpha in (0.05, 0.01):
+        null = power_for_effect(0.0, 0.1, 100, alpha=alpha)
+        assert null.power == pytest.approx(alpha, rel=1e-12)
+        assert (null.required_n, null.n) == (math.inf, 100)
+
+
+def test_power_and_required_n_equal_statsmodels_normal_power():
+    power = pytest.importorskip("statsmodels.stats.power")
+    # effect 0.1 with standard error 0.04 at 100 examples: |effect| / se = 2.5
+    result = power_for_effect(-0.1, 0.04, 100)
+    assert result.power == pytest.approx(power.normal_power(2.5, 1, 0.05), rel=1e-12)
+    # n (z_0.975 + z_0.8)**2 / 2.5**2 = 125.58 -> 126 examples
+    assert result.required_n == 126.0
+    assert power.normal_power(2.5 * math.sqrt(126 / 100), 1, 0.05) >= 0.8
+    assert power.normal_power(2.5 * math.sqrt(125 / 100), 1, 0.05) < 0.8
+    stricter = power_for_effect(0.1, 0.04, 100, alpha=0.01, target=0.9)
+    assert stricter.power == pytest.approx(power.normal_power(2.5, 1, 0.01), rel=1e-12)
+    z = scipy.stats.norm.ppf(0.995) + scipy.stats.norm.ppf(0.9)
+    assert stricter.required_n == math.ceil(100 * (z / 2.5) ** 2) == 239
+
+
+def test_power_without_a_standard_error():
+    assert power_for_effect(0.1, 0.0, 40) == power_for_effect(0.1, math.inf, 40)
+    certain = power_for_effect(0.1, 0.0, 40)
+    assert (certain.power, certain.required_n, certain.n) == (1.0, 40.0, 40)
+    nothing = power_for_effect(0.0, 0.0, 40)
+    assert (nothing.power, nothing.required_n) == (0.0, math.inf)
+
+
+@pytest.mark.parametrize(("n", "scipy_method"), [(50, "exact"), (51, "approx")])
+def test_wilcoxon_auto_is_exact_up_to_50_differences_as_scipy(n, scipy_method):
+    # ranks 1..n, every third one negative: no ties, no zeros
+    differences = np.arange(1, n + 1, dtype=np.float64) * np.where(np.arange(n) % 3 == 0, -1, 1)
+    expected = scipy.stats.wilcoxon(differences, method=scipy_method).pvalue
+    other = scipy.stats.wilcoxon(differences, method={"exact": "approx"}.get(scipy_method, "exact"))
+    assert abs(expected - other.pvalue) > 1e-5  # the two methods tell apart at this size
+    result = wilcoxon(differences, np.zeros(n))
+    assert result.p_value == pytest.approx(expected, rel=1e-12)
+    assert result.statistic == float(differences[differences > 0].sum())
+
+
+def test_wilcoxon_auto_with_ties_uses_the_normal_approximation():
+    differences = np.array([1.0, 1.0, -2.0, 3.0, 4.0, 5.0, -6.0, 7.0])
+    expected = scipy.stats.wilcoxon(differences, method="approx").pvalue
+    assert wilcoxon(differences, np.zeros(8)).p_value == pytest.approx(expected, rel=1e-12)
+
+
+def test_hodges_lehmann_interval_at_two_examples():
+    # differences 1 and 3: Walsh averages 1, 2, 3; numpy's linear quantiles 1.05 and 2.95
+    result = wilcoxon([3.0, 5.0], [2.0, 2.0])
+    assert (result.effect, result.low, result.high) == pytest.approx((2.0, 1.05, 2.95))
+    assert result.standard_error == pytest.approx(1.9 / (2 * scipy.stats.norm.ppf(0.975)))
+    one = wilcoxon([3.0], [2.0])
+    assert one.effect == 1.0 and math.isnan(one.low) and math.isnan(one.high)
+
+
+def test_wilcoxon_without_nonzero_differences_and_bad_input():
+    equal = wilcoxon([1.0, 2.0], [1.0, 2.0])
+    assert (equal.test, equal.statistic, equal.p_value, equal.effect) == ("wilcoxon", 0.0, 1.0,
+                                                                          0.0)  # fmt: skip
+    with pytest.raises(SignificanceError, match="same length"):
+        wilcoxon([1.0, 2.0], [1.0])
+    with pytest.raises(SignificanceError, match="NaN or infinity"):
+        wilcoxon([1.0, math.inf], [1.0, 2.0])
+
+
+def test_welch_on_constant_samples():
+    same = welch_t([1.0, 1.0, 1.0], [1.0, 1.0])
+    assert (same.statistic, same.p_value, same.effect) == (0.0, 1.0, 0.0)
+    assert (same.low, same.high) == (0.0, 0.0)
+    apart = welch_t([2.0, 2.0], [1.0, 1.0, 1.0])
+    assert (apart.p_value, apart.effect, apart.low, apart.high) == (0.0, 1.0, 1.0, 1.0)
+    with pytest.raises(SignificanceError, match="at least two values each"):
+        welch_t([1.0], [1.0, 2.0])
+    with pytest.raises(SignificanceError, match="at least two values each"):
+        welch_t([1.0, 2.0], [1.0])
+
+
+def test_welch_cohens_d_uses_the_pooled_standard_deviation():
+    # variances 5/3 and 20/3, pooled (3 * 5/3 + 3 * 20/3) / 6 = 25/6: d = -2.5 / sqrt(25/6)
+    result = welch_t([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 8.0], level=0.9)
+    assert result.standardized == pytest.approx(-math.sqrt(6) / 2, rel=1e-12)
+    expected = scipy.stats.ttest_ind([1, 2, 3, 4], [2, 4, 6, 8], equal_var=False)
+    interval = expected.confidence_interval(0.9)
+    assert (result.low, result.high) == pytest.approx((interval.low, interval.high), rel=1e-12)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-12)
+
+
+def test_exact_wilcoxon_when_every_difference_is_positive():
+    # T+ is the largest sum: p = 2 / 2**6 (scipy.stats.wilcoxon(..., method="exact") too)
+    result = wilcoxon([2.0, 3.0, 4.0, 5.0, 6.0, 7.0], np.ones(6), method="exact")
+    assert result.p_value == 2 / 2**6 == scipy.stats.wilcoxon(np.arange(1.0, 7.0)).pvalue
+    assert result.statistic == 21.0
