@@ -224,10 +224,13 @@ def _mlflow(folder: Path, python: str, seconds: float, row: list[list[float]]) -
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     port = free_port()
     mlflow = str(Path(python).with_name("mlflow"))
+    # MLflow starts `uvicorn` by name: its venv's bin folder goes first on PATH
+    environment = {**os.environ, "PATH": f"{Path(python).parent}{os.pathsep}{os.environ['PATH']}"}
     process = subprocess.Popen(
         [mlflow, "models", "serve", "-m", str(model_dir), "--env-manager", "local", "--port",
          str(port), "--host", "127.0.0.1", "--workers", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=environment,
     )  # fmt: skip
     body = json.dumps({"inputs": row}).encode()
     try:
@@ -254,14 +257,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         _, row = _train(folder)
-        lines = [f"{'server':<30}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}"]
-        lines += _modelops(folder, True, args.seconds, row)
-        lines += _modelops(folder, False, args.seconds, row)
+        print(f"{'server':<30}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}")
+        routed = _modelops(folder, True, args.seconds, row)
+        print("\n".join(routed), flush=True)
+        plain = _modelops(folder, False, args.seconds, row)
+        print("\n".join(plain), flush=True)
         if Path(args.mlflow_python).exists():
-            lines += _mlflow(folder, args.mlflow_python, args.seconds, row)
+            peer = _mlflow(folder, args.mlflow_python, args.seconds, row)
+            print("\n".join(peer))
+            for ours, theirs in zip(routed, peer, strict=True):
+                ratio = float(ours.split()[-4]) / float(theirs.split()[-4])
+                print(f"throughput ratio at concurrency {ours.split()[-5]}: {ratio:.2f}x MLflow")
         else:
-            lines.append(f"(MLflow not measured: {args.mlflow_python} does not exist)")
-        print("\n".join(lines))
+            print(f"(MLflow not measured: {args.mlflow_python} does not exist)")
+        for on, off in zip(routed, plain, strict=True):
+            # at concurrency 1, time per request = 1 / rate: the difference is the overhead
+            if on.split()[-5] == "1":
+                overhead = 1e6 / float(on.split()[-4]) - 1e6 / float(off.split()[-4])
+                print(f"routing + logging overhead per request (concurrency 1): {overhead:.0f} us")
         print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
 
