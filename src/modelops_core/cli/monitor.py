@@ -58,6 +58,14 @@ def monitor_group() -> None:
 )
 @click.option("--alias", "alias_name", help="Point this alias at the registered version.")
 @click.option("--length", "lengths", multiple=True, metavar="COLUMN", help=_LENGTH_HELP)
+@click.option(
+    "--sample-rows",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Keep a seeded sample of this many rows of the numeric columns "
+    "(for `monitor drift --multivariate mmd`).",
+)
 def profile_command(
     data: Path,
     output: Path | None,
@@ -69,6 +77,7 @@ def profile_command(
     role: str,
     alias_name: str | None,
     lengths: tuple[str, ...],
+    sample_rows: int,
 ) -> None:
     """Profile DATA (CSV, JSONL or Parquet) by chunks into a mergeable profile; write it
     (--output) and/or register a model version with it as its reference (--register)."""
@@ -79,7 +88,9 @@ def profile_command(
     if (register_name is None) != (model_path is None):
         raise click.UsageError("--register NAME and --model PATH go together")
     reference_profile = None if reference is None else Profile.build(reference, seed=seed)
-    profile = Profile.build(data, reference=reference_profile, seed=seed, lengths=lengths)
+    profile = Profile.build(
+        data, reference=reference_profile, seed=seed, lengths=lengths, sample_rows=sample_rows
+    )
     if output is not None:
         profile.save(output)
         click.echo(f"profiled {profile.rows} rows, {len(profile.columns)} columns -> {output}")
@@ -142,6 +153,11 @@ def profile_command(
 )
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--length", "lengths", multiple=True, metavar="COLUMN", help=_LENGTH_HELP)
+@click.option(
+    "--multivariate",
+    type=click.Choice(["mmd"]),
+    help="Also test the rows of all numeric columns together (MMD on seeded row samples).",
+)
 def drift_command(
     reference: Path,
     current: Path,
@@ -155,6 +171,7 @@ def drift_command(
     min_effect: float,
     seed: int,
     lengths: tuple[str, ...],
+    multivariate: str | None,
 ) -> None:
     """Drift of CURRENT against REFERENCE; each a CSV, JSONL or Parquet file or a profile.
     REFERENCE may also be NAME@ALIAS or NAME@VERSION of a registered model: the reference
@@ -164,7 +181,7 @@ def drift_command(
 
     runtime = state().runtime()
     thresholds = {} if threshold is None or method == "auto" else {method: threshold}
-    reference_profile = _reference(reference, seed, lengths)
+    reference_profile = _reference(reference, seed, lengths, 500 if multivariate else 0)
     monitor = Monitor(
         reference_profile,
         method=method,
@@ -175,6 +192,7 @@ def drift_command(
         seed=seed,
         runtime=runtime,
         lengths=lengths,
+        multivariate=multivariate,
     )
     result = monitor.drift(Profile.build(current, reference=reference_profile, seed=seed))
     if report is not None:
@@ -189,7 +207,7 @@ def drift_command(
         raise click.exceptions.Exit(EXIT_DRIFT)
 
 
-def _reference(reference: Path, seed: int, lengths: tuple[str, ...]) -> Profile:
+def _reference(reference: Path, seed: int, lengths: tuple[str, ...], rows: int) -> Profile:
     """The reference: a file or saved profile, or ``NAME@ALIAS`` / ``NAME@VERSION`` of a
     registered model (the reference profile stored with that version)."""
     from modelops_core.monitoring.profile import Profile
@@ -197,7 +215,7 @@ def _reference(reference: Path, seed: int, lengths: tuple[str, ...]) -> Profile:
 
     model = None if reference.exists() else parse_model_reference(str(reference))
     if model is None:
-        return Profile.build(reference, seed=seed, lengths=lengths)
+        return Profile.build(reference, seed=seed, lengths=lengths, sample_rows=rows)
     from modelops_core.registry.model_registry import ModelRegistry
 
     with ModelRegistry(state().runtime()) as registry:
@@ -229,6 +247,15 @@ def _print_table(result: dict[str, object]) -> None:
     assert isinstance(share, float)
     verdict = "drifted" if result["drifted"] else "not drifted"
     click.echo(f"{share:.0%} of columns drifted: the data set is {verdict}")
+    multivariate = result.get("multivariate")
+    if isinstance(multivariate, dict):
+        value = multivariate["value"]
+        text = "n/a" if value is None else f"{value:.4g}"
+        verdict = "drifted" if multivariate["drifted"] else "not drifted"
+        click.echo(
+            f"multivariate {multivariate['method']} on the {multivariate['column']}: "
+            f"{text} ({verdict})"
+        )
 
 
 # --- modelops monitor health (service health: latency, errors, burn-rate alerts) ----------------

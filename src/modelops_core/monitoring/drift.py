@@ -21,8 +21,9 @@ import attrs
 import numpy as np
 
 from modelops_core.monitoring.errors import DriftMethodError
-from modelops_core.monitoring.methods import BUILTIN, DriftMethod, Statistic
+from modelops_core.monitoring.methods import BUILTIN, DriftMethod, Statistic, mmd_test
 from modelops_core.monitoring.profile import CATEGORICAL, EMPTY, NUMERIC, ColumnProfile, Profile
+from modelops_core.monitoring.rows import DEFAULT_SAMPLE_ROWS
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
@@ -81,6 +82,9 @@ class DriftReport:
     reference: Profile
     current: Profile
     drift_share: float = 0.5
+    #: the multivariate finding over sampled rows (``Monitor(..., multivariate="mmd")``):
+    #: reported beside the columns, not counted in ``share_drifted``.
+    rows: ColumnDrift | None = None
 
     @property
     def share_drifted(self) -> float:
@@ -99,11 +103,14 @@ class DriftReport:
         raise KeyError(column)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "columns": [column.to_dict() for column in self.columns],
             "share_drifted": self.share_drifted,
             "drifted": self.drifted,
         }
+        if self.rows is not None:
+            result["multivariate"] = self.rows.to_dict()
+        return result
 
     def write_html(self, path: str | Path, *, title: str = "Drift report") -> Path:
         """The self-contained HTML report (summary table first, then each column)."""
@@ -165,6 +172,10 @@ class Monitor:
     :param lengths: text columns (model outputs such as an LLM's answers) whose length in
         characters is tested too, as ``<column>.length`` (a reference given as data; a
         reference profile carries its own).
+    :param multivariate: ``"mmd"``: also test the rows of all numeric columns together
+        (Gaussian-kernel MMD on seeded samples of at most ``sample_rows`` rows a side), as
+        ``DriftReport.rows``.
+    :param sample_rows: rows sampled per side for ``multivariate`` (a reference given as data).
     """
 
     def __init__(
@@ -179,6 +190,8 @@ class Monitor:
         seed: int = 0,
         runtime: Runtime | None = None,
         lengths: Sequence[str] = (),
+        multivariate: str | None = None,
+        sample_rows: int = DEFAULT_SAMPLE_ROWS,
     ) -> None:
         if correction not in (None, "bh"):
             raise DriftMethodError(f"correction={correction!r}: use None or 'bh'")
@@ -193,7 +206,23 @@ class Monitor:
                 )
             self.reference = reference
         else:
-            self.reference = Profile.build(reference, seed=seed, lengths=lengths)
+            self.reference = Profile.build(
+                reference,
+                seed=seed,
+                lengths=lengths,
+                sample_rows=sample_rows if multivariate else 0,
+            )
+        if multivariate not in (None, "mmd"):
+            raise DriftMethodError(
+                f"multivariate={multivariate!r}: the multivariate method is 'mmd' (or None)"
+            )
+        if multivariate and self.reference.sample is None:
+            raise DriftMethodError(
+                "multivariate='mmd' needs a sample of rows and the reference profile has none; "
+                "build it with Profile.build(data, sample_rows=500) or `modelops monitor profile "
+                "DATA --sample-rows 500`"
+            )
+        self.multivariate = multivariate
         self.method = method
         self.thresholds = dict(thresholds or {})
         self.drift_share = drift_share
@@ -268,9 +297,37 @@ class Monitor:
                     )
                 )
         findings = self._correct(findings)
-        report = DriftReport(tuple(findings), reference, current, self.drift_share)
+        rows = self._rows(reference, current) if self.multivariate else None
+        report = DriftReport(tuple(findings), reference, current, self.drift_share, rows)
         self._alert(report)
         return report
+
+    def _rows(self, reference: Profile, current: Profile) -> ColumnDrift:
+        """MMD between the sampled rows of both sides (complete rows only)."""
+        assert reference.sample is not None
+        names = ", ".join(reference.sample.columns)
+        where = f"rows of {names}"
+        if current.sample is None or current.sample.columns != reference.sample.columns:
+            return ColumnDrift(
+                where, NUMERIC, "schema", None, None, True,
+                notes=("the current data has no row sample of the reference's numeric columns",),
+            )  # fmt: skip
+        ref_rows = reference.sample.complete_rows()
+        cur_rows = current.sample.complete_rows()
+        if len(ref_rows) < 2 or len(cur_rows) < 2:
+            return ColumnDrift(
+                where, NUMERIC, "none", None, None, False,
+                notes=(f"{len(ref_rows)} and {len(cur_rows)} complete rows: not tested",),
+            )  # fmt: skip
+        method = self._method("mmd")
+        p_value, statistic = mmd_test(ref_rows, cur_rows, seed=self.seed)
+        notes = [f"MMD^2 = {statistic:.4g} on {len(ref_rows)} and {len(cur_rows)} sampled rows"]
+        if min(len(ref_rows), len(cur_rows)) < LOW_POWER:
+            notes.append("fewer than 30 rows on a side: the test has little power")
+        return ColumnDrift(
+            where, NUMERIC, "mmd", p_value, method.threshold, method.drifted(p_value),
+            notes=tuple(notes),
+        )  # fmt: skip
 
     def _column(self, ref: ColumnProfile, cur: ColumnProfile) -> ColumnDrift:
         name = ref.name

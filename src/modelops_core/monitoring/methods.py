@@ -309,7 +309,10 @@ def _thin(rows: FloatArray, size: int, rng: np.random.Generator) -> FloatArray:
 def mmd_test(
     reference: FloatArray, current: FloatArray, *, seed: int = 0, permutations: int = 200
 ) -> tuple[float, float]:
-    """(p-value, MMD²) between two samples of rows (at most 500 rows a side are used)."""
+    """(p-value, MMD²) between two samples of rows (at most 500 rows a side are used), each
+    column scaled by the pooled standard deviation, the kernel exp(-d² / median d²). The
+    p-value is exact (every split of the pooled rows) when there are at most ``permutations``
+    splits, else from ``permutations`` seeded permutations."""
     from scipy.spatial.distance import cdist  # type: ignore[import-untyped,unused-ignore]
 
     rng = np.random.default_rng(seed)
@@ -323,8 +326,19 @@ def mmd_test(
     n, total = len(ref), len(pooled)
     # the biased MMD² of a split is s' K s with s = 1/n on one side and -1/m on the other;
     # all permutations at once are one matrix product
+    observed_signs = np.where(np.arange(total) < n, 1 / n, -1 / (total - n))
+    if math.comb(total, n) <= permutations:  # every split: the exact permutation test
+        import itertools
+
+        splits = list(itertools.combinations(range(total), n))
+        signs = np.full((total, len(splits)), -1 / (total - n))
+        for column, members in enumerate(splits):
+            signs[list(members), column] = 1 / n
+        statistics = np.einsum("ip,ip->p", signs, kernel @ signs)
+        observed = float(observed_signs @ kernel @ observed_signs)
+        return float(np.mean(statistics >= observed - 1e-12)), observed
     signs = np.empty((total, permutations + 1))
-    signs[:, 0] = np.where(np.arange(total) < n, 1 / n, -1 / (total - n))
+    signs[:, 0] = observed_signs
     for column in range(1, permutations + 1):
         signs[:, column] = rng.permutation(signs[:, 0])
     statistics = np.einsum("ip,ip->p", signs, kernel @ signs)

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from modelops_core.monitoring.errors import ProfileError
+from modelops_core.monitoring.rows import RowSample
 from modelops_core.monitoring.sketches import (
     DEFAULT_CAP,
     DEFAULT_K,
@@ -460,6 +461,8 @@ class Profile:
     source: str = ""
     #: text columns whose lengths are profiled as ``<column>.length`` (numeric, characters).
     lengths: tuple[str, ...] = ()
+    #: a seeded sample of rows of the numeric columns (multivariate drift), or None.
+    sample: RowSample | None = None
 
     @classmethod
     def build(
@@ -473,6 +476,7 @@ class Profile:
         cap: int = DEFAULT_CAP,
         seed: int = 0,
         lengths: Sequence[str] = (),
+        sample_rows: int = 0,
     ) -> Profile:
         """Profile ``data`` by chunks in bounded memory.
 
@@ -486,6 +490,9 @@ class Profile:
         :param lengths: text columns (an LLM's answers ...) whose length in characters is
             profiled too, as the numeric column ``<column>.length`` (a reference's lengths are
             taken by the windows built against it).
+        :param sample_rows: keep a seeded sample of this many rows of the numeric columns, for
+            multivariate drift (``Monitor(..., multivariate="mmd")``); windows built against a
+            reference with a sample take its columns and size.
         """
         from modelops_core.monitoring.reader import describe, is_profile_file, iter_chunks
 
@@ -498,6 +505,11 @@ class Profile:
                 raise ProfileError(f"kinds[{name!r}] = {kind!r}: use 'numeric' or 'categorical'")
         columns: dict[str, ColumnProfile] = {}
         rows = 0
+        sample = None if reference is None else reference.sample
+        if sample is not None:
+            sample = RowSample(sample.columns, size=sample.size, seed=sample.seed)
+        elif sample_rows < 0:
+            raise ProfileError(f"sample_rows={sample_rows}: use 0 (no sample) or more rows")
         for chunk in iter_chunks(data, chunk_rows):
             if texts:
                 chunk = _with_lengths(chunk, texts)
@@ -524,6 +536,11 @@ class Profile:
                     columns[name] = attrs.evolve(
                         column, count=column.count + width, nulls=column.nulls + width
                     )
+            if sample is None and sample_rows > 0:
+                numeric = tuple(n for n, c in columns.items() if c.kind == NUMERIC)
+                sample = RowSample(numeric, size=sample_rows, seed=seed) if numeric else None
+            if sample is not None:
+                sample = sample.add(_sample_values(chunk, sample.columns, width))
             rows += width
         unknown = [name for name in texts if name not in columns]
         if unknown and columns:
@@ -531,7 +548,7 @@ class Profile:
                 f"lengths={unknown}: no such column in {describe(data)}; its columns are "
                 f"{', '.join(columns)}"
             )
-        return cls(columns, rows, describe(data), texts)
+        return cls(columns, rows, describe(data), texts, sample)
 
     def merge(self, other: Profile) -> Profile:
         """One profile of both inputs (a column missing on one side counts as nulls there)."""
@@ -542,7 +559,13 @@ class Profile:
             columns[name] = mine.merge(theirs)
         sources = [s for s in (self.source, other.source) if s]
         lengths = tuple(dict.fromkeys([*self.lengths, *other.lengths]))
-        return Profile(columns, self.rows + other.rows, " + ".join(dict.fromkeys(sources)), lengths)
+        if self.sample is not None and other.sample is not None:
+            sample: RowSample | None = self.sample.merge(other.sample)
+        else:
+            sample = self.sample or other.sample
+        return Profile(
+            columns, self.rows + other.rows, " + ".join(dict.fromkeys(sources)), lengths, sample
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -550,6 +573,7 @@ class Profile:
             "rows": self.rows,
             "source": self.source,
             "lengths": list(self.lengths),
+            "sample": None if self.sample is None else self.sample.to_dict(),
             "columns": [column.to_dict() for column in self.columns.values()],
         }
 
@@ -567,6 +591,7 @@ class Profile:
                 int(data["rows"]),
                 str(data.get("source", "")),
                 tuple(str(name) for name in data.get("lengths", ())),
+                None if data.get("sample") is None else RowSample.from_dict(data["sample"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(
@@ -591,6 +616,26 @@ class Profile:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ProfileError(f"{source}: cannot read the profile ({exc})") from exc
         return cls.from_dict(data, where=str(source))
+
+
+def _sample_values(chunk: Mapping[str, Any], names: Sequence[str], width: int) -> dict[str, Any]:
+    """The chunk's values of the sampled columns as floats (NaN: missing or not a number)."""
+    result: dict[str, Any] = {}
+    for name in names:
+        values = chunk.get(name)
+        parsed = None if values is None else _as_numbers(values, expect_numbers=True)
+        if values is None:
+            result[name] = np.full(width, math.nan)
+        elif parsed is None or parsed[1]:  # words among the numbers: value by value
+            items = values.to_pylist() if hasattr(values, "to_pylist") else list(values)
+            result[name] = np.array([_number_or_nan(v) for v in items], dtype=np.float64)
+        else:
+            result[name] = parsed[0]
+    return result
+
+
+def _number_or_nan(value: Any) -> float:
+    return float(value) if not _is_null(value) and _parses(value) else math.nan
 
 
 #: the suffix of a derived text-length column.
