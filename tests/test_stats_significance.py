@@ -390,3 +390,11 @@ def test_exact_wilcoxon_when_every_difference_is_positive():
     result = wilcoxon([2.0, 3.0, 4.0, 5.0, 6.0, 7.0], np.ones(6), method="exact")
     assert result.p_value == 2 / 2**6 == scipy.stats.wilcoxon(np.arange(1.0, 7.0)).pvalue
     assert result.statistic == 21.0
+
+
+def test_two_proportion_z_on_one_example_per_side():
+    # p_a = 1, p_b = 0, pooled 1/2: z = 1 / sqrt(1/4 * 2) = sqrt(2)
+    result = two_proportion_z(1, 1, 0, 1)
+    assert result.statistic == pytest.approx(math.sqrt(2), rel=1e-12)
+    assert result.p_value == pytest.approx(2 * scipy.stats.norm.sf(math.sqrt(2)), rel=1e-12)
+    assert (result.effect, result.standard_error) == (1.0, 0.0)
