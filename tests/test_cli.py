@@ -147,6 +147,9 @@ PRINT_NO_DATA = {
     "registry register",
     "registry rollback",
     "run",  # runs a pipeline, then its step summary
+    "serve",  # runs the server
+    "traffic clear",
+    "traffic set",
 }
 
 

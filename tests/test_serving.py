@@ -656,3 +656,49 @@ def _with_schema(settings: Any, schema: str) -> Any:
     import attrs
 
     return attrs.evolve(settings, schema=schema)
+
+
+# --- the command line and the configuration ----------------------------------------------------
+
+
+def test_traffic_set_refuses_bad_weights_with_exit_code_2(registered: Path) -> None:
+    from click.testing import CliRunner
+
+    from modelops_core.cli.main import cli
+
+    config = str(_config_file(registered))
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["--config", config, "traffic", "set", "router",
+                                  "production=80", "candidate=30"])  # fmt: skip
+    malformed = runner.invoke(cli, ["--config", config, "traffic", "set", "router", "production"])
+    accepted = runner.invoke(cli, ["--config", config, "traffic", "set", "router",
+                                   "production=80", "candidate=20"])  # fmt: skip
+    shown = runner.invoke(cli, ["--config", config, "traffic", "show", "router", "--json"])
+
+    assert refused.exit_code == 2
+    assert "sum to 110, not 100 (candidate=30 + production=80)" in refused.output
+    assert malformed.exit_code == 2 and "'production' is not ALIAS=WEIGHT" in malformed.output
+    assert accepted.exit_code == 0 and accepted.output == "router: candidate=20 production=80\n"
+    assert json.loads(shown.output)["weights"] == {"candidate": 20.0, "production": 80.0}
+
+
+def test_serve_beyond_loopback_without_a_token_exits_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from modelops_core.cli.main import cli
+
+    result = CliRunner().invoke(
+        cli, ["--config", str(_config_file(tmp_path)), "serve", "--host", "0.0.0.0"], env={}
+    )
+    assert result.exit_code == 2
+    assert "needs a token: pass --token" in result.output
+
+
+def test_an_unknown_or_bad_serving_key_names_the_file_and_key(tmp_path: Path) -> None:
+    with pytest.raises(ServingConfigError, match=r"Unknown key 'flush' in .* \[serving\]"):
+        serving_settings(parse_config({"serving": {"flush": 1}}, source="modelops.toml"))
+    with pytest.raises(ServingConfigError, match=r"flush_interval must be a number at least "
+                                                 r"0.001 and at most 1, got 5"):  # fmt: skip
+        serving_settings(parse_config({"serving": {"flush_interval": 5}}))
+    with pytest.raises(ServingConfigError, match="request_log = 'kafka': use one of sql, parquet"):
+        serving_settings(parse_config({"serving": {"request_log": "kafka"}}))
