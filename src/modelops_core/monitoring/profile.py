@@ -255,7 +255,19 @@ class ColumnProfile:
 
 
 def _is_null(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and value != value)
+    """None, "", NaN (any float type), and pandas' NA and NaT."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value == ""
+    if isinstance(value, int | bytes):
+        return False
+    try:
+        return bool(value != value)  # NaN, NaT
+    except TypeError:  # pandas.NA: its comparisons are NA, which has no truth value
+        return True
+    except ValueError:  # an array in a cell: a value
+        return False
 
 
 def _numeric_update(
@@ -399,7 +411,11 @@ def _as_numbers(values: Sequence[Any], expect_numbers: bool) -> tuple[FloatArray
     elif strings is not None:
         array = np.array(strings.to_pylist(), dtype=object)  # Arrow strings
     else:
-        array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+        kind = getattr(getattr(values, "dtype", None), "kind", "")
+        if hasattr(values, "to_numpy") and kind in ("i", "u", "f"):  # pandas' Int64, Float64
+            array = values.to_numpy(dtype=np.float64, na_value=math.nan)
+        else:
+            array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
     if array.dtype.kind in "iuf":
         return array.astype(np.float64, copy=False), 0
     if array.dtype.kind == "b":

@@ -1,0 +1,115 @@
+"""Every reader gives the same profile of the same data (issue 20): CSV, JSONL and Parquet files,
+pandas and polars DataFrames, Arrow tables, mappings; by chunks, with nulls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from modelops_core import Profile, ProfileError
+
+pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed (core-only run)")
+pq = pytest.importorskip("pyarrow.parquet")
+pd = pytest.importorskip("pandas", reason="pandas is not installed (core-only run)")
+pl = pytest.importorskip("polars", reason="polars is not installed (core-only run)")
+
+N = 1000
+
+
+def columns() -> dict[str, list[Any]]:
+    rng = np.random.default_rng(16)
+    amount: list[Any] = rng.normal(50, 12, N).round(2).tolist()
+    plan: list[Any] = rng.choice(["free", "pro", "team"], N, p=[0.6, 0.3, 0.1]).tolist()
+    for index in rng.choice(N, 40, replace=False):
+        amount[index] = None
+    for index in rng.choice(N, 25, replace=False):
+        plan[index] = None
+    clicks = rng.integers(0, 50, N).tolist()
+    return {"amount": amount, "plan": plan, "clicks": clicks}
+
+
+def summary(profile: Profile) -> dict[str, Any]:
+    result: dict[str, Any] = {"rows": profile.rows}
+    for name, column in profile.columns.items():
+        result[name] = (
+            column.kind,
+            column.count,
+            column.nulls,
+            column.values,
+            None if column.kind != "numeric" else round(column.mean, 9),
+            None if column.kind != "numeric" else round(column.m2, 6),
+            dict(column.frequent.counts) if column.kind == "categorical" else None,
+            column.quantiles.weighted()[0].tolist(),
+            column.distinct_count(),
+        )
+    return result
+
+
+def sources(tmp_path: Path) -> dict[str, Any]:
+    data = columns()
+    frame = pd.DataFrame(data)
+    csv = tmp_path / "data.csv"
+    frame.to_csv(csv, index=False)
+    jsonl = tmp_path / "data.jsonl"
+    records = zip(*data.values(), strict=True)
+    jsonl.write_text(
+        "".join(json.dumps(dict(zip(data, row, strict=True))) + "\n" for row in records)
+    )
+    table = pa.table(
+        {
+            "amount": pa.array(data["amount"], pa.float64()),
+            "plan": pa.array(data["plan"], pa.string()),
+            "clicks": pa.array(data["clicks"], pa.int64()),
+        }
+    )
+    parquet = tmp_path / "data.parquet"
+    pq.write_table(table, parquet, row_group_size=256)
+    dictionary = table.set_column(1, "plan", table.column("plan").dictionary_encode())
+    return {
+        "mapping": data,
+        "csv": csv,
+        "jsonl": jsonl,
+        "parquet": parquet,
+        "pandas": frame,
+        "pandas-arrow-strings": frame.astype({"plan": "string[pyarrow]"}),
+        "pandas-nullable": frame.astype(
+            {"amount": "Float64", "plan": "string[python]", "clicks": "Int64"}
+        ),
+        "pandas-object": frame.astype(object),
+        "polars": pl.DataFrame(data),
+        "arrow": table,
+        "arrow-dictionary": dictionary,
+    }
+
+
+def test_every_reader_gives_the_same_profile(tmp_path: Path) -> None:
+    profiles = {
+        name: summary(Profile.build(source, chunk_rows=300))
+        for name, source in sources(tmp_path).items()
+    }
+    expected = profiles.pop("mapping")
+    assert expected["amount"][:4] == ("numeric", N, 40, N - 40)
+    assert expected["plan"][:4] == ("categorical", N, 25, N - 25)
+    assert sum(expected["plan"][6].values()) == N - 25
+    for name, profile in profiles.items():
+        assert profile == expected, name
+
+
+def test_windows_of_every_reader_merge_with_a_reference(tmp_path: Path) -> None:
+    reference = Profile.build(columns())
+    for name, source in sources(tmp_path).items():
+        window = Profile.build(source, reference=reference, chunk_rows=250)
+        histogram = window.columns["amount"].histogram
+        assert histogram is not None and sum(histogram.counts) == N - 40, name
+        assert reference.merge(window).rows == 2 * N
+
+
+def test_an_unreadable_parquet_file_is_a_named_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(ProfileError, match=r"broken\.parquet: cannot read the Parquet file"):
+        Profile.build(broken)
