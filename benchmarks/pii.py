@@ -15,7 +15,11 @@ writing), wall-clock median of ``--runs`` (>= 5) after one unmeasured run:
   ``userpath.peer_python``): ``AnalyzerEngine`` with its predefined *pattern* recognizers on a
   blank spaCy pipeline (no model download, no NER), each message's content analyzed and its
   findings replaced by their entity label, the records read and written with ``json``;
-  median of ``--peer-runs`` (>= 5) processes.
+  median of ``--peer-runs`` (>= 5) processes (``--peer-runs-large`` for files of
+  ``--large-mb`` or more: at 30 MB one presidio run takes minutes; the row says how many ran).
+
+Every row also gives the median CPU seconds (user + system) of the processes: on a machine
+shared with other work, wall-clock time grows with the load and CPU time much less.
 
 Ours runs with ``--python`` (default: this interpreter); give the interpreter of a plain
 ``pip install modelops-core modelops-sanitizers`` to time the default install. The compiled
@@ -501,6 +505,13 @@ def write_chat_file(path: Path, megabytes_wanted: float, seed: int) -> int:
     return records
 
 
+def cpu_note(ours_cpu: float, theirs_cpu: float | None) -> str:
+    if theirs_cpu is None:
+        return f"CPU {ours_cpu:.3f} s"
+    return (f"CPU seconds (user + system, medians): ours {ours_cpu:.3f}, presidio "
+            f"{theirs_cpu:.2f}, ratio {theirs_cpu / ours_cpu:.0f}x")  # fmt: skip
+
+
 def user_path(args: argparse.Namespace) -> None:
     python = args.python or sys.executable
     presidio = args.presidio_python or userpath.peer_python("presidio", "presidio-analyzer")
@@ -532,24 +543,26 @@ def user_path(args: argparse.Namespace) -> None:
                    str(work / "cli-out.jsonl")]  # fmt: skip
             cold_cache = {"MODELOPS_CACHE_DIR": str(work / f"cold-{size:g}")}
             cold = userpath.median_process(api, 1, env=cold_cache, cwd=work, warm_up=False)
-            ours_api = userpath.median_process(api, args.runs, env=cache, cwd=work)
-            ours_cli = userpath.median_process(cli, args.runs, env=cache, cwd=work)
-            theirs = None
+            ours_api, ours_api_cpu = userpath.process_medians(api, args.runs, env=cache, cwd=work)
+            ours_cli, ours_cli_cpu = userpath.process_medians(cli, args.runs, env=cache, cwd=work)
+            theirs = theirs_cpu = None
+            peer_runs = args.peer_runs if size < args.large_mb else args.peer_runs_large
             if presidio is not None:
-                theirs = userpath.median_process(
+                theirs, theirs_cpu = userpath.process_medians(
                     [presidio, str(presidio_script), str(source), str(work / "presidio.jsonl")],
-                    args.peer_runs, cwd=work, warm_up=False,
+                    peer_runs, cwd=work, warm_up=False, minimum=1,
                 )  # fmt: skip
-            peer = "presidio (patterns)"
+            peer = f"presidio (patterns) x{peer_runs}"
+
             rows.append(userpath.Row(
                 f"DatasetSanitizer().sanitize(Dataset.from_jsonl(p)).save(q), {size:g} MB",
                 ours_api, peer, theirs, args.runs,
-                f"{label}; first run with an empty pattern cache {cold:.3f} s; "
-                f"{size / ours_api:.1f} MB/s",
+                f"{label}; {size / ours_api:.1f} MB/s; first run with an empty pattern cache "
+                f"{cold:.3f} s; {cpu_note(ours_api_cpu, theirs_cpu)}",
             ))  # fmt: skip
             rows.append(userpath.Row(
                 f"modelops dataset sanitize IN OUT, {size:g} MB", ours_cli, peer, theirs,
-                args.runs, f"{size / ours_cli:.1f} MB/s",
+                args.runs, f"{size / ours_cli:.1f} MB/s; {cpu_note(ours_cli_cpu, theirs_cpu)}",
             ))  # fmt: skip
         userpath.print_rows("PII redaction of a chat JSONL file", rows)
         print(f"  our set-up in fresh processes (medians): runtime with plugin loading "
@@ -612,6 +625,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presidio-python", help="interpreter of presidio's own venv")
     parser.add_argument("--runs", type=int, default=5, help="user-path runs of ours (>= 5)")
     parser.add_argument("--peer-runs", type=int, default=5, help="user-path runs of presidio")
+    parser.add_argument(
+        "--peer-runs-large", type=int, default=5,
+        help="presidio's runs on files of --large-mb or more (a 30 MB run takes minutes)",
+    )  # fmt: skip
+    parser.add_argument("--large-mb", type=float, default=10.0)
     parser.add_argument("--no-inner", action="store_true", help="the user path only")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
