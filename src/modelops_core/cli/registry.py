@@ -442,3 +442,63 @@ def audit(name: str | None, limit: int, as_json: bool) -> None:
     ]
     columns = ["when", "who", "action", "model", "version", "details"]
     _table("audit log", columns, rows, prose=["details"])
+
+
+# --- MLflow in and out ---------------------------------------------------------------------------
+
+
+@registry.command("import-mlflow")
+@click.option(
+    "--tracking-uri", required=True,
+    help="the MLflow store: sqlite:///mlflow.db, postgresql://…, http://host:5000, ./mlruns",
+)  # fmt: skip
+@click.option("--model", "model_name", help="import only this registered model")
+@click.option("--registry-uri", help="MLflow's registry URI when it is not the tracking URI")
+@_JSON
+def import_mlflow(
+    tracking_uri: str, model_name: str | None, registry_uri: str | None, as_json: bool
+) -> None:
+    """Import MLflow's registered models: versions, aliases, tags, the source run's params and
+    metrics, artifacts, lineage to the run. A version whose artifacts are missing is imported
+    without them (a warning each)."""
+    import warnings
+
+    from modelops_core.registry.mlflow_bridge import import_mlflow as run_import
+
+    with _registry() as opened, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report carries them; printed once below
+        report = run_import(opened, tracking_uri, model=model_name, registry_uri=registry_uri)
+    for message in report.warnings:
+        click.secho(f"warning: {message}", fg="yellow", err=True)
+    if as_json:
+        _json(report.to_json())
+        return
+    rows = [
+        [v.name, v.version, v.mlflow_name, v.run_id, "copied" if v.artifacts else "missing",
+         v.status]
+        for v in report.versions
+    ]  # fmt: skip
+    _table(f"imported from {report.tracking_uri}",
+           ["name", "version", "mlflow model", "run", "artifacts", "status"], rows)  # fmt: skip
+    for name, alias_name, version in report.aliases:
+        click.echo(f"{name}@{alias_name} -> {version}")
+
+
+@registry.command("export-mlflow")
+@click.argument("name")
+@click.argument("version")
+@click.argument("directory", type=click.Path(path_type=Path))
+@_JSON
+def export_mlflow(name: str, version: str, directory: Path, as_json: bool) -> None:
+    """Write VERSION of NAME (a scikit-learn or ONNX model) as an MLflow model folder DIRECTORY
+    that mlflow.pyfunc.load_model loads."""
+    from modelops_core.registry.mlflow_bridge import export_mlflow as run_export
+
+    with _registry() as opened:
+        found = opened.get_version(name, version).version
+        _read_as(name, version, found)
+        written = run_export(opened, name, found, directory)
+    if as_json:
+        _json({"name": name, "version": found, "directory": str(written.resolve())})
+    else:
+        click.echo(f"exported {name} {found} to {written} (MLmodel)")
