@@ -68,6 +68,7 @@ class TestBedrockProvider(ProviderContract):
         "Stopped": JobStatus.CANCELLED,
     }
     credential_names = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "profile")
+    reported_metrics = ("train_loss", "epoch")
     scenarios: ClassVar[dict[str, ProviderScenario]] = {
         "succeeds": ProviderScenario(path=SUCCESS),
         "fails_validation": ProviderScenario(
@@ -123,10 +124,12 @@ class TestBedrockProvider(ProviderContract):
         bucket: str,
         fake: FakeBedrock,
         fake_aws_environment: pytest.MonkeyPatch,
+        s3: Any,
     ) -> None:
         self.moto_url = moto_url
         self.bucket = bucket
         self.fake = fake
+        fake.s3 = s3  # completed jobs write their metrics files, as on AWS
         self.environment = fake_aws_environment
 
     def component_options(self, tmp_path: Path) -> dict[str, Any]:

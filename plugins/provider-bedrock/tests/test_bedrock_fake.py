@@ -22,6 +22,7 @@ from bedrock_helpers import (
 from botocore.exceptions import ClientError
 from modelops_provider_bedrock.provider import BedrockProvider
 from modelops_provider_bedrock.testing import FakeBedrock
+from modelops_provider_bedrock.testing.fake import training_curve
 from modelops_provider_bedrock.testing.spec import ISO_8601
 
 from modelops_core.finetune.provider_contract import (
@@ -155,8 +156,9 @@ def test_create_is_201_and_the_answers_carry_the_models_formats(
     }
     assert fake.finish("job-1") == "Completed"
     done = json.loads(fake.handle("GET", "/model-customization-jobs/job-1", {}, b"")[2])
+    # no S3 behind this fake: 32 examples assumed, batches of 8, 2 epochs; the curve's last loss
     assert done["endTime"] == "2026-11-22T09:06:00.000Z" and done["trainingMetrics"] == {
-        "trainingLoss": 0.25
+        "trainingLoss": training_curve(4, 2)[-1][2]
     }
 
 

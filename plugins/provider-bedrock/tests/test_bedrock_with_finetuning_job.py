@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import modelops_provider_bedrock.plugin
 import pytest
@@ -26,12 +27,13 @@ pytestmark = [
 
 
 def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
-    tmp_path: Path, moto_url: str, bucket: str, s3: object, fake: FakeBedrock
+    tmp_path: Path, moto_url: str, bucket: str, s3: Any, fake: FakeBedrock
 ) -> None:
     from modelops_core.datasets.dataset import Dataset
     from modelops_core.finetune.job import FineTuningJob
 
     store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
+    fake.s3 = s3  # a completed job's metrics files are written, as on AWS
     with fake.serve() as url:
         config = parse_config(
             {
@@ -72,6 +74,13 @@ def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
         fake.finish(job.id)
         assert job.wait(timeout=30, poll_interval=0.001) == "succeeded"
         assert job.result == fake.jobs[job.id].custom_model_arn
+        # the curves Bedrock wrote are metric series of the job's tracking run
+        assert job.run_id is not None
+        curves = job.store.tracker.backend.get_metrics(job.run_id)
+        loss = [(p.step, p.value) for p in curves if p.key == "train_loss"]
+        assert loss == [(p.step, p.value) for p in job.training_metrics() if p.key == "train_loss"]
+        assert [step for step, _ in loss] == list(range(10))  # 40 records / 8 x 2 epochs
+        assert loss[-1][1] == fake.jobs[job.id].training_loss < loss[0][1] / 2
         assert [r.operation for r in fake.received][:2] == [
             "CreateModelCustomizationJob",
             "GetModelCustomizationJob",

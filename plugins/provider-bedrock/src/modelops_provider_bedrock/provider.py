@@ -19,6 +19,7 @@ from typing import Any
 
 from modelops_core.finetune.provider_contract import (
     JobEvent,
+    MetricPoint,
     ProviderError,
     ProviderJob,
     ProviderRejectedError,
@@ -358,6 +359,17 @@ class BedrockProvider:
     def events(self, job_id: str) -> list[JobEvent]:
         """Events synthesized from the job's stage timestamps (Bedrock keeps no event log)."""
         return job_events(self._describe(job_id))
+
+    def metrics(self, job_id: str) -> list[MetricPoint]:
+        """The job's training curves from the metrics files Bedrock writes to its output
+        prefix when it completes: ``train_loss``, ``epoch`` and ``train_perplexity`` per step,
+        ``validation_loss`` and ``validation_perplexity`` when the job had validation data;
+        empty before the files exist. A file that is not Bedrock's is a
+        :class:`~modelops_provider_bedrock.metrics.MetricsFileError` naming the file, line
+        and column (needs s3:ListBucket and s3:GetObject on the output prefix)."""
+        from modelops_provider_bedrock.metrics import job_metrics
+
+        return job_metrics(self.clients.client("s3"), self._describe(job_id))
 
     # --- inference -----------------------------------------------------------------------------
 

@@ -141,6 +141,11 @@ class ProviderContract(ComponentContract):
         provider's fake can produce (see below); each one is a test.
     :cvar optional_capabilities: provider methods beyond the protocol that need a scenario when
         the provider has them (``pause`` and ``resume``).
+    :cvar reported_metrics: the standard training-curve names
+        (:data:`~modelops_core.finetune.provider_contract.TRAINING_METRICS`) ``metrics(job_id)``
+        reports for a job the suite runs to success (default ``("train_loss",)``); a provider
+        whose API exposes no loss declares what it does report, e.g. ``("tokens_seen",
+        "epoch")``.
 
     Hooks a plugin may override:
 
@@ -186,10 +191,10 @@ class ProviderContract(ComponentContract):
 
     The scenario's ``path`` uses :class:`~modelops_core.finetune.provider_contract.JobStatus`
     values (``"paused"`` is :attr:`JobStatus.PAUSED`). A provider with ``metrics(job_id)``
-    returns its training curves (``test_metrics_are_training_curves_when_offered``). Optional
-    capabilities: a provider with
-    ``pause(job_id)`` and ``resume(job_id)`` methods must declare a scenario whose actions use
-    both (``test_optional_capabilities_have_a_scenario``); both return a ``ProviderJob``.
+    returns its training curves, the standard names of :attr:`reported_metrics` among them
+    (``test_metrics_are_training_curves_when_offered``). Optional capabilities: a provider
+    with ``pause(job_id)`` and ``resume(job_id)`` methods must declare a scenario whose actions
+    use both (``test_optional_capabilities_have_a_scenario``); both return a ``ProviderJob``.
     Override :meth:`check_scenario` for checks only your provider can make (the requests the
     fake received, say).
     """
@@ -209,6 +214,7 @@ class ProviderContract(ComponentContract):
     poll_interval: ClassVar[float] = 0.0
     scenarios: ClassVar[Mapping[str, ProviderScenario]] = {}
     optional_capabilities: ClassVar[Sequence[str]] = ("pause", "resume")
+    reported_metrics: ClassVar[Sequence[str]] = ("train_loss",)
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """One ``test_scenario`` per declared scenario (pytest calls this on test classes)."""
@@ -417,7 +423,8 @@ class ProviderContract(ComponentContract):
 
     def test_metrics_are_training_curves_when_offered(self, component: Any, tmp_path: Path) -> None:
         """A provider with ``metrics(job_id)`` returns ``MetricPoint`` values: known names
-        are numbers at integer steps >= 0, and a succeeded job reports its training loss."""
+        are numbers at integer steps >= 0, and a succeeded job reports the standard names the
+        provider declares in :attr:`reported_metrics` (its training loss by default)."""
         import math
 
         from modelops_core.finetune.provider_contract import TRAINING_METRICS, MetricPoint
@@ -434,7 +441,17 @@ class ProviderContract(ComponentContract):
             assert isinstance(point.value, float) and math.isfinite(point.value), point
         keys = {point.key for point in points}
         assert keys & set(TRAINING_METRICS), f"none of {TRAINING_METRICS} among {sorted(keys)}"
-        assert "train_loss" in keys, f"a succeeded job reports train_loss: {sorted(keys)}"
+        declared = list(self.reported_metrics)
+        unknown = [name for name in declared if name not in TRAINING_METRICS]
+        assert declared and not unknown, (
+            f"reported_metrics must name standard curves ({', '.join(TRAINING_METRICS)}), "
+            f"got {declared}"
+        )
+        missing = [name for name in declared if name not in keys]
+        assert not missing, (
+            f"a succeeded job reports {declared} (reported_metrics), but {missing} are missing "
+            f"from {sorted(keys)}"
+        )
         assert len({(p.key, p.step) for p in points}) == len(points), "one value per key and step"
 
     def test_cancel_ends_in_cancelled(self, component: Any, tmp_path: Path) -> None:

@@ -19,6 +19,14 @@ Like the service, it
 - walks each job through a lifecycle (:data:`LIFECYCLES`): validation → data processing
   (queued once it completes) → training → Completed, or Failed at a stage with a failure
   message, or Stopping → Stopped after ``stop``, one step per :meth:`FakeBedrock.advance`;
+- writes a completed job's training artifacts to S3 when it is given an S3 client (moto's),
+  as Bedrock does, under the job's output prefix:
+  ``model-customization-job-<id>/training_artifacts/step_wise_training_metrics.csv`` (one row
+  per step: ``step_number,epoch_number,training_loss``, and ``perplexity`` for the models
+  that report it) and, for a job with a validation file,
+  ``validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv`` (one
+  row per epoch), with a loss that falls as :func:`training_curve` says; the job's
+  ``trainingMetrics`` / ``validationMetrics`` are the files' last values;
 - produces the failures a test scripts (:meth:`FakeBedrock.fail`, :meth:`FakeBedrock.arm`):
   ``ThrottlingException`` (429) with ``x-amz-retry-after``, ``InternalServerException``
   (500), ``ServiceUnavailableException`` (503), timeouts and dropped connections.
@@ -32,6 +40,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import secrets
 import threading
 import urllib.parse
@@ -195,6 +204,8 @@ class _Job:
     failure: str | None = None
     stages: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     custom_model_arn: str | None = None
+    training_loss: float | None = None
+    validation_loss: float | None = None
 
 
 @attrs.frozen
@@ -226,6 +237,8 @@ class FakeBedrock:
         (None: no quota).
     :param tick: how far the fake's clock moves with each change of a job.
     :param spec: the bedrock model checks (default: botocore's model).
+    :param s3: an S3 client (moto's) the training artifacts of completed jobs are written
+        with, as Bedrock writes them (None: no files; the job still reports its last loss).
     """
 
     def __init__(
@@ -236,6 +249,7 @@ class FakeBedrock:
         max_in_progress: int | None = None,
         tick: timedelta = timedelta(minutes=1),
         spec: ServiceSpec | None = None,
+        s3: Any = None,
     ) -> None:
         self.region = region
         self.account = account
@@ -249,6 +263,7 @@ class FakeBedrock:
         self._faults: list[list[Any]] = []
         self._lifecycle = "succeeds"
         self._lock = threading.RLock()
+        self.s3 = s3
 
     # --- scripting ---------------------------------------------------------------------------
 
@@ -589,6 +604,59 @@ class FakeBedrock:
                     f"arn:aws:bedrock:{self.region}:{self.account}:custom-model/{job.model_id}/"
                     f"{_suffix()}"
                 )
+                self._write_artifacts(job)
+
+    def artifact_prefix(self, job: str) -> tuple[str, str]:
+        """``(bucket, key prefix)`` of the training artifacts of ``job`` (name or ARN):
+        ``<output prefix>/model-customization-job-<id>/``, the id ending the job's ARN."""
+        found = self._job(job)
+        uri = str(found.request["outputDataConfig"]["s3Uri"])
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return bucket, f"{prefix}model-customization-job-{found.arn.rsplit('/', 1)[1]}/"
+
+    def _write_artifacts(self, job: _Job) -> None:
+        """The metrics files Bedrock writes when a job completes; the last losses."""
+        hyper = job.request.get("hyperParameters") or {}
+        epochs = int(hyper.get("epochCount", 2))
+        batch = int(hyper.get("batchSize", 8))
+        per_epoch = max(1, math.ceil(self._examples(job) / batch))
+        rows = training_curve(per_epoch, epochs)
+        job.training_loss = rows[-1][2]
+        perplexity = not is_nova(job.model_id)  # Nova's files have no perplexity column
+        validators = (job.request.get("validationDataConfig") or {}).get("validators") or []
+        ends = [row for row in rows if (row[0] + 1) % per_epoch == 0]  # each epoch's last step
+        validation = [(step, epoch, round(loss * 1.12, 6)) for step, epoch, loss in ends]
+        if validators:
+            job.validation_loss = validation[-1][2]
+        if self.s3 is None:
+            return
+        bucket, folder = self.artifact_prefix(job.name)
+        files = {f"{folder}training_artifacts/step_wise_training_metrics.csv": ("training", rows)}
+        if validators:
+            files[
+                f"{folder}validation_artifacts/post_fine_tuning_validation/validation/"
+                "validation_metrics.csv"
+            ] = ("validation", validation)
+        for key, (kind, table) in files.items():
+            header = ["step_number", "epoch_number", f"{kind}_loss"]
+            lines = [",".join(header + ["perplexity"] * perplexity)]
+            for step, epoch, loss in table:
+                cells = [str(step), str(epoch), repr(loss)]
+                cells += [repr(round(math.exp(loss), 6))] * perplexity
+                lines.append(",".join(cells))
+            body = ("\n".join(lines) + "\n").encode("utf-8")
+            self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
+
+    def _examples(self, job: _Job) -> int:
+        """The number of records in the job's training file on S3 (32 without S3)."""
+        if self.s3 is None:
+            return 32
+        uri = str(job.request["trainingDataConfig"]["s3Uri"])
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        data = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return max(1, sum(1 for line in data.splitlines() if line.strip()))
 
     def _job_arn(self, params: Mapping[str, Any]) -> str:
         """A new job ARN for the request ``params`` (the resource a tag error names)."""
@@ -705,10 +773,12 @@ class FakeBedrock:
             document["clientRequestToken"] = request["clientRequestToken"]
         if job.status == "Completed":
             document["outputModelArn"] = job.custom_model_arn
-            document["trainingMetrics"] = {"trainingLoss": 0.25}
+            document["trainingMetrics"] = {"trainingLoss": job.training_loss}
             validators = document["validationDataConfig"]["validators"]
             if validators:
-                document["validationMetrics"] = [{"validationLoss": 0.31} for _ in validators]
+                document["validationMetrics"] = [
+                    {"validationLoss": job.validation_loss} for _ in validators
+                ]
         if job.status == "Failed" and job.failure:
             document["failureMessage"] = job.failure
         if job.ended is not None:
@@ -785,6 +855,20 @@ class FakeBedrock:
         if job.status == "Completed":
             summary["customModelArn"] = job.custom_model_arn
         return summary
+
+
+def training_curve(steps_per_epoch: int, epochs: int) -> list[tuple[int, int, float]]:
+    """``(step_number, epoch_number, training_loss)`` for every step, both counted from 0: a
+    loss that falls from 2.6 towards 0.35, as a fine-tune that learns does.
+
+    >>> training_curve(2, 2)
+    [(0, 0, 2.6), (1, 0, 1.412825), (2, 1, 0.852043), (3, 1, 0.587148)]
+    """
+    total = steps_per_epoch * epochs
+    return [
+        (step, step // steps_per_epoch, round(0.35 + 2.25 * math.exp(-3.0 * step / total), 6))
+        for step in range(total)
+    ]
 
 
 def _suffix() -> str:
