@@ -366,9 +366,10 @@ def test_wilcoxon_without_nonzero_differences_and_bad_input():
 def test_welch_on_constant_samples():
     same = welch_t([1.0, 1.0, 1.0], [1.0, 1.0])
     assert (same.statistic, same.p_value, same.effect) == (0.0, 1.0, 0.0)
-    assert (same.low, same.high) == (0.0, 0.0)
+    assert (same.low, same.high, same.standard_error) == (0.0, 0.0, 0.0)
     apart = welch_t([2.0, 2.0], [1.0, 1.0, 1.0])
     assert (apart.p_value, apart.effect, apart.low, apart.high) == (0.0, 1.0, 1.0, 1.0)
+    assert (apart.statistic, apart.standard_error, apart.standardized) == (0.0, 0.0, None)
     with pytest.raises(SignificanceError, match="at least two values each"):
         welch_t([1.0], [1.0, 2.0])
     with pytest.raises(SignificanceError, match="at least two values each"):

@@ -1,0 +1,156 @@
+"""LocalArtifactStore's write paths and checkouts, value by value (issue 18: each test kills
+mutants of store.py the contract and safety tests let live)."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from modelops_artifacts_local import store as local_store
+from modelops_artifacts_local.store import LocalArtifactStore
+
+from modelops_core.store.contract import (
+    ArtifactCorruptedError,
+    ArtifactError,
+    ArtifactNotFoundError,
+)
+
+SMALL = 8 << 20  # files up to 8 MiB are read in one go, larger ones streamed through tmp/
+
+
+def blob_names(store: LocalArtifactStore) -> list[str]:
+    return sorted(path.name for path in (store.root / "blobs").iterdir())
+
+
+def leftovers(store: LocalArtifactStore) -> list[str]:
+    return sorted(path.name for path in (store.root / "tmp").iterdir())
+
+
+@pytest.mark.parametrize("size", [SMALL, SMALL + 1])
+def test_a_file_at_and_over_8_mib_reaches_blobs_whole(tmp_path: Path, size: int):
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    source = tmp_path / "weights.bin"
+    content = os.urandom(1 << 16) * (size >> 16) + b"x" * (size % (1 << 16))
+    source.write_bytes(content)
+    digest = hashlib.sha256(content).hexdigest()
+    ref = store.put_path(source)
+    assert (ref.digest, ref.kind, ref.size, ref.name) == (f"sha256:{digest}", "file", size,
+                                                          "weights.bin")  # fmt: skip
+    assert blob_names(store) == [digest]
+    assert (store.root / "blobs" / digest).read_bytes() == content
+    assert stat.S_IMODE((store.root / "blobs" / digest).stat().st_mode) == 0o444
+    assert leftovers(store) == []
+    # the same content again is kept once
+    again = tmp_path / "copy.bin"
+    again.write_bytes(content)
+    assert store.put_path(again).digest == ref.digest
+    assert blob_names(store) == [digest] and leftovers(store) == []
+    store.close()
+
+
+def test_when_linking_fails_with_exdev_blobs_are_renamed_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    real_link = os.link
+    tried: list[str] = []
+
+    def link_across_devices(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        if str(source).startswith("/proc/self/fd/"):
+            tried.append(str(target))
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_link(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(local_store.os, "link", link_across_devices)
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    small = store.put_bytes(b"small model")
+    big_source = tmp_path / "big.bin"
+    big_source.write_bytes(b"b" * (SMALL + 10))
+    big = store.put_path(big_source)
+    assert store.get_bytes(small) == b"small model"
+    assert store.get_bytes(big) == big_source.read_bytes()
+    assert blob_names(store) == sorted([small.digest[7:], big.digest[7:]])
+    assert leftovers(store) == []
+    # asked once (where unnamed files exist), then the store writes named files only
+    assert len(tried) == hasattr(os, "O_TMPFILE")
+    store.close()
+
+
+def test_a_tampered_file_in_a_folder_checkout_is_repaired(tmp_path: Path):
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    folder = tmp_path / "model"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "config.json").write_text('{"layers": 2}')
+    (folder / "sub" / "weights.bin").write_bytes(b"\x01\x02")
+    ref = store.put_path(folder)
+    checkout = store.local_path(ref)
+    weights = checkout / "sub" / "weights.bin"
+    os.chmod(weights, 0o644)
+    weights.write_bytes(b"tampered")
+    (checkout / "extra.txt").write_text("not part of the model")
+    repaired = store.local_path(ref)
+    assert repaired == checkout
+    assert (repaired / "sub" / "weights.bin").read_bytes() == b"\x01\x02"
+    assert sorted(str(p.relative_to(repaired)) for p in repaired.rglob("*") if p.is_file()) == [
+        "config.json", "sub/weights.bin",
+    ]  # fmt: skip
+    # an intact checkout is handed back as it is (same file, not copied again)
+    inode = (repaired / "config.json").stat().st_ino
+    assert (store.local_path(ref) / "config.json").stat().st_ino == inode
+    store.close()
+
+
+def test_a_damaged_blob_of_a_folder_is_refused_naming_the_file(tmp_path: Path):
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "a.txt").write_text("alpha")
+    ref = store.put_path(folder)
+    store.local_path(ref)
+    blob = store.root / "blobs" / hashlib.sha256(b"alpha").hexdigest()
+    os.chmod(blob, 0o644)
+    blob.write_text("omega")
+    with pytest.raises(ArtifactCorruptedError, match=r"\(model/a.txt\) is corrupted"):
+        store.local_path(ref)
+    blob.unlink()
+    with pytest.raises(ArtifactNotFoundError, match=r"\(model/a.txt\) is missing"):
+        store.local_path(ref)
+    store.close()
+
+
+def test_a_tampered_file_checkout_is_replaced_and_an_intact_one_kept(tmp_path: Path):
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    ref = store.put_bytes(b"weights", "model.bin")
+    path = store.local_path(ref)
+    assert path.name == "model.bin" and path.read_bytes() == b"weights"
+    inode = path.stat().st_ino
+    assert store.local_path(ref).stat().st_ino == inode  # intact: not copied again
+    os.chmod(path, 0o644)
+    path.write_bytes(b"changed")
+    assert store.local_path(ref).read_bytes() == b"weights"
+    unnamed = store.put_bytes(b"no name")
+    assert store.local_path(unnamed).name == "artifact"
+    store.close()
+
+
+def test_get_bytes_refuses_a_folder_and_delete_removes_blob_and_checkout(tmp_path: Path):
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "a.txt").write_text("alpha")
+    tree = store.put_path(folder)
+    with pytest.raises(ArtifactError, match="is a folder; use local_path"):
+        store.get_bytes(tree)
+    ref = store.put_bytes(b"weights", "model.bin")
+    store.local_path(ref)
+    assert store.exists(ref)
+    store.delete(ref)
+    assert not store.exists(ref)
+    assert not (store.root / "checkouts" / ref.digest[7:]).exists()
+    with pytest.raises(ArtifactNotFoundError, match="is missing from"):
+        store.get_bytes(ref)
+    store.close()
