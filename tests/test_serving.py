@@ -84,7 +84,10 @@ class Server:
         deadline = time.monotonic() + timeout
         while True:
             status, _, payload = self.call("GET", "/v2/health/ready")
-            settled = payload["models"] and "loading" not in payload["models"].values()
+            settled = (
+                "registry" not in payload["problems"]  # the first read of the registry is done
+                and "loading" not in payload["models"].values()
+            )
             if status == 200 or settled or time.monotonic() > deadline:
                 return {"status": status, **payload}
             time.sleep(0.05)
