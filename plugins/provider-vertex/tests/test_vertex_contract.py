@@ -50,6 +50,7 @@ class TestVertexProvider(ProviderContract):
         "JOB_STATE_PARTIALLY_SUCCEEDED": JobStatus.FAILED,  # without a tuned model
     }
     credential_names = ("GOOGLE_APPLICATION_CREDENTIALS", "credentials")
+    reported_metrics = ("tokens_seen", "epoch")  # the API has no loss
     finish_timeout = 5.0
     scenarios = {
         "succeeded": ProviderScenario(path=("pending", "validating", "running", "succeeded")),

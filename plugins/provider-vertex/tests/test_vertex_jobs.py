@@ -335,3 +335,28 @@ def test_the_fake_cannot_drift_from_the_sdk_schema(
     fake.jobs[job.id.rsplit("/", 1)[1]]["tunedModelz"] = {"model": "typo"}
     with pytest.raises(SpecViolation, match="google-genai SDK does not accept"):
         provider.get(job.id)
+
+
+def test_metrics_are_the_epochs_and_tokens_vertex_reports_at_each_checkpoint(
+    provider: VertexProvider, training_file: str
+) -> None:
+    """The tuning job resource has no loss: ``metrics()`` gives what it has, the epochs
+    finished and the billable tokens seen, at step 0 and at each checkpoint's step (and the
+    epochs tuningJobMetadata counts while tuning)."""
+    job = provider.start(
+        TuningRequest(model=MODEL, training_file=training_file, hyperparameters={"epochs": 2})
+    )
+    during = []  # each read is one poll of the fake, which moves the job on
+    while not provider.get(job.id).status.finished:
+        during.append([(p.key, p.step, p.value) for p in provider.metrics(job.id)])
+    done = provider.get(job.id)
+    tokens = done.details["billable_tokens_per_epoch"]
+    assert tokens > 0 and done.details["tuning_steps"] == 8
+    final = [
+        ("epoch", 0, 0.0), ("epoch", 4, 1.0), ("epoch", 8, 2.0),
+        ("tokens_seen", 0, 0.0), ("tokens_seen", 4, float(tokens)),
+        ("tokens_seen", 8, float(2 * tokens)),
+    ]  # fmt: skip
+    assert [(p.key, p.step, p.value) for p in provider.metrics(job.id)] == final
+    # while tuning: step 2 of 8, no epoch finished yet, no checkpoint (no tokens claimed)
+    assert during == [[("epoch", 2, 0.0)], final]

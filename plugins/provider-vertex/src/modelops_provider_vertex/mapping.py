@@ -15,6 +15,7 @@ from typing import Any
 from modelops_core.finetune.provider_contract import (
     JobEvent,
     JobStatus,
+    MetricPoint,
     ProviderJob,
     ProviderRejectedError,
     TuningMethod,
@@ -384,6 +385,43 @@ def provider_job(job: Any) -> ProviderJob:
         created_at=_timestamp(job.create_time),
         details={k: v for k, v in details.items() if v is not None},
     )
+
+
+def metric_points(job: Any) -> list[MetricPoint]:
+    """What Vertex AI reports of a job's training, as training curves.
+
+    The tuning job resource carries no loss (Vertex AI keeps the loss curve in the Vertex
+    Experiments run named by ``job.experiment``, outside this API). What it does report: one
+    checkpoint per finished epoch, with its step, and the dataset's billable tokens
+    (``tuningDataStats``). So: ``epoch`` (epochs finished) and ``tokens_seen`` (billable tokens
+    of the dataset times the epochs finished) at step 0 and at each checkpoint's step, and
+    ``epoch`` at the steps ``tuningJobMetadata`` reports while tuning.
+    """
+    when = _timestamp(job.update_time) or _timestamp(job.create_time) or 0.0
+    billable = getattr(_data_stats(job), "total_billable_token_count", None)
+    points: dict[tuple[str, int], MetricPoint] = {}
+
+    def add(step: int, epoch: int, *, tokens: bool) -> None:
+        points[("epoch", step)] = MetricPoint("epoch", float(epoch), step, when)
+        if tokens and billable is not None:
+            seen = float(int(billable) * epoch)
+            points[("tokens_seen", step)] = MetricPoint("tokens_seen", seen, step, when)
+
+    metadata = getattr(job, "tuning_job_metadata", None)
+    done_steps = getattr(metadata, "completed_step_count", None)
+    done_epochs = getattr(metadata, "completed_epoch_count", None)
+    if done_steps is not None and done_epochs is not None:
+        add(int(done_steps), int(done_epochs), tokens=False)
+    checkpoints = [
+        (int(item["step"]), int(item["epoch"]))
+        for item in checkpoints_of(job)
+        if item.get("step") is not None and item.get("epoch") is not None
+    ]
+    if checkpoints:
+        add(0, 0, tokens=True)  # before the first step nothing was seen
+    for step, epoch in checkpoints:
+        add(step, epoch, tokens=True)
+    return sorted(points.values(), key=lambda point: (point.key, point.step))
 
 
 def checkpoints_of(job: Any) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from modelops_core.finetune.provider_contract import (
     JobEvent,
+    MetricPoint,
     ProviderError,
     ProviderJob,
     ProviderRejectedError,
@@ -41,6 +42,7 @@ from modelops_provider_vertex.mapping import (
     REQUEST_LABEL,
     checkpoints_of,
     events_of,
+    metric_points,
     provider_job,
     tuning_config,
     tuning_method,
@@ -353,6 +355,12 @@ class VertexProvider:
         """The job's events, oldest first, synthesized from its timestamps and state (Vertex AI
         keeps no event list for tuning jobs)."""
         return events_of(self._get_job(job_id))
+
+    def metrics(self, job_id: str) -> list[MetricPoint]:
+        """What Vertex AI reports of the job's training: ``epoch`` and ``tokens_seen`` at each
+        checkpoint's step (the API has no loss; Vertex AI shows the loss curve in the console
+        and in the Vertex Experiments run of the job)."""
+        return metric_points(self._get_job(job_id))
 
     def checkpoints(self, job_id: str) -> list[dict[str, Any]]:
         """The tuned model's checkpoints, by step (each with an endpoint ``predict`` takes)."""
