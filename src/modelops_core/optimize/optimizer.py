@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modelops_core.config import frozen_mapping
+from modelops_core.optimize.estimator import EstimatorGate
 from modelops_core.optimize.values import (
+    ESTIMATOR_TECHNIQUES,
     LAYER_MODEL,
     TARGET_TECHNIQUES,
     BuildRequest,
@@ -113,13 +115,15 @@ class InferenceOptimizer:
         provider: str | None = None,
         name: str | None = None,
         greater_is_better: bool = True,
+        references: str = "label",
+        gate: EstimatorGate | Mapping[str, Any] | None = None,
     ) -> str:
         """A new model id (``optimized:<name>:<version>``) registered with lineage to
         ``model_id``; see :meth:`optimize_result` for the arguments."""
         return self.optimize_result(
             model_id, target, holdout=holdout, metric=metric, tolerance=tolerance,
             techniques=techniques, provider=provider, name=name,
-            greater_is_better=greater_is_better,
+            greater_is_better=greater_is_better, references=references, gate=gate,
         ).model_id  # fmt: skip
 
     def optimize_result(
@@ -134,6 +138,8 @@ class InferenceOptimizer:
         provider: str | None = None,
         name: str | None = None,
         greater_is_better: bool = True,
+        references: str = "label",
+        gate: EstimatorGate | Mapping[str, Any] | None = None,
     ) -> OptimizationResult:
         """Optimize ``model_id`` for ``target`` and register the result if it passes the gate.
 
@@ -147,12 +153,29 @@ class InferenceOptimizer:
             a mapping name -> options; options overlay ``[optimize] optimizers``.
         :param provider: the provider serving ``model_id`` (default: inferred from the id).
         :param name: the registered name (default: ``<model id, slugged>-optimized``).
-        :raises QualityGateError: the metric dropped by more than ``tolerance``; nothing is
-            registered.
+        :param references: for a registered scikit-learn model (``NAME/VERSION`` or
+            ``NAME@ALIAS``) given a DataFrame holdout: the column of expected answers
+            (``holdout=(X, y)`` works too); see :mod:`modelops_core.optimize.estimator`.
+        :param gate: that model's quality gate (:class:`EstimatorGate` or a mapping of its
+            fields: ``label_agreement``, ``max_proba_diff``, ``relative_interval``,
+            ``latency_slack`` …).
+        :raises QualityGateError: the metric dropped by more than ``tolerance`` (for a
+            registered estimator: a check of the gate failed); nothing is registered.
+        :raises ConversionError: the converter cannot convert the registered estimator.
         """
         from modelops_core.finetune.job import infer_provider
         from modelops_core.optimize.stack import assemble, check_parent, create_parent
 
+        estimator = self._registered_estimator(model_id)
+        if estimator is not None:
+            from modelops_core.optimize.estimator import optimize_registered
+
+            requests = _technique_requests(target, techniques, ESTIMATOR_TECHNIQUES)
+            return optimize_registered(  # type: ignore[no-any-return]
+                self.runtime, estimator, requests, holdout=holdout, references=references,
+                metric=metric, gate=EstimatorGate.of(gate), name=name,
+                target=None if techniques is not None else target,
+            )  # fmt: skip
         check_parent(model_id)
         if tolerance < 0:
             raise OptimizeError(f"tolerance must be >= 0, got {tolerance}.")
@@ -185,9 +208,9 @@ class InferenceOptimizer:
             artifact = directory if record.has_artifact else None
             served = assemble("<candidate>", record, components, parent, artifact)
             inputs = [pair[0] for pair in pairs]
-            references = [pair[1] for pair in pairs]
-            original_value = self._score(parent.predict(model_id, inputs), references, metric)
-            optimized_value = self._score(served.predict(inputs), references, metric)
+            answers = [pair[1] for pair in pairs]
+            original_value = self._score(parent.predict(model_id, inputs), answers, metric)
+            optimized_value = self._score(served.predict(inputs), answers, metric)
             drop = original_value - optimized_value
             if not greater_is_better:
                 drop = -drop
@@ -222,6 +245,22 @@ class InferenceOptimizer:
             else:
                 _close_all([*components, parent])
             shutil.rmtree(directory, ignore_errors=True)
+
+    def _registered_estimator(self, model_id: str) -> tuple[str, str | None, str | None] | None:
+        """``(name, version, alias)`` when ``model_id`` names a registered sklearn version."""
+        from modelops_core.optimize.estimator import registered_reference
+        from modelops_core.registry.model_registry import ModelRegistry
+        from modelops_core.store.contract import StorageError
+
+        reference = registered_reference(model_id)
+        if reference is None:
+            return None
+        try:
+            with ModelRegistry(self.runtime) as registry:
+                record = registry.get_version(reference[0], reference[1], alias=reference[2])
+        except (StorageError, ValueError):
+            return None  # not a registered version: a provider's model id with a slash
+        return reference if record.serializer == "sklearn" else None
 
     def _components(self, requests: list[tuple[str, dict[str, Any]]]) -> list[OptimizerComponent]:
         from modelops_core.optimize.stack import create_technique
@@ -359,14 +398,15 @@ def _holdout(holdout: Dataset | str | os.PathLike[str] | None) -> tuple[Dataset,
 def _technique_requests(
     target: str,
     techniques: Sequence[TechniqueRequest] | Mapping[str, Mapping[str, Any]] | None,
+    table: Mapping[str, tuple[str, ...]] = TARGET_TECHNIQUES,
 ) -> list[tuple[str, dict[str, Any]]]:
     if techniques is None:
-        if target not in TARGET_TECHNIQUES:
+        if target not in table:
             raise OptimizeError(
-                f"Unknown target {target!r}; choose one of {', '.join(TARGET_TECHNIQUES)} "
+                f"Unknown target {target!r}; choose one of {', '.join(table)} "
                 "(or pass techniques=[...])."
             )
-        return [(name, {}) for name in TARGET_TECHNIQUES[target]]
+        return [(name, {}) for name in table[target]]
     if isinstance(techniques, Mapping):
         return [(str(name), dict(options or {})) for name, options in techniques.items()]
     requests: list[tuple[str, dict[str, Any]]] = []

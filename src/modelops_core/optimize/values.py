@@ -33,6 +33,9 @@ TARGET_TECHNIQUES: Mapping[str, tuple[str, ...]] = frozen_mapping(
     }
 )
 
+#: The techniques each target picks for a registered scikit-learn model (``NAME/VERSION``).
+ESTIMATOR_TECHNIQUES: Mapping[str, tuple[str, ...]] = frozen_mapping({"latency": ("onnx",)})
+
 #: Where a technique sits: the model layer replaces the parent's model with a built artifact;
 #: the others wrap the call below them, lowest first (limit, then batch, then cache outermost).
 LAYER_MODEL = 0

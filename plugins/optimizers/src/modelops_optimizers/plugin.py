@@ -1,4 +1,4 @@
-"""The ``modelops-optimizers`` plugin: four optimizers and the ``optimized`` provider."""
+"""The ``modelops-optimizers`` plugin: five optimizers and the ``optimized`` provider."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def modelops_register_optimizers(registry: ComponentRegistrar) -> None:
         "modelops_optimizers.int8:Int8Quantization",
         description="int8 weights with per-class (or per-row/per-tensor) symmetric scales, "
         "for local-provider classifiers",
+    )
+    registry.add(
+        "onnx",
+        "modelops_optimizers.conversion:OnnxConversion",
+        description="a registered scikit-learn model converted to ONNX (skl2onnx) and run on "
+        "onnxruntime, int8-quantized where it has MatMul/Gemm and the gate allows",
     )
 
 
