@@ -26,36 +26,41 @@ pytestmark = [
 ]
 
 
+def bedrock_runtime(tmp_path: Path, url: str, moto_url: str, bucket: str) -> Any:
+    """A runtime with the sql store and the bedrock provider on the fake (at ``url``) and moto."""
+    store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
+    config = parse_config(
+        {
+            "home": str(tmp_path / ".modelops"),
+            "providers": {
+                "bedrock": {
+                    "region": "us-east-1",
+                    "role_arn": ROLE_ARN,
+                    "bucket": bucket,
+                    "endpoint_url": url,
+                    "s3_endpoint_url": moto_url,
+                    "max_attempts": 1,
+                }
+            },
+        },
+        base=tmp_path,
+    )
+    plugins = [
+        ("modelops-store-sql", store_sql),
+        ("modelops-provider-bedrock", modelops_provider_bedrock.plugin),
+    ]
+    return make_runtime(tmp_path / ".modelops", plugins, config=config)
+
+
 def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
     tmp_path: Path, moto_url: str, bucket: str, s3: Any, fake: FakeBedrock
 ) -> None:
     from modelops_core.datasets.dataset import Dataset
     from modelops_core.finetune.job import FineTuningJob
 
-    store_sql = pytest.importorskip("modelops_store_sql.plugin", reason="jobs are tracked in sql")
     fake.s3 = s3  # a completed job's metrics files are written, as on AWS
     with fake.serve() as url:
-        config = parse_config(
-            {
-                "home": str(tmp_path / ".modelops"),
-                "providers": {
-                    "bedrock": {
-                        "region": "us-east-1",
-                        "role_arn": ROLE_ARN,
-                        "bucket": bucket,
-                        "endpoint_url": url,
-                        "s3_endpoint_url": moto_url,
-                        "max_attempts": 1,
-                    }
-                },
-            },
-            base=tmp_path,
-        )
-        plugins = [
-            ("modelops-store-sql", store_sql),
-            ("modelops-provider-bedrock", modelops_provider_bedrock.plugin),
-        ]
-        runtime = make_runtime(tmp_path / ".modelops", plugins, config=config)
+        runtime = bedrock_runtime(tmp_path, url, moto_url, bucket)
         records = [
             {"prompt": f"What is the capital of country {i}?", "completion": f"City {i}"}
             for i in range(40)
@@ -86,3 +91,32 @@ def test_a_fine_tuning_job_on_bedrock_uploads_starts_and_finishes(
             "GetModelCustomizationJob",
         ]
         assert all(r.error_code is None for r in fake.received), fake.received
+
+
+def test_a_metrics_file_that_is_not_bedrocks_leaves_the_job_succeeding_with_the_reason(
+    tmp_path: Path, moto_url: str, bucket: str, s3: Any, fake: FakeBedrock
+) -> None:
+    from modelops_core.datasets.dataset import Dataset
+    from modelops_core.finetune.job import FineTuningJob
+
+    fake.s3 = s3
+    with fake.serve() as url:
+        runtime = bedrock_runtime(tmp_path, url, moto_url, bucket)
+        records = [{"prompt": f"Question {i}?", "completion": f"Answer {i}"} for i in range(40)]
+        job = FineTuningJob(model=NOVA, dataset=Dataset.from_records(records), runtime=runtime)
+        job.start()
+        fake.finish(job.id)
+        _, folder = fake.artifact_prefix(job.id)
+        key = folder + "training_artifacts/step_wise_training_metrics.csv"
+        hostile = b"step_number,epoch_number,training_loss\n0,0,2.6\n1,0,abc\n"
+        s3.put_object(Bucket=bucket, Key=key, Body=hostile)
+        assert job.wait(timeout=30, poll_interval=0.001) == "succeeded"
+        assert job.run_id is not None
+        reason = job.store.get(job.run_id).tags["job.metrics_error"]
+        assert reason.startswith(
+            f"bedrock provider: s3://{bucket}/{key}, line 3: column training_loss: 'abc' is not "
+            "a finite number."
+        )
+        curves = job.store.tracker.backend.get_metrics(job.run_id)
+        assert [p.key for p in curves if p.key != "progress"] == []  # nothing half-read
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == hostile

@@ -246,6 +246,7 @@ class FineTuningJob:
         self._last_refresh = -math.inf
         self._step = 0
         self._logged_metrics: set[tuple[str, int]] | None = None
+        self._metrics_error: str | None = None
         self._warning: str | None = None
 
     def __repr__(self) -> str:
@@ -762,11 +763,21 @@ class FineTuningJob:
 
     def _record_metrics(self, snapshot: ProviderJob) -> None:
         """Log the provider's training curves not yet in the run (each key and step once);
-        a provider that cannot answer now is asked again at the next change."""
+        a provider that cannot answer now is asked again at the next change. A refusal (a
+        metrics file that is not the provider's, say) is kept as the run's tag
+        ``job.metrics_error``, since the job itself goes on."""
         assert self._run_id is not None
         try:
             points = self.training_metrics()
-        except (ProviderUnavailableError, ProviderRejectedError):
+        except ProviderUnavailableError:
+            return
+        except ProviderRejectedError as exc:
+            from modelops_core.config import mask_urls_in
+
+            reason = mask_urls_in(str(exc))
+            if reason != self._metrics_error:
+                self._metrics_error = reason
+                self.store.update(self._run_id, {"job.metrics_error": reason})
             return
         if not points:
             return
