@@ -255,8 +255,20 @@ def test_paired_columns_are_resampled_together():
     np.testing.assert_allclose(estimate.jackknife, (45 - np.arange(10.0)) / 9, rtol=1e-13)
 
 
-def test_index_blocks_cover_every_resample_in_bounded_blocks():
-    n = BLOCK_ENTRIES // 3  # three rows per block
+def test_index_blocks_hold_at_most_64_mib_of_indices():
+    n = 2_796_202  # 2**23 // 3: three rows of int64 indices per 64 MiB block
     blocks = list(index_blocks(n, 7, np.random.default_rng(0)))
     assert [block.shape for block in blocks] == [(3, n), (3, n), (1, n)]
     assert all(block.min() >= 0 and block.max() < n for block in blocks)
+    assert BLOCK_ENTRIES == 2**23
+    wide = 2**23 + 1  # more examples than a block holds: one row per block
+    assert [b.shape for b in index_blocks(wide, 2, np.random.default_rng(0))] == [(1, wide)] * 2
+
+
+def test_two_examples_have_a_jackknife():
+    table = bootstrap_table(np.array([0, 1]), 2, share_of_ones, resamples=10, seed=0)
+    assert table.jackknife.tolist() == [1.0, 0.0]  # leave out the 0, then the 1
+    assert table.jackknife_weights.tolist() == [1.0, 1.0]
+    means = bootstrap_means(np.array([1.0, 3.0]), resamples=10, seed=0)
+    assert means.jackknife.tolist() == [3.0, 1.0]
+    assert means.jackknife_weights.tolist() == [1.0, 1.0]
