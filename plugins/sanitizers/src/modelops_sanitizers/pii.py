@@ -11,11 +11,9 @@ Strategies:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import operator
-import secrets
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -99,7 +97,7 @@ class PiiRedactor:
         self.detector = PiiDetector(types, engine=engine, detectors=detectors)
         self.strategy = strategy
         key = salt.encode("utf-8") if isinstance(salt, str) else salt
-        self._salt = key if key else secrets.token_bytes(32)
+        self._salt = key if key else os.urandom(32)  # what secrets.token_bytes(32) returns
         # Masks do not depend on the value: computed once per type.
         self._labels: dict[str, str] | None = (
             {pii_type: mask_label(pii_type) for pii_type in PII_TYPES}
@@ -144,6 +142,9 @@ class PiiRedactor:
     def replacement(self, pii_type: str, value: str) -> str:
         """What replaces ``value`` (a finding of ``pii_type``) under this strategy."""
         if self.strategy == "hash":
+            import hashlib  # here, not at import: most runs mask, and the import costs ms
+            import hmac
+
             digest = hmac.new(self._salt, value.encode("utf-8"), hashlib.sha256).hexdigest()
             return f"[{pii_type.upper()}:{digest[:HASH_HEX_DIGITS]}]"
         if self.strategy == "partial":
