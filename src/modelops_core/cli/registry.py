@@ -1,4 +1,5 @@
-"""``modelops registry …``: list, versions, show, register, alias, rollback, lineage, audit.
+"""``modelops registry …``: list, versions, show, register, alias, rollback, lineage, audit,
+import-mlflow, export-mlflow.
 
 Tables are printed with rich (imported only when one is printed); heavy imports stay inside
 the commands so ``modelops --help`` stays light.
