@@ -232,3 +232,17 @@ def test_a_csv_line_with_too_many_fields_is_named(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n3,4,5\n")
     with pytest.raises(ProfileError, match=r"bad\.csv, line 3: 3 fields, the header has 2"):
         Profile.build(path)
+
+
+def test_merge_all_in_one_pass_equals_merging_one_by_one() -> None:
+    import functools
+
+    rng = np.random.default_rng(21)
+    windows = [Profile.build(_data(rng, int(rng.integers(50, 400))), k=128) for _ in range(30)]
+    windows.append(Profile.build({"amount": [1.5, None]}, k=128))  # other columns missing
+    one_by_one = functools.reduce(Profile.merge, windows)
+    at_once = merge_all(windows)
+    _assert_same(at_once, one_by_one)
+    assert at_once.source == "builtins.dict" and not at_once.columns["amount"].quantiles.exact
+    with pytest.raises(ProfileError, match="column 'x' is categorical and numeric"):
+        merge_all([Profile.build({"x": [1.0]}), Profile.build({"x": ["a"]}), Profile.build({})])

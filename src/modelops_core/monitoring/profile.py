@@ -197,6 +197,51 @@ class ColumnProfile:
             histogram=histogram,
         )
 
+    @classmethod
+    def merge_many(cls, columns: Sequence[ColumnProfile]) -> ColumnProfile:
+        """One profile of many (as merging them one by one, in one pass: the sums, Chan's
+        parallel moments, one compaction of all quantile levels, one count of the items)."""
+        first = columns[0]
+        kinds = {c.kind for c in columns} - {EMPTY}
+        if len(kinds) > 1:
+            raise ProfileError(
+                f"column {first.name!r} is {' and '.join(sorted(kinds))} in different profiles; "
+                "profile them with the same kinds (kinds={...})"
+            )
+        kind = kinds.pop() if kinds else EMPTY
+        sizes = np.array([c.quantiles.count for c in columns], dtype=np.float64)
+        means = np.array([c.mean for c in columns])
+        n = float(sizes.sum())
+        mean = float(np.dot(sizes, means) / n) if n else 0.0
+        m2 = float(sum(c.m2 for c in columns) + np.dot(sizes, (means - mean) ** 2)) if n else 0.0
+        frequent = FrequentItems.merge_many([c.frequent for c in columns])
+        if kind == NUMERIC and (frequent.overflowed or len(frequent.counts) > NUMERIC_VALUES_CAP):
+            frequent = FrequentItems({}, frequent.cap, int(n), True)
+        histogram = None
+        for column in columns:
+            if column.histogram is not None:
+                histogram = (
+                    column.histogram
+                    if histogram is None
+                    else histogram.merge(column.histogram, first.name)
+                )
+        return ColumnProfile(
+            name=first.name,
+            kind=kind,
+            count=sum(c.count for c in columns),
+            nulls=sum(c.nulls for c in columns),
+            infinite=sum(c.infinite for c in columns),
+            invalid=sum(c.invalid for c in columns),
+            mean=mean,
+            m2=m2,
+            minimum=min(c.minimum for c in columns),
+            maximum=max(c.maximum for c in columns),
+            quantiles=QuantileSketch.merge_many([c.quantiles for c in columns]),
+            frequent=frequent,
+            distinct=DistinctSketch(np.maximum.reduce([c.distinct.registers for c in columns])),
+            histogram=histogram,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -714,10 +759,26 @@ def profile_of(data: Any, **options: Any) -> Profile:
 
 
 def merge_all(profiles: Iterable[Profile]) -> Profile:
-    """The merge of many profiles (left to right; the order does not change the result)."""
-    result: Profile | None = None
-    for profile in profiles:
-        result = profile if result is None else result.merge(profile)
-    if result is None:
+    """The merge of many profiles: what merging them one by one gives (the order changes
+    nothing but the quantile sketches' compaction, within their rank error), in one pass per
+    column (1,000 window profiles of 20 columns in well under a second)."""
+    given = list(profiles)
+    if not given:
         raise ProfileError("merge_all: no profile given")
-    return result
+    if len(given) <= 2:
+        return given[0] if len(given) == 1 else given[0].merge(given[1])
+    names = list(dict.fromkeys(name for profile in given for name in profile.columns))
+    columns: dict[str, ColumnProfile] = {}
+    for name in names:
+        like = next(p.columns[name] for p in given if name in p.columns)
+        parts = [p.columns.get(name) or _missing(name, p.rows, like) for p in given]
+        columns[name] = ColumnProfile.merge_many(parts)
+    samples = [p.sample for p in given if p.sample is not None]
+    sample = samples[0] if samples else None
+    for other in samples[1:]:
+        assert sample is not None
+        sample = sample.merge(other)
+    sources = dict.fromkeys(part for p in given for part in p.source.split(" + ") if part)
+    lengths = tuple(dict.fromkeys(name for p in given for name in p.lengths))
+    rows = sum(p.rows for p in given)
+    return Profile(columns, rows, " + ".join(sources), lengths, sample)

@@ -172,6 +172,24 @@ class QuantileSketch:
         levels = _compress(levels, k, self.seed + self.count + other.count)
         return QuantileSketch(k, tuple(levels), self.count + other.count, self.seed)
 
+    @classmethod
+    def merge_many(cls, sketches: list[QuantileSketch]) -> QuantileSketch:
+        """One sketch of many: their levels joined and compacted once."""
+        filled = [sketch for sketch in sketches if sketch.count]
+        if not filled:
+            return sketches[0]
+        if len(filled) == 1:
+            return filled[0]
+        height = max(len(sketch.levels) for sketch in filled)
+        levels = [
+            np.concatenate([s.levels[h] for s in filled if h < len(s.levels)]).astype(np.float64)
+            for h in range(height)
+        ]
+        count = sum(sketch.count for sketch in filled)
+        k = min(sketch.k for sketch in filled)
+        levels = _compress(levels, k, filled[0].seed + count)
+        return QuantileSketch(k, tuple(levels), count, filled[0].seed)
+
     def weighted(self) -> tuple[FloatArray, FloatArray]:
         """The kept items, sorted, and their weights (all 1 while the sketch is exact)."""
         if not self.levels:
@@ -326,6 +344,18 @@ class FrequentItems:
         cap = min(self.cap, other.cap)
         return self._capped(
             merged, cap, self.dropped + other.dropped, self.overflowed or other.overflowed
+        )
+
+    @classmethod
+    def merge_many(cls, items: list[FrequentItems]) -> FrequentItems:
+        merged: Counter[str] = Counter()
+        for part in items:
+            merged.update(part.counts)
+        return cls._capped(
+            merged,
+            min(part.cap for part in items),
+            sum(part.dropped for part in items),
+            any(part.overflowed for part in items),
         )
 
     @staticmethod
