@@ -272,3 +272,17 @@ def test_two_examples_have_a_jackknife():
     means = bootstrap_means(np.array([1.0, 3.0]), resamples=10, seed=0)
     assert means.jackknife.tolist() == [3.0, 1.0]
     assert means.jackknife_weights.tolist() == [1.0, 1.0]
+
+
+def test_a_flat_or_undefined_jackknife_means_no_acceleration():
+    replicates = np.array([0.2, 0.35, 0.4, 0.6, 0.8, 0.55, 0.45])
+    plain = BootstrapEstimate(0.5, replicates).interval(0.9, "bca")
+    flat = BootstrapEstimate(0.5, replicates, np.full(3, 0.5), np.ones(3))
+    undefined = BootstrapEstimate(0.5, replicates, np.full(3, np.nan), np.ones(3))
+    assert flat.interval(0.9, "bca") == plain == undefined.interval(0.9, "bca")
+    # only the bias correction: 3 of 7 replicates below 0.5
+    from scipy.special import ndtr, ndtri
+
+    bias = ndtri(3 / 7)
+    expected = np.quantile(replicates, ndtr(2 * bias + ndtri([0.05, 0.95])))
+    assert plain == pytest.approx(tuple(expected), rel=1e-12)

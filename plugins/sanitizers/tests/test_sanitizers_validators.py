@@ -7,12 +7,15 @@ import re
 import pytest
 from modelops_sanitizers.validators import (
     card_valid,
+    card_valid_many,
     iban_valid,
     ipv4_valid,
     ipv6_valid,
     luhn_valid,
     phone_valid,
+    phone_valid_many,
     ssn_valid,
+    ssn_valid_many,
 )
 
 
@@ -160,3 +163,111 @@ def test_an_iban_with_a_valid_checksum_needs_its_countrys_length(country: str, l
     assert iban_valid(right) is True
     assert iban_valid(iban_with_checksum(country, digits[: length - 3])) is False  # one more
     assert iban_valid(iban_with_checksum(country, digits[: length - 5])) is False  # one fewer
+
+
+def with_luhn_digit(body: str) -> str:
+    """``body`` and the check digit that makes it pass Luhn (the textbook construction)."""
+    total = 0
+    for position, digit in enumerate(reversed(body)):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return body + str(-total % 10)
+
+
+CARDS = [
+    ("4111111111111111", True),
+    ("5500 0000 0000 0004", True),
+    ("378282246310005", True),  # Amex, 15 digits
+    ("6011111111111117", True),  # Discover
+    ("3530111333300000", True),  # JCB
+    ("4012888888881881", True),
+    ("5105-1051-0510-5100", True),
+    ("4222222222222", True),  # 13 digits
+    (with_luhn_digit("12345678901"), False),  # 12 digits, Luhn-valid: too short
+    (with_luhn_digit("1234567890123456789"), False),  # 20 digits: too long
+    (with_luhn_digit("123456789012345678"), True),  # 19 digits
+    (with_luhn_digit("4" * 15), True),  # one digit differs from the others
+    ("4111111111111112", False),
+    ("5500 0000 0000 0005", False),
+    ("0000 0000 0000 0000", False),  # passes Luhn, one repeated digit
+]
+
+
+def test_the_card_check_digit_helper_agrees_with_textbook_numbers() -> None:
+    assert with_luhn_digit("411111111111111") == "4111111111111111"
+    assert with_luhn_digit("7992739871") == "79927398713"
+
+
+@pytest.mark.parametrize(("number", "valid"), CARDS)
+def test_cards(number: str, valid: bool) -> None:
+    assert card_valid(number) is valid
+
+
+def test_a_card_written_with_other_separators_is_read_by_its_digits() -> None:
+    assert card_valid("4111.1111.1111.1111") is True
+    assert card_valid("4111/1111/1111/1112") is False
+
+
+def batch(cases: list[tuple[str, bool]]) -> tuple[list[str], list[bool]]:
+    """The cases repeated past the size where the batch validators use numpy."""
+    repeated = cases * (140 // len(cases) + 1)
+    return [text for text, _ in repeated], [valid for _, valid in repeated]
+
+
+def test_the_batch_card_validator_gives_the_same_answers() -> None:
+    texts, expected = batch(CARDS)
+    assert len(texts) >= 128
+    assert card_valid_many(texts) == expected
+
+
+SSNS = [
+    ("123-45-6789", True),
+    ("899-99-9999", True),
+    ("001-01-0001", True),
+    ("000-12-3456", False),
+    ("666-12-3456", False),
+    ("900-12-3456", False),
+    ("123-00-4567", False),
+    ("123-40-4567", True),
+    ("123-45-0000", False),
+    ("123-45-0001", True),
+    ("123-45-678", False),
+    ("123-45-67890", False),
+]
+
+
+def test_the_batch_ssn_validator_gives_the_same_answers() -> None:
+    texts, expected = batch(SSNS)
+    assert [ssn_valid(text) for text in texts] == expected
+    assert ssn_valid_many(texts) == expected
+
+
+PHONES = [
+    ("(415) 555-2671", True),
+    ("1 415 555 2671", True),
+    ("+1 415 555 2671", True),
+    ("+1 911 555 2671", False),  # N11 area code
+    ("+1 415 155 2671", False),  # exchange starting with 1
+    ("+1 123 555 2671", False),
+    ("+1 415 555 267", False),  # a NANP number needs 11 digits with the 1
+    ("+44 20 7946 0958", True),
+    ("+44 1234 5678 90123", True),  # 15 digits: the E.164 maximum
+    ("+44 1234 5678 901234", False),  # 16 digits
+    ("+44 123456", True),  # 8 digits
+    ("+44 12345", False),  # 7 digits
+    ("+0 12 3456 7890", False),
+    ("911-555-2671", False),
+    ("415-555-2671", True),
+    ("2 415 555 2671", False),  # 11 digits must start with 1
+    ("415-555-267", False),
+]
+
+
+@pytest.mark.parametrize(("number", "valid"), PHONES)
+def test_phone_numbers(number: str, valid: bool) -> None:
+    assert phone_valid(number) is valid
+
+
+def test_the_batch_phone_validator_gives_the_same_answers() -> None:
+    texts, expected = batch(PHONES)
+    assert phone_valid_many(texts) == expected
