@@ -218,6 +218,13 @@ class ProviderComponent(Protocol):
       new points to the job's tracking run whenever the job's state changes, and warns when
       ``train_loss`` barely fell.
     - ``export_format_for(method, model=...)``, ``pause(job_id)``, ``resume(job_id)``.
+    - ``stream(model_id, text) -> Iterator[str]``: the answer to one input as the model
+      generates it, in text pieces that joined are what ``predict(model_id, [text])[0]``
+      answers (same settings). ``modelops serve`` sends them as server-sent events for a chat
+      request with ``stream: true`` (one piece from ``predict`` when a provider has no
+      ``stream``). It fails with a :class:`~modelops_core.finetune.provider_contract.ProviderError`
+      like ``predict``, before the first piece or during the stream (a dropped stream is a
+      ``ProviderUnavailableError``), and closes its connection when the reader stops early.
     - ``details`` of a snapshot may carry ``step``/``total_steps`` and ``epoch``/``epochs``:
       progress is shown in the provider's own count.
     """

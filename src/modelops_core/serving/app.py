@@ -425,10 +425,12 @@ class ServingApp:
             route, chosen_version, variant = self._choose(name, pinned, alias, unit)
             served = await self._served(name, chosen_version)
             if request.stream:
-                await self._stream(served, text, request_id, send, variant)
-                answer = Answer(200, b"", model=name, version=chosen_version, variant=variant)
+                streamed, failure = await self._stream(served, text, request_id, send, variant)
+                status = 200 if failure is None else failure.status  # for the log and metrics
+                answer = Answer(status, b"", model=name, version=chosen_version, variant=variant)
+                error = None if failure is None else mask_urls_in(str(failure))
                 self._finish(answer, route, unit, started, request_id, "chat",
-                             raw.get("messages"), None, None)  # fmt: skip
+                             raw.get("messages"), streamed, error)  # fmt: skip
                 return None
             answer_text = _first_text(await self._predict(served, [text]))
             answer = Answer(
@@ -464,16 +466,23 @@ class ServingApp:
 
     async def _stream(
         self, served: ServedVersion, text: str, request_id: str, send: Send, variant: str
-    ) -> None:
-        """Server-sent events: the provider's pieces as they come (one piece otherwise)."""
+    ) -> tuple[str, ServingError | None]:
+        """Server-sent events: the provider's pieces as they come (one piece otherwise).
+        Returns the text sent (the whole answer, or what came before a failure) and the
+        failure, which the client got as an error event: both go to the request log."""
         model = f"{served.model}/{served.version}"
         if served.stream is not None:
             pieces = _pieces_of(served.stream, text, self.settings.provider_timeout, served)
         else:
             answer = _first_text(await self._predict(served, [text]))
             pieces = _one(answer)
+        try:  # a provider that fails before its first piece gets a plain error answer
+            first: list[str] = [await anext(pieces)]
+        except StopAsyncIteration:
+            first = []
         headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"),
-                   *_version_headers(served.model, served.version, variant)]  # fmt: skip
+                   *_version_headers(served.model, served.version, variant),
+                   (b"x-request-id", request_id.encode())]  # fmt: skip
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         created = int(time.time())
 
@@ -485,14 +494,21 @@ class ServingApp:
 
         await send({"type": "http.response.body", "body": chunk({"role": "assistant"}, None),
                     "more_body": True})  # fmt: skip
+        sent: list[str] = []
+        failure = None
         try:
-            async for piece in pieces:
+            async for piece in _chained(first, pieces):
                 body = chunk({"content": piece}, None)
                 await send({"type": "http.response.body", "body": body, "more_body": True})
+                sent.append(piece)
             tail = chunk({}, "stop")
         except ServingError as exc:  # headers are sent: the error travels as an event
-            tail = b"data: " + _ENCODER.encode({"error": {"message": str(exc)}}) + b"\n\n"
+            failure = exc
+            error = {"message": mask_urls_in(str(exc)), "type": type(exc).__name__,
+                     "code": exc.status}  # fmt: skip
+            tail = b"data: " + _ENCODER.encode({"error": error}) + b"\n\n"
         await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n"})
+        return "".join(sent), failure
 
     # --- logging, metrics, shadows -------------------------------------------------------------
 
@@ -698,6 +714,13 @@ def _first_text(result: Any) -> str:
 
 async def _one(text: str) -> Any:
     yield text
+
+
+async def _chained(first: list[str], rest: Any) -> Any:
+    for piece in first:
+        yield piece
+    async for piece in rest:
+        yield piece
 
 
 async def _pieces_of(

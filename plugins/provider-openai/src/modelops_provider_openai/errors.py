@@ -84,3 +84,8 @@ def translated(
             f"OpenAI answered with a response the SDK does not understand ({where}): "
             f"{exc}{cause}\nUpgrade the openai package (pip install -U openai)."
         ) from exc
+    except openai.APIError as exc:  # an error event in the middle of a stream
+        raise ProviderUnavailableError(
+            f"OpenAI failed while streaming ({where}): {api_message(exc)}. The answer is "
+            "incomplete; the request can be retried."
+        ) from exc

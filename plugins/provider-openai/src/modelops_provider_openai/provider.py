@@ -8,7 +8,7 @@ Every method makes a few SDK calls and returns neutral values from
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -269,13 +269,10 @@ class OpenAIProvider:
         model = self.deployments.get(model_id, model_id)
         outputs: list[Any] = []
         for text in inputs:
-            messages = [{"role": "user", "content": str(text)}]
-            if self.system_prompt:
-                messages.insert(0, {"role": "system", "content": self.system_prompt})
             with self._call(f"chat.completions.create({model})"):
                 completion = self.client.chat.completions.create(
                     model=model,
-                    messages=messages,
+                    messages=self._messages(text),
                     temperature=0,
                     max_completion_tokens=self.max_tokens,
                 )
@@ -283,6 +280,33 @@ class OpenAIProvider:
             # a refusal has no content: its explanation is the output, so nothing is dropped
             outputs.append(message.content or message.refusal or "")
         return outputs
+
+    def stream(self, model_id: str, text: str) -> Iterator[str]:
+        """The answer to one input as it is generated: ``chat.completions.create(stream=True)``
+        with :meth:`predict`'s settings; the text pieces of its chunks (a refusal's pieces when
+        the model refuses), which joined are what :meth:`predict` answers. A failure before or
+        during the stream is a provider error (a dropped stream: ``ProviderUnavailableError``)."""
+        model = self.deployments.get(model_id, model_id)
+        with self._call(f"chat.completions.create({model}, stream=True)"):
+            chunks = self.client.chat.completions.create(
+                model=model,
+                messages=self._messages(text),
+                temperature=0,
+                max_completion_tokens=self.max_tokens,
+                stream=True,
+            )
+            with chunks:  # closes the connection when the reader stops early
+                for chunk in chunks:
+                    for choice in chunk.choices:
+                        piece = choice.delta.content or choice.delta.refusal
+                        if piece:
+                            yield piece
+
+    def _messages(self, text: Any) -> list[dict[str, str]]:
+        messages = [{"role": "user", "content": str(text)}]
+        if self.system_prompt:
+            messages.insert(0, {"role": "system", "content": self.system_prompt})
+        return messages
 
 
 def _check_file(path: str) -> None:

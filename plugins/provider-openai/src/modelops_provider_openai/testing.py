@@ -43,7 +43,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
@@ -65,6 +65,8 @@ FINE_TUNABLE_MODELS = (
 STARTED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z: timestamps are deterministic
 #: Purposes whose uploads must be JSON lines (the Files API's rule for these purposes).
 JSONL_PURPOSES = ("fine-tune", "batch")
+#: The keys of a chat request's ``stream_options``.
+STREAM_OPTIONS = ("include_usage", "include_obfuscation")
 
 
 class SpecViolationError(AssertionError):
@@ -249,6 +251,7 @@ class FakeOpenAI:
         self._suffixes: dict[str, str | None] = {}
         self._clock = STARTED_AT
         self._counter = 0
+        self._stream_fault: tuple[int, str | None] | None = None
         if log is not None:
             log.fakes.append(self)
 
@@ -355,18 +358,28 @@ class FakeOpenAI:
         else:
             violations = ()
             response = self._answer(request, recorded, path, operation)
-        found = violations + tuple(self._response_problems(operation, response))
+        streamed = response.extensions.get("fake_openai_chunks")
+        if streamed is not None:  # the body is read lazily by the SDK: keep the chunks sent
+            body_sent: Any = streamed
+            found = violations + tuple(self._chunk_violations(path, streamed))
+        else:
+            body_sent = _json_or_none(response.headers.get("content-type", ""), response.content)
+            found = violations + tuple(self._response_problems(operation, response))
         self.violations.extend(found)
-        self.exchanges.append(
-            Exchange(
-                recorded,
-                operation.name if operation else None,
-                response.status_code,
-                _json_or_none(response.headers.get("content-type", ""), response.content),
-                found,
-            )
-        )
+        operation_name = operation.name if operation else None
+        exchange = Exchange(recorded, operation_name, response.status_code, body_sent, found)
+        self.exchanges.append(exchange)
         return response
+
+    def _chunk_violations(self, path: str, chunks: list[dict[str, Any]]) -> list[SpecViolation]:
+        """Strict mode: every streamed chunk checked against the SDK's ``ChatCompletionChunk``."""
+        if not self.strict:
+            return []
+        return [
+            SpecViolation("response", f"POST {path}", f"chunk {number}", "chunk_schema", problem)
+            for number, chunk in enumerate(chunks)
+            for problem in chunk_problems(chunk)
+        ]
 
     def _refusal(
         self, recorded: RecordedRequest, operation: Operation | None
@@ -862,6 +875,9 @@ class FakeOpenAI:
 
     def _chat(self, request: RecordedRequest, deployment: str | None = None) -> httpx.Response:
         body = request.json or {}
+        refused = self._chat_request_problem(body)
+        if refused is not None:
+            return refused
         model = deployment or body.get("model")
         tuned = {j["fine_tuned_model"]: j for j in self.jobs.values() if j["fine_tuned_model"]}
         if deployment is None and model not in FINE_TUNABLE_MODELS and model not in tuned:
@@ -881,6 +897,20 @@ class FakeOpenAI:
             text, finish = " ".join(words[:budget]), "length"
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages)
         completion_tokens = len(text.split())
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        }
+        if body.get("stream") is True:
+            return self._stream_chat(body, model, text, finish, usage)
         return _json(
             {
                 "id": self._next_id("chatcmpl-"),
@@ -900,22 +930,103 @@ class FakeOpenAI:
                         "finish_reason": finish,
                     }
                 ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                    "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                    "completion_tokens_details": {
-                        "reasoning_tokens": 0,
-                        "audio_tokens": 0,
-                        "accepted_prediction_tokens": 0,
-                        "rejected_prediction_tokens": 0,
-                    },
-                },
+                "usage": usage,
                 "service_tier": "default",
                 "system_fingerprint": "fp_fake",
             }
         )
+
+    def _chat_request_problem(self, body: Mapping[str, Any]) -> httpx.Response | None:
+        """What the service refuses about streaming in a chat request (its 400s)."""
+        stream = body.get("stream")
+        if stream is not None and not isinstance(stream, bool):
+            return _error(
+                400,
+                f"Invalid type for 'stream': expected a boolean, but got {type(stream).__name__} "
+                "instead.",
+                param="stream",
+                code="invalid_type",
+            )
+        options = body.get("stream_options")
+        if options is not None and stream is not True:
+            return _error(
+                400,
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                param="stream_options",
+                code="invalid_value",
+            )
+        for key in options or {}:
+            if key not in STREAM_OPTIONS:
+                return _error(
+                    400,
+                    f"Unrecognized request argument supplied: stream_options.{key}",
+                    param=f"stream_options.{key}",
+                    code="unknown_parameter",
+                )
+        return None
+
+    def _stream_chat(
+        self,
+        body: Mapping[str, Any],
+        model: str,
+        text: str,
+        finish: str,
+        usage: Mapping[str, Any],
+    ) -> httpx.Response:
+        """The answer as server-sent events, as the API streams it: a first chunk with the
+        role and empty content, one chunk per piece of text (a word and the space after it),
+        a last chunk with an empty delta and the finish reason, with ``include_usage`` one more
+        with no choices and the usage (every other chunk then has ``"usage": null``), then
+        ``data: [DONE]``. Chunks carry ``obfuscation`` padding unless
+        ``stream_options.include_obfuscation`` is false."""
+        options = body.get("stream_options") or {}
+        with_usage = options.get("include_usage") is True
+        padded = options.get("include_obfuscation", True) is not False
+        completion_id = self._next_id("chatcmpl-")
+        created = self._tick()
+
+        def chunk(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+            made: dict[str, Any] = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "service_tier": "default",
+                "system_fingerprint": "fp_fake",
+                "choices": choices,
+            }
+            if with_usage:
+                made["usage"] = None
+            made.update(extra)
+            if padded:  # the API pads chunks to hide the length of their text
+                made["obfuscation"] = "x" * (16 - len(json.dumps(choices)) % 16)
+            return made
+
+        def choice(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+            return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+
+        pieces = re.findall(r"\S+\s*|\s+", text)
+        chunks = [chunk([choice({"role": "assistant", "content": "", "refusal": None})])]
+        chunks += [chunk([choice({"content": piece})]) for piece in pieces]
+        chunks.append(chunk([choice({}, finish)]))
+        if with_usage:
+            chunks.append(chunk([], usage=dict(usage)))
+        fault, self._stream_fault = self._stream_fault, None
+        return httpx.Response(
+            200,
+            headers={
+                "content-type": "text/event-stream; charset=utf-8",
+                "x-request-id": "req_fake",
+            },
+            content=_event_stream(chunks, fault),
+            extensions={"fake_openai_chunks": chunks},
+        )
+
+    def interrupt_next_stream(self, after: int, message: str | None = None) -> None:
+        """Make the next streamed chat answer stop after ``after`` chunks: the connection
+        drops (``message`` None), or the API's error event ``data: {"error": ...}`` with
+        ``message`` comes instead of the rest (what the service sends when it fails mid-way)."""
+        self._stream_fault = (after, message)
 
     def _memorized(self, job: dict[str, Any], prompt: str) -> str | None:
         """A tuned model answers its training prompts with the trained answer, and others
@@ -1041,3 +1152,68 @@ def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
         filename = part.get_filename()
         fields[name] = (filename, payload) if filename else payload.decode("utf-8")
     return fields
+
+
+def _event_stream(
+    chunks: list[dict[str, Any]], fault: tuple[int, str | None] | None
+) -> Iterator[bytes]:
+    """The body of a streamed answer, one server-sent event at a time (read lazily, as the
+    SDK reads a real stream), ending ``data: [DONE]``; ``fault`` cuts it short."""
+    for number, chunk in enumerate(chunks):
+        if fault is not None and number == fault[0]:
+            after, message = fault
+            if message is None:
+                raise httpx.RemoteProtocolError(
+                    f"peer closed connection without sending complete message body (fake, after "
+                    f"{after} chunks)"
+                )
+            error = {"message": message, "type": "server_error", "param": None, "code": None}
+            yield b"data: " + json.dumps({"error": error}).encode() + b"\n\n"
+            return
+        yield b"data: " + json.dumps(chunk).encode() + b"\n\n"
+    yield b"data: [DONE]\n\n"
+
+
+def chunk_problems(chunk: Mapping[str, Any]) -> list[str]:
+    """How a ``chat.completion.chunk`` departs from the SDK's ``ChatCompletionChunk`` (the
+    extracted OpenAPI document holds no chat schemas): fields it does not declare, at any
+    depth, and values its strict validation refuses. Empty when the chunk is as the API's."""
+    import pydantic
+    from openai.types.chat import ChatCompletionChunk
+
+    problems = [f"unknown field {path}" for path in _unknown_fields(chunk, ChatCompletionChunk, "")]
+    try:
+        ChatCompletionChunk.model_validate(dict(chunk), strict=True)
+    except pydantic.ValidationError as exc:
+        problems += [
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
+        ]
+    return problems
+
+
+def _unknown_fields(value: Any, model: Any, where: str) -> list[str]:
+    """Dotted paths of keys in ``value`` that the pydantic ``model`` does not declare."""
+    import typing
+
+    import pydantic
+
+    if not isinstance(value, Mapping):
+        return []
+    found = []
+    for key, item in value.items():
+        path = f"{where}.{key}" if where else str(key)
+        field = model.model_fields.get(key)
+        if field is None:
+            found.append(path)
+            continue
+        inner = [field.annotation]
+        while inner:
+            kind = inner.pop()
+            if isinstance(kind, type) and issubclass(kind, pydantic.BaseModel):
+                items = item if isinstance(item, list) else [item]
+                for index, element in enumerate(items):
+                    at = f"{path}[{index}]" if isinstance(item, list) else path
+                    found += _unknown_fields(element, kind, at)
+            else:
+                inner.extend(typing.get_args(kind))
+    return found

@@ -192,7 +192,10 @@ class ProviderContract(ComponentContract):
     The scenario's ``path`` uses :class:`~modelops_core.finetune.provider_contract.JobStatus`
     values (``"paused"`` is :attr:`JobStatus.PAUSED`). A provider with ``metrics(job_id)``
     returns its training curves, the standard names of :attr:`reported_metrics` among them
-    (``test_metrics_are_training_curves_when_offered``). Optional capabilities: a provider
+    (``test_metrics_are_training_curves_when_offered``). A provider with ``stream(model_id,
+    text)`` yields text pieces that, joined, equal ``predict``'s answer for the same input
+    (``test_stream_pieces_join_to_the_predicted_answer_when_offered``, with each of
+    :attr:`predict_inputs`). Optional capabilities: a provider
     with ``pause(job_id)`` and ``resume(job_id)`` methods must declare a scenario whose actions
     use both (``test_optional_capabilities_have_a_scenario``); both return a ``ProviderJob``.
     Override :meth:`check_scenario` for checks only your provider can make (the requests the
@@ -409,6 +412,31 @@ class ProviderContract(ComponentContract):
         assert isinstance(done.fine_tuned_model, str) and done.fine_tuned_model
         outputs = component.predict(done.fine_tuned_model, list(self.predict_inputs))
         assert isinstance(outputs, list) and len(outputs) == len(self.predict_inputs)
+
+    def test_stream_pieces_join_to_the_predicted_answer_when_offered(
+        self, component: Any, tmp_path: Path
+    ) -> None:
+        """A provider with ``stream(model_id, text)`` yields text pieces (``str``) that,
+        joined, are what ``predict`` answers for the same input with the same model (what
+        ``modelops serve`` sends as server-sent events for ``stream: true``)."""
+        from modelops_core.finetune.provider_contract import JobStatus
+
+        if not callable(getattr(component, "stream", None)):
+            pytest.skip("the provider does not stream (no stream(model_id, text))")
+        job = component.start(self.request(tmp_path))
+        done = self.run_to_completion(component, job.id)
+        assert done.status is JobStatus.SUCCEEDED, (done.status, done.raw_status, done.error)
+        model = done.fine_tuned_model
+        for text in self.predict_inputs:
+            pieces = list(component.stream(model, text))
+            assert pieces and all(isinstance(piece, str) for piece in pieces), (
+                f"stream({model!r}, {text!r}) must yield text pieces, got {pieces!r}"
+            )
+            (predicted,) = component.predict(model, [text])
+            assert "".join(pieces) == predicted, (
+                f"stream({model!r}, {text!r}) joined is {''.join(pieces)!r}, but predict "
+                f"answers {predicted!r}: both must give the same answer"
+            )
 
     def test_events_are_job_events_oldest_first(self, component: Any, tmp_path: Path) -> None:
         from modelops_core.finetune.provider_contract import JobEvent
