@@ -31,8 +31,15 @@ training started, a cancel while queued, throttling with ``retry-after-ms``/``re
 failures.
 
 The fake also answers Azure OpenAI URLs (``{endpoint}/openai/...?api-version=...``,
-``/openai/deployments/{name}/chat/completions``) with the ``api-key`` header. Chat completions
-are not checked against the spec (its schemas are not in the extracted file).
+``/openai/deployments/{name}/chat/completions``) with the ``api-key`` header. Chat completion
+requests are not checked against the spec (its schemas are not in the extracted file), except
+the streaming rules (``stream`` a boolean, ``stream_options`` only with ``stream: true``).
+
+**Streaming** (``stream: true``): the answer comes as server-sent events, as the API sends them
+(``data: {chat.completion.chunk}`` ... ``data: [DONE]``, read lazily by the SDK); in strict mode
+each chunk is checked against the SDK's ``ChatCompletionChunk`` (:func:`chunk_problems`).
+:meth:`FakeOpenAI.interrupt_next_stream` cuts the next stream with an error event or a dropped
+connection.
 """
 
 from __future__ import annotations
