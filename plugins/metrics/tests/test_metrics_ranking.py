@@ -148,3 +148,23 @@ def test_pr_curve_equals_sklearn_and_curves_refuse_what_they_cannot_draw():
         ROCCurve().compute(SCORES, [0, 1, 2, 0, 2])
     no_positive = PRCurve().compute([0.2, 0.4], [0, 0])
     assert no_positive["recall"] == [1.0, 1.0, 0.0]
+
+
+def test_chunks_with_and_without_weights_count_unweighted_examples_once():
+    scores = [0.1, 0.4, 0.35, 0.8, 0.7, 0.2]
+    references = [0, 0, 1, 1, 0, 1]
+    state = AUCROCMetric().state().update(scores[:3], references[:3])
+    state = state.update(scores[3:], references[3:], sample_weight=[2.0, 0.5, 3.0])
+    expected = sk.roc_auc_score(references, scores, sample_weight=[1, 1, 1, 2.0, 0.5, 3.0])
+    assert state.compute() == pytest.approx(expected, rel=1e-14)
+    with pytest.raises(MetricInputError, match="predictions of different shapes"):
+        AUCROCMetric().state().update(scores[:3], references[:3]).update(
+            SCORES[:3], [0, 1, 2]
+        ).compute()
+
+
+def test_roc_curve_when_the_only_positive_has_the_lowest_score():
+    ours = ROCCurve(drop_intermediate=False).compute([0.9, 0.8, 0.1], [0, 0, 1])
+    fpr, tpr, thresholds = sk.roc_curve([0, 0, 1], [0.9, 0.8, 0.1], drop_intermediate=False)
+    assert ours == {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": thresholds.tolist()}
+    assert ours["tpr"] == [0.0, 0.0, 0.0, 1.0]
