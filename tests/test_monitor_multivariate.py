@@ -73,7 +73,7 @@ def correlated(n: int, rho: float, seed: int) -> dict[str, list[float]]:
     return {"x": x.round(4).tolist(), "y": y.round(4).tolist()}
 
 
-def test_rows_drift_when_the_columns_alone_do_not() -> None:
+def test_rows_drift_when_the_columns_alone_do_not(tmp_path: Path) -> None:
     """The same marginals, a new correlation: no column drifts, the rows do."""
     reference, current = correlated(2000, 0.0, seed=1), correlated(2000, 0.9, seed=2)
     report = Monitor(reference, multivariate="mmd", seed=4).drift(current)
@@ -88,6 +88,10 @@ def test_rows_drift_when_the_columns_alone_do_not() -> None:
     assert same.rows is not None and not same.rows.drifted
     again = Monitor(reference, multivariate="mmd", seed=4).drift(current)
     assert again.rows == rows  # seeded
+    html = report.write_html(Path(tmp_path) / "drift.html").read_text()
+    assert '<p class="meta" data-multivariate="true">multivariate: mmd on the rows of x, y' in html
+    assert html.index('<table class="summary"') < html.index("data-multivariate")
+    assert html.index("data-multivariate") < html.index('<div class="plots">')
 
 
 def test_the_row_sample_of_a_union_is_the_merge_of_the_samples() -> None:

@@ -123,12 +123,24 @@ def render_drift_report(report: DriftReport, *, title: str = "Drift report") -> 
         f"(share threshold {report.drift_share:.0%})"
     )
     sections = "".join(_column_section(finding, report) for finding in report.columns)
+    multivariate = ""
+    if report.rows is not None:
+        found = report.rows
+        value = _number(found.value) if found.value is not None else "n/a"
+        threshold = _number(found.threshold) if found.threshold is not None else "n/a"
+        notes = "; ".join(found.notes)
+        multivariate = (
+            f'<p class="meta" data-multivariate="{str(found.drifted).lower()}">multivariate: '
+            f"{escape(found.method)} on the {escape(found.column)} · value {value} · threshold "
+            f"{threshold} · {'drift' if found.drifted else 'no drift'}"
+            f"{' · ' + escape(notes) if notes else ''}</p>"
+        )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f'<h1>{escape(title)}</h1><p class="meta">{meta}</p>'
         '<table class="summary"><thead><tr><th>column</th><th>kind</th><th>method</th>'
         "<th>value</th><th>threshold</th><th>drifted</th></tr></thead>"
-        f'<tbody>{"".join(rows)}</tbody></table><div class="plots">{sections}</div>'
+        f'<tbody>{"".join(rows)}</tbody></table>{multivariate}<div class="plots">{sections}</div>'
         "</body></html>\n"
     )
