@@ -184,6 +184,10 @@ COMMANDS = {
         "modelops_core.cli.finetune:finetune_group",
         "Fine-tune: start, watch, status, cancel, list, events.",
     ),
+    "experiment": (
+        "modelops_core.cli.experiment:experiment_group",
+        "A/B experiments: start, status, stop, report, feedback.",
+    ),
     "features": ("modelops_core.cli.features:features_group", "Features, embeddings."),
     "monitor": (
         "modelops_core.cli.monitor:monitor_group",

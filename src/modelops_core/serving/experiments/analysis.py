@@ -347,10 +347,14 @@ def _timeline(
     if not exposures:
         return ()
     first = exposures[0].timestamp
-    last = max(now if experiment.stopped_at is None else experiment.stopped_at, first)
+    end = now if experiment.stopped_at is None else experiment.stopped_at
+    last = max(end, exposures[-1].timestamp)
     points = []
     for step in range(1, TIMELINE_POINTS + 1):
-        cut = first + (last - first) * step / TIMELINE_POINTS
+        # the last point holds everything, so it equals the analysis itself
+        cut = (
+            first + (last - first) * step / TIMELINE_POINTS if step < TIMELINE_POINTS else math.inf
+        )
         arms = assign_units([e for e in exposures if e.timestamp <= cut], experiment)
         events = _events([f for f in feedback if f.timestamp <= cut], experiment.primary.name)
         result = _metric_result(experiment.primary, experiment, arms, events)
@@ -358,7 +362,7 @@ def _timeline(
             continue
         points.append(
             TimelinePoint(
-                cut,
+                min(cut, last),
                 result.control_units,
                 result.treatment_units,
                 result.fixed.effect,

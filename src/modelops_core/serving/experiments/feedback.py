@@ -11,8 +11,8 @@ field) or ``request_id`` (the ``X-Request-Id`` header of the answer) names who; 
 be left out when the experiment has one; ``value`` is a number (0/1 or true/false for a
 proportion); ``pre`` is the unit's value before the experiment (CUPED uses it);
 ``experiment`` may be left out when the request's model (or the server) runs exactly one;
-``id`` makes a record idempotent (a file's records get one from their content, so sending a
-file twice counts it once); ``timestamp`` (Unix seconds) defaults to now.
+``id`` makes a record idempotent (a file's records get one from the file's name and their
+content, so sending a file twice counts it once); ``timestamp`` (Unix seconds) defaults to now.
 
 A unit or request the log never showed on one of the experiment's arms is refused
 (:class:`UnknownUnitError`); a file is stored whole or not at all.
@@ -42,6 +42,7 @@ from modelops_core.serving.experiments.store import FeedbackRow
 
 if TYPE_CHECKING:
     from modelops_core.runtime import Runtime
+    from modelops_core.serving.app import Answer
     from modelops_core.serving.experiments.definition import Experiment
     from modelops_core.serving.experiments.store import ExperimentStore
     from modelops_core.serving.settings import ServingSettings
@@ -323,7 +324,7 @@ def ingest(
         if identity is None:
             if bulk:  # the same content at the same place twice is a duplicate, not a repeat
                 content = json.dumps(
-                    [experiment.name, key, metric.name, record.value, record.pre, record.timestamp]
+                    [source, key, metric.name, record.value, record.pre, record.timestamp]
                 )
                 seen[content] += 1
                 identity = hashlib.sha256(f"{content}#{seen[content]}".encode()).hexdigest()[:32]
@@ -382,7 +383,9 @@ def receive(runtime: Runtime, settings: ServingSettings, body: bytes) -> dict[st
     }
 
 
-async def handle_feedback(runtime: Runtime | None, settings: ServingSettings, body: bytes) -> Any:
+async def handle_feedback(
+    runtime: Runtime | None, settings: ServingSettings, body: bytes
+) -> Answer:
     """The ``POST /v1/feedback`` handler of the serving app (an ``Answer``)."""
     import asyncio
 

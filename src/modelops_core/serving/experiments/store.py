@@ -146,13 +146,18 @@ class ExperimentStore:
     def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if not self._ready:
             for table in _TABLES:
-                self.database.execute(
-                    table.format(
-                        experiments=self.experiments_table,
-                        feedback=self.feedback_table,
-                        requests=self.database.requests_table,
-                    )
+                text = table.format(
+                    experiments=self.experiments_table,
+                    feedback=self.feedback_table,
+                    requests=self.database.requests_table,
                 )
+                try:
+                    self.database.execute(text)
+                except Exception:
+                    # PostgreSQL: two processes creating the same table "IF NOT EXISTS" at
+                    # once may collide in its catalogue; the second try finds it made
+                    time.sleep(0.05)
+                    self.database.execute(text)
             self._ready = True
         return self.database.execute(statement, parameters)
 
