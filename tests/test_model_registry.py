@@ -9,10 +9,14 @@ from typing import Any
 import pytest
 
 from modelops_core.config import Config
+from modelops_core.flavors.resolve import METADATA_KEY
 from modelops_core.registry.model_registry import ModelRegistry, validate_alias
+from modelops_core.registry.versions import parse_version
 from modelops_core.store.contract import (
     AliasNotFoundError,
+    ArtifactNotFoundError,
     InvalidModelNameError,
+    ModelVersion,
     StorageError,
     VersionNotFoundError,
 )
@@ -159,3 +163,76 @@ def test_metadata_must_be_a_json_mapping(registry: ModelRegistry):
     with pytest.raises(StorageError, match="tags must hold JSON values"):
         registry.register("m", "1", {}, tags={"when": object()})
     assert registry.list_models() == []
+
+
+def test_a_missing_path_is_named_by_the_registry_with_what_to_do(
+    registry: ModelRegistry, tmp_path: Path
+):
+    missing = tmp_path / "nowhere.bin"
+    with pytest.raises(ArtifactNotFoundError) as refused:
+        registry.register("m", "1", str(missing))
+    assert str(refused.value) == (
+        f"Cannot register {str(missing)!r}: no such file or folder. Check the path; to store "
+        "a string itself, put it in a dict or pass it as bytes."
+    )
+    assert registry.list_models() == []
+
+
+def test_a_file_path_written_with_a_trailing_slash_is_the_file(
+    registry: ModelRegistry, tmp_path: Path
+):
+    weights = tmp_path / "model.bin"
+    weights.write_bytes(b"w" * 64)
+    registry.register("m", "1", model_path=f"{weights}/")
+    assert Path(registry.get_model("m", "1")).read_bytes() == b"w" * 64
+
+
+def test_the_flavor_record_is_kept_for_builtin_flavors_only_with_a_sample(
+    registry: ModelRegistry,
+):
+    plain = registry.register("m", "1", {"w": [1, 2]})
+    assert METADATA_KEY not in plain.metadata and plain.serializer == "json"
+    described = registry.register("m", "2", {"w": [1, 2]}, sample=[[1.0, 2.0]])
+    assert described.metadata[METADATA_KEY]["name"] == "json"
+    assert described.metadata[METADATA_KEY]["input"] is not None
+
+
+class FolderFlavor:
+    """A flavor writing a model into a folder, with details its loader needs back."""
+
+    name = "folder-test"
+
+    def accepts(self, model: Any) -> bool:
+        return isinstance(model, list)
+
+    def save(self, model: list[str], path: Path) -> dict[str, Any]:
+        (path / "rows.txt").write_text("\n".join(model))
+        return {"rows": len(model)}
+
+    def load(self, path: Path, details: dict[str, Any]) -> Any:
+        return {"rows": (path / "rows.txt").read_text().split("\n"), "details": details}
+
+
+def test_a_folder_flavor_gets_the_details_it_saved(registry: ModelRegistry):
+    registry.add_flavor(FolderFlavor())
+    stored = registry.register("m", "1", ["a", "b", "c"], flavor="folder-test")
+    assert stored.metadata[METADATA_KEY]["details"] == {"rows": 3}
+    assert registry.load("m", "1") == {"rows": ["a", "b", "c"], "details": {"rows": 3}}
+
+
+def test_a_version_without_an_artifact_is_refused_naming_it(registry: ModelRegistry):
+    # a row another tool wrote with the backend API, without an artifact
+    registry.backend.add_version(ModelVersion("m", "1", None), parse_version("1").key, actor="x")
+    with pytest.raises(StorageError, match=r"^m 1 has no artifact\.$"):
+        registry.get_model("m", "1")
+    with pytest.raises(StorageError, match=r"^m 1 has no artifact\.$"):
+        registry.load("m", "1")
+
+
+def test_the_reference_profile_comes_back_from_the_registry(registry: ModelRegistry):
+    from modelops_core import Profile
+
+    profile = Profile.build({"score": [0.1, 0.4, 0.35, 0.8]})
+    registry.register_with_profile("m", "1", {"w": 1}, profile=profile)
+    assert registry.reference_profile("m", "1").to_dict() == profile.to_dict()
+    assert registry.reference_profile("m").to_dict() == profile.to_dict()
