@@ -2,8 +2,10 @@
 
 The customization API (create/get/list/stop) is ``FakeBedrock``'s, answered at the transport;
 S3 is moto's, over HTTP on 127.0.0.1; ``advance`` moves the job one step of its lifecycle;
-``predict`` goes to a ``bedrock-runtime`` client whose Converse answers come from a
-StrictStubber (no fake implements Converse). Each scenario the fake can produce
+``predict`` and ``stream`` go to a ``bedrock-runtime`` client answered by
+``FakeBedrockRuntime`` (Converse, and ConverseStream's event stream), which answers the
+capital question with "Paris" (the contract checks that the stream joins to predict's
+answer). Each scenario the fake can produce
 (``FakeBedrock.arm``) is run through the provider by the contract's ``test_scenario``.
 """
 
@@ -14,9 +16,9 @@ from typing import Any, ClassVar
 
 import modelops_provider_bedrock.plugin
 import pytest
-from bedrock_helpers import NOVA, REGION, ROLE_ARN, make_client, nova_records, shared_session
+from bedrock_helpers import NOVA, REGION, ROLE_ARN, nova_records, shared_session
 from modelops_provider_bedrock.status import to_job_status
-from modelops_provider_bedrock.testing import SCENARIOS, FakeBedrock, StrictStubber
+from modelops_provider_bedrock.testing import SCENARIOS, FakeBedrock, FakeBedrockRuntime
 
 from modelops_core.finetune.provider_contract import (
     JobStatus,
@@ -27,24 +29,7 @@ from modelops_core.testing import ProviderContract, ProviderScenario
 
 SUCCESS = ("validating", "queued", "running", "succeeded")
 PROVISIONED = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt7x2k9q4m1z"
-
-
-def stubbed_runtime(answers: int) -> Any:
-    """A bedrock-runtime client that answers ``answers`` Converse calls with "Paris"."""
-    client = make_client("bedrock-runtime")
-    stubber = StrictStubber(client)
-    for _ in range(answers):
-        stubber.add_response(
-            "converse",
-            {
-                "output": {"message": {"role": "assistant", "content": [{"text": "Paris"}]}},
-                "stopReason": "end_turn",
-                "usage": {"inputTokens": 5, "outputTokens": 1, "totalTokens": 6},
-                "metrics": {"latencyMs": 12},
-            },
-        )
-    stubber.activate()
-    return client
+ANSWERS = {"What is the capital of France?": "Paris"}
 
 
 class TestBedrockProvider(ProviderContract):
@@ -139,7 +124,7 @@ class TestBedrockProvider(ProviderContract):
             "bucket": self.bucket,
             "bedrock_client": self.fake.client(shared_session()),
             "s3_endpoint_url": self.moto_url,
-            "runtime_client": stubbed_runtime(len(self.predict_inputs)),
+            "runtime_client": FakeBedrockRuntime(answers=ANSWERS).client(shared_session()),
             "max_attempts": 1,
             "session": shared_session(),
         }

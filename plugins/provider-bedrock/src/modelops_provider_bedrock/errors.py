@@ -36,6 +36,7 @@ _TRANSIENT_CODES = frozenset(
         "InternalFailure",
         "RequestTimeout",
         "SlowDown",
+        "ModelStreamErrorException",  # "Retry your request" (Converse streams)
     }
 )
 _CREDENTIAL_CODES = frozenset(
@@ -101,6 +102,8 @@ def client_error(exc: Any, where: str) -> ProviderError:
     error = exc.response.get("Error", {})
     metadata = exc.response.get("ResponseMetadata", {})
     code = str(error.get("Code", "Unknown"))
+    if code[:1].islower() and code.endswith("Exception"):  # an event stream's exception event
+        code = code[0].upper() + code[1:]  # (throttlingException): the service's error code
     message = str(error.get("Message", "") or exc)
     status = int(metadata.get("HTTPStatusCode", 0) or 0)
     request_id = f", request id {metadata['RequestId']}" if metadata.get("RequestId") else ""

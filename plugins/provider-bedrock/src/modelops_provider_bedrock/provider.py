@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from modelops_core.finetune.provider_contract import (
     ProviderError,
     ProviderJob,
     ProviderRejectedError,
+    ProviderUnavailableError,
     TuningMethod,
     TuningRequest,
     training_file_problems,
@@ -376,6 +377,44 @@ class BedrockProvider:
     def predict(self, model_id: str, inputs: Sequence[str]) -> list[Any]:
         """One Converse call per input; a custom model is called through its provisioned
         throughput (``provisioned_models``), since Bedrock serves custom models only so."""
+        target = self._served_model(model_id)
+        client = self.clients.client("bedrock-runtime")
+        outputs: list[Any] = []
+        for text in inputs:
+            with translated(f"bedrock-runtime.converse with {target}"):
+                response = client.converse(**self._converse_arguments(target, text))
+            content = response.get("output", {}).get("message", {}).get("content", [])
+            outputs.append("".join(part.get("text", "") for part in content))
+        return outputs
+
+    def stream(self, model_id: str, text: str) -> Iterator[str]:
+        """The answer to one input as it is generated: ConverseStream with :meth:`predict`'s
+        settings; the text of its ``contentBlockDelta`` events, which joined is what
+        :meth:`predict` answers. An exception event of the stream is a provider error
+        (``throttlingException``, ``modelStreamErrorException`` … are transient), and so is a
+        connection that breaks mid-stream (``ProviderUnavailableError``)."""
+        import urllib3.exceptions
+
+        target = self._served_model(model_id)
+        client = self.clients.client("bedrock-runtime")
+        where = f"bedrock-runtime.converse_stream with {target}"
+        with translated(where):
+            events = client.converse_stream(**self._converse_arguments(target, text))["stream"]
+            try:
+                for event in events:
+                    piece = event.get("contentBlockDelta", {}).get("delta", {}).get("text")
+                    if piece:
+                        yield piece
+            except urllib3.exceptions.HTTPError as exc:
+                raise ProviderUnavailableError(
+                    f"The stream from Bedrock broke ({where}): {exc.args[0] if exc.args else exc}. "
+                    "The answer is "
+                    "incomplete; the request can be retried."
+                ) from exc
+            finally:
+                events.close()
+
+    def _served_model(self, model_id: str) -> str:
         target = self.provisioned_models.get(model_id, model_id)
         if ":custom-model/" in target:
             raise ProviderRejectedError(
@@ -385,21 +424,17 @@ class BedrockProvider:
                 f'provisioned_models = {{ "{model_id}" = '
                 '"arn:aws:bedrock:…:provisioned-model/…" }.'
             )
-        client = self.clients.client("bedrock-runtime")
-        outputs: list[Any] = []
-        for text in inputs:
-            arguments: dict[str, Any] = {
-                "modelId": target,
-                "messages": [{"role": "user", "content": [{"text": str(text)}]}],
-                "inferenceConfig": {"maxTokens": self.max_tokens},
-            }
-            if self.system_prompt:
-                arguments["system"] = [{"text": self.system_prompt}]
-            with translated(f"bedrock-runtime.converse with {target}"):
-                response = client.converse(**arguments)
-            content = response.get("output", {}).get("message", {}).get("content", [])
-            outputs.append("".join(part.get("text", "") for part in content))
-        return outputs
+        return target
+
+    def _converse_arguments(self, target: str, text: Any) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "modelId": target,
+            "messages": [{"role": "user", "content": [{"text": str(text)}]}],
+            "inferenceConfig": {"maxTokens": self.max_tokens},
+        }
+        if self.system_prompt:
+            arguments["system"] = [{"text": self.system_prompt}]
+        return arguments
 
 
 def _tags(metadata: Mapping[str, str]) -> list[dict[str, str]]:

@@ -917,7 +917,7 @@ class FakeOpenAI:
             },
         }
         if body.get("stream") is True:
-            return self._stream_chat(body, model, text, finish, usage)
+            return self._stream_chat(body, str(model), text, finish, usage)
         return _json(
             {
                 "id": self._next_id("chatcmpl-"),

@@ -7,6 +7,8 @@
   codes and headers for scripted errors.
 - :class:`FakeBedrock`: the customization API at the transport (in-process or over HTTP),
   walking every job lifecycle and failure a test scripts.
+- :class:`FakeBedrockRuntime`: Converse and ConverseStream at the transport (the event stream
+  in AWS's binary framing), each answer and event checked against the model.
 - :class:`ExchangeRecorder`: strict mode for any boto3 session or client (S3 on moto, too).
 
 Imports ``botocore`` (this module is for tests; the plugin itself imports no boto3).
@@ -14,6 +16,7 @@ Imports ``botocore`` (this module is for tests; the plugin itself imports no bot
 
 from modelops_provider_bedrock.testing.fake import LIFECYCLES, SCENARIOS, FakeBedrock, Received
 from modelops_provider_bedrock.testing.recorder import Exchange, ExchangeRecorder
+from modelops_provider_bedrock.testing.runtime import FakeBedrockRuntime, encode_event
 from modelops_provider_bedrock.testing.spec import (
     ServiceSpec,
     SpecSource,
@@ -31,12 +34,14 @@ __all__ = [
     "Exchange",
     "ExchangeRecorder",
     "FakeBedrock",
+    "FakeBedrockRuntime",
     "Received",
     "ServiceSpec",
     "SpecSource",
     "SpecViolationError",
     "StrictStubber",
     "Violation",
+    "encode_event",
     "recorded_source",
     "spec_source",
     "validation_message",

@@ -103,7 +103,11 @@ class ExchangeRecorder:
         status = int(response_dict.get("status_code", 0))
         error = parsed_response.get("Error") or {}
         code = str(error.get("Code")) if error.get("Code") else None
-        if model.service_model.resolved_protocol == "rest-json" and not model.has_streaming_output:
+        events = model.has_event_stream_output and status < 300  # read later, by the caller
+        rest_json = model.service_model.resolved_protocol == "rest-json"
+        if events:  # the status here; a fake checks each event (FakeBedrockRuntime)
+            found = spec.check_status(model.name, status)
+        elif rest_json and not model.has_streaming_output:
             found = spec.check_wire_response(
                 model.name,
                 status,
