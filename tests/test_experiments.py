@@ -484,7 +484,10 @@ def test_postgresql_holds_experiments_and_feedback_and_refuses_a_second_start(
         with ExperimentStore(runtime, settings=settings) as opened:
             name = next(n for n, outcome in outcomes if outcome == "started")
             experiment = opened.get(name)
-            records = serve_units(opened, experiment, 400, rates=(0.2, 0.5))
+            # modelops_requests.timestamp is REAL, 4 bytes on PostgreSQL: rounded to 128 s, a
+            # request a second after the start may land before it. Serve these 200 s later.
+            later = attrs.evolve(experiment, started_at=experiment.started_at + 200)
+            records = serve_units(opened, later, 400, rates=(0.2, 0.5))
             added = ingest(opened, records_of(records), source="test")
             analysis = opened.analyze(name)
             import psycopg

@@ -154,8 +154,10 @@ def test_an_experiment_from_start_to_report_through_a_running_server(
             "POST", "/v1/feedback", {"unit": unit, "value": variant == "candidate"}
         )
         assert (status, accepted["accepted"]) == (200, 1), accepted
-    last_request = answers["customer-59"][1]
-    by_request = server.call("POST", "/v1/feedback", {"request_id": last_request, "value": 1})
+    last_variant, last_request = answers["customer-59"]
+    by_request = server.call(
+        "POST", "/v1/feedback", {"request_id": last_request, "value": last_variant == "candidate"}
+    )
     stranger = server.call("POST", "/v1/feedback", {"unit": "stranger", "value": 1})
     malformed = server.call("POST", "/v1/feedback", {"unit": "customer-1", "value": "yes"})
     unknown_metric = server.call(

@@ -9,9 +9,11 @@ Two tables in the serving database (SQLite or PostgreSQL, the ``[serving] databa
     modelops_feedback (id TEXT PRIMARY KEY, experiment TEXT, unit TEXT, metric TEXT,
         value REAL, pre REAL, timestamp REAL, source TEXT)
 
-A partial unique index lets one model have one running experiment, even when two processes
-start one at the same moment. ``unit`` in the feedback is the unit's hash under the
-experiment's salt (as in the request log), or ``request:<id>`` for a request without a unit id.
+``REAL`` above is ``DOUBLE PRECISION`` (PostgreSQL's ``REAL`` is 4 bytes: a Unix time in it
+is rounded to 128 s). A partial unique index lets one model have one running experiment,
+even when two processes start one at the same moment. ``unit`` in the feedback is the unit's
+hash under the experiment's salt (as in the request log), or ``request:<id>`` for a request
+without a unit id.
 Exposures (which unit saw which arm, first) are read from the request log: a unit belongs to
 the arm that first answered it after the start.
 """
@@ -71,17 +73,17 @@ _FEEDBACK_COLUMNS = ("id", "experiment", "unit", "metric", "value", "pre", "time
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS {experiments} (
         name TEXT PRIMARY KEY, model TEXT NOT NULL, control TEXT NOT NULL,
-        treatment TEXT NOT NULL, split REAL NOT NULL, metrics TEXT NOT NULL,
-        guardrails TEXT NOT NULL, min_sample INTEGER NOT NULL, mde REAL,
-        correction TEXT NOT NULL, alpha REAL NOT NULL, salt TEXT NOT NULL,
-        status TEXT NOT NULL, started_at REAL NOT NULL, stopped_at REAL, previous TEXT,
-        created_by TEXT NOT NULL)""",
+        treatment TEXT NOT NULL, split DOUBLE PRECISION NOT NULL, metrics TEXT NOT NULL,
+        guardrails TEXT NOT NULL, min_sample INTEGER NOT NULL, mde DOUBLE PRECISION,
+        correction TEXT NOT NULL, alpha DOUBLE PRECISION NOT NULL, salt TEXT NOT NULL,
+        status TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL,
+        stopped_at DOUBLE PRECISION, previous TEXT, created_by TEXT NOT NULL)""",
     "CREATE UNIQUE INDEX IF NOT EXISTS modelops_experiments_running ON {experiments} (model) "
     "WHERE status = 'running'",
     """CREATE TABLE IF NOT EXISTS {feedback} (
         id TEXT PRIMARY KEY, experiment TEXT NOT NULL, unit TEXT NOT NULL,
-        metric TEXT NOT NULL, value REAL NOT NULL, pre REAL, timestamp REAL NOT NULL,
-        source TEXT NOT NULL)""",
+        metric TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, pre DOUBLE PRECISION,
+        timestamp DOUBLE PRECISION NOT NULL, source TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS modelops_feedback_experiment ON {feedback} (experiment)",
     # feedback looks a unit up in the log of its model
     "CREATE INDEX IF NOT EXISTS modelops_requests_model_unit ON {requests} (model, unit)",
