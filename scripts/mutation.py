@@ -145,7 +145,7 @@ MODULES: dict[str, Module] = {
                 "plugins/store-sql/tests/test_store_sql_contract.py",
                 "plugins/store-sql/tests/test_store_sql_errors.py",
                 "plugins/store-sql/tests/test_store_sql_versions.py",
-                "plugins/store-sql/tests/test_store_sql_registry.py",
+                "plugins/store-sql/tests/test_store_sql_database.py",
             ),
         ),
         Module(
