@@ -3,13 +3,28 @@ test kills mutants of pipeline/runner.py the broader tests in test_pipeline.py l
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_pipeline import Calls, plugin_for, write
 
-from modelops_core.pipeline.runner import Pipeline, StepFailedError, StepResult, StepStatus
+from modelops_core import hookimpl
+from modelops_core.pipeline.runner import (
+    CRASH_AT_ENV,
+    Pipeline,
+    PipelineInterruptedError,
+    StepContext,
+    StepFailedError,
+    StepResult,
+    StepStatus,
+)
 from modelops_core.pipeline.spec import StepSpec
+from modelops_core.plugins.components import ComponentRegistrar
 from modelops_core.runtime import Runtime
 from modelops_core.testing import make_runtime
 
@@ -151,3 +166,132 @@ def test_seconds_are_logged_only_for_the_steps_that_ran(tmp_path: Path, calls: C
     assert (tags["step.count"], tags["step.twice"], tags["step.last"]) == ("reused", "ran",
                                                                             "reused")  # fmt: skip
     assert tags["pipeline.status"] == "succeeded"
+
+
+class ListStep:
+    """Returns a list: not a mapping of outputs."""
+
+    def run(self, context: StepContext) -> Any:
+        return ["model.bin"]
+
+
+class JobStep:
+    """Records the job it starts in its journal, then stops once (as a provider timeout)."""
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+
+    def run(self, context: StepContext) -> Mapping[str, Any]:
+        if "job" not in context.journal:
+            context.record(attempt=1, job="job-7")
+            raise RuntimeError("the provider timed out")
+        return {"job": context.journal["job"]}
+
+
+class FolderStep:
+    """Writes a model folder of two files (3 and 4 bytes) and outputs its path."""
+
+    def run(self, context: StepContext) -> Mapping[str, Any]:
+        folder = context.workdir / "model"
+        (folder / "sub").mkdir(parents=True)
+        (folder / "a.txt").write_text("abc")
+        (folder / "sub" / "b.txt").write_text("defg")
+        return {"model": str(folder)}
+
+
+class InterruptedStep:
+    def run(self, context: StepContext) -> Mapping[str, Any]:
+        raise KeyboardInterrupt
+
+
+def more_steps(calls: Calls) -> object:
+    class Steps:
+        @hookimpl
+        def modelops_register_steps(self, registry: ComponentRegistrar) -> None:
+            registry.add("listing", ListStep)
+            registry.add("job", lambda: JobStep(calls))
+            registry.add("stop", InterruptedStep)
+            registry.add("folder", FolderStep)
+
+    return Steps()
+
+
+def one_step(tmp_path: Path, calls: Calls, uses: str) -> Pipeline:
+    runtime = make_runtime(
+        tmp_path / ".modelops",
+        [("test-steps", plugin_for(calls)), ("more-steps", more_steps(calls))],
+    )
+    text = f'[pipeline]\nname = "one"\n\n[[pipeline.steps]]\nuses = "{uses}"\n'
+    return Pipeline.from_file(write(tmp_path, text), runtime)
+
+
+def test_a_step_returning_something_else_than_a_mapping_is_named(tmp_path: Path, calls: Calls):
+    with pytest.raises(StepFailedError, match=r"step 'listing' returned list; a step's run\(\)"):
+        one_step(tmp_path, calls, "listing").run(track=False)
+
+
+def test_a_step_needing_an_output_when_nothing_was_produced_says_none(tmp_path: Path, calls: Calls):
+    with pytest.raises(StepFailedError, match=r"\(earlier outputs: none\)\. Add the step"):
+        one_step(tmp_path, calls, "double").run(track=False)
+
+
+def test_the_plan_names_what_the_unfinished_attempt_recorded(tmp_path: Path, calls: Calls):
+    with pytest.raises(StepFailedError, match="the provider timed out"):
+        one_step(tmp_path, calls, "job").run(track=False)
+    plan = one_step(tmp_path, calls, "job").plan(resume=True)
+    assert plan.steps[0].detail.endswith("; continues the unfinished attempt (job job-7)")
+    assert one_step(tmp_path, calls, "job").run(resume=True, track=False).outputs() == {
+        "job": "job-7"
+    }
+
+
+def test_an_interrupted_step_reports_the_seconds_it_ran(tmp_path: Path, calls: Calls):
+    with pytest.raises(PipelineInterruptedError) as stop:
+        one_step(tmp_path, calls, "stop").run(track=False)
+    (step,) = stop.value.result.steps
+    assert step.status == StepStatus.INTERRUPTED
+    assert 0.0 <= step.seconds < 10.0
+
+
+CRASHING = """
+import sys
+from modelops_core import hookimpl
+from modelops_core.pipeline.runner import Pipeline
+from modelops_core.testing import make_runtime
+
+class Step:
+    def run(self, context):
+        context.checkpoint("before-writing")
+        (context.workdir / "written").write_text("x")
+        return {"ok": True}
+
+class Steps:
+    @hookimpl
+    def modelops_register_steps(self, registry):
+        registry.add("crashing", Step)
+
+runtime = make_runtime(sys.argv[1], [("crash-steps", Steps())])
+print(Pipeline.from_file(sys.argv[2], runtime).run(track=False).status)
+"""
+
+
+def test_the_crash_hook_stops_the_process_as_a_kill_would(tmp_path: Path):
+    script = tmp_path / "run.py"
+    script.write_text(CRASHING)
+    spec = write(tmp_path, '[pipeline]\nname = "c"\n\n[[pipeline.steps]]\nuses = "crashing"\n')
+    command = [sys.executable, str(script), str(tmp_path / ".modelops"), str(spec)]
+    environment = {**os.environ, CRASH_AT_ENV: "crashing:before-writing"}
+    killed = subprocess.run(command, env=environment, capture_output=True, text=True)
+    assert (killed.returncode, killed.stdout) == (137, "")  # what SIGKILL's exit status reads
+    assert not list((tmp_path / ".modelops").rglob("written"))
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert (finished.returncode, finished.stdout) == (0, "succeeded\n"), finished.stderr
+
+
+def test_a_changed_output_folder_is_named_with_its_sizes(tmp_path: Path, calls: Calls):
+    model = Path(one_step(tmp_path, calls, "folder").run(track=False).outputs()["model"])
+    assert one_step(tmp_path, calls, "folder").plan().steps[0].status == StepStatus.WOULD_REUSE
+    (model / "sub" / "b.txt").write_text("defgh")
+    (step,) = one_step(tmp_path, calls, "folder").plan().steps
+    assert step.status == StepStatus.WOULD_RUN
+    assert "model changed since it was written (7 -> 8 bytes)" in step.detail
