@@ -4,10 +4,14 @@ Two tables (``[serving] database``; default: the registry's PostgreSQL URL, else
 ``<home>/serving.db``)::
 
     modelops_traffic (model TEXT PRIMARY KEY, weights TEXT, shadows TEXT, salt TEXT,
-                      updated_at REAL, updated_by TEXT)
-    modelops_requests (id TEXT PRIMARY KEY, timestamp REAL, model TEXT, version TEXT,
-                       variant TEXT, shadow INTEGER, unit TEXT, latency_ms REAL,
+                      updated_at FLOAT, updated_by TEXT)
+    modelops_requests (id TEXT PRIMARY KEY, timestamp FLOAT, model TEXT, version TEXT,
+                       variant TEXT, shadow INTEGER, unit TEXT, latency_ms FLOAT,
                        status INTEGER, endpoint TEXT, input TEXT, output TEXT, error TEXT)
+
+``FLOAT`` is SQLite's ``REAL`` and PostgreSQL's ``DOUBLE PRECISION`` (8 bytes: PostgreSQL's
+``REAL`` has 4, which rounds a Unix time to 128 s). Tables are created under an advisory lock
+on PostgreSQL, so processes opening a new database at once do not race.
 
 ``weights`` is a JSON object alias -> percent, ``shadows`` a JSON list of aliases; ``input``
 and ``output`` are JSON texts (NULL when not sampled). Each thread opens its own
@@ -37,14 +41,18 @@ _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS {traffic} (
         model TEXT PRIMARY KEY, weights TEXT NOT NULL, shadows TEXT NOT NULL,
-        salt TEXT NOT NULL, updated_at REAL NOT NULL, updated_by TEXT NOT NULL)""",
+        salt TEXT NOT NULL, updated_at {float} NOT NULL, updated_by TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS {requests} (
-        id TEXT PRIMARY KEY, timestamp REAL NOT NULL, model TEXT NOT NULL, version TEXT,
-        variant TEXT, shadow INTEGER NOT NULL, unit TEXT, latency_ms REAL NOT NULL,
+        id TEXT PRIMARY KEY, timestamp {float} NOT NULL, model TEXT NOT NULL, version TEXT,
+        variant TEXT, shadow INTEGER NOT NULL, unit TEXT, latency_ms {float} NOT NULL,
         status INTEGER NOT NULL, endpoint TEXT NOT NULL, input TEXT, output TEXT,
         error TEXT)""",
     "CREATE INDEX IF NOT EXISTS {index} ON {requests} (model, timestamp)",
 )
+#: PostgreSQL tables of an earlier release declared these columns REAL (4 bytes): widened
+_WIDENED = (("{traffic}", "updated_at"), ("{requests}", "timestamp"), ("{requests}", "latency_ms"))
+#: the key of the advisory lock that serializes creating the tables on PostgreSQL
+_CREATE_LOCK = 0x6D6F_6465_6C6F_7073 & 0x7FFF_FFFF_FFFF_FFFF
 
 
 class ServingDatabase:
@@ -91,14 +99,7 @@ class ServingDatabase:
                 )
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
-            for statement in _TABLES:
-                connection.execute(
-                    statement.format(
-                        traffic=self.traffic_table,
-                        requests=self.requests_table,
-                        index="modelops_requests_model_time",  # in the table's schema
-                    )
-                )
+            self._create_tables(connection)
         except ImportError as exc:
             raise StoreConnectionError(
                 f"The serving database {self.shown} is PostgreSQL and psycopg is not installed: "
@@ -111,6 +112,35 @@ class ServingDatabase:
             ) from exc
         self._connection = connection
         return connection
+
+    def _create_tables(self, connection: Any) -> None:
+        names = {
+            "traffic": self.traffic_table,
+            "requests": self.requests_table,
+            "index": "modelops_requests_model_time",  # in the table's schema
+            "float": "DOUBLE PRECISION" if self.postgres else "REAL",
+        }
+        if not self.postgres:
+            for statement in _TABLES:
+                connection.execute(statement.format(**names))
+            return
+        # CREATE ... IF NOT EXISTS is not atomic on PostgreSQL: two processes creating a new
+        # table at once can both try and one fails on the catalog's unique index.
+        with connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+            for statement in _TABLES:
+                connection.execute(statement.format(**names))
+            for table, column in _WIDENED:
+                qualified = table.format(**names)
+                kind = connection.execute(
+                    "SELECT data_type FROM information_schema.columns WHERE table_schema = "
+                    "COALESCE(%s, current_schema()) AND table_name = %s AND column_name = %s",
+                    (self.schema, qualified.rsplit(".", 1)[-1], column),
+                ).fetchone()
+                if kind is not None and kind[0] == "real":
+                    connection.execute(
+                        f"ALTER TABLE {qualified} ALTER COLUMN {column} TYPE DOUBLE PRECISION"
+                    )
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.postgres else statement
