@@ -8,6 +8,7 @@ import json
 import pytest
 
 from modelops_core import Dataset
+from modelops_core.datasets.errors import DatasetFormatError
 from modelops_core.datasets.read import iter_jsonl_records
 from modelops_core.datasets.stream import validate_file
 
@@ -247,3 +248,80 @@ def test_duplicates_are_errors_for_a_provider_that_refuses_them():
         report = Dataset.from_records([json.loads(line) for line in chats]).validate(target)
         assert [(p.line, p.code) for p in report.problems] == problems
         assert [(w.line, w.code) for w in report.warnings] == warnings
+
+
+def slow_read(records: list[object]) -> tuple[str, list[dict], list[tuple[int, object]]]:
+    """What reading records one by one with :func:`normalize` gives (the line-by-line path)."""
+    from modelops_core.datasets.formats import normalize
+    from modelops_core.datasets.read import assemble
+
+    items, notes = [], []
+    for index, record in enumerate(records, start=1):
+        found: list = []
+        format, canonical = normalize(record, f"records[{index - 1}]", found)
+        items.append((index, format, canonical))
+        notes += [(index, note) for note in found]
+    loaded = assemble(items, "records", notes=notes)
+    return loaded.format, list(loaded.records), list(loaded.notes)
+
+
+def readable(value: object) -> bool:
+    try:
+        return slow_read([value])[0] == "chat"
+    except Exception:
+        return False
+
+
+def test_records_in_code_read_as_the_line_by_line_path_reads_them():
+    """Dataset.from_records checks plain chat records in one msgspec pass: the same records
+    (key order included), notes and errors as normalizing each, on records built to trip it."""
+    values = [json.loads(line) for line in CHAT_LINES if not line.startswith("{oops")]
+    for value in values:
+        try:
+            expected = slow_read([value])
+        except Exception as exc:
+            with pytest.raises(type(exc)) as raised:
+                Dataset.from_records([value])
+            assert str(raised.value) == str(exc)
+            continue
+        dataset = Dataset.from_records([value])
+        got = (dataset.format, list(dataset.records), list(dataset.notes))
+        assert got == expected
+        assert json.dumps(got[1]) == json.dumps(expected[1])
+    plain = [value for value in values if isinstance(value, dict) and readable(value)]
+    mixed = [*plain[:3], {"prompt": "p", "completion": "c"}]
+    for records in (plain, mixed):
+        dataset = Dataset.from_records(records)
+        assert (dataset.format, list(dataset.records), list(dataset.notes)) == slow_read(records)
+        assert dataset.lines == tuple(range(1, len(records) + 1))
+    tupled = [*plain[:2], {"messages": ({"role": "user", "content": "a tuple"},)}]
+    with pytest.raises(DatasetFormatError, match=r"records\[2\]\.messages: expected a list"):
+        Dataset.from_records(tupled)
+    calls = ({"id": "c1", "type": "function"},)  # kept as given, a tuple, as normalize keeps it
+    called = {"role": "assistant", "content": "", "tool_calls": calls}
+    records = [*plain[:2], {"messages": [{"role": "user", "content": "q"}, called]}]
+    assert Dataset.from_records(records).records[2]["messages"][1]["tool_calls"] is calls
+    assert list(Dataset.from_records(records).records) == slow_read(records)[1]
+
+
+def test_plain_chat_records_are_checked_in_one_pass_not_one_by_one():
+    """Re-reading what a sanitizer gives back (DatasetSanitizer.sanitize keeps a Dataset a
+    Dataset) costs far less than normalizing every record in Python."""
+    import time
+
+    records = [
+        json.loads(chat(f"question {i} about shipping", f"answer {i}")) for i in range(20_000)
+    ]
+
+    def cpu(run) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            run()
+            best = min(best, time.process_time() - started)
+        return best
+
+    ours = cpu(lambda: Dataset.from_records(records))
+    one_by_one = cpu(lambda: slow_read(records))
+    assert Dataset.from_records(records).records == tuple(slow_read(records)[1])
+    assert ours * 2.5 < one_by_one, (ours, one_by_one)

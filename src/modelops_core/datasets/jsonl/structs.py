@@ -72,3 +72,28 @@ class ChatLineToCheck(msgspec.Struct, frozen=True, gc=False, omit_defaults=True)
 
 #: decodes a block of lines (``decode_lines``) or one line (``decode``) into ChatLineToCheck.
 CHECK_DECODER = msgspec.json.Decoder(ChatLineToCheck)
+
+
+class PlainMessage(
+    msgspec.Struct, frozen=True, gc=False, omit_defaults=True, forbid_unknown_fields=True
+):
+    """A message of a plain chat record given in code (``Dataset.from_records``, a sanitizer's
+    output): one that :func:`~modelops_core.datasets.formats.canonical_message` keeps as it
+    is. Tool calls are not declared (normalizing keeps them as given, objects included), so a
+    message with them, or with any other key, fails to convert and is read one by one."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+    weight: Literal[0, 1] | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    tool_call_id: str | UnsetType = UNSET
+
+
+class PlainChat(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """A plain chat record given in code; the ``UnsetType`` fields are keys of other shapes."""
+
+    messages: list[PlainMessage]
+    input: UnsetType = UNSET
+    contents: UnsetType = UNSET
+    system: UnsetType = UNSET
+    prompt: UnsetType = UNSET
