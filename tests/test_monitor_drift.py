@@ -219,3 +219,15 @@ def test_drifted_columns_raise_alerts(tmp_path: Path) -> None:
         {"a": (REF_SMALL + 1).tolist(), "b": REF_SMALL.tolist()}
     )
     assert heard == [("drift.ks", "warning", "a")]
+
+
+def test_a_drift_report_shows_as_a_table_in_jupyter() -> None:
+    report = Monitor({"x": list(REF_SMALL), "<b>": list(CATS_REF[:800])}).drift(
+        {"x": list(CUR_SMALL), "<b>": list(CATS_CUR[:600])}
+    )
+    shown = report._repr_html_()
+    ks = report["x"]
+    assert shown.startswith(f"<p><b>{'drifted' if report.drifted else 'no drift'}</b>")
+    assert f"<td>x</td><td>numeric</td><td>ks</td><td>{ks.value:.4g}</td><td>0.05</td>" in shown
+    assert "<td>&lt;b&gt;</td>" in shown and "<td><b></td>" not in shown  # names are escaped
+    assert shown.count("<tr>") == 3  # the header and one row per column

@@ -112,6 +112,38 @@ class DriftReport:
             result["multivariate"] = self.rows.to_dict()
         return result
 
+    def _repr_html_(self) -> str:
+        """The summary table for Jupyter: one escaped row per column, the verdict first (the
+        full report with the distributions is :meth:`write_html`)."""
+        import html
+
+        def shown(value: float | None) -> str:
+            return "" if value is None else f"{value:.4g}"
+
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(cell)}</td>"
+                for cell in (
+                    column.column,
+                    column.kind,
+                    column.method,
+                    shown(column.value),
+                    shown(column.threshold),
+                    "yes" if column.drifted else "no",
+                )
+            )
+            + "</tr>"
+            for column in self.columns
+        )
+        verdict = "drifted" if self.drifted else "no drift"
+        return (
+            f"<p><b>{verdict}</b>: {self.share_drifted:.0%} of {len(self.columns)} columns "
+            "drifted</p><table><thead><tr><th>column</th><th>kind</th><th>method</th>"
+            "<th>value</th><th>threshold</th><th>drifted</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+
     def write_html(self, path: str | Path, *, title: str = "Drift report") -> Path:
         """The self-contained HTML report (summary table first, then each column)."""
         from modelops_core.monitoring.report import render_drift_report
