@@ -273,3 +273,40 @@ def test_flat_records_are_sanitized_and_counted_as_record_by_record(strategy: st
     assert outputs[0] == outputs[1]
     assert reports[0] == reports[1] and reports[0]["findings"] > 300
     assert list(reports[0]["by_record"]) == list(reports[1]["by_record"])
+
+
+def test_the_user_path_does_not_import_numpy_ma(tmp_path):
+    """``DatasetSanitizer().sanitize(Dataset.from_jsonl(p)).save(q)`` on texts whose findings
+    overlap (they take the clash resolution) does not import numpy.ma (5 ms of every run)."""
+    import json
+    import subprocess
+    import sys
+
+    texts = [
+        "call +1 212 555 0147 or write to jane.2125550147@example.com today",
+        "card 4111 1111 1111 1111 and IBAN DE89 3704 0044 0532 0130 00, ip 10.0.0.1",
+        "ssn 123-45-6789, token sk-proj-" + "a1B2c3D4" * 5 + "7 then 4111111111111111",
+    ]
+    source = tmp_path / "chat.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps(
+                {"messages": [{"role": "user", "content": t}, {"role": "assistant", "content": t}]}
+            )
+            + "\n"
+            for t in texts
+        )
+    )
+    script = (
+        "import sys\n"
+        "from modelops_core import Dataset, DatasetSanitizer\n"
+        "DatasetSanitizer().sanitize(Dataset.from_jsonl(sys.argv[1])).save(sys.argv[2])\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(source), str(tmp_path / "out.jsonl")],
+        capture_output=True, text=True, check=True,
+        env={**__import__("os").environ, "MODELOPS_CACHE_DIR": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert done.stdout.split() == ["False"]
+    assert "4111" not in (tmp_path / "out.jsonl").read_text()
