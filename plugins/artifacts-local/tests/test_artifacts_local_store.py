@@ -7,6 +7,8 @@ import errno
 import hashlib
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +69,10 @@ def test_when_linking_fails_with_exdev_blobs_are_renamed_into_place(
 
     monkeypatch.setattr(local_store.os, "link", link_across_devices)
     store = LocalArtifactStore(root=str(tmp_path / "store"))
-    small = store.put_bytes(b"small model")
     big_source = tmp_path / "big.bin"
     big_source.write_bytes(b"b" * (SMALL + 10))
-    big = store.put_path(big_source)
+    big = store.put_path(big_source)  # streamed into an unnamed file first, then renamed
+    small = store.put_bytes(b"small model")
     assert store.get_bytes(small) == b"small model"
     assert store.get_bytes(big) == big_source.read_bytes()
     assert blob_names(store) == sorted([small.digest[7:], big.digest[7:]])
@@ -154,3 +156,36 @@ def test_get_bytes_refuses_a_folder_and_delete_removes_blob_and_checkout(tmp_pat
     with pytest.raises(ArtifactNotFoundError, match="is missing from"):
         store.get_bytes(ref)
     store.close()
+
+
+# A child process whose files may not grow past LIMIT bytes (RLIMIT_FSIZE): its writes fail
+# with EFBIG, after a partial write, as on a full disk.
+STORE_UNDER_A_LIMIT = """
+import os, resource, signal, sys
+from modelops_artifacts_local.store import LocalArtifactStore
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), resource.RLIM_INFINITY))
+try:
+    LocalArtifactStore(root=sys.argv[1]).put_path(sys.argv[2])
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+@pytest.mark.parametrize("size", [3 << 20, SMALL + (1 << 20)], ids=["in-memory", "streamed"])
+def test_a_write_cut_short_by_the_file_system_is_refused_and_nothing_is_stored(
+    tmp_path: Path, size: int
+):
+    source = tmp_path / "model.bin"
+    source.write_bytes(os.urandom(size))
+    root = tmp_path / "store"
+    child = subprocess.run(
+        [sys.executable, "-c", STORE_UNDER_A_LIMIT, str(root), str(source), str(1 << 20)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert child.stdout == (
+        f"ArtifactError Cannot store {str(source)!r} in {str(root)!r}: File too large. "
+        "Check the permissions and free space.\n"
+    ), child.stderr
+    assert list((root / "blobs").iterdir()) == [] and list((root / "tmp").iterdir()) == []

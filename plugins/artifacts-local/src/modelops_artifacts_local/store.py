@@ -135,7 +135,7 @@ class LocalArtifactStore:
         digest = self._put_data(data)
         return ArtifactRef(f"sha256:{digest}", "file", len(data), safe_artifact_name(name))
 
-    def _put_data(self, data: bytes) -> str:
+    def _put_data(self, data: bytes, source: str | None = None) -> str:
         """Store ``data`` (once) and return its sha256 hex digest.
 
         The hot path of a registration: plain ``str`` paths and ``os`` calls rather than
@@ -145,8 +145,15 @@ class LocalArtifactStore:
         digest = hashlib.sha256(data).hexdigest()
         if len(data) > _ASK_FIRST and self._stored(digest):
             return digest  # stored before: identical content is kept once
-        if not (self._unnamed_files and self._write_unnamed(data, digest)):
-            self._write_named(data, digest)
+        try:
+            if not (self._unnamed_files and self._write_unnamed(data, digest)):
+                self._write_named(data, digest)
+        except OSError as exc:  # a full disk, a file size limit, a read-only store
+            what = repr(source) if source is not None else f"{len(data)} bytes"
+            raise ArtifactError(
+                f"Cannot store {what} in {str(self.root)!r}: {exc.strerror or exc}. Check the "
+                "permissions and free space."
+            ) from exc
         return digest
 
     def _write_unnamed(self, data: bytes, digest: str) -> bool:
@@ -230,7 +237,7 @@ class LocalArtifactStore:
                 ) from exc
         finally:
             os.close(fd)
-        digest = self._put_data(data)
+        digest = self._put_data(data, source)
         return ArtifactRef(f"sha256:{digest}", "file", len(data), name)
 
     def _put_other(self, path: Path | str) -> ArtifactRef:
@@ -279,7 +286,7 @@ class LocalArtifactStore:
             if known_size <= _SMALL:
                 # one read; nothing is left behind when the content is already stored
                 data = _read_to_end(src, known_size)
-                return self._put_data(data), len(data)
+                return self._put_data(data, str(source)), len(data)
             if self._unnamed_files:
                 streamed = self._stream_unnamed(src)
                 if streamed is not None:
