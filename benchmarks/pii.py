@@ -526,7 +526,7 @@ def user_path(args: argparse.Namespace) -> None:
         setups = []
         for _ in range(max(args.runs, userpath.MINIMUM_RUNS) + 1):
             answer = subprocess.run(
-                [python, "-c", OUR_SETUP], env={**os.environ, **cache}, cwd=work,
+                [python, "-c", OUR_SETUP], env=userpath.user_environment(cache), cwd=work,
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             setups.append(tuple(map(float, answer.stdout.split())))

@@ -103,7 +103,7 @@ def process_medians(
     ``minimum``: the fewest runs allowed (lower it only for a peer that takes minutes)."""
     import resource
 
-    environment = {**os.environ, **(env or {})}
+    environment = user_environment(env)
 
     def once() -> tuple[float, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -128,6 +128,16 @@ def process_medians(
         statistics.median(wall for wall, _ in measured),
         statistics.median(cpu for _, cpu in measured),
     )
+
+
+def user_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with ``env``, as a user's shell has it: without
+    ``PYTHONDONTWRITEBYTECODE`` (set in some sandboxes and CI images), which would make every
+    run compile our modules from source, a cost an installed package never pays."""
+    environment = {**os.environ, **(env or {})}
+    if "PYTHONDONTWRITEBYTECODE" not in (env or {}):
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environment
 
 
 def peer_python(name: str, install: str) -> str | None:
