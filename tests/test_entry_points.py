@@ -291,3 +291,24 @@ def test_the_loader_also_takes_importlib_metadata_entry_points(fake_site, unique
     loader.load_entry_points(Selection(), entry_points=[theirs])
     assert loader.loaded["acme-real"] == describe(ours)
     assert "acme.real" in tables["metric"]
+
+
+def test_the_importlib_metadata_backports_finder_keeps_the_scan(monkeypatch):
+    # Importing MLflow puts the importlib_metadata backport's finder on sys.meta_path; it reads
+    # the same .dist-info folders, so the scan still answers (no slow fallback).
+    backport = pytest.importorskip("importlib_metadata")
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, backport.MetadataPathFinder()])
+    assert scan("modelops") is not None
+    assert as_rows(scan("modelops")) == importlib_rows()
+
+
+def test_an_unknown_distribution_finder_still_falls_back(monkeypatch):
+    class ElsewhereFinder:
+        def find_spec(self, *args):
+            return None
+
+        def find_distributions(self, context=None):
+            return iter(())
+
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, ElsewhereFinder()])
+    assert scan("modelops") is None

@@ -21,6 +21,7 @@ pa = pytest.importorskip("pyarrow")
 @pytest.fixture(params=["local", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "local":
+        pytest.importorskip("modelops_featurestore_local", reason="the local store plugin")
         from modelops_featurestore_local.store import LocalFeatureStore
 
         backend: Any = LocalFeatureStore(home=str(tmp_path))

@@ -119,9 +119,18 @@ def _only_the_standard_path_finder() -> bool:
     from importlib.machinery import PathFinder
 
     return all(
-        finder is PathFinder or getattr(finder, "find_distributions", None) is None
+        finder is PathFinder
+        or getattr(finder, "find_distributions", None) is None
+        or _reads_the_path_alike(finder)
         for finder in sys.meta_path
     )
+
+
+def _reads_the_path_alike(finder: object) -> bool:
+    """The ``importlib_metadata`` backport's finder (installed by importing it, as MLflow
+    does): it reads the same ``.dist-info`` folders on ``sys.path`` as PathFinder."""
+    kind = type(finder) if not isinstance(finder, type) else finder
+    return kind.__module__ == "importlib_metadata" and kind.__qualname__ == "MetadataPathFinder"
 
 
 def _normalize(name: str) -> str:
