@@ -38,6 +38,10 @@ from modelops_core.serving.experiments.store import ExperimentStore
 from modelops_core.serving.settings import serving_settings
 from modelops_core.serving.traffic import TrafficTable, unit_hash
 
+# versions are registered through the default backends, which are plugins
+pytest.importorskip("modelops_store_sql", reason="the sql registry backend is a plugin")
+pytest.importorskip("modelops_artifacts_local", reason="the local artifact store is a plugin")
+
 
 def runtime_for(home: Path, **serving: Any) -> Runtime:
     settings = {"flush_interval": 0.05, "poll_interval": 0.1, **serving}

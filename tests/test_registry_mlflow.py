@@ -18,15 +18,16 @@ from modelops_core.config import ComponentChoice, Config
 from modelops_core.registry.model_registry import ModelRegistry
 from modelops_core.testing import make_runtime
 
+# the plugins first: without them (the core-only run) MLflow is not even imported
+store_plugin = pytest.importorskip("modelops_store_sql.plugin")
+artifacts_plugin = pytest.importorskip("modelops_artifacts_local.plugin")
+sklearn_plugin = pytest.importorskip("modelops_flavor_sklearn.plugin")
+onnx_plugin = pytest.importorskip("modelops_flavor_onnx.plugin")
 mlflow = pytest.importorskip("mlflow")
 pytest.importorskip("sqlalchemy")
 pytest.importorskip("alembic")
 pd = pytest.importorskip("pandas")
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
-store_plugin = pytest.importorskip("modelops_store_sql.plugin")
-artifacts_plugin = pytest.importorskip("modelops_artifacts_local.plugin")
-sklearn_plugin = pytest.importorskip("modelops_flavor_sklearn.plugin")
-onnx_plugin = pytest.importorskip("modelops_flavor_onnx.plugin")
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from modelops_core.registry.mlflow_bridge import (  # noqa: E402
