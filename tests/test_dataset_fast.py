@@ -304,24 +304,17 @@ def test_records_in_code_read_as_the_line_by_line_path_reads_them():
     assert list(Dataset.from_records(records).records) == slow_read(records)[1]
 
 
-def test_plain_chat_records_are_checked_in_one_pass_not_one_by_one():
+def test_plain_chat_records_are_checked_in_one_pass_not_one_by_one(monkeypatch):
     """Re-reading what a sanitizer gives back (DatasetSanitizer.sanitize keeps a Dataset a
-    Dataset) costs far less than normalizing every record in Python."""
-    import time
+    Dataset) checks plain chat records in one msgspec pass: normalize() is not called once."""
+    import modelops_core.datasets.read as read
 
     records = [
-        json.loads(chat(f"question {i} about shipping", f"answer {i}")) for i in range(20_000)
+        json.loads(chat(f"question {i} about shipping", f"answer {i}")) for i in range(2_000)
     ]
-
-    def cpu(run) -> float:
-        best = float("inf")
-        for _ in range(3):
-            started = time.process_time()
-            run()
-            best = min(best, time.process_time() - started)
-        return best
-
-    ours = cpu(lambda: Dataset.from_records(records))
-    one_by_one = cpu(lambda: slow_read(records))
-    assert Dataset.from_records(records).records == tuple(slow_read(records)[1])
-    assert ours * 2.5 < one_by_one, (ours, one_by_one)
+    expected = tuple(slow_read(records)[1])
+    calls = []
+    one_by_one = read.normalize
+    monkeypatch.setattr(read, "normalize", lambda *args: calls.append(args[1]) or one_by_one(*args))
+    assert Dataset.from_records(records).records == expected
+    assert calls == []
