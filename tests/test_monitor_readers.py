@@ -113,3 +113,22 @@ def test_an_unreadable_parquet_file_is_a_named_error(tmp_path: Path) -> None:
     broken.write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(ProfileError, match=r"broken\.parquet: cannot read the Parquet file"):
         Profile.build(broken)
+
+
+def test_a_csv_category_with_many_values_after_a_first_block_of_few(tmp_path: Path) -> None:
+    """30,000 rows of three plans (dictionary-encoded from the first block), then 5,000
+    distinct values and an empty cell: every value counted, as pandas counts them (Arrow's
+    own inference failed the later block: "Dictionary length exceeded max cardinality")."""
+    plans = [["free", "pro", "team"][i % 3] for i in range(30_000)]
+    values = plans + [f"late{i}" for i in range(5_000)] + [""]
+    path = tmp_path / "plans.csv"
+    path.write_text("plan,n\n" + "".join(f"{v},{i}\n" for i, v in enumerate(values)))
+
+    profile = Profile.build(path, cap=10_000)
+
+    plan = profile.columns["plan"]
+    expected = pd.read_csv(path)["plan"].value_counts().to_dict()
+    assert (plan.kind, plan.count, plan.nulls) == ("categorical", 35_001, 1)
+    assert dict(plan.frequent.counts) == expected
+    assert (expected["free"], expected["late4999"], len(expected)) == (10_000, 1, 5_003)
+    assert profile.columns["n"].count == 35_001

@@ -350,7 +350,7 @@ def _numeric_update(
 
 
 def _numeric_values(finite: FloatArray, cap: int) -> FrequentItems:
-    if len(np.unique(finite[:1000])) > NUMERIC_VALUES_CAP:  # cheap test before the full one
+    if _distinct(finite[:1000]) > NUMERIC_VALUES_CAP:  # cheap test before the full one
         return FrequentItems({}, cap, len(finite), True)
     unique, counts = np.unique(finite, return_counts=True)
     if len(unique) > NUMERIC_VALUES_CAP:
@@ -358,6 +358,13 @@ def _numeric_values(finite: FloatArray, cap: int) -> FrequentItems:
     return FrequentItems(
         {_canonical_number(v): int(c) for v, c in zip(unique, counts, strict=True)}, cap
     )
+
+
+def _distinct(finite: FloatArray) -> int:
+    """The number of distinct values of finite numbers, by a sort (``np.unique`` without
+    counts imports ``numpy.ma``, 20 ms of a command-line run)."""
+    ordered = np.sort(finite)
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + min(len(ordered), 1)
 
 
 def _categorical_update(column: ColumnProfile, values: Sequence[Any]) -> ColumnProfile:

@@ -118,7 +118,8 @@ def _csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
 
 #: bytes pyarrow parses at a time (its batches are regrouped into chunks of ``chunk_rows``).
 ARROW_BLOCK_BYTES = 256 << 10
-#: distinct strings per block up to which the reader dictionary-encodes a text column.
+#: distinct strings in the first block up to which a text column is read dictionary-encoded
+#: (when its values also repeat: at most one distinct value per two rows).
 DICTIONARY_CARDINALITY = 1024
 
 
@@ -171,18 +172,36 @@ def _arrow_csv_pass(
     import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
     import pyarrow.csv as pcsv  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
+    read_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False)
+    parse_options = pcsv.ParseOptions(delimiter=delimiter)
+    # the C library's allocator: Arrow's default (mimalloc) keeps freed blocks' pages, 20 MB
+    # or more of resident memory over a large file, and it is no faster here
+    pool = pa.system_memory_pool()
+
+    def convert(types: Mapping[str, Any]) -> Any:
+        return pcsv.ConvertOptions(
+            column_types={**types, **{name: pa.string() for name in text_columns}},
+            strings_can_be_null=True,
+            auto_dict_encode=True,  # categories as codes: counted without Arrow's compute
+            auto_dict_max_cardinality=DICTIONARY_CARDINALITY,
+        )
+
     # a plain file stream: a memory-mapped file would count every page read in the RSS
     with path.open("rb") as stream:
+        # The types are inferred once, from the first block (the whole lines of its first
+        # bytes), and given to the reader of the file: Arrow's inference of dictionaries on
+        # every block costs about 40 % of the parsing (and fails a block with more distinct
+        # values than its limit after a first block with fewer).
+        head = stream.read(ARROW_BLOCK_BYTES)
+        if len(head) == ARROW_BLOCK_BYTES:  # more to come: the block ends at its last line
+            head = head[: head.rfind(b"\n") + 1] or head
+        first = pcsv.open_csv(
+            pa.BufferReader(head), read_options, parse_options, convert({}), memory_pool=pool
+        )
+        types = _read_types(first.schema, list(first))
+        stream.seek(0)
         reader = pcsv.open_csv(
-            stream,
-            read_options=pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter),
-            convert_options=pcsv.ConvertOptions(
-                column_types={name: pa.string() for name in text_columns},
-                strings_can_be_null=True,
-                auto_dict_encode=True,  # categories as codes: counted without Arrow's compute
-                auto_dict_max_cardinality=DICTIONARY_CARDINALITY,
-            ),
+            stream, read_options, parse_options, convert(types), memory_pool=pool
         )
         pending: list[Any] = []
         rows = 0
@@ -194,34 +213,53 @@ def _arrow_csv_pass(
             rows += batch.num_rows
             while rows >= chunk_rows:
                 table = pa.Table.from_batches(pending, reader.schema)
-                yield _arrow_columns(table.slice(0, chunk_rows), text_columns)
+                yield _arrow_columns(table.slice(0, chunk_rows), text_columns, pool)
                 rest = table.slice(chunk_rows)
                 pending, rows = rest.to_batches(), rest.num_rows
         if rows:
-            yield _arrow_columns(pa.Table.from_batches(pending, reader.schema), text_columns)
+            yield _arrow_columns(pa.Table.from_batches(pending, reader.schema), text_columns, pool)
 
 
-def _arrow_columns(table: Any, text_columns: set[str]) -> Chunk:
+def _read_types(schema: Any, batches: list[Any]) -> dict[str, Any]:
+    """The types the columns are read as, from those inferred on the first block: text whose
+    values repeat there (at most one distinct value per two rows) as dictionary-encoded
+    strings, counted from their codes whatever their number in later blocks; other text (an
+    identifier) as plain strings, counted with Arrow's hash kernel."""
+    import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    rows = sum(batch.num_rows for batch in batches)
+    types: dict[str, Any] = {}
+    for index, field in enumerate(schema):
+        kind = field.type
+        if pa.types.is_dictionary(kind):
+            distinct = max(len(batch.column(index).dictionary) for batch in batches)
+            kind = kind if 2 * distinct <= rows else kind.value_type
+        types[field.name] = kind
+    return types
+
+
+def _arrow_columns(table: Any, text_columns: set[str], pool: Any) -> Chunk:
     """Numbers as float arrays (nulls as NaN), strings as Arrow arrays (the profile counts
     their categories with Arrow's kernels); a column read as text is converted to floats
     where every value of the chunk is a number."""
     import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    import pyarrow.compute as pc  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     chunk: Chunk = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
-        array = column.combine_chunks()
+        array = column.combine_chunks(memory_pool=pool)
         kind = array.type
         if name in text_columns:
+            import pyarrow.compute as pc  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
             try:
-                array = pc.cast(array, pa.float64())
+                array = pc.cast(array, pa.float64(), memory_pool=pool)
             except pa.ArrowInvalid:
                 chunk[name] = array
                 continue
         if kind in ("int64", "double"):
             chunk[name] = _floats(array)
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or name in text_columns:
-            chunk[name] = _floats(array.cast(pa.float64()))
+            chunk[name] = _floats(array.cast(pa.float64(), memory_pool=pool))
         elif pa.types.is_null(kind):
             chunk[name] = np.full(len(array), np.nan)
         elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
@@ -229,7 +267,7 @@ def _arrow_columns(table: Any, text_columns: set[str]) -> Chunk:
         elif pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type):
             chunk[name] = array  # the reader's dictionary encoding: counted from its codes
         else:  # booleans, dates, times: their text, as the other readers give categories
-            chunk[name] = array.cast(pa.string())
+            chunk[name] = array.cast(pa.string(), memory_pool=pool)
     return chunk
 
 
