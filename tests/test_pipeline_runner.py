@@ -3,9 +3,12 @@ test kills mutants of pipeline/runner.py the broader tests in test_pipeline.py l
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from modelops_core.pipeline.runner import (
     CRASH_AT_ENV,
     Pipeline,
     PipelineInterruptedError,
+    PipelineStateError,
     StepContext,
     StepFailedError,
     StepResult,
@@ -199,6 +203,24 @@ class FolderStep:
         return {"model": str(folder)}
 
 
+class NotJsonStep:
+    def run(self, context: StepContext) -> Mapping[str, Any]:
+        return {"when": object()}
+
+
+class MoveStep:
+    """Not cacheable (it moves something on every run); outputs how often it ran."""
+
+    cacheable = False
+
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
+
+    def run(self, context: StepContext) -> Mapping[str, Any]:
+        self.calls.ran.append(context.step.id)
+        return {"moves": self.calls.ran.count(context.step.id)}
+
+
 class InterruptedStep:
     def run(self, context: StepContext) -> Mapping[str, Any]:
         raise KeyboardInterrupt
@@ -212,6 +234,8 @@ def more_steps(calls: Calls) -> object:
             registry.add("job", lambda: JobStep(calls))
             registry.add("stop", InterruptedStep)
             registry.add("folder", FolderStep)
+            registry.add("not-json", NotJsonStep)
+            registry.add("move", lambda: MoveStep(calls))
 
     return Steps()
 
@@ -295,3 +319,77 @@ def test_a_changed_output_folder_is_named_with_its_sizes(tmp_path: Path, calls: 
     (step,) = one_step(tmp_path, calls, "folder").plan().steps
     assert step.status == StepStatus.WOULD_RUN
     assert "model changed since it was written (7 -> 8 bytes)" in step.detail
+
+
+def test_a_step_returning_outputs_that_are_not_json_is_named(tmp_path: Path, calls: Calls):
+    with pytest.raises(StepFailedError, match=r"step 'not-json' returned outputs that are not"):
+        one_step(tmp_path, calls, "not-json").run(track=False)
+
+
+def test_a_reused_step_says_which_key_and_how_many_files_were_verified(
+    tmp_path: Path, runtime: Runtime
+):
+    three(tmp_path, runtime).run(track=False)
+    again = three(tmp_path, runtime).run(track=False)
+    count = again.steps[0]
+    assert count.status == StepStatus.REUSED and len(count.key) == 64
+    assert count.detail == f"key {count.key[:12]}, 1 file verified"
+
+
+MOVE_THEN_LAST = """
+[pipeline]
+name = "moves"
+
+[[pipeline.steps]]
+id = "move"
+uses = "move"
+
+[[pipeline.steps]]
+id = "last"
+uses = "count"
+count = {count}
+"""
+
+
+def test_resume_hands_back_what_the_side_effect_step_did_last(tmp_path: Path, calls: Calls):
+    runtime = make_runtime(
+        tmp_path / ".modelops",
+        [("test-steps", plugin_for(calls)), ("more-steps", more_steps(calls))],
+    )
+    first = Pipeline.from_file(write(tmp_path, MOVE_THEN_LAST.format(count=1)), runtime)
+    assert first.run(track=False).outputs()["moves"] == 1
+    changed = write(tmp_path, MOVE_THEN_LAST.format(count=2))
+    calls.fail_on = {"last"}
+    with pytest.raises(StepFailedError):
+        Pipeline.from_file(changed, runtime).run(track=False)  # move ran again: moves = 2
+    calls.fail_on.clear()
+    resumed = Pipeline.from_file(changed, runtime).run(resume=True, track=False)
+    assert resumed.steps[0].status == StepStatus.REUSED
+    assert resumed.outputs()["moves"] == 2  # not the 1 of the first run
+
+
+def test_a_state_file_of_the_wrong_shape_is_refused_even_with_its_checksum(
+    tmp_path: Path, runtime: Runtime
+):
+    three(tmp_path, runtime).run(track=False)
+    state = runtime.config.home / "pipelines" / "three" / "state.json"
+    data = json.loads(state.read_text())
+    body = {"cache": data["cache"], "last": [], "journals": data["journals"]}
+    canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    data.update(body, checksum=hashlib.sha256(canonical.encode()).hexdigest())
+    state.write_text(json.dumps(data))  # as a buggy tool that knows the checksum would
+    with pytest.raises(PipelineStateError, match="its cache entries are malformed"):
+        three(tmp_path, runtime).plan()
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs a tmpfs at /dev/shm")
+def test_an_output_folder_rewritten_with_the_same_files_is_still_reused(calls: Calls):
+    # tmpfs lists a folder newest first: rewriting a file changes the listing order only
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as shm:
+        home = Path(shm)
+        model = Path(one_step(home, calls, "folder").run(track=False).outputs()["model"])
+        content = (model / "a.txt").read_bytes()
+        (model / "a.txt").unlink()
+        (model / "a.txt").write_bytes(content)
+        (step,) = one_step(home, calls, "folder").plan().steps
+        assert step.status == StepStatus.WOULD_REUSE, step.detail
