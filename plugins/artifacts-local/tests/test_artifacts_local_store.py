@@ -4,6 +4,7 @@ mutants of store.py the contract and safety tests let live)."""
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
 import os
 import stat
@@ -189,3 +190,120 @@ def test_a_write_cut_short_by_the_file_system_is_refused_and_nothing_is_stored(
         "Check the permissions and free space.\n"
     ), child.stderr
     assert list((root / "blobs").iterdir()) == [] and list((root / "tmp").iterdir()) == []
+
+
+def held_under(folder: Path) -> list[str]:
+    """What this process holds open under ``folder`` (from /proc/self/fd)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(folder.resolve())):
+            found.append(os.path.relpath(target, folder.resolve()))
+    return sorted(found)
+
+
+def test_a_store_dropped_without_close_releases_its_folder(tmp_path: Path):
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    store.put_bytes(b"weights")
+    assert held_under(tmp_path) == ["store/blobs"]  # open while the store is used
+    del store
+    gc.collect()
+    assert held_under(tmp_path) == []
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_only_a_durable_store_syncs_what_it_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool
+):
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(local_store.os, "fsync", fsync)
+    store = LocalArtifactStore(root=str(tmp_path / "store"), durable=durable)
+    store.put_bytes(b"weights")
+    blobs = str((tmp_path / "store" / "blobs").resolve())
+    if durable:  # the file (not yet named), then blobs/ holding its new name
+        assert len(synced) == 2 and synced[1] == blobs
+    else:
+        assert synced == []
+    store.close()
+
+
+def test_without_unnamed_files_a_large_file_is_streamed_into_a_named_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    real_open = os.open
+    refused: list[str] = []
+
+    def open_without_tmpfile(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_TMPFILE == os.O_TMPFILE:
+            refused.append(str(path))
+            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(local_store.os, "open", open_without_tmpfile)
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    source = tmp_path / "big.bin"
+    source.write_bytes(b"z" * (SMALL + 3))
+    ref = store.put_path(source)  # the first write: streamed
+    assert store.get_bytes(ref) == source.read_bytes()
+    assert len(refused) == 1 and leftovers(store) == []
+    store.close()
+
+
+def test_a_file_larger_than_it_says_is_stored_whole(tmp_path: Path):
+    # /proc files report a size of 0 and hold more: read to the end, not to the size
+    store = LocalArtifactStore(root=str(tmp_path / "store"))
+    expected = Path("/proc/self/cmdline").read_bytes()
+    assert os.stat("/proc/self/cmdline").st_size == 0 < len(expected)
+    ref = store.put_path("/proc/self/cmdline")
+    assert (ref.size, store.get_bytes(ref)) == (len(expected), expected)
+    store.close()
+
+
+def check_out_together(root: str, refs: list, barrier: Any, results: Any) -> None:
+    store = LocalArtifactStore(root=root)
+    barrier.wait()
+    for ref in refs:
+        try:
+            folder = store.local_path(ref)
+            results.put(sorted(p.read_text() for p in folder.rglob("*.txt")))
+        except Exception as exc:  # reported to the parent, which fails the test
+            results.put(f"{type(exc).__name__}: {exc}")
+    store.close()
+
+
+def test_processes_checking_out_the_same_folders_at_once_all_get_them(tmp_path: Path):
+    import multiprocessing
+
+    root = str(tmp_path / "store")
+    store = LocalArtifactStore(root=root)
+    refs = []
+    for number in range(8):
+        folder = tmp_path / f"model-{number}"
+        folder.mkdir()
+        for part in range(20):
+            (folder / f"part-{part}.txt").write_text(f"{number}:{part}")
+        refs.append(store.put_path(folder))
+    store.close()
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(6), context.Queue()
+    workers = [
+        context.Process(target=check_out_together, args=(root, refs, barrier, results))
+        for _ in range(6)
+    ]
+    for worker in workers:
+        worker.start()
+    got = [results.get(timeout=60) for _ in range(6 * len(refs))]
+    for worker in workers:
+        worker.join(timeout=60)
+    expected = [sorted(f"{n}:{p}" for p in range(20)) for n in range(8)]
+    assert [g for g in got if isinstance(g, str)] == []
+    assert sorted(got) == sorted(expected * 6)

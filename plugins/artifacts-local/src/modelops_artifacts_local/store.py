@@ -40,6 +40,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path, PurePath
 
 from modelops_core.store.contract import (
@@ -433,13 +434,31 @@ class LocalArtifactStore:
             return target
         manifest = decode_tree_manifest(self._read_verified(digest, ref), ref.digest)
         entries = {relative: d.removeprefix("sha256:") for relative, d, _ in manifest}
-        if _is_folder(target):
-            for relative, file_digest in entries.items():
-                self._read_verified(file_digest, ref, check_only=True, member=relative)
-            if _holds_exactly(target, entries):
-                return target
-        self._check_out(entries, target, ref)
+        with self._checkout_lock(target.parent):
+            if _is_folder(target):
+                for relative, file_digest in entries.items():
+                    self._read_verified(file_digest, ref, check_only=True, member=relative)
+                if _holds_exactly(target, entries):
+                    return target
+            self._check_out(entries, target, ref)
         return target
+
+    @contextlib.contextmanager
+    def _checkout_lock(self, folder: Path) -> Iterator[None]:
+        """Hold ``checkouts/<digest>/`` locked: processes checking out one folder artifact at
+        once take turns, so each finds the checkout the previous one completed instead of
+        removing it while that one hands it out (a folder, unlike a file, cannot be replaced
+        in one step)."""
+        if fcntl is None:  # Windows: no flock
+            yield
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, _READ_FLAGS)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def delete(self, ref: ArtifactRef) -> None:
         """Remove the artifact's blob and checkout (blobs of a folder's files are kept)."""
