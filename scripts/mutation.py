@@ -620,6 +620,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--show", metavar="FINGERPRINT", help="print the diff of one mutant and stop"
     )
+    parser.add_argument(
+        "--only",
+        metavar="FINGERPRINTS",
+        help="run only these mutants of the sample (comma-separated), e.g. the survivors again",
+    )
     args = parser.parse_args(argv)
 
     if args.list:
@@ -667,6 +672,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result = ModuleResult(module)
                 results.append(result)
                 mutants = sample(module, args.mutants, args.seed)
+                if args.only:
+                    wanted = set(args.only.split(","))
+                    mutants = [m for m in mutants if m.fingerprint in wanted]
                 result.baseline_seconds = baseline(module, tests, workdir)
                 timeout = args.timeout or 3 * result.baseline_seconds + 10
                 print(

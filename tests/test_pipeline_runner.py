@@ -193,12 +193,13 @@ class JobStep:
 
 
 class FolderStep:
-    """Writes a model folder of two files (3 and 4 bytes) and outputs its path."""
+    """Writes a model folder of three files (3, 2 and 4 bytes) and outputs its path."""
 
     def run(self, context: StepContext) -> Mapping[str, Any]:
         folder = context.workdir / "model"
         (folder / "sub").mkdir(parents=True)
         (folder / "a.txt").write_text("abc")
+        (folder / "c.txt").write_text("xy")
         (folder / "sub" / "b.txt").write_text("defg")
         return {"model": str(folder)}
 
@@ -318,7 +319,7 @@ def test_a_changed_output_folder_is_named_with_its_sizes(tmp_path: Path, calls: 
     (model / "sub" / "b.txt").write_text("defgh")
     (step,) = one_step(tmp_path, calls, "folder").plan().steps
     assert step.status == StepStatus.WOULD_RUN
-    assert "model changed since it was written (7 -> 8 bytes)" in step.detail
+    assert "model changed since it was written (9 -> 10 bytes)" in step.detail
 
 
 def test_a_step_returning_outputs_that_are_not_json_is_named(tmp_path: Path, calls: Calls):

@@ -307,3 +307,49 @@ def test_processes_checking_out_the_same_folders_at_once_all_get_them(tmp_path: 
     expected = [sorted(f"{n}:{p}" for p in range(20)) for n in range(8)]
     assert [g for g in got if isinstance(g, str)] == []
     assert sorted(got) == sorted(expected * 6)
+
+
+# A child process that may open only `extra` more files (RLIMIT_NOFILE) when it stores a file
+# over 8 MiB: opening the file itself, or the unnamed file to stream it into, fails (EMFILE).
+STORE_WITH_FEW_FILES = """
+import os, resource, sys
+from modelops_artifacts_local.store import LocalArtifactStore
+
+store = LocalArtifactStore(root=sys.argv[1])
+store.put_bytes(b"opens the store's folders first")
+top = max(int(fd) for fd in os.listdir("/proc/self/fd")) + 1
+while (fd := os.open("/dev/null", os.O_RDONLY)) < top:  # fill the holes below the top
+    pass
+os.close(fd)
+resource.setrlimit(resource.RLIMIT_NOFILE, (top + int(sys.argv[3]), top + 64))
+try:
+    store.put_path(sys.argv[2])
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (0, "Cannot read {source!r}: Too many open files. Check its permissions."),
+        (2, "Cannot store {source!r} in {root!r}: Too many open files. Check the permissions "
+            "and free space."),
+    ],
+    ids=["the-file", "the-unnamed-file"],
+)  # fmt: skip
+def test_running_out_of_file_descriptors_is_an_artifact_error(
+    tmp_path: Path, extra: int, message: str
+):
+    source = tmp_path / "big.bin"
+    source.write_bytes(b"q" * (SMALL + 5))
+    root = tmp_path / "store"
+    child = subprocess.run(
+        [sys.executable, "-c", STORE_WITH_FEW_FILES, str(root), str(source), str(extra)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (
+        child.stdout == "ArtifactError " + message.format(source=str(source), root=str(root)) + "\n"
+    ), child.stderr
+    stored = [path.name for path in (root / "blobs").iterdir()]
+    assert stored == [hashlib.sha256(b"opens the store's folders first").hexdigest()]
