@@ -189,6 +189,8 @@ class Mutant:
     index: int  # which site of the file, in walk order (how the mutant is rebuilt)
     source_line: str
     occurrence: int = 0  # how many identical (source line, operator) pairs come before it
+    # the file as it was when the sample was drawn: an edit during the run changes nothing
+    source: str = field(default="", repr=False, compare=False)
 
     @property
     def fingerprint(self) -> str:
@@ -356,12 +358,12 @@ def mutants_of(path: str, dotted: str) -> list[Mutant]:
         key = (text.strip(), operator)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        found.append(Mutant(path, dotted, line, col, operator, index, text, occurrence))
+        found.append(Mutant(path, dotted, line, col, operator, index, text, occurrence, source))
     return found
 
 
 def mutated_source(mutant: Mutant) -> str:
-    source = (ROOT / mutant.path).read_text(encoding="utf-8")
+    source = mutant.source or (ROOT / mutant.path).read_text(encoding="utf-8")
     tree = ast.parse(source)
     sites = list(_sites(tree, source))
     node, operator, _line, _col = sites[mutant.index]
