@@ -67,16 +67,35 @@ def connect(path: Path) -> sqlite3.Connection:
         connection = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=10.0
         )
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA temp_store=MEMORY")
-        connection.executescript(SCHEMA)
+        _set_up(connection)
     except sqlite3.Error as exc:
         raise FeatureStoreError(
             f"Cannot open the feature store database {str(path)!r}: {exc}. Check that the "
             "directory is writable, or set [features] root to another directory."
         ) from exc
     return connection
+
+
+def _set_up(connection: sqlite3.Connection, patience: float = 10.0) -> None:
+    """WAL mode and the schema. Switching a new database to WAL takes an exclusive lock that
+    SQLite does not wait for (no busy handler there): processes opening a new store at once
+    retry for up to ``patience`` seconds instead of failing with "database is locked"."""
+    import time
+
+    deadline = time.monotonic() + patience
+    delay = 0.005
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA temp_store=MEMORY")
+            connection.executescript(SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 class SqliteRows:
