@@ -12,6 +12,24 @@ import pytest
 
 FD_TABLE = Path("/proc/self/fd")
 
+#: what an open embedded store (SQLite database + local artifact store) holds under its home
+OPEN_STORE = [
+    "artifacts/blobs",
+    "modelops.db",
+    "modelops.db-shm",
+    "modelops.db-wal",
+    "modelops.db.writer-lock",
+]
+
+
+def closed_message(facade: str, action: str) -> str:
+    """What a facade says when it is used after close()."""
+    return (
+        f"This {facade} was closed (by close() or the end of its `with` block), so it cannot "
+        f"{action}. Create a new {facade} for more work, or do the work inside "
+        f"`with {facade}(...) as ...:`."
+    )
+
 
 def open_files_under(folder: Path) -> list[str]:
     """The files and folders under ``folder`` this process has open, relative, sorted."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from open_files import closed_underneath, open_files_under
+from open_files import OPEN_STORE, closed_message, closed_underneath, open_files_under
 
 from modelops_core import hookimpl
 from modelops_core.config import ComponentChoice, Config
@@ -391,22 +391,6 @@ def test_the_default_registry_uses_the_working_directory(
 
 
 # --- lifecycle: close, with, use after close ---------------------------------------------------
-
-OPEN_STORE = [
-    "artifacts/blobs",
-    "modelops.db",
-    "modelops.db-shm",
-    "modelops.db-wal",
-    "modelops.db.writer-lock",
-]
-
-
-def closed_message(facade: str, action: str) -> str:
-    return (
-        f"This {facade} was closed (by close() or the end of its `with` block), so it cannot "
-        f"{action}. Create a new {facade} for more work, or do the work inside "
-        f"`with {facade}(...) as ...:`."
-    )
 
 
 def test_the_with_block_closes_the_backend_and_the_artifact_store(tmp_path: Path) -> None:

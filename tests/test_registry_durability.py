@@ -136,16 +136,18 @@ def backend_options(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
 def kill_at(point: str, home: Path, source: Path, tmp_path: Path, options: dict[str, Any]) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    child = subprocess.Popen(
-        [sys.executable, str(script), str(home), str(source), point, json.dumps(options)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    kill_when_paused(
+        [sys.executable, str(script), str(home), str(source), point, json.dumps(options)], point
     )
+
+
+def kill_when_paused(command: list[str], where: str) -> None:
+    """Run ``command``, SIGKILL it once it prints ``paused`` (it stopped at ``where``)."""
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
         line = child.stdout.readline().strip()
-        assert line == "paused", f"the child did not reach {point}: {line} {child.stderr.read()}"
+        assert line == "paused", f"the child did not reach {where}: {line} {child.stderr.read()}"
         os.kill(child.pid, signal.SIGKILL)
         assert child.wait(timeout=10) == -signal.SIGKILL
     finally:
@@ -335,22 +337,9 @@ def test_a_delete_killed_midway_loses_neither_the_version_nor_its_audit_entry(
     register_two_versions(home, backend_options)
     script = tmp_path / "delete.py"
     script.write_text(DELETING_CHILD)
-    child = subprocess.Popen(
-        [sys.executable, str(script), str(home), json.dumps(backend_options)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    kill_when_paused(
+        [sys.executable, str(script), str(home), json.dumps(backend_options)], "the delete"
     )
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline().strip()
-        assert line == "paused", f"the child did not reach the delete: {child.stderr.read()}"
-        os.kill(child.pid, signal.SIGKILL)
-        assert child.wait(timeout=10) == -signal.SIGKILL
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
     with ModelRegistry(new_runtime(home, backend_options), actor="bob") as registry:
         assert registry.list_versions("m") == ["1", "2"]
         assert registry.aliases("m") == {"production": "2"}

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from open_files import closed_underneath, open_files_under
+from open_files import OPEN_STORE, closed_message, closed_underneath, open_files_under
 
 from modelops_core.config import Config
 from modelops_core.finetune.job_tracking import JobStore
@@ -233,22 +233,6 @@ def test_a_changed_tag_is_found_by_its_new_value_only(tracker: ExperimentTracker
 
 
 # --- lifecycle: close, with, use after close ---------------------------------------------------
-
-OPEN_STORE = [
-    "artifacts/blobs",
-    "modelops.db",
-    "modelops.db-shm",
-    "modelops.db-wal",
-    "modelops.db.writer-lock",
-]
-
-
-def closed_message(facade: str, action: str) -> str:
-    return (
-        f"This {facade} was closed (by close() or the end of its `with` block), so it cannot "
-        f"{action}. Create a new {facade} for more work, or do the work inside "
-        f"`with {facade}(...) as ...:`."
-    )
 
 
 def test_the_with_block_closes_the_tracking_store(tmp_path: Path) -> None:

@@ -493,20 +493,19 @@ def mask_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         return _PASSWORD_PAIR.sub(r"\1***", url)
-    # The userinfo ends at the last '@' before the first '/', '?' or '#': a password may hold
-    # those three only percent-encoded, but '@' and ':' are often written raw.
-    at = rest.rfind("@", 0, _first_of(rest, "/?#", 0))
-    authority_end = _authority_end(rest)
-    if at != -1:
-        userinfo, host_part = rest[:at], rest[at + 1 :]
+    # The authority ends at the first '/', '?' or '#' (a password may hold those three only
+    # percent-encoded), and its userinfo at the last '@' in it ('@' and ':' are often raw).
+    end = _first_of(rest, "/?#", 0)
+    authority, tail = rest[:end], rest[end:]
+    userinfo, at, host = authority.rpartition("@")
+    if at:
         user, colon, _password = userinfo.partition(":")
-        rest = f"{user}:***@{host_part}" if colon else f"{user}@{host_part}"
-        authority_end = _authority_end(rest)
-    path, qmark, query = rest[authority_end:].partition("?")
+        authority = f"{user}:***@{host}" if colon else f"{user}@{host}"
+    path, qmark, query = tail.partition("?")
     if qmark:
         query, hash_sign, fragment = query.partition("#")
         query = _mask_pairs(query, "&") + hash_sign + fragment
-    return f"{scheme}://{rest[:authority_end]}{path}{qmark}{query}"
+    return f"{scheme}://{authority}{path}{qmark}{query}"
 
 
 def mask_urls_in(text: str) -> str:
@@ -516,11 +515,6 @@ def mask_urls_in(text: str) -> str:
     """
     masked_text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group(0)), text)
     return _PASSWORD_PAIR.sub(r"\1***", masked_text)
-
-
-def _authority_end(rest: str) -> int:
-    """Where the authority (``userinfo@host:port``) of ``rest`` (a URL after ``://``) ends."""
-    return _first_of(rest, "/?#", rest.rfind("@", 0, _first_of(rest, "/?#", 0)) + 1)
 
 
 def _first_of(text: str, chars: str, start: int) -> int:
