@@ -305,3 +305,27 @@ def test_the_core_never_reaches_into_pluggy_hook_implementations():
         if internals.search(line)
     ]
     assert found == []
+
+
+def test_a_load_name_that_is_not_installed_is_an_error_naming_the_installed_ones(fake_site, unique):
+    from modelops_core.errors import UnknownPluginError
+
+    fake_site.add("acme-good", unique("acme_good"), GOOD_PLUGIN.format(metric="acme.mean"))
+    with pytest.raises(UnknownPluginError) as caught:
+        runtime(fake_site, environ={"MODELOPS_LOAD_PLUGINS": "acme-god"})
+    message = str(caught.value)
+    assert "asks for 'acme-god', which no installed plugin is called" in message
+    assert "Did you mean 'acme-good'?" in message
+    assert caught.value.plugin == "acme-god"
+
+
+def test_a_load_name_that_is_not_installed_is_reported_in_lenient_mode(fake_site, unique):
+    from modelops_core.errors import UnknownPluginError
+
+    fake_site.add("acme-good", unique("acme_good"), GOOD_PLUGIN.format(metric="acme.mean"))
+    with pytest.warns(PluginWarning, match="acme-missing"):
+        loaded = runtime(
+            fake_site, strict=False, environ={"MODELOPS_LOAD_PLUGINS": "acme-good,acme-missing"}
+        )
+    assert [p.name for p in loaded.plugins] == ["acme-good"]
+    assert [type(problem) for problem in loaded.problems] == [UnknownPluginError]

@@ -33,6 +33,10 @@ class PluginLoadError(PluginError):
     """A plugin's module failed to import or its entry point is not loadable."""
 
 
+class UnknownPluginError(PluginLoadError):
+    """``[plugins] load`` or ``MODELOPS_LOAD_PLUGINS`` names a plugin that is not installed."""
+
+
 class PluginHookError(PluginError):
     """A plugin implements a hook that does not exist or with the wrong arguments."""
 

@@ -32,6 +32,7 @@ from modelops_core.errors import (
     PluginHookError,
     PluginLoadError,
     PluginRegistrationError,
+    UnknownPluginError,
     did_you_mean,
 )
 from modelops_core.plugins import hookspecs
@@ -352,8 +353,15 @@ class PluginLoader:
     def load_entry_points(
         self, selection: Selection, entry_points: Sequence[AnyEntryPoint] | None = None
     ) -> None:
-        """Import and register every selected entry point (see :class:`Selection`)."""
-        for entry_point in discover() if entry_points is None else entry_points:
+        """Import and register every selected entry point (see :class:`Selection`).
+
+        A name that ``[plugins] load`` or ``MODELOPS_LOAD_PLUGINS`` asks for and no installed
+        entry point has is an :class:`~modelops_core.errors.UnknownPluginError` (reported, not
+        raised, in lenient mode): a typo there would otherwise load nothing, silently.
+        """
+        entry_points = discover() if entry_points is None else entry_points
+        self._check_requested(selection, [entry_point.name for entry_point in entry_points])
+        for entry_point in entry_points:
             left_out = selection.why_left_out(entry_point.name)
             if left_out is not None:
                 self.tables.left_out[entry_point.name] = left_out
@@ -361,6 +369,27 @@ class PluginLoader:
             if entry_point.name in self.loaded:
                 continue
             self._guarded(functools.partial(self._load_one, entry_point, describe(entry_point)))
+
+    def _check_requested(self, selection: Selection, installed: Sequence[str]) -> None:
+        if not selection.autoload or selection.only is None:
+            return
+        missing = sorted(selection.only - set(installed))
+        if not missing:
+            return
+        names = ", ".join(repr(name) for name in missing)
+        available = ", ".join(repr(name) for name in sorted(installed)) or "none"
+        problem = UnknownPluginError(
+            f"[plugins] load or {LOAD_PLUGINS_ENV} asks for {names}, which no installed "
+            f"plugin is called;{did_you_mean(missing[0], installed)} installed plugins: "
+            f"{available}. Fix the name (modelops "
+            "plugins list shows them) or install the plugin (pip install ...).",
+            plugin=missing[0],
+        )
+
+        def fail() -> None:
+            raise problem
+
+        self._guarded(fail)
 
     def register(
         self, plugin: object, name: str | None = None, info: PluginInfo | None = None
