@@ -143,3 +143,17 @@ def test_bad_settings_are_named() -> None:
         fitted(chunk_size=4)
     with pytest.raises(PerformanceError, match="calibration='sometimes'"):
         fitted(calibration="sometimes")
+
+
+def test_binary_chunks_are_estimated_and_compared_one_by_one() -> None:
+    scores = [0.9, 0.8, 0.3, 0.1, 0.6, 0.4, 0.7]
+    labels = [1, 1, 0, 0, 1, 0, 1]
+    estimator = fitted()
+    chunks = estimator.estimate_chunks(scores, chunk_size=3)
+    assert [(c.start, c.rows) for c in chunks] == [(0, 3), (3, 4)]  # the last row joins
+    assert chunks[1].confusion == estimator.estimate(scores[3:]).confusion
+    (first, second) = estimator.compare_chunks(scores, labels, chunk_size=3)
+    assert first.realized.metrics["accuracy"] == 1.0
+    assert second.realized.confusion == estimator.realized(scores[3:], labels[3:]).confusion
+    with pytest.raises(PerformanceError, match="chunk_size=1: a chunk needs at least 2 rows"):
+        estimator.estimate_chunks(scores, chunk_size=1)

@@ -27,6 +27,21 @@ Thresholds: with ``chunk_size``, the realized metrics of the reference's chunks 
 ``mean ± 3 std`` per metric (NannyML's default), clipped to [0, 1]; an estimate outside the band
 raises an alert ``performance.estimated.<metric>``, a realization outside it
 ``performance.realized.<metric>``. Explicit ``thresholds={"accuracy": (0.8, None)}`` replace it.
+
+**Multiclass** (:class:`MulticlassCBPE`, NannyML's multiclass CBPE): the model gives one
+probability per class and predicts the class of the highest one (the first on ties). Each class's
+column is checked one-vs-rest as above (class ``c`` against the rest) and calibrated by its own
+isotonic map when its check asks for it; a row of calibrated probabilities is then divided by its
+sum so it adds up to 1 again. A row predicted ``i`` is of true class ``j`` with probability
+``p_j``, so the **expected confusion matrix** (rows the true class, columns the predicted one, as
+scikit-learn's ``confusion_matrix``) is ``E[C[j, i]] = Σ_{ŷ=i} p_j``. From it: accuracy
+``trace / n``; per class precision ``C[c, c] / Σ_j C[j, c]``, recall ``C[c, c] / Σ_i C[c, i]``, F1
+``2 C[c, c] / (predicted + support)``; their ``macro`` (mean over the classes where defined),
+``weighted`` (by support) and ``micro`` (pooled) averages, as scikit-learn's
+``precision_recall_fscore_support(..., zero_division=np.nan)``; and ``roc_auc_macro``, the mean of
+the one-vs-rest expected ROC AUCs. The realized metrics take the labels' one-hot rows for ``p``.
+Chunks (``estimate_chunks``, ``compare_chunks``) are consecutive runs of ``chunk_size`` rows; a
+last shorter run is a chunk of its own unless it is a single row, which joins the chunk before.
 """
 
 from __future__ import annotations
@@ -281,53 +296,18 @@ class PerformanceEstimate:
     band: Mapping[str, tuple[float | None, float | None]] = attrs.field(converter=frozen_mapping)
     calibrated: bool = False
     kind: str = "estimated"
+    start: int = 0
 
     def outside(self) -> dict[str, float]:
         """The metrics outside their band."""
-        found = {}
-        for name, value in self.metrics.items():
-            lower, upper = self.band.get(name, (None, None))
-            if value is None:
-                continue
-            if (lower is not None and value < lower) or (upper is not None and value > upper):
-                found[name] = value
-        return found
+        return _outside(self.metrics, self.band)
 
     def alerts(self, subject: str = "", at: float | None = None) -> tuple[Alert, ...]:
         """An alert per metric outside its band (``performance.<kind>.<metric>``)."""
-        found = []
-        for name, value in self.outside().items():
-            lower, upper = self.band[name]
-            found.append(
-                Alert(
-                    f"performance.{self.kind}.{name}",
-                    "warning",
-                    f"{self.kind} {name} {value:.4f} is outside [{_bound(lower)}, "
-                    f"{_bound(upper)}] over {self.rows} rows",
-                    subject=subject,
-                    at=at,
-                    details={
-                        "metric": name,
-                        "value": value,
-                        "lower": lower,
-                        "upper": upper,
-                        "rows": self.rows,
-                        "kind": self.kind,
-                    },
-                )
-            )
-        return tuple(found)
+        return _alerts(self.kind, self.metrics, self.band, self.rows, subject, at)
 
     def values(self, labels: Mapping[str, str] | None = None) -> tuple[MonitorValue, ...]:
-        return tuple(
-            MonitorValue(
-                f"performance_{self.kind}",
-                math.nan if value is None else value,
-                {**(labels or {}), "metric": name},
-                f"{self.kind} classifier performance",
-            )
-            for name, value in self.metrics.items()
-        )
+        return _values(self.kind, self.metrics, labels)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -338,11 +318,115 @@ class PerformanceEstimate:
             "band": {name: list(bounds) for name, bounds in self.band.items()},
             "outside": self.outside(),
             "calibrated": self.calibrated,
+            "start": self.start,
         }
 
 
 def _bound(value: float | None) -> str:
     return "-inf" if value is None else f"{value:.4f}"
+
+
+def _outside(
+    metrics: Mapping[str, float | None], band: Mapping[str, tuple[float | None, float | None]]
+) -> dict[str, float]:
+    found = {}
+    for name, value in metrics.items():
+        lower, upper = band.get(name, (None, None))
+        if value is None:
+            continue
+        if (lower is not None and value < lower) or (upper is not None and value > upper):
+            found[name] = value
+    return found
+
+
+def _alerts(
+    kind: str,
+    metrics: Mapping[str, float | None],
+    band: Mapping[str, tuple[float | None, float | None]],
+    rows: int,
+    subject: str,
+    at: float | None,
+) -> tuple[Alert, ...]:
+    found = []
+    for name, value in _outside(metrics, band).items():
+        lower, upper = band[name]
+        found.append(
+            Alert(
+                f"performance.{kind}.{name}",
+                "warning",
+                f"{kind} {name} {value:.4f} is outside [{_bound(lower)}, {_bound(upper)}] over "
+                f"{rows} rows",
+                subject=subject,
+                at=at,
+                details={
+                    "metric": name,
+                    "value": value,
+                    "lower": lower,
+                    "upper": upper,
+                    "rows": rows,
+                    "kind": kind,
+                },
+            )
+        )
+    return tuple(found)
+
+
+def _values(
+    kind: str, metrics: Mapping[str, float | None], labels: Mapping[str, str] | None
+) -> tuple[MonitorValue, ...]:
+    return tuple(
+        MonitorValue(
+            f"performance_{kind}",
+            math.nan if value is None else value,
+            {**(labels or {}), "metric": name},
+            f"{kind} classifier performance",
+        )
+        for name, value in metrics.items()
+    )
+
+
+def _chunks(rows: int, chunk_size: int, what: str) -> list[range]:
+    """Consecutive runs of ``chunk_size`` rows; a last single row joins the run before."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 2:
+        raise PerformanceError(
+            f"chunk_size={chunk_size!r}: a chunk needs at least 2 rows; pass a larger chunk_size"
+        )
+    if rows < 2:
+        raise PerformanceError(
+            f"{what}: {rows} row cannot make a chunk of at least 2 rows; pass more rows"
+        )
+    chunks = [range(start, min(start + chunk_size, rows)) for start in range(0, rows, chunk_size)]
+    if len(chunks[-1]) == 1:
+        last = chunks.pop()
+        chunks[-1] = range(chunks[-1].start, last.stop)
+    return chunks
+
+
+def _reference_chunks(rows: int, chunk_size: int) -> list[range]:
+    """The whole chunks of the reference (at least two), for the bands."""
+    chunks = [chunk for chunk in _chunks(rows, chunk_size, "reference") if len(chunk) == chunk_size]
+    if len(chunks) < 2:
+        raise PerformanceError(
+            f"chunk_size={chunk_size}: the reference's {rows} rows make fewer than two whole "
+            "chunks; use a smaller chunk_size or pass thresholds="
+        )
+    return chunks
+
+
+def _band(
+    per_chunk: Sequence[Mapping[str, float | None]], names: Sequence[str], std_multiplier: float
+) -> dict[str, tuple[float | None, float | None]]:
+    """``mean ± std_multiplier * std`` of each metric over the chunks, clipped to [0, 1]."""
+    import numpy as np
+
+    band: dict[str, tuple[float | None, float | None]] = {}
+    for name in names:
+        values = np.asarray([m[name] for m in per_chunk if m[name] is not None])
+        if values.size < 2:
+            continue
+        mean, std = float(values.mean()), float(values.std())
+        band[name] = (max(0.0, mean - std_multiplier * std), min(1.0, mean + std_multiplier * std))
+    return band
 
 
 @attrs.frozen
@@ -352,8 +436,8 @@ class PerformanceComparison:
     :param error: per metric, estimated minus realized (None when either is undefined).
     """
 
-    estimated: PerformanceEstimate
-    realized: PerformanceEstimate
+    estimated: PerformanceEstimate | MulticlassEstimate
+    realized: PerformanceEstimate | MulticlassEstimate
     error: Mapping[str, float | None] = attrs.field(converter=frozen_mapping)
 
     def to_dict(self) -> dict[str, Any]:
@@ -362,6 +446,18 @@ class PerformanceComparison:
             "realized": self.realized.to_dict(),
             "error": dict(self.error),
         }
+
+
+def _compare(
+    estimated: PerformanceEstimate | MulticlassEstimate,
+    realized: PerformanceEstimate | MulticlassEstimate,
+    names: Sequence[str],
+) -> PerformanceComparison:
+    error = {}
+    for name in names:
+        e, r = estimated.metrics[name], realized.metrics[name]
+        error[name] = None if e is None or r is None else e - r
+    return PerformanceComparison(estimated, realized, error)
 
 
 @attrs.frozen
@@ -397,8 +493,6 @@ class CBPE:
     ) -> CBPE:
         """Check calibration on the reference, fit the calibrator if needed, and derive the band
         of each metric from the reference's chunks of ``chunk_size`` rows (or ``thresholds``)."""
-        import numpy as np
-
         unknown = [name for name in metrics if name not in METRICS]
         if unknown:
             raise PerformanceError(f"unknown metrics {unknown}; use some of {', '.join(METRICS)}")
@@ -414,29 +508,13 @@ class CBPE:
         if thresholds is not None:
             band = {name: thresholds[name] for name in thresholds}
         elif chunk_size is not None:
-            if chunk_size < 1:
-                raise PerformanceError(f"chunk_size={chunk_size}: use a positive number of rows")
-            chunks = [range(start, start + chunk_size) for start in range(0, raw.size, chunk_size)]
-            chunks = [chunk for chunk in chunks if chunk.stop <= raw.size]
-            if len(chunks) < 2:
-                raise PerformanceError(
-                    f"chunk_size={chunk_size}: the reference's {raw.size} rows make fewer than "
-                    "two whole chunks; use a smaller chunk_size or pass thresholds="
-                )
+            chunks = _reference_chunks(raw.size, chunk_size)
             per_chunk = [
                 metrics_of(raw[chunk.start : chunk.stop], truth[chunk.start : chunk.stop],
                            threshold, metrics)
                 for chunk in chunks
             ]  # fmt: skip
-            for name in metrics:
-                values = np.asarray([m[name] for m in per_chunk if m[name] is not None])
-                if values.size < 2:
-                    continue
-                mean, std = float(values.mean()), float(values.std())
-                band[name] = (
-                    max(0.0, mean - std_multiplier * std),
-                    min(1.0, mean + std_multiplier * std),
-                )
+            band = _band(per_chunk, metrics, std_multiplier)
         return cls(threshold, tuple(metrics), check, calibrator, band)
 
     def probabilities(self, scores: Any) -> NDArray[np.float64]:
@@ -457,16 +535,41 @@ class CBPE:
 
     def compare(self, scores: Any, labels: Any) -> PerformanceComparison:
         """The estimate of ``scores`` against their realized performance."""
-        estimated = self.estimate(scores)
-        realized = self.realized(scores, labels)
-        error = {}
-        for name in self.metrics:
-            e, r = estimated.metrics[name], realized.metrics[name]
-            error[name] = None if e is None or r is None else e - r
-        return PerformanceComparison(estimated, realized, error)
+        return _compare(self.estimate(scores), self.realized(scores, labels), self.metrics)
+
+    def estimate_chunks(self, scores: Any, chunk_size: int) -> tuple[PerformanceEstimate, ...]:
+        """The estimate of each chunk of ``chunk_size`` consecutive rows (see the module)."""
+        raw = _scores(scores, "scores")
+        probabilities = raw if self.calibrator is None else self.calibrator(raw)
+        return tuple(
+            self._result(raw[chunk.start : chunk.stop], probabilities[chunk.start : chunk.stop],
+                         "estimated", chunk.start)
+            for chunk in _chunks(raw.size, chunk_size, "scores")
+        )  # fmt: skip
+
+    def compare_chunks(
+        self, scores: Any, labels: Any, chunk_size: int
+    ) -> tuple[PerformanceComparison, ...]:
+        """Per chunk, the estimate against the realized performance."""
+        raw = _scores(scores, "scores")
+        truth = _labels(labels, raw.size, "labels")
+        estimates = self.estimate_chunks(raw, chunk_size)
+        return tuple(
+            _compare(
+                estimate,
+                self._result(
+                    raw[estimate.start : estimate.start + estimate.rows],
+                    truth[estimate.start : estimate.start + estimate.rows],
+                    "realized",
+                    estimate.start,
+                ),
+                self.metrics,
+            )
+            for estimate in estimates
+        )
 
     def _result(
-        self, raw: NDArray[np.float64], weights: NDArray[np.float64], kind: str
+        self, raw: NDArray[np.float64], weights: NDArray[np.float64], kind: str, start: int = 0
     ) -> PerformanceEstimate:
         tp, fp, fn, tn = _confusion(raw >= self.threshold, weights)
         return PerformanceEstimate(
@@ -476,4 +579,429 @@ class CBPE:
             self.band,
             self.calibrator is not None,
             kind,
+            start,
         )
+
+
+#: The metrics of :class:`MulticlassCBPE` (see the module).
+MULTICLASS_METRICS = (
+    "accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "precision_micro",
+    "recall_micro",
+    "f1_micro",
+    "roc_auc_macro",
+)
+#: How far a row of probabilities may add up from 1 (rounding in the model's output).
+SUM_TOLERANCE = 1e-6
+
+
+def _class_names(classes: Sequence[Any]) -> str:
+    return ", ".join(repr(c) for c in classes)
+
+
+def _plain_class(value: Any) -> Any:
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def _probability_matrix(values: Any, classes: Sequence[Any], what: str) -> NDArray[np.float64]:
+    """One row per prediction, one column per class in the order of ``classes``; a DataFrame's
+    columns are matched to the classes by name."""
+    import numpy as np
+
+    columns = getattr(values, "columns", None)
+    if columns is not None:
+        names = [str(c) for c in columns]
+        wanted = [str(c) for c in classes]
+        missing = [c for c, name in zip(classes, wanted, strict=True) if name not in names]
+        extra = [name for name in names if name not in wanted]
+        if missing or extra:
+            raise PerformanceError(
+                f"{what}: the columns must be the classes ({_class_names(classes)}); missing "
+                f"{missing}, not classes {extra}"
+            )
+        values = values[[columns[names.index(name)] for name in wanted]]
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise PerformanceError(f"{what}: not numbers ({exc})") from exc
+    if array.ndim != 2 or array.shape[1] != len(classes):
+        shape = "one value per row" if array.ndim == 1 else f"shape {array.shape}"
+        raise PerformanceError(
+            f"{what}: {shape}, expected one column per class ({len(classes)}: "
+            f"{_class_names(classes)}); pass the model's predict_proba output"
+        )
+    if array.shape[0] == 0:
+        raise PerformanceError(f"{what}: no rows")
+    bad = ~np.isfinite(array) | (array < 0) | (array > 1)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise PerformanceError(
+            f"{what}: {int(bad.sum())} values are not probabilities in [0, 1] (first at row "
+            f"{row}, column {classes[column]!r}: {float(array[row, column])!r})"
+        )
+    sums = array.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1) > SUM_TOLERANCE)
+    if off.size:
+        raise PerformanceError(
+            f"{what}: {off.size} rows do not add up to 1 (first at row {int(off[0])}: "
+            f"{float(sums[off[0]]):.10g}); pass one probability per class, the whole distribution"
+        )
+    return array
+
+
+def _label_array(labels: Any) -> NDArray[Any]:
+    """``labels`` as an array; a list mixing text with other values (a NaN) stays objects, where
+    numpy would turn the NaN into the text ``'nan'``."""
+    import numpy as np
+
+    array = np.asarray(labels)
+    if (
+        array.dtype.kind in "US"
+        and isinstance(labels, list | tuple)
+        and not all(isinstance(label, str | bytes) for label in labels)
+    ):
+        array = np.empty(len(labels), dtype=object)
+        array[:] = list(labels)
+    return array
+
+
+def _class_indices(labels: Any, classes: Sequence[Any], rows: int, what: str) -> NDArray[np.int64]:
+    """The position in ``classes`` of each label."""
+    import numpy as np
+
+    array = _label_array(labels)
+    if array.ndim != 1 or array.shape[0] != rows:
+        count = array.shape[0] if array.ndim else 0
+        raise PerformanceError(f"{what}: {count} labels for {rows} rows of probabilities")
+    position = {c: i for i, c in enumerate(classes)}
+    unique: Any
+    try:
+        unique, inverse = np.unique(array, return_inverse=True)
+    except TypeError:  # labels of types that do not order (mixed objects)
+        first: dict[Any, int] = {}
+        inverse = np.asarray([first.setdefault(v, len(first)) for v in array.tolist()])
+        unique = list(first)
+    inverse = inverse.reshape(-1)
+    found = [position.get(_plain_class(value)) for value in unique]
+    for k, index in enumerate(found):
+        if index is None:
+            row = int(np.flatnonzero(inverse == k)[0])
+            raise PerformanceError(
+                f"{what}: label {_plain_class(unique[k])!r} at row {row} is not one of the "
+                f"classes ({_class_names(classes)}); pass classes= with every class the model "
+                "knows"
+            )
+    indices: NDArray[np.int64] = np.asarray(found, dtype=np.int64)[inverse]
+    return indices
+
+
+def multiclass_metrics(
+    confusion: NDArray[np.float64], names: Sequence[str] = MULTICLASS_METRICS
+) -> tuple[dict[str, float | None], list[dict[str, float | None]]]:
+    """The metrics of a confusion matrix (rows the true class, columns the predicted one), and
+    per class its precision, recall, F1 and support (None where undefined), as scikit-learn's
+    ``precision_recall_fscore_support(..., zero_division=np.nan)`` with every class labelled."""
+    import numpy as np
+
+    true_positive = np.diag(confusion)
+    predicted = confusion.sum(axis=0)
+    support = confusion.sum(axis=1)
+    per_class: list[dict[str, float | None]] = []
+    for c in range(confusion.shape[0]):
+        tp = float(true_positive[c])
+        per_class.append(
+            {
+                "precision": _ratio(tp, float(predicted[c])),
+                "recall": _ratio(tp, float(support[c])),
+                "f1": _ratio(2 * tp, float(predicted[c] + support[c])),
+                "support": float(support[c]),
+            }
+        )
+    total = float(confusion.sum())
+    tp_all = float(true_positive.sum())
+    found: dict[str, float | None] = {"accuracy": _ratio(tp_all, total)}
+    for metric in ("precision", "recall", "f1"):
+        defined = [
+            (value, float(support[c]))
+            for c, value in enumerate(entry[metric] for entry in per_class)
+            if value is not None
+        ]
+        found[f"{metric}_macro"] = (
+            sum(value for value, _ in defined) / len(defined) if defined else None
+        )
+        found[f"{metric}_weighted"] = _ratio(
+            sum(value * weight for value, weight in defined), sum(w for _, w in defined)
+        )
+    found["precision_micro"] = _ratio(tp_all, float(predicted.sum()))
+    found["recall_micro"] = _ratio(tp_all, float(support.sum()))
+    found["f1_micro"] = _ratio(2 * tp_all, float(predicted.sum() + support.sum()))
+    return {name: found[name] for name in names if name in found}, per_class
+
+
+def _frozen_per_class(
+    value: Mapping[str, Mapping[str, float | None]],
+) -> Mapping[str, Mapping[str, float | None]]:
+    return frozen_mapping({str(name): frozen_mapping(entry) for name, entry in value.items()})
+
+
+@attrs.frozen
+class MulticlassEstimate:
+    """The confusion matrix of ``rows`` predictions of a multiclass model (expected from the
+    probabilities, or counted from labels) and the metrics it gives.
+
+    :param classes: the classes, in the order of the matrix's rows and columns.
+    :param confusion: rows the true class, columns the predicted class.
+    :param per_class: per class (as text) its ``precision``, ``recall``, ``f1``, ``support``.
+    :param band: per metric, the (lower, upper) band from the reference (None: no bound).
+    :param calibrated: the classes whose scores were calibrated.
+    :param start: the first row of these rows in the data given (chunks).
+    """
+
+    rows: int
+    classes: tuple[Any, ...]
+    confusion: tuple[tuple[float, ...], ...]
+    metrics: Mapping[str, float | None] = attrs.field(converter=frozen_mapping)
+    per_class: Mapping[str, Mapping[str, float | None]] = attrs.field(converter=_frozen_per_class)
+    band: Mapping[str, tuple[float | None, float | None]] = attrs.field(converter=frozen_mapping)
+    calibrated: tuple[Any, ...] = ()
+    kind: str = "estimated"
+    start: int = 0
+
+    def outside(self) -> dict[str, float]:
+        """The metrics outside their band."""
+        return _outside(self.metrics, self.band)
+
+    def alerts(self, subject: str = "", at: float | None = None) -> tuple[Alert, ...]:
+        """An alert per metric outside its band (``performance.<kind>.<metric>``)."""
+        return _alerts(self.kind, self.metrics, self.band, self.rows, subject, at)
+
+    def values(self, labels: Mapping[str, str] | None = None) -> tuple[MonitorValue, ...]:
+        return _values(self.kind, self.metrics, labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "start": self.start,
+            "classes": list(self.classes),
+            "confusion": [list(row) for row in self.confusion],
+            "metrics": dict(self.metrics),
+            "per_class": {name: dict(entry) for name, entry in self.per_class.items()},
+            "band": {name: list(bounds) for name, bounds in self.band.items()},
+            "outside": self.outside(),
+            "calibrated": list(self.calibrated),
+        }
+
+
+@attrs.frozen
+class MulticlassCBPE:
+    """A fitted multiclass CBPE estimator: build it with :meth:`fit` on the reference's class
+    probabilities (one column per class) and labels.
+
+    :param classes: the classes, in the order of the probability columns.
+    :param checks: per class, its one-vs-rest calibration check.
+    :param calibrators: per class, its isotonic map (None: not calibrated).
+    :param band: per metric, the (lower, upper) band estimates are held to.
+    """
+
+    classes: tuple[Any, ...]
+    metrics: tuple[str, ...]
+    checks: tuple[CalibrationCheck, ...]
+    calibrators: tuple[Isotonic | None, ...]
+    band: Mapping[str, tuple[float | None, float | None]] = attrs.field(converter=frozen_mapping)
+
+    @classmethod
+    def fit(
+        cls,
+        probabilities: Any,
+        labels: Any,
+        *,
+        classes: Sequence[Any] | None = None,
+        metrics: Sequence[str] = MULTICLASS_METRICS,
+        calibration: str = "auto",
+        chunk_size: int | None = None,
+        std_multiplier: float = 3.0,
+        thresholds: Mapping[str, tuple[float | None, float | None]] | None = None,
+        bins: int = 10,
+        folds: int = 5,
+        seed: int = 0,
+    ) -> MulticlassCBPE:
+        """Check each class's calibration on the reference, fit the calibrators it asks for,
+        and derive the band of each metric from the reference's chunks of ``chunk_size`` rows
+        (or ``thresholds``).
+
+        :param classes: the class of each probability column, in order; default: a
+            DataFrame's column names, else the distinct labels sorted (as scikit-learn's
+            ``classes_``).
+        """
+        import numpy as np
+
+        unknown = [name for name in metrics if name not in MULTICLASS_METRICS]
+        if unknown:
+            raise PerformanceError(
+                f"unknown metrics {unknown}; use some of {', '.join(MULTICLASS_METRICS)}"
+            )
+        chosen = _classes(probabilities, labels, classes)
+        raw = _probability_matrix(probabilities, chosen, "reference probabilities")
+        truth = _class_indices(labels, chosen, raw.shape[0], "reference labels")
+        checks = []
+        calibrators: list[Isotonic | None] = []
+        for c in range(len(chosen)):
+            is_class = (truth == c).astype(np.float64)
+            check = check_calibration(
+                raw[:, c], is_class, bins=bins, folds=folds, seed=seed, calibration=calibration
+            )
+            checks.append(check)
+            calibrators.append(Isotonic.fit(raw[:, c], is_class) if check.calibrated else None)
+        fitted = cls(chosen, tuple(metrics), tuple(checks), tuple(calibrators), {})
+        if thresholds is not None:
+            return attrs.evolve(fitted, band=dict(thresholds))
+        if chunk_size is None:
+            return fitted
+        one_hot = np.eye(len(chosen))[truth]
+        per_chunk = [
+            fitted._result(raw[chunk.start : chunk.stop], one_hot[chunk.start : chunk.stop],
+                           "realized").metrics
+            for chunk in _reference_chunks(raw.shape[0], chunk_size)
+        ]  # fmt: skip
+        return attrs.evolve(fitted, band=_band(per_chunk, metrics, std_multiplier))
+
+    def probabilities(self, probabilities: Any) -> NDArray[np.float64]:
+        """The probabilities after each class's calibration, rows divided by their sum (a row
+        whose calibrated values are all 0 keeps the model's own)."""
+        return self._calibrated(_probability_matrix(probabilities, self.classes, "probabilities"))
+
+    def estimate(self, probabilities: Any) -> MulticlassEstimate:
+        """The expected confusion matrix and metrics of ``probabilities``, without labels."""
+        raw = _probability_matrix(probabilities, self.classes, "probabilities")
+        return self._result(raw, self._calibrated(raw), "estimated")
+
+    def realized(self, probabilities: Any, labels: Any) -> MulticlassEstimate:
+        """The confusion matrix and metrics of the predictions against the labels that
+        arrived."""
+        import numpy as np
+
+        raw = _probability_matrix(probabilities, self.classes, "probabilities")
+        truth = _class_indices(labels, self.classes, raw.shape[0], "labels")
+        return self._result(raw, np.eye(len(self.classes))[truth], "realized")
+
+    def compare(self, probabilities: Any, labels: Any) -> PerformanceComparison:
+        """The estimate of ``probabilities`` against their realized performance."""
+        return _compare(
+            self.estimate(probabilities), self.realized(probabilities, labels), self.metrics
+        )
+
+    def estimate_chunks(
+        self, probabilities: Any, chunk_size: int
+    ) -> tuple[MulticlassEstimate, ...]:
+        """The estimate of each chunk of ``chunk_size`` consecutive rows (see the module)."""
+        raw = _probability_matrix(probabilities, self.classes, "probabilities")
+        calibrated = self._calibrated(raw)
+        return tuple(
+            self._result(raw[chunk.start : chunk.stop], calibrated[chunk.start : chunk.stop],
+                         "estimated", chunk.start)
+            for chunk in _chunks(raw.shape[0], chunk_size, "probabilities")
+        )  # fmt: skip
+
+    def compare_chunks(
+        self, probabilities: Any, labels: Any, chunk_size: int
+    ) -> tuple[PerformanceComparison, ...]:
+        """Per chunk, the estimate against the realized performance."""
+        import numpy as np
+
+        raw = _probability_matrix(probabilities, self.classes, "probabilities")
+        one_hot = np.eye(len(self.classes))[
+            _class_indices(labels, self.classes, raw.shape[0], "labels")
+        ]
+        calibrated = self._calibrated(raw)
+        found = []
+        for chunk in _chunks(raw.shape[0], chunk_size, "probabilities"):
+            rows = slice(chunk.start, chunk.stop)
+            estimated = self._result(raw[rows], calibrated[rows], "estimated", chunk.start)
+            realized = self._result(raw[rows], one_hot[rows], "realized", chunk.start)
+            found.append(_compare(estimated, realized, self.metrics))
+        return tuple(found)
+
+    def _calibrated(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        import numpy as np
+
+        columns = [
+            raw[:, c] if calibrator is None else calibrator(raw[:, c])
+            for c, calibrator in enumerate(self.calibrators)
+        ]
+        stacked = np.column_stack(columns)
+        sums = stacked.sum(axis=1)
+        empty = sums <= 0
+        if empty.any():  # isotonic maps can give 0 to every class of a row
+            stacked[empty] = raw[empty]
+            sums[empty] = raw[empty].sum(axis=1)
+        calibrated: NDArray[np.float64] = stacked / sums[:, None]
+        return calibrated
+
+    def _result(
+        self, raw: NDArray[np.float64], weights: NDArray[np.float64], kind: str, start: int = 0
+    ) -> MulticlassEstimate:
+        """``weights``: per row the probability (or one-hot label) of each true class."""
+        import numpy as np
+
+        size = len(self.classes)
+        predicted = raw.argmax(axis=1)
+        confusion = np.stack(
+            [np.bincount(predicted, weights[:, j], minlength=size) for j in range(size)]
+        ).astype(np.float64)
+        metrics, per_class = multiclass_metrics(confusion, self.metrics)
+        if "roc_auc_macro" in self.metrics:
+            areas = [roc_auc(raw[:, c], weights[:, c]) for c in range(size)]
+            defined = [area for area in areas if area is not None]
+            metrics["roc_auc_macro"] = sum(defined) / len(defined) if defined else None
+        return MulticlassEstimate(
+            int(raw.shape[0]),
+            self.classes,
+            tuple(tuple(float(v) for v in row) for row in confusion),
+            {name: metrics[name] for name in self.metrics},
+            {str(c): entry for c, entry in zip(self.classes, per_class, strict=True)},
+            self.band,
+            tuple(
+                c
+                for c, calibrator in zip(self.classes, self.calibrators, strict=True)
+                if calibrator is not None
+            ),
+            kind,
+            start,
+        )
+
+
+def _classes(probabilities: Any, labels: Any, classes: Sequence[Any] | None) -> tuple[Any, ...]:
+    import numpy as np
+
+    if classes is None:
+        columns = getattr(probabilities, "columns", None)
+        if columns is not None:
+            classes = list(columns)
+        else:
+            try:
+                classes = [_plain_class(c) for c in np.unique(_label_array(labels))]
+            except TypeError as exc:
+                raise PerformanceError(
+                    f"reference labels: their classes cannot be sorted ({exc}); pass classes= "
+                    "in the order of the probability columns"
+                ) from exc
+            width = np.shape(probabilities)[1] if np.ndim(probabilities) == 2 else None
+            if width is not None and width != len(classes):
+                raise PerformanceError(
+                    f"reference labels: {len(classes)} classes ({_class_names(classes)}) for "
+                    f"{width} probability columns; pass classes= in the order of the columns"
+                )
+    chosen = tuple(_plain_class(c) for c in classes)
+    if len(chosen) < 2 or len(set(chosen)) != len(chosen):
+        raise PerformanceError(
+            f"classes=({_class_names(chosen)}): give at least two classes, each once"
+        )
+    return chosen
