@@ -344,6 +344,12 @@ class AlertManager:
         os.replace(temporary, self.state)
 
 
+def home_state(runtime: Runtime) -> Path:
+    """The state file the CLI and :class:`~modelops_core.monitoring.drift.Monitor` share:
+    ``<home>/monitoring/alerts.json``."""
+    return Path(runtime.config.home) / "monitoring" / "alerts.json"
+
+
 def _lock(handle: Any) -> None:
     try:
         import fcntl

@@ -484,19 +484,31 @@ class Monitor:
         return result
 
     def _alert(self, report: DriftReport) -> None:
+        """An alert per drifted column (``drift.<method>``, about the column) fired through
+        ``self.alerts``: an :class:`AlertManager` on ``<home>/monitoring/alerts.json`` unless one
+        was assigned, so a column drifting again in the same window alerts once."""
         if self.runtime is None:
             return
-        for finding in report.columns:
-            if finding.drifted:
-                value = "" if finding.value is None else f" = {finding.value:.4g}"
-                self.runtime.hook.modelops_on_alert(
-                    name=f"drift.{finding.method}",
-                    severity="warning",
-                    message=f"drift in column {finding.column!r}: {finding.method}{value}"
-                    + ("" if finding.threshold is None else f" (threshold {finding.threshold})"),
-                    details=finding.to_dict(),
-                    runtime=self.runtime,
-                )
+        drifted = [finding for finding in report.columns if finding.drifted]
+        if not drifted:
+            return
+        from modelops_core.monitoring.alerts import Alert, AlertManager, home_state
+
+        manager = getattr(self, "alerts", None)
+        if manager is None:
+            manager = self.alerts = AlertManager(self.runtime, state=home_state(self.runtime))
+        manager.fire(
+            Alert(
+                f"drift.{finding.method}",
+                "warning",
+                f"drift in column {finding.column!r}: {finding.method}"
+                + ("" if finding.value is None else f" = {finding.value:.4g}")
+                + ("" if finding.threshold is None else f" (threshold {finding.threshold})"),
+                subject=finding.column,
+                details=finding.to_dict(),
+            )
+            for finding in drifted
+        )
 
 
 def drift(reference: Profile | Any, current: Profile | Any, **options: Any) -> DriftReport:
