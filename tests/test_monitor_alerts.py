@@ -176,3 +176,74 @@ def test_a_corrupt_state_is_set_aside_and_alerts_fire(tmp_path: Path) -> None:
     (aside,) = tmp_path.glob("state.json.corrupt-*")
     assert "soon" in aside.read_text()
     assert list(json.loads(state.read_text())["alerts"]) == ["drift.ks|age"]
+
+
+def _drift_runtime(home: Path, window: float) -> Any:
+    """A runtime whose alerts go to the first-party ``log`` sink (``<home>/alerts.jsonl``)."""
+    alerts_plugin = pytest.importorskip("modelops_alerts.plugin")
+    from modelops_core import builtin
+    from modelops_core.config import ComponentChoice, Config
+
+    config = Config(home=home, alert_sinks=(ComponentChoice("log"),), alert_window=window)
+    plugins = [("modelops-core", builtin), ("modelops-alerts", alerts_plugin)]
+    return make_runtime(home, plugins, config=config)
+
+
+AGES = {"age": [float(i % 50) for i in range(500)], "plan": ["a", "b"] * 250}
+OLDER = {"age": [float(i % 50) + 30 for i in range(500)], "plan": ["a", "b"] * 250}
+
+
+def logged(home: Path) -> list[tuple[str, str]]:
+    path = home / "alerts.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [(json.loads(line)["name"], json.loads(line)["subject"]) for line in lines]
+
+
+def test_drift_found_twice_in_a_window_reaches_the_log_sink_once(tmp_path: Path) -> None:
+    from modelops_core.monitoring.drift import Monitor
+
+    runtime = _drift_runtime(tmp_path, window=1e9)  # one window from 2001 to 2033
+    first = Monitor(AGES, runtime=runtime)
+    assert first.drift(OLDER)["age"].drifted
+    first.drift(OLDER)  # the same monitor again
+    Monitor(AGES, runtime=runtime).drift(OLDER)  # a new one: the state file remembers
+    assert logged(tmp_path) == [("drift.ks", "age")]  # "plan" did not drift
+    state = json.loads((tmp_path / "monitoring" / "alerts.json").read_text())
+    assert list(state["alerts"]) == ["drift.ks|age"]
+
+
+def test_drift_found_in_two_windows_reaches_the_log_sink_twice(tmp_path: Path) -> None:
+    from modelops_core.monitoring.alerts import home_state
+    from modelops_core.monitoring.drift import Monitor
+
+    runtime = _drift_runtime(tmp_path, window=HOUR)
+    now = [T0 + 10]
+    monitor = Monitor(AGES, runtime=runtime)
+    monitor.alerts = AlertManager(runtime, state=home_state(runtime), clock=lambda: now[0])
+    monitor.drift(OLDER)
+    now[0] = T0 + HOUR - 1  # the same window
+    monitor.drift(OLDER)
+    now[0] = T0 + HOUR  # the next one
+    monitor.drift(OLDER)
+    assert logged(tmp_path) == [("drift.ks", "age"), ("drift.ks", "age")]
+    at = [json.loads(line)["at"] for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    assert at == [T0 + 10, T0 + HOUR]
+
+
+def test_the_drift_command_run_twice_in_a_window_alerts_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("modelops_alerts")
+    from modelops_core.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "modelops.toml").write_text('[alerts]\nwindow = 1e9\nsinks = ["log"]\n')
+    for name, data in (("ref.csv", AGES), ("cur.csv", OLDER)):
+        rows = zip(data["age"], data["plan"], strict=True)
+        (tmp_path / name).write_text("age,plan\n" + "".join(f"{a},{p}\n" for a, p in rows))
+    for _ in range(2):
+        assert main(["monitor", "drift", "ref.csv", "cur.csv", "--json"]) == 0
+    capsys.readouterr()
+    assert logged(tmp_path / ".modelops") == [("drift.ks", "age")]
