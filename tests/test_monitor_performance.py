@@ -157,3 +157,25 @@ def test_binary_chunks_are_estimated_and_compared_one_by_one() -> None:
     assert second.realized.confusion == estimator.realized(scores[3:], labels[3:]).confusion
     with pytest.raises(PerformanceError, match="chunk_size=1: a chunk needs at least 2 rows"):
         estimator.estimate_chunks(scores, chunk_size=1)
+
+
+def test_isotonic_map_equals_scikit_learns_with_scipy_and_in_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sklearn.isotonic import IsotonicRegression
+
+    from modelops_core.monitoring import performance
+
+    rng = np.random.default_rng(11)
+    scores = rng.uniform(size=3_000).round(3)  # ties: several labels per distinct score
+    labels = (rng.uniform(size=3_000) < scores**2).astype(np.float64)
+    points = np.concatenate([rng.uniform(-0.1, 1.1, size=2_000), scores])
+    reference = IsotonicRegression(out_of_bounds="clip").fit(scores, labels).predict(points)
+    compiled = Isotonic.fit(scores, labels)
+    assert np.allclose(compiled(points), reference, rtol=0, atol=1e-12)
+    assert len(compiled.x) < 200  # block ends only, not the ~1,000 distinct scores
+    monkeypatch.setattr(
+        performance, "_pool_adjacent_violators", performance._pool_adjacent_violators_python
+    )
+    python = Isotonic.fit(scores, labels)
+    assert np.allclose(python(points), reference, rtol=0, atol=1e-12)

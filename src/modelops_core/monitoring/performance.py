@@ -185,7 +185,11 @@ def expected_calibration_error(
 @attrs.frozen
 class Isotonic:
     """A fitted isotonic (monotone non-decreasing) map from scores to probabilities:
-    pool-adjacent-violators on the labels, linear between the fitted scores, flat outside."""
+    pool-adjacent-violators on the labels, linear between the fitted scores, flat outside.
+
+    Only the first and last score of each pooled block are kept (the map is flat inside a
+    block), so applying it interpolates over a few hundred points, not every distinct score.
+    """
 
     x: tuple[float, ...]
     y: tuple[float, ...]
@@ -197,26 +201,55 @@ class Isotonic:
         unique, inverse = np.unique(scores, return_inverse=True)
         weight = np.bincount(inverse).astype(np.float64)
         value = np.bincount(inverse, labels) / weight
-        blocks: list[list[float]] = []  # [value, weight, first index, last index]
-        for i in range(unique.size):
-            blocks.append([float(value[i]), float(weight[i]), i, i])
-            while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-                last = blocks.pop()
-                merged = blocks[-1]
-                total = merged[1] + last[1]
-                merged[0] = (merged[0] * merged[1] + last[0] * last[1]) / total
-                merged[1] = total
-                merged[3] = last[3]
-        fitted = np.empty(unique.size)
-        for block_value, _, first, last_index in blocks:
-            fitted[int(first) : int(last_index) + 1] = block_value
-        return cls(tuple(float(v) for v in unique), tuple(float(v) for v in fitted))
+        fitted, starts = _pool_adjacent_violators(value, weight)
+        ends = np.append(starts[1:], unique.size) - 1
+        x = np.column_stack((unique[starts], unique[ends])).reshape(-1)
+        y = np.repeat(fitted[starts], 2)
+        keep = np.ones(x.size, dtype=bool)
+        keep[1::2] = ends != starts  # a block of one score is one point
+        return cls(tuple(x[keep].tolist()), tuple(y[keep].tolist()))
 
     def __call__(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
         import numpy as np
 
         mapped: NDArray[np.float64] = np.interp(scores, np.asarray(self.x), np.asarray(self.y))
         return mapped
+
+
+def _pool_adjacent_violators(
+    value: NDArray[np.float64], weight: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The weighted isotonic fit of ``value`` and the index where each block starts: SciPy's
+    ``isotonic_regression`` (1.12+, compiled) or the same algorithm in Python."""
+    import numpy as np
+
+    try:
+        from scipy.optimize import isotonic_regression  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:  # SciPy 1.11
+        return _pool_adjacent_violators_python(value, weight)
+    result = isotonic_regression(value, weights=weight, increasing=True)
+    return np.asarray(result.x, dtype=np.float64), np.asarray(result.blocks[:-1], dtype=np.int64)
+
+
+def _pool_adjacent_violators_python(
+    value: NDArray[np.float64], weight: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    import numpy as np
+
+    blocks: list[list[float]] = []  # [value, weight, first index, last index]
+    for i in range(value.size):
+        blocks.append([float(value[i]), float(weight[i]), i, i])
+        while len(blocks) > 1 and blocks[-2][0] >= blocks[-1][0]:
+            last = blocks.pop()
+            merged = blocks[-1]
+            total = merged[1] + last[1]
+            merged[0] = (merged[0] * merged[1] + last[0] * last[1]) / total
+            merged[1] = total
+            merged[3] = last[3]
+    fitted = np.empty(value.size)
+    for block_value, _, first, last_index in blocks:
+        fitted[int(first) : int(last_index) + 1] = block_value
+    return fitted, np.asarray([int(block[2]) for block in blocks], dtype=np.int64)
 
 
 @attrs.frozen
