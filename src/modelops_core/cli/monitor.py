@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from modelops_core.cli.context import state
+from modelops_core.cli.monitor_performance import performance_command
 
 _INPUT = click.Path(path_type=Path, dir_okay=False)
 EXIT_DRIFT = 1
@@ -379,3 +380,6 @@ def _print_health(report: HealthReport, deliveries: tuple[Delivery, ...]) -> Non
         click.echo(f"alert {delivery.alert.name} [{delivery.alert.subject}]: {outcome}")
     for finding in report.findings:
         click.echo(f"finding: {finding.message}")
+
+
+monitor_group.add_command(performance_command)

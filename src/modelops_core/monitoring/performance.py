@@ -630,8 +630,9 @@ MULTICLASS_METRICS = (
     "f1_micro",
     "roc_auc_macro",
 )
-#: How far a row of probabilities may add up from 1 (rounding in the model's output).
-SUM_TOLERANCE = 1e-6
+#: How far a row of probabilities may add up from 1 (probabilities rounded in a file); rows are
+#: divided by their sum before use.
+SUM_TOLERANCE = 0.01
 
 
 def _class_names(classes: Sequence[Any]) -> str:
@@ -1038,3 +1039,30 @@ def _classes(probabilities: Any, labels: Any, classes: Sequence[Any] | None) -> 
             f"classes=({_class_names(chosen)}): give at least two classes, each once"
         )
     return chosen
+
+
+def columns_of(
+    data: Any, names: Sequence[str], what: str, optional: Sequence[str] = ()
+) -> dict[str, NDArray[Any]]:
+    """The columns ``names`` of ``data`` (a CSV, JSONL or Parquet file, a DataFrame, an Arrow
+    table, a mapping of columns), read by chunks and joined; a missing one is named. Columns of
+    ``optional`` are read when the data has them."""
+    import numpy as np
+
+    from modelops_core.monitoring.reader import iter_chunks
+
+    parts: dict[str, list[Any]] = {}
+    for chunk in iter_chunks(data):
+        missing = [name for name in names if name not in chunk]
+        if missing:
+            raise PerformanceError(
+                f"{what}: no column {', '.join(repr(m) for m in missing)}; its columns are "
+                f"{', '.join(repr(c) for c in chunk)}"
+            )
+        for name in [*names, *(name for name in optional if name in chunk)]:
+            values = chunk[name]
+            array = _label_array(values) if isinstance(values, list) else np.asarray(values)
+            parts.setdefault(name, []).append(array)
+    if not parts:
+        raise PerformanceError(f"{what}: no rows")
+    return {name: np.concatenate(values) for name, values in parts.items()}
