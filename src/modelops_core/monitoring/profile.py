@@ -18,7 +18,6 @@ from typing import Any
 
 import attrs
 import numpy as np
-import numpy.typing as npt
 
 from modelops_core.monitoring.errors import ProfileError
 from modelops_core.monitoring.rows import RowSample
@@ -53,22 +52,22 @@ class Histogram:
 
     @classmethod
     def of(cls, edges: Sequence[float], values: FloatArray) -> Histogram:
-        """Counts of ``values`` on ``edges``: ``np.histogram(values, edges)``, computed in a few
-        passes when the edges are evenly spaced (as a reference's are)."""
+        """Counts of finite ``values`` on ``edges``, as ``np.histogram(values, edges)`` counts
+        the values within them (a value on an inner edge goes to the bin on its right, the
+        last edge belongs to the last bin)."""
+        return cls.of_sorted(edges, np.sort(values))
+
+    @classmethod
+    def of_sorted(cls, edges: Sequence[float], ordered: FloatArray) -> Histogram:
+        """:meth:`of` for sorted values: a binary search of each edge."""
         grid = np.asarray(edges, dtype=np.float64)
-        bins = len(grid) - 1
-        low, high = float(grid[0]), float(grid[-1])
-        from_low, to_high = values >= low, values <= high
-        inside = values[from_low & to_high]
-        if high > low and np.array_equal(grid, np.linspace(low, high, bins + 1)):
-            counts = _even_bins(inside, grid)
-        else:
-            counts = np.histogram(inside, grid)[0]
+        positions = np.searchsorted(ordered, grid, side="left")
+        positions[-1] = np.searchsorted(ordered, grid[-1], side="right")
         return cls(
             tuple(float(e) for e in grid),
-            tuple(int(c) for c in counts),
-            len(values) - int(np.count_nonzero(from_low)),  # values are finite here
-            len(values) - int(np.count_nonzero(to_high)),
+            tuple(np.diff(positions).tolist()),
+            int(positions[0]),
+            len(ordered) - int(positions[-1]),
         )
 
     def merge(self, other: Histogram, column: str) -> Histogram:
@@ -86,22 +85,6 @@ class Histogram:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Histogram) and attrs.astuple(self) == attrs.astuple(other)
-
-
-def _even_bins(inside: FloatArray, grid: FloatArray) -> npt.NDArray[np.intp]:
-    """Counts per bin of values within evenly spaced edges, as ``np.histogram`` assigns them
-    (its own arithmetic and edge corrections: a value on an inner edge goes to the bin on
-    its right, the last edge belongs to the last bin)."""
-    bins = len(grid) - 1
-    position = inside - grid[0]
-    position *= bins / (grid[-1] - grid[0])
-    index = position.astype(np.intp)
-    np.minimum(index, bins - 1, out=index)
-    index -= inside < grid[index]
-    upper = grid[1:].copy()
-    upper[-1] = np.inf  # the last bin holds its right edge
-    index += inside >= upper[index]
-    return np.bincount(index, minlength=bins)
 
 
 def _canonical_number(value: float) -> str:
@@ -318,45 +301,74 @@ def _is_null(value: Any) -> bool:
 def _numeric_update(
     column: ColumnProfile, values: FloatArray, invalid: int, edges: Sequence[float] | None
 ) -> ColumnProfile:
-    finite_mask = np.isfinite(values)
-    if bool(finite_mask.all()):
-        finite, nulls, infinite = values, 0, 0
+    """``column`` with a chunk of numbers added, from one sort of the chunk: NaN sorts last and
+    ±inf at the ends, so the sorted chunk gives the nulls, the infinite values, min and max,
+    the one-pass quantile sketch, the histogram (a binary search per edge) and the distinct
+    values (neighbours that differ) without other passes over the data."""
+    ordered = np.sort(values)
+    size = len(ordered)
+    end = size  # NaN (nulls) sort last
+    if size and math.isnan(ordered[-1]):
+        end = int(np.searchsorted(ordered, math.nan, side="left"))
+    start, stop = 0, end  # -inf first, +inf last of the numbers
+    if end and ordered[0] == -math.inf:
+        start = int(np.searchsorted(ordered[:end], -math.inf, side="right"))
+    if end and ordered[end - 1] == math.inf:
+        stop = int(np.searchsorted(ordered[:end], math.inf, side="left"))
+    finite = ordered[start:stop]
+    count = len(finite)
+    infinite = start + end - stop
+    if count:
+        mean = float(np.add.reduce(finite)) / count
+        deviations = finite - mean
+        np.multiply(deviations, deviations, out=deviations)
+        m2 = float(np.add.reduce(deviations))
     else:
-        finite = values[finite_mask]
-        nulls = int(np.count_nonzero(np.isnan(values)))
-        infinite = len(values) - len(finite) - nulls
-    mean = float(np.mean(finite)) if len(finite) else 0.0
-    deviations = finite - mean
+        mean = m2 = 0.0
     hashes = hash_floats(finite)
     if infinite:
-        hashes = np.concatenate([hashes, hash_floats(values[np.isinf(values)])])
+        hashes = np.concatenate(
+            [hashes, hash_floats(ordered[:start]), hash_floats(ordered[stop:end])]
+        )
+    quantiles = QuantileSketch(column.quantiles.k, seed=column.quantiles.seed)
+    quantiles = quantiles.add(finite, ordered=True)
     chunk = ColumnProfile(
         name=column.name,
         kind=NUMERIC,
-        count=len(values) + invalid,
-        nulls=nulls,
+        count=size + invalid,
+        nulls=size - end,
         infinite=infinite,
         invalid=invalid,
         mean=mean,
-        m2=float(np.sum(deviations * deviations)),
-        minimum=float(np.min(finite)) if len(finite) else math.inf,
-        maximum=float(np.max(finite)) if len(finite) else -math.inf,
-        quantiles=QuantileSketch(column.quantiles.k, seed=column.quantiles.seed).add(finite),
-        frequent=_numeric_values(finite, column.frequent.cap),
+        m2=m2,
+        minimum=float(finite[0]) if count else math.inf,
+        maximum=float(finite[-1]) if count else -math.inf,
+        quantiles=quantiles,
+        frequent=_numeric_values(finite, quantiles, column.frequent.cap),
         distinct=DistinctSketch().add_hashes(hashes),
-        histogram=None if edges is None else Histogram.of(edges, finite),
+        histogram=None if edges is None else Histogram.of_sorted(edges, finite),
     )
     return column.merge(chunk)
 
 
-def _numeric_values(finite: FloatArray, cap: int) -> FrequentItems:
-    if _distinct(finite[:1000]) > NUMERIC_VALUES_CAP:  # cheap test before the full one
-        return FrequentItems({}, cap, len(finite), True)
-    unique, counts = np.unique(finite, return_counts=True)
-    if len(unique) > NUMERIC_VALUES_CAP:
-        return FrequentItems({}, cap, len(finite), True)
+def _numeric_values(ordered: FloatArray, sketch: QuantileSketch, cap: int) -> FrequentItems:
+    """Counts of the distinct values of sorted finite numbers, or the overflow marker when
+    there are more than :data:`NUMERIC_VALUES_CAP` (seen at once when the sketch's items,
+    a subset of the values, already have more)."""
+    if sketch.count > sketch.k and _distinct(np.concatenate(sketch.levels)) > NUMERIC_VALUES_CAP:
+        return FrequentItems({}, cap, len(ordered), True)
+    if len(ordered) == 0:
+        return FrequentItems({}, cap)
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    if len(starts) > NUMERIC_VALUES_CAP:
+        return FrequentItems({}, cap, len(ordered), True)
+    counts = np.diff(np.append(starts, len(ordered)))
     return FrequentItems(
-        {_canonical_number(v): int(c) for v, c in zip(unique, counts, strict=True)}, cap
+        {
+            _canonical_number(v): int(c)
+            for v, c in zip(ordered[starts].tolist(), counts.tolist(), strict=True)
+        },
+        cap,
     )
 
 

@@ -72,51 +72,31 @@ def _compress(levels: list[FloatArray], k: int, seed: int) -> list[FloatArray]:
             levels[over + 1] = np.concatenate([levels[over + 1], promoted])
 
 
-#: buckets of the one-pass ordering of a large chunk (a 16-bit key: numpy's radix sort).
-_BUCKETS = 65_536
-
-
-def _ordered(values: FloatArray, most: int) -> FloatArray:
-    """``values`` ordered by bucket of a 65,536-bucket grid over their range (a radix sort of
-    16-bit keys, about ten times faster than sorting floats): exactly sorted between buckets,
-    in arrival order within one. When a bucket holds more than ``most`` values (a skewed or
-    heavy-tailed column), the values are sorted exactly instead, so an item picked from this
-    order is never more than ``most`` ranks away from its true rank."""
-    low, high = float(np.min(values)), float(np.max(values))
-    span = high - low
-    if span == 0:
-        return values
-    if not math.isfinite(span):
-        return np.sort(values)
-    keys = ((values - low) * ((_BUCKETS - 1) / span)).astype(np.uint16)
-    if int(np.bincount(keys, minlength=_BUCKETS).max()) > most:
-        return np.sort(values)
-    ordered: FloatArray = values[np.argsort(keys, kind="stable")]
-    return ordered
-
-
-def _one_pass_levels(values: FloatArray, k: int, seed: int) -> list[FloatArray]:
-    """KLL levels of a chunk of more than ``k`` values in one pass: the values in (bucket)
-    order, one item of each block of ``2**h`` consecutive values kept at level ``h`` (the
-    lowest ``h`` with at most ``k`` blocks), the remainder split into blocks of its binary
-    digits, one item each on the lower levels, so the weights add up to the count. Rank error:
-    under one block (< 2 / k of the count) from the block cut plus at most 2 / k of the count
-    from the bucket order: less than 4 / k (the sketch's stated bound is 6 / k)."""
+def _one_pass_levels(
+    values: FloatArray, k: int, seed: int, *, ordered: bool = False
+) -> list[FloatArray]:
+    """KLL levels of a chunk of more than ``k`` values in one pass: the values sorted (as
+    given when ``ordered``), one item of each block of ``2**h`` consecutive values kept at
+    level ``h`` (the lowest ``h`` with at most ``k`` blocks), the remainder split into blocks of
+    its binary digits, one item each on the lower levels, so the weights add up to the count.
+    Rank error: under one block, less than 2 / k of the count (the sketch's stated bound is
+    6 / k). One sort of the chunk (numpy's vectorized sort) is the whole cost."""
     count = len(values)
     height = max(1, math.ceil(math.log2(count / k)))
     while count >> height > k:
         height += 1
     block = 1 << height
-    ordered = _ordered(values, max(1, 2 * count // k))
+    if not ordered:
+        values = np.sort(values)
     offset = int(np.random.default_rng([seed, count, height]).integers(block))
     whole = (count // block) * block
     levels = [np.empty(0) for _ in range(height + 1)]
-    levels[height] = ordered[offset:whole:block].copy()
+    levels[height] = values[offset:whole:block].copy()
     start = whole
     for level in range(height - 1, -1, -1):
         size = 1 << level
         if (count - whole) & size:
-            levels[level] = ordered[start + offset % size : start + offset % size + 1].copy()
+            levels[level] = values[start + offset % size : start + offset % size + 1].copy()
             start += size
     return levels
 
@@ -140,13 +120,17 @@ class QuantileSketch:
         """True while every value is kept (no compaction happened)."""
         return len(self.levels) <= 1
 
-    def add(self, values: FloatArray) -> QuantileSketch:
-        """The sketch with ``values`` (finite floats) added."""
+    def add(self, values: FloatArray, *, ordered: bool = False) -> QuantileSketch:
+        """The sketch with ``values`` (finite floats) added; ``ordered``: they are sorted
+        (the one-pass sketch of a large chunk then picks its items without ordering them)."""
         if len(values) == 0:
             return self
         if len(values) > self.k:  # one pass instead of repeated sorts of the bottom level
             chunk = _one_pass_levels(
-                np.asarray(values, dtype=np.float64), self.k, self.seed + self.count
+                np.asarray(values, dtype=np.float64),
+                self.k,
+                self.seed + self.count,
+                ordered=ordered,
             )
             other = QuantileSketch(self.k, tuple(chunk), len(values), self.seed)
             return other if self.count == 0 else self.merge(other)
@@ -284,10 +268,12 @@ class DistinctSketch:
         if len(hashes) == 0:
             return self
         width = 64 - HLL_PRECISION
-        index = (hashes >> np.uint64(width)).astype(np.intp)
+        index = (hashes >> np.uint64(width)).view(np.int64)  # < 2**12: no conversion needed
         # rank = width + 1 - bit_length(rest), the bit length read from the biased exponent of
-        # rest as a float (exact: rest < 2**52): 1075 - exponent, and width + 1 for rest = 0
-        exponent = (hashes & np.uint64((1 << width) - 1)).astype(np.float64).view(np.uint64)
+        # rest as a float (exact: rest < 2**52): 1075 - exponent, and width + 1 for rest = 0;
+        # converted from int64 (numpy's uint64 -> float64 conversion is ten times slower)
+        rest = (hashes & np.uint64((1 << width) - 1)).view(np.int64)
+        exponent = rest.astype(np.float64).view(np.uint64)
         exponent >>= np.uint64(52)
         np.subtract(np.uint64(1023 + width), exponent, out=exponent)
         np.minimum(exponent, np.uint64(width + 1), out=exponent)
