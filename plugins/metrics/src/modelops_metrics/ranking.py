@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -147,81 +148,170 @@ def binary_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | N
     score, descending; collinear points dropped as ``roc_curve(drop_intermediate=True)`` does),
     the same rates and the same trapezoid sum, so ``roc_auc_score`` and this agree exactly,
     ties (counted half) and weights included. Only the way to the counts differs: without
-    weights, each class is sorted on its own and the two sorted runs are merged (a stable
-    argsort of two runs is a linear merge), far cheaper than one stable argsort of every score.
+    weights, one unstable sort of 8-byte keys (numpy's SIMD sort) replaces scikit-learn's
+    stable argsort; each key orders like its score and carries the label in its lowest bit
+    (see :func:`_sorted_keys`).
     """
     if weights is not None:
         return _weighted_auc(positive, scores, weights)
-    positive_scores = np.compress(positive, scores)
-    negative_scores = np.compress(~positive, scores)
-    total_positive, total_negative = positive_scores.shape[0], negative_scores.shape[0]
+    size = positive.shape[0]
+    total_positive = int(np.count_nonzero(positive))
+    total_negative = size - total_positive
     if total_positive == 0 or total_negative == 0:
         return math.nan
-    positive_scores.sort()
-    negative_scores.sort()
-    merged = np.concatenate([negative_scores, positive_scores])
-    order = np.argsort(merged, kind="stable")
-    # Negatives below each positive: its place in the merged order minus the positives before.
-    below = np.flatnonzero(order >= total_negative)
-    below -= np.arange(total_positive)
-    if not _any_tie(positive_scores, negative_scores, below):
-        return _area(*_corners_without_ties(below, total_negative))
-    ordered = merged[order]
-    # Ascending groups of equal scores start at ``starts``; the positives below a group are
-    # the positives before its start.
-    starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-    positive_before = np.cumsum(order >= total_negative, dtype=np.int64)
-    positive_below = np.concatenate(([0], positive_before[starts - 1]))
-    starts = np.concatenate(([0], starts))
-    # Counts at or above each threshold, thresholds descending (scikit-learn's order).
-    true_positives = (total_positive - positive_below)[::-1].astype(np.float64)
-    false_positives = (total_negative - (starts - positive_below))[::-1].astype(np.float64)
-    return _area(*_corners(false_positives, true_positives))
+    keys = _sorted_keys(positive, scores)
+    # labels in ascending score order, then the keys without them (the score's top 63 bits)
+    labels = np.bitwise_and(keys.view(np.uint8)[_LOW_BYTE::8], 1)
+    np.right_shift(keys, _ONE, out=keys)
+    changes = keys[1:] != keys[:-1]
+    del keys
+    if not changes.all():
+        return _auc_with_ties(positive, scores, changes, labels)
+    return _auc_without_ties(labels, total_positive)
 
 
-def _any_tie(positive_scores: np.ndarray, negative_scores: np.ndarray, below: np.ndarray) -> bool:
-    """Whether two scores are equal. Each class is sorted; ``below`` counts the negatives
-    merged before each positive, equal ones included (they come first in the merge)."""
-    if (positive_scores[1:] == positive_scores[:-1]).any():
-        return True
-    if (negative_scores[1:] == negative_scores[:-1]).any():
-        return True
-    after_one = below > 0
-    return bool((negative_scores[below[after_one] - 1] == positive_scores[after_one]).any())
+# The byte of a uint64 that holds its lowest bit, and the masks of :func:`_sorted_keys`.
+_LOW_BYTE = 0 if sys.byteorder == "little" else 7
+_ONE = np.uint64(1)
+_SIGN = np.uint64(1 << 63)
+_NOT_SIGN = np.uint64((1 << 63) - 1)
+_NOT_ONE = np.uint64((1 << 64) - 2)
 
 
-def _corners_without_ties(below: np.ndarray, total_negative: int) -> tuple[np.ndarray, np.ndarray]:
-    """The points :func:`_corners` keeps, built from the runs of each class when no two scores
-    are equal: going down the scores, each example is a step (1, 0) or (0, 1), and the points
-    kept are the first one and the end of every run of one class."""
-    total_positive = below.shape[0]
-    # Runs of positives: positives with the same number of negatives below them (ascending).
-    run_start = np.concatenate(([0], np.flatnonzero(below[1:] != below[:-1]) + 1))
-    run_below = below[run_start]
-    # Going down: the run of positives r ends with (N - below_r, P - start_r); the run of
-    # negatives after it (down to the next run of positives) ends with (N - below_{r-1}, same).
-    false_ends = np.empty(2 * run_start.shape[0] - 1, dtype=np.int64)
-    true_ends = np.empty_like(false_ends)
-    false_ends[0::2] = (total_negative - run_below)[::-1]
-    true_ends[0::2] = (total_positive - run_start)[::-1]
-    false_ends[1::2] = (total_negative - run_below[:-1])[::-1]
-    true_ends[1::2] = true_ends[0:-1:2]
-    parts_false, parts_true = [false_ends], [true_ends]
-    top_negatives = total_negative - int(run_below[-1])
-    first_run = top_negatives if top_negatives else total_positive - int(run_start[-1])
-    if top_negatives:  # negatives above every positive: their run ends first
-        parts_false.insert(0, np.array([top_negatives]))
-        parts_true.insert(0, np.array([0]))
-    if first_run > 1:  # the first point is kept even inside a run
-        parts_false.insert(0, np.array([1 if top_negatives else 0]))
-        parts_true.insert(0, np.array([0 if top_negatives else 1]))
-    if run_below[0]:  # negatives below every positive: their run ends last
-        parts_false.append(np.array([total_negative]))
-        parts_true.append(np.array([total_positive]))
-    return (
-        np.concatenate(parts_false).astype(np.float64),
-        np.concatenate(parts_true).astype(np.float64),
+def _order_keys(scores: np.ndarray) -> np.ndarray:
+    """uint64 keys that order as the finite or infinite ``scores`` do (a new array): the
+    float's bits, the sign bit flipped for scores >= 0 and every bit for negative ones.
+    -0.0 becomes 0.0 first (they are equal scores, so their keys must be equal)."""
+    keys: np.ndarray = np.add(scores, 0.0, dtype=np.float64).view(np.uint64)
+    if scores.min() < 0:
+        np.bitwise_xor(keys, _NOT_SIGN, out=keys, where=keys >= _SIGN)
+        np.bitwise_xor(keys, _SIGN, out=keys)
+    return keys
+
+
+def _sorted_keys(positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The sorted keys of :func:`_order_keys` with the lowest bit replaced by the label.
+
+    Two scores then sort in their order unless their keys differ only in the lowest bit
+    (equal scores, or two floats one unit in the last place apart): those sort by label, and
+    the caller sees them as equal top 63 bits, and checks which they are.
+    """
+    keys = _order_keys(scores)
+    np.bitwise_and(keys, _NOT_ONE, out=keys)
+    np.bitwise_or(keys, positive.view(np.uint8), out=keys)
+    keys.sort()
+    return keys
+
+
+def _auc_without_ties(labels: np.ndarray, total_positive: int) -> float:
+    """:func:`binary_auc` when no two scores are equal, from the labels in ascending score
+    order: going down the scores each example is a step (1, 0) or (0, 1), and the points
+    ``roc_curve`` keeps are the first one and the last of every run of one label.
+
+    The counts are built in place in the two arrays of points (on large inputs the page faults
+    of every new array cost as much as the arithmetic)."""
+    size = labels.shape[0]
+    down = labels[::-1]
+    top = int(down[0])
+    # going down, the runs of one label end at ``ends`` (and at the last example)
+    ends = np.flatnonzero(down[1:] != down[:-1])
+    runs = ends.shape[0] + 1
+    # the points after (0, 0): the top example alone unless it ends a run, then each run end
+    first = 1 if runs > 1 and ends[0] == 0 else 2
+    count = first + runs
+    false_positives = np.empty(count, dtype=np.float64)
+    true_positives = np.empty(count, dtype=np.float64)
+    at_ends = slice(first, count)
+    # examples down to each run end, then the run lengths, then positives down to each end
+    # (the positive runs are every other one, from the top one's label): exact integers
+    np.add(ends, 1, out=false_positives[first:-1])
+    false_positives[-1] = size
+    true_positives[first] = false_positives[first]
+    np.subtract(
+        false_positives[first + 1 :], false_positives[first:-1], out=true_positives[first + 1 :]
     )
+    true_positives[first + top :: 2] = 0.0
+    np.cumsum(true_positives[at_ends], out=true_positives[at_ends])
+    false_positives[at_ends] -= true_positives[at_ends]
+    false_positives[0] = true_positives[0] = 0.0
+    if first == 2:
+        true_positives[1] = top
+        false_positives[1] = 1 - top
+    return _area_in_place(false_positives, true_positives)
+
+
+def _auc_with_ties(
+    positive: np.ndarray, scores: np.ndarray, changes: np.ndarray, labels: np.ndarray
+) -> float:
+    """:func:`binary_auc` when two sorted keys share their top 63 bits. Groups of equal top
+    bits are groups of equal scores unless two scores one unit in the last place apart share
+    them: that is checked on the sorted full keys (and then scikit-learn's way is taken).
+
+    ``changes`` (ascending): whether the top bits of key ``j + 1`` differ from key ``j``'s."""
+    ordered = _order_keys(scores)
+    ordered.sort()
+    if (np.bitwise_xor(ordered[1:], ordered[:-1]) == _ONE).any():
+        false_positives, true_positives, _ = binary_curve_counts(positive, scores, None)
+        return _area(*_corners(false_positives, true_positives))
+    del ordered
+    size = labels.shape[0]
+    # going down the scores, the groups of equal scores end at ``ends`` (and the last example);
+    # scikit-learn's counts at each distinct threshold are those down to a group's end
+    ends = np.flatnonzero(changes[::-1])
+    groups = ends.shape[0] + 1
+    false_positives = np.empty(groups, dtype=np.float64)
+    true_positives = np.empty(groups, dtype=np.float64)
+    positives_down = np.cumsum(labels[::-1], dtype=np.float64)  # exact integers
+    np.take(positives_down, ends, out=true_positives[:-1])
+    true_positives[-1] = positives_down[-1]
+    del positives_down
+    np.add(ends, 1, out=false_positives[:-1])
+    false_positives[-1] = size
+    false_positives -= true_positives
+    return _area_in_place(*_kept_points(false_positives, true_positives))
+
+
+def _kept_points(
+    false_positives: np.ndarray, true_positives: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_corners` (the points ``roc_curve`` keeps: the first, the last, and each whose
+    next step differs from the step to it), with (0, 0) before them, in new arrays."""
+    count = false_positives.shape[0]
+    if count <= 2:
+        kept = np.arange(count)
+    else:
+        steps = np.diff(false_positives)
+        turns = steps[1:] != steps[:-1]
+        np.subtract(true_positives[1:], true_positives[:-1], out=steps)
+        turns |= steps[1:] != steps[:-1]
+        del steps
+        kept = np.flatnonzero(turns)
+        kept += 1
+    points = kept.shape[0] + 2 if count > 2 else count
+    false_kept = np.empty(points + 1, dtype=np.float64)
+    true_kept = np.empty(points + 1, dtype=np.float64)
+    false_kept[0] = true_kept[0] = 0.0
+    if count > 2:
+        false_kept[1], true_kept[1] = false_positives[0], true_positives[0]
+        np.take(false_positives, kept, out=false_kept[2:-1])
+        np.take(true_positives, kept, out=true_kept[2:-1])
+        false_kept[-1], true_kept[-1] = false_positives[-1], true_positives[-1]
+    else:
+        false_kept[1:] = false_positives
+        true_kept[1:] = true_positives
+    return false_kept, true_kept
+
+
+def _area_in_place(false_positives: np.ndarray, true_positives: np.ndarray) -> float:
+    """:func:`_area` of points that already start at (0, 0), reusing their arrays (fewer
+    large temporaries: on large inputs their page faults cost as much as the arithmetic)."""
+    false_positives /= false_positives[-1]
+    true_positives /= true_positives[-1]
+    terms = true_positives[1:] + true_positives[:-1]
+    widths = np.subtract(false_positives[1:], false_positives[:-1], out=true_positives[:-1])
+    terms *= widths
+    terms /= 2.0
+    return float(np.sum(terms))
 
 
 def _corners(
@@ -327,7 +417,9 @@ def _resolve_pos_label(pos_label: Any, labels: np.ndarray, metric: str) -> Any:
     )
 
 
-def _classes(actual: np.ndarray, declared: tuple[Any, ...] | None, columns: int, metric: str):
+def _classes(
+    actual: np.ndarray, declared: tuple[Any, ...] | None, columns: int, metric: str
+) -> tuple[np.ndarray, np.ndarray]:
     """``(classes, codes)`` of the references, checked against the number of score columns."""
     declared_array = None if declared is None else np.asarray(declared)
     classes, codes = encode(actual, declared_array, "references")
@@ -395,15 +487,10 @@ class AUCROCMetric(_ScoreMetric):
 
     def _finish(self, scores: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> Any:
         if scores.ndim == 1:
-            classes, codes = encode(actual, None, "references")
-            if classes.shape[0] > 2:
-                raise MetricInputError(
-                    f"auc_roc: references hold {classes.shape[0]} classes but predictions are "
-                    "1-D; pass an (n, classes) matrix of probabilities."
-                )
-            if classes.shape[0] < 2:
+            positive = _greater_label(actual)
+            if positive is None:
                 return math.nan
-            return binary_auc(codes == 1, scores, weights)
+            return binary_auc(positive, scores, weights)
         if not np.allclose(1, scores.sum(axis=1)):
             raise MetricInputError(
                 "auc_roc: multiclass predictions must be probabilities whose rows sum to 1; "
@@ -434,6 +521,41 @@ class AUCROCMetric(_ScoreMetric):
         return float(np.average(np.array(pair_scores), weights=pair_weights))
 
 
+def _distinct_labels(actual: np.ndarray) -> np.ndarray:
+    """The sorted distinct labels of 1-D references (``np.unique``), without sorting them
+    when they are numbers or booleans of one or two values (a ``min``, a ``max`` and, when
+    other numbers could lie between them, one more pass), the common case of binary metrics."""
+    if actual.dtype.kind in "biuf":
+        low, high = actual.min(), actual.max()
+        if low == high:
+            return np.array([low], dtype=actual.dtype)
+        integers = actual.dtype.kind in "iu" and int(high) - int(low) == 1
+        if actual.dtype.kind == "b" or integers or not ((actual > low) & (actual < high)).any():
+            return np.array([low, high], dtype=actual.dtype)
+    distinct: np.ndarray = np.unique(actual)
+    return distinct
+
+
+def _greater_label(actual: np.ndarray) -> np.ndarray | None:
+    """Which references are the greater of their two labels; None if there is one label."""
+    if actual.dtype.kind in "biuf":
+        classes = _distinct_labels(actual)
+        if classes.shape[0] == 2:
+            positive: np.ndarray = np.equal(actual, classes[1])
+            return positive
+    else:
+        classes, codes = encode(actual, None, "references")
+        if classes.shape[0] == 2:
+            positive = np.equal(codes, 1)
+            return positive
+    if classes.shape[0] < 2:
+        return None
+    raise MetricInputError(
+        f"auc_roc: references hold {classes.shape[0]} classes but predictions are 1-D; pass an "
+        "(n, classes) matrix of probabilities."
+    )
+
+
 @attrs.frozen
 class AveragePrecisionMetric(_ScoreMetric):
     """Average precision of scores (``predictions`` are scores, not labels).
@@ -459,7 +581,7 @@ class AveragePrecisionMetric(_ScoreMetric):
 
     def _finish(self, scores: np.ndarray, actual: np.ndarray, weights: np.ndarray | None) -> Any:
         if scores.ndim == 1:
-            present = np.unique(actual)
+            present = _distinct_labels(actual)
             if present.shape[0] > 2:
                 raise MetricInputError(
                     f"average_precision: references hold {present.shape[0]} classes but "
@@ -541,16 +663,19 @@ class PRCurve(_ScoreMetric):
         }
 
 
-def _binary_positive(scores: np.ndarray, actual: np.ndarray, pos_label: Any, metric: str):
+def _binary_positive(
+    scores: np.ndarray, actual: np.ndarray, pos_label: Any, metric: str
+) -> np.ndarray:
     if scores.ndim != 1:
         raise MetricInputError(
             f"{metric}: predictions has shape {scores.shape}; a curve needs 1-D scores of the "
             "positive class."
         )
-    present = np.unique(actual)
+    present = _distinct_labels(actual)
     if present.shape[0] > 2 and pos_label is None:
         raise MetricOptionError(
             f"{metric}: references hold {present.shape[0]} classes; set pos_label to the class "
             "the scores are for."
         )
-    return actual == _resolve_pos_label(pos_label, present, metric)
+    positive: np.ndarray = actual == _resolve_pos_label(pos_label, present, metric)
+    return positive
