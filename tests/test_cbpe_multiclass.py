@@ -145,12 +145,24 @@ def test_on_labels_drawn_from_the_probabilities_the_estimate_lands_on_the_realiz
     assert all(abs(e) < 0.01 for e in comparison.error.values() if e is not None)
 
 
+def test_calibrated_scores_are_left_alone() -> None:
+    reference, reference_labels = drawn(20_000, seed=9)
+    estimator = MulticlassCBPE.fit(reference, reference_labels)
+    assert [check.calibrated for check in estimator.checks] == [False, False, False]
+    assert all(check.improved < check.folds for check in estimator.checks)
+    assert estimator.checks[0].reason.startswith(
+        f"not calibrated: isotonic calibration lowers the ECE in {estimator.checks[0].improved} "
+        "of 5 folds only"
+    )
+
+
 def test_overconfident_scores_are_calibrated_per_class_and_the_estimate_then_holds() -> None:
     reference, reference_labels = drawn(20_000, seed=5, temperature=2.5)
     probabilities, labels = drawn(50_000, seed=6, temperature=2.5)
     estimator = MulticlassCBPE.fit(reference, reference_labels)
     assert [check.calibrated for check in estimator.checks] == [True, True, True]
     assert all(check.ece > 0.1 > 0.01 > check.ece_calibrated for check in estimator.checks)
+    assert all(check.improved == check.folds == 5 for check in estimator.checks)
     calibrated = estimator.probabilities(probabilities)
     assert np.allclose(calibrated.sum(axis=1), 1.0, rtol=0, atol=1e-12)
     comparison = estimator.compare(probabilities, labels)
