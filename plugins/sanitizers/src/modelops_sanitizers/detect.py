@@ -14,6 +14,7 @@ findings (a test checks it).
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import itertools
 import operator
@@ -369,20 +370,17 @@ class _HyperscanScanner:
     character offsets, and no loose pattern needs a non-ASCII character where ``?`` would not
     match too (the precise patterns are ``re.ASCII``).
 
-    The work after the scan is done per rule over the whole batch, in C-level passes (numpy
-    for the search windows, ``map`` for the precise searches and the validators); Python-level
-    work per candidate is left for the rare text where a candidate is refused or a rule matches
-    more than once.
+    The work after the scan is plain Python, per rule over the whole batch: the hits are
+    sorted once (rule first, then where they end), grouped by text with C-level maps and
+    dicts, each group's first precise match is searched with one ``map`` per rule, and only a
+    group whose first candidate is refused or that may hold a second finding goes on one by
+    one (:func:`_search_rule`). No numpy: importing it would cost more than a whole 1 MB file
+    takes to sanitize.
     """
 
     def __init__(self, rules: Sequence[Rule], rank: dict[str, int]) -> None:
-        import numpy
-
         from modelops_sanitizers.dbcache import load_or_compile
 
-        if len(rules) > _RULE_SLOTS:
-            raise SanitizerOptionError(f"at most {_RULE_SLOTS} pii rules fit one scan")
-        self._numpy = numpy
         self._rules = tuple(rules)
         self._rank = rank
         # Compiled once per machine: later processes load it from the user cache directory.
@@ -391,444 +389,192 @@ class _HyperscanScanner:
             list(range(len(self._rules))),
         )
         self._database: Any = self.loaded.database
-        self._before = numpy.array(
-            [
-                -1 if before is None else before
-                for before in (
-                    rule.max_length if rule.max_before is None else rule.max_before
-                    for rule in self._rules
-                )
-            ],
-            dtype=numpy.int64,
-        )
-        self._max_length = numpy.array(
-            [-1 if rule.max_length is None else rule.max_length for rule in self._rules],
-            dtype=numpy.int64,
-        )
+        self._before = [
+            -1 if before is None else before
+            for before in (
+                rule.max_length if rule.max_before is None else rule.max_before
+                for rule in self._rules
+            )
+        ]
+        self._max_length = [-1 if rule.max_length is None else rule.max_length for rule in rules]
         self._types = [rule.pii_type for rule in self._rules]
         self._kinds = [rule.kind for rule in self._rules]
 
     def find(self, texts: Sequence[str]) -> BatchSpans:
         """The resolved findings of ``texts``: overlaps settled as :func:`resolve` does."""
         found = self.candidates(texts)
-        if found is None:
+        if not found:
             return BatchSpans([], [], [], [], [])
-        numpy = self._numpy
-        text_index, start, end, rule_id = found
-        order = numpy.lexsort((start, text_index))
-        text_index, start, end, rule_id = (
-            text_index[order],
-            start[order],
-            end[order],
-            rule_id[order],
-        )
-        same_text = text_index[1:] == text_index[:-1]
+        found.sort()  # by text, then start (a text's findings tie only where they clash)
+        text_index, start, end, rule_id = map(list, zip(*found, strict=True))
         # Sorted by start, two findings of a text overlap only if some neighbours do; equal
         # starts go to resolve() too, which settles every tie.
-        clash = same_text & ((start[1:] < end[:-1]) | (start[1:] == start[:-1]))
-        if clash.any():
-            # the texts with a clash, once each (text_index is sorted; numpy.unique would
-            # import numpy.ma, 5 ms of every run)
-            clashing = text_index[1:][clash]
-            first = numpy.concatenate(([True], clashing[1:] != clashing[:-1]))
-            text_index, start, end, rule_id = self._resolve_clashes(
-                text_index, start, end, rule_id, clashing[first]
-            )
-        rules = rule_id.tolist()
+        same_text = map(operator.eq, text_index[1:], text_index[:-1])
+        touching = map(
+            operator.or_,
+            map(operator.lt, start[1:], end[:-1]),
+            map(operator.eq, start[1:], start[:-1]),
+        )
+        clash = list(map(operator.and_, same_text, touching))
+        if any(clash):
+            clashing = set(itertools.compress(text_index[1:], clash))
+            found = self._resolve_clashes(found, clashing)
+            text_index, start, end, rule_id = map(list, zip(*found, strict=True))
         return BatchSpans(
-            text_index.tolist(),
-            start.tolist(),
-            end.tolist(),
-            list(map(self._types.__getitem__, rules)),
-            list(map(self._kinds.__getitem__, rules)),
+            text_index,
+            start,
+            end,
+            list(map(self._types.__getitem__, rule_id)),
+            list(map(self._kinds.__getitem__, rule_id)),
         )
 
     def _resolve_clashes(
-        self, text_index: Any, start: Any, end: Any, rule_id: Any, clashing: Any
-    ) -> tuple[Any, Any, Any, Any]:
-        """The findings, those of the ``clashing`` texts resolved one text at a time."""
-        numpy = self._numpy
-        involved = numpy.isin(text_index, clashing)
-        chosen = numpy.flatnonzero(involved)
+        self, found: list[tuple[int, int, int, int]], clashing: set[int]
+    ) -> list[tuple[int, int, int, int]]:
+        """``found`` (sorted), the findings of the ``clashing`` texts resolved text by text."""
+        kept = [row for row in found if row[0] not in clashing]
         # resolve() sees each text's candidates in the order the per-text path gives them:
         # by rule, then by position (it keeps that order among exact ties).
-        chosen = chosen[numpy.lexsort((start[chosen], rule_id[chosen], text_index[chosen]))]
-        rules = rule_id[chosen].tolist()
-        candidates: list[Span] = list(
-            zip(
-                start[chosen].tolist(),
-                end[chosen].tolist(),
-                map(self._types.__getitem__, rules),
-                map(self._kinds.__getitem__, rules),
-                strict=True,
+        involved = sorted((row for row in found if row[0] in clashing), key=_TEXT_RULE_START)
+        types, kinds = self._types, self._kinds
+        rule_of_kind = {kind: index for index, kind in enumerate(kinds)}
+        for index, rows in itertools.groupby(involved, key=_TEXT):
+            candidates: list[Span] = [
+                (start, end, types[rule], kinds[rule]) for _, start, end, rule in rows
+            ]
+            kept.extend(
+                (index, span[0], span[1], rule_of_kind[span[3]])
+                for span in resolve(candidates, self._rank)
             )
-        )
-        rule_of_kind = {kind: index for index, kind in enumerate(self._kinds)}
-        kept: list[tuple[int, int, int, int]] = []
-        position = 0
-        for index, run in itertools.groupby(text_index[chosen].tolist()):
-            size = sum(1 for _ in run)
-            for span in resolve(candidates[position : position + size], self._rank):
-                kept.append((index, span[0], span[1], rule_of_kind[span[3]]))
-            position += size
-        others = numpy.flatnonzero(~involved)
-        resolved = numpy.array(kept, dtype=numpy.int64).reshape(-1, 4)
-        text_index = numpy.concatenate((text_index[others], resolved[:, 0]))
-        start = numpy.concatenate((start[others], resolved[:, 1]))
-        end = numpy.concatenate((end[others], resolved[:, 2]))
-        rule_id = numpy.concatenate((rule_id[others], resolved[:, 3]))
-        order = numpy.lexsort((start, text_index))
-        return text_index[order], start[order], end[order], rule_id[order]
+        kept.sort()
+        return kept
 
     def candidates_per_text(self, texts: Sequence[str]) -> dict[int, list[Span]]:
         """The validated (not yet resolved) spans of each text that has any, by text index.
 
         Each text's spans come by rule, then by position (the order of the ``re`` path).
         """
-        found = self.candidates(texts)
         per_text: dict[int, list[Span]] = {}
-        if found is None:
-            return per_text
-        numpy = self._numpy
-        text_index, start, end, rule_id = found
-        order = numpy.lexsort((start, rule_id, text_index))
         types, kinds = self._types, self._kinds
-        for index, span_start, span_end, rule in zip(
-            text_index[order].tolist(),
-            start[order].tolist(),
-            end[order].tolist(),
-            rule_id[order].tolist(),
-            strict=True,
-        ):
-            per_text.setdefault(index, []).append((span_start, span_end, types[rule], kinds[rule]))
+        for index, start, end, rule in sorted(self.candidates(texts), key=_TEXT_RULE_START):
+            per_text.setdefault(index, []).append((start, end, types[rule], kinds[rule]))
         return per_text
 
-    def candidates(self, texts: Sequence[str]) -> tuple[Any, Any, Any, Any] | None:
-        """The validated, not yet resolved spans of ``texts`` (``None`` if there are none).
-
-        As four int64 arrays, unordered: text index, start and end (offsets into the text),
-        rule index.
-        """
-        numpy = self._numpy
+    def candidates(self, texts: Sequence[str]) -> list[tuple[int, int, int, int]]:
+        """The validated, not yet resolved spans of ``texts``, unordered, as
+        ``(text index, start, end, rule index)`` with offsets into the text."""
         joined = "\0" + "\0".join(texts)
         hits: list[int] = []
         self._database.scan(
             joined.encode("ascii", "replace"), match_event_handler=_collect, context=hits
         )
         if not hits:
-            return None
-        count = len(texts)
-        # Text i occupies [text_starts[i], text_starts[i + 1] - 1) of the joined buffer.
-        text_starts = numpy.empty(count + 1, dtype=numpy.int64)
-        text_starts[0] = 0
-        numpy.cumsum(numpy.fromiter(map(len, texts), numpy.int64, count) + 1, out=text_starts[1:])
-        text_starts += 1
-        packed = numpy.array(hits, dtype=numpy.int64)
-        ends = packed >> _RULE_BITS
-        # The hit's last character lies in the text whose span holds it. Groups of hits per
-        # (rule, text), rule first, so each rule's groups are one slice.
-        text_of_hit = numpy.searchsorted(text_starts, ends - 1, side="right") - 1
-        key = (packed & _RULE_MASK) * count + text_of_hit
-        order = numpy.lexsort((ends, key))
-        key, ends = key[order], ends[order]
-        new_group = numpy.flatnonzero(key[1:] != key[:-1]) + 1
-        firsts = numpy.concatenate(([0], new_group))
-        lasts = numpy.concatenate((new_group - 1, [len(key) - 1]))
-        # Each group's search window. A valid match is covered by a loose match that ends
-        # after the match starts, so it starts at or after first_end - max_length (max_before
-        # when set), before last_end, and ends by last_end + max_length (plus room for the
-        # lookahead) or where run_after stops.
-        first_ends, last_ends = ends[firsts], ends[lasts]
-        rule_ids, text_index = numpy.divmod(key[firsts], count)
-        text_start = text_starts[text_index]
-        text_end = text_starts[text_index + 1] - 1
-        before, max_length = self._before[rule_ids], self._max_length[rule_ids]
-        positions = numpy.where(
-            before >= 0, numpy.maximum(text_start, first_ends - before), text_start
-        )
-        last_starts = last_ends - 1
-        end_positions = numpy.where(
-            max_length >= 0,
-            numpy.minimum(text_end, last_ends + max_length + LOOKAHEAD_MARGIN),
-            text_end,
-        )
-        matches = self._first_matches(
-            joined, self._rule_bounds(rule_ids), positions, end_positions, first_ends, last_ends,
-            text_end,
-        )  # fmt: skip
-        return self._validated(
-            joined, matches, rule_ids, text_index, text_start, last_starts, end_positions
-        )
-
-    def _first_matches(
-        self,
-        joined: str,
-        rule_bounds: list[int],
-        positions: Any,
-        end_positions: Any,
-        first_ends: Any,
-        last_ends: Any,
-        text_end: Any,
-    ) -> list[re.Match[str] | None]:
-        """Each group's first precise match in its window (one ``map`` per rule).
-
-        ``end_positions`` is updated in place where a rule's ``run_after`` narrows it.
-        """
-        matches: list[re.Match[str] | None] = []
-        numpy = self._numpy
+            return []
+        hits.sort()  # by rule, then by where the loose match ends
+        # Text i occupies [starts[i], starts[i + 1] - 1) of the joined buffer.
+        starts = list(itertools.accumulate(map((1).__add__, map(len, texts)), initial=1))
+        bounds = [bisect.bisect_left(hits, rule_id << _END_BITS) for rule_id in range(
+            len(self._rules) + 1)]  # fmt: skip
+        found: list[tuple[int, int, int, int]] = []
         for rule_id, rule in enumerate(self._rules):
-            low, high = rule_bounds[rule_id], rule_bounds[rule_id + 1]
-            if low == high:
-                continue
-            starts = positions[low:high].tolist()
-            if rule.run_after is not None:
-                # The match cannot run past the run of its continuation characters (a run
-                # pattern matches everywhere, if only the empty string).
-                runs = cast(
-                    "Iterator[re.Match[str]]",
-                    map(
-                        rule.run_after.match,
-                        itertools.repeat(joined),
-                        last_ends[low:high].tolist(),
-                        text_end[low:high].tolist(),
-                    ),
-                )
-                run_ends = map(re.Match.end, runs)
-                end_positions[low:high] = numpy.minimum(
-                    text_end[low:high],
-                    numpy.fromiter(run_ends, numpy.int64, high - low) + LOOKAHEAD_MARGIN,
-                )
-            if rule.start_run is not None:
-                # The match starts where the run of these characters before the anchor does.
-                characters, back = rule.start_run
-                anchors = (first_ends[low:high] - back).tolist()
-                before_anchor = map(joined.__getitem__, map(slice, starts, anchors))
-                starts = list(
-                    map(
-                        operator.add,
-                        starts,
-                        map(len, map(str.rstrip, before_anchor, itertools.repeat(characters))),
-                    )
-                )
-            matches += map(
-                rule.pattern.search,
-                itertools.repeat(joined),
-                starts,
-                end_positions[low:high].tolist(),
-            )
-        return matches
-
-    def _validated(
-        self,
-        joined: str,
-        matches: list[re.Match[str] | None],
-        rule_ids: Any,
-        text_index: Any,
-        text_start: Any,
-        last_starts: Any,
-        end_positions: Any,
-    ) -> tuple[Any, Any, Any, Any] | None:
-        """The validated spans of every group, found in rounds over all groups at once.
-
-        Each round does for every group still searching what :func:`_search_rule` does in one
-        turn of its loop: a match that starts after the group's last hit ends the group; a
-        valid one is a finding and the search goes on after it while hits are left; a refused
-        one is retried shorter, and the search goes on one character after its start. Most
-        groups end in the first round; the last few go on one by one.
-        """
-        numpy = self._numpy
-        parts: list[tuple[Any, Any, Any, Any]] = []
-        # Spans found one at a time: shortened candidates and the groups finished one by one.
-        single: list[tuple[int, int, int, int]] = []
-        groups = numpy.arange(len(matches))
-        while True:
-            found = list(filter(None, matches))
-            if len(found) < len(matches):
-                present = itertools.compress(range(len(matches)), matches)
-                groups = groups[numpy.fromiter(present, numpy.int64, len(found))]
-            bounds = numpy.fromiter(
-                itertools.chain.from_iterable(map(re.Match.span, found)),
-                numpy.int64,
-                2 * len(found),
-            ).reshape(-1, 2)
-            starts, ends = bounds[:, 0], bounds[:, 1]
-            group_last_starts = last_starts[groups]
-            in_window = starts <= group_last_starts
-            if not in_window.all():
-                found = list(itertools.compress(found, in_window.tolist()))
-                groups, starts, ends = groups[in_window], starts[in_window], ends[in_window]
-                group_last_starts = group_last_starts[in_window]
-            if not found:
-                break
-            group_rules = rule_ids[groups]
-            candidates = list(map(re.Match.group, found))
-            valid = self._validate(candidates, group_rules)
-            found_groups, offsets = groups[valid], text_start[groups[valid]]
-            parts.append(
-                (
-                    text_index[found_groups],
-                    starts[valid] - offsets,
-                    ends[valid] - offsets,
-                    group_rules[valid],
-                )
-            )
-            next_positions = numpy.where(valid, ends, starts + 1)
-            refused = numpy.flatnonzero(~valid)
-            if len(refused):
-                self._shrink_refused(
-                    candidates, refused, starts, group_rules, text_index[groups],
-                    text_start[groups], next_positions, single,
-                )  # fmt: skip
-            going_on = ~valid | (ends <= group_last_starts)
-            left = int(going_on.sum())
-            if not left:
-                break
-            groups, group_rules = groups[going_on], group_rules[going_on]
-            positions = next_positions[going_on].tolist()
-            stops = end_positions[groups].tolist()
-            if left < _FEW_GROUPS:
-                # A round's array work costs more than finishing a few groups one by one.
-                self._search_one_by_one(
-                    joined, groups, group_rules, positions, stops, text_index, text_start,
-                    last_starts, single,
-                )  # fmt: skip
-                break
-            matches = self._search_groups(joined, group_rules, positions, stops)
-        if single:
-            rows = numpy.array(single, dtype=numpy.int64)
-            parts.append((rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]))
-        if not parts:
-            return None
-        return (
-            numpy.concatenate([part[0] for part in parts]),
-            numpy.concatenate([part[1] for part in parts]),
-            numpy.concatenate([part[2] for part in parts]),
-            numpy.concatenate([part[3] for part in parts]),
-        )
-
-    def _validate(self, candidates: list[str], group_rules: Any) -> Any:
-        """Each candidate's validation by its rule (``group_rules`` is sorted), as a bool array."""
-        rule_bounds = self._rule_bounds(group_rules)
-        valid: list[bool] = []
-        for rule_id, rule in enumerate(self._rules):
-            low, high = rule_bounds[rule_id], rule_bounds[rule_id + 1]
-            if low == high:
-                continue
-            if rule.validate_many is not None:
-                valid += rule.validate_many(candidates[low:high])
-            else:
-                valid += map(rule.validator, candidates[low:high])
-        return self._numpy.array(valid, dtype=bool)
-
-    def _rule_bounds(self, group_rules: Any) -> list[int]:
-        """Where each rule's slice of the sorted ``group_rules`` starts (and the last ends)."""
-        numpy = self._numpy
-        bounds: list[int] = numpy.searchsorted(
-            group_rules, numpy.arange(len(self._rules) + 1)
-        ).tolist()
-        return bounds
-
-    def _search_groups(
-        self, joined: str, group_rules: Any, positions: list[int], stops: list[int]
-    ) -> list[re.Match[str] | None]:
-        """Each group's next precise match in ``[position, stop)`` (one ``map`` per rule)."""
-        rule_bounds = self._rule_bounds(group_rules)
-        matches: list[re.Match[str] | None] = []
-        for rule_id, rule in enumerate(self._rules):
-            low, high = rule_bounds[rule_id], rule_bounds[rule_id + 1]
+            low, high = bounds[rule_id], bounds[rule_id + 1]
             if low < high:
-                matches += map(
-                    rule.pattern.search,
-                    itertools.repeat(joined),
-                    positions[low:high],
-                    stops[low:high],
-                )
-        return matches
+                self._rule_candidates(joined, starts, rule_id, rule, hits[low:high], found)
+        return found
 
-    def _search_one_by_one(
+    def _rule_candidates(
         self,
         joined: str,
-        groups: Any,
-        group_rules: Any,
-        positions: list[int],
-        stops: list[int],
-        text_index: Any,
-        text_start: Any,
-        last_starts: Any,
-        single: list[tuple[int, int, int, int]],
+        starts: list[int],
+        rule_id: int,
+        rule: Rule,
+        hits: list[int],
+        found: list[tuple[int, int, int, int]],
     ) -> None:
-        """Finish the groups with :func:`_search_rule`; their spans go to ``single``."""
-        for group, rule_id, position, stop in zip(
-            groups.tolist(), group_rules.tolist(), positions, stops, strict=True
-        ):
-            index, offset = int(text_index[group]), int(text_start[group])
-            spans = _search_rule(
-                self._rules[rule_id], joined, position, stop, int(last_starts[group]), offset
-            )
-            single.extend((index, span[0], span[1], rule_id) for span in spans)
+        """The validated spans of one rule, from its (sorted) hits, appended to ``found``.
 
-    def _shrink_refused(
-        self,
-        candidates: list[str],
-        refused: Any,
-        starts: Any,
-        group_rules: Any,
-        text_of_candidate: Any,
-        start_of_text: Any,
-        next_positions: Any,
-        single: list[tuple[int, int, int, int]],
-    ) -> None:
-        """Retry refused candidates shorter, as :func:`_search_rule` does (rules with shrink).
-
-        The first valid prefix (in the order ``shrink`` gives them) is a finding, added to
-        ``single`` as ``(text, start, end, rule)``, and the group's search goes on after it
-        (``next_positions`` is updated in place). All prefixes of a rule are checked at once.
+        The hits of one text make one group. A valid match is covered by a loose match that
+        ends after the match starts, so it starts at or after first_end - max_length
+        (max_before when set), before last_end, and ends by last_end + max_length (plus room
+        for the lookahead) or where run_after stops: the group's search window.
         """
-        refused_rules = group_rules[refused]
-        for rule_id, rule in enumerate(self._rules):
-            if rule.shrink is None:
+        ends = list(map((-(rule_id << _END_BITS)).__add__, hits))
+        # The hit's last character lies in the text whose span holds it; the "owner" o is
+        # that text's index plus one (the text is [starts[o - 1], starts[o] - 1)).
+        owners = list(map(bisect.bisect_right, itertools.repeat(starts), map(_MINUS_ONE, ends)))
+        last_end = dict(zip(owners, ends, strict=True))  # owners ascend: keys in text order
+        first_end = dict(zip(reversed(owners), reversed(ends), strict=True))
+        groups = list(last_end)
+        last_ends = list(last_end.values())
+        first_ends = list(map(first_end.__getitem__, groups))
+        text_starts = list(map(starts.__getitem__, map(_MINUS_ONE, groups)))
+        text_ends = list(map(_MINUS_ONE, map(starts.__getitem__, groups)))
+        before, max_length = self._before[rule_id], self._max_length[rule_id]
+        if before >= 0:
+            positions = list(map(max, text_starts, map((-before).__add__, first_ends)))
+        else:
+            positions = text_starts
+        if rule.run_after is not None:
+            # The match cannot run past the run of its continuation characters (a run
+            # pattern matches everywhere, if only the empty string).
+            runs = cast(
+                "Iterator[re.Match[str]]",
+                map(rule.run_after.match, itertools.repeat(joined), last_ends, text_ends),
+            )
+            stops = list(map(min, text_ends, map(_PLUS_MARGIN, map(re.Match.end, runs))))
+        elif max_length >= 0:
+            stops = list(map(min, text_ends, map((max_length + LOOKAHEAD_MARGIN).__add__,
+                                                 last_ends)))  # fmt: skip
+        else:
+            stops = text_ends
+        if rule.start_run is not None:
+            # The match starts where the run of these characters before the anchor does.
+            characters, back = rule.start_run
+            anchors = map((-back).__add__, first_ends)
+            before_anchor = map(joined.__getitem__, map(slice, positions, anchors))
+            positions = list(
+                map(
+                    operator.add,
+                    positions,
+                    map(len, map(str.rstrip, before_anchor, itertools.repeat(characters))),
+                )
+            )
+        search = rule.pattern.search
+        matches = map(search, itertools.repeat(joined), positions, stops)
+        validator = rule.validator
+        add = found.append
+        for match, group, position, stop, offset, last in zip(
+            matches, groups, positions, stops, text_starts, last_ends, strict=True
+        ):
+            if match is None:
                 continue
-            mine = refused[refused_rules == rule_id].tolist()
-            if not mine:
+            start, end = match.span()
+            last_start = last - 1
+            if start > last_start:
                 continue
-            owners: list[int] = []
-            prefix_ends: list[int] = []
-            for owner in mine:
-                candidate = candidates[owner]
-                for prefix_end in rule.shrink(candidate):
-                    if prefix_end < len(candidate):
-                        owners.append(owner)
-                        prefix_ends.append(prefix_end)
-            if not owners:
-                continue
-            prefixes = [
-                candidates[owner][:prefix_end]
-                for owner, prefix_end in zip(owners, prefix_ends, strict=True)
-            ]
-            if rule.validate_many is not None:
-                valid = rule.validate_many(prefixes)
-            else:
-                valid = list(map(rule.validator, prefixes))
-            accepted: dict[int, int] = {}
-            for owner, prefix_end, is_valid in zip(owners, prefix_ends, valid, strict=True):
-                if is_valid and owner not in accepted:
-                    accepted[owner] = prefix_end
-            for owner, prefix_end in accepted.items():
-                start, offset = int(starts[owner]), int(start_of_text[owner])
-                single.append(
-                    (int(text_of_candidate[owner]), start - offset, start + prefix_end - offset,
-                     rule_id)
-                )  # fmt: skip
-                next_positions[owner] = start + prefix_end
+            if validator(match.group()):
+                # The usual group: one finding, and nothing after it in the window.
+                add((group - 1, start - offset, end - offset, rule_id))
+                if end > last_start:
+                    continue
+                match = search(joined, end, stop)
+                if match is None or match.start() > last_start:
+                    continue
+                spans = _search_rule(rule, joined, end, stop, last_start, offset, match)
+            else:  # refused: retried shorter, then searched again one character on
+                spans = _search_rule(rule, joined, position, stop, last_start, offset, match, False)
+            for span in spans:
+                add((group - 1, span[0], span[1], rule_id))
 
 
-_FEW_GROUPS = 48
-"""Groups still searching below which the rounds go on one group at a time."""
-_RULE_BITS = 5
-_RULE_SLOTS = 1 << _RULE_BITS
-_RULE_MASK = _RULE_SLOTS - 1
+_END_BITS = 48
+"""Hits are packed as ``rule << _END_BITS | end``: sorting them orders by rule, then by end."""
+_MINUS_ONE = (-1).__add__
+_PLUS_MARGIN = LOOKAHEAD_MARGIN.__add__
+_TEXT = operator.itemgetter(0)
+_TEXT_RULE_START = operator.itemgetter(0, 3, 1)
 
 
 def _collect(rule_id: int, start: int, end: int, flags: int, hits: list[int]) -> None:
     """Hyperscan match callback: remember which rule matched where it ended (packed)."""
-    hits.append(end << _RULE_BITS | rule_id)
+    hits.append(rule_id << _END_BITS | end)

@@ -34,8 +34,6 @@ class Rule:
     :param kind: a finer name used for the pattern (``"aws_access_key"``), for tests and docs.
     :param pattern: the precise pattern, compiled with ``re.ASCII``.
     :param validator: called on each candidate's text; a candidate it refuses is not a finding.
-    :param validate_many: ``validator`` for a list of candidates at once (same answers), used
-        where a whole batch's candidates are checked together.
     :param required_literals: the text must contain one of these (case-sensitive) for the rule
         to run; empty means "contains a digit" for numeric rules or always run.
     :param loose_pattern: a lookaround-free pattern for a multi-pattern engine that matches
@@ -73,7 +71,6 @@ class Rule:
     max_before: int | None = None
     run_after: re.Pattern[str] | None = None
     start_run: tuple[str, int] | None = None
-    validate_many: Callable[[list[str]], list[bool]] | None = None
 
 
 def _separator_prefix_ends(candidate: str, minimum_digits: int, maximum_digits: int) -> list[int]:
@@ -188,7 +185,6 @@ def build_rules() -> tuple[Rule, ...]:
             shrink=_card_prefix_ends,
             max_length=23,
             max_before=16,  # the loose match starts one character before: at most 17 long
-            validate_many=validators.card_valid_many,
         ),
         Rule(
             "ssn",
@@ -198,7 +194,6 @@ def build_rules() -> tuple[Rule, ...]:
             r"[^0-9\-]\d{3}[\- ]\d{2}[\- ]\d{4}",
             max_length=11,
             max_before=11,
-            validate_many=validators.ssn_valid_many,
         ),
         Rule(
             "ip",
@@ -237,7 +232,6 @@ def build_rules() -> tuple[Rule, ...]:
             r"(?:[^0-9A-Za-z_\-]|$)",
             max_length=16,
             max_before=17,  # the loose match starts one character before: at most 18 long
-            validate_many=validators.phone_valid_many,
         ),
         Rule(
             "phone",
@@ -248,7 +242,6 @@ def build_rules() -> tuple[Rule, ...]:
             required_literals=("+",),
             max_length=47,
             max_before=2,
-            validate_many=validators.phone_valid_many,
         ),
         Rule(
             "iban",

@@ -41,11 +41,13 @@ What it gives:
   files): a block of lines that holds one object per line is decoded in one call.
 
 The file is read in blocks of whole lines (:data:`BLOCK_BYTES`) into one reused buffer. msgspec
-and numpy are imported by the functions that need them, not by this module.
+is imported by the functions that need it, not by this module; reading never imports numpy
+(only :func:`line_bounds`, which the readers do not use, does).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -265,7 +267,7 @@ def iter_runs(
 
     :raises DatasetReadError: the file cannot be opened, is empty or is UTF-16.
     """
-    for block in iter_blocks(path, bounds=True, progress=progress):
+    for block in iter_blocks(path, progress=progress):
         yield from _runs(block, decoder)
 
 
@@ -275,15 +277,16 @@ def _line(number: int, line: bytes) -> Line:
 
 
 def _runs(block: Block, decoder: Any) -> Iterator[Run | Line]:
-    starts, ends = block.bounds or line_bounds(block.data)
-    if one_object_per_line(block.data, starts, ends):
+    data = bytes(block.data)
+    split = _split_lines(data)
+    if _objects_only(split):
         try:
-            values: list[Any] = decoder.decode_lines(block.data)
+            values: list[Any] = decoder.decode_lines(data)
         except ValueError:  # msgspec.DecodeError, UnicodeDecodeError
             values = []
         if len(values) == block.count:  # one record per line: the line numbers follow
             first = block.first_line
-            yield Run(range(first, first + block.count), values, ends - starts)
+            yield Run(range(first, first + block.count), values, list(map(len, split)))
             return
     lines: list[int] = []
     values = []
@@ -318,26 +321,33 @@ def line_bounds(data: bytes | memoryview) -> tuple[NDArray[np.int64], NDArray[np
     return starts, ends
 
 
-def one_object_per_line(
-    data: bytes | memoryview, starts: NDArray[np.int64], ends: NDArray[np.int64]
-) -> bool:
-    """Whether every line starts with ``{`` and ends with ``}`` (before an optional ``\\r``).
+def one_object_per_line(data: bytes) -> bool:
+    """Whether every line of ``data`` starts with ``{`` and ends with ``}`` (before an optional
+    ``\\r``).
 
     Then no line is blank, and no JSON value spans two lines: a newline inside a value would sit
     between a ``}`` and a ``{``, which JSON never allows outside a string, and a string cannot
     hold a raw newline. So if the lines decode to as many values as there are lines, each line
     holds exactly one.
     """
-    import numpy as np
+    return _objects_only(_split_lines(data))
 
-    array = np.frombuffer(data, np.uint8)
-    if not len(ends) or not (array[starts] == _OPEN).all():
-        return False
-    last = array[ends - 1]  # a fresh array: the data is not written
-    carriage = last == _CR
-    if carriage.any():
-        last[carriage] = array[ends[carriage] - 2]
-    return bool((last == _CLOSE).all())
+
+def _split_lines(data: bytes) -> list[bytes]:
+    """The lines of ``data`` without their ``\\n`` (a last line may lack one)."""
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()  # the empty piece after the last line ending
+    return lines
+
+
+def _objects_only(lines: list[bytes]) -> bool:
+    """:func:`one_object_per_line` of split lines: C-level maps, no numpy, no per-line loop."""
+    return (
+        bool(lines)
+        and all(map(bytes.startswith, lines, itertools.repeat(b"{")))
+        and all(map(bytes.endswith, lines, itertools.repeat((b"}", b"}\r"))))
+    )
 
 
 def iter_blocks(
