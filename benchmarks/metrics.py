@@ -11,6 +11,11 @@ processes for AUC-ROC on 1e6 continuous scores read from a ``.npy`` file: ``pyth
 imports the library and computes the value (interpreter start and imports included), median of
 ``--runs`` processes each. Ratios are scikit-learn / ours (> 1: we are faster).
 
+Then AUC-ROC alone (issue 15): ``AUCROCMetric().compute(scores, labels)`` against
+``roc_auc_score`` at n = 1e5, 1e6 and 1e7 (``--quick``: 1e5), continuous, rounded and float32
+scores, wall-clock and CPU medians of ``--runs`` calls run alternately, and whether the values
+are equal (they must be, bit for bit).
+
 Inner loop (beside it): the best-of-N CPU time of each metric for both libraries at n = 1e5
 and 1e6 (``--quick``: 1e5 only).
 """
@@ -18,6 +23,7 @@ and 1e6 (``--quick``: 1e5 only).
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -155,6 +161,68 @@ def user_path(size: int, runs: int) -> None:
     userpath.print_rows("public metric calls", rows)
 
 
+def timed_pair(
+    ours: Callable[[], Any], theirs: Callable[[], Any], runs: int
+) -> tuple[float, float, float, float]:
+    """Wall-clock and CPU (this thread) medians of both calls, in seconds, run alternately:
+    ``(ours wall, theirs wall, ours CPU, theirs CPU)``. On a machine shared with other work the
+    CPU time grows far less than the wall time."""
+    times: list[list[float]] = [[], [], [], []]
+    for _ in range(max(runs, userpath.MINIMUM_RUNS)):
+        for index, run in enumerate((ours, theirs)):
+            wall, cpu = time.perf_counter(), time.thread_time()
+            run()
+            times[index].append(time.perf_counter() - wall)
+            times[index + 2].append(time.thread_time() - cpu)
+    return (
+        statistics.median(times[0]),
+        statistics.median(times[1]),
+        statistics.median(times[2]),
+        statistics.median(times[3]),
+    )
+
+
+AUC_SCORES: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
+    "continuous": lambda rng, size: rng.random(size),
+    "rounded to 2 decimals (ties)": lambda rng, size: np.round(rng.random(size), 2),
+    "float32 (a few ties)": lambda rng, size: rng.random(size).astype(np.float32).astype(float),
+}
+
+
+def auc_user_path(sizes: list[int], runs: int) -> None:
+    """``AUCROCMetric().compute(scores, labels)`` against ``roc_auc_score(labels, scores)``:
+    float64 scores and 0/1 integer labels (numpy arrays, as docs/evaluation.md shows), input
+    checks and label handling included, at each size and kind of scores."""
+    from modelops_core import AUCROCMetric
+
+    metric = AUCROCMetric()
+    rows = []
+    for size in sizes:
+        for kind, make in AUC_SCORES.items():
+            if size > 1_000_000 and kind != "continuous":
+                continue
+            rng = np.random.default_rng(0)
+            labels = rng.integers(0, 2, size)
+            scores = make(rng, size)
+            ours_value, theirs_value = (
+                metric.compute(scores, labels),
+                sk.roc_auc_score(labels, scores),
+            )
+            ours_s, theirs_s, ours_cpu, theirs_cpu = timed_pair(
+                lambda s=scores, y=labels: metric.compute(s, y),
+                lambda s=scores, y=labels: sk.roc_auc_score(y, s),
+                runs,
+            )
+            rows.append(userpath.Row(
+                f"AUCROCMetric().compute, {kind}, n={size:.0e}", ours_s, "scikit-learn",
+                theirs_s, runs,
+                f"CPU medians: ours {ours_cpu * 1e3:.1f} ms, scikit-learn "
+                f"{theirs_cpu * 1e3:.1f} ms ({theirs_cpu / ours_cpu:.1f}x); values "
+                f"{'equal' if ours_value == theirs_value else 'DIFFERENT'} ({ours_value!r})",
+            ))  # fmt: skip
+    userpath.print_rows("AUC-ROC (issue 15: goal >= 5x scikit-learn at n = 1e6)", rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n = 1e5 only (under 30 s)")
@@ -163,6 +231,8 @@ def main() -> None:
     sizes = [100_000] if arguments.quick else [100_000, 1_000_000]
     warnings.simplefilter("ignore")
     user_path(sizes[-1], arguments.runs)
+    auc_user_path([100_000] if arguments.quick else [100_000, 1_000_000, 10_000_000],
+                  arguments.runs)  # fmt: skip
     print("\ninner loop (best-of-N CPU time of this thread, both libraries imported):")
     print(f"{'n':>9}  {'metric':<24} {'ours ms':>9} {'sklearn ms':>11} {'ratio':>7}")
     for size in sizes:

@@ -154,6 +154,7 @@ def binary_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | N
     """
     if weights is not None:
         return _weighted_auc(positive, scores, weights)
+    positive = np.asarray(positive, dtype=np.bool_)
     size = positive.shape[0]
     total_positive = int(np.count_nonzero(positive))
     total_negative = size - total_positive
@@ -252,7 +253,7 @@ def _auc_with_ties(
     ordered.sort()
     if (np.bitwise_xor(ordered[1:], ordered[:-1]) == _ONE).any():
         false_positives, true_positives, _ = binary_curve_counts(positive, scores, None)
-        return _area(*_corners(false_positives, true_positives))
+        return _area_in_place(*_kept_points(false_positives, true_positives))
     del ordered
     size = labels.shape[0]
     # going down the scores, the groups of equal scores end at ``ends`` (and the last example);
@@ -274,8 +275,9 @@ def _auc_with_ties(
 def _kept_points(
     false_positives: np.ndarray, true_positives: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_corners` (the points ``roc_curve`` keeps: the first, the last, and each whose
-    next step differs from the step to it), with (0, 0) before them, in new arrays."""
+    """Of cumulative counts at descending thresholds, the points
+    ``roc_curve(drop_intermediate=True)`` keeps (the first, the last, and each whose next step
+    differs from the step to it: ``np.diff(counts, 2) != 0``), after (0, 0), in new arrays."""
     count = false_positives.shape[0]
     if count <= 2:
         kept = np.arange(count)
@@ -303,45 +305,15 @@ def _kept_points(
 
 
 def _area_in_place(false_positives: np.ndarray, true_positives: np.ndarray) -> float:
-    """:func:`_area` of points that already start at (0, 0), reusing their arrays (fewer
-    large temporaries: on large inputs their page faults cost as much as the arithmetic)."""
+    """The area under the ROC curve through points that start at (0, 0), with scikit-learn's
+    operations (``roc_curve``'s rates, then ``auc``: numpy's trapezoid, a pairwise sum), so
+    the same points give the same bits. Overwrites both arrays (fewer large temporaries: on
+    large inputs their page faults cost as much as the arithmetic)."""
     false_positives /= false_positives[-1]
     true_positives /= true_positives[-1]
     terms = true_positives[1:] + true_positives[:-1]
     widths = np.subtract(false_positives[1:], false_positives[:-1], out=true_positives[:-1])
     terms *= widths
-    terms /= 2.0
-    return float(np.sum(terms))
-
-
-def _corners(
-    false_positives: np.ndarray, true_positives: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The points ``roc_curve(drop_intermediate=True)`` keeps of cumulative counts at
-    descending thresholds: the first, the last, and each whose next step differs."""
-    if false_positives.shape[0] <= 2:
-        return false_positives, true_positives
-    kept = np.flatnonzero(
-        np.concatenate(
-            (
-                [True],
-                np.logical_or(np.diff(false_positives, 2), np.diff(true_positives, 2)),
-                [True],
-            )
-        )
-    )
-    return false_positives[kept], true_positives[kept]
-
-
-def _area(false_positives: np.ndarray, true_positives: np.ndarray) -> float:
-    """The area under the ROC curve through the kept points, with scikit-learn's operations
-    (``roc_curve``'s rates from (0, 0), then ``auc``: scipy's trapezoid)."""
-    false_positives = np.concatenate(([0.0], false_positives))
-    true_positives = np.concatenate(([0.0], true_positives))
-    false_rate = false_positives / false_positives[-1]
-    true_rate = true_positives / true_positives[-1]
-    terms = true_rate[1:] + true_rate[:-1]
-    terms *= false_rate[1:] - false_rate[:-1]
     terms /= 2.0
     return float(np.sum(terms))
 
@@ -364,7 +336,7 @@ def _weighted_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray)
     false_positives = np.cumsum((1 - is_positive) * ordered_weights)[ends]
     if true_positives[-1] <= 0 or false_positives[-1] <= 0:
         return math.nan
-    return _area(*_corners(false_positives, true_positives))
+    return _area_in_place(*_kept_points(false_positives, true_positives))
 
 
 def binary_curve_counts(
