@@ -278,3 +278,38 @@ def test_a_numeric_chunk_gives_the_exact_counts_moments_and_histogram(size: int)
     )
     assert column.quantiles.count == len(finite)
     assert column.distinct_count() == len(unique)
+
+
+def test_columns_profiled_on_threads_give_the_same_profile() -> None:
+    rng = np.random.default_rng(8)
+    n = 40_000
+    data = {
+        "x": rng.normal(0, 1, n),
+        "y": rng.integers(0, 5, n).astype(float),
+        "c": rng.choice(["a", "b", "c"], n).tolist(),
+        "d": rng.choice(["u", "v"], n).tolist(),
+    }
+    reference = Profile.build(data, workers=1)
+    serial = Profile.build(data, reference=reference, workers=1, chunk_rows=30_000)
+    threaded = Profile.build(data, reference=reference, workers=3, chunk_rows=30_000)
+    assert json.dumps(threaded.to_dict()) == json.dumps(serial.to_dict())
+    with pytest.raises(ProfileError, match="workers=0"):
+        Profile.build(data, workers=0)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_profiles_on_threads_of_its_own() -> None:
+    """The pool of threads is the process's: a child forked after a profile makes its own
+    (the parent's threads do not exist there; reusing their pool would wait forever)."""
+    import multiprocessing
+
+    data = {"x": np.arange(50_000, dtype=float), "c": ["a", "b"] * 25_000}
+    Profile.build(data, workers=2)  # the parent's pool exists now
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        rows = pool.apply_async(_rows_profiled, (data,)).get(timeout=60)
+    assert rows == 50_000
+
+
+def _rows_profiled(data: dict[str, object]) -> int:
+    return Profile.build(data, workers=2).rows

@@ -177,12 +177,20 @@ def drift_command(
     """Drift of CURRENT against REFERENCE; each a CSV, JSONL or Parquet file or a profile.
     REFERENCE may also be NAME@ALIAS or NAME@VERSION of a registered model: the reference
     profile stored with that version."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from modelops_core.monitoring.drift import Monitor
     from modelops_core.monitoring.profile import Profile
 
-    runtime = state().runtime()
+    # The runtime (plugins that hear of drifted columns, plugin drift methods) loads on a
+    # thread while the reference is read: its imports overlap Arrow's parsing, which runs
+    # without the GIL. Its errors (a broken plugin in strict mode) are raised here all the same.
+    options = state()  # click's context is the main thread's: taken here, not on the thread
+    with ThreadPoolExecutor(1, thread_name_prefix="modelops-runtime") as loader:
+        loading = loader.submit(options.runtime)
+        reference_profile = _reference(reference, seed, lengths, 500 if multivariate else 0)
+        runtime = loading.result()
     thresholds = {} if threshold is None or method == "auto" else {method: threshold}
-    reference_profile = _reference(reference, seed, lengths, 500 if multivariate else 0)
     monitor = Monitor(
         reference_profile,
         method=method,

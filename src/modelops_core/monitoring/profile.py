@@ -475,8 +475,11 @@ def _as_numbers(values: Sequence[Any], expect_numbers: bool) -> tuple[FloatArray
     elif strings is not None:
         array = np.array(strings.to_pylist(), dtype=object)  # Arrow strings
     else:
-        kind = getattr(getattr(values, "dtype", None), "kind", "")
-        if hasattr(values, "to_numpy") and kind in ("i", "u", "f"):  # pandas' Int64, Float64
+        dtype = getattr(values, "dtype", None)
+        kind = getattr(dtype, "kind", "")
+        if isinstance(dtype, np.dtype) and kind in ("i", "u", "f"):  # numpy-backed: no copy
+            array = np.asarray(values)
+        elif hasattr(values, "to_numpy") and kind in ("i", "u", "f"):  # pandas' Int64, Float64
             array = values.to_numpy(dtype=np.float64, na_value=math.nan)
         else:
             array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
@@ -529,6 +532,47 @@ def update_column(
     return _numeric_update(column, numbers, invalid, edges)
 
 
+#: one column's update: its profile so far, the chunk's values, the kind and histogram edges.
+_Update = tuple[ColumnProfile, Any, "str | None", "Sequence[float] | None"]
+#: rows of a chunk from which its columns are profiled on threads (numpy's sort and ufuncs,
+#: Arrow's counting and the CSV parser release the GIL); smaller chunks are not worth a thread.
+PARALLEL_ROWS = 16_384
+#: thread pools by size, made on first use and kept for the next profiles.
+_POOLS: dict[int, Any] = {}
+
+
+#: most threads profiling the columns of a chunk.
+MAX_WORKERS = 4
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _update_columns(updates: list[_Update], rows: int, workers: int) -> list[ColumnProfile]:
+    """The columns with their chunk added: on a shared pool of ``workers`` threads when the
+    chunk is large, else one after another (the same results either way: each column is
+    computed alone, in the same order of operations)."""
+    if workers < 2 or rows < PARALLEL_ROWS or len(updates) < 2:
+        return [update_column(c, v, kind=kind, edges=e) for c, v, kind, e in updates]
+    pool = _POOLS.get(workers)
+    if pool is None:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        if not _POOLS and hasattr(os, "register_at_fork"):
+            # a forked child has none of the parent's threads: it makes its own pools
+            os.register_at_fork(after_in_child=_POOLS.clear)
+        pool = _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="modelops-profile")
+    return list(pool.map(lambda u: update_column(u[0], u[1], kind=u[2], edges=u[3]), updates))
+
+
 @attrs.frozen(eq=False)
 class Profile:
     """The profile of a data set: its columns in order, the rows seen and where they came from.
@@ -557,6 +601,7 @@ class Profile:
         seed: int = 0,
         lengths: Sequence[str] = (),
         sample_rows: int = 0,
+        workers: int | None = None,
     ) -> Profile:
         """Profile ``data`` by chunks in bounded memory.
 
@@ -573,6 +618,11 @@ class Profile:
         :param sample_rows: keep a seeded sample of this many rows of the numeric columns, for
             multivariate drift (``Monitor(..., multivariate="mmd")``); windows built against a
             reference with a sample take its columns and size.
+        :param workers: threads profiling the columns of a chunk (numpy's sort and Arrow's
+            counting run without the GIL). Default: the available CPUs (at most 4) for data in
+            memory, 1 for files, whose reading is about memory (each thread's allocator arena
+            would keep its own freed chunks resident: about 20 MB more at the peak). The
+            result does not depend on it.
         """
         from modelops_core.monitoring.reader import describe, is_profile_file, iter_chunks
 
@@ -583,6 +633,11 @@ class Profile:
         for name, kind in forced.items():
             if kind not in (NUMERIC, CATEGORICAL):
                 raise ProfileError(f"kinds[{name!r}] = {kind!r}: use 'numeric' or 'categorical'")
+        if workers is None:
+            in_memory = not isinstance(data, str | Path)
+            workers = min(MAX_WORKERS, available_cpus()) if in_memory else 1
+        elif workers < 1:
+            raise ProfileError(f"workers={workers}: use 1 (no threads) or more")
         columns: dict[str, ColumnProfile] = {}
         rows = 0
         sample = None if reference is None else reference.sample
@@ -594,6 +649,7 @@ class Profile:
             if texts:
                 chunk = _with_lengths(chunk, texts)
             width = 0
+            updates: list[_Update] = []
             for name, values in chunk.items():
                 width = len(values)
                 column = columns.get(name)
@@ -610,7 +666,9 @@ class Profile:
                 if chosen is None and ref is not None and ref.kind != EMPTY:
                     chosen = ref.kind
                 edges = reference_edges(ref) if ref is not None else None
-                columns[name] = update_column(column, values, kind=chosen, edges=edges)
+                updates.append((column, values, chosen, edges))
+            for column in _update_columns(updates, width, workers):
+                columns[column.name] = column
             for name, column in columns.items():
                 if name not in chunk:
                     columns[name] = attrs.evolve(
