@@ -272,3 +272,37 @@ def test_the_estimate_is_json_ready() -> None:
     assert document["classes"] == ["a", "b", "c"]
     assert document["per_class"]["a"]["support"] == pytest.approx(1.6, **EXACT)
     assert document["calibrated"] == [] and document["start"] == 0
+
+
+def _fixed_case(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Overconfident scores (rounded to 6 digits, as a CSV holds them) and labels drawn from
+    the softer true probabilities; only ``uniform`` draws, whose stream numpy keeps stable."""
+    rng = np.random.default_rng(seed)
+    logits = rng.uniform(-2.0, 2.0, size=(rows, 3)) * 2.0
+    scores = np.exp(logits - logits.max(axis=1, keepdims=True))
+    scores = (scores / scores.sum(axis=1, keepdims=True)).round(6)
+    scores[:, 2] = 1.0 - scores[:, 0] - scores[:, 1]
+    truth = np.exp(logits / 2.0 - (logits / 2.0).max(axis=1, keepdims=True))
+    truth /= truth.sum(axis=1, keepdims=True)
+    labels = (rng.uniform(size=rows)[:, None] > truth.cumsum(axis=1)).sum(axis=1).clip(0, 2)
+    return scores, labels
+
+
+#: NannyML 0.13.1's ``CBPE(problem_type="classification_multiclass", chunk_size=1000)`` fitted
+#: on ``_fixed_case(4000, 1)`` (every class calibrated), estimating ``_fixed_case(3000, 2)``.
+NANNYML = {
+    "accuracy": [0.6559973863328383, 0.6511058327764229, 0.6491993669974147],
+    "precision_macro": [0.6562816211928699, 0.6511861932905725, 0.6490854983277171],
+    "recall_macro": [0.6562815564727973, 0.6517513854322433, 0.6490482517683226],
+    "f1_macro": [0.655984641183455, 0.651103918861514, 0.6489646897472975],
+}
+
+
+def test_estimates_equal_nannymls_on_a_fixed_case() -> None:
+    reference, labels = _fixed_case(4_000, seed=1)
+    current, _ = _fixed_case(3_000, seed=2)
+    estimator = MulticlassCBPE.fit(reference, labels, classes=[0, 1, 2])
+    assert [check.calibrated for check in estimator.checks] == [True, True, True]
+    chunks = estimator.estimate_chunks(current, chunk_size=1_000)
+    for name, expected in NANNYML.items():
+        assert [chunk.metrics[name] for chunk in chunks] == pytest.approx(expected, **EXACT)
