@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from modelops_core.monitoring.alerts import (
@@ -247,3 +248,18 @@ def test_the_drift_command_run_twice_in_a_window_alerts_once(
         assert main(["monitor", "drift", "ref.csv", "cur.csv", "--json"]) == 0
     capsys.readouterr()
     assert logged(tmp_path / ".modelops") == [("drift.ks", "age")]
+
+
+def test_rows_drifting_together_alert_once_a_window_too(tmp_path: Path) -> None:
+    from modelops_core.monitoring.drift import Monitor
+
+    rng = np.random.default_rng(1)
+    x, noise = rng.normal(0, 1, 2_000), rng.normal(0, 1, 2_000)
+    reference = {"x": x.round(4).tolist(), "y": noise.round(4).tolist()}
+    current = {"x": x.round(4).tolist(), "y": (0.9 * x + 0.436 * noise).round(4).tolist()}
+    runtime = _drift_runtime(tmp_path, window=1e9)
+    for _ in range(2):
+        report = Monitor(reference, multivariate="mmd", runtime=runtime, seed=4).drift(current)
+    assert report.rows is not None and report.rows.drifted
+    assert not any(column.drifted for column in report.columns)  # the same marginals
+    assert logged(tmp_path) == [("drift.mmd", "rows of x, y")]

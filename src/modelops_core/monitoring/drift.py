@@ -484,12 +484,14 @@ class Monitor:
         return result
 
     def _alert(self, report: DriftReport) -> None:
-        """An alert per drifted column (``drift.<method>``, about the column) fired through
-        ``self.alerts``: an :class:`AlertManager` on ``<home>/monitoring/alerts.json`` unless one
-        was assigned, so a column drifting again in the same window alerts once."""
+        """An alert per drifted column, and for drifted rows (multivariate), named
+        ``drift.<method>`` and about the column, fired through ``self.alerts``: an
+        :class:`AlertManager` on ``<home>/monitoring/alerts.json`` unless one was assigned, so a
+        column drifting again in the same window alerts once."""
         if self.runtime is None:
             return
-        drifted = [finding for finding in report.columns if finding.drifted]
+        findings = [*report.columns, *([] if report.rows is None else [report.rows])]
+        drifted = [finding for finding in findings if finding.drifted]
         if not drifted:
             return
         from modelops_core.monitoring.alerts import Alert, AlertManager, home_state
