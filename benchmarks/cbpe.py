@@ -106,15 +106,15 @@ def ours_in_process(reference: Path, current: Path, chunk_size: int, repeat: int
 
     from modelops_core.monitoring.performance import MulticlassCBPE
 
-    columns = [f"p_{c}" for c in CLASSES]
+    columns = {c: f"p_{c}" for c in CLASSES}  # as NannyML's y_pred_proba
     ref, cur = pd.read_csv(reference), pd.read_csv(current)
 
     def run() -> tuple:
         estimator = MulticlassCBPE.fit(
-            ref[columns].to_numpy(), ref["label"], classes=CLASSES, chunk_size=chunk_size,
+            ref, ref["label"], classes=columns, chunk_size=chunk_size,
             metrics=tuple(METRICS.values()),
         )  # fmt: skip
-        chunks = estimator.compare_chunks(cur[columns].to_numpy(), cur["label"], chunk_size)
+        chunks = estimator.compare_chunks(cur, cur["label"], chunk_size)
         return estimator, chunks
 
     times, cpu = [], []

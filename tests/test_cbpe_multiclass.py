@@ -209,6 +209,19 @@ def test_data_frame_columns_are_matched_to_the_classes_by_name() -> None:
         estimator.estimate(frame.rename(columns={"c": "d"}))
 
 
+def test_a_mapping_names_the_column_of_each_class_in_a_data_frame() -> None:
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(SMALL, columns=["p_a", "p_b", "p_c"])
+    frame["label"] = ["a", "b", "c", "a"]
+    columns = {"a": "p_a", "b": "p_b", "c": "p_c"}
+    estimator = MulticlassCBPE.fit(frame, frame["label"], classes=columns, **NEVER)
+    assert estimator.classes == ("a", "b", "c") and estimator.columns == ("p_a", "p_b", "p_c")
+    later = frame[["label", "p_c", "p_b", "p_a"]]  # other columns, another order
+    assert estimator.estimate(later).metrics == small().estimate(SMALL).metrics
+    with pytest.raises(PerformanceError, match=r"probabilities: no column 'p_b' \(class 'b'\)"):
+        estimator.estimate(frame.drop(columns="p_b"))
+
+
 @pytest.mark.parametrize(
     ("probabilities", "labels", "options", "message"),
     [

@@ -654,13 +654,28 @@ def _plain_class(value: Any) -> Any:
     return item() if callable(item) else value
 
 
-def _probability_matrix(values: Any, classes: Sequence[Any], what: str) -> NDArray[np.float64]:
+def _probability_matrix(
+    values: Any, classes: Sequence[Any], what: str, names_of: Sequence[str] | None = None
+) -> NDArray[np.float64]:
     """One row per prediction, one column per class in the order of ``classes``; a DataFrame's
-    columns are matched to the classes by name."""
+    columns are ``names_of`` (the column of each class), or else the classes' names."""
     import numpy as np
 
     columns = getattr(values, "columns", None)
-    if columns is not None:
+    if columns is not None and names_of is not None:
+        names = [str(c) for c in columns]
+        missing = [
+            f"{name!r} (class {c!r})"
+            for c, name in zip(classes, names_of, strict=True)
+            if name not in names
+        ]
+        if missing:
+            raise PerformanceError(
+                f"{what}: no column {', '.join(missing)}; its columns are "
+                f"{', '.join(repr(name) for name in names)}"
+            )
+        values = values[[columns[names.index(name)] for name in names_of]]
+    elif columns is not None:
         names = [str(c) for c in columns]
         wanted = [str(c) for c in classes]
         missing = [c for c, name in zip(classes, wanted, strict=True) if name not in names]
@@ -853,6 +868,7 @@ class MulticlassCBPE:
     :param checks: per class, its one-vs-rest calibration check.
     :param calibrators: per class, its isotonic map (None: not calibrated).
     :param band: per metric, the (lower, upper) band estimates are held to.
+    :param columns: per class, the DataFrame column of its probability (None: the class's name).
     """
 
     classes: tuple[Any, ...]
@@ -860,6 +876,7 @@ class MulticlassCBPE:
     checks: tuple[CalibrationCheck, ...]
     calibrators: tuple[Isotonic | None, ...]
     band: Mapping[str, tuple[float | None, float | None]] = attrs.field(converter=frozen_mapping)
+    columns: tuple[str, ...] | None = None
 
     @classmethod
     def fit(
@@ -867,7 +884,7 @@ class MulticlassCBPE:
         probabilities: Any,
         labels: Any,
         *,
-        classes: Sequence[Any] | None = None,
+        classes: Sequence[Any] | Mapping[Any, str] | None = None,
         metrics: Sequence[str] = MULTICLASS_METRICS,
         calibration: str = "auto",
         chunk_size: int | None = None,
@@ -881,9 +898,10 @@ class MulticlassCBPE:
         and derive the band of each metric from the reference's chunks of ``chunk_size`` rows
         (or ``thresholds``).
 
-        :param classes: the class of each probability column, in order; default: a
-            DataFrame's column names, else the distinct labels sorted (as scikit-learn's
-            ``classes_``).
+        :param classes: the class of each probability column, in order, or a mapping of each
+            class to its column of a DataFrame (``{"cat": "p_cat", ...}``, NannyML's
+            ``y_pred_proba``); default: a DataFrame's column names, else the distinct labels
+            sorted (as scikit-learn's ``classes_``).
         """
         import numpy as np
 
@@ -892,8 +910,12 @@ class MulticlassCBPE:
             raise PerformanceError(
                 f"unknown metrics {unknown}; use some of {', '.join(MULTICLASS_METRICS)}"
             )
+        columns = None
+        if isinstance(classes, Mapping):
+            columns = tuple(str(name) for name in classes.values())
+            classes = list(classes)
         chosen = _classes(probabilities, labels, classes)
-        raw = _probability_matrix(probabilities, chosen, "reference probabilities")
+        raw = _probability_matrix(probabilities, chosen, "reference probabilities", columns)
         truth = _class_indices(labels, chosen, raw.shape[0], "reference labels")
         checks = []
         calibrators: list[Isotonic | None] = []
@@ -904,7 +926,7 @@ class MulticlassCBPE:
             )
             checks.append(check)
             calibrators.append(Isotonic.fit(raw[:, c], is_class) if check.calibrated else None)
-        fitted = cls(chosen, tuple(metrics), tuple(checks), tuple(calibrators), {})
+        fitted = cls(chosen, tuple(metrics), tuple(checks), tuple(calibrators), {}, columns)
         if thresholds is not None:
             return attrs.evolve(fitted, band=dict(thresholds))
         if chunk_size is None:
@@ -920,11 +942,11 @@ class MulticlassCBPE:
     def probabilities(self, probabilities: Any) -> NDArray[np.float64]:
         """The probabilities after each class's calibration, rows divided by their sum (a row
         whose calibrated values are all 0 keeps the model's own)."""
-        return self._calibrated(_probability_matrix(probabilities, self.classes, "probabilities"))
+        return self._calibrated(self._matrix(probabilities))
 
     def estimate(self, probabilities: Any) -> MulticlassEstimate:
         """The expected confusion matrix and metrics of ``probabilities``, without labels."""
-        raw = _probability_matrix(probabilities, self.classes, "probabilities")
+        raw = self._matrix(probabilities)
         return self._result(raw, self._calibrated(raw), "estimated")
 
     def realized(self, probabilities: Any, labels: Any) -> MulticlassEstimate:
@@ -932,7 +954,7 @@ class MulticlassCBPE:
         arrived."""
         import numpy as np
 
-        raw = _probability_matrix(probabilities, self.classes, "probabilities")
+        raw = self._matrix(probabilities)
         truth = _class_indices(labels, self.classes, raw.shape[0], "labels")
         return self._result(raw, np.eye(len(self.classes))[truth], "realized")
 
@@ -946,7 +968,7 @@ class MulticlassCBPE:
         self, probabilities: Any, chunk_size: int
     ) -> tuple[MulticlassEstimate, ...]:
         """The estimate of each chunk of ``chunk_size`` consecutive rows (see the module)."""
-        raw = _probability_matrix(probabilities, self.classes, "probabilities")
+        raw = self._matrix(probabilities)
         calibrated = self._calibrated(raw)
         return tuple(
             self._result(raw[chunk.start : chunk.stop], calibrated[chunk.start : chunk.stop],
@@ -960,7 +982,7 @@ class MulticlassCBPE:
         """Per chunk, the estimate against the realized performance."""
         import numpy as np
 
-        raw = _probability_matrix(probabilities, self.classes, "probabilities")
+        raw = self._matrix(probabilities)
         one_hot = np.eye(len(self.classes))[
             _class_indices(labels, self.classes, raw.shape[0], "labels")
         ]
@@ -972,6 +994,9 @@ class MulticlassCBPE:
             realized = self._result(raw[rows], one_hot[rows], "realized", chunk.start)
             found.append(_compare(estimated, realized, self.metrics))
         return tuple(found)
+
+    def _matrix(self, probabilities: Any) -> NDArray[np.float64]:
+        return _probability_matrix(probabilities, self.classes, "probabilities", self.columns)
 
     def _calibrated(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
         import numpy as np
