@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import numpy as np
 import pytest
 from sklearn.metrics import (
@@ -18,6 +19,7 @@ from sklearn.metrics import (
 
 from modelops_core.monitoring.performance import (
     MULTICLASS_METRICS,
+    Isotonic,
     MulticlassCBPE,
     PerformanceError,
 )
@@ -170,6 +172,13 @@ def test_overconfident_scores_are_calibrated_per_class_and_the_estimate_then_hol
     assert all(abs(e) < 0.02 for e in comparison.error.values() if e is not None)
     raw = MulticlassCBPE.fit(reference, reference_labels, calibration="never")
     assert raw.compare(probabilities, labels).error["accuracy"] > 0.1
+
+
+def test_a_row_the_calibration_maps_to_all_zeros_keeps_the_models_probabilities() -> None:
+    flat_below_half = Isotonic(x=(0.5, 1.0), y=(0.0, 1.0))  # 0 up to 0.5
+    estimator = attrs.evolve(small(), calibrators=(flat_below_half,) * 3)
+    calibrated = estimator.probabilities([[0.4, 0.3, 0.3], [0.75, 0.2, 0.05]])
+    assert calibrated.tolist() == [[0.4, 0.3, 0.3], [1.0, 0.0, 0.0]]
 
 
 def test_chunks_are_runs_of_rows_and_a_last_single_row_joins_the_chunk_before() -> None:

@@ -1,4 +1,4 @@
-"""Label-free performance estimates of a binary classifier: CBPE (confidence-based
+"""Label-free performance estimates of binary and multiclass classifiers: CBPE (confidence-based
 performance estimation, as NannyML defines it), the calibration check it needs, and the
 comparison with the realized performance once labels arrive.
 
@@ -21,8 +21,9 @@ The **calibration check** (on the reference, where labels are known): in each of
 folds, the expected calibration error (ECE, equal-width bins over [0, 1], weighted by rows) of
 the raw scores against the ECE of the same rows calibrated by isotonic regression fitted on the
 other folds. The estimator calibrates when calibration lowers the ECE in every fold
-(``calibration="auto"``, NannyML's rule: well-calibrated scores are left alone rather than
-refitted to the reference's noise); ``"always"`` and ``"never"`` force the choice.
+(``calibration="auto"``, the rule NannyML's documentation states; its 0.13.1 code compares the
+pooled folds instead): well-calibrated scores are left alone rather than refitted to the
+reference's noise; ``"always"`` and ``"never"`` force the choice.
 
 Thresholds: with ``chunk_size``, the realized metrics of the reference's chunks give a band
 ``mean ± 3 std`` per metric (NannyML's default), clipped to [0, 1]; an estimate outside the band
@@ -33,7 +34,8 @@ raises an alert ``performance.estimated.<metric>``, a realization outside it
 probability per class and predicts the class of the highest one (the first on ties). Each class's
 column is checked one-vs-rest as above (class ``c`` against the rest) and calibrated by its own
 isotonic map when its check asks for it; a row of calibrated probabilities is then divided by its
-sum so it adds up to 1 again. A row predicted ``i`` is of true class ``j`` with probability
+sum so it adds up to 1 again (a row the maps sent to all zeros keeps the model's own, where
+NannyML makes it uniform). A row predicted ``i`` is of true class ``j`` with probability
 ``p_j``, so the **expected confusion matrix** (rows the true class, columns the predicted one, as
 scikit-learn's ``confusion_matrix``) is ``E[C[j, i]] = Σ_{ŷ=i} p_j``. From it: accuracy
 ``trace / n``; per class precision ``C[c, c] / Σ_j C[j, c]``, recall ``C[c, c] / Σ_i C[c, i]``, F1
