@@ -102,3 +102,60 @@ def test_deeper_records_in_a_batch_still_go_record_by_record() -> None:
         {"messages": [{"role": "user", "content": "mail [EMAIL]"}]},
         {"messages": [{"role": "user", "content": [{"type": "text", "text": "ip [IP]"}]}]},
     ]
+
+
+def plain_chat_record(rng: random.Random) -> dict[str, Any]:
+    """A record of the shape every Dataset of chat holds: {"messages": [message dicts]}."""
+    messages = []
+    for _ in range(rng.randint(0, 4)):
+        message: dict[str, Any] = {
+            "role": rng.choice(["system", "user", "assistant", "tool"]),
+            "content": rng.choice(VALUES),
+        }
+        if rng.random() < 0.2:
+            message["weight"] = rng.choice([0, 1])
+        if rng.random() < 0.1:
+            message["name"] = rng.choice(["jane@example.org", "bob", "10.0.0.9"])
+        messages.append(message)
+    return {"messages": messages}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("strategy", ["mask", "hash", "partial", "drop"])
+def test_plain_chat_batches_copied_or_in_place_give_the_record_by_record_results(
+    engine: str, strategy: str
+) -> None:
+    """The whole-batch path of plain chat records (which skips the role names) gives the
+    records and the report of the walk, and apply_owned the same as apply."""
+    import copy
+
+    rng = random.Random(16)
+    records = [plain_chat_record(rng) for _ in range(BATCH_RECORDS + 300)]  # two batches
+    before = repr(records)
+    fast = PiiSanitizer(strategy=strategy, salt="pepper", engine=engine)
+    slow = PiiSanitizer(strategy=strategy, salt="pepper", engine=engine)
+    owned = PiiSanitizer(strategy=strategy, salt="pepper", engine=engine)
+    expected = list(slow.apply(walked(records)))
+    outputs = list(fast.apply(records))
+    assert outputs == expected
+    assert fast.report() == slow.report() and slow.report()["findings"] > 1000
+    assert repr(records) == before  # the input is never modified
+    kept = {id(record) for record in records}
+    kept |= {id(message) for record in records for message in record["messages"]}
+    for record in outputs:  # new records, lists and message dicts
+        assert id(record) not in kept
+        assert all(id(message) not in kept for message in record["messages"])
+    mine = copy.deepcopy(records)
+    assert list(owned.apply_owned(mine)) == expected
+    assert owned.report() == slow.report()
+
+
+def test_role_names_are_scanned_when_a_detector_of_ones_own_is_configured() -> None:
+    def roles(text: str) -> list[tuple[int, int, str]]:
+        return [(0, len(text), "role")] if text == "user" else []
+
+    record = {"messages": [{"role": "user", "content": "mail jane@example.org"}]}
+    [output] = PiiSanitizer(detectors=[roles]).apply([record])
+    assert output == {"messages": [{"role": "[ROLE]", "content": "mail [EMAIL]"}]}
+    [output] = PiiSanitizer().apply([record])
+    assert output == {"messages": [{"role": "user", "content": "mail [EMAIL]"}]}

@@ -142,3 +142,19 @@ def test_a_cache_directory_that_cannot_be_written_only_costs_the_compilation(
             None,
             REDACTED,
         )
+
+
+def test_the_cache_key_helpers_give_what_hashlib_and_platform_give() -> None:
+    """The key is computed without importing hashlib (OpenSSL) or platform: same values."""
+    import hashlib
+    import platform
+
+    from modelops_sanitizers.dbcache import _machine, sha256
+
+    for data in (b"", b"abc", bytes(range(256)) * 100):
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+    digest = sha256()
+    digest.update(b"a")
+    digest.update(b"b")
+    assert digest.digest() == hashlib.sha256(b"ab").digest()
+    assert _machine() == platform.machine()

@@ -9,7 +9,6 @@ for any provider, validated, fingerprinted, split and summarised.
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -333,6 +332,8 @@ class Dataset:
         if isinstance(test_size, int) and not 0 < test_size < count:
             raise DatasetError(f"test_size={test_size} must be between 1 and {count - 1}.")
         fraction = test_size if isinstance(test_size, float) else test_size / count
+        import random  # here: most readers never split, and the import costs a millisecond
+
         rng = random.Random(seed)
         if stratify:
             groups: dict[str, list[int]] = {}

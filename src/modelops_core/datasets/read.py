@@ -4,8 +4,6 @@ the markdown conversation convention. Each returns canonical records with their 
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import operator
 import os
@@ -278,6 +276,9 @@ def read_csv(path: str | os.PathLike[str], mapping: Mapping[str, str] | None = N
             f"CSV mapping {chosen!r} is not valid: map 'prompt' and 'completion' (and optionally "
             "'system') to column names, e.g. {'prompt': 'question', 'completion': 'answer'}."
         )
+    import csv
+    import io
+
     reader = csv.DictReader(io.StringIO(_read_text(file), newline=""))
     columns = list(reader.fieldnames or [])
     for field, column in chosen.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import array
 import bisect
 import contextlib
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = "pip install modelops-sanitizers (from a checkout: pip install ./plugins/sanitizers)"
 LENGTH_UNITS = ("chars", "tokens")
+GC_EVERY_RECORDS = 1 << 16
+"""While a file streams through the pipeline the garbage collector is paused (it would scan the
+batches' containers again and again, ~60 ms of a 30 MB file); it runs once every this many
+records, so garbage with cycles that a component leaves behind stays bounded."""
 MAX_LINE_GAPS = 1 << 16
 """Changes of the record-to-line offset (blank or rejected lines) a file report can map."""
 Data = TypeVar("Data", bound="Dataset | Sequence[Mapping[str, Any]]")
@@ -183,6 +188,8 @@ class DatasetSanitizer:
                 if not isinstance(value, LineProblem):
                     lines.add(counts["in"], number)
                     counts["in"] += 1
+                    if not counts["in"] % GC_EVERY_RECORDS:
+                        gc.collect()  # the collector is paused: what a component left behind
                     yield value
                 elif not skip_invalid:
                     raise read_error(name, value)
@@ -199,9 +206,12 @@ class DatasetSanitizer:
                     )
 
         stream: Iterable[Any] = records()
-        for component in components:
-            stream = component.apply(stream)
-        with files:  # the rejected lines (entered last) are kept first, then the output
+        for position, component in enumerate(components):
+            # The first component gets records just parsed, which nobody else holds: one that
+            # can, changes them in place instead of copying them.
+            owned = getattr(component, "apply_owned", None) if position == 0 else None
+            stream = owned(stream) if callable(owned) else component.apply(stream)
+        with files, _GcPaused():  # the rejected lines (entered last) are kept first
             handle = files.enter_context(atomic_writer(output, watch=True))
             counts["out"] = _write(handle, stream, encoder)
         if skip_invalid and not counts["rejected"]:  # an older run's rejected lines
@@ -248,11 +258,27 @@ class DatasetSanitizer:
         stream: Iterable[Any] = records
         for component in components:
             stream = component.apply(stream)
-        result = list(stream)
+        with _GcPaused():  # many short-lived containers beside the long-lived input records
+            result = list(stream)
         lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
         self.report = _report(components, len(records), len(result), lines.__getitem__)
-        converted: Data = _like(data, result)
+        # Components that keep each record's shape (only strings change, records are left
+        # out) give records of the input's format: no need to read them again.
+        reread = not all(getattr(component, "keeps_format", False) for component in components)
+        converted: Data = _like(data, result, reread=reread)
         return converted
+
+
+class _GcPaused:
+    """The garbage collector paused (if it was running) for the duration of a block."""
+
+    def __enter__(self) -> None:
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            gc.enable()
 
 
 def _write(handle: Any, stream: Iterable[Any], encoder: Any) -> int:
@@ -335,14 +361,17 @@ def _records_of(data: Any) -> list[Mapping[str, Any]]:
     return list(data.records) if isinstance(data, Dataset) else list(data)
 
 
-def _like(data: Any, records: list[Any]) -> Any:
-    """``records`` as a Dataset when ``data`` was one (re-read, so the shape is checked)."""
+def _like(data: Any, records: list[Any], *, reread: bool = True) -> Any:
+    """``records`` as a Dataset when ``data`` was one: re-read, so the shape is checked,
+    unless ``reread`` is false (records known to be in ``data``'s format)."""
     from modelops_core.datasets.dataset import Dataset
 
     if not isinstance(data, Dataset):
         return records
     if not records:
         return Dataset((), data.format, source=data.source)
+    if not reread:
+        return Dataset(records, data.format, source=data.source)
     result = Dataset.from_records(records)
     result.source = data.source
     return result

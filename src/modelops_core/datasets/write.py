@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,7 +47,7 @@ def atomic_writer(path: str | os.PathLike[str], *, watch: bool = False) -> Itera
     if target.is_dir():
         raise DatasetError(f"{target} is a directory; give a file path to write.")
     temporary = target.with_name(
-        f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+        f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}{TEMPORARY_SUFFIX}"
     )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

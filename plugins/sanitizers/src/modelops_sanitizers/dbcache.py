@@ -18,11 +18,8 @@ platform's user cache directory (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux,
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import platform
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +54,33 @@ class LoadedDatabase:
     recompiled_because: str | None = None
 
 
+def sha256(data: bytes = b"") -> Any:
+    """A SHA-256 hash object, from the interpreter's built-in implementation when it has one:
+    importing :mod:`hashlib` loads OpenSSL, several ms of every run that only loads a cached
+    database. Same digests (``hashlib.sha256`` where the built-in module is missing)."""
+    import importlib
+
+    for name in ("_sha2", "_sha256"):  # Python 3.12+, 3.11
+        try:
+            return importlib.import_module(name).sha256(data)
+        except ImportError:
+            continue
+    import hashlib
+
+    return hashlib.sha256(data)
+
+
+def _machine() -> str:
+    """``platform.machine()`` (what ``os.uname()`` says on POSIX, without importing
+    :mod:`platform`)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().machine)
+    import platform
+
+    return platform.machine()
+
+
 def cache_directory() -> Path:
     """Where compiled databases are kept (see the module docstring)."""
     override = os.environ.get(CACHE_ENV)
@@ -75,10 +99,10 @@ def database_key(expressions: Sequence[bytes], ids: Sequence[int], flags: int, m
     """The cache key of a database: what its compiled bytes depend on."""
     import hyperscan
 
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (
         f"hyperscan={getattr(hyperscan, '__version__', '?')}",
-        f"machine={platform.machine()}",
+        f"machine={_machine()}",
         f"platform={sys.platform}",
         f"mode={mode}",
         f"flags={flags}",
@@ -87,7 +111,7 @@ def database_key(expressions: Sequence[bytes], ids: Sequence[int], flags: int, m
         digest.update(part.encode() + b"\0")
     for expression in expressions:
         digest.update(len(expression).to_bytes(4, "big") + expression)
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 def load_or_compile(
@@ -138,7 +162,7 @@ def _deserialize(blob: bytes, mode: int) -> tuple[Any, str | None]:
     if len(blob) <= header or not blob.startswith(MAGIC):
         return None, "not a modelops hyperscan cache file (truncated or overwritten)"
     payload = blob[header:]
-    if hashlib.sha256(payload).digest() != blob[len(MAGIC) : header]:
+    if sha256(payload).digest() != blob[len(MAGIC) : header]:
         return None, "checksum mismatch (corrupted)"
     try:
         database = hyperscan.loadb(payload, mode)
@@ -154,8 +178,10 @@ def _write_atomically(path: Path, payload: bytes) -> bool:
     temporary: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # here: only a process that compiles writes
+
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        blob = MAGIC + hashlib.sha256(payload).digest() + payload
+        blob = MAGIC + sha256(payload).digest() + payload
         with os.fdopen(handle, "wb") as file:
             file.write(blob[: len(blob) // 2])
             _crash_point("half-written", file)

@@ -8,11 +8,7 @@ prefilters are plain substring tests or one optional multi-pattern scan (see ``e
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
-import string
 from collections.abc import Callable
 
 import attrs
@@ -133,11 +129,19 @@ def _jwt_valid(token: str) -> bool:
 
 
 def _is_json_object(segment: str) -> bool:
+    import base64  # here: only JWT candidates need them
+    import binascii
+    import json
+
     try:
         decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         return isinstance(json.loads(decoded), dict)
     except (binascii.Error, ValueError):
         return False
+
+
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+"""``string.ascii_letters + string.digits``, without importing :mod:`string` (and its regex)."""
 
 
 def _always(_: str) -> bool:
@@ -167,7 +171,7 @@ def build_rules() -> tuple[Rule, ...]:
             max_before=66,
             run_after=_compile(r"[A-Za-z0-9.-]*"),
             # the lookbehind's class: a match starts where the run of local-part characters does
-            start_run=(string.ascii_letters + string.digits + "_.%+-", 2),
+            start_run=(_ALNUM + "_.%+-", 2),
         ),
         Rule(
             "card",

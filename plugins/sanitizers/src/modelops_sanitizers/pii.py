@@ -11,12 +11,13 @@ Strategies:
 
 from __future__ import annotations
 
+import collections
 import itertools
 import operator
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from modelops_sanitizers.detect import BatchSpans, Finding, PiiDetector, Span
 from modelops_sanitizers.errors import SanitizerOptionError
@@ -40,6 +41,10 @@ MAX_FIELD_PATHS = 100
 OTHER_FIELDS = "(other fields)"
 _FLAT_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
 """Value types of a record that holds no container: its strings are its top-level values."""
+_NOTHING_TO_FIND = frozenset({"", "system", "user", "assistant", "tool", "developer"})
+"""Strings in which no built-in rule can find anything (the chat roles): not scanned."""
+_MESSAGES_KEY = ("messages",)
+_MESSAGES = operator.itemgetter("messages")
 
 
 def mask_label(pii_type: str) -> str:
@@ -201,20 +206,35 @@ class PiiSanitizer:
     def __repr__(self) -> str:
         return f"PiiSanitizer({self.redactor!r}, fields={sorted(self.fields or [])!r})"
 
+    keeps_format = True
+    """Records come out in the shape they went in (only strings change, or records are left
+    out): a reader of the output need not check its shape again."""
+
     def apply(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
         """Stream the sanitized records; under ``drop`` a record with any finding is left out.
 
         Records are read in batches of :data:`BATCH_RECORDS` so one prefilter scan covers
-        many strings; memory stays bounded by the batch.
+        many strings; memory stays bounded by the batch. The input is never modified: the
+        records given out are new ones.
         """
-        return self._apply(records)
+        return self._apply(records, copy=True)
 
-    def _apply(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    def apply_owned(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """:meth:`apply` for records nobody else holds (e.g. freshly parsed from a file): plain
+        chat records are redacted in place instead of copied first. Same output and report."""
+        return self._apply(records, copy=False)
+
+    def _apply(
+        self, records: Iterable[Mapping[str, Any]], *, copy: bool
+    ) -> Iterator[dict[str, Any]]:
         iterator = iter(records)
         while batch := list(itertools.islice(iterator, BATCH_RECORDS)):
-            yield from self._apply_batch(batch)
+            yield from self._apply_batch(batch, copy)
 
-    def _apply_batch(self, batch: list[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    def _apply_batch(self, batch: list[Mapping[str, Any]], copy: bool) -> Iterator[dict[str, Any]]:
+        plain = self._apply_plain_chat_batch(batch, copy)
+        if plain is not None:
+            return iter(plain)
         texts = self._flat_texts(batch)
         if texts is not None:
             return self._apply_flat_batch(batch, texts)
@@ -222,6 +242,88 @@ class PiiSanitizer:
         if chat is not None:
             return self._apply_chat_batch(batch, *chat)
         return self._apply_nested_batch(batch)
+
+    def _apply_plain_chat_batch(
+        self, batch: list[Mapping[str, Any]], copy: bool
+    ) -> list[dict[str, Any]] | None:
+        """A batch of plain chat records (``{"messages": [{...}, ...]}``, each message a dict
+        of scalars, no ``fields``), done with C-level maps over the whole batch: no Python
+        step per string or per message. ``None`` for any other batch.
+
+        The same output and report as :meth:`_apply_chat_batch`: the texts are the same, in
+        the same order, except the role names and empty strings, in which nothing is ever
+        found (they are scanned when third-party detectors are configured). With ``copy``
+        the records given out are new (new lists and message dicts); without it the batch's
+        own message dicts are redacted in place and the records handed on.
+        """
+        if self.fields is not None or not batch:
+            return None
+        if set(map(type, batch)) != {dict} or set(map(len, batch)) != {1}:
+            return None
+        try:
+            conversations = list(map(_MESSAGES, batch))
+        except KeyError:
+            return None
+        if set(map(type, conversations)) != {list}:
+            return None
+        messages = list(itertools.chain.from_iterable(conversations))
+        if messages and set(map(type, messages)) != {dict}:
+            return None
+        values = list(itertools.chain.from_iterable(map(dict.values, messages)))
+        if not set(map(type, values)) <= _FLAT_VALUE_TYPES:
+            return None
+        keys = list(itertools.chain.from_iterable(map(dict.keys, messages)))
+        value_message = list(
+            itertools.chain.from_iterable(
+                map(itertools.repeat, range(len(messages)), map(len, messages))
+            )
+        )
+        skipped = frozenset() if self.redactor.detector.extra else _NOTHING_TO_FIND
+        scanned = map(
+            operator.and_,
+            map(operator.is_, map(type, values), itertools.repeat(str)),
+            map(operator.not_, map(skipped.__contains__, values)),
+        )
+        text_value = list(itertools.compress(range(len(values)), scanned))
+        texts: list[str] = list(map(values.__getitem__, text_value))
+        found = self.redactor.detector.find_batch(texts)
+        first_index, count = self._records_in, len(batch)
+        self._records_in += count
+        span_records: list[int] = []
+        if found:
+            message_record = list(
+                itertools.chain.from_iterable(
+                    map(itertools.repeat, range(count), map(len, conversations))
+                )
+            )
+            span_values = list(map(text_value.__getitem__, found.text_index))
+            span_records = list(
+                map(message_record.__getitem__, map(value_message.__getitem__, span_values))
+            )
+            paths = {key: f"messages[].{key}" for key in set(keys)}
+            span_fields = map(paths.__getitem__, map(keys.__getitem__, span_values))
+            self._count_findings(first_index, span_records, span_fields, found.pii_type)
+        dropping = self.redactor.strategy == "drop"
+        if copy:
+            messages = list(map(dict, messages))
+        if found and not dropping:
+            changed, redacted = self._redact_batch(texts, found)
+            places = list(map(text_value.__getitem__, changed))
+            targets = map(messages.__getitem__, map(value_message.__getitem__, places))
+            collections.deque(
+                map(dict.__setitem__, targets, map(keys.__getitem__, places), redacted), maxlen=0
+            )
+        if copy:
+            bounds = list(itertools.accumulate(map(len, conversations), initial=0))
+            conversations = list(map(messages.__getitem__, map(slice, bounds, bounds[1:])))
+            outputs = list(map(dict.fromkeys, itertools.repeat(_MESSAGES_KEY), conversations))
+        else:
+            outputs = cast("list[dict[str, Any]]", batch)
+        if dropping and span_records:
+            dropped = set(span_records)
+            outputs = [record for index, record in enumerate(outputs) if index not in dropped]
+        self._records_out += len(outputs)
+        return outputs
 
     def _chat_texts(
         self, batch: list[Mapping[str, Any]]
