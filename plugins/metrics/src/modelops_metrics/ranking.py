@@ -246,30 +246,41 @@ def _auc_with_ties(
 ) -> float:
     """:func:`binary_auc` when two sorted keys share their top 63 bits. Groups of equal top
     bits are groups of equal scores unless two scores one unit in the last place apart share
-    them: that is checked on the sorted full keys (and then scikit-learn's way is taken).
+    them: that is checked (and then scikit-learn's way is taken).
 
     ``changes`` (ascending): whether the top bits of key ``j + 1`` differ from key ``j``'s."""
-    ordered = _order_keys(scores)
-    ordered.sort()
-    if (np.bitwise_xor(ordered[1:], ordered[:-1]) == _ONE).any():
+    if _neighbours_share_keys(scores):
         false_positives, true_positives, _ = binary_curve_counts(positive, scores, None)
         return _area_in_place(*_kept_points(false_positives, true_positives))
-    del ordered
     size = labels.shape[0]
-    # going down the scores, the groups of equal scores end at ``ends`` (and the last example);
-    # scikit-learn's counts at each distinct threshold are those down to a group's end
-    ends = np.flatnonzero(changes[::-1])
+    # ascending, the groups of equal scores end at ``ends`` (and the last example); going
+    # down, scikit-learn's counts at each distinct threshold are those above a group's end
+    ends = np.flatnonzero(changes)[::-1]
     groups = ends.shape[0] + 1
     false_positives = np.empty(groups, dtype=np.float64)
     true_positives = np.empty(groups, dtype=np.float64)
-    positives_down = np.cumsum(labels[::-1], dtype=np.float64)  # exact integers
-    np.take(positives_down, ends, out=true_positives[:-1])
-    true_positives[-1] = positives_down[-1]
-    del positives_down
-    np.add(ends, 1, out=false_positives[:-1])
+    positive_up_to = np.cumsum(labels, dtype=np.int32 if size < 2**31 else np.int64)
+    np.subtract(
+        positive_up_to[-1], np.take(positive_up_to, ends, mode="clip"), out=true_positives[:-1]
+    )
+    true_positives[-1] = positive_up_to[-1]
+    del positive_up_to
+    np.subtract(size - 1, ends, out=false_positives[:-1])
     false_positives[-1] = size
     false_positives -= true_positives
     return _area_in_place(*_kept_points(false_positives, true_positives))
+
+
+def _neighbours_share_keys(scores: np.ndarray) -> bool:
+    """Whether two different scores differ only in their lowest bit (one unit in the last
+    place apart, same sign), so that :func:`_sorted_keys` gave them the same top 63 bits.
+    Only when the lowest bits of the scores are not all alike are the full keys sorted."""
+    lowest = np.bitwise_and(np.ascontiguousarray(scores).view(np.uint8)[_LOW_BYTE::8], 1)
+    if lowest.all() or not lowest.any():
+        return False
+    ordered = _order_keys(scores)
+    ordered.sort()
+    return bool((np.bitwise_xor(ordered[1:], ordered[:-1]) == _ONE).any())
 
 
 def _kept_points(
@@ -295,8 +306,8 @@ def _kept_points(
     false_kept[0] = true_kept[0] = 0.0
     if count > 2:
         false_kept[1], true_kept[1] = false_positives[0], true_positives[0]
-        np.take(false_positives, kept, out=false_kept[2:-1])
-        np.take(true_positives, kept, out=true_kept[2:-1])
+        np.take(false_positives, kept, out=false_kept[2:-1], mode="clip")
+        np.take(true_positives, kept, out=true_kept[2:-1], mode="clip")
         false_kept[-1], true_kept[-1] = false_positives[-1], true_positives[-1]
     else:
         false_kept[1:] = false_positives
