@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,34 +126,51 @@ def _running(pid: int) -> bool:
 
 
 def _start_watcher(temporary: Path) -> Any:
-    """A ``/bin/sh`` that removes ``temporary`` once the pipe to it closes; None without one."""
-    if os.name != "posix":
-        return None
-    import subprocess
+    """A ``/bin/sh`` that removes ``temporary`` once the pipe to it closes; None without one.
 
+    Started with ``os.posix_spawn`` (importing :mod:`subprocess` costs more than the shell):
+    its stdin is the pipe's read end, its output goes to ``/dev/null``, and it runs in a
+    session of its own, so a signal to our process group does not stop it.
+    """
+    if os.name != "posix" or not hasattr(os, "posix_spawn"):
+        return None
+    read_end, write_end = os.pipe()  # not inheritable: only the dup2 copies reach the shell
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    arguments = ["/bin/sh", "-c", _WATCHER_SCRIPT, "modelops-tmp-watcher", str(temporary)]
+    actions = [
+        (os.POSIX_SPAWN_DUP2, read_end, 0),
+        (os.POSIX_SPAWN_DUP2, devnull, 1),
+        (os.POSIX_SPAWN_DUP2, devnull, 2),
+    ]
     try:
-        return subprocess.Popen(
-            ["/bin/sh", "-c", _WATCHER_SCRIPT, "modelops-tmp-watcher", str(temporary)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # a signal to our process group does not stop it
-        )
-    except OSError:
+        pid = os.posix_spawn("/bin/sh", arguments, os.environ, file_actions=actions, setsid=True)
+    except (OSError, NotImplementedError):
+        os.close(write_end)
         return None  # no shell: the next write of the file removes a leftover
+    finally:
+        os.close(read_end)
+        os.close(devnull)
+    return pid, write_end
 
 
 def _stop_watcher(watcher: Any) -> None:
-    """Close the pipe (the watcher removes the temporary file if it is still there) and reap it."""
-    import subprocess
-
+    """Close the pipe (the watcher removes the temporary file if it is still there) and reap
+    it; one that has not ended after 10 s is killed."""
+    pid, write_end = watcher
     with contextlib.suppress(OSError):
-        watcher.stdin.close()
+        os.close(write_end)
+    deadline = time.monotonic() + 10
+    pause = 0.0002
     try:
-        watcher.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        watcher.kill()
-        watcher.wait()
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+    except ChildProcessError:  # already reaped
+        return
 
 
 def rejected_path(output: str | os.PathLike[str]) -> Path:

@@ -541,7 +541,7 @@ class _HyperscanScanner:
             )
         search = rule.pattern.search
         matches = map(search, itertools.repeat(joined), positions, stops)
-        validator = rule.validator
+        validator, shrink = rule.validator, rule.shrink
         add = found.append
         for match, group, position, stop, offset, last in zip(
             matches, groups, positions, stops, text_starts, last_ends, strict=True
@@ -561,6 +561,11 @@ class _HyperscanScanner:
                 if match is None or match.start() > last_start:
                     continue
                 spans = _search_rule(rule, joined, end, stop, last_start, offset, match)
+            elif shrink is None:  # refused: the search goes on one character after its start
+                match = search(joined, start + 1, stop)
+                if match is None or match.start() > last_start:
+                    continue
+                spans = _search_rule(rule, joined, start + 1, stop, last_start, offset, match)
             else:  # refused: retried shorter, then searched again one character on
                 spans = _search_rule(rule, joined, position, stop, last_start, offset, match, False)
             for span in spans:
