@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from modelops_core import Profile, ProfileError
-from modelops_core.monitoring.profile import merge_all
+from modelops_core.monitoring.profile import ColumnProfile, merge_all
 from modelops_core.monitoring.sketches import QuantileSketch, rank_error
 
 
@@ -35,6 +35,7 @@ def _assert_same(left: Profile, right: Profile) -> None:
         exact = ("kind", "count", "nulls", "infinite", "invalid", "minimum", "maximum")
         assert [getattr(a, f) for f in exact] == [getattr(b, f) for f in exact], name
         assert a.frequent == b.frequent and a.distinct == b.distinct and a.histogram == b.histogram
+        assert a.grid == b.grid, name  # merged exactly
         assert a.mean == pytest.approx(b.mean, rel=1e-12, abs=1e-12)
         assert a.m2 == pytest.approx(b.m2, rel=1e-9, abs=1e-9)
         assert a.quantiles.count == b.quantiles.count
@@ -313,3 +314,28 @@ def test_a_forked_child_profiles_on_threads_of_its_own() -> None:
 
 def _rows_profiled(data: dict[str, object]) -> int:
     return Profile.build(data, workers=2).rows
+
+
+def test_grid_histograms_merge_exactly_and_bin_every_value() -> None:
+    """The grid of a union is the merge of the grids, whatever the cut (a constant chunk of
+    tiny bins merged into a wide one included), and each value is in bin floor(x / width)."""
+    from modelops_core.monitoring.sketches import GRID_BINS, GridHistogram
+
+    rng = np.random.default_rng(30)
+    cases = [rng.normal(rng.normal(0, 100), 10 ** rng.uniform(-6, 6), 3000) for _ in range(20)] + [
+        rng.integers(-5, 5, 2000) * 0.25,
+        np.concatenate([np.zeros(500), rng.normal(0, 1e-3, 5)]),
+        np.full(100, -3.5),
+    ]
+    for values in cases:
+        whole = GridHistogram.of_sorted(np.sort(values))
+        parts = [GridHistogram.of_sorted(np.sort(p)) for p in np.array_split(values, 4)]
+        assert GridHistogram.merge_many(parts) == whole
+        assert parts[0].merge(parts[1]).merge(parts[2].merge(parts[3])) == whole
+        index = np.floor(values / whole.width).astype(np.int64) - whole.start
+        assert np.array_equal(np.bincount(index, minlength=len(whole.counts)), whole.counts)
+        assert len(whole.counts) <= GRID_BINS
+        assert GridHistogram.of_sorted(np.sort(values), bins=2 * GRID_BINS).width <= whole.width
+    assert GridHistogram.of_sorted(np.array([-1e308, 1e308])).dropped  # no grid holds it
+    column = Profile.build({"x": rng.normal(0, 1, 5000)}).columns["x"]
+    assert ColumnProfile.from_dict(column.to_dict()).grid == column.grid

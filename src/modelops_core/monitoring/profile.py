@@ -27,6 +27,7 @@ from modelops_core.monitoring.sketches import (
     DistinctSketch,
     FloatArray,
     FrequentItems,
+    GridHistogram,
     QuantileSketch,
     hash_floats,
     hash_strings,
@@ -105,6 +106,9 @@ class ColumnProfile:
     :param distinct: the HyperLogLog sketch of the non-null values.
     :param histogram: counts on the reference's edges (numeric columns of windows built with a
         reference), else None.
+    :param grid: counts of the finite values on a power-of-two grid of at most 4,096 bins
+        (:class:`~modelops_core.monitoring.sketches.GridHistogram`): the Wasserstein distance
+        of large columns; ``dropped`` in profiles saved before it existed.
     """
 
     name: str
@@ -121,6 +125,7 @@ class ColumnProfile:
     frequent: FrequentItems = attrs.field(factory=FrequentItems)
     distinct: DistinctSketch = attrs.field(factory=DistinctSketch)
     histogram: Histogram | None = None
+    grid: GridHistogram = attrs.field(factory=GridHistogram)
 
     @property
     def values(self) -> int:
@@ -178,6 +183,7 @@ class ColumnProfile:
             frequent=frequent,
             distinct=self.distinct.merge(other.distinct),
             histogram=histogram,
+            grid=self.grid.merge(other.grid),
         )
 
     @classmethod
@@ -223,6 +229,7 @@ class ColumnProfile:
             frequent=frequent,
             distinct=DistinctSketch(np.maximum.reduce([c.distinct.registers for c in columns])),
             histogram=histogram,
+            grid=GridHistogram.merge_many([c.grid for c in columns]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -246,6 +253,7 @@ class ColumnProfile:
             },
             "distinct": self.distinct.to_dict(),
             "histogram": None if self.histogram is None else attrs.asdict(self.histogram),
+            "grid": self.grid.to_dict(),
         }
 
     @classmethod
@@ -279,6 +287,10 @@ class ColumnProfile:
                 int(histogram["below"]),
                 int(histogram["above"]),
             ),
+            # a profile saved before grids: unknown (merges with it are dropped too)
+            grid=GridHistogram.from_dict(data["grid"])
+            if "grid" in data
+            else GridHistogram(dropped=True),
         )
 
 
@@ -347,6 +359,7 @@ def _numeric_update(
         frequent=_numeric_values(finite, quantiles, column.frequent.cap),
         distinct=DistinctSketch().add_hashes(hashes),
         histogram=None if edges is None else Histogram.of_sorted(edges, finite),
+        grid=GridHistogram.of_sorted(finite),
     )
     return column.merge(chunk)
 

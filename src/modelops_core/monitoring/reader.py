@@ -118,6 +118,8 @@ def _csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
 
 #: bytes pyarrow parses at a time (its batches are regrouped into chunks of ``chunk_rows``).
 ARROW_BLOCK_BYTES = 256 << 10
+#: whether Arrow parses a CSV file's blocks on its threads (ahead of the profile).
+ARROW_THREADS = True
 #: distinct strings in the first block up to which a text column is read dictionary-encoded
 #: (when its values also repeat: at most one distinct value per two rows).
 DICTIONARY_CARDINALITY = 1024
@@ -173,6 +175,9 @@ def _arrow_csv_pass(
     import pyarrow.csv as pcsv  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     read_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False)
+    # the file's blocks are parsed on Arrow's threads (read ahead of the profile: the peak
+    # grows by a few blocks of 256 KiB, not with the file)
+    file_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=ARROW_THREADS)
     parse_options = pcsv.ParseOptions(delimiter=delimiter)
     # the C library's allocator: Arrow's default (mimalloc) keeps freed blocks' pages, 20 MB
     # or more of resident memory over a large file, and it is no faster here
@@ -186,8 +191,10 @@ def _arrow_csv_pass(
             auto_dict_max_cardinality=DICTIONARY_CARDINALITY,
         )
 
-    # a plain file stream: a memory-mapped file would count every page read in the RSS
-    with path.open("rb") as stream:
+    # Arrow's own file (not memory-mapped: a mapping would count every page read in the
+    # RSS); a Python file object would make Arrow call back into Python, holding the GIL, for
+    # every read
+    with pa.OSFile(str(path), "r", memory_pool=pool) as stream:
         # The types are inferred once, from the first block (the whole lines of its first
         # bytes), and given to the reader of the file: Arrow's inference of dictionaries on
         # every block costs about 40 % of the parsing (and fails a block with more distinct
@@ -201,7 +208,7 @@ def _arrow_csv_pass(
         types = _read_types(first.schema, list(first))
         stream.seek(0)
         reader = pcsv.open_csv(
-            stream, read_options, parse_options, convert(types), memory_pool=pool
+            stream, file_options, parse_options, convert(types), memory_pool=pool
         )
         pending: list[Any] = []
         rows = 0
