@@ -447,14 +447,15 @@ class GridHistogram:
         if self.empty:
             return attrs.evolve(self, exponent=exponent)
         start = self.start >> shift  # floor division, negative indices too
-        filled = np.flatnonzero(self.counts)
-        if shift < 62:  # int64 arithmetic (indices are below 2**53)
-            index = ((filled + self.start) >> shift) - start
+        size, factor = len(self.counts), 1 << shift
+        first = (-self.start) % factor  # bins before the first of the coarser edges
+        if shift < 62:
+            edges = np.arange(first, size, factor)
         else:  # a grid of tiny bins (a constant chunk) into a much coarser one
-            index = np.array([((self.start + int(i)) >> shift) - start for i in filled])
-        counts = np.zeros(int(index[-1]) + 1 if len(index) else 1, dtype=np.int64)
-        np.add.at(counts, index, self.counts[filled])
-        return GridHistogram(exponent, start, counts)
+            edges = np.array(list(range(first, size, factor)), dtype=np.int64)
+        if first:
+            edges = np.concatenate([[0], edges])
+        return GridHistogram(exponent, start, np.add.reduceat(self.counts, edges))
 
     @classmethod
     def merge_many(cls, grids: list[GridHistogram], bins: int = GRID_BINS) -> GridHistogram:
