@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from modelops_core.flavors.model import FlavorModel
     from modelops_core.monitoring.drift import ColumnDrift, DriftReport, Monitor
     from modelops_core.monitoring.errors import MonitoringError, ProfileError
+    from modelops_core.monitoring.performance import CBPE, MulticlassCBPE, PerformanceError
     from modelops_core.monitoring.profile import Profile
     from modelops_core.optimize.optimizer import InferenceOptimizer
     from modelops_core.optimize.values import QualityGateError
@@ -178,6 +179,9 @@ _LAZY = {
     "MonitoringError": "modelops_core.monitoring.errors",
     "ProfileError": "modelops_core.monitoring.errors",
     "Profile": "modelops_core.monitoring.profile",
+    "CBPE": "modelops_core.monitoring.performance",
+    "MulticlassCBPE": "modelops_core.monitoring.performance",
+    "PerformanceError": "modelops_core.monitoring.performance",
     "ValidationReport": "modelops_core.datasets.validate",
     "DatasetSanitizer": "modelops_core.datasets.sanitize",
     "FineTuningJob": "modelops_core.finetune.job",
@@ -219,6 +223,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "CBPE",
     "AUCROCMetric",
     "AccuracyMetric",
     "AliasNotFoundError",
@@ -281,7 +286,9 @@ __all__ = [
     "ModelVersion",
     "Monitor",
     "MonitoringError",
+    "MulticlassCBPE",
     "Neighbor",
+    "PerformanceError",
     "PickleSerializer",
     "PluginError",
     "PluginInfo",

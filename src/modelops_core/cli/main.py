@@ -191,7 +191,7 @@ COMMANDS = {
     "features": ("modelops_core.cli.features:features_group", "Features, embeddings."),
     "monitor": (
         "modelops_core.cli.monitor:monitor_group",
-        "Profiles and drift: profile, drift (JSON, HTML report).",
+        "Profiles, drift, label-free performance (CBPE), service health.",
     ),
     "plugins": ("modelops_core.cli.plugins:plugins_group", "List and check plugins."),
     "predict": (
