@@ -63,6 +63,23 @@ def test_drift_json_has_the_documented_shape_and_scipys_values(
     assert (result["share_drifted"], result["drifted"]) == (1.0, True)
 
 
+def test_the_runtime_loaded_beside_the_reading_reports_its_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The runtime loads on a thread while the reference is read; a configuration it cannot
+    load (given with --config: the main thread's options reach it) fails the command as it
+    did before, named, without a traceback."""
+    reference = write_csv(tmp_path / "ref.csv", 0)
+    current = write_csv(tmp_path / "cur.csv", 8, seed=1)
+    broken = tmp_path / "elsewhere.toml"
+    broken.write_text("[registry\n")
+    argv = ("monitor", "drift", str(reference), str(current), "--json")
+    code, out, err = run(capsys, "--config", str(broken), *argv)
+    assert code == 2 and out == ""
+    assert "elsewhere.toml" in err and "line 1, column" in err and "Traceback" not in err
+    assert run(capsys, *argv)[0] == 0  # without it: the project's (default) configuration
+
+
 def test_exit_code_is_one_only_with_fail_on_drift_and_drift(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

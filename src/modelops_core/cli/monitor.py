@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -177,7 +177,7 @@ def drift_command(
     """Drift of CURRENT against REFERENCE; each a CSV, JSONL or Parquet file or a profile.
     REFERENCE may also be NAME@ALIAS or NAME@VERSION of a registered model: the reference
     profile stored with that version."""
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
     from modelops_core.monitoring.drift import Monitor
     from modelops_core.monitoring.profile import Profile
@@ -186,10 +186,23 @@ def drift_command(
     # thread while the reference is read: its imports overlap Arrow's parsing, which runs
     # without the GIL. Its errors (a broken plugin in strict mode) are raised here all the same.
     options = state()  # click's context is the main thread's: taken here, not on the thread
-    with ThreadPoolExecutor(1, thread_name_prefix="modelops-runtime") as loader:
-        loading = loader.submit(options.runtime)
+    loaded: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            loaded["runtime"] = options.runtime()
+        except BaseException as exc:  # re-raised on the main thread
+            loaded["error"] = exc
+
+    loader = threading.Thread(target=load, name="modelops-runtime", daemon=True)
+    loader.start()
+    try:
         reference_profile = _reference(reference, seed, lengths, 500 if multivariate else 0)
-        runtime = loading.result()
+    finally:
+        loader.join()
+    if "error" in loaded:
+        raise loaded["error"]
+    runtime: Runtime = loaded["runtime"]
     thresholds = {} if threshold is None or method == "auto" else {method: threshold}
     monitor = Monitor(
         reference_profile,
@@ -273,6 +286,7 @@ if TYPE_CHECKING:
     from modelops_core.monitoring.alerts import Delivery
     from modelops_core.monitoring.health import HealthReport
     from modelops_core.monitoring.profile import Profile
+    from modelops_core.runtime import Runtime
 
 
 @monitor_group.command("health")

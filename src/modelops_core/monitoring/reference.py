@@ -11,7 +11,6 @@ CURRENT``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -35,6 +34,8 @@ _MODEL_REF = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})@(?P<which>[
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """``sha256:<hex>`` of a file's bytes, read by blocks."""
+    import hashlib  # OpenSSL's library: loaded when a file is hashed, not by every command
+
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -12,7 +12,6 @@ order of the values or the merge tree.
 from __future__ import annotations
 
 import base64
-import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -261,11 +260,13 @@ def hash_floats(values: FloatArray) -> npt.NDArray[np.uint64]:
 
 def hash_strings(values: Iterable[str]) -> npt.NDArray[np.uint64]:
     """64-bit hashes of strings, the same in every process (blake2b, not ``hash()``)."""
+    try:  # CPython's own BLAKE2 (hashlib would load OpenSSL's library too: ~5 ms of a run)
+        from _blake2 import blake2b
+    except ImportError:  # another interpreter
+        from hashlib import blake2b
     return np.array(
         [
-            int.from_bytes(
-                hashlib.blake2b(v.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-            )
+            int.from_bytes(blake2b(v.encode("utf-8", "surrogatepass"), digest_size=8).digest())
             for v in values
         ],
         dtype=np.uint64,
