@@ -9,7 +9,12 @@ import math
 
 import numpy as np
 import pytest
-from modelops_metrics.ranking import AUCROCMetric
+from modelops_metrics.ranking import (
+    AUCROCMetric,
+    AveragePrecisionMetric,
+    _unweighted_counts,
+    binary_curve_counts,
+)
 
 from modelops_core.errors import MetricInputError
 
@@ -222,3 +227,22 @@ def test_one_vs_one_multiclass_equals_scikit_learn() -> None:
         expected = sk.roc_auc_score(labels, probabilities, multi_class="ovo", average=average)
         ours = AUCROCMetric(multi_class="ovo", average=average).compute(probabilities, labels)
         assert ours == pytest.approx(expected, rel=1e-15, abs=0)
+
+
+@pytest.mark.parametrize("kind", KERNEL_KINDS)
+def test_counts_from_the_sorted_keys_equal_those_of_an_argsort(kind: str) -> None:
+    # average precision (unweighted) takes its counts at each distinct score from the keys
+    rng = np.random.default_rng(len(kind) + 100)
+    for size in [1, 2, 3, 17, 40, 5000]:
+        labels = rng.integers(0, 2, size)
+        scores = scores_of_kernel(kind, rng, size)
+        positive = labels == 1
+        expected = binary_curve_counts(positive, scores, None)[:2]
+        found = _unweighted_counts(positive, scores)
+        for ours, theirs in zip(found, expected, strict=True):
+            assert ours.dtype == np.float64
+            np.testing.assert_array_equal(ours, theirs)
+        average = sk.average_precision_score(labels, scores) if labels.any() else 0.0
+        assert AveragePrecisionMetric().compute(scores, labels) == pytest.approx(
+            average, rel=1e-12, abs=0
+        )

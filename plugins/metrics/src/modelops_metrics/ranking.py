@@ -244,14 +244,38 @@ def _auc_without_ties(labels: np.ndarray, total_positive: int) -> float:
 def _auc_with_ties(
     positive: np.ndarray, scores: np.ndarray, changes: np.ndarray, labels: np.ndarray
 ) -> float:
-    """:func:`binary_auc` when two sorted keys share their top 63 bits. Groups of equal top
-    bits are groups of equal scores unless two scores one unit in the last place apart share
-    them: that is checked (and then scikit-learn's way is taken).
+    """:func:`binary_auc` when two sorted keys share their top 63 bits (see
+    :func:`_grouped_counts`)."""
+    counts = _grouped_counts(scores, changes, labels)
+    if counts is None:
+        counts = binary_curve_counts(positive, scores, None)[:2]
+    return _area_in_place(*_kept_points(*counts))
 
-    ``changes`` (ascending): whether the top bits of key ``j + 1`` differ from key ``j``'s."""
-    if _neighbours_share_keys(scores):
-        false_positives, true_positives, _ = binary_curve_counts(positive, scores, None)
-        return _area_in_place(*_kept_points(false_positives, true_positives))
+
+def _unweighted_counts(positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(false positives, true positives)`` at each distinct score, descending, as floats
+    (exact integers): :func:`binary_curve_counts` without weights, from one sort of keys."""
+    keys = _sorted_keys(np.asarray(positive, dtype=np.bool_), scores)
+    labels = np.bitwise_and(keys.view(np.uint8)[_LOW_BYTE::8], 1)
+    np.right_shift(keys, _ONE, out=keys)
+    changes = keys[1:] != keys[:-1]
+    del keys
+    counts = _grouped_counts(scores, changes, labels)
+    if counts is None:
+        return binary_curve_counts(positive, scores, None)[:2]
+    return counts
+
+
+def _grouped_counts(
+    scores: np.ndarray, changes: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(false positives, true positives)`` at each distinct score, descending, from the
+    sorted keys of :func:`_sorted_keys`: ``labels`` in ascending key order, ``changes[j]``
+    whether the top 63 bits of key ``j + 1`` differ from key ``j``'s. Groups of equal top bits
+    are groups of equal scores unless two scores one unit in the last place apart share them:
+    then None (the caller sorts the scores themselves)."""
+    if not changes.all() and _neighbours_share_keys(scores):
+        return None
     size = labels.shape[0]
     # ascending, the groups of equal scores end at ``ends`` (and the last example); going
     # down, scikit-learn's counts at each distinct threshold are those above a group's end
@@ -268,7 +292,7 @@ def _auc_with_ties(
     np.subtract(size - 1, ends, out=false_positives[:-1])
     false_positives[-1] = size
     false_positives -= true_positives
-    return _area_in_place(*_kept_points(false_positives, true_positives))
+    return false_positives, true_positives
 
 
 def _neighbours_share_keys(scores: np.ndarray) -> bool:
@@ -379,7 +403,10 @@ def binary_average_precision(
     positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | None
 ) -> float:
     """Average precision: ``sum_k (R_k - R_{k-1}) P_k`` over thresholds (no interpolation)."""
-    false_positives, true_positives, _ = binary_curve_counts(positive, scores, weights)
+    if weights is None:
+        false_positives, true_positives = _unweighted_counts(positive, scores)
+    else:
+        false_positives, true_positives, _ = binary_curve_counts(positive, scores, weights)
     if true_positives.shape[0] == 0 or true_positives[-1] == 0:
         return 0.0
     precision = true_positives / (true_positives + false_positives)
