@@ -3,8 +3,9 @@
 A profile is built by chunks (:func:`Profile.build` reads CSV, JSONL, Parquet files,
 pandas/polars DataFrames, Arrow tables or mappings of columns), merged with
 :meth:`Profile.merge` (associative and commutative: counts, nulls, min/max, histograms, frequent
-items and distinct registers merge exactly, mean/variance up to float rounding, quantiles within
-the sketch's rank error), and saved as JSON. Drift is computed between two profiles.
+items, distinct registers and grid histograms merge exactly, mean/variance up to float
+rounding, quantiles within the sketch's rank error), and saved as JSON. Drift is computed
+between two profiles.
 """
 
 from __future__ import annotations

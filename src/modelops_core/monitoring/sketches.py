@@ -1,5 +1,6 @@
 """Mergeable sketches of one column: quantiles (KLL), distinct count (HyperLogLog), frequent
-items with exact counts up to a cap. All are frozen values: ``add`` and ``merge`` return new ones.
+items with exact counts up to a cap, counts on a power-of-two grid (:class:`GridHistogram`, for
+the Wasserstein distance). All are frozen values: ``add`` and ``merge`` return new ones.
 
 Rank error of :class:`QuantileSketch`: while a column has at most ``k`` values the sketch keeps
 them all and every quantile, CDF and test computed from it is exact. Beyond, it is a KLL sketch
