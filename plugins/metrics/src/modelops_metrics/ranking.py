@@ -160,12 +160,7 @@ def binary_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray | N
     total_negative = size - total_positive
     if total_positive == 0 or total_negative == 0:
         return math.nan
-    keys = _sorted_keys(positive, scores)
-    # labels in ascending score order, then the keys without them (the score's top 63 bits)
-    labels = np.bitwise_and(keys.view(np.uint8)[_LOW_BYTE::8], 1)
-    np.right_shift(keys, _ONE, out=keys)
-    changes = keys[1:] != keys[:-1]
-    del keys
+    labels, changes = _labels_in_order(positive, scores)
     if not changes.all():
         return _auc_with_ties(positive, scores, changes, labels)
     return _auc_without_ties(labels, total_positive)
@@ -202,6 +197,16 @@ def _sorted_keys(positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
     np.bitwise_or(keys, positive.view(np.uint8), out=keys)
     keys.sort()
     return keys
+
+
+def _labels_in_order(positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels, changes)`` from the sorted keys of :func:`_sorted_keys`: the labels (0 or 1,
+    uint8) in ascending key order, and whether the top 63 bits of key ``j + 1`` differ from
+    key ``j``'s (all True: no two scores are equal)."""
+    keys = _sorted_keys(positive, scores)
+    labels = np.bitwise_and(keys.view(np.uint8)[_LOW_BYTE::8], 1)
+    np.right_shift(keys, _ONE, out=keys)
+    return labels, keys[1:] != keys[:-1]
 
 
 def _auc_without_ties(labels: np.ndarray, total_positive: int) -> float:
@@ -255,11 +260,7 @@ def _auc_with_ties(
 def _unweighted_counts(positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(false positives, true positives)`` at each distinct score, descending, as floats
     (exact integers): :func:`binary_curve_counts` without weights, from one sort of keys."""
-    keys = _sorted_keys(np.asarray(positive, dtype=np.bool_), scores)
-    labels = np.bitwise_and(keys.view(np.uint8)[_LOW_BYTE::8], 1)
-    np.right_shift(keys, _ONE, out=keys)
-    changes = keys[1:] != keys[:-1]
-    del keys
+    labels, changes = _labels_in_order(np.asarray(positive, dtype=np.bool_), scores)
     counts = _grouped_counts(scores, changes, labels)
     if counts is None:
         return binary_curve_counts(positive, scores, None)[:2]
