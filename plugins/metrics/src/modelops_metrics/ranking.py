@@ -2,8 +2,11 @@
 
 For every metric here ``predictions`` are **scores** (probabilities or any real-valued
 confidence): 1-D for a binary problem (the score of the positive class), (n, c) for c classes.
-``references`` are the true labels. One ``argsort`` per binary problem; ties are handled by
-grouping equal scores, as scikit-learn does.
+``references`` are the true labels. One sort per binary problem; ties are handled by grouping
+equal scores, as scikit-learn does. Without weights, AUC-ROC and average precision sort 8-byte
+keys that order as the scores and carry the label in their lowest bit (numpy's SIMD sort of
+integers, no argsort and no gathers); weights and the curves take an ``argsort``. AUC-ROC is
+``roc_auc_score``'s value bit for bit on every path (see :func:`binary_auc`).
 
 The mergeable state (:class:`ScoreState`) is exact: it keeps every chunk's scores, labels and
 weights until ``compute`` (memory: 8 bytes per score value, plus the label and, if given, an
