@@ -265,7 +265,7 @@ class LocalIndexes:
         (before,) = self._db.execute("PRAGMA busy_timeout").fetchone()
         self._db.execute(f"PRAGMA busy_timeout = {int(READER_WAIT * 1000)}")
         try:
-            busy = self._db.execute("PRAGMA wal_checkpoint(FULL)").fetchone()[0]
+            busy = int(self._db.execute("PRAGMA wal_checkpoint(FULL)").fetchone()[0])
         except sqlite3.OperationalError:  # locked by a writer of another process
             busy = 1
         finally:
