@@ -13,6 +13,7 @@ from modelops_metrics.ranking import (
     AUCROCMetric,
     AveragePrecisionMetric,
     _unweighted_counts,
+    binary_auc,
     binary_curve_counts,
 )
 
@@ -246,3 +247,14 @@ def test_counts_from_the_sorted_keys_equal_those_of_an_argsort(kind: str) -> Non
         assert AveragePrecisionMetric().compute(scores, labels) == pytest.approx(
             average, rel=1e-12, abs=0
         )
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32, np.float64])
+def test_the_kernel_takes_scores_of_any_number_type(dtype) -> None:
+    # binary_auc is importable on its own: scores of other types are read as float64
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 2, 500)
+    scores = (rng.normal(size=500) * 50).astype(dtype)
+    expected = sk.roc_auc_score(labels, scores.astype(np.float64))
+    assert binary_auc(labels == 1, scores, None) == expected
+    assert binary_auc((labels == 1).astype(np.int8), scores, None) == expected

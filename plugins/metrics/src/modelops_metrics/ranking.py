@@ -303,7 +303,9 @@ def _neighbours_share_keys(scores: np.ndarray) -> bool:
     """Whether two different scores differ only in their lowest bit (one unit in the last
     place apart, same sign), so that :func:`_sorted_keys` gave them the same top 63 bits.
     Only when the lowest bits of the scores are not all alike are the full keys sorted."""
-    lowest = np.bitwise_and(np.ascontiguousarray(scores).view(np.uint8)[_LOW_BYTE::8], 1)
+    lowest = np.bitwise_and(
+        np.ascontiguousarray(scores, dtype=np.float64).view(np.uint8)[_LOW_BYTE::8], 1
+    )
     if lowest.all() or not lowest.any():
         return False
     ordered = _order_keys(scores)
