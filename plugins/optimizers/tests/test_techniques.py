@@ -114,6 +114,35 @@ def test_an_unreachable_redis_names_the_url_without_its_password() -> None:
     assert "[optimize] optimizers" in message and "url" in message
 
 
+@pytest.mark.parametrize("query", ["", "?decode_responses=true"])
+def test_the_redis_cache_serves_hits_whether_redis_answers_bytes_or_text(
+    query: str, tmp_path: Path
+) -> None:
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15" + query
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    calls: list[list[str]] = []
+
+    def model(inputs: Any) -> list[Any]:
+        calls.append(list(inputs))
+        return [{"label": text.upper()} for text in inputs]
+
+    cache = ResponseCache(backend="redis", url=url, prefix=f"test:{tmp_path.name}:")
+    try:
+        predict = cache.wrap(model, context())
+        assert predict(["a", "b"]) == [{"label": "A"}, {"label": "B"}]
+        # the hits come back from Redis (str when the URL asks for decode_responses)
+        assert predict(["b", "a", "c"]) == [{"label": "B"}, {"label": "A"}, {"label": "C"}]
+        assert calls == [["a", "b"], ["c"]]
+        assert (cache.hits, cache.misses) == (2, 3)
+    finally:
+        cache.store.clear()
+        cache.close()
+
+
 def test_the_recorded_settings_never_hold_the_password() -> None:
     assert mask_url("rediss://u:p@host:6380/2") == "rediss://u:***@host:6380/2"
     assert mask_url("redis://host:6379/0") == "redis://host:6379/0"

@@ -118,7 +118,12 @@ class RedisResponses:
         if not keys:
             return {}
         values = self._client.mget([self.prefix + key for key in keys])
-        return {key: value.decode() for key, value in zip(keys, values, strict=True) if value}
+        # bytes, or str when the URL asks for ``?decode_responses=true``
+        return {
+            key: value.decode() if isinstance(value, bytes) else value
+            for key, value in zip(keys, values, strict=True)
+            if value
+        }
 
     def set_many(self, items: Mapping[str, str], ttl: float | None) -> None:
         pipeline = self._client.pipeline(transaction=False)

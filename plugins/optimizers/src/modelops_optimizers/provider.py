@@ -26,6 +26,7 @@ from modelops_core.optimize.values import is_optimized_model_id
 
 if TYPE_CHECKING:
     from modelops_core.optimize.stack import ServedModel
+    from modelops_core.plugins.protocols import ProviderComponent
     from modelops_core.runtime import Runtime
 
 _NOT_TRAINING = (
@@ -64,7 +65,7 @@ class OptimizedProvider:
         self._runtime = runtime
         self.fallback = fallback
         self._served: dict[str, ServedModel] = {}
-        self._fallback: Any = None
+        self._fallback: ProviderComponent | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -115,7 +116,7 @@ class OptimizedProvider:
         with ModelRegistry(self.runtime) as registry:
             return Path(registry.get_model(name, version))
 
-    def _fallback_provider(self, model_id: str) -> Any:
+    def _fallback_provider(self, model_id: str) -> ProviderComponent:
         if self.fallback is None:
             raise ProviderRejectedError(
                 f"{model_id!r} is not an optimized model id (optimized:<name>:<version>). Use "
