@@ -45,6 +45,7 @@ def summary(profile: Profile) -> dict[str, Any]:
             dict(column.frequent.counts) if column.kind == "categorical" else None,
             column.quantiles.weighted()[0].tolist(),
             column.distinct_count(),
+            column.grid.to_dict(),
         )
     return result
 

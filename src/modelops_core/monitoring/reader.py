@@ -81,11 +81,18 @@ def iter_chunks(data: Any, chunk_rows: int = 65_536) -> Iterator[Chunk]:
 
 
 def _arrow_batch(batch: Any) -> Chunk:
+    """Numbers as numpy arrays, text as Arrow arrays (counted with Arrow's kernels, or from
+    the codes of a dictionary: no Python string per value), other types as Python values."""
+    import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
     chunk: Chunk = {}
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
-        kind = str(column.type)
-        if kind.startswith(("int", "uint", "float", "double", "decimal")):
+        kind = column.type
+        text = kind.value_type if pa.types.is_dictionary(kind) else kind
+        if str(kind).startswith(("int", "uint", "float", "double", "decimal")):
             chunk[name] = column.to_numpy(zero_copy_only=False)
+        elif pa.types.is_string(text) or pa.types.is_large_string(text):
+            chunk[name] = column
         else:
             chunk[name] = column.to_pylist()
     return chunk
@@ -428,7 +435,12 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[Chunk]:
             f"{path}: reading Parquet needs pyarrow; pip install pyarrow (or give CSV/JSONL)"
         ) from exc
     try:
-        for batch in parquet.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+        source = parquet.ParquetFile(path)
+        # text columns read as dictionaries (Parquet mostly stores them so): counted from codes
+        text = [f.name for f in source.schema_arrow if str(f.type) in ("string", "large_string")]
+        if text:
+            source = parquet.ParquetFile(path, read_dictionary=text)
+        for batch in source.iter_batches(batch_size=chunk_rows):
             yield _arrow_batch(batch)
     except (OSError, ValueError) as exc:
         raise ProfileError(f"{path}: cannot read the Parquet file ({exc})") from exc
