@@ -132,9 +132,10 @@ class S3ArtifactStore:
 
     def _s3(self) -> Any:
         if self._client is None:
-            import boto3
-            import botocore.config
-            from boto3.s3.transfer import TransferConfig
+            # boto3 and botocore have no type hints (boto3-stubs is not a dependency): Any
+            import boto3  # type: ignore[import-untyped,unused-ignore]
+            import botocore.config  # type: ignore[import-untyped,unused-ignore]
+            from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped,unused-ignore]
 
             session = boto3.session.Session(profile_name=self._profile, region_name=self.region)
             config = botocore.config.Config(
