@@ -131,7 +131,9 @@ def load_config(directory: Path) -> dict[str, Any]:
 def load_model(directory: Path) -> Model:
     """The model saved by :func:`save_model` in ``directory``."""
     import numpy as np
-    from scipy import sparse
+
+    # scipy has no type hints (scipy-stubs is not a dependency): its names are Any
+    from scipy import sparse  # type: ignore[import-untyped,unused-ignore]
 
     config = load_config(directory)
 

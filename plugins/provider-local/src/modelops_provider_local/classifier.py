@@ -29,7 +29,9 @@ import attrs
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
-    from scipy import sparse
+
+    # scipy has no type hints (scipy-stubs is not a dependency): its names are Any
+    from scipy import sparse  # type: ignore[import-untyped,unused-ignore]
 
 OPTIMIZERS = ("adam", "lbfgs")
 
@@ -280,7 +282,7 @@ def _lbfgs(
     should_stop: Callable[[], bool],
 ) -> tuple[Any, Any]:
     import numpy as np
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # type: ignore[import-untyped,unused-ignore]
 
     k = problem.n_classes
     evaluations = 0

@@ -28,7 +28,9 @@ import attrs
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
-    from scipy import sparse
+
+    # scipy has no type hints (scipy-stubs is not a dependency): its names are Any
+    from scipy import sparse  # type: ignore[import-untyped,unused-ignore]
 
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")

@@ -49,7 +49,9 @@ class LocalModelFlavor:
 
     def libraries(self) -> dict[str, str]:
         import numpy
-        import scipy
+
+        # scipy has no type hints (scipy-stubs is not a dependency): its names are Any
+        import scipy  # type: ignore[import-untyped,unused-ignore]
 
         return {"numpy": numpy.__version__, "scipy": scipy.__version__}
 

@@ -23,7 +23,9 @@ from modelops_provider_local.features import l2_normalize_rows
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
-    from scipy import sparse
+
+    # scipy has no type hints (scipy-stubs is not a dependency): its names are Any
+    from scipy import sparse  # type: ignore[import-untyped,unused-ignore]
 
 # similarity rows computed at once: keeps the dense block near 16 M scores
 _BLOCK_CELLS = 1 << 24
