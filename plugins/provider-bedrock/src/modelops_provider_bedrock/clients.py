@@ -32,8 +32,9 @@ class ClientSettings:
 
 
 def _session(settings: ClientSettings) -> Any:
-    import boto3
-    import botocore.exceptions
+    # boto3 and botocore have no type hints (boto3-stubs is not a dependency): Any
+    import boto3  # type: ignore[import-untyped,unused-ignore]
+    import botocore.exceptions  # type: ignore[import-untyped,unused-ignore]
 
     if bool(settings.access_key_id) != bool(settings.secret_access_key):
         raise MissingCredentialsError(
@@ -97,7 +98,7 @@ class ClientFactory:
         """The ``bedrock``, ``bedrock-runtime`` or ``s3`` client."""
         key = {"bedrock": "bedrock_client", "bedrock-runtime": "runtime_client", "s3": "s3_client"}
         if key[service] not in self._clients:
-            from botocore.config import Config
+            from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 
             endpoint = {
                 "bedrock": self.settings.endpoint_url,

@@ -136,8 +136,9 @@ def translated(call: str, *, job: str | None = None) -> Iterator[None]:
     :param call: the API call, for the message (``bedrock.create_model_customization_job``).
     :param job: the job name concerned, when known (named in the message).
     """
-    import boto3.exceptions
-    import botocore.exceptions
+    # boto3 and botocore have no type hints (boto3-stubs is not a dependency): Any
+    import boto3.exceptions  # type: ignore[import-untyped,unused-ignore]
+    import botocore.exceptions  # type: ignore[import-untyped,unused-ignore]
 
     where = f"bedrock provider, {call}" + (f" for job {job}" if job else "")
     try:

@@ -14,13 +14,18 @@ _FAMILIES = ("amazon.nova-*", "amazon.titan-*", "meta.llama*", "cohere.*")
 #: cross-region inference profiles put a region group before the model id.
 _REGION_GROUPS = ("", "us.", "eu.", "apac.", "global.")
 
+#: the model names it claims: every family in every region group, and ARNs.
+_MODELS: tuple[str, ...] = (
+    *(group + family for group in _REGION_GROUPS for family in _FAMILIES),
+    "arn:aws:bedrock:*",  # foundation-model and custom-model ARNs
+)
+
 #: what the core knows of the provider without building it (read by ``FineTuningJob``,
 #: ``modelops dataset validate --provider bedrock`` and ``convert --to bedrock``).
 PROFILE = ProviderProfile(
-    models=(
-        *(group + family for group in _REGION_GROUPS for family in _FAMILIES),
-        "arn:aws:bedrock:*",  # foundation-model and custom-model ARNs
-    ),
+    # the ignores: ProviderProfile's converter=tuple leaves mypy a type variable to solve
+    # (unused-ignore: they may go once the core types its converters)
+    models=_MODELS,  # type: ignore[arg-type,unused-ignore]
     limits=DatasetLimits(
         min_examples=32,
         max_tokens=32_000,
@@ -34,7 +39,7 @@ PROFILE = ProviderProfile(
         "32 examples minimum and 32,000 tokens per example (Claude 3 Haiku), 4,096 for "
         "Titan Text",
     ),
-    exports=(
+    exports=(  # type: ignore[arg-type,unused-ignore]
         # {"prompt", "completion"} from any format (Titan, Cohere, Llama)
         ExportShape("bedrock", base="prompt_completion"),
         # bedrock-conversation-2024 {"schemaVersion", "system", "messages"} (Nova)

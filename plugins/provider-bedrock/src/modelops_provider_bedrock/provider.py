@@ -267,7 +267,8 @@ class BedrockProvider:
             )
 
     def _upload(self, path: str, key: str, job: str) -> str:
-        from boto3.s3.transfer import TransferConfig
+        # boto3 and botocore have no type hints (boto3-stubs is not a dependency): Any
+        from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped,unused-ignore]
 
         bucket = self._require_settings()[1]
         config = TransferConfig(

@@ -330,10 +330,11 @@ class FakeBedrock:
         """A ``bedrock`` client answered by this fake (endpoint ``http://bedrock.fake.invalid``,
         which never resolves, so a missing hook cannot reach AWS), making ``max_attempts``
         attempts per call (botocore's standard retry mode)."""
-        from botocore.config import Config
+        # boto3 and botocore have no type hints (boto3-stubs is not a dependency): Any
+        from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 
         if session is None:
-            import boto3
+            import boto3  # type: ignore[import-untyped,unused-ignore]
 
             session = boto3.session.Session(
                 aws_access_key_id="testing",
@@ -391,8 +392,8 @@ class FakeBedrock:
             thread.join(timeout=5)
 
     def _on_send(self, request: Any, **_: Any) -> Any:
-        from botocore.awsrequest import AWSResponse
-        from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+        from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped,unused-ignore]
+        from botocore.exceptions import ConnectionClosedError, ReadTimeoutError  # type: ignore[import-untyped,unused-ignore]
 
         body = request.body or b""
         if hasattr(body, "read"):

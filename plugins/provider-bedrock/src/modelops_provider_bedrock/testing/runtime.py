@@ -106,10 +106,11 @@ class FakeBedrockRuntime:
     def client(self, session: Any = None) -> Any:
         """A ``bedrock-runtime`` client answered by this fake (endpoint
         ``http://bedrock-runtime.fake.invalid``, which never resolves), one attempt per call."""
-        from botocore.config import Config
+        # boto3 and botocore have no type hints (boto3-stubs is not a dependency): Any
+        from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 
         if session is None:
-            import boto3
+            import boto3  # type: ignore[import-untyped,unused-ignore]
 
             session = boto3.session.Session(
                 aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
@@ -123,7 +124,7 @@ class FakeBedrockRuntime:
         return self.attach(client)
 
     def _on_send(self, request: Any, **_: Any) -> Any:
-        from botocore.awsrequest import AWSResponse
+        from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped,unused-ignore]
 
         body = request.body or b""
         if hasattr(body, "read"):

@@ -114,8 +114,9 @@ class SpecSource:
 
 def spec_source(services: Iterable[str] = ("bedrock", "s3")) -> SpecSource:
     """The installed botocore version and, per service, its API version, model file and SHA-256."""
-    import botocore
-    import botocore.loaders
+    # boto3 and botocore have no type hints (boto3-stubs is not a dependency): Any
+    import botocore  # type: ignore[import-untyped,unused-ignore]
+    import botocore.loaders  # type: ignore[import-untyped,unused-ignore]
 
     loader = botocore.loaders.create_loader()
     models: dict[str, dict[str, str]] = {}
@@ -153,7 +154,7 @@ class ServiceSpec:
 
     def __init__(self, service: str, model: Any = None) -> None:
         if model is None:
-            import botocore.session
+            import botocore.session  # type: ignore[import-untyped,unused-ignore]
 
             model = botocore.session.get_session().get_service_model(service)
         self.model = model
@@ -298,7 +299,7 @@ class ServiceSpec:
         where: str,
         wire: bool,
     ) -> None:
-        from botocore.stub import ANY
+        from botocore.stub import ANY  # type: ignore[import-untyped,unused-ignore]
 
         if value is ANY:
             return

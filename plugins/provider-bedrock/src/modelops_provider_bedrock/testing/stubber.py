@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
-from botocore.stub import Stubber
+# boto3 and botocore have no type hints (boto3-stubs is not a dependency): Any
+from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped,unused-ignore]
+from botocore.stub import Stubber  # type: ignore[import-untyped,unused-ignore]
 
 from modelops_provider_bedrock.testing.spec import ServiceSpec, SpecViolationError, Violation
 
@@ -22,7 +23,8 @@ from modelops_provider_bedrock.testing.spec import ServiceSpec, SpecViolationErr
 REQUEST_ID = "3f0c2a86-5b1e-4c55-9a3b-2f4e8d7c6b1a"
 
 
-class StrictStubber(Stubber):
+# Stubber is Any to mypy (botocore is untyped): subclassing it is what this class is for
+class StrictStubber(Stubber):  # type: ignore[misc,unused-ignore]
     """``Stubber`` with the model's patterns, enums, lengths, ranges and status codes enforced.
 
     :param client: the client to stub.
