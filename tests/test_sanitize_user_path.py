@@ -77,3 +77,47 @@ def test_the_file_path_gives_what_the_dataset_path_gives(tmp_path):
     assert written == list(clean.records)
     assert report["sanitizers"][0]["findings"] > 500
     assert gc.isenabled()
+
+
+def test_the_file_path_reads_every_kind_of_line_as_the_line_reader_does(tmp_path):
+    """Blocks of clean lines are decoded in one call; blank, CRLF, invalid, NaN and non-object
+    lines around them come out (or are set aside) as the line-by-line reader has them."""
+    import msgspec
+    from modelops_sanitizers.pii import PiiSanitizer
+
+    from modelops_core.datasets.jsonl.reader import LineProblem, iter_lines
+
+    rng = random.Random(9)
+    chat = json.loads(chat_file(tmp_path, 1).read_text())
+    odd = [b"", b"   ", b'{"prompt": "ip 10.0.0.1", "completion": "x"}\r', b'{"a": NaN}',
+           b"[1, 2]", b'{"broken": ', b'{"n": 123456789012345678901234567890, "t": "a@b.io"}',
+           b'  {"spaced": "jane@example.org"}  ']  # fmt: skip
+    lines = []
+    for index in range(7000):  # about 800 KB: several blocks
+        if 2500 < index < 2700 and rng.random() < 0.15:  # clean blocks before and after
+            lines.append(rng.choice(odd))
+        else:
+            chat["messages"][1]["content"] = rng.choice(VALUES)
+            lines.append(json.dumps(chat).encode())
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    every = '[sanitizers]\npipeline = [{ name = "pii", samples = 100000 }]\n'  # all sampled
+    report = DatasetSanitizer(runtime(every)).sanitize_file(
+        path, tmp_path / "out.jsonl", skip_invalid=True
+    )
+    parsed = list(iter_lines(path))
+    good = [value for _, _, value in parsed if not isinstance(value, LineProblem)]
+    reference = PiiSanitizer(samples=100000)
+    encoder = msgspec.json.Encoder()
+    expected = b"".join(encoder.encode(record) + b"\n" for record in reference.apply(good))
+    assert (tmp_path / "out.jsonl").read_bytes() == expected
+    bad = [value.line for _, _, value in parsed if isinstance(value, LineProblem)]
+    rejected = (tmp_path / "out.jsonl.rejected.jsonl").read_text().splitlines()
+    assert [json.loads(line)["line"] for line in rejected] == bad and len(bad) >= 3
+    stage, expected_stage = report["sanitizers"][0], json.loads(json.dumps(reference.report()))
+    for key in ("findings", "by_type", "by_field", "by_record", "records_in"):
+        assert stage[key] == expected_stage[key]
+    numbers = [number for number, _, value in parsed if not isinstance(value, LineProblem)]
+    assert stage["by_line"] == {
+        str(numbers[int(index)]): counts for index, counts in stage["by_record"].items()
+    }

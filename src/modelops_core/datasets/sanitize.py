@@ -169,7 +169,9 @@ class DatasetSanitizer:
         """
         import msgspec
 
-        from modelops_core.datasets.jsonl.reader import LineProblem, iter_lines, read_error
+        from modelops_core.datasets.jsonl.reader import LineProblem, Run, iter_runs, read_error
+
+        objects = msgspec.json.Decoder(dict[str, Any])
         from modelops_core.datasets.write import atomic_writer, rejected_path
 
         components = [self._create(choice) for choice in self.pipeline()]
@@ -184,12 +186,21 @@ class DatasetSanitizer:
 
         def records() -> Iterator[Any]:
             nonlocal rejects
-            for number, line, value in iter_lines(source, progress=progress):
+            # Blocks of lines that each hold one object are decoded in one call (a Run);
+            # any other line comes alone, with its object or its problem.
+            for part in iter_runs(source, objects, progress=progress):
+                if isinstance(part, Run):
+                    for number, value in zip(part.lines, part.values, strict=True):
+                        lines.add(counts["in"], number)
+                        counts["in"] += 1
+                        if not counts["in"] % GC_EVERY_RECORDS:
+                            gc.collect()  # the collector is paused: what components left
+                        yield value
+                    continue
+                number, line, value = part
                 if not isinstance(value, LineProblem):
                     lines.add(counts["in"], number)
                     counts["in"] += 1
-                    if not counts["in"] % GC_EVERY_RECORDS:
-                        gc.collect()  # the collector is paused: what a component left behind
                     yield value
                 elif not skip_invalid:
                     raise read_error(name, value)

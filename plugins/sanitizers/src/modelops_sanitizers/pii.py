@@ -465,6 +465,12 @@ class PiiSanitizer:
         self._by_type.update(span_types)
         for (field, pii_type), number in Counter(zip(span_fields, span_types, strict=True)).items():
             self._field_counts(str(field))[pii_type] += number
+        sampled, limit = self._sampled, self.samples
+        if all(sampled[pii_type] >= limit for pii_type in set(span_types)):
+            # Every type found here has its samples: no record of the batch is kept, only
+            # counted (what _sample would do record by record).
+            self._records_with_findings += len(set(span_records))
+            return
         per_record: dict[int, dict[str, int]] = {}
         for (record, pii_type), number in Counter(
             zip(span_records, span_types, strict=True)

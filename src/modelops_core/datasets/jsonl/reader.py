@@ -154,10 +154,13 @@ class Block:
     data: memoryview
     count: int
     bounds: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+    pieces: list[bytes] | None = None
+    """The lines, split (when asked for): ``count`` of them, without their ``\\n``."""
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """``(line number, line)`` of the non-blank lines (a line keeps a CRLF's ``\\r``)."""
-        for offset, line in enumerate(bytes(self.data).split(b"\n")):
+        pieces = self.pieces if self.pieces is not None else bytes(self.data).split(b"\n")
+        for offset, line in enumerate(pieces):
             if line.strip():
                 yield self.first_line + offset, line
 
@@ -267,7 +270,7 @@ def iter_runs(
 
     :raises DatasetReadError: the file cannot be opened, is empty or is UTF-16.
     """
-    for block in iter_blocks(path, progress=progress):
+    for block in iter_blocks(path, split=True, progress=progress):
         yield from _runs(block, decoder)
 
 
@@ -277,11 +280,10 @@ def _line(number: int, line: bytes) -> Line:
 
 
 def _runs(block: Block, decoder: Any) -> Iterator[Run | Line]:
-    data = bytes(block.data)
-    split = _split_lines(data)
+    split = block.pieces if block.pieces is not None else _split_lines(bytes(block.data))
     if _objects_only(split):
         try:
-            values: list[Any] = decoder.decode_lines(data)
+            values: list[Any] = decoder.decode_lines(block.data)
         except ValueError:  # msgspec.DecodeError, UnicodeDecodeError
             values = []
         if len(values) == block.count:  # one record per line: the line numbers follow
@@ -355,6 +357,7 @@ def iter_blocks(
     *,
     block_bytes: int | None = None,
     bounds: bool = False,
+    split: bool = False,
     progress: ProgressCallback | None = None,
 ) -> Iterator[Block]:
     """The file's blocks of whole lines, streaming; a UTF-8 byte-order mark is skipped.
@@ -362,6 +365,7 @@ def iter_blocks(
     :param block_bytes: the buffer size (default :data:`BLOCK_BYTES`); a longer line grows it.
     :param bounds: also find where each line starts and ends (numpy; one pass over the block
         that also counts the lines).
+    :param split: also split the block into its lines (``Block.pieces``), which counts them.
     :raises DatasetReadError: the file cannot be opened, is empty or is UTF-16.
     """
     name = str(path)
@@ -384,6 +388,9 @@ def iter_blocks(
                 if bounds:
                     starts, ends = line_bounds(data)
                     block = Block(line, data, len(ends), (starts, ends))
+                elif split:
+                    pieces = _split_lines(bytes(data))
+                    block = Block(line, data, len(pieces), pieces=pieces)
                 else:
                     count = buffer.count(b"\n", 0, cut) + (buffer[cut - 1] != ord("\n"))
                     block = Block(line, data, count)
