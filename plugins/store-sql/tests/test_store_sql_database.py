@@ -115,3 +115,28 @@ def test_the_newest_hundred_runs_are_listed_by_default(store: SqlStore):
     assert len(listed) == 100
     assert created[0] not in {run.run_id for run in listed}
     assert len(store.list_runs("exp", limit=3)) == 3
+
+
+def test_a_new_sqlite_file_gets_its_header_without_a_journal_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header is written in a private file with the journal in memory: an on-disk rollback
+    journal cost three syncs of a new store and protected nothing, the file being linked into
+    place only once complete. A folder where that journal would go proves none is made."""
+    from modelops_store_sql import connect
+
+    monkeypatch.setattr(connect.os, "urandom", lambda size: b"\x01" * size)
+    path = tmp_path / "modelops.db"
+    journal = tmp_path / f".modelops.db.{os.getpid()}-01010101.new-journal"
+    journal.mkdir()  # SQLite cannot open a journal here
+    connect.create_sqlite(path)
+    journal.rmdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["modelops.db"]  # private name gone
+    assert path.stat().st_size == 4096  # one page: the header, written and synced
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = SqlStore(home=str(tmp_path))  # opens the created file as a new database
+    add(store, "m", "1")
+    assert store.get_version("m", "1").version == "1"
+    store.close()

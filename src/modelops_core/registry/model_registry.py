@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -28,7 +26,6 @@ import attrs
 from modelops_core.errors import ModelOpsError
 from modelops_core.flavors.builtin import BytesModelFlavor, JsonFlavor, NumpyFlavor, PickleFlavor
 from modelops_core.flavors.contract import FlavorError
-from modelops_core.flavors.resolve import METADATA_KEY, Flavors, describe, wrap
 from modelops_core.registry.versions import Version, next_version, parse_version
 from modelops_core.store.contract import (
     AliasEvent,
@@ -47,6 +44,7 @@ from modelops_core.store.contract import (
 from modelops_core.store.lazy_open import StoreFacade
 
 if TYPE_CHECKING:
+    from modelops_core.flavors.resolve import Flavors
     from modelops_core.monitoring.profile import Profile
     from modelops_core.runtime import Runtime
 
@@ -216,7 +214,13 @@ class ModelRegistry(StoreFacade):
         self._valid_names: set[str] = set()
         self._checked_backend: RegistryBackend | None = None
         self._release_index: ReleaseIndex | None = None  # the backend, if it offers one
-        self._flavors = Flavors((*serializers, *flavors), runtime)
+        # Built on first use: registering a file or folder needs no flavor (nor the imports of
+        # flavor resolution, schemas and frames).
+        self._given_flavors = (*serializers, *flavors)
+        for given in self._given_flavors:  # refused now, as Flavors.add would
+            if not isinstance(getattr(given, "name", None), str):
+                raise TypeError(f"{given!r} is not a model flavor: it has no name.")
+        self._flavor_set: Flavors | None = None
 
     # --- components ----------------------------------------------------------------------------
 
@@ -243,6 +247,14 @@ class ModelRegistry(StoreFacade):
     def flavors(self) -> Flavors:
         """The model flavors this registry stores and loads with."""
         return self._flavors
+
+    @property
+    def _flavors(self) -> Flavors:
+        if self._flavor_set is None:
+            from modelops_core.flavors.resolve import Flavors
+
+            self._flavor_set = Flavors(self._given_flavors, self.runtime)
+        return self._flavor_set
 
     # --- registering ---------------------------------------------------------------------------
 
@@ -324,14 +336,19 @@ class ModelRegistry(StoreFacade):
                 model, model_path, flavor if flavor is not None else serializer, sample, workdir
             )
             if record is not None:
+                from modelops_core.flavors.resolve import METADATA_KEY
+
                 stored_metadata[METADATA_KEY] = record
             return self._register(
                 name, explicit, payload, serializer_name, source, stored_metadata, stored_tags,
                 stored_lineage,
             )  # fmt: skip
         finally:
-            for folder in workdir:
-                shutil.rmtree(folder, ignore_errors=True)
+            if workdir:
+                import shutil
+
+                for folder in workdir:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def _register(
         self,
@@ -428,13 +445,18 @@ class ModelRegistry(StoreFacade):
             written: str | None = None
             details: dict[str, Any] = {}
         else:
+            import tempfile
+
             workdir.append(tempfile.mkdtemp(prefix="modelops-flavor-"))
             written = os.path.join(workdir[0], "model")
             os.mkdir(written)
             details = dict(chosen.save(model, Path(written)) or {})
             payload = None
-        record = describe(chosen, model, sample, details) if recorded else None
-        return payload, chosen.name, written, record
+        if not recorded:
+            return payload, chosen.name, written, None
+        from modelops_core.flavors.resolve import describe
+
+        return payload, chosen.name, written, describe(chosen, model, sample, details)
 
     def _store(self, payload: bytes | None, source: str | os.PathLike[str] | None) -> ArtifactRef:
         if source is not None:
@@ -512,6 +534,8 @@ class ModelRegistry(StoreFacade):
             record.serializer,
             purpose=f"in this registry: {name} {record.version} was stored with it",
         )
+        from modelops_core.flavors.resolve import METADATA_KEY, wrap
+
         stored = record.metadata.get(METADATA_KEY)
         stored = stored if isinstance(stored, Mapping) else {}
         if callable(getattr(flavor, "loads", None)):

@@ -35,10 +35,8 @@ import contextlib
 import errno
 import hashlib
 import os
-import shutil
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path, PurePath
@@ -370,6 +368,8 @@ class LocalArtifactStore:
     def _staging_folder(self) -> tuple[int, Path]:
         """A new folder in tmp/ to build a checkout in, locked like :meth:`_temp_file`'s
         files, and the descriptor holding the lock."""
+        import tempfile  # not imported for registrations (random, shutil, bz2 …)
+
         while True:
             staging = tempfile.mkdtemp(dir=self._tmp_dir)
             fd = os.open(staging, _READ_FLAGS | getattr(os, "O_DIRECTORY", 0))
@@ -465,7 +465,7 @@ class LocalArtifactStore:
         digest = artifact_hex(ref)
         _unlink(self._blob_name(digest))
         _unlink(self._fanned_out_name(digest))
-        shutil.rmtree(self._checkouts / digest, ignore_errors=True)
+        _remove_tree(self._checkouts / digest)
 
     def _label(self, ref: ArtifactRef, member: str) -> str:
         return f"{ref.digest} ({ref.name or ref.kind}{'/' + member if member else ''})"
@@ -524,7 +524,7 @@ class LocalArtifactStore:
                     raise
         finally:
             os.close(lock)
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_tree(staging)
 
     def _copy_verified(self, digest: str, destination: Path, ref: ArtifactRef, member: str) -> None:
         """Copy the blob of ``digest`` to the new file ``destination`` (read-only): a clone
@@ -702,10 +702,18 @@ def _holds_exactly(folder: Path, entries: dict[str, str]) -> bool:
     return all(_sha256_file(folder / relative) == digest for relative, digest in entries.items())
 
 
+def _remove_tree(path: Path | str) -> None:
+    """``shutil.rmtree(path, ignore_errors=True)``, shutil imported only when a folder goes
+    (a registration does not need it)."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _remove(path: Path) -> None:
     """Remove the file, link or folder ``path`` (a link itself, never what it points to)."""
     if _is_folder(path):
-        shutil.rmtree(path, ignore_errors=True)
+        _remove_tree(path)
     else:
         _unlink(path)
 
