@@ -13,6 +13,7 @@ import array
 import bisect
 import contextlib
 import gc
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +33,8 @@ GC_EVERY_RECORDS = 1 << 16
 """While a file streams through the pipeline the garbage collector is paused (it would scan the
 batches' containers again and again, ~60 ms of a 30 MB file); it runs once every this many
 records, so garbage with cycles that a component leaves behind stays bounded."""
+WRITE_RECORDS = 1024
+"""Records encoded per ``encode_lines`` call when writing (about 1 MB of chat records)."""
 MAX_LINE_GAPS = 1 << 16
 """Changes of the record-to-line offset (blank or rejected lines) a file report can map."""
 Data = TypeVar("Data", bound="Dataset | Sequence[Mapping[str, Any]]")
@@ -190,12 +193,16 @@ class DatasetSanitizer:
             # any other line comes alone, with its object or its problem.
             for part in iter_runs(source, objects, progress=progress):
                 if isinstance(part, Run):
-                    for number, value in zip(part.lines, part.values, strict=True):
-                        lines.add(counts["in"], number)
-                        counts["in"] += 1
-                        if not counts["in"] % GC_EVERY_RECORDS:
-                            gc.collect()  # the collector is paused: what components left
-                        yield value
+                    first = counts["in"]
+                    if type(part.lines) is range:  # consecutive lines: one offset for all
+                        lines.add(first, part.lines[0])
+                    else:
+                        for index, number in enumerate(part.lines, first):
+                            lines.add(index, number)
+                    counts["in"] = first + len(part.values)
+                    if first // GC_EVERY_RECORDS != counts["in"] // GC_EVERY_RECORDS:
+                        gc.collect()  # the collector is paused: what components left
+                    yield from part.values
                     continue
                 number, line, value = part
                 if not isinstance(value, LineProblem):
@@ -293,16 +300,12 @@ class _GcPaused:
 
 
 def _write(handle: Any, stream: Iterable[Any], encoder: Any) -> int:
-    buffer = bytearray()
+    """Write the records as JSON lines, encoded :data:`WRITE_RECORDS` at a time in one call."""
     written = 0
-    for record in stream:
-        encoder.encode_into(record, buffer, len(buffer))
-        buffer += b"\n"
-        written += 1
-        if len(buffer) > 1 << 20:
-            handle.write(buffer)
-            buffer.clear()
-    handle.write(buffer)
+    records = iter(stream)
+    while chunk := list(itertools.islice(records, WRITE_RECORDS)):
+        handle.write(encoder.encode_lines(chunk))
+        written += len(chunk)
     return written
 
 
