@@ -8,7 +8,7 @@ import json
 import pytest
 
 from modelops_core import Dataset
-from modelops_core.datasets.errors import DatasetFormatError
+from modelops_core.datasets.errors import DatasetFormatError, DatasetReadError
 from modelops_core.datasets.read import iter_jsonl_records
 from modelops_core.datasets.stream import validate_file
 
@@ -140,6 +140,25 @@ def test_reading_fast_equals_slow_on_tricky_lines(tmp_path, chunked):
         slow = list(iter_jsonl_records(path, fast=False))
         assert fast == slow
         assert [type(value) for value in fast] == [type(value) for value in slow]
+
+
+def test_from_jsonl_gathers_what_the_line_by_line_reader_reads(tmp_path, chunked):
+    """read_jsonl gathers whole runs of plain chat lines at once: the same records, lines,
+    rejected lines and notes as assembling the line-by-line path's items."""
+    from modelops_core.datasets.jsonl.reader import LineProblem
+    from modelops_core.datasets.read import assemble, read_jsonl
+
+    mixed = [*CHAT_LINES, json.dumps({"prompt": "q", "completion": "a"}), *CHAT_LINES[:5]]
+    paths = [*variants(tmp_path), write(tmp_path / "mixed.jsonl", mixed)]
+    for path in paths:
+        notes: list = []
+        items = list(iter_jsonl_records(path, fast=False, notes=notes))
+        good = [item for item in items if not isinstance(item, LineProblem)]
+        bad = [item for item in items if isinstance(item, LineProblem)]
+        assert bad and notes  # both kinds were compared
+        assert read_jsonl(path, skip_invalid=True) == assemble(good, str(path), bad, notes)
+        with pytest.raises(DatasetReadError, match=f":{bad[0].line}:"):
+            read_jsonl(path)
 
 
 @pytest.mark.usefixtures("provider_plugins")

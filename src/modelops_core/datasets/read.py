@@ -109,6 +109,18 @@ def assemble(
         lines.append(line)
         formats.append(format)
         records.append(record)
+    return _assembled(lines, formats, records, source, rejected, notes)
+
+
+def _assembled(
+    lines: list[int],
+    formats: list[str],
+    records: list[Record],
+    source: str,
+    rejected: Iterable[LineProblem] = (),
+    notes: Iterable[tuple[int, Note]] = (),
+) -> Loaded:
+    """:func:`assemble` of records given as three parallel lists."""
     found = set(formats)
     if len(found) > 1:
         if "preference" in found:
@@ -141,24 +153,42 @@ def read_jsonl(
     ``file:line:column`` or, with ``skip_invalid``, are kept aside in ``rejected``."""
     import gc
 
+    from modelops_core.datasets.jsonl.structs import CHAT_DECODER
+
     name = str(path)
-    good: list[tuple[int, str, Record]] = []
+    lines: list[int] = []
+    formats: list[str] = []
+    records: list[Record] = []
     rejected: list[LineProblem] = []
     notes: list[tuple[int, Note]] = []
     enabled = gc.isenabled()
     gc.disable()  # millions of small containers: the collector would scan them for nothing
     try:
-        for item in iter_jsonl_records(path, progress=progress, notes=notes):
-            if isinstance(item, LineProblem):
+        # What iter_jsonl_records gives, gathered a run of plain chat lines at a time.
+        for part in iter_runs(path, CHAT_DECODER, progress=progress):
+            if isinstance(part, Run):
+                lines += part.lines
+                records += _builtins(part.values)
+                formats += itertools.repeat("chat", len(part.values))
+                continue
+            number, _, value = part
+            found: list[Note] = []
+            parsed = (
+                value if isinstance(value, LineProblem) else normalize_line(value, number, found)
+            )
+            if isinstance(parsed, LineProblem):
                 if not skip_invalid:
-                    raise read_error(name, item)
-                rejected.append(item)
-            else:
-                good.append(item)
+                    raise read_error(name, parsed)
+                rejected.append(parsed)
+                continue
+            notes += [(number, note) for note in found]
+            lines.append(number)
+            formats.append(parsed[0])
+            records.append(parsed[1])
     finally:
         if enabled:
             gc.enable()
-    return assemble(good, name, rejected, notes)
+    return _assembled(lines, formats, records, name, rejected, notes)
 
 
 def read_records(records: Iterable[Any], source: str = "records") -> Loaded:
