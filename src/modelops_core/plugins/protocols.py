@@ -167,6 +167,14 @@ class ExportShape:
     converter: str = ""
 
 
+def _patterns(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _exports(values: Iterable[ExportShape]) -> tuple[ExportShape, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class ProviderProfile:
     """What the core knows of a provider without building it, declared with
@@ -180,9 +188,9 @@ class ProviderProfile:
     :param exports: the :class:`ExportShape` values of its training files.
     """
 
-    models: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    models: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
     limits: DatasetLimits = DatasetLimits()
-    exports: tuple[ExportShape, ...] = attrs.field(default=(), converter=tuple)
+    exports: tuple[ExportShape, ...] = attrs.field(default=(), converter=_exports)
 
     def claim(self, model: str) -> str | None:
         """The first pattern of :attr:`models` that ``model`` matches, else None."""
