@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 from modelops_optimizers.batching import MicroBatch
-from modelops_optimizers.cache import CacheBackendError, ResponseCache, mask_url
+from modelops_optimizers.cache import CacheBackendError, ResponseCache, cache_key, mask_url
 from modelops_optimizers.int8 import Int8Quantization, quantize
 from modelops_optimizers.limit import ConcurrencyLimit
 from modelops_provider_local.provider import LocalProvider
@@ -138,6 +138,37 @@ def test_the_redis_cache_serves_hits_whether_redis_answers_bytes_or_text(
         assert predict(["b", "a", "c"]) == [{"label": "B"}, {"label": "A"}, {"label": "C"}]
         assert calls == [["a", "b"], ["c"]]
         assert (cache.hits, cache.misses) == (2, 3)
+    finally:
+        cache.store.clear()
+        cache.close()
+
+
+def test_the_redis_cache_keeps_a_ttl_under_a_second(tmp_path: Path) -> None:
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    calls: list[list[str]] = []
+
+    def model(inputs: Any) -> list[Any]:
+        calls.append(list(inputs))
+        return list(inputs)
+
+    cache = ResponseCache(backend="redis", url=url, prefix=f"ttl:{tmp_path.name}:", ttl=0.3)
+    try:
+        predict = cache.wrap(model, context())
+        assert predict(["a"]) == ["a"]  # was SET ... EX 0: "invalid expire time"
+        assert predict(["a"]) == ["a"]
+        assert calls == [["a"]]
+        client = redis.Redis.from_url(url)
+        ttl_ms = client.pttl(f"ttl:{tmp_path.name}:" + cache_key("ns", "a"))
+        client.close()
+        assert 0 < ttl_ms <= 300
+        time.sleep(0.35)
+        assert predict(["a"]) == ["a"]
+        assert calls == [["a"], ["a"]]
     finally:
         cache.store.clear()
         cache.close()

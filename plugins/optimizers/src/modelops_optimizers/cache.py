@@ -92,7 +92,7 @@ class SqliteResponses:
 
 
 class RedisResponses:
-    """Responses as Redis strings under ``prefix``; TTL by ``SET … EX``."""
+    """Responses as Redis strings under ``prefix``; TTL by ``SET … PX``."""
 
     def __init__(self, url: str, prefix: str) -> None:
         try:
@@ -128,7 +128,8 @@ class RedisResponses:
     def set_many(self, items: Mapping[str, str], ttl: float | None) -> None:
         pipeline = self._client.pipeline(transaction=False)
         for key, value in items.items():
-            pipeline.set(self.prefix + key, value, ex=int(ttl) if ttl else None)
+            # milliseconds: a TTL under a second (0.5) is kept, not sent as EX 0 (an error)
+            pipeline.set(self.prefix + key, value, px=max(1, round(ttl * 1000)) if ttl else None)
         pipeline.execute()
 
     def clear(self) -> None:
