@@ -46,7 +46,5 @@ def modelops_register_providers(registry: ComponentRegistrar) -> None:
         "modelops_optimizers.provider:OptimizedProvider",
         description="serves optimized:<name>:<version> models: the techniques around the "
         "parent provider's predict",
-        # the ignore: ProviderProfile's converter=tuple leaves mypy a type variable to solve
-        # (unused-ignore: it may go once the core types its converters)
-        profile=ProviderProfile(models=("optimized:*",)),  # type: ignore[arg-type,unused-ignore]
+        profile=ProviderProfile(models=("optimized:*",)),
     )

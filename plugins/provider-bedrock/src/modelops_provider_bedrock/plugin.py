@@ -23,9 +23,7 @@ _MODELS: tuple[str, ...] = (
 #: what the core knows of the provider without building it (read by ``FineTuningJob``,
 #: ``modelops dataset validate --provider bedrock`` and ``convert --to bedrock``).
 PROFILE = ProviderProfile(
-    # the ignores: ProviderProfile's converter=tuple leaves mypy a type variable to solve
-    # (unused-ignore: they may go once the core types its converters)
-    models=_MODELS,  # type: ignore[arg-type,unused-ignore]
+    models=_MODELS,
     limits=DatasetLimits(
         min_examples=32,
         max_tokens=32_000,
@@ -39,7 +37,7 @@ PROFILE = ProviderProfile(
         "32 examples minimum and 32,000 tokens per example (Claude 3 Haiku), 4,096 for "
         "Titan Text",
     ),
-    exports=(  # type: ignore[arg-type,unused-ignore]
+    exports=(
         # {"prompt", "completion"} from any format (Titan, Cohere, Llama)
         ExportShape("bedrock", base="prompt_completion"),
         # bedrock-conversation-2024 {"schemaVersion", "system", "messages"} (Nova)

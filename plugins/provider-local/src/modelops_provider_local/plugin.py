@@ -10,11 +10,9 @@ from modelops_core.plugins.protocols import DatasetLimits, ExportShape, Provider
 #: what the core knows of the provider without building it: it claims ``local:<kind>`` model
 #: names, takes one example or more of any length, as ``{"prompt", "completion"}`` records.
 PROFILE = ProviderProfile(
-    # the ignores: ProviderProfile's converter=tuple leaves mypy a type variable to solve
-    # (unused-ignore: they may go once the core types its converters)
-    models=("local:*",),  # type: ignore[arg-type,unused-ignore]
+    models=("local:*",),
     limits=DatasetLimits(min_examples=1, max_tokens=0, source="no limit (0 = unchecked)"),
-    exports=(ExportShape("local", base="prompt_completion"),),  # type: ignore[arg-type,unused-ignore]
+    exports=(ExportShape("local", base="prompt_completion"),),
 )
 
 

@@ -12,9 +12,7 @@ from modelops_core.plugins.protocols import DatasetLimits, ExportShape, Provider
 #: what the core knows of the provider without building it (read by ``FineTuningJob``,
 #: ``modelops dataset validate --provider openai`` and ``convert --to openai``).
 PROFILE = ProviderProfile(
-    # the ignores: ProviderProfile's converter=tuple leaves mypy a type variable to solve
-    # (unused-ignore: they may go once the core types its converters)
-    models=("gpt-*", "ft:gpt-*"),  # type: ignore[arg-type,unused-ignore]
+    models=("gpt-*", "ft:gpt-*"),
     limits=DatasetLimits(
         min_examples=10,
         max_tokens=65_536,
@@ -44,7 +42,7 @@ PROFILE = ProviderProfile(
         },
         strict_message_keys=True,
     ),
-    exports=(  # type: ignore[arg-type,unused-ignore]
+    exports=(
         # {"messages": [...]} from chat, prompt/completion and preference (the preferred answer)
         ExportShape("openai", base="chat"),
         # {"input", "preferred_output", "non_preferred_output"} from preference records

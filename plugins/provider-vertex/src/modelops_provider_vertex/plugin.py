@@ -13,9 +13,7 @@ from modelops_core.plugins.protocols import DatasetLimits, ExportShape, Provider
 #: what the core knows of the provider without building it (read by ``FineTuningJob``,
 #: ``modelops dataset validate --provider vertex`` and ``convert --to vertex``).
 PROFILE = ProviderProfile(
-    # the ignores: ProviderProfile's converter=tuple leaves mypy a type variable to solve
-    # (unused-ignore: they may go once the core types its converters)
-    models=("gemini-*",),  # type: ignore[arg-type,unused-ignore]
+    models=("gemini-*",),
     limits=DatasetLimits(
         min_examples=16,
         max_tokens=131_072,
@@ -24,7 +22,7 @@ PROFILE = ProviderProfile(
         "(Gemini 2.x, also preference tuning), 32,000 for Gemini 1.5; minimum 16 examples "
         "(Gemini supervised tuning data guide)",
     ),
-    exports=(  # type: ignore[arg-type,unused-ignore]
+    exports=(
         ExportShape("vertex", base="chat", converter="modelops_provider_vertex.export:to_vertex"),
         ExportShape(
             "vertex-preference",
