@@ -477,9 +477,9 @@ class GridHistogram:
             if last - first < bins:
                 break
             exponent += 1
-        parts = [grid.coarsened(exponent) for grid in filled]
         counts = np.zeros(last - first + 1, dtype=np.int64)
-        for part in parts:
+        for part in _summed_by_exponent(filled, bins):
+            part = part.coarsened(exponent)
             counts[part.start - first : part.start - first + len(part.counts)] += part.counts
         return cls(exponent, first, counts)
 
@@ -510,6 +510,27 @@ class GridHistogram:
             np.asarray(data["counts"], dtype=np.int64),
             bool(data.get("dropped", False)),
         )
+
+
+def _summed_by_exponent(grids: list[GridHistogram], bins: int) -> list[GridHistogram]:
+    """Grids of the same exponent added into one (bins of one exponent align: slices added,
+    then one coarsening instead of one per grid; merging many windows is mostly this); a
+    group spanning more than 16 times ``bins`` bins stays apart (a grid of tiny bins)."""
+    groups: dict[int, list[GridHistogram]] = {}
+    for grid in grids:
+        groups.setdefault(grid.exponent, []).append(grid)
+    result: list[GridHistogram] = []
+    for exponent, members in groups.items():
+        first = min(g.start for g in members)
+        last = max(g.start + len(g.counts) for g in members)
+        if len(members) == 1 or last - first > 16 * bins:
+            result.extend(members)
+            continue
+        counts = np.zeros(last - first, dtype=np.int64)
+        for grid in members:
+            counts[grid.start - first : grid.start - first + len(grid.counts)] += grid.counts
+        result.append(GridHistogram(exponent, first, counts))
+    return result
 
 
 def grid_wasserstein(first: GridHistogram, second: GridHistogram) -> float:
