@@ -463,3 +463,53 @@ def test_a_metric_without_sample_weight_is_refused_when_weights_are_given() -> N
 def test_an_unknown_builtin_rate_lists_the_choices() -> None:
     with pytest.raises(ValueError, match="'selection_rate'"):
         GroupMetric("precision")
+
+
+# --- names, directions and the built-in rates ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "higher_is_better"),
+    [
+        (lambda: GroupMetric("accuracy"), "group_accuracy", True),
+        (lambda: GroupMetric("selection_rate"), "group_selection_rate", None),
+        (lambda: GroupMetric("true_positive_rate"), "group_true_positive_rate", None),
+        (lambda: GroupMetric("false_positive_rate"), "group_false_positive_rate", None),
+        (lambda: GroupMetric(WeightedAccuracy()), "group_weighted_accuracy", True),
+        (lambda: GroupCalibrationError(), "group_calibration_error", False),
+    ],
+)
+def test_a_group_metric_is_named_and_directed_after_its_metric(
+    make: Any, name: str, higher_is_better: bool | None
+) -> None:
+    metric = make()
+    assert (metric.name, metric.higher_is_better) == (name, higher_is_better)
+    # the instance shadows the class defaults; the classes keep theirs
+    assert (GroupMetric.name, GroupMetric.higher_is_better) == ("group_metric", None)
+    assert GroupMetric(WeightedAccuracy()).name == "group_weighted_accuracy"
+
+
+def test_builtin_rates_by_group_exactly() -> None:
+    predictions = [1, 0, 1, 1, 0, 0, 1]
+    references = [1, 1, 0, 1, 0, 1, 1]
+    groups = ["a", "a", "a", "b", "b", "b", "b"]
+    # a: selected 2/3, TPR 1/2 (refs 1 at 0, 1), FPR 1/1; b: selected 2/4, TPR 2/3, FPR 0/1
+    expected = {
+        "selection_rate": ({"a": 2 / 3, "b": 0.5}, 4 / 7),
+        "true_positive_rate": ({"a": 0.5, "b": 2 / 3}, 3 / 5),
+        "false_positive_rate": ({"a": 1.0, "b": 0.0}, 1 / 2),
+    }
+    for rate, (by_group, overall) in expected.items():
+        result = GroupMetric(rate).compute(predictions, references, groups=groups)
+        assert result["by_group"] == pytest.approx(by_group, abs=1e-15), rate
+        assert result["overall"] == pytest.approx(overall, abs=1e-15), rate
+        state = GroupMetric(rate).state()
+        state.update(predictions[:4], references[:4], groups=groups[:4])
+        state.update(predictions[4:], references[4:], groups=groups[4:])
+        assert state.compute()["by_group"] == pytest.approx(by_group, abs=1e-15), rate
+    # the selection rate needs no references; the error rates say they do
+    alone = GroupMetric("selection_rate").compute(predictions, None, groups=groups)
+    assert alone["by_group"] == pytest.approx(expected["selection_rate"][0], abs=1e-15)
+    for rate in ("true_positive_rate", "false_positive_rate"):
+        with pytest.raises(ValueError, match=f"{rate} needs references"):
+            GroupMetric(rate).compute(predictions, None, groups=groups)

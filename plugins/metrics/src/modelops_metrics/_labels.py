@@ -7,6 +7,7 @@ Small-range integer labels (the common case) are counted with one ``np.bincount`
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from modelops_core.errors import MetricInputError
 from modelops_core.evaluation.inputs import check_comparable, undeclared_label_error
@@ -56,10 +57,12 @@ def unique_labels(values: np.ndarray, argument: str) -> tuple[np.ndarray, np.nda
     return labels, codes.reshape(-1)
 
 
-def declared_codes(values: np.ndarray, declared: np.ndarray, argument: str) -> np.ndarray:
+def declared_codes(values: np.ndarray, declared: np.ndarray, argument: str) -> NDArray[np.intp]:
     """The position of every value in ``declared``; a value not declared is an error."""
     size = declared.shape[0]
     span = dense_range(values, declared)
+    codes: NDArray[np.intp]
+    missing: NDArray[np.bool_]
     if span is not None:
         low, high = span
         lookup = np.full(high - low + 1, -1, dtype=np.intp)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from modelops_core.errors import MetricInputError
 from modelops_core.evaluation.inputs import (
@@ -85,7 +86,9 @@ def _check_binning(n_bins: int, strategy: str) -> None:
 # --- binning -------------------------------------------------------------------------------------
 
 
-def bin_edges(probabilities: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
+def bin_edges(
+    probabilities: NDArray[np.float64], n_bins: int, strategy: str
+) -> NDArray[np.float64]:
     """The ``n_bins + 1`` bin edges, as :func:`sklearn.calibration.calibration_curve` sets them."""
     if strategy == "quantile":
         return np.percentile(probabilities, np.linspace(0.0, 1.0, n_bins + 1) * 100)
@@ -109,7 +112,8 @@ def binned_sums(
         predicted = np.bincount(bins, weights=probabilities, minlength=n_bins)
         observed = np.bincount(bins, weights=labels, minlength=n_bins)
     else:
-        totals = np.bincount(bins, weights=weights, minlength=n_bins)
+        # float64 already (numpy's stubs type every bincount as intp): no copy
+        totals = np.bincount(bins, weights=weights, minlength=n_bins).astype(np.float64, copy=False)
         predicted = np.bincount(bins, weights=probabilities * weights, minlength=n_bins)
         observed = np.bincount(bins, weights=labels * weights, minlength=n_bins)
     return np.stack([totals, predicted, observed])

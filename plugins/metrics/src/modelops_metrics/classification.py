@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from modelops_core.errors import MetricInputError
 from modelops_core.evaluation.inputs import (
@@ -90,7 +91,7 @@ class ConfusionState:
         )
         return self.merge(chunk)
 
-    def merge(self, other: ConfusionState) -> ConfusionState:  # type: ignore[override]
+    def merge(self, other: ConfusionState) -> ConfusionState:
         """The state of both chunks together; labels discovered in either are united."""
         if not isinstance(other, ConfusionState):
             raise MetricInputError(
@@ -153,8 +154,8 @@ class _LabelMetric(Metric):
     def _finish(self, labels: np.ndarray, counts: np.ndarray, seen: np.ndarray) -> Any:
         raise NotImplementedError
 
-    def state(self) -> ConfusionState:
-        """An empty mergeable state (the confusion matrix)."""
+    def state(self) -> ConfusionState | MatchState:
+        """An empty mergeable state (the confusion matrix; accuracy may count matches only)."""
         return ConfusionState(self._finish, _declared_array(self.labels))
 
     def compute(
@@ -211,7 +212,7 @@ class AccuracyMetric(_LabelMetric):
     higher_is_better: ClassVar[bool | None] = True
     labels: tuple[Any, ...] | None = attrs.field(default=None, converter=_optional_labels)
 
-    def state(self) -> ConfusionState | MatchState:  # type: ignore[override]
+    def state(self) -> ConfusionState | MatchState:
         """An empty mergeable state: matched and total weight (no confusion matrix needed),
         or the confusion matrix when ``labels`` are declared (to refuse unknown labels)."""
         return MatchState() if self.labels is None else super().state()
@@ -242,7 +243,7 @@ class MatchState:
             matched, total = float(weights[same].sum()), float(weights.sum())
         return MatchState(self.matched + matched, self.total + total, self.examples + len(actual))
 
-    def merge(self, other: MatchState) -> MatchState:  # type: ignore[override]
+    def merge(self, other: MatchState) -> MatchState:
         """The state of both chunks together."""
         if not isinstance(other, MatchState):
             raise MetricInputError(
@@ -568,7 +569,7 @@ class ProbabilityState:
         )
         return self.merge(chunk)
 
-    def merge(self, other: ProbabilityState) -> ProbabilityState:  # type: ignore[override]
+    def merge(self, other: ProbabilityState) -> ProbabilityState:
         """The state of both chunks together."""
         if not isinstance(other, ProbabilityState):
             raise MetricInputError(
@@ -658,7 +659,7 @@ class LogLossMetric(Metric):
         return self.state().update(predictions, references, sample_weight).compute()
 
     @staticmethod
-    def _terms(probabilities: np.ndarray) -> np.ndarray:
+    def _terms(probabilities: NDArray[np.float64]) -> NDArray[np.float64]:
         eps = np.finfo(np.float64).eps
         return np.log(np.clip(probabilities, eps, 1 - eps))
 
@@ -701,7 +702,7 @@ class BrierScoreMetric(Metric):
         return self.state().update(predictions, references, sample_weight).compute()
 
     @staticmethod
-    def _terms(probabilities: np.ndarray) -> np.ndarray:
+    def _terms(probabilities: NDArray[np.float64]) -> NDArray[np.float64]:
         # p^2 where the class is absent, (1 - p)^2 where present; chosen per label in _finish.
         return np.concatenate([probabilities**2, (1 - probabilities) ** 2], axis=1)
 

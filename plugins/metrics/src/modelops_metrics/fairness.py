@@ -25,10 +25,11 @@ import inspect
 import math
 import warnings
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from modelops_core.errors import MetricInputError
 from modelops_core.evaluation.inputs import (
@@ -281,9 +282,12 @@ def _object_array(values: Sequence[Any]) -> np.ndarray:
     return array
 
 
-def _python(value: Any) -> Hashable:
+def _python(value: Hashable) -> Hashable:
     """A numpy scalar as the equal Python value (group labels are plain Python values)."""
-    return value.item() if isinstance(value, np.generic) else value  # type: ignore[no-any-return]
+    if isinstance(value, np.generic):
+        item: Hashable = value.item()
+        return item
+    return value
 
 
 def _labels_array(values: Any, argument: str) -> np.ndarray:
@@ -345,8 +349,9 @@ class GroupedCounts:
 
 
 def _sorted_labels(rows: Mapping[Hashable, Any]) -> list[Hashable]:
+    labels: list[Any] = list(rows)  # any labels; those that cannot be ordered keep their order
     try:
-        return sorted(rows)  # type: ignore[type-var]
+        return sorted(labels)
     except TypeError:
         return list(rows)
 
@@ -381,9 +386,7 @@ def disparity(by_group: np.ndarray, overall: float, method: str) -> tuple[float,
 class _GroupedCountMetric(Metric):
     """A fairness metric computed from a per-group table of (weighted) cell counts."""
 
-    name: str
-    higher_is_better: bool | None
-    cells: int
+    cells: ClassVar[int]
     needs_references: bool = True
     takes_arrays = True  # the evaluator passes numpy arrays
 
@@ -394,7 +397,7 @@ class _GroupedCountMetric(Metric):
 
     def cell_of_each_item(
         self, predictions: np.ndarray, references: np.ndarray | None
-    ) -> np.ndarray:
+    ) -> NDArray[np.intp]:
         """The cell ``0..cells-1`` of every item."""
         raise NotImplementedError
 
@@ -468,8 +471,9 @@ class _SelectionRateDisparity(_GroupedCountMetric):
 
     def cell_of_each_item(
         self, predictions: np.ndarray, references: np.ndarray | None
-    ) -> np.ndarray:
-        return (predictions == self.pos_label).astype(np.intp)
+    ) -> NDArray[np.intp]:
+        selected: NDArray[np.bool_] = predictions == self.pos_label
+        return selected.astype(np.intp)
 
     def rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
         """Selection rate per group and overall (NaN for a group of zero total weight)."""
@@ -531,10 +535,11 @@ class _ErrorRateDisparity(_GroupedCountMetric):
 
     def cell_of_each_item(
         self, predictions: np.ndarray, references: np.ndarray | None
-    ) -> np.ndarray:
+    ) -> NDArray[np.intp]:
         assert references is not None
-        positive_reference = (references == self.pos_label).astype(np.intp)
-        return 2 * positive_reference + (predictions == self.pos_label)
+        positive_reference: NDArray[np.bool_] = references == self.pos_label
+        positive_prediction: NDArray[np.bool_] = predictions == self.pos_label
+        return 2 * positive_reference.astype(np.intp) + positive_prediction
 
     def true_positive_rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
         """TPR per group and overall; 0 where a group has no positive reference."""
@@ -700,8 +705,9 @@ class _GroupedAccuracy(_GroupedCountMetric):
 
     def cell_of_each_item(
         self, predictions: np.ndarray, references: np.ndarray | None
-    ) -> np.ndarray:
-        return (predictions == references).astype(np.intp)
+    ) -> NDArray[np.intp]:
+        right: NDArray[np.bool_] = predictions == references
+        return right.astype(np.intp)
 
     def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> Any:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -713,33 +719,59 @@ class _GroupedAccuracy(_GroupedCountMetric):
 class _GroupedRate(_ErrorRateDisparity):
     """Selection rate, TPR or FPR per group for ``GroupMetric(metric="...")``."""
 
-    def __init__(self, rate: str, *, pos_label: Any, method: Method) -> None:
-        super().__init__(pos_label=pos_label, method=method)
-        self.name = rate
-        self.higher_is_better = None
-        self.needs_references = rate != "selection_rate"
+    higher_is_better = None
 
     def cell_of_each_item(
         self, predictions: np.ndarray, references: np.ndarray | None
-    ) -> np.ndarray:
+    ) -> NDArray[np.intp]:
         if references is None:
-            return (predictions == self.pos_label).astype(np.intp)
+            selected: NDArray[np.bool_] = predictions == self.pos_label
+            return selected.astype(np.intp)
         return super().cell_of_each_item(predictions, references)
 
+    def rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
+        """The rate per group and overall."""
+        raise NotImplementedError
+
     def from_table(self, labels: Sequence[Hashable], table: np.ndarray) -> Any:
-        if self.name == "true_positive_rate":
-            by_group, overall = self.true_positive_rates(table)
-        elif self.name == "false_positive_rate":
-            by_group, overall = self.false_positive_rates(table)
-        else:
-            selected = table[:, 1] + table[:, 3]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                by_group = selected / table.sum(axis=1)
-                overall = float(np.float64(selected.sum()) / np.float64(table.sum()))
+        by_group, overall = self.rates(table)
         return _group_result(labels, by_group.tolist(), overall, self.method)
 
 
-_BUILTIN_GROUP_RATES = ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate")
+class _GroupedSelectionRate(_GroupedRate):
+    """Cells as the error rates (or 0/1 without references); selected: cells 1 and 3."""
+
+    name = "selection_rate"
+    needs_references = False
+
+    def rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
+        selected = table[:, 1] + table[:, 3]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_group = selected / table.sum(axis=1)
+            overall = float(np.float64(selected.sum()) / np.float64(table.sum()))
+        return by_group, overall
+
+
+class _GroupedTruePositiveRate(_GroupedRate):
+    name = "true_positive_rate"
+
+    def rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
+        return self.true_positive_rates(table)
+
+
+class _GroupedFalsePositiveRate(_GroupedRate):
+    name = "false_positive_rate"
+
+    def rates(self, table: np.ndarray) -> tuple[np.ndarray, float]:
+        return self.false_positive_rates(table)
+
+
+_BUILTIN_GROUP_RATES: dict[str, type[_GroupedCountMetric]] = {
+    "accuracy": _GroupedAccuracy,
+    "selection_rate": _GroupedSelectionRate,
+    "true_positive_rate": _GroupedTruePositiveRate,
+    "false_positive_rate": _GroupedFalsePositiveRate,
+}
 
 
 @attrs.define
@@ -791,6 +823,17 @@ class PerGroupStates:
         return _group_result(labels, values, self.overall.compute(), self.group_metric.method)
 
 
+def _name_instance(metric: Metric, name: str, higher_is_better: bool | None) -> None:
+    """Give one metric object its own ``name`` and ``higher_is_better``.
+
+    ``Metric`` declares both class variables (its attrs subclasses need that: an annotated
+    instance attribute would become an attrs field), which mypy forbids setting through an
+    instance. A :class:`GroupMetric` is named after the metric it wraps, so its instance
+    shadows the class defaults, exactly as ``self.name = ...`` would at run time.
+    """
+    vars(metric).update(name=name, higher_is_better=higher_is_better)
+
+
 class GroupMetric(Metric):
     """Per-group values of any metric, with their difference and ratio (fairlearn's MetricFrame).
 
@@ -812,8 +855,8 @@ class GroupMetric(Metric):
     {'a': 0.5, 'b': 1.0}
     """
 
-    name = "group_metric"
-    higher_is_better: bool | None = None
+    name = "group_metric"  # an instance is named after its metric (see _name_instance)
+    higher_is_better = None
     takes_arrays = True  # the evaluator passes numpy arrays
 
     def __init__(
@@ -828,10 +871,7 @@ class GroupMetric(Metric):
                     f"metric is {metric!r}; pass a metric object with compute(predictions, "
                     f"references) or one of {', '.join(map(repr, _BUILTIN_GROUP_RATES))}."
                 )
-            if metric == "accuracy":
-                self.builtin = _GroupedAccuracy(pos_label=pos_label, method=method)
-            else:
-                self.builtin = _GroupedRate(metric, pos_label=pos_label, method=method)
+            self.builtin = _BUILTIN_GROUP_RATES[metric](pos_label=pos_label, method=method)
         elif not callable(getattr(metric, "compute", None)):
             raise MetricInputError(
                 f"metric is a {type(metric).__name__} without a compute() method; pass a metric "
@@ -839,11 +879,13 @@ class GroupMetric(Metric):
             )
         self.metric = metric
         if self.builtin is None:
-            self.name = f"group_{getattr(metric, 'name', type(metric).__name__)}"
-            self.higher_is_better = getattr(metric, "higher_is_better", None)
+            _name_instance(
+                self,
+                f"group_{getattr(metric, 'name', type(metric).__name__)}",
+                getattr(metric, "higher_is_better", None),
+            )
         else:
-            self.name = f"group_{metric}"
-            self.higher_is_better = self.builtin.higher_is_better
+            _name_instance(self, f"group_{metric}", self.builtin.higher_is_better)
 
     def group_indices(
         self, predictions: Sequence[Any], references: Sequence[Any], groups: Any
@@ -878,9 +920,10 @@ class GroupMetric(Metric):
     ) -> dict[str, Any]:
         """Overall and per-group values of the metric, their difference and ratio."""
         if self.builtin is not None:
-            return self.builtin.compute(  # type: ignore[no-any-return]
+            result: dict[str, Any] = self.builtin.compute(
                 predictions, references, groups=groups, sample_weight=sample_weight
             )
+            return result
         if sample_weight is not None:
             as_weights(sample_weight, check_not_empty(predictions, "predictions"))
         groups_found = self.group_indices(predictions, references, groups)
@@ -931,4 +974,4 @@ class GroupCalibrationError(GroupMetric):
         self, n_bins: int = 10, strategy: Strategy = "uniform", *, method: Method = "between_groups"
     ) -> None:
         super().__init__(ExpectedCalibrationErrorMetric(n_bins, strategy), method=method)
-        self.name = "group_calibration_error"
+        _name_instance(self, "group_calibration_error", self.higher_is_better)

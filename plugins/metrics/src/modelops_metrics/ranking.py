@@ -85,7 +85,7 @@ class ScoreState:
         )
         return attrs.evolve(self, chunks=(*self.chunks, chunk))
 
-    def merge(self, other: ScoreState) -> ScoreState:  # type: ignore[override]
+    def merge(self, other: ScoreState) -> ScoreState:
         """The state of both chunks together."""
         if not isinstance(other, ScoreState):
             raise MetricInputError(

@@ -99,7 +99,7 @@ class RegressionState:
         values = _finite_statistics(self.statistics, predicted, actual, weights)
         return self.merge(attrs.evolve(self, values=values))
 
-    def merge(self, other: RegressionState) -> RegressionState:  # type: ignore[override]
+    def merge(self, other: RegressionState) -> RegressionState:
         """The state of both chunks together."""
         if not isinstance(other, RegressionState):
             raise MetricInputError(
