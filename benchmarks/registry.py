@@ -401,8 +401,10 @@ def mlflow_worker(request: str) -> None:
 
 
 OURS_REGISTER = """
-import os, sys, tempfile
-os.chdir(tempfile.mkdtemp(dir=sys.argv[1]))  # a new, empty folder per run
+import os, sys
+folder = os.path.join(sys.argv[1], f"ours-{os.getpid()}")  # a new, empty folder per run
+os.mkdir(folder)
+os.chdir(folder)
 from modelops_core import ModelRegistry
 registry = ModelRegistry()
 registry.register_model("churn", sys.argv[2], "1")
@@ -410,8 +412,10 @@ registry.set_alias("churn", "production", "1")
 print(registry.get_by_alias("churn", "production"))
 """
 MLFLOW_REGISTER = """
-import os, sys, tempfile
-os.chdir(tempfile.mkdtemp(dir=sys.argv[1]))  # a new, empty folder per run
+import os, sys
+folder = os.path.join(sys.argv[1], f"mlflow-{os.getpid()}")  # a new, empty folder per run
+os.mkdir(folder)
+os.chdir(folder)
 from mlflow.tracking import MlflowClient
 uri = "sqlite:///" + os.path.join(os.getcwd(), "mlflow.db")
 client = MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -422,23 +426,58 @@ print(client.get_model_version_by_alias("churn", "production"))
 """
 
 
+def alternated_process_medians(
+    commands: dict[str, list[str]], runs: int
+) -> dict[str, tuple[float, float]]:
+    """The median (wall, CPU) seconds of ``runs`` fresh processes of each command, the
+    commands taking turns run by run, after one unmeasured run each (bytecode, caches), in
+    the user's environment (:func:`userpath.user_environment`)."""
+    import resource
+    import statistics
+
+    environment = userpath.user_environment()
+
+    def once(command: list[str]) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        finished = subprocess.run(command, env=environment, capture_output=True)
+        elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if finished.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed: {finished.stderr.decode()[-2000:]}")
+        return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    for command in commands.values():
+        once(command)
+    measured: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
+    for _ in range(max(runs, userpath.MINIMUM_RUNS)):
+        for label, command in commands.items():
+            measured[label].append(once(command))
+    return {
+        label: (statistics.median(w for w, _ in times), statistics.median(c for _, c in times))
+        for label, times in measured.items()
+    }
+
+
 def user_path(root: Path, model_file: Path, mlflow_python: str | None, runs: int) -> None:
     """A script that registers a model, sets an alias and reads it back on a new store, as a
-    whole process (imports, plugin loading, schema creation), each run in a new folder."""
-    ours = userpath.median_process(
-        [sys.executable, "-c", OURS_REGISTER, str(root), str(model_file)], runs
-    )
-    theirs = None
+    whole process (imports, plugin loading, schema creation), each run in a new folder; the
+    two sides alternate run by run, so a change of the machine's load weighs on both."""
+    commands = {"ours": [sys.executable, "-c", OURS_REGISTER, str(root), str(model_file)]}
     if mlflow_python:
-        theirs = userpath.median_process(
-            [mlflow_python, "-c", MLFLOW_REGISTER, str(root), str(model_file)], runs
-        )
+        commands["mlflow"] = [mlflow_python, "-c", MLFLOW_REGISTER, str(root), str(model_file)]
+    medians = alternated_process_medians(commands, runs)
+    ours, theirs = medians["ours"], medians.get("mlflow")
     userpath.print_rows(
         "register a model, set an alias, read it back (new store, whole process)",
         [userpath.Row("python -c: ModelRegistry().register_model + set_alias + get_by_alias",
-                      ours, "MLflow client (SQLite)", theirs, runs,
+                      ours[0], "MLflow client (SQLite)", theirs[0] if theirs else None, runs,
                       "ours stores and hashes the file; MLflow records its path")],
     )  # fmt: skip
+    cpu = f"      CPU time (user + system) medians: ours {ours[1] * 1e3:.0f} ms"
+    if theirs:
+        cpu += f", MLflow {theirs[1] * 1e3:.0f} ms ({theirs[1] / ours[1]:.1f}x)"
+    print(cpu)
 
 
 def main() -> None:
