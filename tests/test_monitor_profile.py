@@ -339,3 +339,14 @@ def test_grid_histograms_merge_exactly_and_bin_every_value() -> None:
     assert GridHistogram.of_sorted(np.array([-1e308, 1e308])).dropped  # no grid holds it
     column = Profile.build({"x": rng.normal(0, 1, 5000)}).columns["x"]
     assert ColumnProfile.from_dict(column.to_dict()).grid == column.grid
+
+
+def test_distinct_registers_by_blocks_equal_those_of_all_hashes_at_once() -> None:
+    from modelops_core.monitoring.sketches import HASH_BLOCK, DistinctSketch, hash_floats
+
+    rng = np.random.default_rng(12)
+    values = np.concatenate([rng.normal(0, 1, 3 * HASH_BLOCK + 17), [0.0, -0.0, math.inf]])
+    whole = DistinctSketch().add_hashes(hash_floats(values))
+    assert DistinctSketch().add_floats(values) == whole
+    assert DistinctSketch().add_floats(values[:5]).add_floats(values[5:]) == whole
+    assert DistinctSketch().add_floats(values).estimate() == pytest.approx(len(values) - 1, 0.05)

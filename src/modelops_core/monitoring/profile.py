@@ -30,7 +30,6 @@ from modelops_core.monitoring.sketches import (
     FrequentItems,
     GridHistogram,
     QuantileSketch,
-    hash_floats,
     hash_strings,
 )
 
@@ -338,11 +337,9 @@ def _numeric_update(
         m2 = float(np.add.reduce(deviations))
     else:
         mean = m2 = 0.0
-    hashes = hash_floats(finite)
+    distinct = DistinctSketch().add_floats(finite)
     if infinite:
-        hashes = np.concatenate(
-            [hashes, hash_floats(ordered[:start]), hash_floats(ordered[stop:end])]
-        )
+        distinct = distinct.add_floats(np.concatenate([ordered[:start], ordered[stop:end]]))
     quantiles = QuantileSketch(column.quantiles.k, seed=column.quantiles.seed)
     quantiles = quantiles.add(finite, ordered=True)
     chunk = ColumnProfile(
@@ -358,7 +355,7 @@ def _numeric_update(
         maximum=float(finite[-1]) if count else -math.inf,
         quantiles=quantiles,
         frequent=_numeric_values(finite, quantiles, column.frequent.cap),
-        distinct=DistinctSketch().add_hashes(hashes),
+        distinct=distinct,
         histogram=None if edges is None else Histogram.of_sorted(edges, finite),
         grid=GridHistogram.of_sorted(finite),
     )

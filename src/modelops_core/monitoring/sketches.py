@@ -274,6 +274,25 @@ def hash_strings(values: Iterable[str]) -> npt.NDArray[np.uint64]:
     )
 
 
+#: values hashed at a time (the hash's passes then work in the CPU's cache).
+HASH_BLOCK = 16_384
+
+
+def _update_registers(registers: npt.NDArray[np.uint8], hashes: npt.NDArray[np.uint64]) -> None:
+    """The HyperLogLog registers raised by ``hashes`` (in place)."""
+    width = 64 - HLL_PRECISION
+    index = (hashes >> np.uint64(width)).view(np.int64)  # < 2**12: no conversion needed
+    # rank = width + 1 - bit_length(rest), the bit length read from the biased exponent of
+    # rest as a float (exact: rest < 2**52): 1075 - exponent, and width + 1 for rest = 0;
+    # converted from int64 (numpy's uint64 -> float64 conversion is ten times slower)
+    rest = (hashes & np.uint64((1 << width) - 1)).view(np.int64)
+    exponent = rest.astype(np.float64).view(np.uint64)
+    exponent >>= np.uint64(52)
+    np.subtract(np.uint64(1023 + width), exponent, out=exponent)
+    np.minimum(exponent, np.uint64(width + 1), out=exponent)
+    np.maximum.at(registers, index, exponent.astype(np.uint8))
+
+
 @attrs.frozen(eq=False)
 class DistinctSketch:
     """A HyperLogLog distinct count (2**12 registers, about 1.6 % standard error)."""
@@ -285,19 +304,19 @@ class DistinctSketch:
     def add_hashes(self, hashes: npt.NDArray[np.uint64]) -> DistinctSketch:
         if len(hashes) == 0:
             return self
-        width = 64 - HLL_PRECISION
-        index = (hashes >> np.uint64(width)).view(np.int64)  # < 2**12: no conversion needed
-        # rank = width + 1 - bit_length(rest), the bit length read from the biased exponent of
-        # rest as a float (exact: rest < 2**52): 1075 - exponent, and width + 1 for rest = 0;
-        # converted from int64 (numpy's uint64 -> float64 conversion is ten times slower)
-        rest = (hashes & np.uint64((1 << width) - 1)).view(np.int64)
-        exponent = rest.astype(np.float64).view(np.uint64)
-        exponent >>= np.uint64(52)
-        np.subtract(np.uint64(1023 + width), exponent, out=exponent)
-        np.minimum(exponent, np.uint64(width + 1), out=exponent)
-        rank = exponent.astype(np.uint8)
         registers = self.registers.copy()
-        np.maximum.at(registers, index, rank)
+        _update_registers(registers, hashes)
+        return DistinctSketch(registers)
+
+    def add_floats(self, values: FloatArray) -> DistinctSketch:
+        """The sketch with float values added (hashed with :func:`hash_floats`), by blocks
+        that stay in the CPU's cache: the same registers as ``add_hashes(hash_floats(values))``,
+        about twice as fast on 65,536 values."""
+        if len(values) == 0:
+            return self
+        registers = self.registers.copy()
+        for start in range(0, len(values), HASH_BLOCK):
+            _update_registers(registers, hash_floats(values[start : start + HASH_BLOCK]))
         return DistinctSketch(registers)
 
     def merge(self, other: DistinctSketch) -> DistinctSketch:
