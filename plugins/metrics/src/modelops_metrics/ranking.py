@@ -417,7 +417,7 @@ def binary_average_precision(
         return 0.0
     precision = true_positives / (true_positives + false_positives)
     recall = true_positives / true_positives[-1]
-    return float(max(0.0, np.dot(np.diff(recall, prepend=0.0), precision)))
+    return float(max(0.0, np.einsum("i,i->", np.diff(recall, prepend=0.0), precision)))
 
 
 def _resolve_pos_label(pos_label: Any, labels: np.ndarray, metric: str) -> Any:

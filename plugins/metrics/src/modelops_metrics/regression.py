@@ -40,6 +40,16 @@ def _validated(
     return predicted, actual, as_weights(sample_weight, length)
 
 
+def _dot(left: np.ndarray, right: np.ndarray) -> float:
+    """``sum_i left_i right_i`` of two 1-D arrays, in this thread.
+
+    ``np.dot`` hands 1-D products to the BLAS library, whose threads spin-wait for a core: on
+    a machine busy with other work a product of 1e6 values took 16 ms instead of 0.3 ms.
+    ``einsum`` sums in numpy's own SIMD loop, as fast on an idle machine and never waits.
+    """
+    return float(np.einsum("i,i->", left, right))
+
+
 @attrs.frozen
 class Moments:
     """Weighted count, mean and centred sum of squares of one quantity (mergeable)."""
@@ -54,13 +64,13 @@ class Moments:
         if weights is None:
             mean = float(values.mean())
             deviations = values - mean
-            return cls(float(values.shape[0]), mean, float(np.dot(deviations, deviations)))
+            return cls(float(values.shape[0]), mean, _dot(deviations, deviations))
         total = float(weights.sum())
         if total == 0:
             return cls()
-        mean = float(np.dot(weights, values) / total)
+        mean = _dot(weights, values) / total
         deviations = values - mean
-        return cls(total, mean, float(np.dot(weights * deviations, deviations)))
+        return cls(total, mean, _dot(weights * deviations, deviations))
 
     def merge(self, other: Moments) -> Moments:
         """Chan, Golub & LeVeque (1979): combine two partial moments."""
@@ -155,12 +165,12 @@ def _total_weight(actual: np.ndarray, weights: np.ndarray | None) -> float:
 def _sum_of_squares(values: np.ndarray, weights: np.ndarray | None) -> float:
     """``sum_i w_i v_i^2`` as one dot product (no array of squares is made when unweighted)."""
     if weights is None:
-        return float(np.dot(values, values))
-    return float(np.dot(weights * values, values))
+        return _dot(values, values)
+    return _dot(weights * values, values)
 
 
 def _weighted_sum(values: np.ndarray, weights: np.ndarray | None) -> float:
-    return float(values.sum()) if weights is None else float(np.dot(weights, values))
+    return float(values.sum()) if weights is None else _dot(weights, values)
 
 
 class _RegressionMetric(Metric):
