@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
-#   1. lint and types (ruff, mypy --strict on the core), uv.lock up to date;
+#   1. lint and types (ruff, mypy --strict on the core and on every plugin), uv.lock up to date;
 #   2. the core's tests with no plugin installed (.venv-core);
 #   3. every test with every first-party plugin installed (.venv).
 set -euo pipefail
@@ -16,6 +16,7 @@ bash scripts/install.sh .venv
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy --strict src/modelops_core
+.venv/bin/mypy --strict plugins/*/src
 plugin_tests=()
 for tests in plugins/*/tests; do [ -d "$tests" ] && plugin_tests+=("$tests"); done
 .venv/bin/python -m pytest -q -p no:cacheprovider tests "${plugin_tests[@]}"
