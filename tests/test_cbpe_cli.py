@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from project_env import enter_project
 
 from modelops_core.cli.main import main
 from modelops_core.monitoring.performance import CBPE, MulticlassCBPE
@@ -19,10 +20,7 @@ PROBAS = [f"--proba={name}=p_{name}" for name in CLASSES]
 
 @pytest.fixture(autouse=True)
 def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def drawn(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

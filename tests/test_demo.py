@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from project_env import enter_project
 
 from modelops_core.cli.main import main
 from modelops_core.registry.model_registry import ModelRegistry
@@ -21,9 +22,7 @@ for plugin in ("metrics", "sanitizers", "store_sql", "artifacts_local", "provide
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
+    enter_project(tmp_path, monkeypatch)
     # train inside the step rather than in a background worker: same model, less waiting
     (tmp_path / "modelops.toml").write_text("[providers.local]\ninline = true\n")
     return tmp_path

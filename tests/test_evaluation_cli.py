@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from project_env import enter_project
 
 from modelops_core.cli.main import main
 
@@ -15,10 +16,7 @@ pytest.importorskip("modelops_metrics", reason="the metric names come from model
 
 @pytest.fixture(autouse=True)
 def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(capsys, *argv):

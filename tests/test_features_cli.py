@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("modelops_featurestore_local")
 
 import numpy as np
+from project_env import enter_project
 
 from modelops_core import FeatureStore, Runtime
 from modelops_core.cli.main import main
@@ -17,10 +18,7 @@ from modelops_core.cli.main import main
 
 @pytest.fixture(autouse=True)
 def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

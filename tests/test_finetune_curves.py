@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from project_env import enter_project
 
 from modelops_core.cli.main import main
 
@@ -34,9 +35,7 @@ FAST_POLLS = "[finetune]\npoll_interval = 0.05\nmax_poll_interval = 0.2\n"
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh working directory (only faster polling configured)."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "modelops.toml").write_text(FAST_POLLS)
     return tmp_path
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from project_env import enter_project
 
 from modelops_core.cli.demo_data import write_tickets
 from modelops_core.cli.main import main
@@ -59,9 +60,7 @@ def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
     """A project whose registry and tracking store are SQLite (the default) or PostgreSQL."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
+    enter_project(tmp_path, monkeypatch)
     write_tickets(tmp_path / "tickets.jsonl", count=120)
     (tmp_path / "pipeline.toml").write_text(PIPELINE)
     # the local provider trains in a detached worker, like a hosted job it outlives a kill

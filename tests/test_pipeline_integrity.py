@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from project_env import enter_project
 
 from modelops_core.cli.demo_data import write_tickets
 from modelops_core.cli.main import main
@@ -69,9 +70,7 @@ alias = "production"
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "modelops.toml").write_text("[providers.local]\ninline = true\n")
     return tmp_path
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from project_env import enter_project
 
 from modelops_core.cli.main import main
 
@@ -45,9 +46,7 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tuned: dict[str, Any]) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "modelops.toml").write_text(f'[providers.local]\nroot = "{tuned["root"]}"\n')
     (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tuned["test"]))
     return tmp_path

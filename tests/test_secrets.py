@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from project_env import enter_project
 
 from modelops_core.config import mask_url, mask_urls_in
 
@@ -51,9 +52,7 @@ INLINE_URL = "postgresql://bob:p@ss@127.0.0.1:5499/db?sslmode=disable&password=z
 
 @pytest.fixture
 def project_with_inline_password(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "modelops.toml").write_text(f'[registry]\nbackend = "sql"\nurl = "{INLINE_URL}"\n')
     return tmp_path
 
