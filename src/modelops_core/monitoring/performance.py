@@ -328,8 +328,29 @@ def check_calibration(
     return CalibrationCheck(ece, ece_calibrated, calibrate, bins, folds, reason, improved)
 
 
+class _Banded:
+    """What an estimate of either kind answers from its ``metrics`` and ``band``: the metrics
+    outside the band, their alerts and their monitor values."""
+
+    rows: int
+    metrics: Mapping[str, float | None]
+    band: Mapping[str, tuple[float | None, float | None]]
+    kind: str
+
+    def outside(self) -> dict[str, float]:
+        """The metrics outside their band."""
+        return _outside(self.metrics, self.band)
+
+    def alerts(self, subject: str = "", at: float | None = None) -> tuple[Alert, ...]:
+        """An alert per metric outside its band (``performance.<kind>.<metric>``)."""
+        return _alerts(self.kind, self.metrics, self.band, self.rows, subject, at)
+
+    def values(self, labels: Mapping[str, str] | None = None) -> tuple[MonitorValue, ...]:
+        return _values(self.kind, self.metrics, labels)
+
+
 @attrs.frozen
-class PerformanceEstimate:
+class PerformanceEstimate(_Banded):
     """The expected confusion matrix of ``rows`` predictions and the metrics it gives.
 
     :param band: per metric, the (lower, upper) band from the reference (None: no bound).
@@ -342,17 +363,6 @@ class PerformanceEstimate:
     calibrated: bool = False
     kind: str = "estimated"
     start: int = 0
-
-    def outside(self) -> dict[str, float]:
-        """The metrics outside their band."""
-        return _outside(self.metrics, self.band)
-
-    def alerts(self, subject: str = "", at: float | None = None) -> tuple[Alert, ...]:
-        """An alert per metric outside its band (``performance.<kind>.<metric>``)."""
-        return _alerts(self.kind, self.metrics, self.band, self.rows, subject, at)
-
-    def values(self, labels: Mapping[str, str] | None = None) -> tuple[MonitorValue, ...]:
-        return _values(self.kind, self.metrics, labels)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -813,7 +823,7 @@ def _frozen_per_class(
 
 
 @attrs.frozen
-class MulticlassEstimate:
+class MulticlassEstimate(_Banded):
     """The confusion matrix of ``rows`` predictions of a multiclass model (expected from the
     probabilities, or counted from labels) and the metrics it gives.
 
@@ -834,17 +844,6 @@ class MulticlassEstimate:
     calibrated: tuple[Any, ...] = ()
     kind: str = "estimated"
     start: int = 0
-
-    def outside(self) -> dict[str, float]:
-        """The metrics outside their band."""
-        return _outside(self.metrics, self.band)
-
-    def alerts(self, subject: str = "", at: float | None = None) -> tuple[Alert, ...]:
-        """An alert per metric outside its band (``performance.<kind>.<metric>``)."""
-        return _alerts(self.kind, self.metrics, self.band, self.rows, subject, at)
-
-    def values(self, labels: Mapping[str, str] | None = None) -> tuple[MonitorValue, ...]:
-        return _values(self.kind, self.metrics, labels)
 
     def to_dict(self) -> dict[str, Any]:
         return {
