@@ -153,8 +153,6 @@ def read_jsonl(
     ``file:line:column`` or, with ``skip_invalid``, are kept aside in ``rejected``."""
     import gc
 
-    from modelops_core.datasets.jsonl.structs import CHAT_DECODER
-
     name = str(path)
     lines: list[int] = []
     formats: list[str] = []
@@ -164,6 +162,8 @@ def read_jsonl(
     enabled = gc.isenabled()
     gc.disable()  # millions of small containers: the collector would scan them for nothing
     try:
+        from modelops_core.datasets.jsonl.structs import CHAT_DECODER  # msgspec: imported here
+
         # What iter_jsonl_records gives, gathered a run of plain chat lines at a time.
         for part in iter_runs(path, CHAT_DECODER, progress=progress):
             if isinstance(part, Run):

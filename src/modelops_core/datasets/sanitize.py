@@ -173,10 +173,9 @@ class DatasetSanitizer:
         import msgspec
 
         from modelops_core.datasets.jsonl.reader import LineProblem, Run, iter_runs, read_error
-
-        objects = msgspec.json.Decoder(dict[str, Any])
         from modelops_core.datasets.write import atomic_writer, rejected_path
 
+        objects = msgspec.json.Decoder(dict[str, Any])
         components = [self._create(choice) for choice in self.pipeline()]
         redactors = [] if raw_rejected else self._text_redactors(components, skip_invalid)
         name = str(source)
@@ -276,14 +275,16 @@ class DatasetSanitizer:
         stream: Iterable[Any] = records
         for component in components:
             stream = component.apply(stream)
-        with _GcPaused():  # many short-lived containers beside the long-lived input records
+        # Many short-lived containers beside the long-lived input records: the collector would
+        # scan them again and again for nothing (they hold no cycles).
+        with _GcPaused():
             result = list(stream)
-        lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
-        self.report = _report(components, len(records), len(result), lines.__getitem__)
-        # Components that keep each record's shape (only strings change, records are left
-        # out) give records of the input's format: no need to read them again.
-        reread = not all(getattr(component, "keeps_format", False) for component in components)
-        converted: Data = _like(data, result, reread=reread)
+            lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
+            self.report = _report(components, len(records), len(result), lines.__getitem__)
+            # Components that keep each record's shape (only strings change, records are left
+            # out) give records of the input's format: no need to read them again.
+            reread = not all(getattr(c, "keeps_format", False) for c in components)
+            converted: Data = _like(data, result, reread=reread)
         return converted
 
 
