@@ -2,6 +2,7 @@
 
     python benchmarks/registry.py [--quick] [--no-postgres] [--no-mlflow]
         [--mlflow-python /tmp/venv-mlflow/bin/python]
+    python benchmarks/registry.py --profile 500   # cProfile of 500 registrations, the floor
 
 User path (printed first): a script that registers a model, sets an alias and reads it back on
 a new store, as a whole process (``ModelRegistry()``: imports, plugin loading, schema), against
@@ -480,6 +481,58 @@ def user_path(root: Path, model_file: Path, mlflow_python: str | None, runs: int
     print(cpu)
 
 
+def profile_registrations(count: int) -> None:
+    """Register ``count`` 64 KiB files on a new SQLite store under cProfile; print the wall and
+    CPU time per registration (unprofiled, then profiled), the copy floor on the same files,
+    and the profile's top entries (what a registration spends beyond the floor)."""
+    import cProfile
+    import pstats
+
+    from modelops_artifacts_local import plugin as artifacts_plugin
+    from modelops_store_sql import plugin as store_plugin
+
+    from modelops_core.config import Config
+    from modelops_core.registry.model_registry import ModelRegistry
+    from modelops_core.testing import make_runtime
+
+    plugins = [("modelops-store-sql", store_plugin), ("modelops-artifacts-local", artifacts_plugin)]
+    with tempfile.TemporaryDirectory(prefix="modelops-profile-") as temp:
+        root = Path(temp)
+        files = model_files(root / "files", 2 * count)
+        results: dict[str, float] = {}
+        for label, chosen, profiler in (
+            ("plain", files[:count], None),
+            ("profiled", files[count:], cProfile.Profile()),
+        ):
+            home = root / label / ".modelops"
+            runtime = make_runtime(home, plugins, config=Config(home=home))
+            with ModelRegistry(runtime, actor="bench") as registry:
+                registry.register("warmup", "1", b"warm")
+
+                def register(
+                    index: int, r: ModelRegistry = registry, f: list[Path] = chosen
+                ) -> None:
+                    r.register_model("m", str(f[index]), str(index + 1))
+
+                if profiler is not None:
+                    profiler.enable()
+                timed(results, label, register, count)
+                if profiler is not None:
+                    profiler.disable()
+        floor = copy_floor(root / "floor", files[:count])
+        for key in ("plain", "profiled"):
+            print(f"{key:9} {results[key] * 1e6:6.0f} µs wall {results[key + '_cpu'] * 1e6:6.0f} "
+                  "µs CPU per registration")  # fmt: skip
+        print(
+            f"copy floor {floor['floor'] * 1e6:5.0f} µs wall {floor['floor_cpu'] * 1e6:6.0f} µs CPU"
+        )
+        print(f"load average {userpath.load_average()}")
+        assert profiler is not None
+        stats = pstats.Stats(profiler)
+        print(f"{stats.total_calls / count:.0f} function calls per registration")  # type: ignore[attr-defined]
+        stats.sort_stats("tottime").print_stats(15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (under 60 s)")
@@ -492,10 +545,19 @@ def main() -> None:
         help="rounds of every measurement, alternating modelops and MLflow; each figure is the "
         "best round (default: 3, or 1 with --quick)",
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="only profile N registrations of 64 KiB files (cProfile) beside the copy floor",
+    )
     parser.add_argument("--mlflow-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mlflow_worker:
         mlflow_worker(args.mlflow_worker)
+        return
+    if args.profile:
+        profile_registrations(args.profile)
         return
     sizes = (
         {"versions": 50, "gets": 200, "aliases": 50, "searches": 10, "metrics": 300, "batch": 1000}
