@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from project_env import enter_project
 
 from modelops_core.monitoring.alerts import (
     CRASH_AT_ENV,
@@ -237,9 +238,7 @@ def test_the_drift_command_run_twice_in_a_window_alerts_once(
     pytest.importorskip("modelops_alerts")
     from modelops_core.cli.main import main
 
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "modelops.toml").write_text('[alerts]\nwindow = 1e9\nsinks = ["log"]\n')
     for name, data in (("ref.csv", AGES), ("cur.csv", OLDER)):
         rows = zip(data["age"], data["plan"], strict=True)

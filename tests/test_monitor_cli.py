@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from project_env import enter_project
 from scipy import stats
 
 from modelops_core.cli.main import main
@@ -19,10 +20,7 @@ from modelops_core.cli.main import main
 
 @pytest.fixture(autouse=True)
 def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

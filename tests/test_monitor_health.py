@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from project_env import enter_project
 
 from modelops_core.cli.main import main
 from modelops_core.monitoring.health import SLO, HealthLogError, health, read_request_log
@@ -215,10 +216,7 @@ def test_slo_text_forms() -> None:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def test_the_cli_prints_json_fires_once_per_window_and_fails_on_alert(

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from project_env import enter_project
 
 from modelops_core import Monitor, Profile, ProfileError
 from modelops_core.config import ComponentChoice, Config
@@ -154,9 +155,7 @@ def test_the_cli_registers_a_version_with_its_profile_and_drifts_against_the_ali
     installed = {entry_point.name for entry_point in discover()}
     if not {"modelops-store-sql", "modelops-artifacts-local"} <= installed:
         pytest.skip("the plugins are importable but not installed as entry points")
-    monkeypatch.chdir(tmp_path)
-    for name in ("MODELOPS_CONFIG", "MODELOPS_LOAD_PLUGINS", "MODELOPS_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.delenv(name, raising=False)
+    enter_project(tmp_path, monkeypatch)
     train = write_csv(tmp_path / "train.csv", 0)
     current = write_csv(tmp_path / "cur.csv", 8, seed=1)
     (tmp_path / "model.bin").write_bytes(b"weights")
