@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -394,3 +395,21 @@ def test_a_csv_given_to_eval_run_under_another_name_is_explained(capsys, in_proj
     code, out, _ = run(capsys, "eval", "run", "--predictions", "p.csv", "--metrics",
                        "exact_match", "--json")  # fmt: skip
     assert code == 0 and json.loads(out)["values"] == {"exact_match": 0.5}
+
+
+def test_a_piped_table_is_printed_without_importing_rich():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from modelops_core.cli.render import print_table\n"
+        "print_table('runs', ['run', 'status'], [['r1', 'ok']])\n"
+        "assert 'rich' not in sys.modules, 'rich imported for a piped table'\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environ, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["# runs", "run\tstatus", "r1\tok"]
