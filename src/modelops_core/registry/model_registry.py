@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")
 _AUTO_RETRIES = 100
+_FLAVORS_BUILT = threading.Lock()  # a registry's flavors are built once, on first use
 _REMEMBERED_NAMES = 1024  # valid model names a registry remembers (forgotten all at once)
 _LINEAGE_KEYS = (
     "dataset_fingerprint",
@@ -253,7 +255,10 @@ class ModelRegistry(StoreFacade):
         if self._flavor_set is None:
             from modelops_core.flavors.resolve import Flavors
 
-            self._flavor_set = Flavors(self._given_flavors, self.runtime)
+            built = Flavors(self._given_flavors, self.runtime)
+            with _FLAVORS_BUILT:  # threads asking at once all get the same set
+                if self._flavor_set is None:
+                    self._flavor_set = built
         return self._flavor_set
 
     # --- registering ---------------------------------------------------------------------------
