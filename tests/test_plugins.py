@@ -329,3 +329,37 @@ def test_a_load_name_that_is_not_installed_is_reported_in_lenient_mode(fake_site
         )
     assert [p.name for p in loaded.plugins] == ["acme-good"]
     assert [type(problem) for problem in loaded.problems] == [UnknownPluginError]
+
+
+def test_the_core_requirement_is_read_like_packaging_reads_it():
+    import random
+
+    from packaging.requirements import Requirement
+
+    from modelops_core.plugins.discovery import _core_requirement
+
+    rng = random.Random(11)
+    names = ["modelops-core", "modelops_core", "Modelops.Core", "MODELOPS-CORE", "modelops-corex",
+             "modelops-core-extras", "modelops", "other-core"]  # fmt: skip
+    for _ in range(3000):
+        name = rng.choice(names)
+        extras = rng.choice(["", "[test]", "[a,b]", " [test]"])
+        operators = [">=", "<", "==", "!=", "~="]
+        clauses = [f"{rng.choice(operators)}{rng.randrange(3)}.{rng.randrange(9)}"
+                   for _ in range(rng.randrange(0, 3))]  # fmt: skip
+        specifier = ",".join(clauses)
+        if specifier and rng.random() < 0.3:
+            specifier = f" ({specifier})"
+        marker = rng.choice(["", '; python_version >= "3.11"', '; extra == "test"'])
+        line = f"{name}{extras}{specifier}{marker}"
+        requirement = Requirement(line)
+        is_core = requirement.name.lower().replace("_", "-").replace(".", "-") == "modelops-core"
+        applies = "extra" not in str(requirement.marker or "")
+        expected = str(requirement.specifier) if is_core and applies else ""
+        found = _core_requirement([line])
+        if expected:
+            from packaging.specifiers import SpecifierSet
+
+            assert SpecifierSet(found) == requirement.specifier, line
+        else:
+            assert found == "", line

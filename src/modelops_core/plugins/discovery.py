@@ -16,7 +16,6 @@ Rules (see docs/plugins.md):
 from __future__ import annotations
 
 import functools
-import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -215,23 +214,31 @@ def _canonical(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-_CORE_REQUIREMENT = (
-    r"^\s*modelops[-_.]core\s*(?:\[[^\]]*\])?"
-    r"\s*\(?(?P<specifier>[^;()]*)\)?\s*(?:;(?P<marker>.*))?$"
-)
+_CORE_NAME = "modelops-core"
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
 def _core_requirement(requires: Iterable[str]) -> str:
     """The ``modelops-core`` specifier among a distribution's requirements ("" if none).
 
-    Parsed with a regular expression instead of packaging.requirements, whose import alone
-    costs more than the rest of plugin discovery; requirements behind an extra are ignored.
+    Parsed with string operations instead of packaging.requirements, whose import alone costs
+    more than the rest of plugin discovery (and instead of a regular expression, whose
+    compilation every process would pay); requirements behind an extra are ignored.
     """
     for line in requires:
-        # re caches the compiled pattern; compiling it at import would cost every runtime
-        match = re.match(_CORE_REQUIREMENT, line, re.IGNORECASE)
-        if match and "extra" not in (match["marker"] or ""):
-            return match["specifier"].strip()
+        text, _, marker = line.partition(";")
+        text = text.strip()
+        name_end = 0
+        while name_end < len(text) and text[name_end].lower() in _NAME_CHARACTERS:
+            name_end += 1
+        if _canonical(text[:name_end]) != _CORE_NAME or "extra" in marker:
+            continue
+        rest = text[name_end:].lstrip()
+        if rest.startswith("["):  # modelops-core[extras]
+            rest = rest.partition("]")[2].lstrip()
+        if rest.startswith("(") and rest.endswith(")"):  # modelops-core (>=0.1)
+            rest = rest[1:-1]
+        return rest.strip()
     return ""
 
 
@@ -256,8 +263,12 @@ def check_compatible(info: PluginInfo, core_version: str = CORE_VERSION) -> None
         )
 
 
-_PLAIN_RELEASE = r"\d+(?:\.\d+)*"
-_PLAIN_CLAUSE = r"\s*(>=|<=|==|!=|<|>)\s*(\d+(?:\.\d+)*)\s*"
+_OPERATORS = (">=", "<=", "==", "!=", "<", ">")
+
+
+def _plain_release(text: str) -> bool:
+    """``1``, ``0.1``, ``2.10.3``: dot-separated ASCII digits and nothing else."""
+    return all(part.isascii() and part.isdigit() for part in text.split("."))
 
 
 def _release(text: str) -> tuple[int, ...]:
@@ -276,15 +287,18 @@ def _fits_plain_release(specifier: str, version: str) -> bool | None:
     packaging (more than a tenth of a runtime's start-up); anything else (``~=``, wildcards,
     pre-releases, local versions) is left to packaging.
     """
-    if not re.fullmatch(_PLAIN_RELEASE, version):
+    if not _plain_release(version):
         return None
-    clauses = [re.fullmatch(_PLAIN_CLAUSE, clause) for clause in specifier.split(",")]
-    if not all(clauses):
-        return None
+    clauses = []
+    for clause in specifier.split(","):
+        clause = clause.strip()
+        operator = next((op for op in _OPERATORS if clause.startswith(op)), None)
+        if operator is None or not _plain_release(clause[len(operator) :].strip()):
+            return None
+        clauses.append((operator, clause[len(operator) :].strip()))
     have = _release(version)
-    for clause in clauses:
-        assert clause is not None
-        operator, wanted = clause[1], _release(clause[2])
+    for operator, text in clauses:
+        wanted = _release(text)
         fits = {
             ">=": have >= wanted,
             "<=": have <= wanted,
