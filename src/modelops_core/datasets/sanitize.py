@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelops_core.datasets.dataset import Dataset
 from modelops_core.datasets.errors import DatasetError
+from modelops_core.datasets.gc_pause import GcPaused
 from modelops_core.errors import UnknownComponentError
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ class DatasetSanitizer:
             # can, changes them in place instead of copying them.
             owned = getattr(component, "apply_owned", None) if position == 0 else None
             stream = owned(stream) if callable(owned) else component.apply(stream)
-        with files, _GcPaused():  # the rejected lines (entered last) are kept first
+        with files, GcPaused():  # the rejected lines (entered last) are kept first
             handle = files.enter_context(atomic_writer(output, watch=True))
             counts["out"] = _write(handle, stream, encoder)
         if skip_invalid and not counts["rejected"]:  # an older run's rejected lines
@@ -277,7 +278,7 @@ class DatasetSanitizer:
             stream = component.apply(stream)
         # Many short-lived containers beside the long-lived input records: the collector would
         # scan them again and again for nothing (they hold no cycles).
-        with _GcPaused():
+        with GcPaused():
             result = list(stream)
             lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
             self.report = _report(components, len(records), len(result), lines.__getitem__)
@@ -286,18 +287,6 @@ class DatasetSanitizer:
             reread = not all(getattr(c, "keeps_format", False) for c in components)
             converted: Data = _like(data, result, reread=reread)
         return converted
-
-
-class _GcPaused:
-    """The garbage collector paused (if it was running) for the duration of a block."""
-
-    def __enter__(self) -> None:
-        self.enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            gc.enable()
 
 
 def _write(handle: Any, stream: Iterable[Any], encoder: Any) -> int:

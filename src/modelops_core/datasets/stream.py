@@ -10,7 +10,6 @@ and again.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import attrs
 
 from modelops_core.datasets.errors import DatasetFormatError
 from modelops_core.datasets.formats import Note, normalize_line
+from modelops_core.datasets.gc_pause import GcPaused
 from modelops_core.datasets.jsonl.reader import (
     Line,
     LineProblem,
@@ -33,16 +33,6 @@ from modelops_core.datasets.validate import Checker, Problem, ValidationReport
 
 if TYPE_CHECKING:
     from modelops_core.finetune.provider_contract import ExportTarget
-
-
-class _GcPaused:
-    def __enter__(self) -> None:
-        self.enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            gc.enable()
 
 
 def validate_file(
@@ -83,7 +73,7 @@ def validate_file(
         parts = iter_runs(path, CHECK_DECODER, progress=progress)
     else:
         parts = iter_lines(path, progress=progress)
-    with _GcPaused():
+    with GcPaused():
         for part in parts:
             if isinstance(part, Run):
                 if "chat" not in formats:
