@@ -7,6 +7,7 @@ import re
 import pytest
 from modelops_sanitizers.validators import (
     card_valid,
+    digits_of,
     iban_valid,
     ipv4_valid,
     ipv6_valid,
@@ -250,3 +251,48 @@ PHONES = [
 @pytest.mark.parametrize(("number", "valid"), PHONES)
 def test_phone_numbers(number: str, valid: bool) -> None:
     assert phone_valid(number) is valid
+
+
+def _random_numbers(count: int) -> list[str]:
+    """Seeded look-alikes of cards and SSNs: digits with separators, some non-ASCII digits."""
+    import random
+
+    generator = random.Random(20261207)
+    shapes = ["ddd-dd-dddd", "ddd dd dddd", "ddd-dd dddd", "dddd-dd-ddd", "ddd-ddd-ddd"]
+    alphabet = "0123456789" * 6 + " -.x/" + "\u0663\u00b2"
+    numbers = ["000-12-3456", "666-12-3456", "900-12-3456", "123-00-4567", "123-45-0000"]
+    for _ in range(count):
+        if generator.random() < 0.5:  # the SSN pattern's shapes and near misses
+            shape = generator.choice(shapes)
+            numbers.append(
+                "".join(generator.choice("0123456789") if c == "d" else c for c in shape)
+            )
+        else:
+            size = generator.randint(9, 24)
+            numbers.append("".join(generator.choice(alphabet) for _ in range(size)))
+    return numbers
+
+
+def _reference_digits(text: str) -> str:
+    return "".join(character for character in text if character in "0123456789")
+
+
+def _reference_luhn(digits: str) -> bool:
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def test_the_fast_validators_agree_with_textbook_ones_on_random_look_alikes() -> None:
+    # card_valid's bytes Luhn and ssn_valid's by-position parts against plain definitions.
+    for number in _random_numbers(6000):
+        digits = _reference_digits(number)
+        card = 13 <= len(digits) <= 19 and len(set(digits)) > 1 and _reference_luhn(digits)
+        area, group, serial = digits[:3], digits[3:5], digits[5:]
+        ssn = len(digits) == 9 and area not in ("000", "666") and area[0] != "9"
+        ssn = ssn and group != "00" and serial != "0000"
+        assert card_valid(number) is card, number
+        assert ssn_valid(number) is ssn, number
+        assert digits_of(number) == digits, number

@@ -28,14 +28,16 @@ _LETTER_VALUES = {character: str(int(character, 36)) for character in "ABCDEFGHI
 _IBAN_VALUES = str.maketrans(_LETTER_VALUES)
 """``str.translate`` table of ISO 13616 character values: digits stay, "A" -> "10" … "Z" -> "35"."""
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_NOT_DIGITS = {code: None for code in range(128) if not chr(code).isdigit()}
-"""A ``str.translate`` table deleting the ASCII characters that are not digits."""
+_NOT_DIGIT_BYTES = bytes(code for code in range(256) if not 48 <= code <= 57)
+"""The bytes ``bytes.translate`` deletes to keep an ASCII string's digits."""
+_DOUBLED_BYTES = bytes.maketrans(b"0123456789", b"0246813579")
+"""``_DOUBLED`` for bytes (a 256-byte table: faster than ``str.translate``'s mapping)."""
 
 
 def digits_of(text: str) -> str:
     """The ASCII digits of ``text``, in order (separators dropped)."""
-    if text.isascii():
-        return text.translate(_NOT_DIGITS)
+    if text.isascii():  # bytes.translate deletes in C, about twice as fast as str.translate
+        return text.encode("ascii").translate(None, _NOT_DIGIT_BYTES).decode("ascii")
     return "".join(filter("0123456789".__contains__, text))
 
 
@@ -65,11 +67,14 @@ def card_valid(number: str) -> bool:
     digits = number.replace(" ", "").replace("-", "")
     if not (digits.isascii() and digits.isdigit()):
         digits = digits_of(number)
-    return (
-        13 <= len(digits) <= 19
-        and digits.count(digits[0]) != len(digits)
-        and _luhn_sum(digits) % 10 == 0
-    )
+    count = len(digits)
+    if not 13 <= count <= 19 or digits.count(digits[0]) == count:
+        return False
+    # _luhn_sum on bytes, inlined: card candidates are the most validated of all.
+    encoded = digits.encode("ascii")
+    kept = sum(encoded[-1::-2])
+    doubled = sum(encoded[-2::-2].translate(_DOUBLED_BYTES))
+    return (kept + doubled - 48 * count) % 10 == 0
 
 
 def iban_valid(text: str) -> bool:
@@ -103,10 +108,16 @@ def ssn_valid(text: str) -> bool:
     >>> ssn_valid("123-45-6789"), ssn_valid("666-45-6789"), ssn_valid("123-00-6789")
     (True, False, False)
     """
-    digits = digits_of(text)
-    if len(digits) != 9:
-        return False
-    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    if len(text) == 11 and text[3] == text[6] and text[3] in "- " and text.isascii():
+        # The pattern's shape, ddd-dd-dddd (or spaces): the parts by position.
+        area, group, serial = text[:3], text[4:6], text[7:]
+        if not (area + group + serial).isdigit():
+            return False
+    else:
+        digits = digits_of(text)
+        if len(digits) != 9:
+            return False
+        area, group, serial = digits[:3], digits[3:5], digits[5:]
     return area != "000" and area != "666" and area[0] != "9" and group != "00" and serial != "0000"
 
 
