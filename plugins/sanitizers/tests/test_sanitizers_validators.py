@@ -6,6 +6,7 @@ import re
 
 import pytest
 from modelops_sanitizers.validators import (
+    IBAN_LENGTHS,
     card_valid,
     digits_of,
     iban_valid,
@@ -296,3 +297,58 @@ def test_the_fast_validators_agree_with_textbook_ones_on_random_look_alikes() ->
         assert card_valid(number) is card, number
         assert ssn_valid(number) is ssn, number
         assert digits_of(number) == digits, number
+
+
+def _reference_phone(text: str) -> bool:
+    digits = _reference_digits(text)
+
+    def nanp(ten: str) -> bool:
+        return len(ten) == 10 and int(ten[0]) >= 2 and int(ten[3]) >= 2 and ten[1:3] != "11"
+
+    if text.startswith("+"):
+        if not 8 <= len(digits) <= 15 or digits[0] == "0":
+            return False
+        return nanp(digits[1:]) if digits[0] == "1" else True
+    return nanp(digits[1:]) if len(digits) == 11 and digits[0] == "1" else nanp(digits)
+
+
+def _reference_iban(text: str) -> bool:
+    compact = text.replace(" ", "")
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]+", compact):
+        return False
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(character, 36)) for character in rearranged)) % 97 == 1
+
+
+def test_the_phone_and_iban_validators_agree_with_textbook_ones_on_random_look_alikes() -> None:
+    import random
+
+    generator = random.Random(7)
+    phones = ["+1 415 555 2671", "+1 911 555 2671", "1 415 155 2671", "+0 12 3456 7890"]
+    for _ in range(4000):
+        size = generator.randint(6, 18)
+        body = "".join(generator.choice("0123456789" * 4 + " -.()") for _ in range(size))
+        phones.append(generator.choice(["", "+", "+1 ", "1-", "1"]) + body)
+    for number in phones:
+        assert phone_valid(number) is _reference_phone(number), number
+    ibans = ["GB82 WEST 1234 5698 7654 32", "gb82 WEST 1234 5698 7654 32", "GB82 west 1234"]
+    countries = [*sorted(IBAN_LENGTHS), "XX", "Gb", "G1"]
+    for _ in range(4000):
+        country = generator.choice(countries)
+        length = IBAN_LENGTHS.get(country, 20) + generator.choice([0, 0, 0, -1, 1])
+        letters = generator.random() < 0.3
+        alphabet = "0123456789" + ("ABCDEFGHIJKLMNOPQRSTUVWXYZb" if letters else "")
+        body = "".join(generator.choice(alphabet) for _ in range(max(length - 4, 0)))
+        check = f"{generator.randint(0, 99):02d}"
+        # one in two with the check digits that make mod 97 equal 1, when the rest is valid
+        if generator.random() < 0.5 and body.isalnum() and body == body.upper():
+            value = int("".join(str(int(c, 36)) for c in body + country + "00"))
+            check = f"{98 - value % 97:02d}"
+        compact = country + check + body
+        ibans.append(" ".join(compact[i : i + 4] for i in range(0, len(compact), 4)))
+        ibans.append(compact)
+    assert sum(map(iban_valid, ibans)) > 1000  # the valid ones are well represented
+    for iban in ibans:
+        assert iban_valid(iban) is _reference_iban(iban), iban

@@ -90,14 +90,20 @@ def iban_valid(text: str) -> bool:
         return False
     if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit():
         return False
-    if compact != compact.upper():
+    if not compact.isupper():  # the country code is upper case: True unless a letter is lower
         return False
     account = compact[4:]
     if account.isdigit():  # most countries: the letters are the country code's alone
-        number = account + _LETTER_VALUES[compact[0]] + _LETTER_VALUES[compact[1]] + compact[2:4]
+        number = account + _COUNTRY_VALUES[compact[:2]] + compact[2:4]
     else:
         number = (account + compact[:4]).translate(_IBAN_VALUES)
     return int(number) % 97 == 1
+
+
+_COUNTRY_VALUES = {
+    country: _LETTER_VALUES[country[0]] + _LETTER_VALUES[country[1]] for country in IBAN_LENGTHS
+}
+"""Each IBAN country code's ISO 13616 value as text: "GB" -> "1611"."""
 
 
 def ssn_valid(text: str) -> bool:
@@ -175,20 +181,18 @@ def phone_valid(text: str) -> bool:
     15 digits and a country code not starting with 0.
     """
     digits = digits_of(text)
+    count = len(digits)
     if text.startswith("+"):
-        if not 8 <= len(digits) <= 15 or digits[0] == "0":
+        if not 8 <= count <= 15 or digits[0] == "0":
             return False
-        if digits[0] == "1":
-            return len(digits) == 11 and _nanp_valid(digits[1:])
-        return True
-    if len(digits) == 11 and digits[0] == "1":
-        return _nanp_valid(digits[1:])
-    return len(digits) == 10 and _nanp_valid(digits)
-
-
-def _nanp_valid(ten_digits: str) -> bool:
-    """Area code and exchange both start with 2-9, and the area code is not N11 (e.g. 911)."""
-    if len(ten_digits) != 10:
+        if digits[0] != "1":
+            return True
+        if count != 11:
+            return False
+        digits = digits[1:]
+    elif count == 11 and digits[0] == "1":
+        digits = digits[1:]
+    elif count != 10:
         return False
-    area, exchange = ten_digits[:3], ten_digits[3:6]
-    return area[0] >= "2" and exchange[0] >= "2" and area[1:] != "11"
+    # NANP: area code and exchange start with 2-9, and the area code is not N11 (e.g. 911)
+    return digits[0] >= "2" and digits[3] >= "2" and digits[1:3] != "11"
