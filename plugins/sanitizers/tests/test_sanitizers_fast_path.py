@@ -288,3 +288,27 @@ def test_the_user_path_does_not_import_numpy_ma(tmp_path):
     )  # fmt: skip
     assert done.stdout.split() == ["False"]
     assert "4111" not in (tmp_path / "out.jsonl").read_text()
+
+
+@needs_hyperscan
+def test_hits_reported_in_any_order_give_the_same_findings(monkeypatch) -> None:
+    # Each rule's hits are sorted before grouping: the order hyperscan reports them in (by
+    # end offset, interleaved across rules) must not matter. Here they arrive reversed.
+    detector = PiiDetector(engine="hyperscan")
+    texts = generated_texts(3, 400)
+    expected = detector.find_batch(texts)
+    assert len(expected) > 400
+    scanner = detector._scanner
+    assert scanner is not None
+    database = scanner._database
+
+    class ReversedDatabase:
+        def scan(self, data, match_event_handler, context):
+            events = []
+            database.scan(data, match_event_handler=lambda *event: events.append(event))
+            for rule_id, start, end, flags, _ in reversed(events):
+                match_event_handler(rule_id, start, end, flags, context)
+
+    monkeypatch.setattr(scanner, "_database", ReversedDatabase())
+    assert detector.find_batch(texts) == expected
+    assert detector.find_batch(texts) == PiiDetector(engine="re").find_batch(texts)

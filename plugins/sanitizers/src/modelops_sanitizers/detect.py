@@ -370,12 +370,12 @@ class _HyperscanScanner:
     character offsets, and no loose pattern needs a non-ASCII character where ``?`` would not
     match too (the precise patterns are ``re.ASCII``).
 
-    The work after the scan is plain Python, per rule over the whole batch: the hits are
-    sorted once (rule first, then where they end), grouped by text with C-level maps and
-    dicts, each group's first precise match is searched with one ``map`` per rule, and only a
-    group whose first candidate is refused or that may hold a second finding goes on one by
-    one (:func:`_search_rule`). No numpy: importing it would cost more than a whole 1 MB file
-    takes to sanitize.
+    The work after the scan is plain Python, per rule over the whole batch: each rule's hits
+    (where its loose matches end, collected in a list per rule) are sorted, grouped by text
+    with C-level maps and dicts, each group's first precise match is searched with one
+    ``map`` per rule, and only a group whose first candidate is refused or that may hold a
+    second finding goes on one by one (:func:`_search_rule`). No numpy: importing it would
+    cost more than a whole 1 MB file takes to sanitize.
     """
 
     def __init__(self, rules: Sequence[Rule], rank: dict[str, int]) -> None:
@@ -464,22 +464,22 @@ class _HyperscanScanner:
         """The validated, not yet resolved spans of ``texts``, unordered, as
         ``(text index, start, end, rule index)`` with offsets into the text."""
         joined = "\0" + "\0".join(texts)
-        hits: list[int] = []
+        # Where each rule's loose matches end, one list per rule (no packing, no sort of
+        # every hit together: each list comes in nearly sorted, and sorting it costs little).
+        hits: list[list[int]] = [[] for _ in self._rules]
         self._database.scan(
             joined.encode("ascii", "replace"), match_event_handler=_collect, context=hits
         )
-        if not hits:
+        if not any(hits):
             return []
-        hits.sort()  # by rule, then by where the loose match ends
         # Text i occupies [starts[i], starts[i + 1] - 1) of the joined buffer.
         starts = list(itertools.accumulate(map((1).__add__, map(len, texts)), initial=1))
-        bounds = [bisect.bisect_left(hits, rule_id << _END_BITS) for rule_id in range(
-            len(self._rules) + 1)]  # fmt: skip
         found: list[tuple[int, int, int, int]] = []
         for rule_id, rule in enumerate(self._rules):
-            low, high = bounds[rule_id], bounds[rule_id + 1]
-            if low < high:
-                self._rule_candidates(joined, starts, rule_id, rule, hits[low:high], found)
+            ends = hits[rule_id]
+            if ends:
+                ends.sort()
+                self._rule_candidates(joined, starts, rule_id, rule, ends, found)
         return found
 
     def _rule_candidates(
@@ -488,17 +488,17 @@ class _HyperscanScanner:
         starts: list[int],
         rule_id: int,
         rule: Rule,
-        hits: list[int],
+        ends: list[int],
         found: list[tuple[int, int, int, int]],
     ) -> None:
-        """The validated spans of one rule, from its (sorted) hits, appended to ``found``.
+        """The validated spans of one rule, from where its loose matches end (sorted),
+        appended to ``found``.
 
         The hits of one text make one group. A valid match is covered by a loose match that
         ends after the match starts, so it starts at or after first_end - max_length
         (max_before when set), before last_end, and ends by last_end + max_length (plus room
         for the lookahead) or where run_after stops: the group's search window.
         """
-        ends = list(map((-(rule_id << _END_BITS)).__add__, hits))
         # The hit's last character lies in the text whose span holds it; the "owner" o is
         # that text's index plus one (the text is [starts[o - 1], starts[o] - 1)).
         owners = list(map(bisect.bisect_right, itertools.repeat(starts), map(_MINUS_ONE, ends)))
@@ -572,14 +572,12 @@ class _HyperscanScanner:
                 add((group - 1, span[0], span[1], rule_id))
 
 
-_END_BITS = 48
-"""Hits are packed as ``rule << _END_BITS | end``: sorting them orders by rule, then by end."""
 _MINUS_ONE = (-1).__add__
 _PLUS_MARGIN = LOOKAHEAD_MARGIN.__add__
 _TEXT = operator.itemgetter(0)
 _TEXT_RULE_START = operator.itemgetter(0, 3, 1)
 
 
-def _collect(rule_id: int, start: int, end: int, flags: int, hits: list[int]) -> None:
-    """Hyperscan match callback: remember which rule matched where it ended (packed)."""
-    hits.append(rule_id << _END_BITS | end)
+def _collect(rule_id: int, start: int, end: int, flags: int, hits: list[list[int]]) -> None:
+    """Hyperscan match callback: remember where a rule's loose match ended."""
+    hits[rule_id].append(end)
