@@ -168,3 +168,17 @@ def test_bad_options_are_refused() -> None:
         ExpectedCalibrationErrorMetric(strategy="equal")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="n_bins is 0"):
         ReliabilityCurve(n_bins=0)
+    with pytest.raises(ValueError, match="n_bins is 2.5"):
+        ReliabilityCurve(n_bins=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="n_bins is True"):
+        ReliabilityCurve(n_bins=True)
+
+
+def test_numpy_integer_bins_are_taken_as_scikit_learn_takes_them() -> None:
+    predictions, references = [0.1, 0.4, 0.35, 0.8, 0.9, 0.65], [0, 0, 1, 1, 1, 0]
+    metric = ExpectedCalibrationErrorMetric(n_bins=np.int64(3))
+    assert metric.n_bins == 3 and type(metric.n_bins) is int
+    curve = ReliabilityCurve(n_bins=np.int32(3)).compute(predictions, references)
+    true_rate, mean_predicted = calibration_curve(references, predictions, n_bins=np.int64(3))
+    assert_close(curve["fraction_positive"], list(true_rate))
+    assert_close(curve["mean_predicted"], list(mean_predicted))

@@ -13,6 +13,7 @@ and a probability equal to an inner edge falls in the lower bin (``np.searchsort
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -74,13 +75,17 @@ def _binary_labels(values: Any, length: int) -> np.ndarray:
     return labels
 
 
-def _check_binning(n_bins: int, strategy: str) -> None:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
+def _check_binning(n_bins: int, strategy: str) -> int:
+    """``n_bins`` as an int (numpy integers included, as scikit-learn takes them)."""
+    if isinstance(n_bins, (bool, np.bool_)) or not isinstance(n_bins, numbers.Integral):
+        raise MetricInputError(f"n_bins is {n_bins!r}; pass a whole number of bins >= 1.")
+    if n_bins < 1:
         raise MetricInputError(f"n_bins is {n_bins!r}; pass a whole number of bins >= 1.")
     if strategy not in _STRATEGIES:
         raise MetricInputError(
             f"strategy is {strategy!r}; choose one of {', '.join(map(repr, _STRATEGIES))}."
         )
+    return int(n_bins)
 
 
 # --- binning -------------------------------------------------------------------------------------
@@ -219,8 +224,7 @@ class _BinnedCalibrationMetric(Metric):
     takes_arrays = True
 
     def __init__(self, n_bins: int = 10, strategy: Strategy = "uniform") -> None:
-        _check_binning(n_bins, strategy)
-        self.n_bins = n_bins
+        self.n_bins = _check_binning(n_bins, strategy)
         self.strategy = strategy
 
     def _summarize(self, sums: np.ndarray) -> Any:
