@@ -220,8 +220,9 @@ def test_drift_found_in_two_windows_reaches_the_log_sink_twice(tmp_path: Path) -
 
     runtime = _drift_runtime(tmp_path, window=HOUR)
     now = [T0 + 10]
-    monitor = Monitor(AGES, runtime=runtime)
-    monitor.alerts = AlertManager(runtime, state=home_state(runtime), clock=lambda: now[0])
+    clock = AlertManager(runtime, state=home_state(runtime), clock=lambda: now[0])
+    monitor = Monitor(AGES, alerts=clock)
+    assert monitor.runtime is runtime  # the manager's
     monitor.drift(OLDER)
     now[0] = T0 + HOUR - 1  # the same window
     monitor.drift(OLDER)

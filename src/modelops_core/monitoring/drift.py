@@ -26,6 +26,7 @@ from modelops_core.monitoring.profile import CATEGORICAL, EMPTY, NUMERIC, Column
 from modelops_core.monitoring.rows import DEFAULT_SAMPLE_ROWS
 
 if TYPE_CHECKING:
+    from modelops_core.monitoring.alerts import AlertManager
     from modelops_core.runtime import Runtime
 
 #: fewer values than this on a side: the note says a test has little power.
@@ -208,6 +209,10 @@ class Monitor:
         (Gaussian-kernel MMD on seeded samples of at most ``sample_rows`` rows a side), as
         ``DriftReport.rows``.
     :param sample_rows: rows sampled per side for ``multivariate`` (a reference given as data).
+    :param alerts: the :class:`~modelops_core.monitoring.alerts.AlertManager` drifted columns
+        fire through (its runtime's hooks hear them; another window, state file or clock);
+        default: one on ``<home>/monitoring/alerts.json`` of ``runtime``, made at the first
+        drift found.
     """
 
     def __init__(
@@ -224,6 +229,7 @@ class Monitor:
         lengths: Sequence[str] = (),
         multivariate: str | None = None,
         sample_rows: int = DEFAULT_SAMPLE_ROWS,
+        alerts: AlertManager | None = None,
     ) -> None:
         if correction not in (None, "bh"):
             raise DriftMethodError(f"correction={correction!r}: use None or 'bh'")
@@ -261,7 +267,8 @@ class Monitor:
         self.correction = correction
         self.min_effect = min_effect
         self.seed = seed
-        self.runtime = runtime
+        self.runtime = runtime if runtime is not None or alerts is None else alerts.runtime
+        self.alerts = alerts
         self._methods: dict[str, DriftMethod] = {}
         if method != "auto":
             self._method(method)  # an unknown name fails now, not after reading the data
@@ -486,7 +493,7 @@ class Monitor:
     def _alert(self, report: DriftReport) -> None:
         """An alert per drifted column, and for drifted rows (multivariate), named
         ``drift.<method>`` and about the column, fired through ``self.alerts``: an
-        :class:`AlertManager` on ``<home>/monitoring/alerts.json`` unless one was assigned, so a
+        :class:`AlertManager` on ``<home>/monitoring/alerts.json`` unless one was given, so a
         column drifting again in the same window alerts once."""
         if self.runtime is None:
             return
@@ -496,7 +503,7 @@ class Monitor:
             return
         from modelops_core.monitoring.alerts import Alert, AlertManager, home_state
 
-        manager = getattr(self, "alerts", None)
+        manager = self.alerts
         if manager is None:
             manager = self.alerts = AlertManager(self.runtime, state=home_state(self.runtime))
         manager.fire(
