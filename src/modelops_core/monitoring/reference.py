@@ -36,11 +36,8 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     """``sha256:<hex>`` of a file's bytes, read by blocks."""
     import hashlib  # OpenSSL's library: loaded when a file is hashed, not by every command
 
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
+        return f"sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
 
 
 def register_with_profile(

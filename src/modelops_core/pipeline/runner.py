@@ -619,10 +619,8 @@ def _file_record(path: Path) -> dict[str, Any]:
                 relative = member.relative_to(path).as_posix()
                 digest.update(f"{relative}\0{record['size']}\0{record['sha256']}\n".encode())
         return {"size": size, "sha256": digest.hexdigest(), "folder": True}
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        digest = hashlib.file_digest(handle, "sha256")
     return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
