@@ -151,28 +151,33 @@ class ServingDatabase:
         cursor = connection.execute(self._sql(statement), tuple(parameters))
         return list(cursor.fetchall()) if cursor.description else []
 
+    def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement (written with ``?``) for every row, in one transaction: all
+        rows or none (``execute`` commits each statement on its own)."""
+        connection = self._connect()
+        if self.postgres:
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.executemany(self._sql(statement), rows)
+            return
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(statement, rows)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
     def insert_requests(self, rows: Iterable[Sequence[Any]]) -> int:
         """Append request rows (values in :data:`REQUEST_COLUMNS` order) in one transaction."""
         batch = [tuple(row) for row in rows]
         if not batch:
             return 0
-        connection = self._connect()
         marks = ", ".join("?" for _ in REQUEST_COLUMNS)
-        statement = self._sql(
+        self.execute_many(
             f"INSERT INTO {self.requests_table} ({', '.join(REQUEST_COLUMNS)}) VALUES ({marks})"
-            " ON CONFLICT (id) DO NOTHING"
+            " ON CONFLICT (id) DO NOTHING",
+            batch,
         )
-        if self.postgres:
-            with connection.transaction(), connection.cursor() as cursor:
-                cursor.executemany(statement, batch)
-        else:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.executemany(statement, batch)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
         return len(batch)
 
     def close(self) -> None:

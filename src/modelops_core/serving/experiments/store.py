@@ -460,19 +460,7 @@ class ExperimentStore:
             (r.id, experiment.name, r.unit, r.metric, r.value, r.pre, r.timestamp, source)
             for r in rows
         ]
-        # one transaction on the database's own connection (execute() commits each statement)
-        connection = self.database._connect()
-        if self.database.postgres:
-            with connection.transaction(), connection.cursor() as cursor:
-                cursor.executemany(statement.replace("?", "%s"), values)
-        else:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.executemany(statement, values)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        self.database.execute_many(statement, values)
         return self._count(experiment.name) - before
 
     def _count(self, name: str) -> int:
