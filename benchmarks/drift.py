@@ -138,21 +138,6 @@ def median_times(action: Any, repeat: int) -> tuple[float, float]:
     return statistics.median(times), statistics.median(cpu)
 
 
-def median_command(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
-    """The median wall-clock and CPU seconds (user + system of the child) of a command."""
-    import resource
-
-    times, cpu = [], []
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, env=env)
-        times.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(times), statistics.median(cpu)
-
-
 def merge_benchmark(repeat: int) -> float:
     from modelops_core.monitoring.profile import Profile, merge_all
 
@@ -185,11 +170,10 @@ def main() -> None:
         current.to_csv(cur_csv, index=False)
         command = [sys.executable, "-m", "modelops_core", "monitor", "drift"]
         command += [str(ref_csv), str(cur_csv), "--json"]
-        # as an installed package runs: bytecode cached (PYTHONDONTWRITEBYTECODE, set in some
-        # shells, would compile every module at every run, about 30 ms more)
-        user = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        subprocess.run(command, check=True, capture_output=True, env=user)  # warm the cache
-        cli, cli_cpu = median_command(command, user, args.repeat)
+        # as an installed package runs: bytecode cached (one unmeasured run first, and no
+        # PYTHONDONTWRITEBYTECODE, which would compile every module at every run)
+        user = userpath.user_environment()
+        cli, cli_cpu = userpath.process_medians(command, args.repeat)
         # the reference profiled once (modelops monitor profile), then each run reads the
         # saved profile and profiles the current file: how a monitoring job runs every day
         ref_profile = Path(folder, "ref.profile.json")
@@ -199,14 +183,15 @@ def main() -> None:
             check=True, capture_output=True, env=user,
         )  # fmt: skip
         saved = [*command[:5], str(ref_profile), str(cur_csv), "--json"]
-        cli_saved, cli_saved_cpu = median_command(saved, user, args.repeat)
+        cli_saved, cli_saved_cpu = userpath.process_medians(saved, args.repeat, warm_up=False)
         evidently: dict[str, Any] | None = None
         evidently_process: tuple[float, float] | None = None
         if Path(args.evidently_python).exists():
-            evidently_process = median_command(
+            evidently_process = userpath.process_medians(
                 [args.evidently_python, "-c", EVIDENTLY_PROCESS, str(ref_csv), str(cur_csv)],
-                {**os.environ, "PYTHONWARNINGS": "ignore"},
                 args.repeat,
+                env={"PYTHONWARNINGS": "ignore"},
+                warm_up=False,
             )
             result = subprocess.run(
                 [args.evidently_python, "-c", EVIDENTLY_SCRIPT, str(ref_csv), str(cur_csv),
