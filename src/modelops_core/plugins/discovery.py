@@ -399,11 +399,7 @@ class PluginLoader:
             "plugins list shows them) or install the plugin (pip install ...).",
             plugin=missing[0],
         )
-
-        def fail() -> None:
-            raise problem
-
-        self._guarded(fail)
+        self._problem(problem)
 
     def register(
         self, plugin: object, name: str | None = None, info: PluginInfo | None = None
@@ -417,13 +413,17 @@ class PluginLoader:
         try:
             action()
         except PluginError as problem:
-            if self.strict:
-                raise
-            self.problems.append(problem)
-            if self._report is not None:
-                self._report(problem)
-            else:
-                warnings.warn(str(problem), PluginWarning, stacklevel=4)
+            self._problem(problem)
+
+    def _problem(self, problem: PluginError) -> None:
+        """Raise ``problem`` in strict mode; else keep and report it (a warning by default)."""
+        if self.strict:
+            raise problem
+        self.problems.append(problem)
+        if self._report is not None:
+            self._report(problem)
+        else:
+            warnings.warn(str(problem), PluginWarning, stacklevel=5)
 
     def _load_one(self, entry_point: AnyEntryPoint, info: PluginInfo) -> None:
         check_compatible(info)
