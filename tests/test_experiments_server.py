@@ -4,10 +4,7 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,10 @@ from modelops_core.runtime import Runtime
 from modelops_core.serving.app import ServingApp
 from modelops_core.serving.traffic import TrafficTable
 
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
+
+from serving_server import Server  # after the skip: it imports uvicorn
+
 pytest.importorskip("modelops_flavor_sklearn")
 pipeline = pytest.importorskip("sklearn.pipeline")
 
@@ -67,39 +67,6 @@ def runtime(home: Path) -> Runtime:
 
 def modelops(home: Path, *arguments: str) -> Any:
     return CliRunner().invoke(cli, ["--config", str(home / "modelops.toml"), *arguments])
-
-
-class Server:
-    """The real app on uvicorn, bound to a free port of 127.0.0.1 (a thread of this process)."""
-
-    def __init__(self, app: ServingApp) -> None:
-        listening = socket.socket()
-        listening.bind(("127.0.0.1", 0))
-        self.port = listening.getsockname()[1]
-        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [listening]}, daemon=True
-        )
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.01)
-
-    def call(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], Any]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        connection.request(method, path, body=json.dumps(body).encode(), headers=headers or {})
-        response = connection.getresponse()
-        payload = json.loads(response.read())
-        connection.close()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 @pytest.fixture
