@@ -62,7 +62,8 @@ def median_pair(
 ) -> tuple[float, float]:
     """The median wall-clock seconds of both calls, run alternately (a load that changes
     during the measurement weighs on both alike)."""
-    ours_times, their_times = [], []
+    ours_times: list[float] = []
+    their_times: list[float] = []
     for _ in range(max(runs, MINIMUM_RUNS)):
         for run, times in ((ours, ours_times), (theirs, their_times)):
             started = time.perf_counter()
