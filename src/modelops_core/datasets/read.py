@@ -151,7 +151,7 @@ def read_jsonl(
 ) -> Loaded:
     """Every record of a JSONL file (format auto-detected); invalid lines raise with
     ``file:line:column`` or, with ``skip_invalid``, are kept aside in ``rejected``."""
-    import gc
+    from modelops_core.datasets.gc_pause import GcPaused
 
     name = str(path)
     lines: list[int] = []
@@ -159,9 +159,9 @@ def read_jsonl(
     records: list[Record] = []
     rejected: list[LineProblem] = []
     notes: list[tuple[int, Note]] = []
-    enabled = gc.isenabled()
-    gc.disable()  # millions of small containers: the collector would scan them for nothing
-    try:
+    # Millions of small containers: the collector would walk them for nothing, while reading
+    # and (promote) in the next young collections after it.
+    with GcPaused(promote=True):
         from modelops_core.datasets.jsonl.structs import CHAT_DECODER  # msgspec: imported here
 
         # What iter_jsonl_records gives, gathered a run of plain chat lines at a time.
@@ -185,9 +185,6 @@ def read_jsonl(
             lines.append(number)
             formats.append(parsed[0])
             records.append(parsed[1])
-    finally:
-        if enabled:
-            gc.enable()
     return _assembled(lines, formats, records, name, rejected, notes)
 
 
@@ -215,25 +212,21 @@ def _plain_chat(records: list[Any]) -> tuple[Record, ...] | None:
     result equals what :func:`normalize` gives, key order included."""
     if not records:
         return None
-    import gc
-
     import msgspec
 
+    from modelops_core.datasets.gc_pause import GcPaused
     from modelops_core.datasets.jsonl.structs import PlainChat
 
-    enabled = gc.isenabled()
-    gc.disable()  # many small containers, no cycles: the collector would scan them for nothing
-    try:
-        structs = msgspec.convert(records, list[PlainChat])
-        # msgspec takes a tuple of messages, which normalize refuses: those go one by one
-        if {type(value) for value in map(operator.itemgetter("messages"), records)} != {list}:
+    # many small containers, no cycles: the collector would walk them for nothing
+    with GcPaused(promote=True):
+        try:
+            structs = msgspec.convert(records, list[PlainChat])
+            # msgspec takes a tuple of messages, which normalize refuses: those go one by one
+            if {type(value) for value in map(operator.itemgetter("messages"), records)} != {list}:
+                return None
+            return tuple(_builtins(structs))
+        except (msgspec.ValidationError, ValueError, TypeError):
             return None
-        return tuple(_builtins(structs))
-    except (msgspec.ValidationError, ValueError, TypeError):
-        return None
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_json(path: str | os.PathLike[str]) -> Loaded:

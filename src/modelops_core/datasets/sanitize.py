@@ -277,8 +277,9 @@ class DatasetSanitizer:
         for component in components:
             stream = component.apply(stream)
         # Many short-lived containers beside the long-lived input records: the collector would
-        # scan them again and again for nothing (they hold no cycles).
-        with GcPaused():
+        # scan them again and again for nothing (they hold no cycles); the result's records are
+        # promoted with them (see GcPaused), not walked by the next young collections.
+        with GcPaused(promote=True):
             result = list(stream)
             lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
             self.report = _report(components, len(records), len(result), lines.__getitem__)
