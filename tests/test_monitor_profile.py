@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 
 from modelops_core import Profile, ProfileError
+from modelops_core.monitoring import sketches
 from modelops_core.monitoring.profile import ColumnProfile, merge_all
-from modelops_core.monitoring.sketches import QuantileSketch, rank_error
+from modelops_core.monitoring.sketches import (
+    BUCKET_SORT_ROWS,
+    QuantileSketch,
+    rank_error,
+    sorted_floats,
+)
 
 
 def _data(rng: np.random.Generator, n: int) -> dict[str, list[object]]:
@@ -350,3 +356,81 @@ def test_distinct_registers_by_blocks_equal_those_of_all_hashes_at_once() -> Non
     assert DistinctSketch().add_floats(values) == whole
     assert DistinctSketch().add_floats(values[:5]).add_floats(values[5:]) == whole
     assert DistinctSketch().add_floats(values).estimate() == pytest.approx(len(values) - 1, 0.05)
+
+
+def _sort_inputs() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(21)
+    n = 20_000
+    ties = rng.integers(-3, 4, n).astype(float)
+    ties[rng.random(n) < 0.3] = -0.0
+    return {
+        "normal": rng.normal(10, 1.5, n).round(5),
+        "uniform": rng.random(n),
+        "lognormal": rng.lognormal(0, 1, n),
+        "heavy tails": rng.standard_cauchy(n),  # crowded buckets: numpy's sort
+        "one outlier": np.append(rng.normal(0, 1, n - 1), 1e300),
+        "ties and signed zeros": ties,
+        "sorted": np.sort(rng.normal(0, 1, n)),
+        "reversed": np.sort(rng.normal(0, 1, n))[::-1].copy(),
+        "constant": np.full(n, -2.5),
+        "beyond the float range": np.append(rng.normal(0, 1, n - 2), [-1.7e308, 1.7e308]),
+        "small": rng.normal(0, 1, 100),
+        "at the threshold": rng.normal(0, 1, BUCKET_SORT_ROWS),
+    }
+
+
+@pytest.mark.parametrize("buckets", [True, False, None])
+@pytest.mark.parametrize("name", list(_sort_inputs()))
+def test_sorted_floats_are_numpys_sort_whichever_way_is_measured_faster(
+    name: str, buckets: bool | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways (buckets then a merge sort, numpy's sort) and the first measurement give
+    numpy's sorted values, bit for bit, with -0.0 as 0.0."""
+    values = _sort_inputs()[name]
+    given = values.copy()
+    monkeypatch.setattr(sketches, "_BUCKETS_FASTER", [] if buckets is None else [buckets])
+    result = sorted_floats(values)
+    expected = np.sort(values) + 0.0
+    assert result.tobytes() == expected.tobytes()
+    assert not np.signbit(result[result == 0]).any()
+    assert values.tobytes() == given.tobytes()  # the input is left alone
+    if (
+        buckets is None
+        and len(values) >= BUCKET_SORT_ROWS
+        and sketches._bucket_keys(values) is not None
+    ):
+        assert len(sketches._BUCKETS_FASTER) >= 1  # measured once, then kept
+
+
+def test_the_bucket_order_applies_only_where_its_buckets_are_not_crowded() -> None:
+    inputs = _sort_inputs()
+    assert sketches._bucket_keys(inputs["normal"]) is not None
+    assert sketches._bucket_keys(inputs["lognormal"]) is not None
+    assert sketches._bucket_keys(inputs["ties and signed zeros"]) is not None  # ties are free
+    for name in ("heavy tails", "one outlier", "constant", "beyond the float range"):
+        assert sketches._bucket_keys(inputs[name]) is None, name
+    keys = sketches._bucket_keys(inputs["uniform"])
+    assert keys is not None and keys.dtype == np.uint16
+    order = np.argsort(inputs["uniform"])
+    assert np.all(np.diff(keys[order].astype(np.int64)) >= 0)  # keys grow with the values
+
+
+@pytest.mark.parametrize("buckets", [True, False])
+def test_a_column_of_signed_zeros_profiles_as_zeros_whichever_sort_runs(
+    buckets: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-0.0 and 0.0 are one value: the same profile, counted as "0.0", whatever order a sort
+    leaves equal zeros in (numpy's sorts differ from one CPU to another)."""
+    monkeypatch.setattr(sketches, "_BUCKETS_FASTER", [buckets])
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, 3, 30_000).astype(float) - 1.0
+    signed = values.copy()
+    signed[(values == 0) & (rng.random(30_000) < 0.5)] = -0.0
+    assert np.signbit(signed[signed == 0]).any()
+    with_signs = Profile.build({"x": signed}).to_dict()
+    plain = Profile.build({"x": values}).to_dict()
+    assert json.dumps(with_signs) == json.dumps(plain)
+    column = Profile.build({"x": -np.zeros(BUCKET_SORT_ROWS)}).columns["x"]
+    assert (column.minimum, column.maximum) == (0.0, 0.0)
+    assert not math.copysign(1.0, column.minimum) < 0
+    assert dict(column.frequent.counts) == {"0.0": BUCKET_SORT_ROWS}

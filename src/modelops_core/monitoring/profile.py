@@ -31,6 +31,7 @@ from modelops_core.monitoring.sketches import (
     GridHistogram,
     QuantileSketch,
     hash_strings,
+    sorted_floats,
 )
 
 FORMAT = "modelops.profile/1"
@@ -313,23 +314,20 @@ def _is_null(value: Any) -> bool:
 def _numeric_update(
     column: ColumnProfile, values: FloatArray, invalid: int, edges: Sequence[float] | None
 ) -> ColumnProfile:
-    """``column`` with a chunk of numbers added, from one sort of the chunk: NaN sorts last and
-    ±inf at the ends, so the sorted chunk gives the nulls, the infinite values, min and max,
-    the one-pass quantile sketch, the histogram (a binary search per edge) and the distinct
-    values (neighbours that differ) without other passes over the data."""
-    ordered = np.sort(values)
-    size = len(ordered)
-    end = size  # NaN (nulls) sort last
-    if size and math.isnan(ordered[-1]):
-        end = int(np.searchsorted(ordered, math.nan, side="left"))
-    start, stop = 0, end  # -inf first, +inf last of the numbers
-    if end and ordered[0] == -math.inf:
-        start = int(np.searchsorted(ordered[:end], -math.inf, side="right"))
-    if end and ordered[end - 1] == math.inf:
-        stop = int(np.searchsorted(ordered[:end], math.inf, side="left"))
-    finite = ordered[start:stop]
+    """``column`` with a chunk of numbers added, from one sort of its finite values
+    (:func:`~modelops_core.monitoring.sketches.sorted_floats`): the sorted values give min and
+    max, the one-pass quantile sketch, the histogram (a binary search per edge) and the
+    distinct values (neighbours that differ) without other passes over the data."""
+    size = len(values)
+    usable = np.isfinite(values)
+    if usable.all():
+        nulls = infinite = 0
+        finite = sorted_floats(values)
+    else:
+        nulls = int(np.count_nonzero(np.isnan(values)))
+        finite = sorted_floats(values[usable])
+        infinite = size - nulls - len(finite)
     count = len(finite)
-    infinite = start + end - stop
     if count:
         mean = float(np.add.reduce(finite)) / count
         deviations = finite - mean
@@ -339,14 +337,14 @@ def _numeric_update(
         mean = m2 = 0.0
     distinct = DistinctSketch().add_floats(finite)
     if infinite:
-        distinct = distinct.add_floats(np.concatenate([ordered[:start], ordered[stop:end]]))
+        distinct = distinct.add_floats(values[np.isinf(values)])
     quantiles = QuantileSketch(column.quantiles.k, seed=column.quantiles.seed)
     quantiles = quantiles.add(finite, ordered=True)
     chunk = ColumnProfile(
         name=column.name,
         kind=NUMERIC,
         count=size + invalid,
-        nulls=size - end,
+        nulls=nulls,
         infinite=infinite,
         invalid=invalid,
         mean=mean,
