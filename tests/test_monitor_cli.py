@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -64,9 +65,9 @@ def test_drift_json_has_the_documented_shape_and_scipys_values(
 def test_the_runtime_loaded_beside_the_reading_reports_its_errors(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """The runtime loads on a thread while the reference is read; a configuration it cannot
-    load (given with --config: the main thread's options reach it) fails the command as it
-    did before, named, without a traceback."""
+    """The runtime loads while both files are read on threads; a configuration it cannot
+    load (given with --config) fails the command as it did before, named, without a traceback,
+    and leaves no reading thread behind."""
     reference = write_csv(tmp_path / "ref.csv", 0)
     current = write_csv(tmp_path / "cur.csv", 8, seed=1)
     broken = tmp_path / "elsewhere.toml"
@@ -75,7 +76,42 @@ def test_the_runtime_loaded_beside_the_reading_reports_its_errors(
     code, out, err = run(capsys, "--config", str(broken), *argv)
     assert code == 2 and out == ""
     assert "elsewhere.toml" in err and "line 1, column" in err and "Traceback" not in err
+    assert not [t for t in threading.enumerate() if t.name.startswith("modelops-read")]
     assert run(capsys, *argv)[0] == 0  # without it: the project's (default) configuration
+
+
+BLAS_THREADS = """
+import os, sys
+from modelops_core.cli.monitor import one_blas_thread
+with one_blas_thread():
+    inside = os.environ.get("OPENBLAS_NUM_THREADS")
+    import numpy
+threads = len(os.listdir("/proc/self/task"))
+print(inside, os.environ.get("OPENBLAS_NUM_THREADS"), threads)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_numpy_loads_with_one_blas_thread_unless_the_user_chose() -> None:
+    """OpenBLAS starts a spinning thread per core when numpy loads (about 70 ms of CPU time of
+    a command); the monitor commands load it with one, the variable removed afterwards; a
+    number the user set is kept."""
+    import os
+
+    def child(**variables: str) -> list[str]:
+        env = {k: v for k, v in os.environ.items() if not k.endswith("NUM_THREADS")}
+        result = subprocess.run(
+            [sys.executable, "-c", BLAS_THREADS], env={**env, **variables},
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return result.stdout.split()
+
+    assert child() == ["1", "None", "1"]
+    inside, after, threads = child(OPENBLAS_NUM_THREADS="2")
+    assert (inside, after) == ("2", "2")
+    if (os.cpu_count() or 1) > 1:
+        assert int(threads) == 2
+    assert child(OMP_NUM_THREADS="1")[:2] == ["None", "None"]
 
 
 def test_exit_code_is_one_only_with_fail_on_drift_and_drift(

@@ -133,3 +133,83 @@ def test_a_csv_category_with_many_values_after_a_first_block_of_few(tmp_path: Pa
     assert dict(plan.frequent.counts) == expected
     assert (expected["free"], expected["late4999"], len(expected)) == (10_000, 1, 5_003)
     assert profile.columns["n"].count == 35_001
+
+
+def _reading_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("modelops-read")]
+
+
+def test_read_ahead_gives_the_items_in_order_and_raises_where_they_failed() -> None:
+    from modelops_core.monitoring.reader import ReadAhead
+
+    failure = ProfileError("line 11: broken")
+
+    def items() -> Any:
+        yield from range(10)
+        raise failure
+
+    seen: list[int] = []
+    with pytest.raises(ProfileError) as raised:
+        for item in ReadAhead(items(), depth=2, name="modelops-read-test"):
+            seen.append(item)
+    assert seen == list(range(10)) and raised.value is failure
+    assert list(ReadAhead(iter(range(5)), depth=1, name="modelops-read-test")) == list(range(5))
+    assert _reading_threads() == []
+
+
+def test_closing_read_ahead_stops_its_thread_and_closes_the_items_on_it() -> None:
+    """An endless source left after three items: close() returns once the thread has ended
+    and the source's ``finally`` ran, on that thread (where Arrow's file is read)."""
+    import itertools
+    import threading
+
+    from modelops_core.monitoring.reader import ReadAhead
+
+    closed_on: list[str] = []
+
+    def endless() -> Any:
+        try:
+            yield from itertools.count()
+        finally:
+            closed_on.append(threading.current_thread().name)
+
+    ahead = ReadAhead(endless(), depth=2, name="modelops-read-endless")
+    assert [next(ahead) for _ in range(3)] == [0, 1, 2]
+    ahead.close()
+    assert closed_on == ["modelops-read-endless"] and _reading_threads() == []
+    with pytest.raises(StopIteration):
+        next(ahead)
+
+
+def test_a_file_read_ahead_gives_the_profile_of_the_file(tmp_path: Path) -> None:
+    """Profile.build(FileAhead(path)) is Profile.build(path), source included: read ahead
+    with its chunk size, read again for another size or a second profile."""
+    from modelops_core.monitoring.reader import FileAhead
+
+    files = sources(tmp_path)
+    for name in ("csv", "parquet", "jsonl"):
+        path = files[name]
+        expected = Profile.build(path, chunk_rows=300).to_dict()
+        ahead = FileAhead(path, chunk_rows=300)
+        assert Profile.build(ahead, chunk_rows=300, workers=1).to_dict() == expected, name
+        assert Profile.build(ahead, chunk_rows=300, workers=1).to_dict() == expected, name
+        other = FileAhead(path, chunk_rows=128)
+        assert Profile.build(other, chunk_rows=300, workers=1).to_dict() == expected, name
+        assert expected["source"] == str(path)
+    assert _reading_threads() == []
+
+
+def test_a_file_read_ahead_that_fails_is_a_named_error_and_leaves_no_thread(
+    tmp_path: Path,
+) -> None:
+    from modelops_core.monitoring.reader import FileAhead
+
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(50_000)) + "1,2,3\n")
+    with pytest.raises(ProfileError, match=r"ragged\.csv"), FileAhead(path) as ahead:
+        Profile.build(ahead, workers=1)
+    unused = FileAhead(path)
+    unused.close()
+    assert _reading_threads() == []

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -177,46 +181,37 @@ def drift_command(
     """Drift of CURRENT against REFERENCE; each a CSV, JSONL or Parquet file or a profile.
     REFERENCE may also be NAME@ALIAS or NAME@VERSION of a registered model: the reference
     profile stored with that version."""
-    import threading
+    with one_blas_thread(), contextlib.ExitStack() as reading:
+        # Both files are parsed on threads (Arrow runs without the GIL) from here on, while
+        # the profile's modules and the runtime load, and the current file while the
+        # reference is profiled; each thread holds at most two chunks.
+        from modelops_core.monitoring.reader import FileAhead, reads_ahead
 
-    from modelops_core.monitoring.drift import Monitor
-    from modelops_core.monitoring.profile import Profile
+        sides = [
+            reading.enter_context(FileAhead(path)) if reads_ahead(path) else path
+            for path in (reference, current)
+        ]
+        from modelops_core.monitoring.drift import Monitor
+        from modelops_core.monitoring.profile import Profile
 
-    # The runtime (plugins that hear of drifted columns, plugin drift methods) loads on a
-    # thread while the reference is read: its imports overlap Arrow's parsing, which runs
-    # without the GIL. Its errors (a broken plugin in strict mode) are raised here all the same.
-    options = state()  # click's context is the main thread's: taken here, not on the thread
-    loaded: dict[str, Any] = {}
-
-    def load() -> None:
-        try:
-            loaded["runtime"] = options.runtime()
-        except BaseException as exc:  # re-raised on the main thread
-            loaded["error"] = exc
-
-    loader = threading.Thread(target=load, name="modelops-runtime", daemon=True)
-    loader.start()
-    try:
-        reference_profile = _reference(reference, seed, lengths, 500 if multivariate else 0)
-    finally:
-        loader.join()
-    if "error" in loaded:
-        raise loaded["error"]
-    runtime: Runtime = loaded["runtime"]
-    thresholds = {} if threshold is None or method == "auto" else {method: threshold}
-    monitor = Monitor(
-        reference_profile,
-        method=method,
-        thresholds=thresholds,
-        drift_share=drift_share,
-        correction=None if correction == "none" else correction,
-        min_effect=min_effect,
-        seed=seed,
-        runtime=runtime,
-        lengths=lengths,
-        multivariate=multivariate,
-    )
-    result = monitor.drift(Profile.build(current, reference=reference_profile, seed=seed))
+        # the runtime: plugins that hear of drifted columns, plugin drift methods
+        runtime = state().runtime()
+        reference_profile = _reference(sides[0], seed, lengths, 500 if multivariate else 0, runtime)
+        thresholds = {} if threshold is None or method == "auto" else {method: threshold}
+        monitor = Monitor(
+            reference_profile,
+            method=method,
+            thresholds=thresholds,
+            drift_share=drift_share,
+            correction=None if correction == "none" else correction,
+            min_effect=min_effect,
+            seed=seed,
+            runtime=runtime,
+            lengths=lengths,
+            multivariate=multivariate,
+        )
+        current_profile = Profile.build(sides[1], reference=reference_profile, seed=seed, workers=1)
+        result = monitor.drift(current_profile)
     if report is not None:
         result.write_html(report, title=f"Drift of {current.name} against {reference.name}")
     if as_json:
@@ -229,18 +224,44 @@ def drift_command(
         raise click.exceptions.Exit(EXIT_DRIFT)
 
 
-def _reference(reference: Path, seed: int, lengths: tuple[str, ...], rows: int) -> Profile:
-    """The reference: a file or saved profile, or ``NAME@ALIAS`` / ``NAME@VERSION`` of a
-    registered model (the reference profile stored with that version)."""
+#: the variables OpenBLAS takes its number of threads from, in its order of precedence.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """numpy (and scipy) loaded with one OpenBLAS thread while the block runs, unless the
+    user chose a number or numpy is loaded already: OpenBLAS starts a thread per core when it
+    loads, which spin for a while, about 70 ms of CPU time (15-25 ms of wall clock on two
+    cores) of a command that multiplies no large matrices (MMD's are 500 x 500 at most). The
+    variable is removed again after the block."""
+    chosen = any(os.environ.get(name) for name in BLAS_THREAD_VARIABLES)
+    if chosen or "numpy" in sys.modules:
+        yield
+        return
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop("OPENBLAS_NUM_THREADS", None)
+
+
+def _reference(
+    reference: Path | FileAhead, seed: int, lengths: tuple[str, ...], rows: int, runtime: Runtime
+) -> Profile:
+    """The reference: a file (read ahead) or saved profile, or ``NAME@ALIAS`` /
+    ``NAME@VERSION`` of a registered model (the reference profile stored with that version)."""
     from modelops_core.monitoring.profile import Profile
     from modelops_core.monitoring.reference import parse_model_reference, profile_of_model
 
-    model = None if reference.exists() else parse_model_reference(str(reference))
+    model = None
+    if isinstance(reference, Path) and not reference.exists():
+        model = parse_model_reference(str(reference))
     if model is None:
-        return Profile.build(reference, seed=seed, lengths=lengths, sample_rows=rows)
+        return Profile.build(reference, seed=seed, lengths=lengths, sample_rows=rows, workers=1)
     from modelops_core.registry.model_registry import ModelRegistry
 
-    with ModelRegistry(state().runtime()) as registry:
+    with ModelRegistry(runtime) as registry:
         return profile_of_model(registry, *model)
 
 
@@ -286,6 +307,7 @@ if TYPE_CHECKING:
     from modelops_core.monitoring.alerts import Delivery
     from modelops_core.monitoring.health import HealthReport
     from modelops_core.monitoring.profile import Profile
+    from modelops_core.monitoring.reader import FileAhead
     from modelops_core.runtime import Runtime
 
 

@@ -39,6 +39,8 @@ def describe(data: Any) -> str:
     """A short name of the data for lineage ("ref.csv", "pandas.DataFrame")."""
     if isinstance(data, str | Path):
         return str(data)
+    if isinstance(data, FileAhead):
+        return str(data.path)
     kind = type(data)
     return f"{kind.__module__.split('.')[0]}.{kind.__name__}"
 
@@ -47,6 +49,9 @@ def iter_chunks(data: Any, chunk_rows: int = 65_536) -> Iterator[Chunk]:
     """Chunks of at most ``chunk_rows`` rows of ``data``."""
     if chunk_rows < 1:
         raise ProfileError(f"chunk_rows={chunk_rows}: use a positive number of rows")
+    if isinstance(data, FileAhead):
+        yield from data.chunks(chunk_rows)
+        return
     if isinstance(data, str | Path):
         yield from _file_chunks(Path(data), chunk_rows)
         return
@@ -112,6 +117,122 @@ def _file_chunks(path: Path, chunk_rows: int) -> Iterator[Chunk]:
         raise ProfileError(f"{path}: unknown file type {suffix or '(none)'!r}; give {SUPPORTED}")
 
 
+def reads_ahead(path: Path) -> bool:
+    """Whether :class:`FileAhead` reads ``path`` on a thread: a CSV or Parquet file, which
+    pyarrow parses without the GIL."""
+    suffix = path.suffix.lower()
+    if suffix not in (*CSV_SUFFIXES, *PARQUET_SUFFIXES) or not path.is_file():
+        return False
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+class ReadAhead:
+    """The items of ``items``, taken on a thread from construction on, at most ``depth``
+    ready and waiting: Arrow parses a file's next blocks without the GIL while the caller
+    profiles the rows it has. The same items, in the same order, as iterating ``items``; its
+    error (a file that cannot be read) is raised here, where that item would have been.
+    :meth:`close` (or leaving the ``with`` block) stops the thread after its current item and
+    closes ``items`` on that thread."""
+
+    def __init__(self, items: Iterator[Any], *, depth: int, name: str) -> None:
+        import queue
+        import threading
+
+        self._items = items
+        self._ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
+        self._thread.start()
+
+    def _produce(self) -> None:
+        try:
+            for item in self._items:
+                self._ready.put((True, item))
+                if self._stop.is_set():
+                    return
+            self._ready.put((False, None))
+        except BaseException as exc:  # raised on the consumer's thread
+            self._ready.put((False, exc))
+        finally:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self) -> ReadAhead:
+        return self
+
+    def __next__(self) -> Any:
+        if self._done:
+            raise StopIteration
+        more, item = self._ready.get()
+        if more:
+            return item
+        self.close()
+        if item is not None:
+            raise item
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop: the thread ends after the item it is taking, ``items`` closed."""
+        import contextlib
+        import queue
+
+        self._done = True
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):  # an item taken out unblocks its put
+                self._ready.get(timeout=0.05)
+        self._thread.join()
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class FileAhead:
+    """A file whose reading starts now, on a thread, for a profile built later with the same
+    ``chunk_rows`` (``Profile.build(FileAhead(path))``): the command line starts reading both
+    files of ``monitor drift`` before it imports what profiles them. Read ahead once (CSV with
+    pyarrow and Parquet: Arrow parses without the GIL; JSONL is read when used); a second read,
+    or one with other ``chunk_rows``, reads the file again. The thread holds at most two chunks
+    until they are used or :meth:`close` is called."""
+
+    def __init__(self, path: str | Path, chunk_rows: int = 65_536) -> None:
+        self.path = Path(path)
+        self.chunk_rows = chunk_rows
+        self._ahead: ReadAhead | None = None
+        if reads_ahead(self.path):  # the other readers hold the GIL: read when used
+            chunks = _file_chunks(self.path, chunk_rows)
+            self._ahead = ReadAhead(chunks, depth=CHUNKS_AHEAD, name="modelops-read-file")
+
+    def chunks(self, chunk_rows: int) -> Iterator[Chunk]:
+        """The file's chunks of ``chunk_rows`` rows (those read ahead when the size is the
+        same and they were not used yet)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or chunk_rows != self.chunk_rows:
+            if ahead is not None:
+                ahead.close()
+            yield from _file_chunks(self.path, chunk_rows)
+            return
+        with ahead:
+            yield from ahead
+
+    def close(self) -> None:
+        """Stop reading ahead (the file is read again if its chunks are asked for later)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.close()
+
+    def __enter__(self) -> FileAhead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def _csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
     """CSV by chunks: with pyarrow when installed (no pandas import, Arrow strings that the
     profile counts with Arrow's kernels), else pandas, else the csv module."""
@@ -125,8 +246,10 @@ def _csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
 
 #: bytes pyarrow parses at a time (its batches are regrouped into chunks of ``chunk_rows``).
 ARROW_BLOCK_BYTES = 256 << 10
-#: whether Arrow parses a CSV file's blocks on its threads (ahead of the profile).
-ARROW_THREADS = True
+#: parsed blocks waiting for the profile beyond the one in use (:class:`ReadAhead`).
+BLOCKS_AHEAD = 4
+#: chunks a :class:`FileAhead` keeps ready beyond the one in use.
+CHUNKS_AHEAD = 1
 #: distinct strings in the first block up to which a text column is read dictionary-encoded
 #: (when its values also repeat: at most one distinct value per two rows).
 DICTIONARY_CARDINALITY = 1024
@@ -182,9 +305,6 @@ def _arrow_csv_pass(
     import pyarrow.csv as pcsv  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     read_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False)
-    # the file's blocks are parsed on Arrow's threads (read ahead of the profile: the peak
-    # grows by a few blocks of 256 KiB, not with the file)
-    file_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=ARROW_THREADS)
     parse_options = pcsv.ParseOptions(delimiter=delimiter)
     # the C library's allocator: Arrow's default (mimalloc) keeps freed blocks' pages, 20 MB
     # or more of resident memory over a large file, and it is no faster here
@@ -215,21 +335,24 @@ def _arrow_csv_pass(
         types = _read_types(first.schema, list(first))
         stream.seek(0)
         reader = pcsv.open_csv(
-            stream, file_options, parse_options, convert(types), memory_pool=pool
+            stream, read_options, parse_options, convert(types), memory_pool=pool
         )
         pending: list[Any] = []
         rows = 0
-        for batch in reader:
-            if skip:  # rows an earlier pass already gave
-                dropped = min(skip, batch.num_rows)
-                batch, skip = batch.slice(dropped), skip - dropped
-            pending.append(batch)
-            rows += batch.num_rows
-            while rows >= chunk_rows:
-                table = pa.Table.from_batches(pending, reader.schema)
-                yield _arrow_columns(table.slice(0, chunk_rows), text_columns, pool)
-                rest = table.slice(chunk_rows)
-                pending, rows = rest.to_batches(), rest.num_rows
+        # the next blocks parsed on a thread while this chunk is profiled (Arrow's own
+        # threads parse a stream's blocks one at a time, when asked for)
+        with ReadAhead(reader, depth=BLOCKS_AHEAD, name="modelops-read-csv") as parsed:
+            for batch in parsed:
+                if skip:  # rows an earlier pass already gave
+                    dropped = min(skip, batch.num_rows)
+                    batch, skip = batch.slice(dropped), skip - dropped
+                pending.append(batch)
+                rows += batch.num_rows
+                while rows >= chunk_rows:
+                    table = pa.Table.from_batches(pending, reader.schema)
+                    yield _arrow_columns(table.slice(0, chunk_rows), text_columns, pool)
+                    rest = table.slice(chunk_rows)
+                    pending, rows = rest.to_batches(), rest.num_rows
         if rows:
             yield _arrow_columns(pa.Table.from_batches(pending, reader.schema), text_columns, pool)
 
