@@ -474,18 +474,21 @@ class _HyperscanScanner:
             return []
         # Text i occupies [starts[i], starts[i + 1] - 1) of the joined buffer.
         starts = list(itertools.accumulate(map((1).__add__, map(len, texts)), initial=1))
+        # By owner o (see _rule_candidates): where text o - 1 starts and ends, looked up
+        # once per group instead of computed again for each rule.
+        bounds = _TextBounds(starts, [0, *starts], list(map(_MINUS_ONE, starts)))
         found: list[tuple[int, int, int, int]] = []
         for rule_id, rule in enumerate(self._rules):
             ends = hits[rule_id]
             if ends:
                 ends.sort()
-                self._rule_candidates(joined, starts, rule_id, rule, ends, found)
+                self._rule_candidates(joined, bounds, rule_id, rule, ends, found)
         return found
 
     def _rule_candidates(
         self,
         joined: str,
-        starts: list[int],
+        bounds: _TextBounds,
         rule_id: int,
         rule: Rule,
         ends: list[int],
@@ -500,15 +503,16 @@ class _HyperscanScanner:
         for the lookahead) or where run_after stops: the group's search window.
         """
         # The hit's last character lies in the text whose span holds it; the "owner" o is
-        # that text's index plus one (the text is [starts[o - 1], starts[o] - 1)).
-        owners = list(map(bisect.bisect_right, itertools.repeat(starts), map(_MINUS_ONE, ends)))
+        # that text's index plus one (the text is [starts[o - 1], starts[o] - 1)): the number
+        # of text starts before the hit's end.
+        owners = list(map(bisect.bisect_left, itertools.repeat(bounds.starts), ends))
         last_end = dict(zip(owners, ends, strict=True))  # owners ascend: keys in text order
         first_end = dict(zip(reversed(owners), reversed(ends), strict=True))
         groups = list(last_end)
         last_ends = list(last_end.values())
         first_ends = list(map(first_end.__getitem__, groups))
-        text_starts = list(map(starts.__getitem__, map(_MINUS_ONE, groups)))
-        text_ends = list(map(_MINUS_ONE, map(starts.__getitem__, groups)))
+        text_starts = list(map(bounds.start_of_owner.__getitem__, groups))
+        text_ends = list(map(bounds.end_of_owner.__getitem__, groups))
         before, max_length = self._before[rule_id], self._max_length[rule_id]
         if before >= 0:
             positions = list(map(max, text_starts, map((-before).__add__, first_ends)))
@@ -570,6 +574,16 @@ class _HyperscanScanner:
                 spans = _search_rule(rule, joined, position, stop, last_start, offset, match, False)
             for span in spans:
                 add((group - 1, span[0], span[1], rule_id))
+
+
+@attrs.frozen
+class _TextBounds:
+    """Where the texts of a joined batch lie: text i is ``[starts[i], starts[i + 1] - 1)``;
+    by owner ``o`` (text ``o - 1``), ``start_of_owner[o]`` and ``end_of_owner[o]``."""
+
+    starts: list[int]
+    start_of_owner: list[int]
+    end_of_owner: list[int]
 
 
 _MINUS_ONE = (-1).__add__

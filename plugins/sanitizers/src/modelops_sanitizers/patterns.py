@@ -8,6 +8,7 @@ prefilters are plain substring tests or one optional multi-pattern scan (see ``e
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -125,7 +126,13 @@ def _iban_prefix_ends(candidate: str) -> list[int]:
 def _jwt_valid(token: str) -> bool:
     """A JWT: its header and claims segments decode (base64url) to JSON objects."""
     header, claims, _ = token.split(".", 2)
-    return _is_json_object(header) and _is_json_object(claims)
+    return _header_is_json_object(header) and _is_json_object(claims)
+
+
+@functools.lru_cache(maxsize=256)
+def _header_is_json_object(segment: str) -> bool:
+    """:func:`_is_json_object` for a JWT header: a few headers recur in every token."""
+    return _is_json_object(segment)
 
 
 def _is_json_object(segment: str) -> bool:

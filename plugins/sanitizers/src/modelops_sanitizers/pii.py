@@ -43,6 +43,8 @@ _FLAT_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
 """Value types of a record that holds no container: its strings are its top-level values."""
 _NOTHING_TO_FIND = frozenset({"", "system", "user", "assistant", "tool", "developer"})
 """Strings in which no built-in rule can find anything (the chat roles): not scanned."""
+_SCANNED = dict.fromkeys(_NOTHING_TO_FIND, False)
+"""``_SCANNED.get(text, True)``: whether a string of a plain chat batch is scanned."""
 _MESSAGES_KEY = ("messages",)
 _MESSAGES = operator.itemgetter("messages")
 
@@ -270,7 +272,8 @@ class PiiSanitizer:
         if messages and set(map(type, messages)) != {dict}:
             return None
         values = list(itertools.chain.from_iterable(map(dict.values, messages)))
-        if not set(map(type, values)) <= _FLAT_VALUE_TYPES:
+        value_types = set(map(type, values))
+        if not value_types <= _FLAT_VALUE_TYPES:
             return None
         keys = list(itertools.chain.from_iterable(map(dict.keys, messages)))
         value_message = list(
@@ -278,14 +281,20 @@ class PiiSanitizer:
                 map(itertools.repeat, range(len(messages)), map(len, messages))
             )
         )
-        skipped = frozenset() if self.redactor.detector.extra else _NOTHING_TO_FIND
-        scanned = map(
-            operator.and_,
-            map(operator.is_, map(type, values), itertools.repeat(str)),
-            map(operator.not_, map(skipped.__contains__, values)),
-        )
+        if self.redactor.detector.extra:  # third-party detectors see every string
+            scanned: list[bool] = list(map(operator.is_, map(type, values), itertools.repeat(str)))
+        elif value_types == {str}:  # the usual batch: one lookup per value
+            scanned = list(map(_SCANNED.get, values, itertools.repeat(True)))
+        else:
+            scanned = list(
+                map(
+                    operator.and_,
+                    map(operator.is_, map(type, values), itertools.repeat(str)),
+                    map(operator.not_, map(_NOTHING_TO_FIND.__contains__, values)),
+                )
+            )
         text_value = list(itertools.compress(range(len(values)), scanned))
-        texts: list[str] = list(map(values.__getitem__, text_value))
+        texts: list[str] = list(itertools.compress(values, scanned))
         found = self.redactor.detector.find_batch(texts)
         first_index, count = self._records_in, len(batch)
         self._records_in += count
@@ -462,9 +471,17 @@ class PiiSanitizer:
         span_types: list[str],
     ) -> None:
         """Add a batch's findings to the per type and per field counts, and sample the records."""
-        self._by_type.update(span_types)
-        for (field, pii_type), number in Counter(zip(span_fields, span_types, strict=True)).items():
-            self._field_counts(str(field))[pii_type] += number
+        span_fields = list(span_fields)
+        by_type = Counter(span_types)
+        self._by_type.update(by_type)
+        fields = set(span_fields)
+        if len(fields) == 1:  # the usual batch: every finding in one field, counted by type
+            self._field_counts(str(fields.pop())).update(by_type)
+        else:
+            for (field, pii_type), number in Counter(
+                zip(span_fields, span_types, strict=True)
+            ).items():
+                self._field_counts(str(field))[pii_type] += number
         sampled, limit = self._sampled, self.samples
         if all(sampled[pii_type] >= limit for pii_type in set(span_types)):
             # Every type found here has its samples: no record of the batch is kept, only
