@@ -1,16 +1,18 @@
-"""Reading a dataset into memory leaves its records in the collector's oldest generation (the
-next young collections do not walk them), and never releases objects a caller froze."""
+"""Reading a dataset into memory, or loading a module, leaves what it made in the collector's
+oldest generation (the next young collections do not walk them), and never releases objects a
+caller froze."""
 
 from __future__ import annotations
 
 import gc
 import json
+import sys
 
 import pytest
 
 from modelops_core import Dataset, DatasetSanitizer, Runtime
 from modelops_core.config import parse_config
-from modelops_core.datasets.gc_pause import GcPaused
+from modelops_core.gc_pause import GcPaused, import_module
 
 
 def chat_file(tmp_path, count: int = 50):
@@ -94,3 +96,22 @@ def test_without_promote_the_generations_are_left_alone(collector_running):
     with GcPaused():
         young = [[index] for index in range(10)]
     assert gc.isenabled() and young_generations_hold_any_of(young)
+
+
+def test_a_module_loads_with_the_collector_paused_and_its_objects_promoted(
+    tmp_path, monkeypatch, collector_running
+):
+    (tmp_path / "gc_probe_module.py").write_text(
+        "import gc\nPAUSED = not gc.isenabled()\nTABLE = [[index] for index in range(10)]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "gc_probe_module", raising=False)
+    module = import_module("gc_probe_module")
+    assert module.PAUSED and gc.isenabled()
+    assert oldest_generation_holds([module.TABLE, *module.TABLE])
+
+
+def test_a_loaded_module_is_returned_without_touching_the_generations(collector_running):
+    young = [[index] for index in range(10)]
+    assert import_module("modelops_core.gc_pause") is sys.modules["modelops_core.gc_pause"]
+    assert young_generations_hold_any_of(young)

@@ -7,8 +7,6 @@ pluggy, which ``modelops --help`` does not need).
 
 from __future__ import annotations
 
-import importlib
-
 from modelops_core._version import __version__
 
 # Not typing.TYPE_CHECKING: importing typing is most of what `import modelops_core` would cost.
@@ -328,7 +326,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'modelops_core' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    from modelops_core.gc_pause import import_module
+
+    return getattr(import_module(module), name)
 
 
 def __dir__() -> list[str]:

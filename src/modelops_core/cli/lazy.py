@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
 import click
+
+from modelops_core.gc_pause import import_module
 
 
 class HintingGroup(click.Group):
@@ -86,7 +87,7 @@ class LazyGroup(HintingGroup):
         if cmd_name not in self._lazy:
             return super().get_command(ctx, cmd_name)
         module_name, _, attr = self._lazy[cmd_name][0].partition(":")
-        command = getattr(importlib.import_module(module_name), attr)
+        command = getattr(import_module(module_name), attr)  # the collector paused
         if not isinstance(command, click.Command):
             raise TypeError(f"{self._lazy[cmd_name][0]} is not a click command")
         return command

@@ -151,7 +151,7 @@ def read_jsonl(
 ) -> Loaded:
     """Every record of a JSONL file (format auto-detected); invalid lines raise with
     ``file:line:column`` or, with ``skip_invalid``, are kept aside in ``rejected``."""
-    from modelops_core.datasets.gc_pause import GcPaused
+    from modelops_core.gc_pause import GcPaused
 
     name = str(path)
     lines: list[int] = []
@@ -214,8 +214,8 @@ def _plain_chat(records: list[Any]) -> tuple[Record, ...] | None:
         return None
     import msgspec
 
-    from modelops_core.datasets.gc_pause import GcPaused
     from modelops_core.datasets.jsonl.structs import PlainChat
+    from modelops_core.gc_pause import GcPaused
 
     # many small containers, no cycles: the collector would walk them for nothing
     with GcPaused(promote=True):

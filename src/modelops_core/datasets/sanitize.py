@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelops_core.datasets.dataset import Dataset
 from modelops_core.datasets.errors import DatasetError
-from modelops_core.datasets.gc_pause import GcPaused
 from modelops_core.errors import UnknownComponentError
+from modelops_core.gc_pause import GcPaused, import_module
 
 if TYPE_CHECKING:
     from modelops_core.config import ComponentChoice
@@ -66,9 +66,8 @@ class DatasetSanitizer:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            from modelops_core.runtime import Runtime
-
-            self._runtime = Runtime()
+            # the collector paused while the runtime's modules load (the first time)
+            self._runtime = import_module("modelops_core.runtime").Runtime()
         return self._runtime
 
     def pipeline(self) -> tuple[ComponentChoice, ...]:

@@ -19,7 +19,6 @@ import attrs
 
 from modelops_core.datasets.errors import DatasetFormatError
 from modelops_core.datasets.formats import Note, normalize_line
-from modelops_core.datasets.gc_pause import GcPaused
 from modelops_core.datasets.jsonl.reader import (
     Line,
     LineProblem,
@@ -30,6 +29,7 @@ from modelops_core.datasets.jsonl.reader import (
     read_error,
 )
 from modelops_core.datasets.validate import Checker, Problem, ValidationReport
+from modelops_core.gc_pause import GcPaused
 
 if TYPE_CHECKING:
     from modelops_core.finetune.provider_contract import ExportTarget

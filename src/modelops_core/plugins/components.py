@@ -6,7 +6,6 @@ chosen, so listing plugins never imports openai, boto3 or google libraries.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from modelops_core.errors import (
     UnknownComponentError,
     did_you_mean,
 )
+from modelops_core.gc_pause import import_module
 from modelops_core.plugins.kinds import Kind
 from modelops_core.plugins.options import check_options
 
@@ -58,7 +58,7 @@ class ComponentSpec:
         module_name, _, attr_path = self.factory.partition(":")
         where = f"{self.kind.value} {self.name!r} of plugin {self.plugin!r}"
         try:
-            target: Any = importlib.import_module(module_name)
+            target: Any = import_module(module_name)
             for part in attr_path.split("."):
                 target = getattr(target, part)
         except ImportError as exc:

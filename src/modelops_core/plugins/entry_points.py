@@ -20,12 +20,12 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from importlib import import_module
 from typing import Any
 
 import attrs
 
 from modelops_core.errors import PluginLoadError
+from modelops_core.gc_pause import import_module
 
 #: ``module``, ``module:attr.path`` and either followed by ``[extras]``, as EntryPoint.pattern.
 _VALUE = r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$"
