@@ -135,29 +135,38 @@ class ReadAhead:
     closes ``items`` on that thread."""
 
     def __init__(self, items: Iterator[Any], *, depth: int, name: str) -> None:
-        import queue
+        import collections
         import threading
 
         self._items = items
-        self._ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
+        self._depth = depth
+        self._ready: collections.deque[tuple[bool, Any]] = collections.deque()
+        self._changed = threading.Condition()
+        self._stopped = False
         self._done = False
         self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
         self._thread.start()
 
     def _produce(self) -> None:
+        last: tuple[bool, Any] = (False, None)
         try:
             for item in self._items:
-                self._ready.put((True, item))
-                if self._stop.is_set():
-                    return
-            self._ready.put((False, None))
+                with self._changed:
+                    while len(self._ready) >= self._depth and not self._stopped:
+                        self._changed.wait()
+                    if self._stopped:
+                        return
+                    self._ready.append((True, item))
+                    self._changed.notify()
         except BaseException as exc:  # raised on the consumer's thread
-            self._ready.put((False, exc))
+            last = (False, exc)
         finally:
             close = getattr(self._items, "close", None)
             if close is not None:
                 close()
+            with self._changed:
+                self._ready.append(last)
+                self._changed.notify()
 
     def __iter__(self) -> ReadAhead:
         return self
@@ -165,7 +174,11 @@ class ReadAhead:
     def __next__(self) -> Any:
         if self._done:
             raise StopIteration
-        more, item = self._ready.get()
+        with self._changed:
+            while not self._ready:
+                self._changed.wait()
+            more, item = self._ready.popleft()
+            self._changed.notify()
         if more:
             return item
         self.close()
@@ -174,15 +187,12 @@ class ReadAhead:
         raise StopIteration
 
     def close(self) -> None:
-        """Stop: the thread ends after the item it is taking, ``items`` closed."""
-        import contextlib
-        import queue
-
+        """Stop: the thread ends after the item it is taking, ``items`` closed on it."""
         self._done = True
-        self._stop.set()
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):  # an item taken out unblocks its put
-                self._ready.get(timeout=0.05)
+        with self._changed:
+            self._stopped = True
+            self._ready.clear()
+            self._changed.notify()
         self._thread.join()
 
     def __enter__(self) -> ReadAhead:
