@@ -434,8 +434,10 @@ def _floats(numbers: Any) -> FloatArray:
     dtype = np.int64 if numbers.type == "int64" else np.float64
     count, offset = len(numbers), numbers.offset
     raw = np.frombuffer(numbers.buffers()[1], dtype=dtype, count=count, offset=offset * 8)
-    values = raw.astype(np.float64)  # a copy, writable
     valid = _valid(numbers)
+    if valid is None and dtype is np.float64:
+        return raw  # Arrow's buffer itself (read-only; the profile only reads its values)
+    values = raw.astype(np.float64)  # a copy, writable
     if valid is not None:
         values[~valid] = math.nan
     return values
