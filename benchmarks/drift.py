@@ -1,6 +1,7 @@
 """Drift of 20 columns (10 numeric, 10 categorical) against Evidently's DataDriftPreset, same run.
 
-Run: python benchmarks/drift.py [--quick] [--rows 100000] [--repeat 5] [--evidently-python PATH]
+Run: python benchmarks/drift.py [--quick] [--rows 100000] [--repeat 5] [--python PATH]
+[--evidently-python PATH]
 
 Evidently 0.7.23 needs ``pandas<3``, so it runs in its own virtual environment (never in the
 project's dependencies)::
@@ -26,6 +27,10 @@ Measured, each the wall-clock median of ``--repeat`` runs:
 - Evidently as a script a user runs (a whole process: import, ``pd.read_csv`` of both files,
   the preset), beside our CLI on the same files;
 - merging 1,000 window profiles (100 rows each) into one.
+
+The CLI rows run with ``--python`` (default: this interpreter); give the interpreter of a
+plain ``pip install modelops-core`` to time what users install (the API rows always run in this
+process). The output names the interpreter, the ``modelops_core`` it imports and its pyarrow.
 
 It prints the ratios, whether the drifted columns agree, and for the methods both use the
 largest relative difference of the values.
@@ -138,6 +143,24 @@ def median_times(action: Any, repeat: int) -> tuple[float, float]:
     return statistics.median(times), statistics.median(cpu)
 
 
+def describe_install(python: str) -> str:
+    """The interpreter, the ``modelops_core`` it imports (an editable checkout or an installed
+    wheel) and its pyarrow (the CSV reader), as the CLI rows ran them."""
+    probe = (
+        "import importlib.util, modelops_core; "
+        "spec = importlib.util.find_spec('pyarrow'); "
+        "version = __import__('pyarrow').__version__ if spec else 'absent'; "
+        "print(modelops_core.__file__, version)"
+    )
+    found = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, env=userpath.user_environment()
+    )
+    if found.returncode != 0:
+        return f"{python} (cannot import modelops_core: {found.stderr.strip()[-200:]})"
+    package, pyarrow = found.stdout.split()
+    return f"{python} (modelops_core from {Path(package).parent}, pyarrow {pyarrow})"
+
+
 def merge_benchmark(repeat: int) -> float:
     from modelops_core.monitoring.profile import Profile, merge_all
 
@@ -149,6 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--python", help="interpreter of the CLI rows (default: this one)")
     parser.add_argument("--evidently-python", default="/tmp/peers/evidently/bin/python")
     parser.add_argument("--quick", action="store_true", help="10,000 rows (under a minute)")
     args = parser.parse_args()
@@ -158,6 +182,7 @@ def main() -> None:
 
     from modelops_core import Monitor
 
+    python = args.python or sys.executable
     start_load = userpath.load_average()
     reference, current = make_data(args.rows)
     ours = Monitor(reference).drift(current)
@@ -168,7 +193,7 @@ def main() -> None:
         ref_csv, cur_csv = Path(folder, "ref.csv"), Path(folder, "cur.csv")
         reference.to_csv(ref_csv, index=False)
         current.to_csv(cur_csv, index=False)
-        command = [sys.executable, "-m", "modelops_core", "monitor", "drift"]
+        command = [python, "-m", "modelops_core", "monitor", "drift"]
         command += [str(ref_csv), str(cur_csv), "--json"]
         # as an installed package runs: bytecode cached (one unmeasured run first, and no
         # PYTHONDONTWRITEBYTECODE, which would compile every module at every run)
@@ -178,7 +203,7 @@ def main() -> None:
         # saved profile and profiles the current file: how a monitoring job runs every day
         ref_profile = Path(folder, "ref.profile.json")
         subprocess.run(
-            [sys.executable, "-m", "modelops_core", "monitor", "profile", str(ref_csv),
+            [python, "-m", "modelops_core", "monitor", "profile", str(ref_csv),
              "--output", str(ref_profile)],
             check=True, capture_output=True, env=user,
         )  # fmt: skip
@@ -203,6 +228,7 @@ def main() -> None:
     merge = merge_benchmark(args.repeat)
 
     print(f"rows: {args.rows:,} x 20 columns, median of {args.repeat}, wall clock (CPU time)")
+    print(f"API rows: this interpreter; CLI rows: {describe_install(python)}")
     print(f"load average at the start {start_load}, at the end {userpath.load_average()}")
     print(f"ours, Python API (in-memory DataFrames): {api * 1000:9.1f} ms ({api_cpu * 1000:.1f})")
     print(
