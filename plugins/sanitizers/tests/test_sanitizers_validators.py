@@ -352,3 +352,34 @@ def test_the_phone_and_iban_validators_agree_with_textbook_ones_on_random_look_a
     assert sum(map(iban_valid, ibans)) > 1000  # the valid ones are well represented
     for iban in ibans:
         assert iban_valid(iban) is _reference_iban(iban), iban
+
+
+def test_the_jwt_segment_check_decodes_as_base64_urlsafe_b64decode_does() -> None:
+    """The JWT check decodes with binascii (no base64 import): same verdict as
+    ``base64.urlsafe_b64decode`` + ``json.loads`` on valid, corrupt and random segments."""
+    import base64
+    import binascii
+    import json
+    import random
+    import string
+
+    from modelops_sanitizers.patterns import _header_is_json_object, _is_json_object
+
+    def reference(segment: str) -> bool:
+        try:
+            decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+            return isinstance(json.loads(decoded), dict)
+        except (binascii.Error, ValueError):
+            return False
+
+    rng = random.Random(5)
+    alphabet = string.ascii_letters + string.digits + "-_"
+    segments = ["", "e", "e30", "W10", "eyJhIjoxfQ", "eyJhIjoxfQ=", "é", "eyJ-_"]
+    for _ in range(3000):
+        value = {"k": "".join(rng.choices(string.printable + "é€", k=rng.randint(0, 12)))}
+        encoded = base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+        segments += [encoded, encoded[:-1], "".join(rng.choices(alphabet, k=rng.randint(0, 30)))]
+    verdicts = [reference(segment) for segment in segments]
+    assert [_is_json_object(segment) for segment in segments] == verdicts
+    assert [_header_is_json_object(segment) for segment in segments] == verdicts
+    assert 3000 <= sum(verdicts) < len(segments)  # both verdicts were compared

@@ -476,7 +476,7 @@ class _HyperscanScanner:
         starts = list(itertools.accumulate(map((1).__add__, map(len, texts)), initial=1))
         # By owner o (see _rule_candidates): where text o - 1 starts and ends, looked up
         # once per group instead of computed again for each rule.
-        bounds = _TextBounds(starts, [0, *starts], list(map(_MINUS_ONE, starts)))
+        bounds = (starts, [0, *starts], list(map(_MINUS_ONE, starts)))
         found: list[tuple[int, int, int, int]] = []
         for rule_id, rule in enumerate(self._rules):
             ends = hits[rule_id]
@@ -488,14 +488,15 @@ class _HyperscanScanner:
     def _rule_candidates(
         self,
         joined: str,
-        bounds: _TextBounds,
+        bounds: tuple[list[int], list[int], list[int]],
         rule_id: int,
         rule: Rule,
         ends: list[int],
         found: list[tuple[int, int, int, int]],
     ) -> None:
         """The validated spans of one rule, from where its loose matches end (sorted),
-        appended to ``found``.
+        appended to ``found``. ``bounds``: the texts' starts in ``joined`` (text i is
+        ``[starts[i], starts[i + 1] - 1)``), and by owner o (text o - 1) its start and end.
 
         The hits of one text make one group. A valid match is covered by a loose match that
         ends after the match starts, so it starts at or after first_end - max_length
@@ -505,14 +506,15 @@ class _HyperscanScanner:
         # The hit's last character lies in the text whose span holds it; the "owner" o is
         # that text's index plus one (the text is [starts[o - 1], starts[o] - 1)): the number
         # of text starts before the hit's end.
-        owners = list(map(bisect.bisect_left, itertools.repeat(bounds.starts), ends))
+        starts, start_of_owner, end_of_owner = bounds
+        owners = list(map(bisect.bisect_left, itertools.repeat(starts), ends))
         last_end = dict(zip(owners, ends, strict=True))  # owners ascend: keys in text order
         first_end = dict(zip(reversed(owners), reversed(ends), strict=True))
         groups = list(last_end)
         last_ends = list(last_end.values())
         first_ends = list(map(first_end.__getitem__, groups))
-        text_starts = list(map(bounds.start_of_owner.__getitem__, groups))
-        text_ends = list(map(bounds.end_of_owner.__getitem__, groups))
+        text_starts = list(map(start_of_owner.__getitem__, groups))
+        text_ends = list(map(end_of_owner.__getitem__, groups))
         before, max_length = self._before[rule_id], self._max_length[rule_id]
         if before >= 0:
             positions = list(map(max, text_starts, map((-before).__add__, first_ends)))
@@ -574,16 +576,6 @@ class _HyperscanScanner:
                 spans = _search_rule(rule, joined, position, stop, last_start, offset, match, False)
             for span in spans:
                 add((group - 1, span[0], span[1], rule_id))
-
-
-@attrs.frozen
-class _TextBounds:
-    """Where the texts of a joined batch lie: text i is ``[starts[i], starts[i + 1] - 1)``;
-    by owner ``o`` (text ``o - 1``), ``start_of_owner[o]`` and ``end_of_owner[o]``."""
-
-    starts: list[int]
-    start_of_owner: list[int]
-    end_of_owner: list[int]
 
 
 _MINUS_ONE = (-1).__add__

@@ -136,15 +136,20 @@ def _header_is_json_object(segment: str) -> bool:
 
 
 def _is_json_object(segment: str) -> bool:
-    import base64  # here: only JWT candidates need them
-    import binascii
+    import binascii  # here: only JWT candidates need them
     import json
 
     try:
-        decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        # base64.urlsafe_b64decode without importing base64 (and struct): the segment is
+        # ASCII (the pattern is), its "-_" read as "+/", non-alphabet bytes skipped.
+        padded = (segment + "=" * (-len(segment) % 4)).encode("ascii")
+        decoded = binascii.a2b_base64(padded.translate(_URLSAFE_TO_STANDARD))
         return isinstance(json.loads(decoded), dict)
     except (binascii.Error, ValueError):
         return False
+
+
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
