@@ -471,8 +471,10 @@ _SECRET_QUERY_KEYS = frozenset(
         "x-amz-security-token",
     }
 )
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
-_PASSWORD_PAIR = re.compile(r"(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s'\"&]+)")
+# Patterns, not compiled ones: re compiles them on first use (and caches them), so a process
+# that masks nothing does not pay for them at start-up.
+_URL_IN_TEXT = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+"
+_PASSWORD_PAIR = r"(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s'\"&]+)"
 
 
 def mask_url(url: str) -> str:
@@ -492,7 +494,7 @@ def mask_url(url: str) -> str:
     """
     scheme, sep, rest = url.partition("://")
     if not sep:
-        return _PASSWORD_PAIR.sub(r"\1***", url)
+        return re.sub(_PASSWORD_PAIR, r"\1***", url)
     # The authority ends at the first '/', '?' or '#' (a password may hold those three only
     # percent-encoded), and its userinfo at the last '@' in it ('@' and ':' are often raw).
     end = _first_of(rest, "/?#", 0)
@@ -513,8 +515,8 @@ def mask_urls_in(text: str) -> str:
 
     Also masks libpq's ``password=...`` pairs outside URLs.
     """
-    masked_text = _URL_IN_TEXT.sub(lambda match: mask_url(match.group(0)), text)
-    return _PASSWORD_PAIR.sub(r"\1***", masked_text)
+    masked_text = re.sub(_URL_IN_TEXT, lambda match: mask_url(match.group(0)), text)
+    return re.sub(_PASSWORD_PAIR, r"\1***", masked_text)
 
 
 def _first_of(text: str, chars: str, start: int) -> int:

@@ -37,7 +37,8 @@ PASSTHROUGH_KEYS: tuple[str, ...] = ("name", "tool_call_id", "tool_calls", "func
 MESSAGE_KEYS: tuple[str, ...] = ("role", "content", "weight", *PASSTHROUGH_KEYS)
 #: ``detail`` values of an image part.
 IMAGE_DETAILS: tuple[str, ...] = ("auto", "low", "high")
-_IMAGE_DATA = re.compile(r"data:image/(jpeg|jpg|png|webp|gif);base64,", re.IGNORECASE)
+#: a base64 data URL of an image (a pattern: re compiles and caches it when an image is read).
+_IMAGE_DATA = r"(?i)data:image/(jpeg|jpg|png|webp|gif);base64,"
 
 Record = dict[str, Any]
 Message = dict[str, Any]
@@ -106,7 +107,7 @@ def _image(value: Any, where: str) -> dict[str, Any]:
         raise DatasetFormatError(
             f'{where}.image_url: needs {{"url": "https://..." or "data:image/png;base64,..."}}.'
         )
-    if not (url.startswith(("https://", "http://")) or _IMAGE_DATA.match(url)):
+    if not (url.startswith(("https://", "http://")) or re.match(_IMAGE_DATA, url)):
         raise DatasetFormatError(
             f"{where}.image_url.url: {url[:40]!r} is neither an http(s) URL nor a base64 data "
             "URL of a JPEG, PNG, WEBP or GIF image (data:image/png;base64,...)."

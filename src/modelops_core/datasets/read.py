@@ -329,9 +329,10 @@ def read_csv(path: str | os.PathLike[str], mapping: Mapping[str, str] | None = N
     return assemble(items, str(file))
 
 
-_HEADING = re.compile(r"^##\s+(\w+)\s*$", re.IGNORECASE)
-_QA = re.compile(r"^(Q|A):\s?(.*)$")
-_SEPARATOR = re.compile(r"^-{3,}\s*$")
+# Patterns of the markdown convention, compiled (and cached) by re when a markdown file is read.
+_HEADING = r"(?i)^##\s+(\w+)\s*$"
+_QA = r"^(Q|A):\s?(.*)$"
+_SEPARATOR = r"^-{3,}\s*$"
 
 
 def read_markdown(path: str | os.PathLike[str]) -> Loaded:
@@ -343,7 +344,7 @@ def read_markdown(path: str | os.PathLike[str]) -> Loaded:
     items: list[tuple[int, str, Record]] = []
     block: list[tuple[int, str]] = []
     for number, text in enumerate([*lines, "---"], start=1):
-        if _SEPARATOR.match(text):
+        if re.match(_SEPARATOR, text):
             items.extend(_markdown_block(block, str(file)))
             block = []
         else:
@@ -364,8 +365,8 @@ def _markdown_block(block: list[tuple[int, str]], source: str) -> list[tuple[int
     qa: dict[str, Any] | None = None
     start = next((number for number, text in block if text.strip()), 0)
     for number, text in block:
-        heading = _HEADING.match(text)
-        qa_match = _QA.match(text)
+        heading = re.match(_HEADING, text)
+        qa_match = re.match(_QA, text)
         if heading:
             role = heading.group(1).lower()
             if role not in ROLES:

@@ -32,8 +32,9 @@ TEMPORARY_SUFFIX = ".tmp"
 LEGACY_STALE_SECONDS = 3600
 """Age after which a temporary file without a process id (written by an older version) is
 taken as left by a killed writer."""
-_TEMPORARY = re.compile(r"(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}")
-_LEGACY_TEMPORARY = re.compile(r"[a-z0-9_]{8}")  # tempfile.mkstemp's names
+# Patterns, compiled (and cached) by re when a temporary file is first looked at.
+_TEMPORARY = r"(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}"
+_LEGACY_TEMPORARY = r"[a-z0-9_]{8}"  # tempfile.mkstemp's names
 _WATCHER_SCRIPT = 'read -r _; exec rm -f -- "$1"'
 
 
@@ -93,10 +94,10 @@ def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
         if not (name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX)):
             continue
         middle = name[len(prefix) : -len(TEMPORARY_SUFFIX)]
-        ours = _TEMPORARY.fullmatch(middle)
+        ours = re.fullmatch(_TEMPORARY, middle)
         if ours is not None:
             stale = not _running(int(ours["pid"]))
-        elif _LEGACY_TEMPORARY.fullmatch(middle) is not None:
+        elif re.fullmatch(_LEGACY_TEMPORARY, middle) is not None:
             try:
                 stale = time.time() - entry.stat().st_mtime > LEGACY_STALE_SECONDS
             except FileNotFoundError:
