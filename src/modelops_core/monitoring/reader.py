@@ -431,13 +431,15 @@ def _floats(numbers: Any) -> FloatArray:
     """An Arrow int64 or float64 array as numpy floats, nulls as NaN, read from its buffers:
     Arrow's own conversion of nulls (and its compute module, 0.1 s to import) pull in pandas
     (0.3 s) on a command-line run."""
-    dtype = np.int64 if numbers.type == "int64" else np.float64
     count, offset = len(numbers), numbers.offset
-    raw = np.frombuffer(numbers.buffers()[1], dtype=dtype, count=count, offset=offset * 8)
-    valid = _valid(numbers)
-    if valid is None and dtype is np.float64:
-        return raw  # Arrow's buffer itself (read-only; the profile only reads its values)
-    values = raw.astype(np.float64)  # a copy, writable
+    buffer, valid = numbers.buffers()[1], _valid(numbers)
+    if numbers.type != "int64":
+        floats: FloatArray = np.frombuffer(buffer, np.float64, count=count, offset=offset * 8)
+        if valid is None:  # Arrow's buffer itself (read-only; the profile only reads it)
+            return floats
+        values = floats.copy()  # writable
+    else:
+        values = np.frombuffer(buffer, np.int64, count=count, offset=offset * 8).astype(np.float64)
     if valid is not None:
         values[~valid] = math.nan
     return values
