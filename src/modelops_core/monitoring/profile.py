@@ -383,8 +383,9 @@ def _numeric_values(ordered: FloatArray, sketch: QuantileSketch, cap: int) -> Fr
 
 def _distinct(finite: FloatArray) -> int:
     """The number of distinct values of finite numbers, by a sort (``np.unique`` without
-    counts imports ``numpy.ma``, 20 ms of a command-line run)."""
-    ordered = np.sort(finite)
+    counts imports ``numpy.ma``, 20 ms of a command-line run); a merge sort, as the sketch's
+    levels are a few sorted runs."""
+    ordered = np.sort(finite, kind="stable")
     return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + min(len(ordered), 1)
 
 

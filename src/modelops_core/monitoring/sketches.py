@@ -75,7 +75,7 @@ def _compress(levels: list[FloatArray], k: int, seed: int) -> list[FloatArray]:
         )
         if over is None:
             return levels
-        items = np.sort(levels[over])
+        items = np.sort(levels[over], kind="stable")  # sorted runs: merged in linear time
         keep = items[:0]
         if len(items) % 2:  # an odd item stays behind, so the weights still add up
             keep, items = items[-1:], items[:-1]
