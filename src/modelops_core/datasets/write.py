@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +164,8 @@ def _stop_watcher(watcher: Any) -> None:
     try:
         while os.waitpid(pid, os.WNOHANG) == (0, 0):
             if time.monotonic() > deadline:
+                import signal  # here: only a watcher that hangs needs it
+
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 return
