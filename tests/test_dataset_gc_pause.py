@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
+import weakref
 
 import pytest
 
@@ -115,3 +116,16 @@ def test_a_loaded_module_is_returned_without_touching_the_generations(collector_
     young = [[index] for index in range(10)]
     assert import_module("modelops_core.gc_pause") is sys.modules["modelops_core.gc_pause"]
     assert young_generations_hold_any_of(young)
+
+
+def test_garbage_promoted_with_the_records_is_still_collected(tmp_path, collector_running):
+    class Node:
+        pass
+
+    node = Node()
+    node.self = node  # a cycle: only the collector frees it
+    alive = weakref.ref(node)
+    del node
+    Dataset.from_jsonl(chat_file(tmp_path))  # promotes the cycle to the oldest generation
+    gc.collect()
+    assert alive() is None
