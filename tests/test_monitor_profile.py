@@ -366,6 +366,8 @@ def _sort_inputs() -> dict[str, np.ndarray]:
     return {
         "normal": rng.normal(10, 1.5, n).round(5),
         "uniform": rng.random(n),
+        "negative": -rng.lognormal(0, 1, n),
+        "subnormal": rng.normal(0, 1, n) * 1e-310,
         "lognormal": rng.lognormal(0, 1, n),
         "heavy tails": rng.standard_cauchy(n),  # crowded buckets: numpy's sort
         "one outlier": np.append(rng.normal(0, 1, n - 1), 1e300),
@@ -407,7 +409,7 @@ def test_the_bucket_order_applies_only_where_its_buckets_are_not_crowded() -> No
     assert sketches._bucket_keys(inputs["normal"]) is not None
     assert sketches._bucket_keys(inputs["lognormal"]) is not None
     assert sketches._bucket_keys(inputs["ties and signed zeros"]) is not None  # ties are free
-    for name in ("heavy tails", "one outlier", "constant", "beyond the float range"):
+    for name in ("heavy tails", "one outlier", "constant", "beyond the float range", "subnormal"):
         assert sketches._bucket_keys(inputs[name]) is None, name
     keys = sketches._bucket_keys(inputs["uniform"])
     assert keys is not None and keys.dtype == np.uint16

@@ -141,6 +141,8 @@ def _bucket_keys(values: FloatArray) -> npt.NDArray[np.uint16] | None:
     if not span > 0 or not math.isfinite(span):
         return None
     scale = (_BUCKETS - 1) / span
+    if not math.isfinite(scale):  # a span of subnormal numbers
+        return None
     sample = np.sort(values[::64])
     sample = sample[np.concatenate([[True], sample[1:] != sample[:-1]])]
     coarse = ((sample - low) * (scale / 64)).astype(np.intp)  # 1,024 buckets of 64
@@ -151,11 +153,24 @@ def _bucket_keys(values: FloatArray) -> npt.NDArray[np.uint16] | None:
     return keys
 
 
+#: the bits below the sign of a float64 (flipped in a negative float's integer key).
+_MAGNITUDE = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
 def _bucket_sorted(values: FloatArray, keys: npt.NDArray[np.uint16]) -> FloatArray:
     """``values`` ordered by their keys (numpy's radix sort of 16-bit integers), then sorted
-    by a merge sort, which finds the buckets in order and only sorts within them."""
+    by a merge sort, which finds the buckets in order and only sorts within them. The merge
+    sort compares the floats' bits as integers (a third faster than float comparisons, which
+    handle NaN): the same order for finite floats once a negative one's magnitude bits are
+    flipped (and back after)."""
     ordered = values[np.argsort(keys, kind="stable")]
-    ordered.sort(kind="stable")
+    bits = ordered.view(np.int64)
+    negative = bool(ordered.min() < 0)
+    if negative:
+        bits ^= (bits >> 63) & _MAGNITUDE
+    bits.sort(kind="stable")
+    if negative:
+        bits ^= (bits >> 63) & _MAGNITUDE
     return ordered
 
 
