@@ -11,18 +11,23 @@ Exit codes (one place: :func:`exit_code_for`):
 
 from __future__ import annotations
 
-import re
-import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import NoReturn
+from modelops_core.gc_pause import GcPaused
 
-import click
+# the collector paused while click and the CLI's modules load (what they make lives as long as
+# the process): about 30 young collections, 3 ms of every command
+with GcPaused(promote=True):
+    import re
+    import sys
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from typing import NoReturn
 
-from modelops_core._version import __version__
-from modelops_core.cli.context import CliState
-from modelops_core.cli.lazy import HintingGroup, LazyGroup
-from modelops_core.errors import ModelOpsError
+    import click
+
+    from modelops_core._version import __version__
+    from modelops_core.cli.context import CliState
+    from modelops_core.cli.lazy import HintingGroup, LazyGroup
+    from modelops_core.errors import ModelOpsError
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1

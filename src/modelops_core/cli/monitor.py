@@ -181,21 +181,26 @@ def drift_command(
     """Drift of CURRENT against REFERENCE; each a CSV, JSONL or Parquet file or a profile.
     REFERENCE may also be NAME@ALIAS or NAME@VERSION of a registered model: the reference
     profile stored with that version."""
+    from modelops_core.gc_pause import GcPaused
+
     with one_blas_thread(), contextlib.ExitStack() as reading:
-        # Both files are parsed on threads (Arrow runs without the GIL) from here on, while
-        # the profile's modules and the runtime load, and the current file while the
-        # reference is profiled; each thread holds at most two chunks.
-        from modelops_core.monitoring.reader import FileAhead, reads_ahead
+        # the collector paused while numpy, pyarrow, the profile's modules and the plugins
+        # load: what they make lives as long as the process (about 5 ms of young collections)
+        with GcPaused(promote=True):
+            # Both files are parsed on threads (Arrow runs without the GIL) from here on,
+            # while the modules and the runtime load, and the current file while the
+            # reference is profiled; each thread holds at most two chunks.
+            from modelops_core.monitoring.reader import FileAhead, reads_ahead
 
-        sides = [
-            reading.enter_context(FileAhead(path)) if reads_ahead(path) else path
-            for path in (reference, current)
-        ]
-        from modelops_core.monitoring.drift import Monitor
-        from modelops_core.monitoring.profile import Profile
+            sides = [
+                reading.enter_context(FileAhead(path)) if reads_ahead(path) else path
+                for path in (reference, current)
+            ]
+            from modelops_core.monitoring.drift import Monitor
+            from modelops_core.monitoring.profile import Profile
 
-        # the runtime: plugins that hear of drifted columns, plugin drift methods
-        runtime = state().runtime()
+            # the runtime: plugins that hear of drifted columns, plugin drift methods
+            runtime = state().runtime()
         reference_profile = _reference(sides[0], seed, lengths, 500 if multivariate else 0, runtime)
         thresholds = {} if threshold is None or method == "auto" else {method: threshold}
         monitor = Monitor(
