@@ -164,6 +164,14 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.ASCII)
 
 
+# leading_class_first: a pattern of the form (?<!B)C... is written C(?<!BC)... (the same
+# matches: C is one character, so the lookbehind still looks at the character before it).
+# A pattern that opens with a character class lets re's search skip, in C, every position
+# that cannot start a match; one that opens with a lookbehind tries the whole pattern at
+# each position, several times slower across the text between candidates. A test checks
+# each rewritten pattern against its textbook form at every position of generated texts.
+
+
 def build_rules() -> tuple[Rule, ...]:
     """All rules, freshly compiled (callers cache the result per detector)."""
     ip_octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
@@ -189,9 +197,11 @@ def build_rules() -> tuple[Rule, ...]:
             "card",
             "payment_card",
             # Contiguous, or groups 4-4-4-1..4(-1..3) or 4-6-4..5 with one consistent separator.
+            # Written leading_class_first: (?<![\w.,-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1
+            # \d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w|[.,]\d).
             _compile(
-                r"(?<![\w.,-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
-                r"|\d{4}([ -])\d{6}\2\d{4,5})(?!\w|[.,]\d)"
+                r"\d(?<![\w.,-]\d)(?:\d{12,18}|\d{3}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"
+                r"|\d{3}([ -])\d{6}\2\d{4,5})(?!\w|[.,]\d)"
             ),
             validators.card_valid,
             # Every shape's opening (13 digits, 4-4-4-1 or 4-6-4) after the lookbehind's
@@ -205,7 +215,8 @@ def build_rules() -> tuple[Rule, ...]:
         Rule(
             "ssn",
             "us_ssn",
-            _compile(r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])"),
+            # (?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-]), leading_class_first
+            _compile(r"\d(?<![\d-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\d-])"),
             validators.ssn_valid,
             r"[^0-9\-]\d{3}[\- ]\d{2}[\- ]\d{4}",
             max_length=11,
@@ -214,7 +225,8 @@ def build_rules() -> tuple[Rule, ...]:
         Rule(
             "ip",
             "ipv4",
-            _compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)"),
+            # (?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d), leading_class_first
+            _compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w]|\.\d)"),
             validators.ipv4_valid,
             r"[^0-9A-Za-z_.]\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",
             max_length=15,
@@ -262,7 +274,8 @@ def build_rules() -> tuple[Rule, ...]:
         Rule(
             "iban",
             "iban",
-            _compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)"),
+            # (?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w), leading_class_first
+            _compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)"),
             validators.iban_valid,
             # From the country code's second letter, without a leading class: the scan is
             # about a third faster than with "[^0-9A-Za-z_][A-Z]{2}\d{2}", for a few more hits.
