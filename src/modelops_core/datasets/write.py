@@ -34,7 +34,8 @@ taken as left by a killed writer."""
 # Patterns, compiled (and cached) by re when a temporary file is first looked at.
 _TEMPORARY = r"(?P<pid>[1-9][0-9]{0,9})-[0-9a-f]{8}"
 _LEGACY_TEMPORARY = r"[a-z0-9_]{8}"  # tempfile.mkstemp's names
-_WATCHER_SCRIPT = 'read -r _; exec rm -f -- "$1"'
+# ``[`` is a shell builtin: after a successful write (the name is gone) no ``rm`` is started.
+_WATCHER_SCRIPT = 'read -r _; [ -e "$1" ] && exec rm -f -- "$1"'
 
 
 @contextlib.contextmanager
