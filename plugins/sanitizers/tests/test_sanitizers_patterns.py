@@ -19,8 +19,15 @@ TEXTBOOK = {
     "us_ssn": r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])",
     "ipv4": r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)",
     "iban": r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?!\w)",
+    "nanp_phone": r"(?<![\w+()-])(?:1[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?![\w-])",
 }
-MINIMUM_MATCHES = {"payment_card": 5000, "us_ssn": 300, "ipv4": 50, "iban": 1000}
+MINIMUM_MATCHES = {
+    "payment_card": 5000,
+    "us_ssn": 300,
+    "ipv4": 50,
+    "iban": 1000,
+    "nanp_phone": 1000,
+}
 
 
 def near_misses(seed: int, count: int) -> list[str]:
@@ -37,8 +44,13 @@ def near_misses(seed: int, count: int) -> list[str]:
         for _ in range(rng.randint(1, 4)):
             separator = rng.choice([" ", " ", "-", ".", ",", ""])
             shape = separator.join(group() for _ in range(rng.randint(1, 6)))
+            if rng.random() < 0.2:  # a phone-like shape: area code, exchange, line
+                area = rng.choice(["415", "(415)", "(41)", "4155", "141"])
+                shape = area + separator + group() + rng.choice(["", " ", "-", "."]) + group()
             if rng.random() < 0.25:
                 shape = rng.choice(["GB", "DE", "AB", "x", "Q", "GB82 WEST "]) + shape
+            elif rng.random() < 0.3:  # phone openings: a leading 1, an area code in parentheses
+                shape = rng.choice(["1", "1 ", "1-", "(", "(415)", "(415) ", "+1 ", "(41)"]) + shape
             parts.append(shape)
             parts.append(
                 rng.choice([" ", "-", ".", ",", "_", "a", "A", "é", "\x00", "+", ". ", ""])

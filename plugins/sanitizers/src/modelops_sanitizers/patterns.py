@@ -251,8 +251,13 @@ def build_rules() -> tuple[Rule, ...]:
         Rule(
             "phone",
             "nanp_phone",
+            # (?<![\w+()-])(?:1[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?![\w-]),
+            # leading_class_first: the first character, then the branch it opens (a leading
+            # "1", the area code's parenthesis or its first digit), in the textbook's order.
             _compile(
-                r"(?<![\w+()-])(?:1[ .-]?)?(?:\(\d{3}\)|\d{3})[ .-]?\d{3}[ .-]?\d{4}(?![\w-])"
+                r"[\d(](?<![\w+()-][\d(])"
+                r"(?:(?<=1)[ .-]?(?:\(\d{3}\)|\d{3})|(?<=\()\d{3}\)|(?<=\d)\d{2})"
+                r"[ .-]?\d{3}[ .-]?\d{4}(?![\w-])"
             ),
             validators.phone_valid,
             # The lookahead's complement (or the end) closes it: long digit runs do not match.
