@@ -436,3 +436,94 @@ def test_a_column_of_signed_zeros_profiles_as_zeros_whichever_sort_runs(
     assert (column.minimum, column.maximum) == (0.0, 0.0)
     assert not math.copysign(1.0, column.minimum) < 0
     assert dict(column.frequent.counts) == {"0.0": BUCKET_SORT_ROWS}
+
+
+def _eager_registers(*parts: np.ndarray) -> np.ndarray:
+    """The registers of every value hashed at once (what the sketch stored before it waited)."""
+    from modelops_core.monitoring.sketches import DistinctSketch, hash_floats
+
+    values = np.concatenate(parts) if parts else np.empty(0)
+    return DistinctSketch().add_hashes(hash_floats(values)).registers
+
+
+def test_distinct_values_hashed_when_read_give_the_registers_of_hashing_them_at_once() -> None:
+    from modelops_core.monitoring.sketches import PENDING_VALUES, DistinctSketch, hash_strings
+
+    rng = np.random.default_rng(13)
+    parts = [rng.normal(0, 1, size).round(3) for size in (5, 70_000, 100_000, 3, 120_000)]
+    sketch = DistinctSketch()
+    for index, part in enumerate(parts):
+        sketch = sketch.add_floats(part)
+        waiting = sum(len(v) for v in sketch._pending)
+        assert waiting <= PENDING_VALUES  # bounded: the rest was hashed as it came
+        if index == 1:
+            assert waiting == 70_005  # not hashed yet
+    assert np.array_equal(sketch.registers, _eager_registers(*parts))
+    assert sketch._pending == ()  # hashed once, then kept
+    # merges keep values waiting, on both sides and in many
+    left = DistinctSketch().add_floats(parts[0]).add_floats(parts[1])
+    shifted = parts[4][:50_000] + 1e6
+    right = DistinctSketch().add_hashes(hash_strings(["a", "b"])).add_floats(shifted)
+    merged = left.merge(right)
+    assert sum(len(v) for v in merged._pending) == 70_005 + 50_000  # nothing computed yet
+    assert not np.array_equal(merged.registers, left.registers)
+    expected = np.maximum(
+        _eager_registers(parts[0], parts[1], shifted),
+        DistinctSketch().add_hashes(hash_strings(["a", "b"])).registers,
+    )
+    assert np.array_equal(merged.registers, expected)
+    many = DistinctSketch.merge_many([DistinctSketch().add_floats(p) for p in parts])
+    assert np.array_equal(many.registers, _eager_registers(*parts))
+    assert DistinctSketch.merge_many([left, right]) == merged
+
+
+def test_a_distinct_sketch_keeps_its_own_copy_of_values_that_could_change() -> None:
+    from modelops_core.monitoring.sketches import DistinctSketch
+
+    values = np.arange(10_000, dtype=np.float64)
+    sketch = DistinctSketch().add_floats(values)
+    view = np.arange(10_000, 20_000, dtype=np.float64)
+    frozen_view = view[::2]
+    frozen_view.flags.writeable = False  # read-only, but its base can still change
+    other = DistinctSketch().add_floats(frozen_view)
+    values[:] = -1.0
+    view[:] = -1.0
+    assert np.array_equal(sketch.registers, _eager_registers(np.arange(10_000.0)))
+    assert np.array_equal(other.registers, _eager_registers(np.arange(10_000.0, 20_000.0, 2)))
+
+
+def test_threads_reading_waiting_registers_at_once_read_the_same() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from modelops_core.monitoring.sketches import DistinctSketch
+
+    rng = np.random.default_rng(3)
+    parts = [rng.normal(0, 1, 60_000) for _ in range(4)]
+    expected = _eager_registers(*parts)
+    for _ in range(5):
+        sketch = DistinctSketch()
+        for part in parts:
+            sketch = sketch.add_floats(part)
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda s: s.registers.copy(), [sketch] * 8))
+        assert all(np.array_equal(r, expected) for r in results)
+
+
+def test_numbers_in_memory_are_hashed_when_read_and_those_of_files_as_read(
+    tmp_path: Path,
+) -> None:
+    """The same profile either way; a file's numbers are not kept (bounded memory)."""
+    rng = np.random.default_rng(17)
+    data = {"x": rng.normal(0, 1, 30_000).round(4), "c": rng.choice(["a", "b"], 30_000)}
+    path = tmp_path / "data.csv"
+    path.write_text(
+        "x,c\n"
+        + "".join(f"{x!r},{c}\n" for x, c in zip(data["x"].tolist(), data["c"], strict=True))
+    )
+    in_memory = Profile.build(data, chunk_rows=10_000)
+    from_file = Profile.build(path, chunk_rows=10_000)
+    assert sum(len(v) for v in in_memory.columns["x"].distinct._pending) == 30_000
+    assert from_file.columns["x"].distinct._pending == ()
+    columns = [c.to_dict() for c in in_memory.columns.values()]
+    assert json.dumps(columns) == json.dumps([c.to_dict() for c in from_file.columns.values()])
+    assert in_memory.columns["x"].distinct._pending == ()  # read once, then kept

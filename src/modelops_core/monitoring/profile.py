@@ -228,7 +228,7 @@ class ColumnProfile:
             maximum=max(c.maximum for c in columns),
             quantiles=QuantileSketch.merge_many([c.quantiles for c in columns]),
             frequent=frequent,
-            distinct=DistinctSketch(np.maximum.reduce([c.distinct.registers for c in columns])),
+            distinct=DistinctSketch.merge_many([c.distinct for c in columns]),
             histogram=histogram,
             grid=GridHistogram.merge_many([c.grid for c in columns]),
         )
@@ -312,12 +312,18 @@ def _is_null(value: Any) -> bool:
 
 
 def _numeric_update(
-    column: ColumnProfile, values: FloatArray, invalid: int, edges: Sequence[float] | None
+    column: ColumnProfile,
+    values: FloatArray,
+    invalid: int,
+    edges: Sequence[float] | None,
+    *,
+    hash_later: bool = False,
 ) -> ColumnProfile:
     """``column`` with a chunk of numbers added, from one sort of its finite values
     (:func:`~modelops_core.monitoring.sketches.sorted_floats`): the sorted values give min and
     max, the one-pass quantile sketch, the histogram (a binary search per edge) and the
-    distinct values (neighbours that differ) without other passes over the data."""
+    distinct values (neighbours that differ) without other passes over the data.
+    ``hash_later``: the distinct sketch keeps the sorted values, hashed when it is read."""
     size = len(values)
     usable = np.isfinite(values)
     if usable.all():
@@ -335,7 +341,10 @@ def _numeric_update(
         m2 = float(np.add.reduce(deviations))
     else:
         mean = m2 = 0.0
+    finite.flags.writeable = False  # a sorted copy: the distinct sketch may keep it as it is
     distinct = DistinctSketch().add_floats(finite)
+    if not hash_later:
+        distinct = distinct.settled()
     if infinite:
         distinct = distinct.add_floats(values[np.isinf(values)])
     quantiles = QuantileSketch(column.quantiles.k, seed=column.quantiles.seed)
@@ -523,9 +532,12 @@ def update_column(
     *,
     kind: str | None = None,
     edges: Sequence[float] | None = None,
+    hash_later: bool = False,
 ) -> ColumnProfile:
     """``column`` with one chunk of its values added (the chunk's kind decides an ``empty``
-    column; a numeric column counts strings that are not numbers as ``invalid``)."""
+    column; a numeric column counts strings that are not numbers as ``invalid``).
+    ``hash_later``: numbers are hashed into the distinct sketch when it is read (they wait in
+    memory, at most :data:`~modelops_core.monitoring.sketches.PENDING_VALUES` per column)."""
     wanted = kind or column.kind
     if wanted == CATEGORICAL:
         return _categorical_update(column, values)
@@ -539,11 +551,12 @@ def update_column(
         return attrs.evolve(
             column, count=column.count + len(values), nulls=column.nulls + len(values)
         )
-    return _numeric_update(column, numbers, invalid, edges)
+    return _numeric_update(column, numbers, invalid, edges, hash_later=hash_later)
 
 
-#: one column's update: its profile so far, the chunk's values, the kind and histogram edges.
-_Update = tuple[ColumnProfile, Any, "str | None", "Sequence[float] | None"]
+#: one column's update: its profile so far, the chunk's values, the kind, histogram edges and
+#: whether its numbers are hashed later.
+_Update = tuple[ColumnProfile, Any, "str | None", "Sequence[float] | None", bool]
 #: rows of a chunk from which its columns are profiled on threads (numpy's sort and ufuncs,
 #: Arrow's counting and the CSV parser release the GIL); smaller chunks are not worth a thread.
 PARALLEL_ROWS = 16_384
@@ -570,7 +583,7 @@ def _update_columns(updates: list[_Update], rows: int, workers: int) -> list[Col
     chunk is large, else one after another (the same results either way: each column is
     computed alone, in the same order of operations)."""
     if workers < 2 or rows < PARALLEL_ROWS or len(updates) < 2:
-        return [update_column(c, v, kind=kind, edges=e) for c, v, kind, e in updates]
+        return [update_column(c, v, kind=k, edges=e, hash_later=h) for c, v, k, e, h in updates]
     pool = _POOLS.get(workers)
     if pool is None:
         import os
@@ -580,7 +593,11 @@ def _update_columns(updates: list[_Update], rows: int, workers: int) -> list[Col
             # a forked child has none of the parent's threads: it makes its own pools
             os.register_at_fork(after_in_child=_POOLS.clear)
         pool = _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="modelops-profile")
-    return list(pool.map(lambda u: update_column(u[0], u[1], kind=u[2], edges=u[3]), updates))
+    return list(
+        pool.map(
+            lambda u: update_column(u[0], u[1], kind=u[2], edges=u[3], hash_later=u[4]), updates
+        )
+    )
 
 
 @attrs.frozen(eq=False)
@@ -633,6 +650,10 @@ class Profile:
             memory, 1 for files, whose reading is about memory (each thread's allocator arena
             would keep its own freed chunks resident: about 20 MB more at the peak). The
             result does not depend on it.
+
+        The numbers of data in memory are hashed into the columns' distinct sketches when
+        those are first read (saving, merging many, an estimate: a drift reads none of a
+        numeric column), up to 2 MB of them a column; those of files as they are read.
         """
         from modelops_core.monitoring.reader import describe, is_profile_file, iter_chunks
 
@@ -643,8 +664,8 @@ class Profile:
         for name, kind in forced.items():
             if kind not in (NUMERIC, CATEGORICAL):
                 raise ProfileError(f"kinds[{name!r}] = {kind!r}: use 'numeric' or 'categorical'")
+        in_memory = not isinstance(data, str | Path)
         if workers is None:
-            in_memory = not isinstance(data, str | Path)
             workers = min(MAX_WORKERS, available_cpus()) if in_memory else 1
         elif workers < 1:
             raise ProfileError(f"workers={workers}: use 1 (no threads) or more")
@@ -676,7 +697,7 @@ class Profile:
                 if chosen is None and ref is not None and ref.kind != EMPTY:
                     chosen = ref.kind
                 edges = reference_edges(ref) if ref is not None else None
-                updates.append((column, values, chosen, edges))
+                updates.append((column, values, chosen, edges, in_memory))
             for column in _update_columns(updates, width, workers):
                 columns[column.name] = column
             for name, column in columns.items():
