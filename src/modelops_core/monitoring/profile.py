@@ -480,6 +480,9 @@ def _as_numbers(values: Sequence[Any], expect_numbers: bool) -> tuple[FloatArray
     """Float values of a chunk (nulls as NaN) and the count of values that are not numbers;
     None when the chunk is not numeric (unless ``expect_numbers``: then every non-null value
     that is not a number is counted)."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in ("i", "u", "f"):  # numpy-backed: no copy
+        return np.asarray(values).astype(np.float64, copy=False), 0
     strings: Any = _arrow_array(values)
     if strings is not None and not expect_numbers:
         head = strings[:16].to_pylist()
@@ -547,7 +550,11 @@ def update_column(
     numbers, invalid = parsed
     if wanted == EMPTY and invalid:
         return _categorical_update(column, values)
-    if wanted == EMPTY and np.all(np.isnan(numbers)):
+    if (
+        wanted == EMPTY
+        and (len(numbers) == 0 or math.isnan(numbers[0]))
+        and np.isnan(numbers).all()
+    ):
         return attrs.evolve(
             column, count=column.count + len(values), nulls=column.nulls + len(values)
         )
