@@ -152,10 +152,10 @@ def test_read_ahead_gives_the_items_in_order_and_raises_where_they_failed() -> N
 
     seen: list[int] = []
     with pytest.raises(ProfileError) as raised:
-        for item in ReadAhead(items(), depth=2, name="modelops-read-test"):
+        for item in ReadAhead(items(), limit=2, name="modelops-read-test"):
             seen.append(item)
     assert seen == list(range(10)) and raised.value is failure
-    assert list(ReadAhead(iter(range(5)), depth=1, name="modelops-read-test")) == list(range(5))
+    assert list(ReadAhead(iter(range(5)), limit=1, name="modelops-read-test")) == list(range(5))
     assert _reading_threads() == []
 
 
@@ -175,7 +175,7 @@ def test_closing_read_ahead_stops_its_thread_and_closes_the_items_on_it() -> Non
         finally:
             closed_on.append(threading.current_thread().name)
 
-    ahead = ReadAhead(endless(), depth=2, name="modelops-read-endless")
+    ahead = ReadAhead(endless(), limit=2, name="modelops-read-endless")
     assert [next(ahead) for _ in range(3)] == [0, 1, 2]
     ahead.close()
     assert closed_on == ["modelops-read-endless"] and _reading_threads() == []
@@ -183,9 +183,42 @@ def test_closing_read_ahead_stops_its_thread_and_closes_the_items_on_it() -> Non
         next(ahead)
 
 
+def test_read_ahead_holds_at_most_its_limit() -> None:
+    """Items of size 3 under a limit of 7: two wait, the thread holds the third until one is
+    taken (memory stays bounded whatever the file's size); one larger than the limit still
+    passes, alone."""
+    import time
+
+    from modelops_core.monitoring.reader import ReadAhead
+
+    taken: list[int] = []
+
+    def items() -> Any:
+        for item in range(100):
+            taken.append(item)
+            yield item
+
+    ahead = ReadAhead(items(), limit=7, name="modelops-read-test", size=lambda item: 3)
+    deadline = time.monotonic() + 5
+    while len(taken) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert len(taken) == 3
+    assert next(ahead) == 0
+    deadline = time.monotonic() + 5
+    while len(taken) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert len(taken) == 4
+    ahead.close()
+    huge = ReadAhead(iter([1, 2]), limit=7, name="modelops-read-test", size=lambda item: 10)
+    assert list(huge) == [1, 2] and _reading_threads() == []
+
+
 def test_a_file_read_ahead_gives_the_profile_of_the_file(tmp_path: Path) -> None:
-    """Profile.build(FileAhead(path)) is Profile.build(path), source included: read ahead
-    with its chunk size, read again for another size or a second profile."""
+    """Profile.build(FileAhead(path)) is Profile.build(path), source included: a CSV file
+    parsed ahead for its chunk size, read again for another size or a second profile; the
+    other kinds read when used."""
     from modelops_core.monitoring.reader import FileAhead
 
     files = sources(tmp_path)
@@ -198,6 +231,16 @@ def test_a_file_read_ahead_gives_the_profile_of_the_file(tmp_path: Path) -> None
         other = FileAhead(path, chunk_rows=128)
         assert Profile.build(other, chunk_rows=300, workers=1).to_dict() == expected, name
         assert expected["source"] == str(path)
+    # a word 40,000 rows into a numeric column: the blocks parsed ahead fail there, the
+    # column is read again as text, every row counted once
+    rows = [f"{i * 0.25},{'ab'[i % 2]}" for i in range(50_000)]
+    rows[40_000] = "oops,a"
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("x,tag\n" + "\n".join(rows) + "\n")
+    ahead = FileAhead(mixed, chunk_rows=7_000)
+    profile = Profile.build(ahead, chunk_rows=7_000, workers=1)
+    assert profile.to_dict() == Profile.build(mixed, chunk_rows=7_000).to_dict()
+    assert (profile.columns["x"].invalid, profile.columns["x"].count) == (1, 50_000)
     assert _reading_threads() == []
 
 

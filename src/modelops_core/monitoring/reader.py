@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def _file_chunks(path: Path, chunk_rows: int) -> Iterator[Chunk]:
         raise ProfileError(f"{path}: no such file; give {SUPPORTED}")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        yield from _csv_chunks(path, chunk_rows, "\t" if suffix == ".tsv" else ",")
+        yield from _csv_chunks(path, chunk_rows, _delimiter(path))
     elif suffix in JSONL_SUFFIXES:
         yield from _jsonl_chunks(path, chunk_rows)
     elif suffix in PARQUET_SUFFIXES:
@@ -118,29 +118,37 @@ def _file_chunks(path: Path, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def reads_ahead(path: Path) -> bool:
-    """Whether :class:`FileAhead` reads ``path`` on a thread: a CSV or Parquet file, which
-    pyarrow parses without the GIL."""
-    suffix = path.suffix.lower()
-    if suffix not in (*CSV_SUFFIXES, *PARQUET_SUFFIXES) or not path.is_file():
+    """Whether :class:`FileAhead` parses ``path`` on a thread: a CSV file, with pyarrow (which
+    parses without the GIL)."""
+    if path.suffix.lower() not in CSV_SUFFIXES or not path.is_file():
         return False
     return importlib.util.find_spec("pyarrow") is not None
 
 
 class ReadAhead:
-    """The items of ``items``, taken on a thread from construction on, at most ``depth``
-    ready and waiting: Arrow parses a file's next blocks without the GIL while the caller
-    profiles the rows it has. The same items, in the same order, as iterating ``items``; its
-    error (a file that cannot be read) is raised here, where that item would have been.
-    :meth:`close` (or leaving the ``with`` block) stops the thread after its current item and
-    closes ``items`` on that thread."""
+    """The items of ``items``, taken on a thread from construction on, as many ready and
+    waiting as fit in ``limit`` (each counted by ``size``; one at least): Arrow parses a
+    file's next blocks without the GIL while the caller profiles the rows it has. The same
+    items, in the same order, as iterating ``items``; its error (a file that cannot be read)
+    is raised here, where that item would have been. :meth:`close` (or leaving the ``with``
+    block) stops the thread after its current item and closes ``items`` on that thread."""
 
-    def __init__(self, items: Iterator[Any], *, depth: int, name: str) -> None:
+    def __init__(
+        self,
+        items: Iterator[Any],
+        *,
+        limit: int,
+        name: str,
+        size: Callable[[Any], int] = lambda item: 1,
+    ) -> None:
         import collections
         import threading
 
         self._items = items
-        self._depth = depth
-        self._ready: collections.deque[tuple[bool, Any]] = collections.deque()
+        self._limit = limit
+        self._size = size
+        self._held = 0
+        self._ready: collections.deque[tuple[bool, Any, int]] = collections.deque()
         self._changed = threading.Condition()
         self._stopped = False
         self._done = False
@@ -148,18 +156,20 @@ class ReadAhead:
         self._thread.start()
 
     def _produce(self) -> None:
-        last: tuple[bool, Any] = (False, None)
+        last: tuple[bool, Any, int] = (False, None, 0)
         try:
             for item in self._items:
+                size = self._size(item)
                 with self._changed:
-                    while len(self._ready) >= self._depth and not self._stopped:
+                    while self._ready and self._held + size > self._limit and not self._stopped:
                         self._changed.wait()
                     if self._stopped:
                         return
-                    self._ready.append((True, item))
+                    self._ready.append((True, item, size))
+                    self._held += size
                     self._changed.notify()
         except BaseException as exc:  # raised on the consumer's thread
-            last = (False, exc)
+            last = (False, exc, 0)
         finally:
             close = getattr(self._items, "close", None)
             if close is not None:
@@ -177,7 +187,8 @@ class ReadAhead:
         with self._changed:
             while not self._ready:
                 self._changed.wait()
-            more, item = self._ready.popleft()
+            more, item, size = self._ready.popleft()
+            self._held -= size
             self._changed.notify()
         if more:
             return item
@@ -203,44 +214,52 @@ class ReadAhead:
 
 
 class FileAhead:
-    """A file whose reading starts now, on a thread, for a profile built later with the same
-    ``chunk_rows`` (``Profile.build(FileAhead(path))``): the command line starts reading both
-    files of ``monitor drift`` before it imports what profiles them. Read ahead once (CSV with
-    pyarrow and Parquet: Arrow parses without the GIL; JSONL is read when used); a second read,
-    or one with other ``chunk_rows``, reads the file again. The thread holds at most two chunks
-    until they are used or :meth:`close` is called."""
+    """A CSV file whose parsing starts now, on a thread, for a profile built later with the
+    same ``chunk_rows`` (``Profile.build(FileAhead(path))``): the command line starts parsing
+    both files of ``monitor drift`` before it imports what profiles them, and parses the
+    current file while the reference is profiled. At most :data:`FILE_AHEAD_BYTES` of parsed
+    rows wait (memory stays bounded whatever the file's size). Parsed ahead once; a second
+    read, one with other ``chunk_rows``, or another kind of file is read when used."""
 
     def __init__(self, path: str | Path, chunk_rows: int = 65_536) -> None:
         self.path = Path(path)
         self.chunk_rows = chunk_rows
-        self._ahead: ReadAhead | None = None
-        if reads_ahead(self.path):  # the other readers hold the GIL: read when used
-            chunks = _file_chunks(self.path, chunk_rows)
-            self._ahead = ReadAhead(chunks, depth=CHUNKS_AHEAD, name="modelops-read-file")
+        self._blocks: _CsvBlocks | None = None
+        if reads_ahead(self.path):
+            try:
+                self._blocks = _CsvBlocks(self.path, _delimiter(self.path), (), FILE_AHEAD_BYTES)
+            except Exception:  # read (and its error named) when used
+                self._blocks = None
 
     def chunks(self, chunk_rows: int) -> Iterator[Chunk]:
-        """The file's chunks of ``chunk_rows`` rows (those read ahead when the size is the
-        same and they were not used yet)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is None or chunk_rows != self.chunk_rows:
-            if ahead is not None:
-                ahead.close()
+        """The file's chunks of ``chunk_rows`` rows (from the blocks parsed ahead when the
+        size is the same and they were not used yet)."""
+        blocks, self._blocks = self._blocks, None
+        if blocks is None or chunk_rows != self.chunk_rows:
+            if blocks is not None:
+                blocks.close()
             yield from _file_chunks(self.path, chunk_rows)
             return
-        with ahead:
-            yield from ahead
+        try:
+            yield from _arrow_csv_chunks(self.path, chunk_rows, _delimiter(self.path), blocks)
+        finally:
+            blocks.close()
 
     def close(self) -> None:
-        """Stop reading ahead (the file is read again if its chunks are asked for later)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            ahead.close()
+        """Stop parsing ahead (the file is read again if its chunks are asked for later)."""
+        blocks, self._blocks = self._blocks, None
+        if blocks is not None:
+            blocks.close()
 
     def __enter__(self) -> FileAhead:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _delimiter(path: Path) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
 def _csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
@@ -256,16 +275,21 @@ def _csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
 
 #: bytes pyarrow parses at a time (its batches are regrouped into chunks of ``chunk_rows``).
 ARROW_BLOCK_BYTES = 256 << 10
-#: parsed blocks waiting for the profile beyond the one in use (:class:`ReadAhead`).
-BLOCKS_AHEAD = 4
-#: chunks a :class:`FileAhead` keeps ready beyond the one in use.
-CHUNKS_AHEAD = 1
+#: bytes of parsed blocks (Arrow buffers) waiting for the profile (:class:`ReadAhead`).
+AHEAD_BYTES = 1 << 20
+#: the same for a :class:`FileAhead`, which parses while other work runs: a 10^5-row file of
+#: 20 columns (12 MB parsed) is parsed ahead whole, a larger one up to this.
+FILE_AHEAD_BYTES = 16 << 20
 #: distinct strings in the first block up to which a text column is read dictionary-encoded
 #: (when its values also repeat: at most one distinct value per two rows).
 DICTIONARY_CARDINALITY = 1024
 
 
-def _arrow_csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[Chunk]:
+def _arrow_csv_chunks(
+    path: Path, chunk_rows: int, delimiter: str, first: _CsvBlocks | None = None
+) -> Iterator[Chunk]:
+    """A CSV file's chunks, parsed by pyarrow; ``first``: its blocks, already being parsed
+    (:class:`FileAhead`), for the first pass."""
     import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     try:
@@ -283,7 +307,10 @@ def _arrow_csv_chunks(path: Path, chunk_rows: int, delimiter: str) -> Iterator[C
     given = 0
     while True:
         try:
-            for chunk in _arrow_csv_pass(path, chunk_rows, delimiter, text_columns, given):
+            if first is None:
+                first = _CsvBlocks(path, delimiter, text_columns, AHEAD_BYTES)
+            blocks, first = first, None
+            for chunk in _arrow_csv_pass(blocks, chunk_rows, text_columns, given):
                 given += len(next(iter(chunk.values()), ()))
                 yield chunk
             return
@@ -308,63 +335,92 @@ def _failed_column(message: str, header: Sequence[str]) -> str | None:
     return header[int(found.group(1))]
 
 
+class _CsvBlocks:
+    """A CSV file's blocks, parsed by pyarrow on a thread (:class:`ReadAhead`) from
+    construction on, up to ``ahead`` bytes of them waiting; each column read as the first
+    block's types say (``text_columns`` as text). :meth:`close` stops the thread and closes
+    the file."""
+
+    def __init__(self, path: Path, delimiter: str, text_columns: Iterable[str], ahead: int) -> None:
+        import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import pyarrow.csv as pcsv  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+        read_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False)
+        parse_options = pcsv.ParseOptions(delimiter=delimiter)
+        # the C library's allocator: Arrow's default (mimalloc) keeps freed blocks' pages,
+        # 20 MB or more of resident memory over a large file, and it is no faster here
+        self.pool = pool = pa.system_memory_pool()
+        texts = {name: pa.string() for name in text_columns}
+
+        def convert(types: Mapping[str, Any]) -> Any:
+            return pcsv.ConvertOptions(
+                column_types={**types, **texts},
+                strings_can_be_null=True,
+                auto_dict_encode=True,  # categories as codes: counted without Arrow's compute
+                auto_dict_max_cardinality=DICTIONARY_CARDINALITY,
+            )
+
+        # Arrow's own file (not memory-mapped: a mapping would count every page read in the
+        # RSS); a Python file object would make Arrow call back into Python, holding the
+        # GIL, for every read
+        self._stream = stream = pa.OSFile(str(path), "r", memory_pool=pool)
+        try:
+            # The types are inferred once, from the first block (the whole lines of its
+            # first bytes), and given to the reader of the file: Arrow's inference of
+            # dictionaries on every block costs about 40 % of the parsing (and fails a block
+            # with more distinct values than its limit after a first block with fewer).
+            head = stream.read(ARROW_BLOCK_BYTES)
+            if len(head) == ARROW_BLOCK_BYTES:  # more to come: the block ends at its last line
+                head = head[: head.rfind(b"\n") + 1] or head
+            first = pcsv.open_csv(
+                pa.BufferReader(head), read_options, parse_options, convert({}), memory_pool=pool
+            )
+            types = _read_types(first.schema, list(first))
+            stream.seek(0)
+            reader = pcsv.open_csv(
+                stream, read_options, parse_options, convert(types), memory_pool=pool
+            )
+            self.schema = reader.schema
+            # the next blocks parsed on a thread while the rows before are profiled (Arrow's
+            # own threads parse a stream's blocks one at a time, when asked for)
+            self.batches = ReadAhead(
+                reader, limit=ahead, name="modelops-read-csv", size=lambda batch: batch.nbytes
+            )
+        except BaseException:
+            stream.close()
+            raise
+
+    def close(self) -> None:
+        batches = getattr(self, "batches", None)
+        if batches is not None:
+            batches.close()  # the thread ends before its file closes
+        self._stream.close()
+
+
 def _arrow_csv_pass(
-    path: Path, chunk_rows: int, delimiter: str, text_columns: set[str], skip: int
+    blocks: _CsvBlocks, chunk_rows: int, text_columns: set[str], skip: int
 ) -> Iterator[Chunk]:
     import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    import pyarrow.csv as pcsv  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
-    read_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False)
-    parse_options = pcsv.ParseOptions(delimiter=delimiter)
-    # the C library's allocator: Arrow's default (mimalloc) keeps freed blocks' pages, 20 MB
-    # or more of resident memory over a large file, and it is no faster here
-    pool = pa.system_memory_pool()
-
-    def convert(types: Mapping[str, Any]) -> Any:
-        return pcsv.ConvertOptions(
-            column_types={**types, **{name: pa.string() for name in text_columns}},
-            strings_can_be_null=True,
-            auto_dict_encode=True,  # categories as codes: counted without Arrow's compute
-            auto_dict_max_cardinality=DICTIONARY_CARDINALITY,
-        )
-
-    # Arrow's own file (not memory-mapped: a mapping would count every page read in the
-    # RSS); a Python file object would make Arrow call back into Python, holding the GIL, for
-    # every read
-    with pa.OSFile(str(path), "r", memory_pool=pool) as stream:
-        # The types are inferred once, from the first block (the whole lines of its first
-        # bytes), and given to the reader of the file: Arrow's inference of dictionaries on
-        # every block costs about 40 % of the parsing (and fails a block with more distinct
-        # values than its limit after a first block with fewer).
-        head = stream.read(ARROW_BLOCK_BYTES)
-        if len(head) == ARROW_BLOCK_BYTES:  # more to come: the block ends at its last line
-            head = head[: head.rfind(b"\n") + 1] or head
-        first = pcsv.open_csv(
-            pa.BufferReader(head), read_options, parse_options, convert({}), memory_pool=pool
-        )
-        types = _read_types(first.schema, list(first))
-        stream.seek(0)
-        reader = pcsv.open_csv(
-            stream, read_options, parse_options, convert(types), memory_pool=pool
-        )
-        pending: list[Any] = []
-        rows = 0
-        # the next blocks parsed on a thread while this chunk is profiled (Arrow's own
-        # threads parse a stream's blocks one at a time, when asked for)
-        with ReadAhead(reader, depth=BLOCKS_AHEAD, name="modelops-read-csv") as parsed:
-            for batch in parsed:
-                if skip:  # rows an earlier pass already gave
-                    dropped = min(skip, batch.num_rows)
-                    batch, skip = batch.slice(dropped), skip - dropped
-                pending.append(batch)
-                rows += batch.num_rows
-                while rows >= chunk_rows:
-                    table = pa.Table.from_batches(pending, reader.schema)
-                    yield _arrow_columns(table.slice(0, chunk_rows), text_columns, pool)
-                    rest = table.slice(chunk_rows)
-                    pending, rows = rest.to_batches(), rest.num_rows
-        if rows:
-            yield _arrow_columns(pa.Table.from_batches(pending, reader.schema), text_columns, pool)
+    pending: list[Any] = []
+    rows = 0
+    pool, schema = blocks.pool, blocks.schema
+    try:
+        for batch in blocks.batches:
+            if skip:  # rows an earlier pass already gave
+                dropped = min(skip, batch.num_rows)
+                batch, skip = batch.slice(dropped), skip - dropped
+            pending.append(batch)
+            rows += batch.num_rows
+            while rows >= chunk_rows:
+                table = pa.Table.from_batches(pending, schema)
+                yield _arrow_columns(table.slice(0, chunk_rows), text_columns, pool)
+                rest = table.slice(chunk_rows)
+                pending, rows = rest.to_batches(), rest.num_rows
+    finally:
+        blocks.close()
+    if rows:
+        yield _arrow_columns(pa.Table.from_batches(pending, schema), text_columns, pool)
 
 
 def _read_types(schema: Any, batches: list[Any]) -> dict[str, Any]:
