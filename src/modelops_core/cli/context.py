@@ -31,10 +31,13 @@ class CliState:
         """A runtime on the chosen configuration; ``--lenient`` overrides ``[plugins] strict``."""
         import warnings
 
-        from modelops_core.plugins.discovery import PluginWarning
-        from modelops_core.runtime import Runtime
+        from modelops_core.gc_pause import GcPaused
 
-        with warnings.catch_warnings():
+        # the runtime's modules and the plugins load: what they make lives as long as the process
+        with GcPaused(promote=True), warnings.catch_warnings():
+            from modelops_core.plugins.discovery import PluginWarning
+            from modelops_core.runtime import Runtime
+
             warnings.simplefilter("ignore", PluginWarning)  # reported once, below
             runtime = Runtime(self.config(), strict=False if self.lenient else None)
         for problem in runtime.problems:

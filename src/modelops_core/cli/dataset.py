@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from modelops_core.cli.context import state
+from modelops_core.gc_pause import GcPaused
 
 EXIT_INVALID = 2
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
@@ -88,9 +89,10 @@ def validate_command(
 ) -> None:
     """Report every problem of FILE with its line; exit code 2 when there is one. Warnings
     (e.g. a message key no provider takes, without --provider) are shown but do not fail."""
-    from modelops_core.cli.render import print_json, print_table
-    from modelops_core.datasets.stream import validate_file
-    from modelops_core.finetune.provider_contract import ProviderCatalogue
+    with GcPaused(promote=True):  # imports: what they make lives as long as the process
+        from modelops_core.cli.render import print_json, print_table
+        from modelops_core.datasets.stream import validate_file
+        from modelops_core.finetune.provider_contract import ProviderCatalogue
 
     rules = ProviderCatalogue.of(state().runtime()).target(provider) if provider else None
     if _is_table_file(file):  # .csv / .parquet: read as a table, checked the same way
@@ -147,9 +149,10 @@ def validate_command(
 def convert_command(source: Path, output: Path, to: str, skip_invalid: bool) -> None:
     """Convert SOURCE to a provider's training format, streaming. OUTPUT may be SOURCE: it is
     replaced atomically once the conversion is complete."""
-    from modelops_core.datasets.formats import FORMATS
-    from modelops_core.datasets.stream import convert_file
-    from modelops_core.finetune.provider_contract import ExportTarget, ProviderCatalogue
+    with GcPaused(promote=True):  # imports: what they make lives as long as the process
+        from modelops_core.datasets.formats import FORMATS
+        from modelops_core.datasets.stream import convert_file
+        from modelops_core.finetune.provider_contract import ExportTarget, ProviderCatalogue
 
     target: str | ExportTarget = (
         to if to in FORMATS else ProviderCatalogue.of(state().runtime()).target(to)
@@ -196,9 +199,10 @@ def sanitize_command(
 ) -> None:
     """Run the [sanitizers] pipeline (default: pii) over SOURCE into OUTPUT, streaming.
     OUTPUT may be SOURCE: it is replaced atomically at the end."""
-    from modelops_core.cli.render import print_table
-    from modelops_core.datasets.sanitize import DatasetSanitizer
-    from modelops_core.datasets.write import rejected_path
+    with GcPaused(promote=True):  # imports: what they make lives as long as the process
+        from modelops_core.cli.render import print_table
+        from modelops_core.datasets.sanitize import DatasetSanitizer
+        from modelops_core.datasets.write import rejected_path
 
     if raw_rejected and not skip_invalid:
         raise click.UsageError("--raw-rejected only applies with --skip-invalid.")
@@ -258,9 +262,10 @@ def sanitize_command(
 )
 def stats_command(file: Path, as_json: bool, tokenizer: str) -> None:
     """Examples, characters, tokens and turns per example, role counts."""
-    from modelops_core.cli.render import print_json, print_table
-    from modelops_core.datasets.dataset import Dataset
-    from modelops_core.datasets.tokens import resolve_counter
+    with GcPaused(promote=True):  # imports: what they make lives as long as the process
+        from modelops_core.cli.render import print_json, print_table
+        from modelops_core.datasets.dataset import Dataset
+        from modelops_core.datasets.tokens import resolve_counter
 
     counting = resolve_counter(tokenizer)
     if _is_table_file(file):
