@@ -127,8 +127,8 @@ _BUCKETS = 1 << 16
 #: degrees of freedom 65, all faster than numpy's sort on a Zen 4; two clusters 1,000 standard
 #: deviations apart 142 (a little faster), Pareto 1.5: 460, Cauchy: 960 (slower).
 _CROWDED = 64.0
-#: whether ordering by buckets beats numpy's sort on this machine: None until measured (once
-#: per process, on the first chunk where both apply).
+#: whether ordering by buckets beats numpy's sort on this machine: empty until measured (once
+#: per process, on the first chunk where both apply), then one bool.
 _BUCKETS_FASTER: list[bool] = []
 
 
@@ -420,9 +420,16 @@ class DistinctSketch:
         registers = self._registers.copy()
         for values in pending:
             _hash_into(registers, values)
-        object.__setattr__(self, "_registers", registers)
+        object.__setattr__(self, "_registers", registers)  # first: see _state
         object.__setattr__(self, "_pending", ())
         return registers
+
+    def _state(self) -> tuple[tuple[FloatArray, ...], npt.NDArray[np.uint8]]:
+        """The waiting values, then the registers: read in this order, a thread hashing the
+        values meanwhile (registers written first, values dropped after) cannot make them
+        lost, at worst hashed twice (the same registers)."""
+        pending = self._pending
+        return pending, self._registers
 
     def settled(self) -> DistinctSketch:
         """The same sketch with its waiting values hashed (nothing kept in memory)."""
@@ -443,9 +450,10 @@ class DistinctSketch:
     def add_hashes(self, hashes: npt.NDArray[np.uint64]) -> DistinctSketch:
         if len(hashes) == 0:
             return self
-        registers = self._registers.copy()
+        pending, registers = self._state()
+        registers = registers.copy()
         _update_registers(registers, hashes)
-        return DistinctSketch(registers, self._pending)
+        return DistinctSketch(registers, pending)
 
     def add_floats(self, values: FloatArray) -> DistinctSketch:
         """The sketch with float values added (hashed with :func:`hash_floats` when the
@@ -456,18 +464,19 @@ class DistinctSketch:
         if values.flags.writeable or not values.flags.owndata or values.dtype != np.float64:
             values = np.array(values, dtype=np.float64)
             values.flags.writeable = False
-        return self._waiting(self._registers, (*self._pending, values))
+        pending, registers = self._state()
+        return self._waiting(registers, (*pending, values))
 
     def merge(self, other: DistinctSketch) -> DistinctSketch:
-        return self._waiting(
-            np.maximum(self._registers, other._registers), self._pending + other._pending
-        )
+        (mine, left), (theirs, right) = self._state(), other._state()
+        return self._waiting(np.maximum(left, right), mine + theirs)
 
     @classmethod
     def merge_many(cls, sketches: list[DistinctSketch]) -> DistinctSketch:
         """One sketch of many (their waiting values still waiting, up to the bound)."""
-        registers = np.maximum.reduce([sketch._registers for sketch in sketches])
-        return cls._waiting(registers, tuple(v for s in sketches for v in s._pending))
+        states = [sketch._state() for sketch in sketches]
+        registers = np.maximum.reduce([registers for _, registers in states])
+        return cls._waiting(registers, tuple(v for pending, _ in states for v in pending))
 
     def estimate(self) -> float:
         m = float(len(self.registers))
