@@ -515,6 +515,7 @@ def test_numbers_in_memory_are_hashed_when_read_and_those_of_files_as_read(
     """The same profile either way; a file's numbers are not kept (bounded memory)."""
     rng = np.random.default_rng(17)
     data = {"x": rng.normal(0, 1, 30_000).round(4), "c": rng.choice(["a", "b"], 30_000)}
+    data["x"][[5, 15_000]] = [math.inf, -math.inf]
     path = tmp_path / "data.csv"
     path.write_text(
         "x,c\n"

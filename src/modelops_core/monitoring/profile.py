@@ -343,10 +343,10 @@ def _numeric_update(
         mean = m2 = 0.0
     finite.flags.writeable = False  # a sorted copy: the distinct sketch may keep it as it is
     distinct = DistinctSketch().add_floats(finite)
-    if not hash_later:
-        distinct = distinct.settled()
     if infinite:
         distinct = distinct.add_floats(values[np.isinf(values)])
+    if not hash_later:
+        distinct = distinct.settled()
     quantiles = QuantileSketch(column.quantiles.k, seed=column.quantiles.seed)
     quantiles = quantiles.add(finite, ordered=True)
     chunk = ColumnProfile(
