@@ -132,6 +132,13 @@ _CROWDED = 64.0
 _BUCKETS_FASTER: list[bool] = []
 
 
+def _crowding(sample: FloatArray, low: float, scale: float) -> float:
+    """How many of ``sample`` share a bucket of 64 keys with a value of it, on average."""
+    coarse = ((sample - low) * (scale / 64)).astype(np.intp)  # 1,024 buckets of 64
+    counts = np.bincount(coarse, minlength=_BUCKETS // 64)
+    return float(np.dot(counts, counts)) / len(sample)
+
+
 def _bucket_keys(values: FloatArray) -> npt.NDArray[np.uint16] | None:
     """16-bit keys that grow with ``values`` (finite floats): their bucket on even edges
     between the smallest and the largest; None when the buckets would be crowded with
@@ -144,12 +151,11 @@ def _bucket_keys(values: FloatArray) -> npt.NDArray[np.uint16] | None:
     scale = (_BUCKETS - 1) / span
     if not math.isfinite(scale):  # a span of subnormal numbers
         return None
-    sample = np.sort(values[::64])
-    sample = sample[np.concatenate([[True], sample[1:] != sample[:-1]])]
-    coarse = ((sample - low) * (scale / 64)).astype(np.intp)  # 1,024 buckets of 64
-    counts = np.bincount(coarse, minlength=_BUCKETS // 64)
-    if float(np.dot(counts, counts)) / len(sample) > _CROWDED:
-        return None
+    if _crowding(values[::64], low, scale) > _CROWDED:  # ties counted: maybe crowded
+        sample = np.sort(values[::64])
+        distinct = sample[np.concatenate([[True], sample[1:] != sample[:-1]])]
+        if _crowding(distinct, low, scale) > _CROWDED:
+            return None
     keys: npt.NDArray[np.uint16] = ((values - low) * scale).astype(np.uint16)
     return keys
 
