@@ -248,7 +248,11 @@ def cli(context: click.Context, config_path: Path | None, lenient: bool) -> None
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; an error is shown as one readable message with its exit code
-    (:func:`exit_code_for`)."""
+    (:func:`exit_code_for`). Without ``argv`` (the process's own command line: the
+    ``modelops`` script, ``python -m modelops_core``) the process is to exit after the
+    command: see :func:`freeze_at_exit`."""
+    if argv is None:
+        freeze_at_exit()
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
         result = cli.main(args=arguments, prog_name="modelops", standalone_mode=False)
@@ -267,6 +271,20 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     return result if isinstance(result, int) else 0
+
+
+def freeze_at_exit() -> None:
+    """At the interpreter's exit (the last exit handler to run), move every object the cyclic
+    collector tracks to its permanent generation (``gc.freeze()``): the interpreter's
+    shutdown collections then skip them. With numpy and pyarrow loaded (``monitor drift``)
+    those collections took 50 to 90 ms of the process, longer than the drift itself; they
+    free nothing the exit does not free. Files and connections are closed by the code that
+    opened them (``with`` blocks), and ``weakref.finalize`` callbacks and other exit handlers
+    still run, as before."""
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)
 
 
 def _with_command_hint(
