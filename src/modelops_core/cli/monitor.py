@@ -86,16 +86,17 @@ def profile_command(
 ) -> None:
     """Profile DATA (CSV, JSONL or Parquet) by chunks into a mergeable profile; write it
     (--output) and/or register a model version with it as its reference (--register)."""
-    from modelops_core.monitoring.profile import Profile
-
     if output is None and register_name is None:
         raise click.UsageError("give --output FILE, --register NAME --model PATH, or both")
     if (register_name is None) != (model_path is None):
         raise click.UsageError("--register NAME and --model PATH go together")
-    reference_profile = None if reference is None else Profile.build(reference, seed=seed)
-    profile = Profile.build(
-        data, reference=reference_profile, seed=seed, lengths=lengths, sample_rows=sample_rows
-    )
+    with one_blas_thread():
+        from modelops_core.monitoring.profile import Profile
+
+        reference_profile = None if reference is None else Profile.build(reference, seed=seed)
+        profile = Profile.build(
+            data, reference=reference_profile, seed=seed, lengths=lengths, sample_rows=sample_rows
+        )
     if output is not None:
         profile.save(output)
         click.echo(f"profiled {profile.rows} rows, {len(profile.columns)} columns -> {output}")
@@ -239,7 +240,7 @@ def one_blas_thread() -> Iterator[None]:
     user chose a number or numpy is loaded already: OpenBLAS starts a thread per core when it
     loads, which spin for a while, about 70 ms of CPU time (15-25 ms of wall clock on two
     cores) of a command that multiplies no large matrices (MMD's are 500 x 500 at most). The
-    variable is removed again after the block."""
+    variable is removed again after the block (a process started meanwhile inherits it)."""
     chosen = any(os.environ.get(name) for name in BLAS_THREAD_VARIABLES)
     if chosen or "numpy" in sys.modules:
         yield
