@@ -256,3 +256,60 @@ def test_a_file_read_ahead_that_fails_is_a_named_error_and_leaves_no_thread(
     unused = FileAhead(path)
     unused.close()
     assert _reading_threads() == []
+
+
+def test_a_file_read_ahead_opens_and_infers_on_its_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FileAhead(path) returns before the file's types are inferred (the two parses of its
+    first block, 5-10 ms a file that monitor drift waited for before its imports); the
+    profile is the file's all the same."""
+    import threading
+    import time
+
+    import pyarrow.csv as pcsv
+
+    from modelops_core.monitoring.reader import FileAhead
+
+    path = sources(tmp_path)["csv"]
+    expected = Profile.build(path).to_dict()
+    release = threading.Event()
+    open_csv = pcsv.open_csv
+
+    def slow_open_csv(*args: Any, **kwargs: Any) -> Any:
+        release.wait(5)
+        return open_csv(*args, **kwargs)
+
+    monkeypatch.setattr(pcsv, "open_csv", slow_open_csv)
+    started = time.perf_counter()
+    ahead = FileAhead(path)
+    waited = time.perf_counter() - started
+    release.set()
+    assert waited < 1, f"FileAhead waited {waited:.1f} s for the file's first block"
+    assert Profile.build(ahead, workers=1).to_dict() == expected
+    assert _reading_threads() == []
+
+
+def test_a_file_read_ahead_whose_inference_fails_fails_as_a_file_read_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error opening the file or inferring its types, raised on the reading thread, is
+    the one reading the file when its profile is built gives (named, no thread left)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from modelops_core.monitoring.reader import FileAhead
+
+    path = sources(tmp_path)["csv"]
+
+    def failing_open_csv(*args: Any, **kwargs: Any) -> Any:
+        raise pa.ArrowInvalid("CSV parse error: the disk says no")
+
+    monkeypatch.setattr(pcsv, "open_csv", failing_open_csv)
+    with pytest.raises(ProfileError) as read_then:
+        Profile.build(path, workers=1)
+    with pytest.raises(ProfileError) as read_ahead:
+        Profile.build(FileAhead(path), workers=1)
+    assert str(read_ahead.value) == str(read_then.value)
+    assert "the disk says no" in str(read_ahead.value) and path.name in str(read_ahead.value)
+    assert _reading_threads() == []

@@ -234,6 +234,8 @@ class FileAhead:
                 self._blocks = _CsvBlocks(self.path, _delimiter(self.path), (), FILE_AHEAD_BYTES)
             except Exception:  # read (and its error named) when used
                 self._blocks = None
+            # (the file is opened and its types inferred on the thread: an error there is
+            # raised when the blocks are used, and handled as a file read then)
 
     def chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         """The file's chunks of ``chunk_rows`` rows (from the blocks parsed ahead when the
@@ -342,19 +344,37 @@ def _failed_column(message: str, header: Sequence[str]) -> str | None:
 class _CsvBlocks:
     """A CSV file's blocks, parsed by pyarrow on a thread (:class:`ReadAhead`) from
     construction on, up to ``ahead`` bytes of them waiting; each column read as the first
-    block's types say (``text_columns`` as text). :meth:`close` stops the thread and closes
-    the file."""
+    block's types say (``text_columns`` as text). The thread also opens the file and infers
+    the types (two parses of the first block, 5-10 ms a file that the caller waited for):
+    its error (an unreadable file, a conversion) is raised where the first block would have
+    been. :attr:`schema` is set before the first block is given. :meth:`close` stops the
+    thread and closes the file."""
 
     def __init__(self, path: Path, delimiter: str, text_columns: Iterable[str], ahead: int) -> None:
         import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
         import pyarrow.csv as pcsv  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
-        read_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False)
-        parse_options = pcsv.ParseOptions(delimiter=delimiter)
         # the C library's allocator: Arrow's default (mimalloc) keeps freed blocks' pages,
         # 20 MB or more of resident memory over a large file, and it is no faster here
-        self.pool = pool = pa.system_memory_pool()
-        texts = {name: pa.string() for name in text_columns}
+        self.pool = pa.system_memory_pool()
+        self.schema: Any = None
+        texts = {name: pa.string() for name in text_columns}  # the columns known as text now
+        # the next blocks parsed on a thread while the rows before are profiled (Arrow's
+        # own threads parse a stream's blocks one at a time, when asked for)
+        self.batches = ReadAhead(
+            self._parse(pa, pcsv, path, delimiter, texts),
+            limit=ahead,
+            name="modelops-read-csv",
+            size=lambda batch: batch.nbytes,
+        )
+
+    def _parse(
+        self, pa: Any, pcsv: Any, path: Path, delimiter: str, texts: Mapping[str, Any]
+    ) -> Iterator[Any]:
+        """The file's record batches (run on the reading thread)."""
+        pool = self.pool
+        read_options = pcsv.ReadOptions(block_size=ARROW_BLOCK_BYTES, use_threads=False)
+        parse_options = pcsv.ParseOptions(delimiter=delimiter)
 
         def convert(types: Mapping[str, Any]) -> Any:
             return pcsv.ConvertOptions(
@@ -367,7 +387,7 @@ class _CsvBlocks:
         # Arrow's own file (not memory-mapped: a mapping would count every page read in the
         # RSS); a Python file object would make Arrow call back into Python, holding the
         # GIL, for every read
-        self._stream = stream = pa.OSFile(str(path), "r", memory_pool=pool)
+        stream = pa.OSFile(str(path), "r", memory_pool=pool)
         try:
             # The types are inferred once, from the first block (the whole lines of its
             # first bytes), and given to the reader of the file: Arrow's inference of
@@ -385,20 +405,13 @@ class _CsvBlocks:
                 stream, read_options, parse_options, convert(types), memory_pool=pool
             )
             self.schema = reader.schema
-            # the next blocks parsed on a thread while the rows before are profiled (Arrow's
-            # own threads parse a stream's blocks one at a time, when asked for)
-            self.batches = ReadAhead(
-                reader, limit=ahead, name="modelops-read-csv", size=lambda batch: batch.nbytes
-            )
-        except BaseException:
+            yield from reader
+        finally:
             stream.close()
-            raise
 
     def close(self) -> None:
-        batches = getattr(self, "batches", None)
-        if batches is not None:
-            batches.close()  # the thread ends before its file closes
-        self._stream.close()
+        """Stop the thread; the file is closed on it."""
+        self.batches.close()
 
 
 def _arrow_csv_pass(
@@ -408,7 +421,7 @@ def _arrow_csv_pass(
 
     pending: list[Any] = []
     rows = 0
-    pool, schema = blocks.pool, blocks.schema
+    pool = blocks.pool
     try:
         for batch in blocks.batches:
             if skip:  # rows an earlier pass already gave
@@ -417,14 +430,15 @@ def _arrow_csv_pass(
             pending.append(batch)
             rows += batch.num_rows
             while rows >= chunk_rows:
-                table = pa.Table.from_batches(pending, schema)
+                # the schema was set on the reading thread before its first block
+                table = pa.Table.from_batches(pending, blocks.schema)
                 yield _arrow_columns(table.slice(0, chunk_rows), text_columns, pool)
                 rest = table.slice(chunk_rows)
                 pending, rows = rest.to_batches(), rest.num_rows
     finally:
         blocks.close()
     if rows:
-        yield _arrow_columns(pa.Table.from_batches(pending, schema), text_columns, pool)
+        yield _arrow_columns(pa.Table.from_batches(pending, blocks.schema), text_columns, pool)
 
 
 def _read_types(schema: Any, batches: list[Any]) -> dict[str, Any]:
