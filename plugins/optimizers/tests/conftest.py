@@ -28,6 +28,18 @@ def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
     return path
 
 
+@pytest.fixture
+def redis_url() -> str:
+    """Database 15 of the Redis on 127.0.0.1:6379; the test is skipped when none answers."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    return url
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     """500 training tickets, 3 epochs (about a second); 200 held out."""
