@@ -393,11 +393,17 @@ def _update_registers(registers: npt.NDArray[np.uint8], hashes: npt.NDArray[np.u
 PENDING_VALUES = 1 << 18
 
 
-def _hash_into(registers: npt.NDArray[np.uint8], values: FloatArray) -> None:
-    """The registers raised by float values (hashed by blocks that stay in the CPU's cache:
-    the same registers as all their hashes at once, about twice as fast on 65,536 values)."""
-    for start in range(0, len(values), HASH_BLOCK):
-        _update_registers(registers, hash_floats(values[start : start + HASH_BLOCK]))
+def _hashed(
+    registers: npt.NDArray[np.uint8], pending: tuple[FloatArray, ...]
+) -> npt.NDArray[np.uint8]:
+    """A copy of the registers raised by the float values of ``pending`` (hashed by blocks
+    that stay in the CPU's cache: the same registers as all their hashes at once, about twice
+    as fast on 65,536 values)."""
+    registers = registers.copy()
+    for values in pending:
+        for start in range(0, len(values), HASH_BLOCK):
+            _update_registers(registers, hash_floats(values[start : start + HASH_BLOCK]))
+    return registers
 
 
 @attrs.frozen(eq=False)
@@ -423,9 +429,7 @@ class DistinctSketch:
         pending = self._pending
         if not pending:
             return self._registers
-        registers = self._registers.copy()
-        for values in pending:
-            _hash_into(registers, values)
+        registers = _hashed(self._registers, pending)
         object.__setattr__(self, "_registers", registers)  # first: see _state
         object.__setattr__(self, "_pending", ())
         return registers
@@ -448,10 +452,7 @@ class DistinctSketch:
         """A sketch of ``registers`` and ``pending`` values, hashed now if they are too many."""
         if sum(len(values) for values in pending) <= PENDING_VALUES:
             return cls(registers, pending)
-        registers = registers.copy()
-        for values in pending:
-            _hash_into(registers, values)
-        return cls(registers)
+        return cls(_hashed(registers, pending))
 
     def add_hashes(self, hashes: npt.NDArray[np.uint64]) -> DistinctSketch:
         if len(hashes) == 0:
