@@ -660,7 +660,9 @@ class Profile:
 
         The numbers of data in memory are hashed into the columns' distinct sketches when
         those are first read (saving, merging many, an estimate: a drift reads none of a
-        numeric column), up to 2 MB of them a column; those of files as they are read.
+        numeric column), up to 2 MB of them a column; those of files named by a path as they
+        are read (a :class:`~modelops_core.monitoring.reader.FileAhead`, the command line's
+        file already parsing, counts as data in memory here).
         """
         from modelops_core.monitoring.reader import describe, is_profile_file, iter_chunks
 
