@@ -51,6 +51,11 @@ class DatasetSanitizer:
     :param runtime: the runtime whose configuration and plugins to use; by default one is
         built from ``modelops.toml`` (found from the working directory) on first use.
     :param pipeline: sanitizer names or choices to use instead of ``[sanitizers] pipeline``.
+    :param workers: processes that share a large input (see
+        :mod:`~modelops_core.datasets.parallel`): None (default) splits an input of at least
+        4 MB (4,000 records in memory) between the usable CPUs on Linux, when every sanitizer
+        of the pipeline allows it; 1 never splits; N splits into N slices. Output and report
+        are the same whatever the number.
     """
 
     def __init__(
@@ -58,9 +63,18 @@ class DatasetSanitizer:
         runtime: Runtime | None = None,
         *,
         pipeline: Iterable[str | ComponentChoice] | None = None,
+        workers: int | None = None,
     ) -> None:
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        ):
+            raise DatasetError(
+                f"DatasetSanitizer workers={workers!r} is not valid: give a whole number >= 1 "
+                "(1: one process), or None to choose by the input's size."
+            )
         self._runtime = runtime
         self._pipeline = None if pipeline is None else tuple(pipeline)
+        self.workers = workers
         self.report: dict[str, Any] = {}
 
     @property
@@ -170,67 +184,29 @@ class DatasetSanitizer:
         sanitizers (``redact_text``; a default ``pii`` when the pipeline has none); with
         ``raw_rejected=True`` it is kept as it was, PII included.
         """
-        import msgspec
-
-        from modelops_core.datasets.jsonl.reader import LineProblem, Run, iter_runs, read_error
+        from modelops_core.datasets import parallel
         from modelops_core.datasets.write import atomic_writer, rejected_path
 
-        objects = msgspec.json.Decoder(dict[str, Any])
         components = [self._create(choice) for choice in self.pipeline()]
         redactors = [] if raw_rejected else self._text_redactors(components, skip_invalid)
-        name = str(source)
-        encoder = msgspec.json.Encoder()
         side = rejected_path(output)
-        counts = {"in": 0, "out": 0, "rejected": 0}
-        lines = _LineMap()
         files = contextlib.ExitStack()
-        rejects: Any = None  # opened at the first rejected line: no empty file to clean up
-
-        def records() -> Iterator[Any]:
-            nonlocal rejects
-            # Blocks of lines that each hold one object are decoded in one call (a Run);
-            # any other line comes alone, with its object or its problem.
-            for part in iter_runs(source, objects, progress=progress):
-                if isinstance(part, Run):
-                    first = counts["in"]
-                    if type(part.lines) is range:  # consecutive lines: one offset for all
-                        lines.add(first, part.lines[0])
-                    else:
-                        for index, number in enumerate(part.lines, first):
-                            lines.add(index, number)
-                    counts["in"] = first + len(part.values)
-                    if first // GC_EVERY_RECORDS != counts["in"] // GC_EVERY_RECORDS:
-                        gc.collect()  # the collector is paused: what components left
-                    yield from part.values
-                    continue
-                number, line, value = part
-                if not isinstance(value, LineProblem):
-                    lines.add(counts["in"], number)
-                    counts["in"] += 1
-                    yield value
-                elif not skip_invalid:
-                    raise read_error(name, value)
-                else:
-                    counts["rejected"] += 1
-                    text = line.decode("utf-8", "replace")
-                    for redact in redactors:
-                        text = redact(text)
-                    if rejects is None:
-                        rejects = files.enter_context(atomic_writer(side, watch=True))
-                    rejects.write(
-                        encoder.encode({"line": number, "reason": value.reason, "text": text})
-                        + b"\n"
-                    )
-
-        stream: Iterable[Any] = records()
-        for position, component in enumerate(components):
-            # The first component gets records just parsed, which nobody else holds: one that
-            # can, changes them in place instead of copying them.
-            owned = getattr(component, "apply_owned", None) if position == 0 else None
-            stream = owned(stream) if callable(owned) else component.apply(stream)
+        # opened at the first rejected line: no empty file to clean up
+        rejects = _LazyFile(lambda: files.enter_context(atomic_writer(side, watch=True)))
+        run = _FileRun(components, source, redactors, skip_invalid, rejects)
+        workers = parallel.worker_count(
+            self.workers,
+            size=_file_size(source),
+            minimum=parallel.MIN_PARALLEL_BYTES,
+            components=components,
+        )
         with files, GcPaused():  # the rejected lines (entered last) are kept first
             handle = files.enter_context(atomic_writer(output, watch=True))
-            counts["out"] = _write(handle, stream, encoder)
+            if workers > 1:
+                _split_file(run, handle, output, side, workers, progress)
+            else:
+                run.run_range(handle, progress=progress)
+        counts, lines = run.counts, run.lines
         if skip_invalid and not counts["rejected"]:  # an older run's rejected lines
             side.unlink(missing_ok=True)
         self.report = _report(components, counts["in"], counts["out"], lines.line_of)
@@ -271,15 +247,26 @@ class DatasetSanitizer:
     # --- internals -------------------------------------------------------------------------
 
     def _run(self, data: Data, components: Sequence[Any]) -> Data:
+        from modelops_core.datasets import parallel
+
         records = _records_of(data)
-        stream: Iterable[Any] = records
-        for component in components:
-            stream = component.apply(stream)
+        workers = parallel.worker_count(
+            self.workers,
+            size=len(records),
+            minimum=parallel.MIN_PARALLEL_RECORDS,
+            components=components,
+        )
         # Many short-lived containers beside the long-lived input records: the collector would
         # scan them again and again for nothing (they hold no cycles); the result's records are
         # promoted with them (see GcPaused), not walked by the next young collections.
         with GcPaused(promote=True):
-            result = list(stream)
+            if workers > 1:
+                result = _split_records(records, components, workers)
+            else:
+                stream: Iterable[Any] = records
+                for component in components:
+                    stream = component.apply(stream)
+                result = list(stream)
             lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
             self.report = _report(components, len(records), len(result), lines.__getitem__)
             # Components that keep each record's shape (only strings change, records are left
@@ -297,6 +284,313 @@ def _write(handle: Any, stream: Iterable[Any], encoder: Any) -> int:
         handle.write(encoder.encode_lines(chunk))
         written += len(chunk)
     return written
+
+
+class _LazyFile:
+    """A binary file opened (by ``opener``) at the first write: no empty file to clean up."""
+
+    def __init__(self, opener: Callable[[], Any]) -> None:
+        self.opener = opener
+        self.handle: Any = None
+
+    def write(self, data: bytes) -> None:
+        self.file().write(data)
+
+    def file(self) -> Any:
+        if self.handle is None:
+            self.handle = self.opener()
+        return self.handle
+
+
+class _FileRun:
+    """One process's share of :meth:`DatasetSanitizer.sanitize_file`: byte ranges of the
+    source through the components into an output, counting records and keeping their lines."""
+
+    def __init__(
+        self,
+        components: Sequence[Any],
+        source: str | os.PathLike[str],
+        redactors: Sequence[Callable[[str], str]],
+        skip_invalid: bool,
+        rejects: _LazyFile,
+    ) -> None:
+        import msgspec
+
+        self.components = components
+        self.source = source
+        self.name = str(source)
+        self.redactors = redactors
+        self.skip_invalid = skip_invalid
+        self.rejects = rejects
+        self.objects = msgspec.json.Decoder(dict[str, Any])
+        self.encoder = msgspec.json.Encoder()
+        self.counts = {"in": 0, "out": 0, "rejected": 0}
+        self.lines = _LineMap()
+        self.stages = [0] * len(components)
+        """Records each component was given (counted when the run is split)."""
+
+    def records(
+        self, start: int, stop: int | None, progress: ProgressCallback | None
+    ) -> Iterator[Any]:
+        """The records of the range, in order; invalid lines raise or are set aside."""
+        from modelops_core.datasets.jsonl.reader import LineProblem, Run, iter_runs, read_error
+
+        counts, lines, redactors = self.counts, self.lines, self.redactors
+        # Blocks of lines that each hold one object are decoded in one call (a Run);
+        # any other line comes alone, with its object or its problem.
+        for part in iter_runs(self.source, self.objects, progress=progress, start=start, stop=stop):
+            if isinstance(part, Run):
+                first = counts["in"]
+                if type(part.lines) is range:  # consecutive lines: one offset for all
+                    lines.add(first, part.lines[0])
+                else:
+                    for index, number in enumerate(part.lines, first):
+                        lines.add(index, number)
+                counts["in"] = first + len(part.values)
+                if first // GC_EVERY_RECORDS != counts["in"] // GC_EVERY_RECORDS:
+                    gc.collect()  # the collector is paused: what components left
+                yield from part.values
+                continue
+            number, line, value = part
+            if not isinstance(value, LineProblem):
+                lines.add(counts["in"], number)
+                counts["in"] += 1
+                yield value
+            elif not self.skip_invalid:
+                raise read_error(self.name, value)
+            else:
+                counts["rejected"] += 1
+                text = line.decode("utf-8", "replace")
+                for redact in redactors:
+                    text = redact(text)
+                self.rejects.write(
+                    self.encoder.encode({"line": number, "reason": value.reason, "text": text})
+                    + b"\n"
+                )
+
+    def run_range(
+        self,
+        handle: Any,
+        *,
+        start: int = 0,
+        stop: int | None = None,
+        progress: ProgressCallback | None = None,
+        counted: bool = False,
+    ) -> None:
+        """Sanitize bytes ``start:stop`` of the source into ``handle``; with ``counted``, also
+        count the records each component is given (a split run needs them)."""
+        stream: Iterable[Any] = self.records(start, stop, progress)
+        if counted:
+            from modelops_core.datasets.parallel import counted_chain
+
+            stream = counted_chain(self.components, stream, self.stages, owned=True)
+        else:
+            for position, component in enumerate(self.components):
+                # The first component gets records just parsed, which nobody else holds: one
+                # that can, changes them in place instead of copying them.
+                owned = getattr(component, "apply_owned", None) if position == 0 else None
+                stream = owned(stream) if callable(owned) else component.apply(stream)
+        self.counts["out"] += _write(handle, stream, self.encoder)
+
+    def answer(self) -> dict[str, Any]:
+        """What a child sends back: its components' reports, counts and line map."""
+        return {
+            "reports": [dict(component.report()) for component in self.components],
+            "stages": self.stages,
+            "counts": self.counts,
+            "indexes": self.lines.indexes.tolist(),
+            "offsets": self.lines.offsets.tolist(),
+            "mapped_below": self.lines.mapped_below,
+        }
+
+    def fold(self, answer: Mapping[str, Any]) -> None:
+        """Add a later range's answer (see :meth:`answer`) to this run's counts and lines; the
+        components' reports are absorbed by the caller."""
+        records_before = self.counts["in"]
+        for key in self.counts:
+            self.counts[key] += answer["counts"][key]
+        self.lines.extend(
+            records_before, answer["indexes"], answer["offsets"], answer["mapped_below"]
+        )
+
+
+def _file_size(source: str | os.PathLike[str]) -> int:
+    try:
+        return os.path.getsize(source)
+    except OSError:
+        return 0  # the reader says what is wrong with it
+
+
+def _split_file(
+    run: _FileRun,
+    handle: Any,
+    output: str | os.PathLike[str],
+    side: os.PathLike[str],
+    workers: int,
+    progress: ProgressCallback | None,
+) -> None:
+    """:meth:`_FileRun.run_range` of the whole file, its ranges shared between ``workers``
+    processes; the same output, rejected lines, counts and reports as one process gives."""
+    import json
+
+    from modelops_core.datasets import parallel
+    from modelops_core.datasets.errors import DatasetEncodingError, DatasetReadError
+
+    cuts = parallel.line_cuts(run.source, workers)
+    ranges = list(itertools.pairwise(cuts))
+    slots = parallel.ProgressSlots(len(ranges), progress)
+    parts: list[tuple[str, str]] = []
+    children: list[parallel.Child] = []
+    try:
+        for slot, (start, stop) in enumerate(ranges[1:], 1):
+            part = (_part_path(output), _part_path(side))
+            parts.append(part)
+
+            def work(slot: int = slot, start: int = start, stop: int = stop) -> bytes:
+                out_path, rejected_path = parts[slot - 1]
+                with open(out_path, "wb") as part_handle:
+                    child_rejects = _LazyFile(lambda: open(rejected_path, "wb"))  # noqa: SIM115
+                    child = _FileRun(
+                        run.components, run.source, run.redactors, run.skip_invalid, child_rejects
+                    )
+                    try:
+                        child.run_range(
+                            part_handle,
+                            start=start,
+                            stop=stop,
+                            progress=slots.adder(slot),
+                            counted=True,
+                        )
+                    except DatasetReadError as exc:
+                        error = {
+                            "encoding": isinstance(exc, DatasetEncodingError),
+                            "message": str(exc),
+                            "line": exc.line,
+                            "column": exc.column,
+                        }
+                        return json.dumps({"error": error}).encode()
+                    finally:
+                        if child_rejects.handle is not None:
+                            child_rejects.handle.close()
+                return json.dumps(child.answer(), default=str).encode()
+
+            children.append(parallel.fork(slot, work))
+        run.run_range(handle, start=0, stop=cuts[1], progress=progress, counted=True)
+        for child, (start, stop), (out_path, rejected_path) in zip(
+            children, ranges[1:], parts, strict=True
+        ):
+            raw = child.collect(slots)
+            answer = json.loads(raw) if raw else None
+            if answer is not None and "error" in answer:
+                error = answer["error"]
+                kind = DatasetEncodingError if error["encoding"] else DatasetReadError
+                raise kind(
+                    error["message"], path=run.name, line=error["line"], column=error["column"]
+                )
+            if answer is None or not parallel.absorbable(run.components, answer["reports"]):
+                run.run_range(handle, start=start, stop=stop, counted=True)
+                continue
+            _append_file(handle, out_path)
+            if answer["counts"]["rejected"]:
+                _append_file(run.rejects.file(), rejected_path)
+            parallel.absorb(run.components, answer["reports"], run.stages, answer["stages"])
+            run.fold(answer)
+        slots.finish(cuts[-1] - cuts[1])
+        if not run.counts["in"] and not run.counts["rejected"]:
+            raise DatasetReadError(
+                f"{run.name} is empty: a JSONL file needs one JSON object per line.", path=run.name
+            )
+    finally:
+        for child in children:
+            child.stop()
+        for paths in parts:
+            for path in paths:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+        slots.close()
+
+
+def _part_path(target: str | os.PathLike[str]) -> str:
+    """A new empty file beside ``target`` for a child's part, named like the atomic writer's
+    temporary files (so a later write of ``target`` removes it if this process is killed)."""
+    from pathlib import Path
+
+    from modelops_core.datasets.write import TEMPORARY_SUFFIX
+
+    path = Path(target)
+    while True:
+        name = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}{TEMPORARY_SUFFIX}")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        return str(name)
+
+
+def _append_file(handle: Any, path: str) -> None:
+    """Append the file at ``path`` to the open binary file ``handle``."""
+    import shutil
+
+    with open(path, "rb") as part:
+        shutil.copyfileobj(part, handle, 1 << 20)
+
+
+def _split_records(records: list[Any], components: Sequence[Any], workers: int) -> list[Any]:
+    """The components' output for ``records``, the records shared between ``workers``
+    processes; the same output and reports as one process gives. A child's records come back
+    as msgpack (exact for JSON values); a slice with other values is run by this process."""
+    import msgspec
+
+    from modelops_core.datasets import parallel
+
+    cuts = parallel.even_cuts(len(records), workers)
+    ranges = list(itertools.pairwise(cuts))
+    children: list[parallel.Child] = []
+    try:
+        for slot, (start, stop) in enumerate(ranges[1:], 1):
+
+            def work(start: int = start, stop: int = stop) -> bytes:
+                stages = [0] * len(components)
+                chain = parallel.counted_chain(components, records[start:stop], stages, owned=False)
+                output = list(chain)
+                reports = [_plain(component.report()) for component in components]
+                native = parallel.json_native(output)
+                return msgspec.msgpack.encode(
+                    {"reports": reports, "stages": stages, "records": output if native else None}
+                )
+
+            children.append(parallel.fork(slot, work))
+        stage_totals = [0] * len(components)
+        result = list(
+            parallel.counted_chain(components, records[: cuts[1]], stage_totals, owned=False)
+        )
+        for child, (start, stop) in zip(children, ranges[1:], strict=True):
+            raw = child.collect()
+            answer = msgspec.msgpack.decode(raw) if raw else None
+            if (
+                answer is None
+                or answer["records"] is None
+                or not parallel.absorbable(components, answer["reports"])
+            ):
+                result.extend(
+                    parallel.counted_chain(
+                        components, records[start:stop], stage_totals, owned=False
+                    )
+                )
+                continue
+            parallel.absorb(components, answer["reports"], stage_totals, answer["stages"])
+            result.extend(answer["records"])
+        return result
+    finally:
+        for child in children:
+            child.stop()
+
+
+def _plain(report: Mapping[str, Any]) -> Any:
+    """A report as JSON gives it back (keys as strings, other values as their ``str``)."""
+    import json
+
+    return json.loads(json.dumps(dict(report), default=str))
 
 
 class _LineMap:
@@ -322,6 +616,19 @@ class _LineMap:
                 return
             self.indexes.append(index)
             self.offsets.append(self.offset)
+
+    def extend(
+        self,
+        records_before: int,
+        indexes: Sequence[int],
+        offsets: Sequence[int],
+        mapped_below: int | None,
+    ) -> None:
+        """Add the map of a later range whose first record is record ``records_before``."""
+        for index, offset in zip(indexes, offsets, strict=True):
+            self.add(records_before + index, index + offset)
+        if mapped_below is not None and self.mapped_below is None:
+            self.mapped_below = records_before + mapped_below
 
     def line_of(self, index: int) -> int | None:
         if self.mapped_below is not None and index >= self.mapped_below:

@@ -71,6 +71,15 @@ class StripKeys:
                 self._removed[key] = self._removed.get(key, 0) + 1
             yield _without_keys(checked, self.keys, self.recursive)
 
+    record_local = True
+    """Each record is changed on its own: a large input can be split between processes."""
+
+    def absorb(self, report: Mapping[str, Any], records_before: int) -> None:
+        """Fold in the report of a copy that ran over the records that follow."""
+        self._records += report["records_in"]
+        for key, count in report["top_level_keys_removed"].items():
+            self._removed[key] = self._removed.get(key, 0) + count
+
     def report(self) -> dict[str, Any]:
         """Records seen and, per key, how many records had it at the top level."""
         return {
@@ -155,6 +164,21 @@ class FilterByLength:
                 continue
             self._records_out += 1
             yield _without_keys(checked, frozenset(), recursive=True)
+
+    @property
+    def record_local(self) -> bool:
+        """Lengths in characters depend on the record alone (a tokenizer is not known to be
+        safe to fork): such a large input can be split between processes."""
+        return self.unit == "chars"
+
+    def absorb(self, report: Mapping[str, Any], records_before: int) -> None:
+        """Fold in the report of a copy that ran over the records that follow."""
+        self._records_in += report["records_in"]
+        self._records_out += report["records_out"]
+        self._dropped += report["records_dropped"]
+        self._missing += report["records_without_key"]
+        room = SAMPLE_INDEXES - len(self._dropped_indexes)
+        self._dropped_indexes += [records_before + i for i in report["dropped_records"][:room]]
 
     def report(self) -> dict[str, Any]:
         """Records in/out, records without the key, and the indexes of the first

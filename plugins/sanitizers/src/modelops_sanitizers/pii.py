@@ -212,6 +212,10 @@ class PiiSanitizer:
     """Records come out in the shape they went in (only strings change, or records are left
     out): a reader of the output need not check its shape again."""
 
+    record_local = True
+    """What happens to a record depends on the record alone: a large input can be split
+    between processes, each with a copy of this component, and their reports absorbed."""
+
     def apply(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
         """Stream the sanitized records; under ``drop`` a record with any finding is left out.
 
@@ -647,6 +651,37 @@ class PiiSanitizer:
         findings are masked: a string cannot be dropped."""
         spans = self.redactor.detector.spans_many([text])[0]
         return self.redactor._redact_spans(text, spans) if spans else text
+
+    def can_absorb(self, report: Mapping[str, Any]) -> bool:
+        """Whether :meth:`absorb` gives exactly the serial report: not when ``by_field`` would
+        reach :data:`MAX_FIELD_PATHS` (which paths get their own counts depends on the order
+        they first appear in, which a report does not keep)."""
+        paths = set(report["by_field"])
+        return OTHER_FIELDS not in paths and len(paths | set(self._by_field)) <= MAX_FIELD_PATHS
+
+    def absorb(self, report: Mapping[str, Any], records_before: int) -> None:
+        """Fold in the report (as JSON gives it back) of a copy of this component, made before
+        it ran, that sanitized the records following the ``records_before`` this one saw: the
+        report becomes what one component running over all of them gives."""
+        self._records_in += report["records_in"]
+        self._records_out += report["records_out"]
+        self._records_with_findings += report["records_with_findings"]
+        self._by_type.update(report["by_type"])
+        for path, counts in report["by_field"].items():
+            self._field_counts(path).update(counts)
+        # A record the serial run keeps as a sample is also kept by the slice's copy (whose
+        # counts per type are lower): replaying the slice's samples in order is exact.
+        sampled, limit = self._sampled, self.samples
+        for index, counts in sorted(
+            (int(index), counts) for index, counts in report["by_record"].items()
+        ):
+            kept = False
+            for pii_type in counts:
+                if sampled[pii_type] < limit:
+                    sampled[pii_type] += 1
+                    kept = True
+            if kept:
+                self._by_record[records_before + index] = dict(counts)
 
     def report(self) -> dict[str, Any]:
         """Counts only, never values: findings per type and per field path, the number of

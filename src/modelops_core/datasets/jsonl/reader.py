@@ -261,16 +261,22 @@ def iter_lines(
 
 
 def iter_runs(
-    path: str | os.PathLike[str], decoder: Any, *, progress: ProgressCallback | None = None
+    path: str | os.PathLike[str],
+    decoder: Any,
+    *,
+    progress: ProgressCallback | None = None,
+    start: int = 0,
+    stop: int | None = None,
 ) -> Iterator[Run | Line]:
     """The file in line order: each run of consecutive lines ``decoder`` (a
     ``msgspec.json.Decoder`` of a struct type) accepts as a :class:`Run`, every other non-blank
     line as a :class:`Line`. A block that holds one object per line and decodes as a whole is
     one run, decoded in one call.
 
+    :param start: with ``stop``, read only these bytes of the file (see :func:`iter_blocks`).
     :raises DatasetReadError: the file cannot be opened, is empty or is UTF-16.
     """
-    for block in iter_blocks(path, split=True, progress=progress):
+    for block in iter_blocks(path, split=True, progress=progress, start=start, stop=stop):
         yield from _runs(block, decoder)
 
 
@@ -359,6 +365,8 @@ def iter_blocks(
     bounds: bool = False,
     split: bool = False,
     progress: ProgressCallback | None = None,
+    start: int = 0,
+    stop: int | None = None,
 ) -> Iterator[Block]:
     """The file's blocks of whole lines, streaming; a UTF-8 byte-order mark is skipped.
 
@@ -366,15 +374,26 @@ def iter_blocks(
     :param bounds: also find where each line starts and ends (numpy; one pass over the block
         that also counts the lines).
     :param split: also split the block into its lines (``Block.pieces``), which counts them.
+    :param start: read from this byte offset, the start of a line (0 or just after a
+        ``\\n``); line numbers still count from the start of the file (the lines before are
+        counted, not parsed).
+    :param stop: read up to this byte offset (the end of a line or of the file); None: the end.
+        A range that is not the whole file may be blank: it is not refused as empty.
     :raises DatasetReadError: the file cannot be opened, is empty or is UTF-16.
     """
     name = str(path)
     buffer = bytearray(max(block_bytes or BLOCK_BYTES, 4))
     line = 1
-    seen_data = False
+    whole = start == 0 and stop is None
+    seen_data = not whole
     with _open(path) as handle:
+        if start:
+            line += _newlines_before(handle, start)
+            handle.seek(start)
+        if stop is not None:
+            handle = _Limited(handle, stop - start)
         read = _read_into(handle, buffer, 0)
-        filled = _without_byte_order_mark(name, buffer, read)
+        filled = _without_byte_order_mark(name, buffer, read) if not start else read
         while True:
             if progress is not None and read:
                 progress(read)
@@ -419,6 +438,35 @@ def _open(path: str | os.PathLike[str]) -> Any:
         raise DatasetReadError(
             f"Cannot open {str(file)!r}: {exc.strerror or exc}.", path=str(file)
         ) from exc
+
+
+def _newlines_before(handle: Any, offset: int) -> int:
+    """The number of ``\\n`` in the first ``offset`` bytes of the file."""
+    count = 0
+    left = offset
+    while left > 0:
+        chunk = handle.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        left -= len(chunk)
+    return count
+
+
+class _Limited:
+    """A binary file whose ``readinto`` stops after ``limit`` bytes (a range of a file)."""
+
+    def __init__(self, handle: Any, limit: int) -> None:
+        self.handle = handle
+        self.left = max(limit, 0)
+
+    def readinto(self, view: memoryview) -> int:
+        if self.left <= 0:
+            return 0
+        with view[: min(len(view), self.left)] as part:
+            read: int = self.handle.readinto(part)
+        self.left -= read
+        return read
 
 
 def _read_into(handle: Any, buffer: bytearray, filled: int) -> int:

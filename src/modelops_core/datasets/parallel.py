@@ -1,0 +1,315 @@
+"""Splitting a sanitizer run between processes, with the serial run's output and report.
+
+A large input is cut into consecutive slices (byte ranges of a file at line boundaries, or
+ranges of records in memory). The parent creates the pipeline's components, then forks one
+child per slice but the first: each child inherits the components as they are (compiled
+patterns, the random hash salt), runs its slice through them and sends back its components'
+reports. The parent runs the first slice itself, then folds each child's slice in, in order:
+its output appended, its reports absorbed by the parent's components (``absorb``) as if its
+records had followed.
+
+Only pipelines whose every component says it is record-local (``record_local = True``: what it
+does to a record depends on nothing but the record) and can absorb the report of a later slice
+(``absorb(report, records_before)``) are split; a component may refuse one report
+(``can_absorb(report)`` false), and a child can fail: either way the parent runs that slice
+itself, which gives the serial result.
+
+Forking needs ``os.fork`` (Linux: not macOS, where forking a process that loaded system
+frameworks is unsafe, nor Windows); ``workers=None`` (auto) also wants more than one usable
+CPU, an input of at least :data:`MIN_PARALLEL_BYTES` (a file) or :data:`MIN_PARALLEL_RECORDS`
+(records in memory), and no other thread in the process (a fork copies a lock another thread
+holds, locked for ever).
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import select
+import struct
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MIN_PARALLEL_BYTES = 4 * 1024 * 1024
+"""Files smaller than this are sanitized in one process by default: below it, forking and
+merging cost about what the second core gives."""
+MIN_PARALLEL_RECORDS = 4000
+"""Records in memory fewer than this are sanitized in one process by default (about 4 MB of
+chat records)."""
+POLL_SECONDS = 0.1
+"""How often progress is passed on while the parent waits for a child."""
+CHILD_FAILED = 70
+"""The exit status of a child whose slice raised an unexpected error (os.EX_SOFTWARE)."""
+_SLOT = struct.Struct("q")
+
+
+def splittable(components: Sequence[Any]) -> bool:
+    """Whether every component is record-local and can absorb a later slice's report."""
+    return bool(components) and all(
+        getattr(component, "record_local", False) is True
+        and callable(getattr(component, "absorb", None))
+        for component in components
+    )
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return len(affinity(0))
+    return os.cpu_count() or 1
+
+
+def worker_count(
+    requested: int | None, *, size: int, minimum: int, components: Sequence[Any]
+) -> int:
+    """How many processes sanitize an input of ``size`` (bytes or records): ``requested``
+    (1: serial), or by default (None) one per usable CPU when ``size`` reaches ``minimum``
+    and no other thread runs; 1 whenever the pipeline cannot be split or there is no fork."""
+    if requested == 1 or not hasattr(os, "fork") or sys.platform == "darwin":
+        return 1
+    if not splittable(components):
+        return 1
+    if requested is not None:
+        return max(1, min(requested, size))
+    if size < minimum or threading.active_count() != 1:
+        return 1
+    return max(1, min(usable_cpus(), size // max(1, minimum // 2)))
+
+
+def line_cuts(path: str | os.PathLike[str], parts: int) -> list[int]:
+    """Byte offsets splitting the file into at most ``parts`` non-empty ranges of whole lines:
+    ``[0, ..., size]``, each inner cut just after the first ``\\n`` at or after ``k*size/parts``."""
+    size = os.path.getsize(path)
+    cuts = [0]
+    with open(path, "rb") as handle:
+        for part in range(1, parts):
+            position = max(part * size // parts, cuts[-1])
+            handle.seek(position)
+            while True:
+                chunk = handle.read(1 << 16)
+                if not chunk:
+                    position = size
+                    break
+                newline = chunk.find(b"\n")
+                if newline >= 0:
+                    position += newline + 1
+                    break
+                position += len(chunk)
+            if cuts[-1] < position < size:
+                cuts.append(position)
+    cuts.append(size)
+    return cuts
+
+
+def even_cuts(count: int, parts: int) -> list[int]:
+    """``[0, ..., count]``: ``parts`` ranges of records as even as they can be."""
+    return sorted({part * count // parts for part in range(parts + 1)})
+
+
+class ProgressSlots:
+    """Byte counters the children write (one 8-byte slot each, in memory shared across fork)
+    and the parent reads, to pass the children's progress on."""
+
+    def __init__(self, slots: int, progress: Callable[[int], None] | None) -> None:
+        self.memory = mmap.mmap(-1, max(1, slots) * _SLOT.size)
+        self.progress = progress
+        self.reported = 0
+        self.slots = slots
+
+    def adder(self, slot: int) -> Callable[[int], None]:
+        """A progress callback for the child of ``slot``: adds to its counter."""
+        offset = slot * _SLOT.size
+        memory = self.memory
+
+        def add(read: int) -> None:
+            _SLOT.pack_into(memory, offset, _SLOT.unpack_from(memory, offset)[0] + read)
+
+        return add
+
+    def poll(self) -> None:
+        """Pass on what the children read since the last poll."""
+        if self.progress is None:
+            return
+        total = sum(_SLOT.unpack_from(self.memory, k * _SLOT.size)[0] for k in range(self.slots))
+        if total > self.reported:
+            self.progress(total - self.reported)
+            self.reported = total
+
+    def finish(self, total: int) -> None:
+        """Bring the children's progress to ``total`` (a slice run again by the parent
+        reported nothing)."""
+        self.poll()
+        if self.progress is not None and total > self.reported:
+            self.progress(total - self.reported)
+            self.reported = total
+
+    def close(self) -> None:
+        self.memory.close()
+
+
+class Child:
+    """A forked child running one slice; its answer comes through a pipe."""
+
+    def __init__(self, pid: int, answer: int, slot: int) -> None:
+        self.pid = pid
+        self.answer = answer
+        self.slot = slot
+        self.done = False
+
+    def collect(self, slots: ProgressSlots | None = None) -> bytes | None:
+        """The child's answer, once it has exited; None when it died or failed (its exit
+        status is logged)."""
+        chunks: list[bytes] = []
+        try:
+            while True:
+                if slots is not None:
+                    ready, _, _ = select.select([self.answer], [], [], POLL_SECONDS)
+                    slots.poll()
+                    if not ready:
+                        continue
+                chunk = os.read(self.answer, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            os.close(self.answer)
+        _, status = os.waitpid(self.pid, 0)
+        self.done = True
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            how = f"was killed by signal {-code}" if code < 0 else f"failed (exit status {code})"
+            logger.warning(
+                "sanitizer worker %d (pid %d) %s; this process runs its slice itself.",
+                self.slot,
+                self.pid,
+                how,
+            )
+            return None
+        return b"".join(chunks)
+
+    def stop(self) -> None:
+        """Kill and reap the child if it has not been collected (an error in the parent)."""
+        if self.done:
+            return
+        self.done = True
+        import contextlib
+        import signal
+
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.close(self.answer)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def fork(slot: int, work: Callable[[], bytes]) -> Child:
+    """Fork a child that runs ``work`` and writes its answer to a pipe, then exits with
+    ``os._exit`` (no atexit handler of the parent, no second flush of its buffers)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = CHILD_FAILED
+        try:
+            os.close(read_end)
+            answer = memoryview(work())
+            while answer:
+                answer = answer[os.write(write_end, answer) :]
+            code = 0
+        except BaseException:  # the parent runs the slice again, and raises if it must
+            pass
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return Child(pid, read_end, slot)
+
+
+def absorbable(components: Sequence[Any], reports: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether every component can absorb its report exactly (``can_absorb``, when it has one)."""
+    if len(reports) != len(components):
+        return False
+    for component, report in zip(components, reports, strict=True):
+        check = getattr(component, "can_absorb", None)
+        if callable(check) and not check(report):
+            return False
+    return True
+
+
+def absorb(
+    components: Sequence[Any],
+    reports: Sequence[Mapping[str, Any]],
+    stage_totals: list[int],
+    stage_counts: Sequence[int],
+) -> None:
+    """Fold a later slice's reports into the components; ``stage_totals`` (records each
+    component saw so far) grows by the slice's ``stage_counts``."""
+    for stage, (component, report) in enumerate(zip(components, reports, strict=True)):
+        component.absorb(report, stage_totals[stage])
+        stage_totals[stage] += stage_counts[stage]
+
+
+def counted_chain(
+    components: Sequence[Any], records: Iterable[Any], counts: list[int], *, owned: bool
+) -> Iterator[Any]:
+    """The records through the components, counting those each component is given in
+    ``counts`` (one per component). With ``owned``, the first gets them by ``apply_owned``."""
+    stream: Iterable[Any] = records
+    for stage, component in enumerate(components):
+        method = getattr(component, "apply_owned", None) if owned and stage == 0 else None
+        apply = method if callable(method) else component.apply
+        stream = apply(_counting(stream, counts, stage))
+    return iter(stream)
+
+
+def _counting(records: Iterable[Any], counts: list[int], stage: int) -> Iterator[Any]:
+    for record in records:
+        counts[stage] += 1
+        yield record
+
+
+def json_native(value: Any) -> bool:
+    """Whether ``value`` holds only what msgpack gives back as it was: dicts with string keys,
+    lists, strings, 64-bit integers, floats, booleans and None."""
+    pending = [value]
+    pop, extend = pending.pop, pending.extend
+    while pending:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            if not all(type(key) is str for key in item):
+                return False
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        elif kind is int:
+            if not -(1 << 63) <= item < (1 << 64):
+                return False
+        elif kind is not str and kind is not float and kind is not bool and item is not None:
+            return False
+    return True
+
+
+__all__ = [
+    "MIN_PARALLEL_BYTES",
+    "MIN_PARALLEL_RECORDS",
+    "Child",
+    "ProgressSlots",
+    "absorb",
+    "absorbable",
+    "counted_chain",
+    "even_cuts",
+    "fork",
+    "json_native",
+    "line_cuts",
+    "splittable",
+    "usable_cpus",
+    "worker_count",
+]
