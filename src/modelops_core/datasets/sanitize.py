@@ -326,6 +326,7 @@ class _FileRun:
         self.encoder = msgspec.json.Encoder()
         self.counts = {"in": 0, "out": 0, "rejected": 0}
         self.lines = _LineMap()
+        """Where the records are; :meth:`fold` joins the map of a later range to it."""
         self.stages = [0] * len(components)
         """Records each component was given (counted when the run is split)."""
 
@@ -453,6 +454,7 @@ def _split_file(
                     child = _FileRun(
                         run.components, run.source, run.redactors, run.skip_invalid, child_rejects
                     )
+                    child.lines = _LineMap(spare=1)
                     try:
                         child.run_range(
                             part_handle,
@@ -599,9 +601,13 @@ class _LineMap:
     Record ``i`` is on line ``i + offset``; the offset changes only after a blank or rejected
     line, and only those changes are kept (16 bytes each, at most :data:`MAX_LINE_GAPS`;
     records after the last one kept get no line).
+
+    :param spare: changes kept beyond :data:`MAX_LINE_GAPS`: the map of a later range of a
+        split file keeps one more, as its first change may be none once the maps are joined.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, spare: int = 0) -> None:
+        self.spare = spare
         self.indexes = array.array("q")  # the first record index of each new offset
         self.offsets = array.array("q")
         self.offset = 1
@@ -610,7 +616,7 @@ class _LineMap:
     def add(self, index: int, line: int) -> None:
         if line - index != self.offset:
             self.offset = line - index
-            if len(self.indexes) >= MAX_LINE_GAPS:
+            if len(self.indexes) >= MAX_LINE_GAPS + self.spare:
                 if self.mapped_below is None:
                     self.mapped_below = index
                 return
