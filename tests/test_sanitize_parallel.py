@@ -352,9 +352,19 @@ def test_small_files_stay_in_one_process_by_default(tmp_path, forks):
 def test_large_files_are_split_by_default_when_there_are_cpus(tmp_path, forks, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1000)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "idle_cpus", lambda: 2)
     source = write_records(tmp_path / "in.jsonl", 300)
     DatasetSanitizer(runtime()).sanitize_file(source, tmp_path / "out.jsonl")
     assert forks == [1]
+
+
+def test_large_files_stay_in_one_process_by_default_on_a_busy_machine(tmp_path, forks, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1000)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "idle_cpus", lambda: 1)  # another process runs on the other
+    source = write_records(tmp_path / "in.jsonl", 300)
+    DatasetSanitizer(runtime()).sanitize_file(source, tmp_path / "out.jsonl")
+    assert forks == []
 
 
 def test_workers_must_be_a_whole_number():

@@ -16,9 +16,9 @@ itself, which gives the serial result.
 
 Forking needs ``os.fork`` (Linux: not macOS, where forking a process that loaded system
 frameworks is unsafe, nor Windows); ``workers=None`` (auto) also wants more than one usable
-CPU, an input of at least :data:`MIN_PARALLEL_BYTES` (a file) or :data:`MIN_PARALLEL_RECORDS`
-(records in memory), and no other thread in the process (a fork copies a lock another thread
-holds, locked for ever).
+CPU that no other process is busy on, an input of at least :data:`MIN_PARALLEL_BYTES` (a file)
+or :data:`MIN_PARALLEL_RECORDS` (records in memory), and no other thread in the process (a fork
+copies a lock another thread holds, locked for ever).
 """
 
 from __future__ import annotations
@@ -79,7 +79,19 @@ def worker_count(
         return max(1, min(requested, size))
     if size < minimum or threading.active_count() != 1:
         return 1
-    return max(1, min(usable_cpus(), size // max(1, minimum // 2)))
+    return max(1, min(usable_cpus(), idle_cpus(), size // max(1, minimum // 2)))
+
+
+def idle_cpus() -> int:
+    """The CPUs no other process is running on at this instant (``/proc/loadavg``'s count of
+    runnable tasks, this one included): on a busy machine a split run would wait for a CPU
+    and end later than one process. Without ``/proc``, every CPU counts as idle."""
+    try:
+        with open("/proc/loadavg", "rb") as handle:
+            running = int(handle.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return usable_cpus()
+    return max(1, usable_cpus() - max(0, running - 1))
 
 
 def line_cuts(path: str | os.PathLike[str], parts: int) -> list[int]:
@@ -277,24 +289,44 @@ def _counting(records: Iterable[Any], counts: list[int], stage: int) -> Iterator
 
 def json_native(value: Any) -> bool:
     """Whether ``value`` holds only what msgpack gives back as it was: dicts with string keys,
-    lists, strings, 64-bit integers, floats, booleans and None."""
-    pending = [value]
-    pop, extend = pending.pop, pending.extend
-    while pending:
-        item = pop()
-        kind = type(item)
-        if kind is dict:
-            if not all(type(key) is str for key in item):
-                return False
-            extend(item.values())
-        elif kind is list:
-            extend(item)
-        elif kind is int:
-            if not -(1 << 63) <= item < (1 << 64):
-                return False
-        elif kind is not str and kind is not float and kind is not bool and item is not None:
+    lists, strings, 64-bit integers, floats, booleans and None.
+
+    Checked a level of nesting at a time with C-level passes over the whole level (a Python
+    step per value would cost more than the transfer it guards).
+    """
+    import itertools
+    import operator
+
+    level = [value]
+    while level:
+        kinds = list(map(type, level))
+        found = set(kinds)
+        if not found <= _NATIVE:
             return False
+        if int in found:
+            numbers = list(itertools.compress(level, map(operator.is_, kinds, _repeat(int))))
+            if min(numbers) < -(1 << 63) or max(numbers) >= 1 << 64:
+                return False
+        containers: list[Any] = []
+        if dict in found:
+            dicts = list(itertools.compress(level, map(operator.is_, kinds, _repeat(dict))))
+            if not set(map(type, itertools.chain.from_iterable(dicts))) <= {str}:
+                return False
+            containers = list(itertools.chain.from_iterable(map(dict.values, dicts)))
+        if list in found:
+            lists = itertools.compress(level, map(operator.is_, kinds, _repeat(list)))
+            containers += itertools.chain.from_iterable(lists)
+        level = containers
     return True
+
+
+def _repeat(kind: type) -> Iterator[type]:
+    import itertools
+
+    return itertools.repeat(kind)
+
+
+_NATIVE = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 __all__ = [
@@ -307,6 +339,7 @@ __all__ = [
     "counted_chain",
     "even_cuts",
     "fork",
+    "idle_cpus",
     "json_native",
     "line_cuts",
     "splittable",
