@@ -203,7 +203,7 @@ class DatasetSanitizer:
         with files, GcPaused():  # the rejected lines (entered last) are kept first
             handle = files.enter_context(atomic_writer(output, watch=True))
             if workers > 1:
-                _split_file(run, handle, output, side, workers, progress)
+                _split_file(run, handle, output, workers, progress)
             else:
                 run.run_range(handle, progress=progress)
         counts, lines = run.counts, run.lines
@@ -426,7 +426,6 @@ def _split_file(
     run: _FileRun,
     handle: Any,
     output: str | os.PathLike[str],
-    side: os.PathLike[str],
     workers: int,
     progress: ProgressCallback | None,
 ) -> None:
@@ -444,7 +443,7 @@ def _split_file(
     children: list[parallel.Child] = []
     try:
         for slot, (start, stop) in enumerate(ranges[1:], 1):
-            part = (_part_path(output), _part_path(side))
+            part = (_part_path(output), _part_path(output))
             parts.append(part)
 
             def work(slot: int = slot, start: int = start, stop: int = stop) -> bytes:
@@ -513,8 +512,9 @@ def _split_file(
 
 
 def _part_path(target: str | os.PathLike[str]) -> str:
-    """A new empty file beside ``target`` for a child's part, named like the atomic writer's
-    temporary files (so a later write of ``target`` removes it if this process is killed)."""
+    """A new empty file beside ``target`` for a child's part (of the output or of the rejected
+    lines), named like the atomic writer's temporary files of ``target``: if this process is
+    killed, the next write of ``target`` removes it."""
     from pathlib import Path
 
     from modelops_core.datasets.write import TEMPORARY_SUFFIX
