@@ -91,34 +91,31 @@ def _push_embeddings_hint(match: re.Match[str]) -> str:
 
 #: library messages that name a Python call, and the CLI command a terminal user runs instead.
 #: The library keeps its messages (they are right for Python users); the CLI rewrites them.
-CLI_HINTS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+#: Patterns, not compiled ones: they are needed only when a command fails, and ``re`` compiles
+#: (and caches) them then; compiling the seven at import cost every command about 1 %.
+CLI_HINTS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (
-        re.compile(
-            r"index '(?P<index>[^']*)'(?P<between>.*?)Push some with "
-            r"push_embeddings\(ids, matrix, index=\.\.\.\)\.",
-            re.DOTALL,
-        ),
+        r"(?s)index '(?P<index>[^']*)'(?P<between>.*?)Push some with "
+        r"push_embeddings\(ids, matrix, index=\.\.\.\)\.",
         lambda m: f"index '{m.group('index')}'{m.group('between')}" + _push_embeddings_hint(m),
     ),
     (
-        re.compile(r"re-attach with FineTuningJob\.attach\((?P<job>'[^']*')\) or "),
+        r"re-attach with FineTuningJob\.attach\((?P<job>'[^']*')\) or ",
         "re-attach with ",
     ),
-    (re.compile(r" or pass wait\(timeout=\.\.\.\)"), " or pass --timeout SECONDS"),
+    (r" or pass wait\(timeout=\.\.\.\)", " or pass --timeout SECONDS"),
     (
-        re.compile(r"load it with Dataset\.from_jsonl\(\.\.\.\)\.fingerprint\(\)"),
+        r"load it with Dataset\.from_jsonl\(\.\.\.\)\.fingerprint\(\)",
         "convert it to one format first with `modelops dataset convert`",
     ),
     (
-        re.compile(r"For one record per line use Dataset\.from_jsonl\."),
+        r"For one record per line use Dataset\.from_jsonl\.",
         "For one record per line, name the file .jsonl.",
     ),
-    (re.compile(r" \(or Dataset\.from_jsonl for \.jsonl\)"), " (or .jsonl)"),
+    (r" \(or Dataset\.from_jsonl for \.jsonl\)", " (or .jsonl)"),
     (
-        re.compile(
-            r"Pass evaluation=<EvaluationResult or \{metric: value\}> to register\(\), or "
-            r"metadata=\{'evaluation': \{\.\.\.\}\}\."
-        ),
+        r"Pass evaluation=<EvaluationResult or \{metric: value\}> to register\(\), or "
+        r"metadata=\{'evaluation': \{\.\.\.\}\}\.",
         "Pass --evaluation '{\"accuracy\": 0.91}' (a JSON object, or a .json file such as "
         "the one `modelops eval run --output` writes).",
     ),
@@ -132,7 +129,7 @@ def cli_message(error: BaseException) -> str:
 
     text = str(error)
     for pattern, replacement in CLI_HINTS:
-        text = pattern.sub(replacement, text)
+        text = re.sub(pattern, replacement, text)
     hint = getattr(error, "cli_hint", None)
     if isinstance(hint, str) and hint:
         text = f"{text} {hint}"
