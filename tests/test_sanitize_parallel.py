@@ -427,3 +427,21 @@ def test_split_records_with_values_msgpack_cannot_carry_are_run_by_the_parent(fo
 def test_small_datasets_stay_in_one_process_by_default(forks):
     DatasetSanitizer(runtime()).sanitize([record(i) for i in range(100)])
     assert forks == []
+
+
+def test_deciding_imports_nothing_more_than_the_module():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import modelops_core.datasets.sanitize\n"
+        "before = set(sys.modules)\n"
+        "from modelops_core.datasets import parallel\n"
+        "parallel.worker_count(None, size=10, minimum=parallel.MIN_PARALLEL_BYTES, components=[])\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert answer.stdout.strip() == "['modelops_core.datasets.parallel']"
