@@ -445,3 +445,19 @@ def test_deciding_imports_nothing_more_than_the_module():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert answer.stdout.strip() == "['modelops_core.datasets.parallel']"
+
+
+def test_the_configuration_sets_the_workers(tmp_path, forks):
+    source = write_records(tmp_path / "in.jsonl", 300)
+    configured = runtime("[sanitizers]\nworkers = 2\n")
+    DatasetSanitizer(configured).sanitize_file(source, tmp_path / "a.jsonl")
+    assert forks == [1]
+    DatasetSanitizer(configured, workers=1).sanitize_file(source, tmp_path / "b.jsonl")
+    assert forks == [1]  # the argument wins
+
+
+def test_the_configured_workers_must_be_a_whole_number():
+    from modelops_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"sanitizers\.workers.*whole number >= 1"):
+        runtime("[sanitizers]\nworkers = 0\n")

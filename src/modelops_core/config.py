@@ -92,6 +92,8 @@ class Config:
     providers: Mapping[str, ComponentChoice] = attrs.field(factory=dict, converter=frozen_mapping)
     metrics: tuple[ComponentChoice, ...] = ()
     sanitize: tuple[ComponentChoice, ...] = ()
+    #: ``[sanitizers] workers``: processes sharing a large input (None: chosen by its size).
+    sanitize_workers: int | None = None
     optimizers: tuple[ComponentChoice, ...] = ()
     drift_tests: tuple[ComponentChoice, ...] = ()
     #: ``[alerts] sinks``: where ``modelops_on_alert`` calls go (log file, webhook, Slack …).
@@ -339,7 +341,16 @@ def parse_config(
             f"{source}: both [sanitizers] and [sanitize] are set; keep one ([sanitizers])."
         )
     sanitize = reader.table(resolved, sanitize_key)
-    reader.check_keys(sanitize, ("pipeline",), sanitize_key)
+    reader.check_keys(sanitize, ("pipeline", "workers"), sanitize_key)
+    sanitize_workers = sanitize.get("workers")
+    if sanitize_workers is not None and (
+        not isinstance(sanitize_workers, int)
+        or isinstance(sanitize_workers, bool)
+        or sanitize_workers < 1
+    ):
+        raise reader.type_error(
+            f"{sanitize_key}.workers", "a whole number >= 1 (1: one process)", sanitize_workers
+        )
     optimize = reader.table(resolved, "optimize")
     reader.check_keys(optimize, ("optimizers",), "optimize")
     monitoring = reader.table(resolved, "monitoring")
@@ -376,6 +387,7 @@ def parse_config(
         providers=provider_choices,
         metrics=reader.choice_list(evaluation, "metrics", "evaluation"),
         sanitize=reader.choice_list(sanitize, "pipeline", sanitize_key),
+        sanitize_workers=sanitize_workers,
         optimizers=reader.choice_list(optimize, "optimizers", "optimize"),
         drift_tests=reader.choice_list(monitoring, "drift_tests", "monitoring"),
         alert_sinks=reader.choice_list(alerts, "sinks", "alerts"),

@@ -52,10 +52,10 @@ class DatasetSanitizer:
         built from ``modelops.toml`` (found from the working directory) on first use.
     :param pipeline: sanitizer names or choices to use instead of ``[sanitizers] pipeline``.
     :param workers: processes that share a large input (see
-        :mod:`~modelops_core.datasets.parallel`): None (default) splits an input of at least
-        4 MB (4,000 records in memory) between the usable CPUs on Linux, when every sanitizer
-        of the pipeline allows it; 1 never splits; N splits into N slices. Output and report
-        are the same whatever the number.
+        :mod:`~modelops_core.datasets.parallel`): None (default: ``[sanitizers] workers``, else
+        by size) splits an input of at least 4 MB (4,000 records in memory) between the idle
+        CPUs on Linux, when every sanitizer of the pipeline allows it; 1 never splits; N
+        splits into N slices. Output and report are the same whatever the number.
     """
 
     def __init__(
@@ -74,8 +74,15 @@ class DatasetSanitizer:
             )
         self._runtime = runtime
         self._pipeline = None if pipeline is None else tuple(pipeline)
-        self.workers = workers
+        self._workers = workers
         self.report: dict[str, Any] = {}
+
+    @property
+    def workers(self) -> int | None:
+        """The ``workers`` given, else ``[sanitizers] workers``, else None (by size)."""
+        if self._workers is not None:
+            return self._workers
+        return self.runtime.config.sanitize_workers
 
     @property
     def runtime(self) -> Runtime:
