@@ -258,13 +258,16 @@ def _reference(
     """The reference: a file (read ahead) or saved profile, or ``NAME@ALIAS`` /
     ``NAME@VERSION`` of a registered model (the reference profile stored with that version)."""
     from modelops_core.monitoring.profile import Profile
-    from modelops_core.monitoring.reference import parse_model_reference, profile_of_model
 
     model = None
     if isinstance(reference, Path) and not reference.exists():
+        # the registry's side loads only for a reference that is not a file
+        from modelops_core.monitoring.reference import parse_model_reference
+
         model = parse_model_reference(str(reference))
     if model is None:
         return Profile.build(reference, seed=seed, lengths=lengths, sample_rows=rows, workers=1)
+    from modelops_core.monitoring.reference import profile_of_model
     from modelops_core.registry.model_registry import ModelRegistry
 
     with ModelRegistry(runtime) as registry:

@@ -23,7 +23,7 @@ import numpy as np
 from modelops_core.monitoring.errors import DriftMethodError
 from modelops_core.monitoring.methods import BUILTIN, DriftMethod, Statistic, mmd_test
 from modelops_core.monitoring.profile import CATEGORICAL, EMPTY, NUMERIC, ColumnProfile, Profile
-from modelops_core.monitoring.rows import DEFAULT_SAMPLE_ROWS
+from modelops_core.monitoring.sketches import DEFAULT_SAMPLE_ROWS
 
 if TYPE_CHECKING:
     from modelops_core.monitoring.alerts import AlertManager

@@ -15,13 +15,12 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 
 from modelops_core.monitoring.errors import ProfileError
-from modelops_core.monitoring.rows import RowSample
 from modelops_core.monitoring.sketches import (
     DEFAULT_CAP,
     DEFAULT_K,
@@ -33,6 +32,11 @@ from modelops_core.monitoring.sketches import (
     hash_strings,
     sorted_floats,
 )
+
+if TYPE_CHECKING:
+    # row samples (a module and an attrs class) load when a profile keeps or reads one
+    # (multivariate drift), not on every profile
+    from modelops_core.monitoring.rows import RowSample
 
 FORMAT = "modelops.profile/1"
 NUMERIC, CATEGORICAL, EMPTY = "numeric", "categorical", "empty"
@@ -682,6 +686,8 @@ class Profile:
         rows = 0
         sample = None if reference is None else reference.sample
         if sample is not None:
+            from modelops_core.monitoring.rows import RowSample
+
             sample = RowSample(sample.columns, size=sample.size, seed=sample.seed)
         elif sample_rows < 0:
             raise ProfileError(f"sample_rows={sample_rows}: use 0 (no sample) or more rows")
@@ -715,6 +721,8 @@ class Profile:
                         column, count=column.count + width, nulls=column.nulls + width
                     )
             if sample is None and sample_rows > 0:
+                from modelops_core.monitoring.rows import RowSample
+
                 numeric = tuple(n for n, c in columns.items() if c.kind == NUMERIC)
                 sample = RowSample(numeric, size=sample_rows, seed=seed) if numeric else None
             if sample is not None:
@@ -764,12 +772,17 @@ class Profile:
             )
         try:
             columns = [ColumnProfile.from_dict(c) for c in data["columns"]]
+            sample = None
+            if data.get("sample") is not None:
+                from modelops_core.monitoring.rows import RowSample
+
+                sample = RowSample.from_dict(data["sample"])
             return cls(
                 {c.name: c for c in columns},
                 int(data["rows"]),
                 str(data.get("source", "")),
                 tuple(str(name) for name in data.get("lengths", ())),
-                None if data.get("sample") is None else RowSample.from_dict(data["sample"]),
+                sample,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(

@@ -17,10 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from modelops_core.monitoring.errors import ProfileError
-from modelops_core.monitoring.sketches import FloatArray, hash_floats
+from modelops_core.monitoring.sketches import DEFAULT_SAMPLE_ROWS, FloatArray, hash_floats
 
-#: rows a sample keeps by default (``Profile.build(..., sample_rows=...)``).
-DEFAULT_SAMPLE_ROWS = 500
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 

@@ -30,6 +30,9 @@ DEFAULT_K = 2048
 HLL_PRECISION = 12
 #: distinct categories counted exactly; beyond, the most frequent ones are kept.
 DEFAULT_CAP = 10_000
+#: rows a row sample keeps by default (``Profile.build(..., sample_rows=...)``, the
+#: multivariate drift's ``sample_rows``; :class:`~modelops_core.monitoring.rows.RowSample`).
+DEFAULT_SAMPLE_ROWS = 500
 
 
 def rank_error(k: int) -> float:
