@@ -22,10 +22,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import attrs
-
 from modelops_core.datasets.errors import DatasetFormatError
 from modelops_core.datasets.jsonl.reader import LineProblem
+from modelops_core.plugins.frozen import FrozenValue
 
 FORMATS: tuple[str, ...] = ("prompt_completion", "chat", "preference")
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
@@ -45,14 +44,23 @@ Message = dict[str, Any]
 Content = str | list[dict[str, Any]]
 
 
-@attrs.frozen
-class Note:
+class Note(FrozenValue):
     """Something normalizing dropped from a record: the field (``messages[1].timestamp``),
-    a reason, and a code (``message_unrecognized_key``)."""
+    a reason, and a code (``message_unrecognized_key``). A frozen value
+    (:class:`~modelops_core.plugins.frozen.FrozenValue`: every command reading a dataset
+    imports this module)."""
+
+    __slots__ = ("field", "reason", "code")  # noqa: RUF023 (the fields, in order)
+    __match_args__ = ("field", "reason", "code")
 
     field: str
     reason: str
     code: str
+
+    def __init__(self, field: str, reason: str, code: str) -> None:
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "code", code)
 
 
 def content_text(content: Any) -> str:
@@ -236,7 +244,7 @@ def normalize(
         return _normalize(record, where, None)
     found: list[Note] = []
     result = _normalize(record, where, found)
-    notes += [attrs.evolve(n, field=n.field.removeprefix(where).lstrip(".")) for n in found]
+    notes += [Note(n.field.removeprefix(where).lstrip("."), n.reason, n.code) for n in found]
     return result
 
 

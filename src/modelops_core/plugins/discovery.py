@@ -37,6 +37,7 @@ from modelops_core.errors import (
 from modelops_core.plugins import hookspecs
 from modelops_core.plugins.components import ComponentRegistrar, ComponentTables, duplicate_error
 from modelops_core.plugins.entry_points import InstalledEntryPoint, scan
+from modelops_core.plugins.frozen import FrozenValue
 from modelops_core.plugins.kinds import Kind
 from modelops_core.plugins.markers import PROJECT_NAME
 
@@ -79,13 +80,26 @@ class PluginInfo:
         return f"plugin {self.name!r} (registered in code, no distribution)"
 
 
-@attrs.frozen
-class Selection:
-    """Which entry-point plugins to import, from the config and the environment."""
+class Selection(FrozenValue):
+    """Which entry-point plugins to import, from the config and the environment. A frozen
+    value (:class:`~modelops_core.plugins.frozen.FrozenValue`: built by every runtime)."""
 
-    autoload: bool = True
-    only: frozenset[str] | None = None
-    disabled: frozenset[str] = frozenset()
+    __slots__ = ("autoload", "only", "disabled")  # noqa: RUF023 (the fields, in order)
+    __match_args__ = ("autoload", "only", "disabled")
+
+    autoload: bool
+    only: frozenset[str] | None
+    disabled: frozenset[str]
+
+    def __init__(
+        self,
+        autoload: bool = True,
+        only: frozenset[str] | None = None,
+        disabled: frozenset[str] = frozenset(),
+    ) -> None:
+        object.__setattr__(self, "autoload", autoload)
+        object.__setattr__(self, "only", only)
+        object.__setattr__(self, "disabled", disabled)
 
     @classmethod
     def from_settings(

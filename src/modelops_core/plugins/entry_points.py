@@ -22,10 +22,9 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import attrs
-
 from modelops_core.errors import PluginLoadError
 from modelops_core.gc_pause import import_module
+from modelops_core.plugins.frozen import FrozenValue
 
 #: ``module``, ``module:attr.path`` and either followed by ``[extras]``, as EntryPoint.pattern.
 _VALUE = r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$"
@@ -33,22 +32,43 @@ _VALUE = r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*
 _WANTED_HEADERS = ("name", "version", "requires-dist")
 
 
-@attrs.frozen
-class InstalledEntryPoint:
+class InstalledEntryPoint(FrozenValue):
     """An entry point with what its distribution's metadata says, found without importing it.
 
     Offers what the loader uses of :class:`importlib.metadata.EntryPoint` (``name``,
     ``value``, ``group``, ``module``, ``attr``, ``extras``, ``load()``) plus the distribution's
-    ``Name``, ``Version`` and ``Requires-Dist`` and the folder they were read from.
+    ``Name``, ``Version`` and ``Requires-Dist`` and the folder they were read from. A frozen
+    value (:class:`~modelops_core.plugins.frozen.FrozenValue`: built by every runtime).
     """
+
+    __slots__ = ("name", "value", "group", "distribution", "version", "requires", "location")  # noqa: RUF023 (the fields, in order)
+    __match_args__ = ("name", "value", "group", "distribution", "version", "requires", "location")
 
     name: str
     value: str
     group: str
     distribution: str
     version: str
-    requires: tuple[str, ...] = ()
-    location: str = ""
+    requires: tuple[str, ...]
+    location: str
+
+    def __init__(
+        self,
+        name: str,
+        value: str,
+        group: str,
+        distribution: str,
+        version: str,
+        requires: tuple[str, ...] = (),
+        location: str = "",
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "group", group)
+        object.__setattr__(self, "distribution", distribution)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "requires", requires)
+        object.__setattr__(self, "location", location)
 
     @property
     def module(self) -> str:
