@@ -353,15 +353,37 @@ def test_large_files_are_split_by_default_when_there_are_cpus(tmp_path, forks, m
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1000)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     monkeypatch.setattr(parallel, "idle_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "threads_running", lambda: 1)  # other tests' threads
     source = write_records(tmp_path / "in.jsonl", 300)
     DatasetSanitizer(runtime()).sanitize_file(source, tmp_path / "out.jsonl")
     assert forks == [1]
+
+
+def test_large_files_stay_in_one_process_by_default_while_a_thread_runs(
+    tmp_path, forks, monkeypatch
+):
+    import threading
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1000)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "idle_cpus", lambda: 2)
+    source = write_records(tmp_path / "in.jsonl", 300)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        DatasetSanitizer(runtime()).sanitize_file(source, tmp_path / "out.jsonl")
+    finally:
+        stop.set()
+        thread.join()
+    assert forks == []
 
 
 def test_large_files_stay_in_one_process_by_default_on_a_busy_machine(tmp_path, forks, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1000)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     monkeypatch.setattr(parallel, "idle_cpus", lambda: 1)  # another process runs on the other
+    monkeypatch.setattr(parallel, "threads_running", lambda: 1)
     source = write_records(tmp_path / "in.jsonl", 300)
     DatasetSanitizer(runtime()).sanitize_file(source, tmp_path / "out.jsonl")
     assert forks == []

@@ -74,10 +74,16 @@ def worker_count(
         return 1
     if requested is not None:
         return max(1, min(requested, size))
-    threading = sys.modules.get("threading")  # not imported: no thread was started with it
-    if threading is not None and threading.active_count() != 1:
+    if threads_running() != 1:
         return 1
     return max(1, min(usable_cpus(), idle_cpus(), size // max(1, minimum // 2)))
+
+
+def threads_running() -> int:
+    """The threads of this process (1 when :mod:`threading` was never imported: no thread
+    was started with it)."""
+    threading = sys.modules.get("threading")
+    return 1 if threading is None else int(threading.active_count())
 
 
 def idle_cpus() -> int:
@@ -350,6 +356,7 @@ __all__ = [
     "json_native",
     "line_cuts",
     "splittable",
+    "threads_running",
     "usable_cpus",
     "worker_count",
 ]

@@ -190,6 +190,9 @@ class DatasetSanitizer:
         ``{"line", "reason", "text"}``. Their text is redacted by the pipeline's PII
         sanitizers (``redact_text``; a default ``pii`` when the pipeline has none); with
         ``raw_rejected=True`` it is kept as it was, PII included.
+
+        A large file may be shared between processes (see ``workers``): the same output,
+        rejected lines and report, byte for byte.
         """
         from modelops_core.datasets import parallel
         from modelops_core.datasets.write import atomic_writer, rejected_path
