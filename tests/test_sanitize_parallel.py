@@ -343,6 +343,25 @@ def test_a_killed_worker_slice_is_run_by_the_parent(tmp_path, forks, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "serial.jsonl"]
 
 
+def test_a_worker_that_cannot_start_leaves_its_slice_to_the_parent(
+    tmp_path, forks, monkeypatch, caplog
+):
+    import errno
+
+    def no_process() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    source = write_records(tmp_path / "in.jsonl", 400)
+    serial = DatasetSanitizer(runtime(), workers=1).sanitize_file(source, tmp_path / "one.jsonl")
+    monkeypatch.setattr(os, "fork", no_process)
+    with caplog.at_level(logging.WARNING, logger="modelops_core.datasets.parallel"):
+        split = DatasetSanitizer(runtime(), workers=3).sanitize_file(source, tmp_path / "out.jsonl")
+    assert forks == [1, 2] and "could not start" in caplog.text
+    assert (tmp_path / "out.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+    assert json.dumps(split) == json.dumps(serial)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "one.jsonl", "out.jsonl"]
+
+
 def test_small_files_stay_in_one_process_by_default(tmp_path, forks):
     source = write_records(tmp_path / "in.jsonl", 300)
     DatasetSanitizer(runtime()).sanitize_file(source, tmp_path / "out.jsonl")

@@ -185,9 +185,11 @@ class Child:
 
     def collect(self, slots: ProgressSlots | None = None) -> bytes | None:
         """The child's answer, once it has exited; None when it died or failed (its exit
-        status is logged)."""
+        status is logged) or never started."""
         import select
 
+        if not self.pid:
+            return None
         chunks: list[bytes] = []
         try:
             while True:
@@ -206,10 +208,8 @@ class Child:
         self.done = True
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
-            import logging
-
             how = f"was killed by signal {-code}" if code < 0 else f"failed (exit status {code})"
-            logging.getLogger(__name__).warning(
+            _warn(
                 "sanitizer worker %d (pid %d) %s; this process runs its slice itself.",
                 self.slot,
                 self.pid,
@@ -239,8 +239,16 @@ def fork(slot: int, work: Callable[[], bytes]) -> Child:
     ``os._exit`` (no atexit handler of the parent, no second flush of its buffers)."""
     sys.stdout.flush()
     sys.stderr.flush()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        read_end, write_end = os.pipe()
+    except OSError as exc:
+        return _not_started(slot, exc)
+    try:
+        pid = os.fork()
+    except OSError as exc:  # EAGAIN, ENOMEM: no process to be had
+        os.close(read_end)
+        os.close(write_end)
+        return _not_started(slot, exc)
     if pid == 0:  # the child
         code = CHILD_FAILED
         try:
@@ -255,6 +263,22 @@ def fork(slot: int, work: Callable[[], bytes]) -> Child:
             os._exit(code)
     os.close(write_end)
     return Child(pid, read_end, slot)
+
+
+def _not_started(slot: int, error: OSError) -> Child:
+    """A child that could not be forked: its slice is run by the parent."""
+    _warn(
+        "sanitizer worker %d could not start (%s); this process runs its slice itself.", slot, error
+    )
+    child = Child(0, -1, slot)
+    child.done = True
+    return child
+
+
+def _warn(message: str, *arguments: object) -> None:
+    import logging
+
+    logging.getLogger(__name__).warning(message, *arguments)
 
 
 def absorbable(components: Sequence[Any], reports: Sequence[Mapping[str, Any]]) -> bool:
