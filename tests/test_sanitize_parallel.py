@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import modelops_core.datasets.sanitize as sanitize_module
 from modelops_core import Dataset, DatasetSanitizer, Runtime
 from modelops_core.config import ComponentChoice, parse_config
 from modelops_core.datasets import parallel
@@ -369,7 +370,7 @@ def test_small_files_stay_in_one_process_by_default(tmp_path, forks):
 
 
 def test_large_files_are_split_by_default_when_there_are_cpus(tmp_path, forks, monkeypatch):
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1000)
+    monkeypatch.setattr(sanitize_module, "SPLIT_MIN_BYTES", 1000)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     monkeypatch.setattr(parallel, "idle_cpus", lambda: 2)
     monkeypatch.setattr(parallel, "threads_running", lambda: 1)  # other tests' threads
@@ -383,7 +384,7 @@ def test_large_files_stay_in_one_process_by_default_while_a_thread_runs(
 ):
     import threading
 
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1000)
+    monkeypatch.setattr(sanitize_module, "SPLIT_MIN_BYTES", 1000)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     monkeypatch.setattr(parallel, "idle_cpus", lambda: 2)
     source = write_records(tmp_path / "in.jsonl", 300)
@@ -399,7 +400,7 @@ def test_large_files_stay_in_one_process_by_default_while_a_thread_runs(
 
 
 def test_large_files_stay_in_one_process_by_default_on_a_busy_machine(tmp_path, forks, monkeypatch):
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 1000)
+    monkeypatch.setattr(sanitize_module, "SPLIT_MIN_BYTES", 1000)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     monkeypatch.setattr(parallel, "idle_cpus", lambda: 1)  # another process runs on the other
     monkeypatch.setattr(parallel, "threads_running", lambda: 1)
@@ -479,7 +480,7 @@ def test_deciding_imports_nothing_more_than_the_module():
         "import modelops_core.datasets.sanitize\n"
         "before = set(sys.modules)\n"
         "from modelops_core.datasets import parallel\n"
-        "parallel.worker_count(None, size=10, minimum=parallel.MIN_PARALLEL_BYTES, components=[])\n"
+        "parallel.worker_count(None, size=10, minimum=1, components=[])\n"
         "print(sorted(set(sys.modules) - before))\n"
     )
     answer = subprocess.run(
@@ -502,3 +503,26 @@ def test_the_configured_workers_must_be_a_whole_number():
 
     with pytest.raises(ConfigError, match=r"sanitizers\.workers.*whole number >= 1"):
         runtime("[sanitizers]\nworkers = 0\n")
+
+
+def test_a_small_input_does_not_import_the_splitting_module(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
+    source = write_records(tmp_path / "in.jsonl", 50)
+    code = (
+        "import sys\n"
+        "from modelops_core import Dataset, DatasetSanitizer\n"
+        "DatasetSanitizer().sanitize_file(sys.argv[1], sys.argv[2])\n"
+        "DatasetSanitizer().sanitize([{'prompt': 'mail a@example.org'}])\n"
+        "print('modelops_core.datasets.parallel' in sys.modules)\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code, str(source), str(tmp_path / "out.jsonl")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert answer.stdout.strip() == "False"

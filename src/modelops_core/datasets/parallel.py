@@ -16,9 +16,9 @@ itself, which gives the serial result.
 
 Forking needs ``os.fork`` (Linux: not macOS, where forking a process that loaded system
 frameworks is unsafe, nor Windows); ``workers=None`` (auto) also wants more than one usable
-CPU that no other process is busy on, an input of at least :data:`MIN_PARALLEL_BYTES` (a file)
-or :data:`MIN_PARALLEL_RECORDS` (records in memory), and no other thread in the process (a fork
-copies a lock another thread holds, locked for ever).
+CPU that no other process is busy on, an input large enough (``minimum``: see
+:data:`~modelops_core.datasets.sanitize.SPLIT_MIN_BYTES`), and no other thread in the process (a
+fork copies a lock another thread holds, locked for ever).
 """
 
 from __future__ import annotations
@@ -31,12 +31,6 @@ from typing import Any
 # Deciding whether to split imports nothing (logging alone costs ~6 ms of a 1 MB run):
 # what a split run needs is imported when it runs.
 
-MIN_PARALLEL_BYTES = 4 * 1024 * 1024
-"""Files smaller than this are sanitized in one process by default: below it, forking and
-merging cost about what the second core gives."""
-MIN_PARALLEL_RECORDS = 4000
-"""Records in memory fewer than this are sanitized in one process by default (about 4 MB of
-chat records)."""
 POLL_SECONDS = 0.1
 """How often progress is passed on while the parent waits for a child."""
 CHILD_FAILED = 70
@@ -367,8 +361,6 @@ _NATIVE = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 __all__ = [
-    "MIN_PARALLEL_BYTES",
-    "MIN_PARALLEL_RECORDS",
     "Child",
     "ProgressSlots",
     "absorb",

@@ -36,6 +36,12 @@ batches' containers again and again, ~60 ms of a 30 MB file); it runs once every
 records, so garbage with cycles that a component leaves behind stays bounded."""
 WRITE_RECORDS = 1024
 """Records encoded per ``encode_lines`` call when writing (about 1 MB of chat records)."""
+SPLIT_MIN_BYTES = 4 * 1024 * 1024
+"""Files smaller than this are sanitized in one process by default (``workers=None``): below
+it, forking and joining cost about what a second core gives."""
+SPLIT_MIN_RECORDS = 4000
+"""Records in memory fewer than this are sanitized in one process by default (about 4 MB of
+chat records)."""
 MAX_LINE_GAPS = 1 << 16
 """Changes of the record-to-line offset (blank or rejected lines) a file report can map."""
 Data = TypeVar("Data", bound="Dataset | Sequence[Mapping[str, Any]]")
@@ -194,7 +200,6 @@ class DatasetSanitizer:
         A large file may be shared between processes (see ``workers``): the same output,
         rejected lines and report, byte for byte.
         """
-        from modelops_core.datasets import parallel
         from modelops_core.datasets.write import atomic_writer, rejected_path
 
         components = [self._create(choice) for choice in self.pipeline()]
@@ -204,12 +209,7 @@ class DatasetSanitizer:
         # opened at the first rejected line: no empty file to clean up
         rejects = _LazyFile(lambda: files.enter_context(atomic_writer(side, watch=True)))
         run = _FileRun(components, source, redactors, skip_invalid, rejects)
-        workers = parallel.worker_count(
-            self.workers,
-            size=_file_size(source),
-            minimum=parallel.MIN_PARALLEL_BYTES,
-            components=components,
-        )
+        workers = self._workers_for(_file_size(source), SPLIT_MIN_BYTES, components)
         with files, GcPaused():  # the rejected lines (entered last) are kept first
             handle = files.enter_context(atomic_writer(output, watch=True))
             if workers > 1:
@@ -256,16 +256,19 @@ class DatasetSanitizer:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _run(self, data: Data, components: Sequence[Any]) -> Data:
+    def _workers_for(self, size: int, minimum: int, components: Sequence[Any]) -> int:
+        """The processes sharing an input of ``size`` (bytes or records); a small input is
+        decided here, without importing the splitting module."""
+        requested = self.workers
+        if requested == 1 or (requested is None and size < minimum):
+            return 1
         from modelops_core.datasets import parallel
 
+        return parallel.worker_count(requested, size=size, minimum=minimum, components=components)
+
+    def _run(self, data: Data, components: Sequence[Any]) -> Data:
         records = _records_of(data)
-        workers = parallel.worker_count(
-            self.workers,
-            size=len(records),
-            minimum=parallel.MIN_PARALLEL_RECORDS,
-            components=components,
-        )
+        workers = self._workers_for(len(records), SPLIT_MIN_RECORDS, components)
         # Many short-lived containers beside the long-lived input records: the collector would
         # scan them again and again for nothing (they hold no cycles); the result's records are
         # promoted with them (see GcPaused), not walked by the next young collections.
