@@ -242,6 +242,8 @@ def _core_requirement(requires: Iterable[str]) -> str:
     for line in requires:
         text, _, marker = line.partition(";")
         text = text.strip()
+        if _canonical(text[: len(_CORE_NAME)]) != _CORE_NAME:
+            continue  # a name that canonicalizes to modelops-core starts with 13 such characters
         name_end = 0
         while name_end < len(text) and text[name_end].lower() in _NAME_CHARACTERS:
             name_end += 1
@@ -462,8 +464,9 @@ class PluginLoader:
                 distribution=info.distribution,
             ) from exc
         try:
-            self._check_hook_names(plugin, info)
-            staged = self._collect_components(plugin, info)
+            callers = self.manager.get_hookcallers(plugin) or []
+            self._check_hook_names(plugin, info, callers)
+            staged = self._collect_components(plugin, info, callers)
             for spec in staged:
                 existing = self.tables[spec.kind].conflict(spec)
                 if existing is not None:
@@ -475,19 +478,23 @@ class PluginLoader:
             self.tables[spec.kind].add(spec)
         self.loaded[info.name] = info
 
-    def _check_hook_names(self, plugin: object, info: PluginInfo) -> None:
-        hooks = self.manager.hook
-        known = [
-            name
-            for name in dir(hooks)
-            if name.startswith("modelops_") and getattr(hooks, name).has_spec()
-        ]
-        for caller in self.manager.get_hookcallers(plugin) or []:
+    def _check_hook_names(
+        self, plugin: object, info: PluginInfo, callers: Sequence[pluggy.HookCaller]
+    ) -> None:
+        """Refuse an implementation of a hook without a spec (unless marked optional);
+        ``callers``: the hook callers ``plugin`` is on."""
+        for caller in callers:
             if caller.has_spec():
                 continue
             impls = [impl for impl in caller.get_hookimpls() if impl.plugin is plugin]
             if any(impl.optionalhook for impl in impls):
                 continue
+            hooks = self.manager.hook
+            known = [
+                name
+                for name in dir(hooks)
+                if name.startswith("modelops_") and getattr(hooks, name).has_spec()
+            ]
             raise PluginHookError(
                 f"{info.label} implements {caller.name!r}, which is not a modelops hook."
                 f"{did_you_mean(caller.name, known)} The hooks are listed in docs/hooks.md.",
@@ -495,12 +502,18 @@ class PluginLoader:
                 distribution=info.distribution,
             )
 
-    def _collect_components(self, plugin: object, info: PluginInfo) -> list[Any]:
-        """The components ``plugin`` declares: its registration hooks, called through pluggy
-        with no other plugin taking part, each with a registrar of its own."""
+    def _collect_components(
+        self, plugin: object, info: PluginInfo, callers: Sequence[pluggy.HookCaller]
+    ) -> list[Any]:
+        """The components ``plugin`` declares: its registration hooks (among ``callers``, the
+        hook callers it is on), in the order of :class:`Kind`, called through pluggy with no
+        other plugin taking part, each with a registrar of its own."""
+        implemented = {caller.name: caller for caller in callers}
         staged = []
         for kind in Kind:
-            caller = getattr(self.manager.hook, kind.hook_name)
+            caller = implemented.get(kind.hook_name)
+            if caller is None:
+                continue
             impls = [impl for impl in caller.get_hookimpls() if impl.plugin is plugin]
             if not impls:
                 continue
