@@ -466,6 +466,19 @@ def test_split_records_with_values_msgpack_cannot_carry_are_run_by_the_parent(fo
     assert split[200]["when"] == datetime.date(2026, 12, 7)
 
 
+def test_records_in_memory_are_split_by_default_only_for_costly_work(forks, monkeypatch):
+    monkeypatch.setattr(sanitize_module, "SPLIT_MIN_RECORDS", 100)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "idle_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "threads_running", lambda: 1)
+    records = [record(i) for i in range(300)]
+    DatasetSanitizer(runtime()).strip_keys(records, ["user_id"])  # cheap: not worth sending back
+    assert forks == []
+    pipeline = choices(("strip_keys", {"keys": ["user_id"]}), "pii")
+    DatasetSanitizer(runtime(), pipeline=pipeline).sanitize(records)
+    assert forks == [1]  # pii's detection is costly
+
+
 def test_small_datasets_stay_in_one_process_by_default(forks):
     DatasetSanitizer(runtime()).sanitize([record(i) for i in range(100)])
     assert forks == []

@@ -268,7 +268,11 @@ class DatasetSanitizer:
 
     def _run(self, data: Data, components: Sequence[Any]) -> Data:
         records = _records_of(data)
-        workers = self._workers_for(len(records), SPLIT_MIN_RECORDS, components)
+        # Records in memory are sent back from a child (~10 ms per MB each way): by default
+        # only a pipeline with costly work per record (pii's detection) gains from a split.
+        costly = any(getattr(component, "costly", False) is True for component in components)
+        size = len(records) if costly or self.workers is not None else 0
+        workers = self._workers_for(size, SPLIT_MIN_RECORDS, components)
         # Many short-lived containers beside the long-lived input records: the collector would
         # scan them again and again for nothing (they hold no cycles); the result's records are
         # promoted with them (see GcPaused), not walked by the next young collections.

@@ -216,6 +216,10 @@ class PiiSanitizer:
     """What happens to a record depends on the record alone: a large input can be split
     between processes, each with a copy of this component, and their reports absorbed."""
 
+    costly = True
+    """Its work per record (detection) outweighs sending a record from one process to
+    another: records in memory are worth splitting between processes."""
+
     def apply(self, records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
         """Stream the sanitized records; under ``drop`` a record with any finding is left out.
 
