@@ -40,6 +40,14 @@ def test_modelops_help_imports_no_heavy_library_and_no_plugin():
     )
     assert not modules & set(HEAVY), modules & set(HEAVY)
     assert not {m for m in modules if m.startswith("modelops_") and m != "modelops_core"}
+    full = modules_after(
+        "from modelops_core.cli.main import main\nimport contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    main(['--help'])"
+    )
+    # the plugin machinery and pathlib (with urllib and ipaddress: ~15M instructions) wait for
+    # a command that runs
+    waiting = {"pathlib", "pluggy", "attrs", "modelops_core.plugins", "modelops_core.config"}
+    assert not waiting & full, waiting & full
 
 
 def test_building_a_runtime_reads_plugins_without_importlib_metadata(tmp_path):

@@ -19,7 +19,6 @@ with GcPaused(promote=True):
     import re
     import sys
     from collections.abc import Callable, Sequence
-    from pathlib import Path
     from typing import NoReturn
 
     import click
@@ -233,14 +232,18 @@ COMMANDS = {
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="Configuration file (default: modelops.toml found from here, or the embedded default).",
 )
 @click.option("--lenient", is_flag=True, help="Warn about and skip broken plugins.")
 @click.pass_context
-def cli(context: click.Context, config_path: Path | None, lenient: bool) -> None:
+def cli(context: click.Context, config_path: str | None, lenient: bool) -> None:
     """modelops: the model lifecycle, one plugin at a time."""
-    context.obj = CliState(config_path=config_path, lenient=lenient)
+    # pathlib here, not at import: ``modelops --help`` (which never gets here) does without it
+    from pathlib import Path
+
+    path = None if config_path is None else Path(config_path)
+    context.obj = CliState(config_path=path, lenient=lenient)
 
 
 def main(argv: list[str] | None = None) -> int:
