@@ -23,6 +23,9 @@ def write_csv(path: Path, rows: int) -> Path:
     plans = rng.choice(["free", "pro", "team"], rows)
     lines = [f"{v},{c},{p}" for v, c, p in zip(values, counts, plans, strict=True)]
     lines[17] = ",3,"  # a null number and a null category
+    lines[5_000] = "inf,4,pro"
+    lines[9_000] = "-inf,5,free"
+    lines[12_000] = "-0.0,6,team"
     path.write_text("score,count,plan\n" + "\n".join(lines) + "\n")
     return path
 
@@ -77,7 +80,8 @@ def test_a_profile_of_a_file_read_ahead_is_the_profile_of_the_file(tmp_path: Pat
     with FileAhead(path, chunk_rows=4_096) as ahead:
         profile = Profile.build(ahead, chunk_rows=4_096, workers=1)
     assert profile.to_dict() == expected.to_dict()
-    assert profile.columns["score"].nulls == profile.columns["plan"].nulls == 1
+    score = profile.columns["score"]
+    assert (score.nulls, score.infinite, profile.columns["plan"].nulls) == (1, 2, 1)
 
 
 def test_a_read_ahead_stopped_early_leaves_no_thread(tmp_path: Path) -> None:
