@@ -539,3 +539,24 @@ def test_a_small_input_does_not_import_the_splitting_module(tmp_path, monkeypatc
         cwd=tmp_path,
     )
     assert answer.stdout.strip() == "False"
+
+
+def test_the_command_s_progress_bar_runs_no_thread_so_it_can_split(tmp_path, monkeypatch):
+    import modelops_core.cli.dataset as dataset_cli
+    from modelops_core.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
+    monkeypatch.setattr(dataset_cli, "PROGRESS_MIN_BYTES", 0)  # a bar even for a small file
+    seen: list[int] = []
+    real = parallel.worker_count
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(parallel.threads_running())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "worker_count", spy)
+    write_records(tmp_path / "in.jsonl", 300)
+    before = parallel.threads_running()
+    assert main(["dataset", "sanitize", "in.jsonl", "out.jsonl", "--workers", "2"]) == 0
+    assert seen == [before]  # the bar added no thread

@@ -28,8 +28,13 @@ def dataset_group() -> None:
 
 
 @contextlib.contextmanager
-def progress_bar(path: Path, label: str) -> Iterator[Any]:
-    """A ``callback(bytes_read)`` driving a rich progress bar for files over 8 MB, else None."""
+def progress_bar(path: Path, label: str, *, refresh_thread: bool = True) -> Iterator[Any]:
+    """A ``callback(bytes_read)`` driving a rich progress bar for files over 8 MB, else None.
+
+    :param refresh_thread: redraw from rich's own thread (10 times a second); False: from the
+        callback, at most 10 times a second, so no thread runs (``sanitize`` forks workers,
+        which a process with threads should not do).
+    """
     size = path.stat().st_size
     if size < PROGRESS_MIN_BYTES:
         yield None
@@ -53,9 +58,24 @@ def progress_bar(path: Path, label: str) -> Iterator[Any]:
         TimeRemainingColumn(),
         console=error_console(),
         transient=True,
+        auto_refresh=refresh_thread,
     ) as progress:
         task = progress.add_task(f"{label} {path.name}", total=size)
-        yield lambda read: progress.advance(task, read)
+        if refresh_thread:
+            yield lambda read: progress.advance(task, read)
+            return
+        import time
+
+        shown = [0.0]
+
+        def advance(read: int) -> None:
+            now = time.monotonic()
+            redraw = now - shown[0] >= 0.1
+            if redraw:
+                shown[0] = now
+            progress.update(task, advance=read, refresh=redraw)
+
+        yield advance
 
 
 @dataset_group.command("validate")
@@ -219,7 +239,10 @@ def sanitize_command(
     if raw_rejected and not skip_invalid:
         raise click.UsageError("--raw-rejected only applies with --skip-invalid.")
     sanitizer = DatasetSanitizer(state().runtime(), workers=workers)
-    with _as_jsonl(source) as readable, progress_bar(readable, "sanitizing") as progress:
+    with (
+        _as_jsonl(source) as readable,
+        progress_bar(readable, "sanitizing", refresh_thread=False) as progress,
+    ):
         report = sanitizer.sanitize_file(
             readable,
             output,

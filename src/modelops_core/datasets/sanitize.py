@@ -493,7 +493,14 @@ def _split_file(
                 return json.dumps(child.answer(), default=str).encode()
 
             children.append(parallel.fork(slot, work))
-        run.run_range(handle, start=0, stop=cuts[1], progress=progress, counted=True)
+        own_progress = None
+        if progress is not None:
+
+            def own_progress(read: int, progress: ProgressCallback = progress) -> None:
+                progress(read)
+                slots.poll()  # the children's too, as they go
+
+        run.run_range(handle, start=0, stop=cuts[1], progress=own_progress, counted=True)
         for child, (start, stop), (out_path, rejected_path) in zip(
             children, ranges[1:], parts, strict=True
         ):
