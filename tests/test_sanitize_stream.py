@@ -207,11 +207,12 @@ def test_the_next_run_removes_what_a_killed_run_and_its_watcher_left(tmp_path):
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.005)
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    for child in children:  # the watcher: all die at once, nobody is left to clean up
+    for child in children:  # the watchers (and workers): all die at once, nobody cleans up
         os.kill(int(child), signal.SIGKILL)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    [left] = temporaries(tmp_path)
+    left = temporaries(tmp_path)  # the output's, and its workers' parts if the run was split
+    assert left
     # An older version's leftover (no process id), two hours old; a running writer's file; and
     # files of the user's that only look alike.
     legacy = tmp_path / ".clean.jsonl.k2j4_9xq.tmp"
@@ -225,7 +226,7 @@ def test_the_next_run_removes_what_a_killed_run_and_its_watcher_left(tmp_path):
             (tmp_path / name).write_text("mine")
         DatasetSanitizer(runtime()).sanitize_file(source, tmp_path / "clean.jsonl")
         running.kill()
-    assert left not in temporaries(tmp_path)
+    assert not set(left) & set(temporaries(tmp_path))
     assert temporaries(tmp_path) == sorted([*mine, live.name])
     assert (tmp_path / "clean.jsonl").read_text().count("[EMAIL]") == 200_000
 
@@ -281,3 +282,36 @@ def test_rejected_lines_are_redacted_when_the_pipeline_has_no_pii_sanitizer(tmp_
     assert report["records_out"] == 1 and report["lines_rejected"] == 1
     rejected = json.loads((tmp_path / "out.jsonl.rejected.jsonl").read_text())
     assert rejected["text"] == '{"prompt": "I am [EMAIL], card [CARD]"'
+
+
+def alive(pid: str) -> bool:
+    """Whether process ``pid`` runs (a zombie nobody reaped yet does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_killed_split_run_leaves_no_temporary_file_and_no_worker(tmp_path):
+    pii_file(tmp_path / "in.jsonl", 200_000, extra="not json: jane@example.org\n")
+    process = modelops(
+        "dataset", "sanitize", "in.jsonl", "clean.jsonl", "--skip-invalid", "--workers", "2",
+        cwd=tmp_path,
+    )  # fmt: skip
+    children: list[str] = []
+
+    def split_and_writing() -> bool:
+        # the output's temporary file and the worker's two parts, one of them being written
+        if len(temporaries(tmp_path)) < 3 or temporary_size(tmp_path, ".clean") < MB:
+            return False
+        listed = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        children[:] = listed  # the watchers and the worker
+        return True
+
+    kill_when(process, split_and_writing)
+    deadline = time.monotonic() + 0.5  # the worker's slice would take it longer to finish
+    while any(map(alive, children)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not [pid for pid in children if alive(pid)]  # none runs on
+    assert settled_listing(tmp_path) == ["in.jsonl"]

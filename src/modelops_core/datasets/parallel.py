@@ -233,6 +233,7 @@ def fork(slot: int, work: Callable[[], bytes]) -> Child:
     ``os._exit`` (no atexit handler of the parent, no second flush of its buffers)."""
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     try:
         read_end, write_end = os.pipe()
     except OSError as exc:
@@ -247,6 +248,7 @@ def fork(slot: int, work: Callable[[], bytes]) -> Child:
         code = CHILD_FAILED
         try:
             os.close(read_end)
+            _die_with(parent)
             answer = memoryview(work())
             while answer:
                 answer = answer[os.write(write_end, answer) :]
@@ -257,6 +259,21 @@ def fork(slot: int, work: Callable[[], bytes]) -> Child:
             os._exit(code)
     os.close(write_end)
     return Child(pid, read_end, slot)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when the parent dies (Linux ``PR_SET_PDEATHSIG``): a
+    killed run leaves no worker running on, holding its temporary files' watchers open."""
+    import signal
+
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(CHILD_FAILED)
 
 
 def _not_started(slot: int, error: OSError) -> Child:

@@ -456,11 +456,14 @@ def _split_file(
     cuts = parallel.line_cuts(run.source, workers)
     ranges = list(itertools.pairwise(cuts))
     slots = parallel.ProgressSlots(len(ranges), progress)
+    from modelops_core.datasets.write import _stop_watcher
+
     parts: list[tuple[str, str]] = []
+    watchers: list[Any] = []
     children: list[parallel.Child] = []
     try:
         for slot, (start, stop) in enumerate(ranges[1:], 1):
-            part = (_part_path(output), _part_path(output))
+            part = (_part_path(output, watchers), _part_path(output, watchers))
             parts.append(part)
 
             def work(slot: int = slot, start: int = start, stop: int = stop) -> bytes:
@@ -532,24 +535,35 @@ def _split_file(
             for path in paths:
                 with contextlib.suppress(OSError):
                     os.unlink(path)
+        for watcher in watchers:
+            if watcher is not None:
+                _stop_watcher(watcher)
         slots.close()
 
 
-def _part_path(target: str | os.PathLike[str]) -> str:
+def _part_path(target: str | os.PathLike[str], watchers: list[Any]) -> str:
     """A new empty file beside ``target`` for a child's part (of the output or of the rejected
-    lines), named like the atomic writer's temporary files of ``target``: if this process is
-    killed, the next write of ``target`` removes it."""
+    lines), named like the atomic writer's temporary files of ``target``. Its watcher (added to
+    ``watchers``) is started first: if this process dies, even before the file exists, the
+    file is removed (the children die with this process)."""
     from pathlib import Path
 
-    from modelops_core.datasets.write import TEMPORARY_SUFFIX
+    from modelops_core.datasets.write import TEMPORARY_SUFFIX, _start_watcher, _stop_watcher
 
     path = Path(target)
     while True:
         name = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}{TEMPORARY_SUFFIX}")
+        watcher = _start_watcher(name)
         try:
             os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
+        except FileExistsError:  # another file's name: its watcher must not remove it
+            if watcher is not None:
+                import signal
+
+                os.kill(watcher[0], signal.SIGKILL)  # before the pipe closes
+                _stop_watcher(watcher)
             continue
+        watchers.append(watcher)
         return str(name)
 
 
