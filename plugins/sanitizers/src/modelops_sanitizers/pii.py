@@ -523,6 +523,12 @@ class PiiSanitizer:
         """Count a record with findings; keep its counts when it is among the first
         ``samples`` records of one of its types (bounded: ``samples`` per type)."""
         self._records_with_findings += 1
+        if self._takes_sample(counts):
+            self._by_record[index] = counts
+
+    def _takes_sample(self, counts: Mapping[str, int]) -> bool:
+        """Whether a record with these counts is among the first ``samples`` records of one
+        of its types (counting it for each type still short of ``samples``)."""
         sampled = self._sampled
         limit = self.samples
         kept = False
@@ -530,8 +536,7 @@ class PiiSanitizer:
             if sampled[pii_type] < limit:
                 sampled[pii_type] += 1
                 kept = True
-        if kept:
-            self._by_record[index] = counts
+        return kept
 
     def _redact_batch(self, texts: list[str], found: BatchSpans) -> tuple[list[int], list[str]]:
         """The indexes of the texts with findings, and those texts redacted.
@@ -675,16 +680,10 @@ class PiiSanitizer:
             self._field_counts(path).update(counts)
         # A record the serial run keeps as a sample is also kept by the slice's copy (whose
         # counts per type are lower): replaying the slice's samples in order is exact.
-        sampled, limit = self._sampled, self.samples
         for index, counts in sorted(
             (int(index), counts) for index, counts in report["by_record"].items()
         ):
-            kept = False
-            for pii_type in counts:
-                if sampled[pii_type] < limit:
-                    sampled[pii_type] += 1
-                    kept = True
-            if kept:
+            if self._takes_sample(counts):
                 self._by_record[records_before + index] = dict(counts)
 
     def report(self) -> dict[str, Any]:
