@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 # Deciding whether to split imports nothing (logging alone costs ~6 ms of a 1 MB run):
@@ -316,25 +316,6 @@ def absorb(
         stage_totals[stage] += stage_counts[stage]
 
 
-def counted_chain(
-    components: Sequence[Any], records: Iterable[Any], counts: list[int], *, owned: bool
-) -> Iterator[Any]:
-    """The records through the components, counting those each component is given in
-    ``counts`` (one per component). With ``owned``, the first gets them by ``apply_owned``."""
-    stream: Iterable[Any] = records
-    for stage, component in enumerate(components):
-        method = getattr(component, "apply_owned", None) if owned and stage == 0 else None
-        apply = method if callable(method) else component.apply
-        stream = apply(_counting(stream, counts, stage))
-    return iter(stream)
-
-
-def _counting(records: Iterable[Any], counts: list[int], stage: int) -> Iterator[Any]:
-    for record in records:
-        counts[stage] += 1
-        yield record
-
-
 def json_native(value: Any) -> bool:
     """Whether ``value`` holds only what msgpack gives back as it was: dicts with string keys,
     lists, strings, 64-bit integers, floats, booleans and None.
@@ -382,7 +363,6 @@ __all__ = [
     "ProgressSlots",
     "absorb",
     "absorbable",
-    "counted_chain",
     "even_cuts",
     "fork",
     "idle_cpus",

@@ -280,10 +280,7 @@ class DatasetSanitizer:
             if workers > 1:
                 result = _split_records(records, components, workers)
             else:
-                stream: Iterable[Any] = records
-                for component in components:
-                    stream = component.apply(stream)
-                result = list(stream)
+                result = list(_chain(components, records))
             lines = data.lines if isinstance(data, Dataset) else range(1, len(records) + 1)
             self.report = _report(components, len(records), len(result), lines.__getitem__)
             # Components that keep each record's shape (only strings change, records are left
@@ -291,6 +288,30 @@ class DatasetSanitizer:
             reread = not all(getattr(c, "keeps_format", False) for c in components)
             converted: Data = _like(data, result, reread=reread)
         return converted
+
+
+def _chain(
+    components: Sequence[Any],
+    records: Iterable[Any],
+    *,
+    owned: bool = False,
+    counts: list[int] | None = None,
+) -> Iterable[Any]:
+    """The records through the components in order. With ``owned`` the first component gets
+    them by ``apply_owned`` when it has one (records nobody else holds); with ``counts`` (one
+    per component) the records each component is given are counted (a split run needs them)."""
+    stream: Iterable[Any] = records
+    for stage, component in enumerate(components):
+        method = getattr(component, "apply_owned", None) if owned and stage == 0 else None
+        apply = method if callable(method) else component.apply
+        stream = apply(stream if counts is None else _counting(stream, counts, stage))
+    return stream
+
+
+def _counting(records: Iterable[Any], counts: list[int], stage: int) -> Iterator[Any]:
+    for record in records:
+        counts[stage] += 1
+        yield record
 
 
 def _write(handle: Any, stream: Iterable[Any], encoder: Any) -> int:
@@ -397,17 +418,14 @@ class _FileRun:
     ) -> None:
         """Sanitize bytes ``start:stop`` of the source into ``handle``; with ``counted``, also
         count the records each component is given (a split run needs them)."""
-        stream: Iterable[Any] = self.records(start, stop, progress)
-        if counted:
-            from modelops_core.datasets.parallel import counted_chain
-
-            stream = counted_chain(self.components, stream, self.stages, owned=True)
-        else:
-            for position, component in enumerate(self.components):
-                # The first component gets records just parsed, which nobody else holds: one
-                # that can, changes them in place instead of copying them.
-                owned = getattr(component, "apply_owned", None) if position == 0 else None
-                stream = owned(stream) if callable(owned) else component.apply(stream)
+        # The first component gets records just parsed, which nobody else holds: one that can,
+        # changes them in place instead of copying them.
+        stream = _chain(
+            self.components,
+            self.records(start, stop, progress),
+            owned=True,
+            counts=self.stages if counted else None,
+        )
         self.counts["out"] += _write(handle, stream, self.encoder)
 
     def answer(self) -> dict[str, Any]:
@@ -591,8 +609,7 @@ def _split_records(records: list[Any], components: Sequence[Any], workers: int) 
 
             def work(start: int = start, stop: int = stop) -> bytes:
                 stages = [0] * len(components)
-                chain = parallel.counted_chain(components, records[start:stop], stages, owned=False)
-                output = list(chain)
+                output = list(_chain(components, records[start:stop], counts=stages))
                 reports = [_plain(component.report()) for component in components]
                 native = parallel.json_native(output)
                 return msgspec.msgpack.encode(
@@ -601,9 +618,7 @@ def _split_records(records: list[Any], components: Sequence[Any], workers: int) 
 
             children.append(parallel.fork(slot, work))
         stage_totals = [0] * len(components)
-        result = list(
-            parallel.counted_chain(components, records[: cuts[1]], stage_totals, owned=False)
-        )
+        result = list(_chain(components, records[: cuts[1]], counts=stage_totals))
         for child, (start, stop) in zip(children, ranges[1:], strict=True):
             raw = child.collect()
             answer = msgspec.msgpack.decode(raw) if raw else None
@@ -612,11 +627,7 @@ def _split_records(records: list[Any], components: Sequence[Any], workers: int) 
                 or answer["records"] is None
                 or not parallel.absorbable(components, answer["reports"])
             ):
-                result.extend(
-                    parallel.counted_chain(
-                        components, records[start:stop], stage_totals, owned=False
-                    )
-                )
+                result.extend(_chain(components, records[start:stop], counts=stage_totals))
                 continue
             parallel.absorb(components, answer["reports"], stage_totals, answer["stages"])
             result.extend(answer["records"])
