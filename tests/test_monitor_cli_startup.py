@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+from age_plan_csv import write_age_plan_csv
 from project_env import enter_project
 
 COUNT_COLLECTIONS = """
@@ -30,12 +30,8 @@ def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return enter_project(tmp_path, monkeypatch)
 
 
-def write_csv(path: Path, shift: float, rows: int = 3_000) -> Path:
-    rng = np.random.default_rng(int(shift))
-    age = rng.normal(40 + shift, 10, rows).round(2)
-    plan = rng.choice(["free", "pro", "team"], rows)
-    path.write_text("age,plan\n" + "".join(f"{a},{p}\n" for a, p in zip(age, plan, strict=True)))
-    return path
+def write_csv(path: Path, shift: float) -> Path:
+    return write_age_plan_csv(path, shift, rows=3_000)
 
 
 def test_imports_of_the_drift_command_run_with_the_collector_paused(tmp_path: Path) -> None:
