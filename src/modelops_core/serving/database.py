@@ -90,8 +90,6 @@ class ServingDatabase:
                 import psycopg
 
                 connection = psycopg.connect(self.location, autocommit=True, connect_timeout=10)
-                if self.schema:
-                    connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             else:
                 Path(self.location).parent.mkdir(parents=True, exist_ok=True)
                 connection = sqlite3.connect(
@@ -125,9 +123,11 @@ class ServingDatabase:
                 connection.execute(statement.format(**names))
             return
         # CREATE ... IF NOT EXISTS is not atomic on PostgreSQL: two processes creating a new
-        # table at once can both try and one fails on the catalog's unique index.
+        # schema or table at once can both try and one fails on the catalog's unique index.
         with connection.transaction():
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+            if self.schema:
+                connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             for statement in _TABLES:
                 connection.execute(statement.format(**names))
             for table, column in _WIDENED:
