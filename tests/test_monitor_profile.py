@@ -304,6 +304,40 @@ def test_columns_profiled_on_threads_give_the_same_profile() -> None:
         Profile.build(data, workers=0)
 
 
+def test_a_dataframe_profiled_a_column_at_a_time_gives_the_chunk_by_chunk_profile() -> None:
+    """A DataFrame's columns go through all their chunks on threads of their own: the same
+    profile as chunk by chunk, kinds decided by the first chunk included (a word in a later
+    chunk of numbers counts as invalid; numbers in a column of words stay categories)."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(21)
+    n = 50_000
+    words_late = rng.normal(5, 2, n).astype(object)
+    words_late[n - 3] = "n/a"
+    numbers_late = rng.choice(["red", "green", None], n).astype(object)
+    numbers_late[n - 5] = 7
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(0, 1, n),
+            "counts": rng.integers(0, 9, n),
+            "plan": rng.choice(["free", "pro", "team"], n),
+            "words_late": words_late,
+            "numbers_late": numbers_late,
+            "empty": [None] * n,
+            "flag": rng.integers(0, 2, n).astype(bool),
+        }
+    )
+    frame.loc[::97, "x"] = np.nan
+    reference = Profile.build(frame.iloc[: n // 2], workers=1, chunk_rows=7_000)
+    for against in (None, reference):
+        chunk_by_chunk = Profile.build(frame, reference=against, workers=1, chunk_rows=7_000)
+        by_columns = Profile.build(frame, reference=against, workers=2, chunk_rows=7_000)
+        assert json.dumps(by_columns.to_dict()) == json.dumps(chunk_by_chunk.to_dict())
+    column = by_columns.columns["words_late"]
+    assert (column.kind, column.invalid) == ("numeric", 1)
+    assert by_columns.columns["numbers_late"].kind == "categorical"
+    assert by_columns.rows == n and list(by_columns.columns) == list(frame.columns)
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
 def test_a_forked_child_profiles_on_threads_of_its_own() -> None:
     """The pool of threads is the process's: a child forked after a profile makes its own
