@@ -518,27 +518,17 @@ def test_the_configured_workers_must_be_a_whole_number():
         runtime("[sanitizers]\nworkers = 0\n")
 
 
-def test_a_small_input_does_not_import_the_splitting_module(tmp_path, monkeypatch):
-    import subprocess
-    import sys
+def test_a_small_input_does_not_import_the_splitting_module(tmp_path):
+    from test_light_import import modules_after
 
-    monkeypatch.delenv("MODELOPS_CONFIG", raising=False)
     source = write_records(tmp_path / "in.jsonl", 50)
-    code = (
-        "import sys\n"
-        "from modelops_core import Dataset, DatasetSanitizer\n"
-        "DatasetSanitizer().sanitize_file(sys.argv[1], sys.argv[2])\n"
-        "DatasetSanitizer().sanitize([{'prompt': 'mail a@example.org'}])\n"
-        "print('modelops_core.datasets.parallel' in sys.modules)\n"
-    )
-    answer = subprocess.run(
-        [sys.executable, "-c", code, str(source), str(tmp_path / "out.jsonl")],
-        capture_output=True,
-        text=True,
-        check=True,
+    modules = modules_after(
+        "from modelops_core import DatasetSanitizer\n"
+        f"DatasetSanitizer().sanitize_file({str(source)!r}, {str(tmp_path / 'out.jsonl')!r})\n"
+        "DatasetSanitizer().sanitize([{'prompt': 'mail a@example.org'}])",
         cwd=tmp_path,
     )
-    assert answer.stdout.strip() == "False"
+    assert "modelops_core.datasets.parallel" not in modules
 
 
 def test_the_command_s_progress_bar_runs_no_thread_so_it_can_split(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,8 @@ from modelops_core.monitoring.sketches import (
 )
 
 if TYPE_CHECKING:
+    from modelops_core.monitoring.reader import Chunk
+
     # row samples (a module and an attrs class) load when a profile keeps or reads one
     # (multivariate drift), not on every profile
     from modelops_core.monitoring.rows import RowSample
@@ -628,30 +630,21 @@ def _update_columns(updates: list[_Update], rows: int, workers: int) -> list[Col
     )
 
 
-def _pandas_columns(
-    data: Any, chunk_rows: int
-) -> tuple[list[str], int, Callable[[int], Iterator[Any]]] | None:
-    """A pandas DataFrame of at least :data:`PARALLEL_ROWS` rows, to profile a column at a
-    time, each through all its chunks on a thread of its own: its column names, its rows,
-    and the chunks of the column at a position (views of the frame's rows, taken here, as
-    :func:`~modelops_core.monitoring.reader.iter_chunks` gives them: pandas' slicing holds
-    the GIL). A column's profile is the same, as the same chunks are added in the same
-    order, without a wait for the slowest column of every chunk. None for other data, a
-    smaller frame, or repeated column names."""
+def _pandas_chunks(data: Any, chunk_rows: int) -> list[Chunk] | None:
+    """The chunks of a pandas DataFrame of at least :data:`PARALLEL_ROWS` rows, all taken
+    here (views of its rows, as :func:`~modelops_core.monitoring.reader.iter_chunks` gives
+    them: pandas' slicing holds the GIL), to profile a column at a time, each through all
+    its chunks on a thread of its own. A column's profile is the same, as the same chunks
+    are added in the same order, without a wait for the slowest column of every chunk.
+    None for other data, a smaller frame, or repeated column names."""
     from modelops_core.monitoring.reader import iter_chunks
 
     if type(data).__module__.split(".")[0] != "pandas" or not hasattr(data, "iloc"):
         return None
     names = [str(name) for name in getattr(data, "columns", ())]
-    rows = len(data)
-    if rows < PARALLEL_ROWS or len(names) < 2 or len(set(names)) != len(names):
+    if len(data) < PARALLEL_ROWS or len(names) < 2 or len(set(names)) != len(names):
         return None
-    chunks = list(iter_chunks(data, chunk_rows))
-
-    def chunks_of(position: int) -> Iterator[Any]:
-        return (chunk[names[position]] for chunk in chunks)
-
-    return names, rows, chunks_of
+    return list(iter_chunks(data, chunk_rows))
 
 
 @attrs.frozen(eq=False)
@@ -736,25 +729,25 @@ class Profile:
         elif sample_rows < 0:
             raise ProfileError(f"sample_rows={sample_rows}: use 0 (no sample) or more rows")
         if workers > 1 and not texts and sample is None and not sample_rows:
-            by_columns = _pandas_columns(data, chunk_rows)
-            if by_columns is not None:
-                names, rows, chunks_of = by_columns
+            chunks = _pandas_chunks(data, chunk_rows)
+            if chunks is not None:
 
-                def whole(position: int) -> ColumnProfile:
+                def whole(name: str) -> ColumnProfile:
                     column = ColumnProfile(
-                        names[position],
+                        name,
                         quantiles=QuantileSketch(k, seed=seed),
                         frequent=FrequentItems({}, cap),
                     )
-                    chosen, edges = _plan(names[position], reference, forced)
-                    for values in chunks_of(position):
+                    chosen, edges = _plan(name, reference, forced)
+                    for chunk in chunks:
                         column = update_column(
-                            column, values, kind=chosen, edges=edges, hash_later=True
+                            column, chunk[name], kind=chosen, edges=edges, hash_later=True
                         )
                     return column
 
-                profiled = _pool(workers).map(whole, range(len(names)))
-                return cls(dict(zip(names, profiled, strict=True)), rows, describe(data))
+                names = list(chunks[0])
+                profiled = _pool(workers).map(whole, names)
+                return cls(dict(zip(names, profiled, strict=True)), len(data), describe(data))
         for chunk in iter_chunks(data, chunk_rows):
             if texts:
                 chunk = _with_lengths(chunk, texts)
