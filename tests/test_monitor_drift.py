@@ -71,12 +71,45 @@ def test_wasserstein_of_large_columns_is_within_a_fifth_of_a_percent_of_scipy(
     expected = stats.wasserstein_distance(reference, current) / np.std(reference)
     assert finding.method == "wasserstein" and finding.notes == ()
     assert finding.value == pytest.approx(expected, rel=2e-3)
-    # a profile saved before grids existed: the distance comes from the quantile sketches
+    # a profile saved before grids (and tails) existed: the distance comes from the sketches
     saved = Profile.build({"x": reference}).to_dict()
-    del saved["columns"][0]["grid"]
+    del saved["columns"][0]["grid"], saved["columns"][0]["tails"]
     old = Monitor(Profile.from_dict(saved)).drift({"x": current})["x"]
     assert old.notes == ("from the quantile sketches (within their rank error)",)
     assert old.value == pytest.approx(expected, rel=0.02 if shift > 0.1 else 0.5)
+
+
+@pytest.mark.parametrize("outlier", [1e4, 1e5, 1e6])
+def test_a_few_outliers_count_in_full_in_the_wasserstein_distance(outlier: float) -> None:
+    """One value of 10^6 in 5,000 of N(0, 100) is a distance of 2.0 (scipy, Evidently): it makes
+    the grid too coarse, and the quantile sketch alone kept none of it (0.026, no drift). The
+    64 smallest and largest values of each side count exactly."""
+    rng = np.random.default_rng(23)
+    reference, current = rng.normal(0, 100, 5000), rng.normal(0, 100, 5000)
+    current[[10, 20]] = [outlier, -outlier / 2]
+    expected = stats.wasserstein_distance(reference, current) / np.std(reference)
+    finding = _drift(reference, current)
+    assert finding.notes == (
+        "from the quantile sketches (within their rank error) and the exact tails",
+    )
+    assert finding.value == pytest.approx(expected, rel=5e-3)
+    assert finding.drifted is bool(expected >= 0.1)
+    # the same from a current profile merged from windows, and from a saved reference
+    windows = [Profile.build({"x": part}) for part in np.array_split(current, 7)]
+    merged = windows[0]
+    for window in windows[1:]:
+        merged = merged.merge(window)
+    saved = Profile.from_dict(Profile.build({"x": reference}).to_dict())
+    assert Monitor(saved).drift(merged)["x"].value == pytest.approx(expected, rel=5e-3)
+
+
+def test_a_column_keeps_its_smallest_and_largest_values_exactly() -> None:
+    values = np.random.default_rng(5).permutation(np.arange(10_000.0))
+    column = Profile.build({"x": values}, chunk_rows=1000).columns["x"]
+    assert column.tails.low.tolist() == list(range(64)) and column.tails.known
+    assert column.tails.high.tolist() == list(range(10_000 - 64, 10_000))
+    small = Profile.build({"x": [3.0, 1.0, 2.0]}).columns["x"]
+    assert small.tails.low.tolist() == small.tails.high.tolist() == [1.0, 2.0, 3.0]
 
 
 def test_chi_square_is_scipys_with_evidentlys_expected_counts() -> None:

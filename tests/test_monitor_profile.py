@@ -41,7 +41,7 @@ def _assert_same(left: Profile, right: Profile) -> None:
         exact = ("kind", "count", "nulls", "infinite", "invalid", "minimum", "maximum")
         assert [getattr(a, f) for f in exact] == [getattr(b, f) for f in exact], name
         assert a.frequent == b.frequent and a.distinct == b.distinct and a.histogram == b.histogram
-        assert a.grid == b.grid, name  # merged exactly
+        assert a.grid == b.grid and a.tails == b.tails, name  # merged exactly
         assert a.mean == pytest.approx(b.mean, rel=1e-12, abs=1e-12)
         assert a.m2 == pytest.approx(b.m2, rel=1e-9, abs=1e-9)
         assert a.quantiles.count == b.quantiles.count

@@ -254,12 +254,39 @@ class Wasserstein(DriftMethod):
             width = GridHistogram.merge_many(list(grids)).width
             if width <= GRID_WIDTH_TO_STD * norm:
                 return Statistic(grid_wasserstein(*grids) / norm, notes=tuple(notes))
-        distance = wasserstein_distance(
-            *reference.quantiles.weighted(), *current.quantiles.weighted()
-        )
-        if not exact:
-            notes.append("from the quantile sketches (within their rank error)")
+        if exact or not (_has_tails(reference) and _has_tails(current)):
+            distance = wasserstein_distance(
+                *reference.quantiles.weighted(), *current.quantiles.weighted()
+            )
+            if not exact:
+                notes.append("from the quantile sketches (within their rank error)")
+        else:
+            distance = wasserstein_distance(*_with_tails(reference), *_with_tails(current))
+            notes.append("from the quantile sketches (within their rank error) and the exact tails")
         return Statistic(float(distance / norm), notes=tuple(notes))
+
+
+def _has_tails(side: ColumnProfile) -> bool:
+    """Whether a column's exact tails are known (not a profile saved before them)."""
+    return side.tails.known and len(side.tails.low) > 0 and len(side.tails.high) > 0
+
+
+def _with_tails(side: ColumnProfile) -> tuple[FloatArray, FloatArray]:
+    """A column's values as a weighted sample sorted by value: those below the 64th smallest
+    and above the 64th largest exactly (weight 1: an outlier the sketch may have dropped counts
+    in full), the quantile sketch's items in between, their weights scaled to the values left."""
+    low, high = side.tails.low, side.tails.high
+    below, above = low[low < low[-1]], high[high > high[0]]
+    items, weights = side.quantiles.weighted()
+    inside = (items >= low[-1]) & (items <= high[0])
+    items, weights = items[inside], weights[inside]
+    left = side.values - len(below) - len(above)
+    total = float(np.sum(weights))
+    weights = weights * (left / total) if total > 0 else weights
+    return (
+        np.concatenate([below, items, above]),
+        np.concatenate([np.ones(len(below)), weights, np.ones(len(above))]),
+    )
 
 
 class JensenShannon(DriftMethod):

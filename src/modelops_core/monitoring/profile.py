@@ -29,6 +29,7 @@ from modelops_core.monitoring.sketches import (
     FrequentItems,
     GridHistogram,
     QuantileSketch,
+    Tails,
     hash_strings,
     sorted_floats,
 )
@@ -116,6 +117,9 @@ class ColumnProfile:
     :param grid: counts of the finite values on a power-of-two grid of at most 4,096 bins
         (:class:`~modelops_core.monitoring.sketches.GridHistogram`): the Wasserstein distance
         of large columns; ``dropped`` in profiles saved before it existed.
+    :param tails: the 64 smallest and largest finite values, exactly
+        (:class:`~modelops_core.monitoring.sketches.Tails`): the Wasserstein distance of
+        columns whose outliers make the grid too coarse; unknown in profiles saved before.
     """
 
     name: str
@@ -133,6 +137,7 @@ class ColumnProfile:
     distinct: DistinctSketch = attrs.field(factory=DistinctSketch)
     histogram: Histogram | None = None
     grid: GridHistogram = attrs.field(factory=GridHistogram)
+    tails: Tails = attrs.field(factory=Tails)
 
     @property
     def values(self) -> int:
@@ -191,6 +196,7 @@ class ColumnProfile:
             distinct=self.distinct.merge(other.distinct),
             histogram=histogram,
             grid=self.grid.merge(other.grid),
+            tails=self.tails.merge(other.tails),
         )
 
     @classmethod
@@ -237,6 +243,7 @@ class ColumnProfile:
             distinct=DistinctSketch.merge_many([c.distinct for c in columns]),
             histogram=histogram,
             grid=GridHistogram.merge_many([c.grid for c in columns]),
+            tails=Tails.merge_many([c.tails for c in columns]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -261,6 +268,7 @@ class ColumnProfile:
             "distinct": self.distinct.to_dict(),
             "histogram": None if self.histogram is None else attrs.asdict(self.histogram),
             "grid": self.grid.to_dict(),
+            "tails": self.tails.to_dict(),
         }
 
     @classmethod
@@ -298,6 +306,7 @@ class ColumnProfile:
             grid=GridHistogram.from_dict(data["grid"])
             if "grid" in data
             else GridHistogram(dropped=True),
+            tails=Tails.from_dict(data.get("tails")),
         )
 
 
@@ -371,6 +380,7 @@ def _numeric_update(
         distinct=distinct,
         histogram=None if edges is None else Histogram.of_sorted(edges, finite),
         grid=GridHistogram.of_sorted(finite),
+        tails=Tails.of_sorted(finite),
     )
     return column.merge(chunk)
 

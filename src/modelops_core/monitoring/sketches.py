@@ -735,3 +735,71 @@ def grid_wasserstein(first: GridHistogram, second: GridHistogram) -> float:
         crossing = (left * left + right * right) / (2 * np.abs(left - right))
     area = np.where(left * right >= 0, np.abs(left + right) / 2, crossing)
     return float(np.sum(area) * merged.width)
+
+
+#: the smallest and the largest finite values of a numeric column kept exactly (each end).
+TAIL_VALUES = 64
+
+
+@attrs.frozen(eq=False)
+class Tails:
+    """The :data:`TAIL_VALUES` smallest and largest finite values of a column, exactly.
+
+    Mergeable exactly: the extremes of a union are among the extremes of its parts. A few
+    outliers stretch a column's range, so its grid (:class:`GridHistogram`) gets too coarse for
+    the Wasserstein distance and the quantile sketch may keep none of them, while they carry
+    most of the distance (one value of 10^6 in 5,000 of N(0, 100): 2.0 normed by the std, where
+    the sketch alone gave 0.026): the distance takes the values beyond these ends exactly.
+
+    :param low: the smallest values, ascending. :param high: the largest values, ascending
+        (both hold every value while a column has at most ``2 * TAIL_VALUES``).
+    :param known: False in profiles saved before tails existed (merges with them are unknown).
+    """
+
+    low: FloatArray = attrs.field(factory=lambda: np.zeros(0))
+    high: FloatArray = attrs.field(factory=lambda: np.zeros(0))
+    known: bool = True
+
+    @classmethod
+    def of_sorted(cls, ordered: FloatArray) -> Tails:
+        """The tails of sorted finite values (copies: the values may be a chunk's buffer)."""
+        return cls(ordered[:TAIL_VALUES].copy(), ordered[-TAIL_VALUES:].copy())
+
+    @classmethod
+    def merge_many(cls, tails: list[Tails]) -> Tails:
+        if not all(part.known for part in tails):
+            return cls(known=False)
+        low = _extremes(np.concatenate([part.low for part in tails]), TAIL_VALUES)
+        high = _extremes(np.concatenate([part.high for part in tails]), -TAIL_VALUES)
+        return cls(low, high)
+
+    def merge(self, other: Tails) -> Tails:
+        return Tails.merge_many([self, other])
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Tails)
+            and self.known == other.known
+            and bool(np.array_equal(self.low, other.low))
+            and bool(np.array_equal(self.high, other.high))
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"low": self.low.tolist(), "high": self.high.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Tails:
+        """A saved profile's tails (None: saved before tails existed, so unknown)."""
+        if data is None:
+            return cls(known=False)
+        return cls(
+            np.asarray(data["low"], dtype=np.float64), np.asarray(data["high"], dtype=np.float64)
+        )
+
+
+def _extremes(values: FloatArray, keep: int) -> FloatArray:
+    """The ``keep`` smallest (or, negative, largest) of ``values``, ascending."""
+    if len(values) > abs(keep):  # the kept ones found in linear time, then sorted
+        values = np.partition(values, keep if keep > 0 else len(values) + keep)
+        values = values[:keep] if keep > 0 else values[keep:]
+    return np.sort(values)
