@@ -171,6 +171,21 @@ MODULES: dict[str, Module] = {
                 "plugins/artifacts-local/tests/test_artifacts_local_store.py",
             ),
         ),
+        Module(
+            "drift-methods",
+            (("src/modelops_core/monitoring/methods.py", "modelops_core.monitoring.methods"),),
+            (
+                "tests/test_monitor_drift.py",
+                "tests/test_monitor_methods_contract.py",
+                "tests/test_monitor_multivariate.py",
+                "tests/test_monitor_predictions.py",
+            ),
+        ),
+        Module(
+            "sketches",
+            (("src/modelops_core/monitoring/sketches.py", "modelops_core.monitoring.sketches"),),
+            ("tests/test_monitor_profile.py", "tests/test_monitor_drift.py"),
+        ),
     )
 }
 

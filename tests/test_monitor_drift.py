@@ -156,6 +156,56 @@ def test_anderson_darling_psi_and_hellinger_by_name() -> None:
     assert psi.value == pytest.approx(float(np.sum((ref - cur) * np.log(ref / cur))), rel=1e-9)
 
 
+def test_psi_gives_empty_bins_evidentlys_small_share() -> None:
+    """Evidently's rule: an empty bin gets the side's smallest share / 10^6 when that share is
+    at most 0.0001 (here exactly 0.0001), else 0.0001."""
+    finding = _drift(["a"] * 9999 + ["b"], ["a"] * 150 + ["c"] * 50, method="psi")
+    ref = np.array([0.9999, 0.0001, 0.0001 / 10**6])  # keys a, b, c
+    cur = np.array([0.75, 0.0001, 0.25])
+    assert finding.value == pytest.approx(float(np.sum((ref - cur) * np.log(ref / cur))), rel=1e-12)
+
+
+def test_a_one_value_window_is_binned_with_its_one_value() -> None:
+    finding = _drift(REF_LARGE, [5.0], method="hellinger")
+    bins = np.histogram_bin_edges(np.append(REF_LARGE, 5.0), bins="sturges")
+    ref = np.histogram(REF_LARGE, bins)[0] / len(REF_LARGE)
+    cur = np.histogram([5.0], bins)[0] / 1
+    assert finding.value == pytest.approx(np.sqrt(1 - np.sum(np.sqrt(ref * cur))), rel=1e-9)
+    assert "only 1 values in the current data: the test has little power" in finding.notes
+
+
+def test_anderson_darling_is_scipys_on_the_values_then_on_2048_quantiles() -> None:
+    rng = np.random.default_rng(2)
+    reference, current = rng.normal(0, 1, 600), rng.normal(0.04, 1, 500)
+    expected = stats.anderson_ksamp([reference, current]).pvalue
+    assert 0.001 < expected < 0.25  # not one of scipy's caps: a different sample would show
+    exact = _drift(reference, current, method="anderson")
+    assert exact.value == pytest.approx(expected, rel=1e-12) and exact.notes == ()
+    rng = np.random.default_rng(0)
+    reference, current = rng.normal(0, 1, 5000), rng.normal(0.03, 1, 5000)  # beyond k = 2048
+    fractions = (np.arange(2048) + 0.5) / 2048
+    quantiles = [
+        Profile.build({"x": list(side)}).columns["x"].quantiles.quantiles(fractions)
+        for side in (reference, current)
+    ]
+    expected = stats.anderson_ksamp(quantiles).pvalue
+    assert 0.001 < expected < 0.25
+    sketched = _drift(reference, current, method="anderson")
+    assert sketched.value == pytest.approx(expected, rel=1e-12)
+    assert sketched.notes == ("on 2048 quantiles of each sketch",)
+
+
+def test_the_z_test_of_three_values_compares_the_first_in_sorted_order() -> None:
+    reference = ["b"] * 30 + ["a"] * 50 + ["c"] * 20
+    current = ["c"] * 40 + ["a"] * 35 + ["b"] * 25
+    finding = _drift(reference, current, method="z")
+    p1, p2 = 0.5, 0.65  # shares of the values that are not "a"
+    pooled = (p1 * 100 + p2 * 100) / 200
+    z = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1 / 100 + 1 / 100))
+    assert finding.value == pytest.approx(2 * (1 - stats.norm.cdf(abs(z))), rel=1e-12)
+    assert "3 values: the Z-test compares the first" in finding.notes
+
+
 def test_mmd_is_seeded_and_finds_a_shift() -> None:
     first = _drift(REF_SMALL, REF_SMALL + 1, method="mmd", seed=3)
     again = _drift(REF_SMALL, REF_SMALL + 1, method="mmd", seed=3)

@@ -136,3 +136,9 @@ def test_the_cli_reports_multivariate_drift(
         assert (rows["column"], rows["method"], rows["drifted"]) == ("rows of x, y", "mmd", True)
     code = main(["monitor", "drift", "ref.csv", "cur.csv", "--multivariate", "mmd"])
     assert "multivariate mmd on the rows of x, y: 0.004975 (drifted)" in capsys.readouterr().out
+
+
+def test_identical_constant_samples_tie_with_every_permutation() -> None:
+    """Every permuted statistic equals the observed one (up to rounding): p = 1, not 1/201."""
+    p_value, statistic = mmd_test(np.zeros((30, 1)), np.zeros((30, 1)), seed=1)
+    assert p_value == 1.0 and abs(statistic) < 1e-12

@@ -46,6 +46,9 @@ class DriftTestContract(ComponentContract):
         assert component.direction in ("p_value", "distance")
         assert isinstance(component.threshold, float) and math.isfinite(component.threshold)
 
+    def test_a_value_that_is_not_a_number_is_no_drift(self, component: Any) -> None:
+        assert component.drifted(math.nan) is False
+
     def test_the_same_data_does_not_drift(self, component: Any) -> None:
         for kind in component.kinds:
             reference, _ = self.samples(kind)
