@@ -206,6 +206,32 @@ def test_the_z_test_of_three_values_compares_the_first_in_sorted_order() -> None
     assert "3 values: the Z-test compares the first" in finding.notes
 
 
+def test_categories_are_binned_one_per_value_however_many_there_are() -> None:
+    rng = np.random.default_rng(8)
+    names = [f"c{i:02d}" for i in range(25)]  # more than the 20 values of numeric bins
+    reference, current = rng.choice(names, 3000), rng.choice(names[:20], 1000)
+    finding = _drift(reference, current, method="jensenshannon")
+    ref = [np.mean(reference == name) for name in names]
+    cur = [np.mean(current == name) for name in names]
+    assert finding.value == pytest.approx(distance.jensenshannon(ref, cur), rel=1e-12)
+    one = _drift(reference, ["c03"], method="hellinger")  # a one-value window
+    assert one.value == pytest.approx(np.sqrt(1 - np.sqrt(ref[3])), rel=1e-12)
+
+
+def test_the_jensen_shannon_distance_normalizes_counts_as_scipy_does() -> None:
+    from modelops_core.monitoring.methods import jensen_shannon_distance
+
+    p, q = np.array([1.0, 2.0, 3.0, 0.0]), np.array([6.0, 2.0, 1.0, 1.0])
+    assert jensen_shannon_distance(p, q) == pytest.approx(distance.jensenshannon(p, q), rel=1e-12)
+
+
+def test_chi_square_says_when_expected_counts_are_small() -> None:
+    small = _drift(["a"] * 97 + ["b"] * 3, ["a"] * 90 + ["b"] * 10, method="chisquare")
+    assert "some expected counts are below 5: the chi-square p-value is rough" in small.notes
+    large = _drift(CATS_REF, CATS_REF[:500], method="chisquare")
+    assert not any("below 5" in note for note in large.notes)
+
+
 def test_mmd_is_seeded_and_finds_a_shift() -> None:
     first = _drift(REF_SMALL, REF_SMALL + 1, method="mmd", seed=3)
     again = _drift(REF_SMALL, REF_SMALL + 1, method="mmd", seed=3)
