@@ -9,6 +9,7 @@ the rows a server writes) so thousands of units cost milliseconds; one test driv
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import sqlite3
 from collections.abc import Iterator
@@ -86,12 +87,16 @@ def serve_units(
     latency: tuple[float, float] = (20.0, 20.0),
     drop_treatment: float = 0.0,
     seed: int = 0,
+    exact: bool = False,
 ) -> list[dict[str, Any]]:
     """Log one request per unit on the arm the experiment's split assigns (as the server
-    does), and return feedback records with ``resolved`` drawn at the arm's rate."""
+    does), and return feedback records with ``resolved`` drawn at the arm's rate; ``exact``:
+    each arm resolved at exactly its rate, spread evenly over its units, whichever units the
+    experiment's random salt puts in it (a drawn effect is below its mean in some runs)."""
     split = TrafficTable(store.runtime, database=store.database).get(experiment.model)
     rng = np.random.default_rng(seed)
     rows, feedback = [], []
+    seen = [0, 0]  # units of each arm so far (exact)
     for index in range(units):
         unit = f"customer-{index}"
         arm = split.assign(unit)
@@ -116,7 +121,11 @@ def serve_units(
                 None,
             )
         )
-        feedback.append({"unit": unit, "value": int(rng.random() < rates[treated])})
+        drawn = rng.random() < rates[treated]
+        if exact:  # the arm's k-th unit resolved when floor(k * rate) steps up
+            k = seen[treated] = seen[treated] + 1
+            drawn = math.floor(k * rates[treated]) > math.floor((k - 1) * rates[treated])
+        feedback.append({"unit": unit, "value": int(drawn)})
     with ServingDatabase(store.settings.database, store.settings.schema) as database:
         database.insert_requests(rows)
     return feedback
@@ -491,7 +500,9 @@ def test_postgresql_holds_experiments_and_feedback_and_refuses_a_second_start(
             # modelops_requests.timestamp is REAL, 4 bytes on PostgreSQL: rounded to 128 s, a
             # request a second after the start may land before it. Serve these 200 s later.
             later = attrs.evolve(experiment, started_at=experiment.started_at + 200)
-            records = serve_units(opened, later, 400, rates=(0.2, 0.5))
+            # outcomes at exactly 20 % and 50 % per arm: drawn ones fell short of "ship" in
+            # about 2 % of runs, as the salt (random) decides which units are treated
+            records = serve_units(opened, later, 400, rates=(0.2, 0.5), exact=True)
             added = ingest(opened, records_of(records), source="test")
             analysis = opened.analyze(name)
             import psycopg

@@ -225,11 +225,30 @@ def test_the_jensen_shannon_distance_normalizes_counts_as_scipy_does() -> None:
     assert jensen_shannon_distance(p, q) == pytest.approx(distance.jensenshannon(p, q), rel=1e-12)
 
 
+def test_a_one_value_reference_is_its_one_value() -> None:
+    finding = _drift(["a"], ["a", "b"], method="hellinger")  # shares (1, 0) and (0.5, 0.5)
+    assert finding.value == pytest.approx(np.sqrt(1 - np.sqrt(0.5)), rel=1e-12)
+
+
 def test_chi_square_says_when_expected_counts_are_small() -> None:
     small = _drift(["a"] * 97 + ["b"] * 3, ["a"] * 90 + ["b"] * 10, method="chisquare")
     assert "some expected counts are below 5: the chi-square p-value is rough" in small.notes
     large = _drift(CATS_REF, CATS_REF[:500], method="chisquare")
     assert not any("below 5" in note for note in large.notes)
+
+
+def test_mmd_of_sketched_columns_runs_on_500_quantiles_of_each() -> None:
+    from modelops_core.monitoring.methods import mmd_test
+
+    rng = np.random.default_rng(9)
+    reference, current = rng.normal(0, 1, 5000), rng.normal(0.05, 1, 4000)  # beyond k = 2048
+    fractions = (np.arange(500) + 0.5) / 500
+    quantiles = [
+        Profile.build({"x": list(side)}).columns["x"].quantiles.quantiles(fractions)[:, None]
+        for side in (reference, current)
+    ]
+    p_value, _ = mmd_test(*quantiles, seed=4)
+    assert _drift(reference, current, method="mmd", seed=4).value == p_value
 
 
 def test_mmd_is_seeded_and_finds_a_shift() -> None:
