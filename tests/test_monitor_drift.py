@@ -30,6 +30,12 @@ def _drift(reference: Any, current: Any, **options: Any) -> Any:
     return Monitor({"x": list(reference)}, **options).drift({"x": list(current)})["x"]
 
 
+def _sketch_quantiles(values: Any, size: int) -> Any:
+    """``size`` evenly spaced quantiles of the column's sketch, as a drift method takes them."""
+    fractions = (np.arange(size) + 0.5) / size
+    return Profile.build({"x": list(values)}).columns["x"].quantiles.quantiles(fractions)
+
+
 def test_ks_is_scipys_ks_2samp() -> None:
     finding = _drift(REF_SMALL, CUR_SMALL)
     expected = stats.ks_2samp(REF_SMALL, CUR_SMALL)
@@ -183,11 +189,7 @@ def test_anderson_darling_is_scipys_on_the_values_then_on_2048_quantiles() -> No
     assert exact.value == pytest.approx(expected, rel=1e-12) and exact.notes == ()
     rng = np.random.default_rng(0)
     reference, current = rng.normal(0, 1, 5000), rng.normal(0.03, 1, 5000)  # beyond k = 2048
-    fractions = (np.arange(2048) + 0.5) / 2048
-    quantiles = [
-        Profile.build({"x": list(side)}).columns["x"].quantiles.quantiles(fractions)
-        for side in (reference, current)
-    ]
+    quantiles = [_sketch_quantiles(side, 2048) for side in (reference, current)]
     expected = stats.anderson_ksamp(quantiles).pvalue
     assert 0.001 < expected < 0.25
     sketched = _drift(reference, current, method="anderson")
@@ -242,11 +244,7 @@ def test_mmd_of_sketched_columns_runs_on_500_quantiles_of_each() -> None:
 
     rng = np.random.default_rng(9)
     reference, current = rng.normal(0, 1, 5000), rng.normal(0.05, 1, 4000)  # beyond k = 2048
-    fractions = (np.arange(500) + 0.5) / 500
-    quantiles = [
-        Profile.build({"x": list(side)}).columns["x"].quantiles.quantiles(fractions)[:, None]
-        for side in (reference, current)
-    ]
+    quantiles = [_sketch_quantiles(side, 500)[:, None] for side in (reference, current)]
     p_value, _ = mmd_test(*quantiles, seed=4)
     assert _drift(reference, current, method="mmd", seed=4).value == p_value
 

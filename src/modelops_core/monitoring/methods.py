@@ -254,15 +254,15 @@ class Wasserstein(DriftMethod):
             width = GridHistogram.merge_many(list(grids)).width
             if width <= GRID_WIDTH_TO_STD * norm:
                 return Statistic(grid_wasserstein(*grids) / norm, notes=tuple(notes))
-        if exact or not (_has_tails(reference) and _has_tails(current)):
+        if not exact and _has_tails(reference) and _has_tails(current):
+            distance = wasserstein_distance(*_with_tails(reference), *_with_tails(current))
+            notes.append("from the quantile sketches (within their rank error) and the exact tails")
+        else:
             distance = wasserstein_distance(
                 *reference.quantiles.weighted(), *current.quantiles.weighted()
             )
             if not exact:
                 notes.append("from the quantile sketches (within their rank error)")
-        else:
-            distance = wasserstein_distance(*_with_tails(reference), *_with_tails(current))
-            notes.append("from the quantile sketches (within their rank error) and the exact tails")
         return Statistic(float(distance / norm), notes=tuple(notes))
 
 
