@@ -4,6 +4,7 @@ notes on bad input) works; drifted columns raise ``modelops_on_alert``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,28 @@ def test_a_few_outliers_count_in_full_in_the_wasserstein_distance(outlier: float
         merged = merged.merge(window)
     saved = Profile.from_dict(Profile.build({"x": reference}).to_dict())
     assert Monitor(saved).drift(merged)["x"].value == pytest.approx(expected, rel=5e-3)
+
+
+@pytest.mark.parametrize(
+    "tails",
+    [
+        {"low": [2.0, 1.0], "high": [3.0, 4.0]},  # not ascending
+        {"low": [float("nan")], "high": [1.0]},
+        {"low": [1.0], "high": [1.0, 2.0]},  # ends of different lengths
+        {"low": list(range(65)), "high": list(range(65))},
+    ],
+)
+def test_a_saved_profile_with_damaged_tails_is_a_named_error(
+    tmp_path: Path, tails: dict[str, Any]
+) -> None:
+    from modelops_core.monitoring.errors import ProfileError
+
+    data = Profile.build({"x": np.arange(5000.0)}).to_dict()
+    data["columns"][0]["tails"] = tails
+    path = tmp_path / "ref.profile.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match="ref.profile.json: a damaged profile .*tails"):
+        Profile.load(path)
 
 
 def test_a_column_keeps_its_smallest_and_largest_values_exactly() -> None:

@@ -792,9 +792,14 @@ class Tails:
         """A saved profile's tails (None: saved before tails existed, so unknown)."""
         if data is None:
             return cls(known=False)
-        return cls(
-            np.asarray(data["low"], dtype=np.float64), np.asarray(data["high"], dtype=np.float64)
-        )
+        low = np.asarray(data["low"], dtype=np.float64)
+        high = np.asarray(data["high"], dtype=np.float64)
+        for end in (low, high):
+            if end.ndim != 1 or len(end) > TAIL_VALUES or len(end) != len(low):
+                raise ValueError(f"tails of {len(low)} and {len(high)} values (at most 64 each)")
+            if not np.all(np.isfinite(end)) or np.any(np.diff(end) < 0):
+                raise ValueError("tails that are not finite values in ascending order")
+        return cls(low, high)
 
 
 def _extremes(values: FloatArray, keep: int) -> FloatArray:
