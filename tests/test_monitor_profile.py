@@ -381,6 +381,63 @@ def test_grid_histograms_merge_exactly_and_bin_every_value() -> None:
     assert ColumnProfile.from_dict(column.to_dict()).grid == column.grid
 
 
+def test_a_merged_grid_holds_at_most_its_bins_at_the_bound() -> None:
+    """Two values whose grid needs exactly 4,096 bins of width 1 keep that width merged; one
+    bin more (4,097) halves it, in the merge as in the grid of both values at once."""
+    from modelops_core.monitoring.sketches import GRID_BINS, GridHistogram
+
+    for high, width, bins in [(GRID_BINS - 0.5, 1.0, GRID_BINS), (GRID_BINS + 0.5, 2.0, 2049)]:
+        parts = [GridHistogram.of_sorted(np.array([value])) for value in (0.5, high)]
+        merged = GridHistogram.merge_many(parts)
+        assert (merged.width, merged.start, len(merged.counts)) == (width, 0, bins)
+        assert merged == GridHistogram.of_sorted(np.array([0.5, high]))
+        assert merged.counts.sum() == 2 and merged.counts[0] == merged.counts[-1] == 1
+
+
+def test_the_sketches_coin_flips_are_splitmix64() -> None:
+    """The seeded compaction flips its coins with splitmix64 (Vigna's published outputs for
+    the seed 1234567): a profile saved by one release compacts the same way in the next."""
+    golden = 0x9E3779B97F4A7C15
+    outputs = [sketches._seeded(2**64, 1234567 + i * golden) for i in range(3)]
+    assert outputs == [6457827717110365317, 3203168211198807973, 9817491932198370423]
+    assert sketches._seeded(2, 1234567) == 6457827717110365317 % 2
+
+
+def test_a_sketch_keeps_every_value_up_to_k_and_compacts_past_it() -> None:
+    """k values fill the sketch's one level exactly (every value kept); the next one compacts."""
+    values = np.arange(64, dtype=float)
+    full = QuantileSketch(64).add(values)
+    assert full.exact and full.weighted()[0].tolist() == values.tolist()
+    assert QuantileSketch(64).add(values[:40]).add(values[40:]).exact
+    assert not full.add(np.array([64.0])).exact
+
+
+def test_float_hashes_are_splitmix64_of_the_bits() -> None:
+    """The distinct sketch hashes a float's bits with splitmix64 (Vigna's published output for
+    1234567, and the scalar version the coin flips use, on 1,000 values); -0.0 as 0.0."""
+    from modelops_core.monitoring.sketches import hash_floats
+
+    bits = np.array([1234567], dtype=np.uint64)
+    assert hash_floats(bits.view(np.float64)).tolist() == [6457827717110365317]
+    values = np.random.default_rng(4).normal(0, 1e3, 1000)
+    expected = [sketches._seeded(2**64, int(b)) for b in values.view(np.uint64)]
+    assert hash_floats(values).tolist() == expected
+    assert hash_floats(np.array([-0.0])).tolist() == hash_floats(np.array([0.0])).tolist()
+
+
+def test_a_sketch_saved_without_its_seed_loads_with_the_seed_it_had() -> None:
+    """Profiles saved before sketches had a seed were compacted with seed 0: one loaded
+    without it merges as seed 0 does."""
+    values = np.arange(2_000, dtype=float)
+    saved = QuantileSketch(64).add(values).to_dict()
+    del saved["seed"]
+    loaded = QuantileSketch.from_dict(saved)
+    other = QuantileSketch(64).add(values[::-1] + 0.5)
+    assert loaded.seed == 0
+    expected = QuantileSketch(64).add(values).merge(other).to_dict()
+    assert loaded.merge(other).to_dict() == expected
+
+
 def test_distinct_registers_by_blocks_equal_those_of_all_hashes_at_once() -> None:
     from modelops_core.monitoring.sketches import HASH_BLOCK, DistinctSketch, hash_floats
 
