@@ -27,6 +27,9 @@ Measured, each the wall-clock median of ``--repeat`` runs:
 - Evidently as a script a user runs (a whole process: import, ``pd.read_csv`` of both files,
   the preset), beside our CLI on the same files;
 - merging 1,000 window profiles (100 rows each) into one.
+- beside the command (not a peer): its floor, a process that only imports numpy and
+  pyarrow's CSV reader and parses both files with Arrow on two threads (``FLOOR_SCRIPT``), to
+  show how much of the command is what any pyarrow-based reader of these files pays.
 
 The CLI rows run with ``--python`` (default: this interpreter); give the interpreter of a
 plain ``pip install modelops-core`` to time what users install (the API rows always run in this
@@ -94,6 +97,27 @@ Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
 """
 
 #: Evidently's display names of the methods we share.
+#: the least a command reading the files with pyarrow does (beside the command, not a peer):
+#: numpy (one OpenBLAS thread, as the command loads it) and pyarrow's CSV reader imported, and
+#: both files parsed by Arrow on two threads at once, categories dictionary-encoded (as the
+#: command reads them); no profile, no test, no output.
+FLOOR_SCRIPT = r"""
+import os, sys, threading
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+import numpy
+import pyarrow.csv as pcsv
+options = pcsv.ConvertOptions(auto_dict_encode=True)
+read = pcsv.ReadOptions(use_threads=False)
+threads = [
+    threading.Thread(target=pcsv.read_csv, args=(path, read, None, options))
+    for path in sys.argv[1:3]
+]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+"""
+
 SHARED = {
     "Wasserstein distance (normed)": "wasserstein",
     "Jensen-Shannon distance": "jensenshannon",
@@ -209,6 +233,9 @@ def main() -> None:
         )  # fmt: skip
         saved = [*command[:5], str(ref_profile), str(cur_csv), "--json"]
         cli_saved, cli_saved_cpu = userpath.process_medians(saved, args.repeat, warm_up=False)
+        floor = userpath.process_medians(
+            [python, "-c", FLOOR_SCRIPT, str(ref_csv), str(cur_csv)], args.repeat
+        )
         evidently: dict[str, Any] | None = None
         evidently_process: tuple[float, float] | None = None
         if Path(args.evidently_python).exists():
@@ -240,6 +267,10 @@ def main() -> None:
         f"ours, CLI (saved reference profile):       {cli_saved * 1000:7.1f} ms "
         f"({cli_saved_cpu * 1000:.1f})"
     )
+    print(
+        f"floor: import numpy + pyarrow.csv, Arrow parse of both files: {floor[0] * 1000:.1f} ms "
+        f"({floor[1] * 1000:.1f}); the command spends {(cli - floor[0]) * 1000:.1f} ms beyond it"
+    )
     print(f"merge 1,000 window profiles:              {merge * 1000:9.1f} ms")
     if evidently is None:
         print(f"Evidently not found at {args.evidently_python}: no ratios")
@@ -252,6 +283,10 @@ def main() -> None:
     print(
         f"ratio Evidently / ours: API {seconds / api:.1f}x, CLI {seconds / cli:.1f}x, "
         f"CLI with the saved reference profile {seconds / cli_saved:.1f}x"
+    )
+    print(
+        f"the floor alone would be {seconds / floor[0]:.1f}x; 20x allows "
+        f"{seconds / 20 * 1000:.1f} ms"
     )
     assert evidently_process is not None
     whole, whole_cpu = evidently_process
