@@ -96,7 +96,6 @@ current = pd.read_csv(sys.argv[2])
 Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
 """
 
-#: Evidently's display names of the methods we share.
 #: the least a command reading the files with pyarrow does (beside the command, not a peer):
 #: numpy (one OpenBLAS thread, as the command loads it) and pyarrow's CSV reader imported, and
 #: both files parsed by Arrow on two threads at once, categories dictionary-encoded (as the
@@ -118,6 +117,7 @@ for thread in threads:
     thread.join()
 """
 
+#: Evidently's display names of the methods we share.
 SHARED = {
     "Wasserstein distance (normed)": "wasserstein",
     "Jensen-Shannon distance": "jensenshannon",
