@@ -381,6 +381,40 @@ def test_grid_histograms_merge_exactly_and_bin_every_value() -> None:
     assert ColumnProfile.from_dict(column.to_dict()).grid == column.grid
 
 
+def test_magnitude_grids_merge_exactly_and_bin_every_value_by_its_log2() -> None:
+    """The magnitude grid of a union is the merge of the parts' grids (negative values, zeros,
+    subnormal and huge values included), and each value is in bin floor(log2 |x| / width)."""
+    from modelops_core.monitoring.sketches import MagnitudeGrid
+
+    rng = np.random.default_rng(33)
+    cases = [
+        rng.standard_t(2, 4000),
+        rng.pareto(1.5, 4000),
+        -rng.lognormal(0, 3, 4000),
+        np.concatenate([np.zeros(300), rng.normal(0, 1, 700), [5e-324, -1e-310, 1e308, -1e300]]),
+        rng.integers(-3, 4, 2000).astype(float),
+        np.full(50, -2.5),
+        np.zeros(10),
+    ]
+    for values in cases:
+        whole = MagnitudeGrid.of_sorted(np.sort(values))
+        parts = [MagnitudeGrid.of_sorted(np.sort(p)) for p in np.array_split(values, 5)]
+        assert MagnitudeGrid.merge_many(parts) == whole
+        assert parts[0].merge(parts[1]).merge(MagnitudeGrid.merge_many(parts[2:])) == whole
+        assert whole.zeros == np.count_nonzero(values == 0)
+        for side, chosen in ((whole.negative, values < 0), (whole.positive, values > 0)):
+            logs = np.log2(np.abs(values[chosen]))
+            if len(logs) == 0:
+                assert side.empty
+                continue
+            index = np.floor(logs / side.width).astype(np.int64) - side.start
+            assert np.array_equal(np.bincount(index, minlength=len(side.counts)), side.counts)
+            assert len(side.counts) <= 4096
+            assert side.width <= 2.0**-10 or len(side.counts) >= 2048  # as fine as fits
+        loaded = MagnitudeGrid.from_dict(json.loads(json.dumps(whole.to_dict())))
+        assert loaded == whole
+
+
 def test_a_merged_grid_holds_at_most_its_bins_at_the_bound() -> None:
     """Two values whose grid needs exactly 4,096 bins of width 1 keep that width merged; one
     bin more (4,097) halves it, in the merge as in the grid of both values at once."""

@@ -21,7 +21,13 @@ import attrs
 import numpy as np
 
 from modelops_core.monitoring.errors import DriftMethodError
-from modelops_core.monitoring.methods import BUILTIN, DriftMethod, Statistic, mmd_test
+from modelops_core.monitoring.methods import (
+    BUILTIN,
+    DriftMethod,
+    Statistic,
+    integer_categories,
+    mmd_test,
+)
 from modelops_core.monitoring.profile import CATEGORICAL, EMPTY, NUMERIC, ColumnProfile, Profile
 from modelops_core.monitoring.sketches import DEFAULT_SAMPLE_ROWS
 
@@ -165,13 +171,16 @@ def _union_distinct(reference: ColumnProfile, current: ColumnProfile) -> float:
 
 
 def automatic_method(reference: ColumnProfile, current: ColumnProfile) -> str:
-    """The method Evidently's rule picks for this pair of columns."""
+    """The method Evidently's rule picks for this pair of columns (an integer column with at
+    most 10 distinct values in the current data counted as categorical, as Evidently types
+    it: :func:`~modelops_core.monitoring.methods.integer_categories`)."""
     distinct = _union_distinct(reference, current)
+    numeric = reference.kind == NUMERIC and not integer_categories(reference, current)
     if reference.values <= SMALL_REFERENCE:
-        if reference.kind == NUMERIC and distinct > 5:
+        if numeric and distinct > 5:
             return "ks"
         return "chisquare" if distinct > 2 else "z"
-    if reference.kind == NUMERIC and distinct > 5:
+    if numeric and distinct > 5:
         return "wasserstein"
     return "jensenshannon"
 

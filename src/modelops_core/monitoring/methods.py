@@ -55,13 +55,37 @@ def _fill_zeroes(percents: FloatArray) -> FloatArray:
     return filled
 
 
+#: Evidently's ``INTEGER_CARDINALITY_LIMIT``: an integer column (as pandas types it) with at
+#: most this many distinct values in the current data is categorical there.
+INTEGER_CATEGORIES = 10
+
+
+def integer_categories(reference: ColumnProfile, current: ColumnProfile) -> bool:
+    """Whether Evidently takes this numeric column as categorical: every value of the current
+    data typed as an integer (no nulls: pandas would type the column as floats) and at most
+    10 distinct ones there; both sides' values counted (at most 32 distinct a side), so
+    that their categories can be compared."""
+    return (
+        reference.kind == NUMERIC
+        and current.kind == NUMERIC
+        and 0 < current.count == current.integers
+        and not (reference.frequent.overflowed or current.frequent.overflowed)
+        and len(current.frequent.counts) <= INTEGER_CATEGORIES
+    )
+
+
 def binned(
     reference: ColumnProfile, current: ColumnProfile, *, fill_zeroes: bool
 ) -> tuple[FloatArray, FloatArray]:
     """The shares of each side per bin, binned as Evidently does: Sturges bins over both sides
-    for numeric columns with more than 20 reference values, one bin per value otherwise."""
+    for numeric columns with more than 20 reference values, one bin per value otherwise (and
+    for the integer columns Evidently takes as categorical: :func:`integer_categories`)."""
     numeric_values = reference.frequent.counts if not reference.frequent.overflowed else None
-    if reference.kind == NUMERIC and (numeric_values is None or len(numeric_values) > 20):
+    if (
+        reference.kind == NUMERIC
+        and (numeric_values is None or len(numeric_values) > 20)
+        and not integer_categories(reference, current)
+    ):
         total = reference.values + current.values
         low = min(reference.minimum, current.minimum)
         high = max(reference.maximum, current.maximum)
@@ -224,7 +248,9 @@ class PopulationStabilityIndex(DriftMethod):
 
 
 #: the coarsest grid (bin width over the reference's standard deviation) used for the
-#: Wasserstein distance; a coarser one (an outlier far out) leaves it to the quantile sketches.
+#: Wasserstein distance; a coarser one (an outlier far out) leaves it to the magnitude grids,
+#: when their error bound is at most twice that width (as an even grid's: every value moves by
+#: at most a bin), else to the quantile sketches and the exact tails.
 GRID_WIDTH_TO_STD = 1 / 64
 
 
@@ -241,7 +267,11 @@ class Wasserstein(DriftMethod):
     kinds = (NUMERIC,)
 
     def compute(self, reference: ColumnProfile, current: ColumnProfile) -> Statistic:
-        from modelops_core.monitoring.sketches import GridHistogram, grid_wasserstein
+        from modelops_core.monitoring.sketches import (
+            GridHistogram,
+            grid_wasserstein,
+            magnitude_wasserstein,
+        )
 
         notes: list[str] = []
         norm = max(reference.std, 0.001)
@@ -254,6 +284,15 @@ class Wasserstein(DriftMethod):
             width = GridHistogram.merge_many(list(grids)).width
             if width <= GRID_WIDTH_TO_STD * norm:
                 return Statistic(grid_wasserstein(*grids) / norm, notes=tuple(notes))
+        if not exact and reference.magnitudes.known and current.magnitudes.known:
+            # heavy tails: bins of even width in log2 |x|, fine near zero as at the top
+            low = min(reference.minimum, current.minimum)
+            high = max(reference.maximum, current.maximum)
+            distance, bound = magnitude_wasserstein(
+                reference.magnitudes, current.magnitudes, low, high
+            )
+            if 2 * bound <= GRID_WIDTH_TO_STD * norm:
+                return Statistic(distance / norm, notes=tuple(notes))
         if not exact and _has_tails(reference) and _has_tails(current):
             distance = wasserstein_distance(*_with_tails(reference), *_with_tails(current))
             notes.append("from the quantile sketches (within their rank error) and the exact tails")

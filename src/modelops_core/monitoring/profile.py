@@ -28,6 +28,7 @@ from modelops_core.monitoring.sketches import (
     FloatArray,
     FrequentItems,
     GridHistogram,
+    MagnitudeGrid,
     QuantileSketch,
     Tails,
     hash_strings,
@@ -120,6 +121,12 @@ class ColumnProfile:
     :param tails: the 64 smallest and largest finite values, exactly
         (:class:`~modelops_core.monitoring.sketches.Tails`): the Wasserstein distance of
         columns whose outliers make the grid too coarse; unknown in profiles saved before.
+    :param integers: values that came typed as integers (a numpy or Arrow signed-integer
+        column, Python ints), nulls apart: a column whose every value did is an integer column
+        as pandas types it, which Evidently takes as categorical with at most 10 values.
+    :param magnitudes: counts of the finite values on bins of even width in ``log2 |x|``
+        (:class:`~modelops_core.monitoring.sketches.MagnitudeGrid`): the Wasserstein distance
+        of heavy-tailed columns; unknown in profiles saved before.
     """
 
     name: str
@@ -138,6 +145,8 @@ class ColumnProfile:
     histogram: Histogram | None = None
     grid: GridHistogram = attrs.field(factory=GridHistogram)
     tails: Tails = attrs.field(factory=Tails)
+    magnitudes: MagnitudeGrid = attrs.field(factory=MagnitudeGrid)
+    integers: int = 0
 
     @property
     def values(self) -> int:
@@ -197,6 +206,8 @@ class ColumnProfile:
             histogram=histogram,
             grid=self.grid.merge(other.grid),
             tails=self.tails.merge(other.tails),
+            magnitudes=self.magnitudes.merge(other.magnitudes),
+            integers=self.integers + other.integers,
         )
 
     @classmethod
@@ -244,6 +255,8 @@ class ColumnProfile:
             histogram=histogram,
             grid=GridHistogram.merge_many([c.grid for c in columns]),
             tails=Tails.merge_many([c.tails for c in columns]),
+            magnitudes=MagnitudeGrid.merge_many([c.magnitudes for c in columns]),
+            integers=sum(c.integers for c in columns),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -269,6 +282,8 @@ class ColumnProfile:
             "histogram": None if self.histogram is None else attrs.asdict(self.histogram),
             "grid": self.grid.to_dict(),
             "tails": self.tails.to_dict(),
+            "magnitudes": self.magnitudes.to_dict(),
+            "integers": self.integers,
         }
 
     @classmethod
@@ -307,6 +322,8 @@ class ColumnProfile:
             if "grid" in data
             else GridHistogram(dropped=True),
             tails=Tails.from_dict(data.get("tails")),
+            magnitudes=MagnitudeGrid.from_dict(data.get("magnitudes")),
+            integers=int(data.get("integers", 0)),  # saved before: not known as integers
         )
 
 
@@ -333,6 +350,7 @@ def _numeric_update(
     edges: Sequence[float] | None,
     *,
     hash_later: bool = False,
+    integers: int = 0,
 ) -> ColumnProfile:
     """``column`` with a chunk of numbers added, from one sort of its finite values
     (:func:`~modelops_core.monitoring.sketches.sorted_floats`): the sorted values give min and
@@ -381,6 +399,8 @@ def _numeric_update(
         histogram=None if edges is None else Histogram.of_sorted(edges, finite),
         grid=GridHistogram.of_sorted(finite),
         tails=Tails.of_sorted(finite),
+        magnitudes=MagnitudeGrid.of_sorted(finite),
+        integers=integers,
     )
     return column.merge(chunk)
 
@@ -564,6 +584,7 @@ def update_column(
     if parsed is None:
         return _categorical_update(column, values)
     numbers, invalid = parsed
+    integers = len(numbers) if _integer_typed(values) else 0
     if wanted == EMPTY and invalid:
         return _categorical_update(column, values)
     if (
@@ -574,7 +595,27 @@ def update_column(
         return attrs.evolve(
             column, count=column.count + len(values), nulls=column.nulls + len(values)
         )
-    return _numeric_update(column, numbers, invalid, edges, hash_later=hash_later)
+    return _numeric_update(
+        column, numbers, invalid, edges, hash_later=hash_later, integers=integers
+    )
+
+
+def _integer_typed(values: Any) -> bool:
+    """Whether a chunk's values are typed as integers, as pandas types a column (a signed
+    numpy integer dtype: Evidently reads the type from it); Python ints of a list or an Arrow
+    integer array without nulls become one in pandas, and are too."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "i"
+    if isinstance(values, list):  # Python or numpy ints (a mapping's column), no bools
+        return bool(values) and all(
+            isinstance(value, int | np.signedinteger) and not isinstance(value, bool)
+            for value in values
+        )
+    kind = getattr(values, "type", None)
+    if kind is not None and hasattr(values, "null_count"):
+        return str(kind) in ("int8", "int16", "int32", "int64") and values.null_count == 0
+    return False
 
 
 #: one column's update: its profile so far, the chunk's values, the kind, histogram edges and

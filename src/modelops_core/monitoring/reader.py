@@ -536,7 +536,11 @@ def _arrow_columns(table: Any, text_columns: set[str], pool: Any) -> Chunk:
             except pa.ArrowInvalid:
                 chunk[name] = array
                 continue
-        if kind in ("int64", "double"):
+        if kind == "int64" and not array.null_count:  # integers (as pandas reads them)
+            chunk[name] = np.frombuffer(
+                array.buffers()[1], np.int64, count=len(array), offset=array.offset * 8
+            )
+        elif kind in ("int64", "double"):
             chunk[name] = _floats(array)
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or name in text_columns:
             chunk[name] = _floats(array.cast(pa.float64(), memory_pool=pool))
