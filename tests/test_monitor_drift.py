@@ -350,6 +350,29 @@ def test_the_z_test_of_three_values_compares_the_first_in_sorted_order() -> None
     assert "3 values: the Z-test compares the first" in finding.notes
 
 
+def test_identifiers_and_free_text_are_not_tested_as_categories() -> None:
+    """A column whose values hardly repeat (over half of them distinct on both sides:
+    Evidently's rule for text) gets no category test, which would flag every window (its
+    categories never meet: Jensen-Shannon 0.83 on user ids); Evidently runs its text drift
+    there and finds none. A method named explicitly still runs."""
+    rng = np.random.default_rng(42)
+    reference = [f"u{n}" for n in rng.integers(0, 10**9, 30_000)]  # over the 10,000 cap
+    current = [f"u{n}" for n in rng.integers(0, 10**9, 2_000)]
+    report = Monitor({"user": reference, "plan": ["a", "b"] * 15_000}).drift(
+        {"user": current, "plan": ["a"] * 2_000}
+    )
+    user = report["user"]
+    assert (user.method, user.value, user.drifted) == ("none", None, False)
+    assert "text or identifiers" in user.notes[0] and "--length user" in user.notes[0]
+    assert report.share_drifted == 0.5  # plan drifted, user not
+    named = _drift(reference[:3000], current, method="jensenshannon")
+    assert named.method == "jensenshannon" and named.drifted
+    # a window of mostly distinct values of a column with few categories is still tested
+    cities = [f"c{i % 40}" for i in range(4000)]
+    window = Monitor({"city": cities}).drift({"city": [f"c{i}" for i in range(12)]})["city"]
+    assert window.method == "jensenshannon"
+
+
 def test_categories_are_binned_one_per_value_however_many_there_are() -> None:
     rng = np.random.default_rng(8)
     names = [f"c{i:02d}" for i in range(25)]  # more than the 20 values of numeric bins

@@ -170,6 +170,20 @@ def _union_distinct(reference: ColumnProfile, current: ColumnProfile) -> float:
     return float(len(set(reference.frequent.counts) | set(current.frequent.counts)))
 
 
+#: the share of distinct values over which Evidently types a column of strings as text.
+TEXT_DISTINCT_SHARE = 0.5
+
+
+def _text_like(column: ColumnProfile) -> bool:
+    """A categorical column with more distinct values than half its values (Evidently's rule
+    for text: free text, identifiers), whose categories never repeat enough to be compared."""
+    return (
+        column.kind == CATEGORICAL
+        and column.values > 1
+        and column.distinct_count() > TEXT_DISTINCT_SHARE * column.values
+    )
+
+
 def automatic_method(reference: ColumnProfile, current: ColumnProfile) -> str:
     """The method Evidently's rule picks for this pair of columns (an integer column with at
     most 10 distinct values in the current data counted as categorical, as Evidently types
@@ -422,6 +436,22 @@ class Monitor:
                 None,
                 True,
                 notes=(f"no values in the {side} data (all missing or not finite)",),
+            )
+        if self.method == "auto" and _text_like(ref) and _text_like(cur):
+            return ColumnDrift(
+                name,
+                ref.kind,
+                "none",
+                None,
+                None,
+                False,
+                notes=(
+                    f"text or identifiers: about {cur.distinct_count():.0f} distinct of "
+                    f"{cur.values} values in the current data, {ref.distinct_count():.0f} of "
+                    f"{ref.values} in the reference (over half: text, as Evidently types it); "
+                    "a test of categories would flag every window, so not tested: test its "
+                    f"lengths (--length {name}) or name a method",
+                ),
             )
         notes = list(self._data_notes(ref, "reference") + self._data_notes(cur, "current"))
         chosen = automatic_method(ref, cur) if self.method == "auto" else self.method
