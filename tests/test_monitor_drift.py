@@ -385,6 +385,34 @@ def test_categories_are_binned_one_per_value_however_many_there_are() -> None:
     assert one.value == pytest.approx(np.sqrt(1 - np.sqrt(ref[3])), rel=1e-12)
 
 
+def test_chi_square_reports_the_total_variation_distance_as_its_effect() -> None:
+    reference = ["a"] * 600 + ["b"] * 300 + ["c"] * 100
+    current = ["a"] * 200 + ["b"] * 200 + ["c"] * 100
+    finding = _drift(reference, current, method="chisquare")
+    assert finding.effect == pytest.approx(0.5 * (0.2 + 0.1 + 0.1), rel=1e-12)
+
+
+def test_hellinger_of_identical_shares_is_zero_whatever_their_float_sum() -> None:
+    """Shares 9/28, 9/28, 9/28 and 1/28 sum to 1 + 2e-16 in floats: the overlap is capped at
+    1, so the distance is 0, not the square root of a negative number."""
+    from modelops_core.monitoring.methods import _fill_zeroes
+
+    values = ["a"] * 9 + ["b"] * 9 + ["c"] * 9 + ["d"]
+    shares = np.array([9, 9, 9, 1]) / 28
+    assert np.sum(np.sqrt(shares * shares)) > 1.0
+    assert _drift(values, values, method="hellinger").value == 0.0
+    assert _fill_zeroes(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_mmd_is_seeded_with_zero_by_default() -> None:
+    from modelops_core.monitoring.methods import mmd_test
+
+    rng = np.random.default_rng(6)
+    reference, current = rng.normal(0, 1, (600, 2)), rng.normal(0.1, 1, (600, 2))
+    assert mmd_test(reference, current) == mmd_test(reference, current, seed=0)
+    assert mmd_test(reference, current) != mmd_test(reference, current, seed=1)
+
+
 def test_the_jensen_shannon_distance_normalizes_counts_as_scipy_does() -> None:
     from modelops_core.monitoring.methods import jensen_shannon_distance
 

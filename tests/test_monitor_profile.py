@@ -415,6 +415,84 @@ def test_magnitude_grids_merge_exactly_and_bin_every_value_by_its_log2() -> None
         assert loaded == whole
 
 
+def test_the_distance_between_magnitude_grids_integrates_the_cdfs_exactly() -> None:
+    """Three bins [1, 2), [2, 4), [4, 8) with shares (0.6, 0.1, 0.3) and (0.2, 0.7, 0.1): the
+    CDFs differ by 0 -> 0.4 over the first (area 0.2), cross zero in the second (0.4 -> -0.2:
+    2 * (0.4^2 + 0.2^2) / (2 * 0.6) = 1/3) and close in the third (4 * 0.2 / 2 = 0.4); the bound
+    is the widths times both shares (0.8 + 1.6 + 1.6). Mirrored on negative values, the same;
+    a zero in one side only moves its mass to 0."""
+    from modelops_core.monitoring.sketches import (
+        GridHistogram,
+        MagnitudeGrid,
+        magnitude_wasserstein,
+    )
+
+    def grid(counts: list[int], zeros: int = 0, negative: bool = False) -> MagnitudeGrid:
+        side = GridHistogram(0, 0, np.array(counts, dtype=np.int64))
+        return (
+            MagnitudeGrid(side, zeros, GridHistogram())
+            if negative
+            else MagnitudeGrid(GridHistogram(), zeros, side)
+        )
+
+    first, second = grid([6, 1, 3]), grid([2, 7, 1])
+    distance, bound = magnitude_wasserstein(first, second, 1.0, 8.0)
+    assert distance == pytest.approx(0.2 + 1 / 3 + 0.4, rel=1e-12)
+    assert bound == pytest.approx(4.0, rel=1e-12)
+    mirrored = magnitude_wasserstein(grid([6, 1, 3], negative=True), grid([2, 7, 1], negative=True),
+                                     -8.0, -1.0)  # fmt: skip
+    assert mirrored == pytest.approx((distance, bound), rel=1e-12)
+    # a value 0 in place of the first side's value in [4, 8): the gap from 0 to 1 counts
+    moved, _ = magnitude_wasserstein(grid([6, 1, 2], zeros=1), grid([6, 1, 3]), 0.0, 8.0)
+    assert moved == pytest.approx(0.1 * 1 + 0.1 * (1 + 2) + 0.1 * 4 / 2, rel=1e-12)
+
+
+def test_a_constant_column_gets_the_finest_magnitude_bins() -> None:
+    from modelops_core.monitoring.sketches import MagnitudeGrid
+
+    grid = MagnitudeGrid.of_sorted(np.full(50, -2.5))
+    assert (grid.negative.width, grid.negative.counts.tolist()) == (2.0**-10, [50])
+    assert grid.positive.empty and grid.zeros == 0
+
+
+def test_grids_of_one_exponent_far_apart_merge_without_a_grid_between_them() -> None:
+    """Two constant chunks, 6e5 and 9e5, have bins of 2**-32: 1.3e15 bins apart. They are
+    coarsened apart (summing them on one array of that many bins would not fit in memory)."""
+    from modelops_core.monitoring.sketches import GridHistogram
+
+    parts = [GridHistogram.of_sorted(np.full(10, value)) for value in (6e5, 9e5)]
+    assert parts[0].exponent == parts[1].exponent == -32
+    whole = GridHistogram.of_sorted(np.array([6e5] * 10 + [9e5] * 10))
+    assert GridHistogram.merge_many(parts) == whole
+
+
+def test_the_finest_grid_of_subnormal_values_is_one_subnormal_step() -> None:
+    from modelops_core.monitoring.sketches import GridHistogram
+
+    tiny = GridHistogram.of_sorted(np.array([5e-324, 1e-323, 1.5e-323]))
+    assert (tiny.width, tiny.counts.tolist()) == (5e-324, [1, 1, 1])
+
+
+def test_the_distinct_estimate_is_hyperloglog_with_linear_counting_for_few() -> None:
+    """HyperLogLog's estimate alpha m^2 / sum 2^-M (alpha = 0.7213 / (1 + 1.079 / m)), linear
+    counting m ln(m / V) while it is at most 2.5 m with V empty registers; one hash counts."""
+    from modelops_core.monitoring.sketches import DistinctSketch, hash_floats
+
+    m = 4096.0
+    alpha = 0.7213 / (1 + 1.079 / m)
+    registers = np.full(4096, 20, dtype=np.uint8)
+    registers[:3] = 0  # three empty registers, but the raw estimate is far over 2.5 m
+    raw = alpha * m * m / float(np.sum(np.exp2(-registers.astype(float))))
+    assert raw > 2.5 * m
+    assert DistinctSketch(registers).estimate() == pytest.approx(raw, rel=1e-12)
+    few = np.zeros(4096, dtype=np.uint8)
+    few[:100] = 1
+    assert DistinctSketch(few).estimate() == pytest.approx(m * math.log(m / 3996), rel=1e-12)
+    one = DistinctSketch().add_hashes(hash_floats(np.array([1.0])))
+    assert int(np.count_nonzero(one.registers)) == 1
+    assert one.estimate() == pytest.approx(m * math.log(m / 4095), rel=1e-12)
+
+
 def test_a_merged_grid_holds_at_most_its_bins_at_the_bound() -> None:
     """Two values whose grid needs exactly 4,096 bins of width 1 keep that width merged; one
     bin more (4,097) halves it, in the merge as in the grid of both values at once."""

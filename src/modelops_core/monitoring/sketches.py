@@ -569,8 +569,9 @@ def _grid_exponent(low: float, high: float, exponent: int, bins: int) -> int | N
         return None
     floor = math.frexp(magnitude)[1] - 52 if magnitude > 0 else -1074
     e = max(exponent, floor, -1074)
-    if high > low:
-        e = max(e, math.frexp((high - low) / bins)[1] - 1)
+    step = (high - low) / bins
+    if step > 0:  # (a span of a few subnormal numbers over the bins is 0: the floor holds)
+        e = max(e, math.frexp(step)[1] - 1)
     while e <= 1023:
         width = math.ldexp(1.0, e)
         if math.floor(high / width) - math.floor(low / width) < bins:
