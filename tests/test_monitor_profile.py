@@ -413,6 +413,9 @@ def test_magnitude_grids_merge_exactly_and_bin_every_value_by_its_log2() -> None
             assert side.width <= 2.0**-10 or len(side.counts) >= 2048  # as fine as fits
         loaded = MagnitudeGrid.from_dict(json.loads(json.dumps(whole.to_dict())))
         assert loaded == whole
+        assert parts[0] != whole or len(values) == 0
+    one, other = MagnitudeGrid.of_sorted(np.array([1.0])), MagnitudeGrid.of_sorted(np.array([2.0]))
+    assert one != other and one != MagnitudeGrid.of_sorted(np.array([0.0, 1.0]))
 
 
 def test_the_distance_between_magnitude_grids_integrates_the_cdfs_exactly() -> None:
@@ -488,6 +491,9 @@ def test_the_distinct_estimate_is_hyperloglog_with_linear_counting_for_few() -> 
     few = np.zeros(4096, dtype=np.uint8)
     few[:100] = 1
     assert DistinctSketch(few).estimate() == pytest.approx(m * math.log(m / 3996), rel=1e-12)
+    # a hash whose 52 low bits are all 0 ranks width + 1 = 53 (the most a register holds)
+    zero = DistinctSketch().add_hashes(np.array([0, 1 << 63, (1 << 63) | 1], dtype=np.uint64))
+    assert zero.registers[[0, 2048]].tolist() == [53, 53] and zero.registers.sum() == 106
     one = DistinctSketch().add_hashes(hash_floats(np.array([1.0])))
     assert int(np.count_nonzero(one.registers)) == 1
     assert one.estimate() == pytest.approx(m * math.log(m / 4095), rel=1e-12)
