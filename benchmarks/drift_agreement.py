@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,33 +35,8 @@ from typing import Any
 
 import numpy as np
 
-EVIDENTLY = r"""
-import json, sys, warnings
-warnings.filterwarnings("ignore")
-import pandas as pd
-from evidently import Report
-from evidently.presets import DataDriftPreset
-
-reference, current = pd.read_csv(sys.argv[1]), pd.read_csv(sys.argv[2])
-snapshot = Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
-columns = {}
-for metric in snapshot.dict()["metrics"]:
-    config = metric["config"]
-    if config.get("type", "").endswith("ValueDrift"):
-        columns[config["column"]] = {
-            "method": config["method"], "value": metric["value"], "threshold": config["threshold"]
-        }
-print(json.dumps(columns))
-"""
-
-#: Evidently's display names of the methods we share.
-SHARED = {
-    "Wasserstein distance (normed)": "wasserstein",
-    "Jensen-Shannon distance": "jensenshannon",
-    "K-S p_value": "ks",
-    "chi-square p_value": "chisquare",
-    "Z-test p_value": "z",
-}
+sys.path.insert(0, str(Path(__file__).parent))
+from drift import EVIDENTLY_SCRIPT, SHARED  # the preset's run and the methods both have
 
 
 def generated(rows: int, drifted: bool, current: bool, rng: np.random.Generator) -> Any:
@@ -150,10 +126,11 @@ def compare(evidently_python: str, folder: Path) -> int:
         )  # fmt: skip
         theirs = json.loads(
             subprocess.run(
-                [evidently_python, "-c", EVIDENTLY, str(ref), str(cur)],
+                [evidently_python, "-c", EVIDENTLY_SCRIPT, str(ref), str(cur), "1"],
                 capture_output=True, text=True, check=True,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"},
             ).stdout.strip().splitlines()[-1]
-        )  # fmt: skip
+        )["columns"]  # fmt: skip
         print(f"== {name}")
         for finding in ours["columns"]:
             column, evidently = finding["column"], theirs.get(finding["column"])

@@ -212,49 +212,32 @@ def test_a_few_outliers_count_in_full_in_the_wasserstein_distance(outlier: float
 
 
 @pytest.mark.parametrize(
-    "tails",
+    ("key", "damaged"),
     [
-        {"low": [2.0, 1.0], "high": [3.0, 4.0]},  # not ascending
-        {"low": [float("nan")], "high": [1.0]},
-        {"low": [1.0], "high": [1.0, 2.0]},  # ends of different lengths
-        {"low": list(range(65)), "high": list(range(65))},
-    ],
-)
-def test_a_saved_profile_with_damaged_tails_is_a_named_error(
-    tmp_path: Path, tails: dict[str, Any]
-) -> None:
-    from modelops_core.monitoring.errors import ProfileError
-
-    data = Profile.build({"x": np.arange(5000.0)}).to_dict()
-    data["columns"][0]["tails"] = tails
-    path = tmp_path / "ref.profile.json"
-    path.write_text(json.dumps(data))
-    with pytest.raises(ProfileError, match="ref.profile.json: a damaged profile .*tails"):
-        Profile.load(path)
-
-
-@pytest.mark.parametrize(
-    "magnitudes",
-    [
-        {"negative": {"exponent": -7, "start": 0, "counts": [-1]}, "zeros": 0,
-         "positive": {"exponent": -7, "start": 0, "counts": [1]}},
-        {"negative": {"exponent": -7, "start": 0, "counts": []}, "zeros": -2,
-         "positive": {"exponent": -7, "start": 0, "counts": [1]}},
-        {"negative": {"exponent": -7, "start": 0, "counts": [1] * 4097}, "zeros": 0,
-         "positive": {"exponent": -7, "start": 0, "counts": []}},
-        {"zeros": 0, "positive": {"exponent": -7, "start": 0, "counts": [1]}},
+        ("tails", {"low": [2.0, 1.0], "high": [3.0, 4.0]}),  # not ascending
+        ("tails", {"low": [float("nan")], "high": [1.0]}),
+        ("tails", {"low": [1.0], "high": [1.0, 2.0]}),  # ends of different lengths
+        ("tails", {"low": list(range(65)), "high": list(range(65))}),
+        ("magnitudes", {"negative": {"exponent": -7, "start": 0, "counts": [-1]}, "zeros": 0,
+                        "positive": {"exponent": -7, "start": 0, "counts": [1]}}),
+        ("magnitudes", {"negative": {"exponent": -7, "start": 0, "counts": []}, "zeros": -2,
+                        "positive": {"exponent": -7, "start": 0, "counts": [1]}}),
+        ("magnitudes", {"negative": {"exponent": -7, "start": 0, "counts": [1] * 4097},
+                        "zeros": 0, "positive": {"exponent": -7, "start": 0, "counts": []}}),
+        ("magnitudes", {"zeros": 0, "positive": {"exponent": -7, "start": 0, "counts": [1]}}),
     ],
 )  # fmt: skip
-def test_a_saved_profile_with_a_damaged_magnitude_grid_is_a_named_error(
-    tmp_path: Path, magnitudes: dict[str, Any]
+def test_a_saved_profile_with_damaged_tails_or_magnitudes_is_a_named_error(
+    tmp_path: Path, key: str, damaged: dict[str, Any]
 ) -> None:
     from modelops_core.monitoring.errors import ProfileError
 
     data = Profile.build({"x": np.arange(5000.0)}).to_dict()
-    data["columns"][0]["magnitudes"] = magnitudes
+    data["columns"][0][key] = damaged
     path = tmp_path / "ref.profile.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ProfileError, match="ref.profile.json: a damaged profile"):
+    named = "tails" if key == "tails" else "magnitude|negative"
+    with pytest.raises(ProfileError, match=f"ref.profile.json: a damaged profile .*({named})"):
         Profile.load(path)
 
 

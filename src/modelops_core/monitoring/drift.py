@@ -170,6 +170,11 @@ def _union_distinct(reference: ColumnProfile, current: ColumnProfile) -> float:
     return float(len(set(reference.frequent.counts) | set(current.frequent.counts)))
 
 
+def _untested(name: str, kind: str, why: str) -> ColumnDrift:
+    """The finding of a column that is not tested (not drifted), and why."""
+    return ColumnDrift(name, kind, "none", None, None, False, notes=(why,))
+
+
 #: the share of distinct values over which Evidently types a column of strings as text.
 TEXT_DISTINCT_SHARE = 0.5
 
@@ -418,15 +423,7 @@ class Monitor:
             )
         if ref.values == 0 or cur.values == 0:
             if ref.values == cur.values:
-                return ColumnDrift(
-                    name,
-                    ref.kind,
-                    "none",
-                    None,
-                    None,
-                    False,
-                    notes=("no values on either side: not tested",),
-                )
+                return _untested(name, ref.kind, "no values on either side: not tested")
             side = "current" if cur.values == 0 else "reference"
             return ColumnDrift(
                 name,
@@ -438,20 +435,14 @@ class Monitor:
                 notes=(f"no values in the {side} data (all missing or not finite)",),
             )
         if self.method == "auto" and _text_like(ref) and _text_like(cur):
-            return ColumnDrift(
+            return _untested(
                 name,
                 ref.kind,
-                "none",
-                None,
-                None,
-                False,
-                notes=(
-                    f"text or identifiers: about {cur.distinct_count():.0f} distinct of "
-                    f"{cur.values} values in the current data, {ref.distinct_count():.0f} of "
-                    f"{ref.values} in the reference (over half: text, as Evidently types it); "
-                    "a test of categories would flag every window, so not tested: test its "
-                    f"lengths (--length {name}) or name a method",
-                ),
+                f"text or identifiers: about {cur.distinct_count():.0f} distinct of "
+                f"{cur.values} values in the current data, {ref.distinct_count():.0f} of "
+                f"{ref.values} in the reference (over half: text, as Evidently types it); a "
+                "test of categories would flag every window, so not tested: test its lengths "
+                f"(--length {name}) or name a method",
             )
         notes = list(self._data_notes(ref, "reference") + self._data_notes(cur, "current"))
         chosen = automatic_method(ref, cur) if self.method == "auto" else self.method
