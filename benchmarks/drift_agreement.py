@@ -13,7 +13,7 @@ both use the relative difference of the values. The cases:
   log-normal and Student's t (heavy tails), three integer values, a binary 0/1, yes/no,
   4 and 50 categories (new ones in the drifted current), numbers and categories with nulls, a
   constant, booleans, user ids, integer columns with 25 and 40 values in the reference and 8
-  now;
+  now, infinities, "n/a" among numbers, dates, integer ids, hours of the day, -0.0;
 - scikit-learn's bundled data sets (diabetes, breast cancer, wine, digits, iris), first half
   against second half, and shuffled halves.
 
@@ -61,6 +61,12 @@ def generated(rows: int, drifted: bool, current: bool, rng: np.random.Generator)
         "user_id": [f"u{n}" for n in rng.integers(0, 10**9, rows)],
         "rating": rng.integers(0, 8 if current else 25, rows),
         "rating40": rng.integers(0, 8 if current else 40, rows),
+        "with_inf": np.where(rng.random(rows) < 0.01, np.inf, rng.normal(s, 1, rows)),
+        "n_a": np.where(rng.random(rows) < 0.02, "n/a", rng.normal(s, 1, rows).round(2)),
+        "dates": [f"2024-01-{day:02d}" for day in rng.integers(1, 20 + 8 * int(s), rows)],
+        "big_ids": rng.integers(10**9, 10**12, rows),
+        "hours": rng.integers(0, 24, rows),
+        "neg_zero": np.where(rng.random(rows) < 0.5, -0.0, rng.normal(s, 1, rows)),
     }
     return pd.DataFrame(columns)
 
