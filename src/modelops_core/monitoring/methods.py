@@ -277,14 +277,17 @@ class Wasserstein(DriftMethod):
         norm = max(reference.std, 0.001)
         if reference.std == 0:
             notes.append("constant reference: normed by 0.001")
+        if reference.quantiles.exact and current.quantiles.exact:  # every value kept: scipy's
+            distance = wasserstein_distance(
+                *reference.quantiles.weighted(), *current.quantiles.weighted()
+            )
+            return Statistic(float(distance / norm), notes=tuple(notes))
         grids = (reference.grid, current.grid)
-        usable = not any(g.dropped or g.empty for g in grids)
-        exact = reference.quantiles.exact and current.quantiles.exact
-        if not exact and usable:
+        if not any(g.dropped or g.empty for g in grids):
             width = GridHistogram.merge_many(list(grids)).width
             if width <= GRID_WIDTH_TO_STD * norm:
                 return Statistic(grid_wasserstein(*grids) / norm, notes=tuple(notes))
-        if not exact and reference.magnitudes.known and current.magnitudes.known:
+        if reference.magnitudes.known and current.magnitudes.known:
             # heavy tails: bins of even width in log2 |x|, fine near zero as at the top
             low = min(reference.minimum, current.minimum)
             high = max(reference.maximum, current.maximum)
@@ -293,15 +296,14 @@ class Wasserstein(DriftMethod):
             )
             if 2 * bound <= GRID_WIDTH_TO_STD * norm:
                 return Statistic(distance / norm, notes=tuple(notes))
-        if not exact and _has_tails(reference) and _has_tails(current):
+        if _has_tails(reference) and _has_tails(current):
             distance = wasserstein_distance(*_with_tails(reference), *_with_tails(current))
             notes.append("from the quantile sketches (within their rank error) and the exact tails")
         else:
             distance = wasserstein_distance(
                 *reference.quantiles.weighted(), *current.quantiles.weighted()
             )
-            if not exact:
-                notes.append("from the quantile sketches (within their rank error)")
+            notes.append("from the quantile sketches (within their rank error)")
         return Statistic(float(distance / norm), notes=tuple(notes))
 
 

@@ -537,9 +537,7 @@ def _arrow_columns(table: Any, text_columns: set[str], pool: Any) -> Chunk:
                 chunk[name] = array
                 continue
         if kind == "int64" and not array.null_count:  # integers (as pandas reads them)
-            chunk[name] = np.frombuffer(
-                array.buffers()[1], np.int64, count=len(array), offset=array.offset * 8
-            )
+            chunk[name] = _int64s(array)
         elif kind in ("int64", "double"):
             chunk[name] = _floats(array)
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or name in text_columns:
@@ -576,9 +574,18 @@ def _floats(numbers: Any) -> FloatArray:
             return floats
         values = floats.copy()  # writable
     else:
-        values = np.frombuffer(buffer, np.int64, count=count, offset=offset * 8).astype(np.float64)
+        values = _int64s(numbers).astype(np.float64)
     if valid is not None:
         values[~valid] = math.nan
+    return values
+
+
+def _int64s(numbers: Any) -> npt.NDArray[np.int64]:
+    """An Arrow int64 array's values buffer as numpy (Arrow's memory, read-only; null slots
+    hold any value)."""
+    values: npt.NDArray[np.int64] = np.frombuffer(
+        numbers.buffers()[1], np.int64, count=len(numbers), offset=numbers.offset * 8
+    )
     return values
 
 

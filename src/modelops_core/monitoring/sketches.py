@@ -721,23 +721,37 @@ def _summed_by_exponent(grids: list[GridHistogram], bins: int) -> list[GridHisto
     return result
 
 
+def _aligned(
+    first: GridHistogram, second: GridHistogram
+) -> tuple[GridHistogram, FloatArray, FloatArray]:
+    """Two grids on their common grid (the exponent and range of their merge): the merge
+    and each one's counts over all its bins."""
+    merged = GridHistogram.merge_many([first, second])
+    counts = []
+    for grid in (first.coarsened(merged.exponent), second.coarsened(merged.exponent)):
+        full = np.zeros(len(merged.counts))
+        if not grid.empty:
+            offset = grid.start - merged.start
+            full[offset : offset + len(grid.counts)] = grid.counts
+        counts.append(full)
+    return merged, counts[0], counts[1]
+
+
+def _cdf_gap_areas(before: FloatArray, after: FloatArray) -> FloatArray:
+    """Per bin of unit width, the area between two CDFs, each linear over the bin, whose
+    difference goes from ``before`` to ``after`` (a triangle each side of a crossing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = (before * before + after * after) / (2 * np.abs(before - after))
+    areas: FloatArray = np.where(before * after >= 0, np.abs(before + after) / 2, crossing)
+    return areas
+
+
 def grid_wasserstein(first: GridHistogram, second: GridHistogram) -> float:
     """The 1-Wasserstein distance between two grid histograms, each bin's values spread
     evenly over it (the distance between the CDFs, piecewise linear, integrated exactly)."""
-    merged = GridHistogram.merge_many([first, second])  # the common exponent and range
-    a, b = first.coarsened(merged.exponent), second.coarsened(merged.exponent)
-    size = len(merged.counts)
-    shares = []
-    for side in (a, b):
-        full = np.zeros(size)
-        full[side.start - merged.start : side.start - merged.start + len(side.counts)] = side.counts
-        shares.append(full / full.sum())
-    gaps = np.concatenate([[0.0], np.cumsum(shares[0] - shares[1])])  # F - G at the edges
-    left, right = gaps[:-1], gaps[1:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        crossing = (left * left + right * right) / (2 * np.abs(left - right))
-    area = np.where(left * right >= 0, np.abs(left + right) / 2, crossing)
-    return float(np.sum(area) * merged.width)
+    merged, mine, theirs = _aligned(first, second)
+    gaps = np.concatenate([[0.0], np.cumsum(mine / mine.sum() - theirs / theirs.sum())])
+    return float(np.sum(_cdf_gap_areas(gaps[:-1], gaps[1:])) * merged.width)
 
 
 #: the finest bins of a :class:`MagnitudeGrid`: 2**-10 of an octave (0.07 % of a value).
@@ -829,24 +843,15 @@ def _magnitude_side(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None:
     """The bins of one sign of two magnitude grids on their common grid, in ascending order
     of the values: lower and upper edges, and each side's counts (None: both empty)."""
-    merged = GridHistogram.merge_many([first, second])
-    if merged.empty:
+    if first.empty and second.empty:
         return None
-    size = len(merged.counts)
-    counts = []
-    for grid in (first.coarsened(merged.exponent), second.coarsened(merged.exponent)):
-        full = np.zeros(size)
-        if not grid.empty:
-            full[grid.start - merged.start : grid.start - merged.start + len(grid.counts)] = (
-                grid.counts
-            )
-        counts.append(full)
-    index = np.arange(merged.start, merged.start + size, dtype=np.float64)
+    merged, mine, theirs = _aligned(first, second)
+    index = np.arange(merged.start, merged.start + len(merged.counts), dtype=np.float64)
     with np.errstate(over="ignore"):  # a bin's upper edge past the floats: cut to the values
         lower, upper = np.exp2(index * merged.width), np.exp2((index + 1) * merged.width)
     if negative:  # largest magnitude first
-        return -upper[::-1], -lower[::-1], counts[0][::-1], counts[1][::-1]
-    return lower, upper, counts[0], counts[1]
+        return -upper[::-1], -lower[::-1], mine[::-1], theirs[::-1]
+    return lower, upper, mine, theirs
 
 
 def magnitude_wasserstein(
@@ -871,10 +876,8 @@ def magnitude_wasserstein(
     p, q = mine / mine.sum(), theirs / theirs.sum()
     after = np.cumsum(p - q)  # F - G after each bin
     before = np.concatenate([[0.0], after[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        crossing = (before * before + after * after) / (2 * np.abs(before - after))
-    inside = np.where(before * after >= 0, np.abs(before + after) / 2, crossing)
-    distance = float(np.sum(inside * widths) + np.sum(np.abs(after[:-1]) * gaps))
+    inside = _cdf_gap_areas(before, after) * widths
+    distance = float(np.sum(inside) + np.sum(np.abs(after[:-1]) * gaps))
     return distance, float(np.sum(widths * (p + q)))
 
 
